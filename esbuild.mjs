@@ -1,0 +1,50 @@
+// Builds the extension bundle, the `pgbr` CLI, the webview bundles and the e2e test suite.
+// `--watch` rebuilds on change; `--production` minifies and drops source maps.
+import * as esbuild from 'esbuild';
+import { chmod } from 'node:fs/promises';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const common = {
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  target: 'node20',
+  platform: 'node',
+  format: 'cjs',
+};
+
+/** @type {esbuild.BuildOptions[]} */
+const builds = [
+  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', 'pg-native'] },
+  {
+    ...common,
+    entryPoints: ['src/cli/pgbr.ts'],
+    outfile: 'dist/pgbr.js',
+    external: ['pg-native'],
+    banner: { js: '#!/usr/bin/env node' },
+  },
+  {
+    ...common,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    entryPoints: { health: 'webview/health/main.ts' },
+    outdir: 'dist/webview',
+  },
+  // The extension-host test suite: loaded by code-server or @vscode/test-electron, never shipped.
+  ...(production
+    ? []
+    : [{ ...common, entryPoints: ['test/e2e/suite/index.ts'], outfile: 'dist/test/e2e/index.js', external: ['vscode', 'mocha', 'pg-native'] }]),
+];
+
+if (watch) {
+  const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
+  await Promise.all(contexts.map((c) => c.watch()));
+  console.log('esbuild: watching');
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  await chmod('dist/pgbr.js', 0o755);
+}

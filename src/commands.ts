@@ -1,0 +1,30 @@
+// Registers the commands of every feature in one loop, reporting a failure once in the user's words.
+import * as vscode from 'vscode';
+import type { Ctx } from './ctx';
+import { errorMessage } from './core/errors';
+import { COMMAND_IDS, type CommandId } from './commandIds';
+
+export { COMMAND_IDS, type CommandId };
+
+// Handlers receive whatever VS Code passes (tree nodes, or arguments from tests and other commands);
+// each handler narrows its own arguments.
+export type CommandHandler = (...args: unknown[]) => unknown;
+export type CommandTable = Record<CommandId, CommandHandler>;
+
+/** Registers every command in one loop; a handler that throws is reported once, in the user's words. */
+export function registerCommands(ctx: Ctx, table: CommandTable): void {
+  for (const id of COMMAND_IDS) {
+    const handler = table[id];
+    ctx.subscriptions.push(
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        try {
+          return await handler(...args);
+        } catch (e) {
+          ctx.log.error(e instanceof Error ? e : String(e));
+          void vscode.window.showErrorMessage(errorMessage(e));
+          return undefined;
+        }
+      }),
+    );
+  }
+}

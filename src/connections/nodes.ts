@@ -1,0 +1,152 @@
+// Node kinds of the Connections tree: profile → database → schema → table, plus error and problem nodes.
+import * as vscode from 'vscode';
+import type { ConnectionProfile, ProfileProblem } from '../core/profiles/types';
+import type { DatabaseInfo, SchemaInfo, TableInfo, ServerInfo } from '../core/server';
+import { formatBytes } from '../core/server';
+
+/** contextValue prefixes, matched by regex in package.json `when` clauses. */
+export const enum ConnectionsContext {
+  Profile = 'profile',
+  Database = 'database',
+  Schema = 'schema',
+  Table = 'table',
+  Error = 'error',
+  Problem = 'problem',
+}
+
+export abstract class ConnectionsNode extends vscode.TreeItem {
+  abstract readonly parent: ConnectionsNode | undefined;
+}
+
+export class ProfileNode extends ConnectionsNode {
+  readonly parent = undefined;
+  /** Filled once the profile was expanded: the children are kept so a re-render does not reconnect. */
+  children?: Promise<ConnectionsNode[]>;
+  server?: ServerInfo;
+
+  constructor(
+    readonly profile: ConnectionProfile,
+    readonly hasStoredPassword: boolean,
+  ) {
+    super(profile.name, vscode.TreeItemCollapsibleState.Collapsed);
+    this.id = `profile/${profile.name}`;
+    this.iconPath = new vscode.ThemeIcon('database');
+    const editable = profile.source.kind === 'yaml' || profile.source.kind === 'setting';
+    this.contextValue = [ConnectionsContext.Profile, editable ? 'editable' : 'readonly', hasStoredPassword ? 'storedPassword' : '']
+      .filter(Boolean)
+      .join('.');
+    this.describe();
+  }
+
+  /** Shows the server's version and archiving state once known, and the profile's source always. */
+  describe(server?: ServerInfo): void {
+    this.server = server;
+    const where = this.profile.source.label;
+    this.description = server
+      ? `PostgreSQL ${server.version} · ${archivingText(server)}`
+      : where;
+    const tooltip = new vscode.MarkdownString(undefined, true);
+    tooltip.appendMarkdown(`**${this.profile.name}**  \nfrom ${where}`);
+    if (server) {
+      tooltip.appendMarkdown(
+        `  \nPostgreSQL ${server.version}, wal_level ${server.walLevel}, archive_mode ${server.archiveMode}`,
+      );
+    }
+    if (this.hasStoredPassword) tooltip.appendMarkdown('  \npassword stored in VS Code');
+    this.tooltip = tooltip;
+  }
+}
+
+function archivingText(server: ServerInfo): string {
+  if (server.archiveMode === 'off') return 'archiving off';
+  if (!server.archiveCommand && server.archiveMode !== 'off') return `archive_mode ${server.archiveMode}, no archive_command`;
+  return 'archiving on';
+}
+
+export class DatabaseNode extends ConnectionsNode {
+  constructor(
+    readonly parent: ProfileNode,
+    readonly database: DatabaseInfo,
+  ) {
+    super(database.name, vscode.TreeItemCollapsibleState.Collapsed);
+    this.id = `${parent.id}/db/${database.name}`;
+    this.iconPath = new vscode.ThemeIcon('database');
+    this.description = database.sizeBytes === null ? 'no CONNECT privilege' : formatBytes(database.sizeBytes);
+    this.contextValue = ConnectionsContext.Database;
+  }
+  get profile(): ConnectionProfile {
+    return this.parent.profile;
+  }
+}
+
+export class SchemaNode extends ConnectionsNode {
+  constructor(
+    readonly parent: DatabaseNode,
+    readonly schema: SchemaInfo,
+  ) {
+    super(schema.name, schema.tableCount > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    this.id = `${parent.id}/schema/${schema.name}`;
+    this.iconPath = new vscode.ThemeIcon('symbol-namespace');
+    this.description = `${schema.tableCount} table${schema.tableCount === 1 ? '' : 's'}`;
+    this.contextValue = ConnectionsContext.Schema;
+  }
+}
+
+export class TableNode extends ConnectionsNode {
+  constructor(
+    readonly parent: SchemaNode,
+    readonly table: TableInfo,
+  ) {
+    super(table.name, vscode.TreeItemCollapsibleState.None);
+    this.id = `${parent.id}/table/${table.name}`;
+    this.iconPath = new vscode.ThemeIcon(table.kind === 'matview' ? 'eye' : 'table');
+    const rows = table.estimatedRows === null ? 'not analysed' : `~${table.estimatedRows.toLocaleString('en-US')} rows`;
+    this.description = `${formatBytes(table.sizeBytes)} · ${rows}`;
+    this.tooltip = `${table.schema}.${table.name} (${table.kind})\n${this.description}`;
+    this.contextValue = ConnectionsContext.Table;
+  }
+}
+
+/** The one child shown when a level cannot be listed: the server's message and a way to fix it. */
+export class ErrorNode extends ConnectionsNode {
+  constructor(
+    readonly parent: ConnectionsNode | undefined,
+    message: string,
+    fix?: vscode.Command,
+  ) {
+    super(message, vscode.TreeItemCollapsibleState.None);
+    this.id = `${parent?.id ?? ''}/error`;
+    this.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+    this.tooltip = fix ? `${message}\n\nClick: ${fix.title}` : message;
+    this.description = fix?.title;
+    this.command = fix;
+    this.contextValue = ConnectionsContext.Error;
+  }
+}
+
+/** A profile entry that could not be read (bad YAML, unknown key): click opens the file at the line. */
+export class ProblemNode extends ConnectionsNode {
+  readonly parent = undefined;
+  constructor(problem: ProfileProblem, index: number) {
+    const where = problem.file ? `${shortName(problem.file)}${problem.line ? `:${problem.line}` : ''}` : problem.source.label;
+    super(problem.message, vscode.TreeItemCollapsibleState.None);
+    this.id = `problem/${index}/${where}`;
+    this.description = where;
+    this.tooltip = `${where}: ${problem.message}`;
+    this.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+    this.contextValue = ConnectionsContext.Problem;
+    if (problem.file) {
+      const line = Math.max(0, (problem.line ?? 1) - 1);
+      const column = Math.max(0, (problem.column ?? 1) - 1);
+      this.command = {
+        title: 'Open the file at this line',
+        command: 'vscode.open',
+        arguments: [vscode.Uri.file(problem.file), { selection: new vscode.Range(line, column, line, column) }],
+      };
+    }
+  }
+}
+
+function shortName(file: string): string {
+  return file.split(/[\\/]/).pop() ?? file;
+}

@@ -1,0 +1,46 @@
+// Turns a profile into what a client or a tool needs: libpq's defaults applied and the password found.
+import os from 'node:os';
+import type { ConnectionParams, ConnectionProfile } from './profiles/types';
+import { effectiveParams, resolvePassword } from './profiles';
+
+/** The parts of the process a connection depends on, explicit so tests and the CLI can set them. */
+export interface ConnectContext {
+  env: NodeJS.ProcessEnv;
+  homedir: string;
+  osUser: string;
+  platform: NodeJS.Platform;
+}
+
+export function defaultConnectContext(env: NodeJS.ProcessEnv = process.env): ConnectContext {
+  let osUser = env.USER ?? env.USERNAME ?? '';
+  try {
+    osUser = os.userInfo().username;
+  } catch {
+    // No passwd entry (some containers): fall back to the environment.
+  }
+  return { env, homedir: os.homedir(), osUser, platform: process.platform };
+}
+
+export interface ResolvedConnection {
+  profile: ConnectionProfile;
+  /** The profile's parameters with libpq's defaults filled in. */
+  params: ConnectionParams & { host: string; port: number; user: string; database: string };
+  password?: string;
+  passwordFrom: 'secret' | 'pgpass' | 'environment' | 'none';
+}
+
+export async function resolveConnection(
+  profile: ConnectionProfile,
+  ctx: ConnectContext,
+  secret?: string,
+): Promise<ResolvedConnection> {
+  const params = effectiveParams(profile.params, ctx.env, ctx.osUser);
+  const found = await resolvePassword(profile, {
+    secret,
+    env: ctx.env,
+    homedir: ctx.homedir,
+    platform: ctx.platform,
+    osUser: ctx.osUser,
+  });
+  return { profile, params, password: found.password, passwordFrom: found.from };
+}

@@ -1,0 +1,76 @@
+// The services the extension shares: the log, passwords, and cached profiles and tools.
+import * as vscode from 'vscode';
+import { Log } from './log';
+import { PasswordStore } from './connections/passwords';
+import { loadProfiles } from './core/profiles';
+import type { ConnectionProfile, ProfileSet } from './core/profiles/types';
+import { discoverTools, type ToolInventory } from './core/tools';
+import { defaultConnectContext, resolveConnection, type ResolvedConnection } from './core/connect';
+import { PgbrError } from './core/errors';
+
+export type LoadedProfiles = Awaited<ReturnType<typeof loadProfiles>>;
+
+export class Ctx implements vscode.Disposable {
+  readonly log = new Log();
+  readonly passwords: PasswordStore;
+  readonly subscriptions: vscode.Disposable[];
+  private readonly profilesChanged = new vscode.EventEmitter<void>();
+  /** Fires when profiles may have changed: pgbackup.yaml, settings, or a stored password. */
+  readonly onDidChangeProfiles = this.profilesChanged.event;
+  private profilesCache?: Promise<LoadedProfiles>;
+  private toolsCache?: Promise<ToolInventory>;
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    this.subscriptions = extension.subscriptions;
+    this.passwords = new PasswordStore(extension.secrets);
+    this.subscriptions.push(this.log, this.profilesChanged);
+  }
+
+  /** The folder that holds pgbackup.yaml: the first workspace folder on disk. */
+  get workspaceFolder(): string | undefined {
+    return vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath;
+  }
+
+  profiles(): Promise<LoadedProfiles> {
+    this.profilesCache ??= loadProfiles({
+      workspaceFolder: this.workspaceFolder,
+      settingConnections: vscode.workspace.getConfiguration('pgBackup').get<unknown>('connections'),
+      env: process.env,
+      homedir: defaultConnectContext().homedir,
+    });
+    return this.profilesCache;
+  }
+
+  async profile(name: string): Promise<ConnectionProfile> {
+    const found = (await this.profiles()).profiles.find((p) => p.name === name);
+    if (!found) throw new PgbrError('config', `There is no connection named "${name}": refresh the Connections view or add it.`);
+    return found;
+  }
+
+  invalidateProfiles(): void {
+    this.profilesCache = undefined;
+    this.profilesChanged.fire();
+  }
+
+  tools(refresh = false): Promise<ToolInventory> {
+    if (refresh) this.toolsCache = undefined;
+    this.toolsCache ??= discoverTools({
+      binPath: vscode.workspace.getConfiguration('pgBackup').get<string | Record<string, string>>('binPath') || undefined,
+      env: process.env,
+      platform: process.platform,
+      homedir: defaultConnectContext().homedir,
+      logger: this.log,
+    });
+    return this.toolsCache;
+  }
+
+  async connection(profile: ConnectionProfile): Promise<ResolvedConnection> {
+    return resolveConnection(profile, defaultConnectContext(), await this.passwords.get(profile.name));
+  }
+
+  dispose(): void {
+    // Disposables are owned by extension.subscriptions.
+  }
+}
+
+export type { ProfileSet };

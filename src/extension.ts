@@ -1,0 +1,67 @@
+// Wiring only: builds the services, registers views and commands, and reports a failed activation.
+import * as vscode from 'vscode';
+import { Ctx } from './ctx';
+import { registerCommands, type CommandTable } from './commands';
+import { ConnectionsProvider } from './connections/tree';
+import { connectionCommands } from './connections/commands';
+import { toolCommands } from './tools/commands';
+import { HealthViewProvider } from './health/view';
+import { DumpsProvider } from './dumps/tree';
+import { WalArchiveProvider } from './archive/tree';
+
+/** What activate() returns: used by the end-to-end suite and by other extensions. */
+export interface PgBackupApi {
+  connections: ConnectionsProvider;
+  /** How long activate() took, in milliseconds. */
+  activationMs: number;
+}
+
+export function activate(context: vscode.ExtensionContext): PgBackupApi | undefined {
+  const started = performance.now();
+  try {
+    const ctx = new Ctx(context);
+    const connections = new ConnectionsProvider(ctx);
+    context.subscriptions.push(
+      connections,
+      vscode.window.createTreeView('pgBackup.connections', {
+        treeDataProvider: connections,
+        canSelectMany: true,
+        showCollapseAll: true,
+      }),
+      vscode.window.registerTreeDataProvider('pgBackup.dumps', new DumpsProvider()),
+      vscode.window.registerTreeDataProvider('pgBackup.walArchive', new WalArchiveProvider()),
+      vscode.window.registerWebviewViewProvider(HealthViewProvider.viewId, new HealthViewProvider(context.extensionUri)),
+      watchProfileSources(ctx),
+    );
+    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx) };
+    registerCommands(ctx, table);
+    const activationMs = performance.now() - started;
+    ctx.log.info(`PG Backup activated in ${activationMs.toFixed(1)} ms`);
+    return { connections, activationMs };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    void vscode.window.showErrorMessage(`PG Backup could not start: ${message}. Run "Developer: Show Logs…" for details.`);
+    console.error(e);
+    return undefined;
+  }
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}
+
+/** Reloads profiles when pgbackup.yaml, the connections setting or a stored password changes. */
+function watchProfileSources(ctx: Ctx): vscode.Disposable {
+  const watcher = vscode.workspace.createFileSystemWatcher('**/pgbackup.yaml');
+  const reload = (): void => ctx.invalidateProfiles();
+  return vscode.Disposable.from(
+    watcher,
+    watcher.onDidChange(reload),
+    watcher.onDidCreate(reload),
+    watcher.onDidDelete(reload),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('pgBackup')) reload();
+    }),
+    ctx.passwords.onDidChange(reload),
+  );
+}
