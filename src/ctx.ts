@@ -65,7 +65,9 @@ export class Ctx implements vscode.Disposable {
   }
 
   async connection(profile: ConnectionProfile): Promise<ResolvedConnection> {
-    return resolveConnection(profile, defaultConnectContext(), await this.passwords.get(profile.name));
+    const resolved = await resolveConnection(profile, defaultConnectContext(), await this.passwords.get(profile.name));
+    if (resolved.warning) this.log.warn(`${profile.name}: ${resolved.warning}`);
+    return resolved;
   }
 
   dispose(): void {

@@ -1,7 +1,7 @@
 // Turns a profile into what a client or a tool needs: libpq's defaults applied and the password found.
 import os from 'node:os';
 import type { ConnectionParams, ConnectionProfile } from './profiles/types';
-import { effectiveParams, resolvePassword } from './profiles';
+import { effectiveParams, findDefaultSocketDir, resolvePassword } from './profiles';
 
 /** The parts of the process a connection depends on, explicit so tests and the CLI can set them. */
 export interface ConnectContext {
@@ -27,6 +27,8 @@ export interface ResolvedConnection {
   params: ConnectionParams & { host: string; port: number; user: string; database: string };
   password?: string;
   passwordFrom: 'secret' | 'pgpass' | 'environment' | 'none';
+  /** Why a pgpass file was not used (readable by others, unreadable): worth a log line, never fatal. */
+  warning?: string;
 }
 
 export async function resolveConnection(
@@ -34,7 +36,7 @@ export async function resolveConnection(
   ctx: ConnectContext,
   secret?: string,
 ): Promise<ResolvedConnection> {
-  const params = effectiveParams(profile.params, ctx.env, ctx.osUser);
+  const params = effectiveParams(profile.params, ctx.env, ctx.osUser, await findDefaultSocketDir(ctx.platform));
   const found = await resolvePassword(profile, {
     secret,
     env: ctx.env,
@@ -42,5 +44,5 @@ export async function resolveConnection(
     platform: ctx.platform,
     osUser: ctx.osUser,
   });
-  return { profile, params, password: found.password, passwordFrom: found.from };
+  return { profile, params, password: found.password, passwordFrom: found.from, warning: found.warning };
 }
