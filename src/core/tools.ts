@@ -1,0 +1,412 @@
+// Finds the installed PostgreSQL client tools, reads their real versions, and picks one that can
+// work with a given server, so a backup is never taken by a pg_dump older than the server.
+
+import { access, constants, readdir, realpath, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import { PgbrError } from './errors';
+import type { Logger } from './log';
+import { runTool } from './runner';
+
+export const TOOL_NAMES = ['pg_dump', 'pg_restore', 'pg_dumpall', 'pg_basebackup', 'psql', 'pg_verifybackup'] as const;
+export type ToolName = (typeof TOOL_NAMES)[number];
+
+export interface FoundTool {
+  name: ToolName;
+  path: string;
+  /** As the tool reports it: `15.18`, `16beta1`, `9.6.24`. */
+  version: string;
+  /** `15` from 10 on; `9.6` style before, when the first two numbers made the major. */
+  major: number;
+}
+
+export interface ToolInstall {
+  major: number;
+  binDir: string;
+  /** Where the folder came from: `setting pgBackup.binPath`, `PATH`, `pg_config --bindir`, `/usr/lib/postgresql/*`, `Homebrew`, ... */
+  via: string;
+  tools: Partial<Record<ToolName, FoundTool>>;
+}
+
+export interface ToolInventory {
+  /** Sorted by major, then by search order (the setting first). */
+  installs: ToolInstall[];
+  /** One actionable sentence each: a bad setting, a tool that would not report its version. */
+  problems: string[];
+}
+
+export interface CandidateDir {
+  /** A folder; one path segment may hold a `*` wildcard (`/usr/lib/postgresql/*\/bin`). */
+  dir: string;
+  via: string;
+  /** The major a `pgBackup.binPath` object maps to this folder, checked against what the tools report. */
+  expectedMajor?: number;
+}
+
+export interface CandidateOptions {
+  binPath?: string | Record<string, string>;
+  env: NodeJS.ProcessEnv;
+  platform: NodeJS.Platform;
+  homedir: string;
+  /** What `pg_config --bindir` printed, when a pg_config was found on PATH. */
+  pgConfigBinDir?: string;
+}
+
+export interface DiscoverOptions {
+  binPath?: string | Record<string, string>;
+  env: NodeJS.ProcessEnv;
+  platform: NodeJS.Platform;
+  homedir: string;
+  logger?: Logger;
+  /** Replaces PATH, pg_config and the standard locations (tests); the binPath setting still comes first. */
+  candidateDirs?: CandidateDir[];
+  /** How long a `--version` run may take (default 5000 ms). */
+  versionTimeoutMs?: number;
+}
+
+export const BIN_PATH_SETTING = 'pgBackup.binPath';
+const VIA_SETTING = `setting ${BIN_PATH_SETTING}`;
+const DEFAULT_VERSION_TIMEOUT_MS = 5000;
+// Enough to overlap process start-up without a burst of dozens of forks on a machine with many installs.
+const VERSION_PROBE_CONCURRENCY = 8;
+
+const VERSION_PATTERN =
+  /(?:\bPostgreSQL\)?|\([^)\n]*\))\s+v?(\d+)(?:\.(\d+))?(?:\.(\d+))?((?:alpha|beta|rc|devel)\d*)?/i;
+
+/**
+ * Reads `pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)`, `psql (PostgreSQL) 16beta1`,
+ * `pg_config`'s `PostgreSQL 17.0`, or a 9.x version, where the first two numbers are the major.
+ */
+export function parseToolVersion(output: string): { version: string; major: number } | undefined {
+  const match = VERSION_PATTERN.exec(output);
+  if (!match) return undefined;
+  const [, first, second, third, suffix = ''] = match;
+  const firstNumber = Number(first);
+  const version = [first, second, third].filter((p) => p !== undefined).join('.') + suffix;
+  const major = firstNumber < 10 && second !== undefined ? Number(`${firstNumber}.${second}`) : firstNumber;
+  return { version, major };
+}
+
+const VERB: Record<ToolName, string> = {
+  pg_dump: 'dump',
+  pg_dumpall: 'dump',
+  pg_restore: 'restore into',
+  pg_basebackup: 'back up',
+  psql: 'fully support',
+  pg_verifybackup: 'verify backups of',
+};
+
+/**
+ * The tool with the lowest major that is at least the server's: a newer pg_dump can dump an older
+ * server, but its archives may be unreadable by older pg_restore, so the closest match is safest.
+ */
+export function chooseTool(inv: ToolInventory, name: ToolName, serverMajor: number): FoundTool {
+  let newest: FoundTool | undefined;
+  // installs are sorted by major, so the first fit is the lowest, and within a major the preferred one.
+  for (const install of inv.installs) {
+    const tool = install.tools[name];
+    if (!tool) continue;
+    if (tool.major >= serverMajor) return tool;
+    if (!newest || tool.major > newest.major) newest = tool;
+  }
+  if (newest) {
+    throw new PgbrError(
+      'tool-version',
+      `${name} ${newest.major} cannot ${VERB[name]} a PostgreSQL ${serverMajor} server: install the version ${serverMajor} client tools or set ${BIN_PATH_SETTING}`,
+    );
+  }
+  throw new PgbrError(
+    'tool-missing',
+    `${name} is not installed: install the PostgreSQL client tools (e.g. postgresql-client-${serverMajor}) or set ${BIN_PATH_SETTING}`,
+  );
+}
+
+function pathModule(platform: NodeJS.Platform): path.PlatformPath {
+  return platform === 'win32' ? path.win32 : path.posix;
+}
+
+function expandHome(dir: string, homedir: string, p: path.PlatformPath): string {
+  if (dir === '~') return homedir;
+  if (dir.startsWith('~/') || dir.startsWith('~\\')) return p.join(homedir, dir.slice(2));
+  return dir;
+}
+
+/** PATH entries; on Windows the variable's name is case-insensitive and usually `Path`. */
+function pathEntries(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string[] {
+  const key = platform === 'win32' ? Object.keys(env).find((k) => k.toUpperCase() === 'PATH') : 'PATH';
+  const value = key === undefined ? undefined : env[key];
+  if (!value) return [];
+  const separator = platform === 'win32' ? ';' : ':';
+  return value
+    .split(separator)
+    .map((e) => (platform === 'win32' ? e.replace(/^"(.*)"$/, '$1') : e))
+    .filter((e) => e !== '');
+}
+
+/** The setting's folders: one folder, or `{ "16": "/opt/pg16/bin" }` in major order. */
+function settingDirs(binPath: CandidateOptions['binPath'], homedir: string, p: path.PlatformPath): CandidateDir[] {
+  if (binPath === undefined || binPath === '') return [];
+  if (typeof binPath === 'string') return [{ dir: expandHome(binPath.trim(), homedir, p), via: VIA_SETTING }];
+  return Object.entries(binPath)
+    .filter(([, dir]) => typeof dir === 'string' && dir.trim() !== '')
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([major, dir]) => {
+      const expected = parseToolVersion(`PostgreSQL ${major}`)?.major;
+      return { dir: expandHome(dir.trim(), homedir, p), via: VIA_SETTING, ...(expected !== undefined ? { expectedMajor: expected } : {}) };
+    });
+}
+
+/**
+ * Where to look, in order: the setting, PATH, pg_config's bindir, then each platform's usual
+ * install locations. Pure: wildcards are left for discovery to expand.
+ */
+export function candidateDirectories(opts: CandidateOptions): CandidateDir[] {
+  const p = pathModule(opts.platform);
+  const dirs: CandidateDir[] = [...settingDirs(opts.binPath, opts.homedir, p)];
+  for (const dir of pathEntries(opts.env, opts.platform)) dirs.push({ dir, via: 'PATH' });
+  if (opts.pgConfigBinDir) dirs.push({ dir: opts.pgConfigBinDir, via: 'pg_config --bindir' });
+
+  switch (opts.platform) {
+    case 'win32': {
+      const programFiles = [opts.env.ProgramW6432, opts.env.ProgramFiles, 'C:\\Program Files', opts.env['ProgramFiles(x86)']];
+      for (const root of programFiles) {
+        if (root) dirs.push({ dir: p.join(root, 'PostgreSQL', '*', 'bin'), via: 'Program Files' });
+      }
+      break;
+    }
+    case 'darwin':
+      dirs.push(
+        { dir: '/opt/homebrew/opt/postgresql@*/bin', via: 'Homebrew' },
+        { dir: '/usr/local/opt/postgresql@*/bin', via: 'Homebrew' },
+        // The client-only keg: `brew install libpq` puts pg_dump and psql here, off PATH.
+        { dir: '/opt/homebrew/opt/libpq/bin', via: 'Homebrew' },
+        { dir: '/usr/local/opt/libpq/bin', via: 'Homebrew' },
+        { dir: '/opt/homebrew/bin', via: 'Homebrew' },
+        { dir: '/Applications/Postgres.app/Contents/Versions/*/bin', via: 'Postgres.app' },
+        { dir: p.join(opts.homedir, 'Applications/Postgres.app/Contents/Versions/*/bin'), via: 'Postgres.app' },
+        { dir: '/Library/PostgreSQL/*/bin', via: 'EDB installer' },
+      );
+      break;
+    default:
+      dirs.push(
+        { dir: '/usr/lib/postgresql/*/bin', via: '/usr/lib/postgresql/*' },
+        { dir: '/usr/pgsql-*/bin', via: '/usr/pgsql-*' },
+        { dir: '/usr/local/pgsql/bin', via: '/usr/local/pgsql' },
+      );
+  }
+
+  // The same folder reached twice keeps its first, higher-priority origin.
+  const seen = new Set<string>();
+  return dirs.filter((d) => {
+    const key = opts.platform === 'win32' ? p.normalize(d.dir).toLowerCase() : p.normalize(d.dir);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Expands the one `*` segment of a candidate folder against the file system, in natural order. */
+async function expandWildcard(candidate: CandidateDir, p: path.PlatformPath): Promise<CandidateDir[]> {
+  const segments = candidate.dir.split(/[\\/]/);
+  const index = segments.findIndex((s) => s.includes('*'));
+  if (index < 0) return [candidate];
+  const parent = segments.slice(0, index).join(p.sep) || p.sep;
+  const pattern = new RegExp(`^${segments[index]!.split('*').map(escapeRegExp).join('.*')}$`, p === path.win32 ? 'i' : '');
+  let names: string[];
+  try {
+    names = await readdir(parent);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => pattern.test(n))
+    .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))
+    .map((n) => ({ ...candidate, dir: [parent, n, ...segments.slice(index + 1)].join(p.sep).replace(/^\/\//, '/') }));
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+interface Located {
+  name: ToolName;
+  path: string;
+  realPath: string;
+  dir: string;
+  via: string;
+  order: number;
+  fromSetting: boolean;
+  expectedMajor?: number;
+  /** The file really lives in this folder, rather than being a symlink to elsewhere or a wrapper like Debian's pg_wrapper. */
+  direct: boolean;
+}
+
+async function isExecutable(file: string, platform: NodeJS.Platform): Promise<boolean> {
+  try {
+    if (!(await stat(file)).isFile()) return false;
+    if (platform !== 'win32') await access(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+async function readPgConfigBinDir(opts: DiscoverOptions, p: path.PlatformPath, timeoutMs: number): Promise<string | undefined> {
+  const exe = opts.platform === 'win32' ? 'pg_config.exe' : 'pg_config';
+  for (const dir of pathEntries(opts.env, opts.platform)) {
+    const file = p.join(dir, exe);
+    if (!(await isExecutable(file, opts.platform))) continue;
+    const result = await runTool({ file, args: ['--bindir'], collectStdout: true, signal: AbortSignal.timeout(timeoutMs) });
+    const binDir = result.status === 'succeeded' ? result.stdout.trim() : '';
+    opts.logger?.debug(`pg_config at ${file} reports bindir ${binDir || '(none)'}`);
+    return binDir || undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Looks through every candidate folder, runs each tool found with `--version` (a folder name can lie,
+ * a wrapper script can point anywhere), and groups what answered by major and folder.
+ */
+export async function discoverTools(opts: DiscoverOptions): Promise<ToolInventory> {
+  const p = pathModule(opts.platform);
+  const timeoutMs = opts.versionTimeoutMs ?? DEFAULT_VERSION_TIMEOUT_MS;
+  const problems: string[] = [];
+
+  const candidates: CandidateDir[] = opts.candidateDirs
+    ? [...settingDirs(opts.binPath, opts.homedir, p), ...opts.candidateDirs]
+    : candidateDirectories({ ...opts, pgConfigBinDir: await readPgConfigBinDir(opts, p, timeoutMs) });
+
+  const expanded = (await Promise.all(candidates.map((c) => expandWildcard(c, p)))).flat();
+  const exeSuffix = opts.platform === 'win32' ? '.exe' : '';
+
+  // Look in every folder at once; each folder's tools keep that folder's search position, and
+  // problems are gathered per folder so they read in search order.
+  const perDir = await Promise.all(
+    expanded.map(async (candidate, order): Promise<{ found: Located[]; problem?: string }> => {
+      const fromSetting = candidate.via === VIA_SETTING;
+      let realDir: string;
+      try {
+        if (!(await stat(candidate.dir)).isDirectory()) {
+          return fromSetting ? { found: [], problem: `${candidate.dir} in ${BIN_PATH_SETTING} is not a folder: set it to the folder that holds pg_dump` } : { found: [] };
+        }
+        realDir = await realpath(candidate.dir);
+      } catch {
+        return fromSetting
+          ? { found: [], problem: `${candidate.dir} in ${BIN_PATH_SETTING} does not exist: fix the setting or install the tools there` }
+          : { found: [] };
+      }
+      const found: Located[] = [];
+      for (const name of TOOL_NAMES) {
+        const file = p.join(candidate.dir, name + exeSuffix);
+        if (!(await isExecutable(file, opts.platform))) continue;
+        const realPath = await realpath(file).catch(() => file);
+        found.push({
+          name,
+          path: file,
+          realPath,
+          dir: candidate.dir,
+          via: candidate.via,
+          order,
+          fromSetting,
+          ...(candidate.expectedMajor !== undefined ? { expectedMajor: candidate.expectedMajor } : {}),
+          direct: p.dirname(realPath) === realDir && p.basename(realPath) === name + exeSuffix,
+        });
+      }
+      if (fromSetting && found.length === 0) {
+        return {
+          found,
+          problem: `${candidate.dir} in ${BIN_PATH_SETTING} holds none of ${TOOL_NAMES.join(', ')}: point the setting at the PostgreSQL bin folder`,
+        };
+      }
+      return { found };
+    }),
+  );
+  for (const { problem } of perDir) if (problem) problems.push(problem);
+
+  // The same file reached through several folders (symlinks, PATH duplicates) is one tool.
+  const byRealPath = new Map<string, Located>();
+  for (const located of perDir.flatMap((d) => d.found)) {
+    const key = `${located.name}\0${located.realPath}`;
+    const kept = byRealPath.get(key);
+    if (!kept || preferred(located, kept)) byRealPath.set(key, located);
+  }
+
+  const probed = await mapLimit([...byRealPath.values()], VERSION_PROBE_CONCURRENCY, (located) => probeVersion(located, timeoutMs));
+  const answered: { located: Located; tool: FoundTool }[] = [];
+  for (const outcome of probed) {
+    if (outcome.problem) problems.push(outcome.problem);
+    if (outcome.tool) answered.push({ located: outcome.located, tool: outcome.tool });
+  }
+
+  // Debian's /usr/bin/pg_dump (pg_wrapper) or Homebrew's /opt/homebrew/bin links give a real version,
+  // but the versioned folder behind them is the stable answer for that major.
+  const hasDirect = new Set(answered.filter((a) => a.located.direct).map((a) => `${a.tool.name}\0${a.tool.major}`));
+  const kept = answered.filter((a) => a.located.direct || a.located.fromSetting || !hasDirect.has(`${a.tool.name}\0${a.tool.major}`));
+
+  const installs = new Map<string, ToolInstall & { order: number }>();
+  for (const { located, tool } of kept) {
+    const key = `${tool.major}\0${located.dir}`;
+    let install = installs.get(key);
+    if (!install) {
+      install = { major: tool.major, binDir: located.dir, via: located.via, tools: {}, order: located.order };
+      installs.set(key, install);
+    }
+    install.tools[tool.name] ??= tool;
+  }
+
+  const sorted = [...installs.values()]
+    .sort((a, b) => a.major - b.major || a.order - b.order)
+    .map(({ major, binDir, via, tools }): ToolInstall => ({ major, binDir, via, tools }));
+
+  opts.logger?.info(
+    sorted.length === 0
+      ? 'No PostgreSQL client tools found'
+      : `PostgreSQL client tools: ${sorted.map((i) => `${i.major} in ${i.binDir} (${i.via})`).join(', ')}`,
+  );
+  // One folder's tools share a problem (a wrong major key), which is worth saying once.
+  const uniqueProblems = [...new Set(problems)];
+  for (const problem of uniqueProblems) opts.logger?.warn(problem);
+  return { installs: sorted, problems: uniqueProblems };
+}
+
+/** Runs `<tool> --version`: the only trustworthy source of the version behind a path. */
+async function probeVersion(located: Located, timeoutMs: number): Promise<{ located: Located; tool?: FoundTool; problem?: string }> {
+  const result = await runTool({ file: located.path, args: ['--version'], collectStdout: true, signal: AbortSignal.timeout(timeoutMs) });
+  if (result.status !== 'succeeded') {
+    const why = result.status === 'cancelled' ? `it did not answer within ${timeoutMs / 1000} s` : result.message;
+    return { located, problem: `${located.path} --version failed: ${why}` };
+  }
+  const parsed = parseToolVersion(result.stdout);
+  if (!parsed) {
+    return { located, problem: `${located.path} --version printed no PostgreSQL version: ${result.stdout.trim().split('\n')[0] ?? ''}` };
+  }
+  const tool: FoundTool = { name: located.name, path: located.path, version: parsed.version, major: parsed.major };
+  if (located.expectedMajor !== undefined && parsed.major !== located.expectedMajor) {
+    return {
+      located,
+      tool,
+      problem: `${BIN_PATH_SETTING} maps ${located.expectedMajor} to ${located.dir}, but the tools there are PostgreSQL ${parsed.major}: fix the setting's key`,
+    };
+  }
+  return { located, tool };
+}
+
+/** Between two paths to the same tool: the user's setting, then the folder it really lives in, then search order. */
+function preferred(a: Located, b: Located): boolean {
+  if (a.fromSetting !== b.fromSetting) return a.fromSetting;
+  if (a.direct !== b.direct) return a.direct;
+  return a.order < b.order;
+}
