@@ -1,0 +1,41 @@
+// How pgbr reports: human text or exactly one JSON document on stdout, and exit codes for cron and monitors.
+import { PgbrError, errorMessage } from '../core/errors';
+
+/** 0: fine. 1: a problem was found (archiving failing, verification failed). 2: usage, config or connection error. */
+export const enum Exit {
+  Ok = 0,
+  Problem = 1,
+  Error = 2,
+}
+
+export interface Output {
+  json: boolean;
+  /** Prints the result: `document` as JSON, or `text()` for people. */
+  result(document: unknown, text: () => string): void;
+  /** Prints an error the user can act on (one line), or a JSON `{ error }` document. */
+  fail(error: unknown): Exit;
+}
+
+export function makeOutput(json: boolean, write: (s: string) => void, writeErr: (s: string) => void): Output {
+  return {
+    json,
+    result(document, text) {
+      write(json ? JSON.stringify(document, null, 2) + '\n' : text().replace(/\n?$/, '\n'));
+    },
+    fail(error) {
+      const kind = error instanceof PgbrError ? error.kind : 'internal';
+      if (json) write(JSON.stringify({ error: { kind, message: errorMessage(error) } }, null, 2) + '\n');
+      else writeErr(`pgbr: ${errorMessage(error)}\n`);
+      return error instanceof PgbrError && (error.kind === 'tool-failed' || error.kind === 'tool-version' || error.kind === 'tool-missing')
+        ? Exit.Problem
+        : Exit.Error;
+    },
+  };
+}
+
+/** Renders rows as aligned columns. */
+export function table(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
+}
