@@ -1,4 +1,4 @@
-// The pgbr subcommands: each loads what it needs from the core, prints text or JSON, returns an exit code.
+// The foundation's pgbr subcommands (connections, tools, status): each loads what it needs from the core, prints text or JSON, returns an exit code.
 import * as os from 'node:os';
 import { loadProfiles, parseConnectionUri, describeParams } from '../core/profiles';
 import type { ConnectionProfile } from '../core/profiles/types';
@@ -8,14 +8,15 @@ import { getArchiverStatus, getServerInfo, withClient, type ArchiverStatus, type
 import { PgbrError } from '../core/errors';
 import { archiverProblems } from '../core/archiverCheck';
 import { Exit, makeOutput, table } from './output';
-import type { Io } from './pgbr';
+import { Option, type Command } from 'commander';
+import type { CliContext, Io } from './pgbr';
 
-async function profilesFor(workspace: string, io: Io) {
+export async function profilesFor(workspace: string, io: Io) {
   return loadProfiles({ workspaceFolder: workspace, env: io.env, homedir: os.homedir() });
 }
 
 /** `--conn`: a profile name, or a postgresql:// URI used as an unnamed profile. */
-async function pickProfile(conn: string, workspace: string, io: Io): Promise<ConnectionProfile> {
+export async function pickProfile(conn: string, workspace: string, io: Io): Promise<ConnectionProfile> {
   if (/^postgres(ql)?:\/\//.test(conn)) {
     return { name: describeParams(parseConnectionUri(conn)), params: parseConnectionUri(conn), source: { kind: 'setting', label: '--conn URI' } };
   }
@@ -29,7 +30,7 @@ async function pickProfile(conn: string, workspace: string, io: Io): Promise<Con
   );
 }
 
-export const run = {
+const run = {
   async connections(opts: { workspace: string; json?: boolean }, io: Io): Promise<number> {
     const out = makeOutput(!!opts.json, io.out, io.err);
     try {
@@ -125,4 +126,33 @@ function renderStatus(name: string, server: ServerInfo, a: ArchiverStatus, probl
   ];
   const verdict = problems.length ? problems.map((p) => `problem: ${p}`).join('\n') : 'archiving: OK';
   return `${table(rows)}\n${verdict}`;
+}
+
+/** Options most subcommands share. */
+export const workspaceOption = (): Option =>
+  new Option('--workspace <dir>', 'folder holding pgbackup.yaml').default(process.cwd(), 'the current folder');
+export const jsonOption = (): Option => new Option('--json', 'print one JSON document on stdout');
+
+export function addFoundationCommands(program: Command, { io, exit }: CliContext): void {
+  program
+    .command('connections')
+    .description('list connection profiles and where each comes from')
+    .addOption(workspaceOption())
+    .addOption(jsonOption())
+    .action(async (opts: { workspace: string; json?: boolean }) => exit(await run.connections(opts, io)));
+
+  program
+    .command('tools')
+    .description('list the PostgreSQL client tools found, per major version')
+    .option('--bin-path <dir>', 'a folder searched before PATH and the standard locations')
+    .addOption(jsonOption())
+    .action(async (opts: { binPath?: string; json?: boolean }) => exit(await run.tools(opts, io)));
+
+  program
+    .command('status')
+    .description('server version, WAL archiving settings and the pg_stat_archiver row')
+    .requiredOption('--conn <name|uri>', 'a profile name or a postgresql:// URI')
+    .addOption(workspaceOption())
+    .addOption(jsonOption())
+    .action(async (opts: { conn: string; workspace: string; json?: boolean }) => exit(await run.status(opts, io)));
 }

@@ -1,48 +1,36 @@
 // `pgbr`: the command line over the same core as the extension, for cron, CI and monitoring.
-import { Command, CommanderError, Option } from 'commander';
-import { run } from './commands';
+import { Command, CommanderError } from 'commander';
+import { addFoundationCommands } from './commands';
 import { Exit } from './output';
 import { version } from '../../package.json';
 
-export async function main(argv: string[], io = defaultIo()): Promise<number> {
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+/** What a feature's subcommands get: the streams, and where to put the exit code of the action. */
+export interface CliContext {
+  io: Io;
+  exit(code: number): void;
+}
+
+/** A feature's subcommands, added to the program in one place. */
+export type CommandGroup = (program: Command, cli: CliContext) => void;
+
+const GROUPS: CommandGroup[] = [addFoundationCommands];
+
+export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
+  let code: number = Exit.Ok;
+  const cli: CliContext = { io, exit: (c) => (code = c) };
   const program = new Command('pgbr')
-    .description('PostgreSQL backup and recovery: connections, tools and archiver status.')
+    .description('PostgreSQL backup and recovery: connections, tools, dumps, archiver status.')
     .version(version)
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showSuggestionAfterError();
-  let code: number = Exit.Ok;
-  const workspace = new Option('--workspace <dir>', 'folder holding pgbackup.yaml').default(process.cwd(), 'the current folder');
-  const json = new Option('--json', 'print one JSON document on stdout');
-
-  program
-    .command('connections')
-    .description('list connection profiles and where each comes from')
-    .addOption(workspace)
-    .addOption(json)
-    .action(async (opts: { workspace: string; json?: boolean }) => {
-      code = await run.connections(opts, io);
-    });
-
-  program
-    .command('tools')
-    .description('list the PostgreSQL client tools found, per major version')
-    .option('--bin-path <dir>', 'a folder searched before PATH and the standard locations')
-    .addOption(json)
-    .action(async (opts: { binPath?: string; json?: boolean }) => {
-      code = await run.tools(opts, io);
-    });
-
-  program
-    .command('status')
-    .description('server version, WAL archiving settings and the pg_stat_archiver row')
-    .requiredOption('--conn <name|uri>', 'a profile name or a postgresql:// URI')
-    .addOption(workspace)
-    .addOption(json)
-    .action(async (opts: { conn: string; workspace: string; json?: boolean }) => {
-      code = await run.status(opts, io);
-    });
-
+  for (const group of GROUPS) group(program, cli);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;
@@ -53,12 +41,6 @@ export async function main(argv: string[], io = defaultIo()): Promise<number> {
     io.err(`pgbr: ${e instanceof Error ? e.message : String(e)}\n`);
     return Exit.Error;
   }
-}
-
-export interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  env: NodeJS.ProcessEnv;
 }
 
 function defaultIo(): Io {
