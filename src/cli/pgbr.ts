@@ -13,7 +13,7 @@ export interface Io {
 /** What a feature's subcommands get: the streams, and where to put the exit code of the action. */
 export interface CliContext {
   io: Io;
-  exit(code: number): void;
+  exit: (code: number) => void;
 }
 
 /** A feature's subcommands, added to the program in one place. */
