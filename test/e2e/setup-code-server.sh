@@ -12,6 +12,11 @@ DIR="$ROOT/code-server-$CS_VERSION"
 N="$DIR/node/node_modules/node"
 CS="$DIR/cs"
 
+mkdir -p "$ROOT"
+# Two runs at once would delete each other's half-built install: one at a time.
+exec 9>"$ROOT/.lock"
+flock 9
+
 if [ ! -f "$DIR/.complete" ]; then
   t0=$(date +%s)
   # System prerequisites (Debian): headless browser + Kerberos headers for code-server's native 'kerberos' module.

@@ -1,0 +1,307 @@
+// End-to-end run: a real PostgreSQL, the extension in a real VS Code (code-server, or the desktop build), and UI checks.
+// Usage: `npm run test:e2e` (builds first) or `npx tsx test/e2e/run.ts` after `node esbuild.mjs`.
+//   PGBR_E2E_HOST=code-server|electron   which VS Code runs the extension-host suite (default code-server)
+//   PGBR_E2E_PHASE_TIMEOUT_MS            limit per phase (default 180000)
+//   PGBR_E2E_VERBOSE=1                   echo the workbench's whole log, not just the tests' output
+//   PGBR_E2E_KEEP=1                      keep the workspace and code-server folders for a post-mortem
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { format } from 'node:util';
+import type { Browser } from 'playwright-core';
+import { createSampleDatabase, startCluster, type Cluster } from '../integration/cluster';
+import {
+  PeakMemory,
+  REPO_ROOT,
+  ensureCodeServer,
+  freePort,
+  launchBrowser,
+  makeTempDir,
+  startCodeServer,
+  workbenchUrl,
+  type CodeServer,
+} from './harness';
+import { runConnectionsUi } from './ui/connections.ui';
+
+const SUITE = path.join(REPO_ROOT, 'dist', 'test', 'e2e', 'index.js');
+const OUTPUT = path.join(REPO_ROOT, 'test-output');
+const PHASE_TIMEOUT_MS = Number(process.env.PGBR_E2E_PHASE_TIMEOUT_MS ?? 180_000);
+/** Every workbench log line, unfiltered, with its level. */
+const VERBOSE = process.env.PGBR_E2E_VERBOSE === '1';
+const START_LINE = /^E2E-START\s*$/;
+const RESULT_LINE = /^E2E-RESULT (\{.*\})\s*$/m;
+
+type Host = 'code-server' | 'electron';
+
+interface Counts {
+  passed: number;
+  failed: number;
+}
+
+const started = Date.now();
+const log = (line: string): void => console.log(`[e2e ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`);
+
+/** Teardown steps, run last-in first-out whatever happened. */
+const teardown: { name: string; run: () => Promise<unknown> }[] = [];
+let tearingDown: Promise<void> | undefined;
+
+function tearDown(): Promise<void> {
+  tearingDown ??= (async () => {
+    for (let step = teardown.pop(); step; step = teardown.pop()) {
+      await step.run().catch((e: unknown) => log(`teardown of ${step?.name} failed: ${String(e)}`));
+    }
+  })();
+  return tearingDown;
+}
+
+// code-server runs in its own process group: a Ctrl-C must take it down with us.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    if (tearingDown) return;
+    log(`${signal}: tearing down`);
+    void tearDown().finally(() => process.exit(130));
+  });
+}
+
+async function main(): Promise<number> {
+  const total: Counts = { passed: 0, failed: 0 };
+  const memory = new PeakMemory();
+  memory.watch(process.pid); // this runner and its children: code-server and Chromium
+  // An interrupted run must not leave the previous run's counts behind.
+  await fs.rm(path.join(OUTPUT, 'e2e-results.json'), { force: true });
+  try {
+    const host = parseHost(process.env.PGBR_E2E_HOST);
+    await fs.access(SUITE).catch(() => {
+      throw new Error(`${path.relative(REPO_ROOT, SUITE)} is missing: build first (node esbuild.mjs)`);
+    });
+    const { cluster, workspace, env } = await prepareWorkspace(memory);
+    log(`PostgreSQL ${env.PGBR_E2E_SERVER_MAJOR} on port ${cluster.port}, workspace ${workspace}`);
+
+    if (host === 'electron') {
+      add(total, await phase('extension-host suite (VS Code desktop)', () => runSuiteInElectron(workspace, env)));
+      log('UI checks need code-server and Chromium: skipped on the electron host');
+    } else {
+      const install = await ensureCodeServer();
+      const work = await makeTempDir('pgbr-e2e-cs-');
+      teardown.push({ name: 'code-server folder', run: () => removeUnlessKept(work) });
+      const server = await startCodeServer({ install, folder: workspace, work });
+      teardown.push({ name: 'code-server', run: () => server.stop() });
+      log(`code-server on ${server.authority}`);
+      const browser = await launchBrowser(work);
+      teardown.push({ name: 'Chromium', run: () => browser.close() });
+
+      add(total, await phase('extension-host suite (code-server)', (signal) => runSuiteInCodeServer(browser, server, workspace, env, signal)));
+      add(
+        total,
+        await phase('UI checks (code-server + Chromium)', (signal) =>
+          runConnectionsUi({
+            signal,
+            browser,
+            authority: server.authority,
+            workspace,
+            extensionDevelopmentPath: REPO_ROOT,
+            env,
+            screenshotDir: path.join(OUTPUT, 'screenshots'),
+            log,
+          }),
+        ),
+      );
+    }
+  } catch (e) {
+    total.failed++;
+    log(`FAILED: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  } finally {
+    await tearDown();
+    memory.stop();
+  }
+
+  await fs.mkdir(OUTPUT, { recursive: true });
+  await fs.writeFile(path.join(OUTPUT, 'e2e-results.json'), `${JSON.stringify(total)}\n`);
+  log(`wall time ${((Date.now() - started) / 1000).toFixed(1)} s, peak memory (PSS) ${memory.summary}`);
+  console.log(`e2e: ${total.passed} passed, ${total.failed} failed`);
+  return total.failed > 0 || total.passed === 0 ? 1 : 0;
+}
+
+/** A cluster with the sample database, and a workspace whose pgbackup.yaml has a live and a dead profile. */
+async function prepareWorkspace(memory: PeakMemory): Promise<{ cluster: Cluster; workspace: string; env: Record<string, string> }> {
+  const cluster = await startCluster();
+  teardown.push({ name: 'PostgreSQL', run: () => cluster.stop() });
+  memory.watch(await postmasterPid(cluster));
+  await createSampleDatabase(cluster);
+  // Statistics as autovacuum would have gathered them on a live server, so tables show row estimates.
+  await cluster.sql('ANALYZE', 'shop');
+  const major = String(Math.floor(Number(await cluster.sql('SHOW server_version_num')) / 10_000));
+
+  const workspace = await makeTempDir('pgbr-e2e-ws-');
+  teardown.push({ name: 'workspace', run: () => removeUnlessKept(workspace) });
+  const deadPort = await freePort();
+  const profile = (name: string, port: number): string =>
+    `  - name: ${name}\n    host: 127.0.0.1\n    port: ${port}\n    user: ${cluster.appUser}\n    database: shop\n`;
+  await fs.writeFile(path.join(workspace, 'pgbackup.yaml'), `connections:\n${profile('e2e', cluster.port)}${profile('down', deadPort)}`);
+
+  // Outside the workspace folder, so the password never shows in the explorer.
+  const secrets = await makeTempDir('pgbr-e2e-pass-');
+  teardown.push({ name: 'pgpass folder', run: () => fs.rm(secrets, { recursive: true, force: true }) });
+  const pgpass = path.join(secrets, 'pgpass');
+  await fs.writeFile(pgpass, `127.0.0.1:${cluster.port}:*:${cluster.appUser}:${pgpassEscape(cluster.appPassword)}\n`, { mode: 0o600 });
+
+  const env = {
+    PGPASSFILE: pgpass,
+    PGBR_E2E_SERVER_MAJOR: major,
+    // Read back by the desktop host, whose console the runner does not see.
+    PGBR_E2E_RESULT_FILE: path.join(secrets, 'result.json'),
+  };
+  return { cluster, workspace, env };
+}
+
+/** Loads the suite through the workbench URL's payload and follows its log until run() settles. */
+async function runSuiteInCodeServer(
+  browser: Browser,
+  server: CodeServer,
+  workspace: string,
+  env: Record<string, string>,
+  signal: AbortSignal,
+): Promise<Counts> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  signal.addEventListener('abort', () => void context.close().catch(() => undefined));
+  try {
+    const page = await context.newPage();
+    let counts: Counts | undefined;
+    let echo = false; // between the suite's E2E-START and E2E-RESULT lines
+    // The workbench hands every log line of the extension host (mocha's reporter included) to codeAutomationLog,
+    // and calls codeAutomationExit with 0 when run() resolved, 1 when it rejected or did not load.
+    let exited: (code: number) => void = () => undefined;
+    const exit = new Promise<number>((resolve) => (exited = resolve));
+    page.on('crash', () => exited(-1));
+    page.on('close', () => exited(-1));
+    await page.exposeFunction('codeAutomationExit', (code: number) => exited(code));
+    await page.exposeFunction('codeAutomationLog', (type: string, args: unknown) => {
+      const line = format(...(Array.isArray(args) ? (args as unknown[]) : [args]));
+      const result = RESULT_LINE.exec(line);
+      if (VERBOSE) process.stdout.write(`<${type}> ${line}\n`);
+      else if (echo && !result && !isWorkbenchNoise(line)) process.stdout.write(`${line.replace(/\s+$/, '')}\n`);
+      if (START_LINE.test(line)) echo = true;
+      if (result?.[1]) {
+        counts = parseCounts(result[1]);
+        echo = false;
+      }
+    });
+    await page.goto(workbenchUrl(server.authority, { folder: workspace, extensionDevelopmentPath: REPO_ROOT, extensionTestsPath: SUITE, env }));
+    const code = await exit;
+    return settle(code, counts ?? (await readCountsFile(env)));
+  } finally {
+    await context.close().catch(() => undefined);
+  }
+}
+
+/** The same suite in the desktop VS Code that @vscode/test-electron downloads (needs network access). */
+async function runSuiteInElectron(workspace: string, env: Record<string, string>): Promise<Counts> {
+  const { runTests } = await import('@vscode/test-electron');
+  let code: number;
+  try {
+    code = await runTests({
+      extensionDevelopmentPath: REPO_ROOT,
+      extensionTestsPath: SUITE,
+      extensionTestsEnv: env,
+      launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes'],
+    });
+  } catch (e) {
+    log(String(e));
+    code = 1;
+  }
+  return settle(code, await readCountsFile(env));
+}
+
+/** A suite that crashed, hung or did not report counts is a failure, never an empty success. */
+function settle(exitCode: number, counts: Counts | undefined): Counts {
+  if (!counts) {
+    log(`the suite reported no E2E-RESULT line (exit code ${exitCode}): it did not load or crashed`);
+    return { passed: 0, failed: 1 };
+  }
+  if (exitCode !== 0 && counts.failed === 0) {
+    log(`the suite exited with ${exitCode} although no test failed`);
+    return { passed: counts.passed, failed: 1 };
+  }
+  return counts;
+}
+
+/**
+ * Runs one phase with a time limit; an error or timeout counts as one failure. On timeout the phase is
+ * told to abort (it closes its page), and gets a moment to finish so its output does not run into the next.
+ */
+async function phase(name: string, body: (signal: AbortSignal) => Promise<Counts>): Promise<Counts> {
+  log(`${name}: start`);
+  const t0 = Date.now();
+  const abort = new AbortController();
+  const running = body(abort.signal);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${PHASE_TIMEOUT_MS / 1000} s`)), PHASE_TIMEOUT_MS);
+  });
+  try {
+    const counts = await Promise.race([running, timeout]);
+    log(`${name}: ${counts.passed} passed, ${counts.failed} failed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return counts;
+  } catch (e) {
+    abort.abort();
+    await Promise.race([running.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5000))]);
+    log(`${name}: FAILED: ${e instanceof Error ? e.message : String(e)}`);
+    return { passed: 0, failed: 1 };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The workbench's own chatter that can interleave with the tests' output (the gallery is offline here). */
+function isWorkbenchNoise(line: string): boolean {
+  return /^(getaddrinfo|\[[\w:-]+\] )|ENOTFOUND open-vsx|Creating a socket|connection token/.test(line);
+}
+
+function parseCounts(json: string): Counts | undefined {
+  try {
+    const v = JSON.parse(json) as Partial<Counts>;
+    if (typeof v.passed === 'number' && typeof v.failed === 'number') return { passed: v.passed, failed: v.failed };
+  } catch {
+    // A malformed line is reported as "no counts".
+  }
+  return undefined;
+}
+
+async function readCountsFile(env: Record<string, string>): Promise<Counts | undefined> {
+  const file = env.PGBR_E2E_RESULT_FILE;
+  return file ? parseCounts(await fs.readFile(file, 'utf8').catch(() => '')) : undefined;
+}
+
+function add(total: Counts, counts: Counts): void {
+  total.passed += counts.passed;
+  total.failed += counts.failed;
+}
+
+function parseHost(value: string | undefined): Host {
+  if (value === undefined || value === '' || value === 'code-server') return 'code-server';
+  if (value === 'electron') return 'electron';
+  throw new Error(`PGBR_E2E_HOST must be code-server or electron, not "${value}"`);
+}
+
+/** pgpass fields escape `:` and `\`. */
+function pgpassEscape(value: string): string {
+  return value.replace(/[\\:]/g, (c) => `\\${c}`);
+}
+
+async function postmasterPid(cluster: Cluster): Promise<number | undefined> {
+  const text = await fs.readFile(path.join(cluster.dataDir, 'postmaster.pid'), 'utf8').catch(() => '');
+  const pid = Number(text.split('\n')[0]);
+  return pid > 0 ? pid : undefined;
+}
+
+async function removeUnlessKept(dir: string): Promise<void> {
+  if (process.env.PGBR_E2E_KEEP === '1') log(`kept ${dir}`);
+  else await fs.rm(dir, { recursive: true, force: true });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
