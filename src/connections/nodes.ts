@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { ConnectionProfile, ProfileProblem } from '../core/profiles/types';
 import type { DatabaseInfo, SchemaInfo, TableInfo, ServerInfo } from '../core/server';
 import { formatBytes } from '../core/server';
+import type { PgbrErrorKind } from '../core/errors';
 
 /** contextValue prefixes, matched by regex in package.json `when` clauses. */
 export const enum ConnectionsContext {
@@ -38,6 +39,11 @@ export class ProfileNode extends ConnectionsNode {
     this.describe();
   }
 
+  /** After a failed connection: the source, and in a word what went wrong (the error child says the rest). */
+  describeFailure(kind: PgbrErrorKind | undefined): void {
+    this.description = `${this.profile.source.label} · ${(kind && FAILURE_TEXT[kind]) ?? 'error'}`;
+  }
+
   /** Shows the server's version and archiving state once known, and the profile's source always. */
   describe(server?: ServerInfo): void {
     this.server = server;
@@ -56,6 +62,12 @@ export class ProfileNode extends ConnectionsNode {
     this.tooltip = tooltip;
   }
 }
+
+const FAILURE_TEXT: Partial<Record<PgbrErrorKind, string>> = {
+  auth: 'password needed or wrong',
+  connection: 'unreachable',
+  config: 'invalid settings',
+};
 
 function archivingText(server: ServerInfo): string {
   if (server.archiveMode === 'off') return 'archiving off';
@@ -113,6 +125,7 @@ export class ErrorNode extends ConnectionsNode {
     readonly parent: ConnectionsNode | undefined,
     message: string,
     fix?: vscode.Command,
+    readonly kind?: PgbrErrorKind,
   ) {
     super(message, vscode.TreeItemCollapsibleState.None);
     this.id = `${parent?.id ?? ''}/error`;

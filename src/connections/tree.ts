@@ -85,7 +85,8 @@ export class ConnectionsProvider implements vscode.TreeDataProvider<ConnectionsN
       node.describe(server);
       return databases.map((d) => new DatabaseNode(node, d));
     });
-    this.changed.fire(node); // show the version and archiving state in the profile's description
+    if (nodes[0] instanceof ErrorNode) node.describeFailure(nodes[0].kind);
+    this.changed.fire(node); // show the version and archiving state (or the failure) in the description
     return nodes;
   }
 
@@ -106,7 +107,7 @@ export class ConnectionsProvider implements vscode.TreeDataProvider<ConnectionsN
     } catch (e) {
       const message = errorMessage(e);
       this.ctx.log.warn(`${profileNode.profile.name}: ${message}`);
-      return [new ErrorNode(errorParent, message, fixFor(e, profileNode))];
+      return [new ErrorNode(errorParent, message, fixFor(e, profileNode), e instanceof PgbrError ? e.kind : undefined)];
     }
   }
 }

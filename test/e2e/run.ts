@@ -147,6 +147,9 @@ async function prepareWorkspace(memory: PeakMemory): Promise<{ cluster: Cluster;
   const env = {
     PGPASSFILE: pgpass,
     PGBR_E2E_SERVER_MAJOR: major,
+    PGBR_E2E_PORT: String(cluster.port),
+    // The throwaway cluster's app password: the profile suite stores it through "Set password".
+    PGBR_E2E_APP_PASSWORD: cluster.appPassword,
     // Read back by the desktop host, whose console the runner does not see.
     PGBR_E2E_RESULT_FILE: path.join(secrets, 'result.json'),
   };

@@ -1,43 +1,26 @@
 // The Connections view in a real extension host: activation, commands, and the tree a user expands.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { activateExtension, child, children, labelOf, labels, type PgBackupApi, EXTENSION_ID } from './tree';
 
-const EXTENSION_ID = 'pgbr.pg-backup';
 /** Profiles the e2e runner writes into the workspace's pgbackup.yaml. */
 const UP = 'e2e';
 const DOWN = 'down';
 /** Major version of the test cluster, passed by the runner; Debian's 15 otherwise. */
 const SERVER_MAJOR = process.env.PGBR_E2E_SERVER_MAJOR ?? '15';
 
-/** What activate() returns (the extension's public API). */
-interface PgBackupApi {
-  connections: vscode.TreeDataProvider<unknown> & { refresh(): void };
-  activationMs: number;
-}
-
-interface Shown {
-  element: unknown;
-  label: string;
-  description: string;
-  contextValue: string | undefined;
-}
-
 suite('Connections', () => {
   let api: PgBackupApi;
 
   suiteSetup(async () => {
-    const extension = vscode.extensions.getExtension<PgBackupApi | undefined>(EXTENSION_ID);
-    assert.ok(extension, `extension ${EXTENSION_ID} is not loaded`);
-    const exported = await extension.activate();
-    assert.ok(exported, 'activate() returned no API: activation failed (see the extension host log)');
-    api = exported;
+    api = await activateExtension();
   });
 
   test('activates quickly and returns its API', () => {
     assert.ok(vscode.extensions.getExtension(EXTENSION_ID)?.isActive, 'extension is not active');
     assert.equal(typeof api.activationMs, 'number', 'the API has no activationMs');
     console.log(`      activation took ${api.activationMs.toFixed(1)} ms (target 50 ms)`);
-    assert.ok(api.activationMs < 500, `activation took ${api.activationMs} ms, more than the 500 ms bound`);
+    assert.ok(api.activationMs < 50, `activation took ${api.activationMs} ms, more than the 50 ms target`);
   });
 
   test('registers every contributed command', async () => {
@@ -48,18 +31,18 @@ suite('Connections', () => {
   });
 
   test(`shows the "${UP}" profile with its server version, databases, schemas and tables`, async () => {
-    const up = await child(api, undefined, UP);
-    const databases = await children(api, up.element);
-    assert.match((await labelOf(api, up.element)).description, new RegExp(`PostgreSQL ${SERVER_MAJOR}\\b`), 'profile description after expanding');
+    const up = await child(api.connections, undefined, UP);
+    const databases = await children(api.connections, up.element);
+    assert.match((await labelOf(api.connections, up.element)).description, new RegExp(`PostgreSQL ${SERVER_MAJOR}\\b`), 'profile description after expanding');
 
     assert.ok(databases.some((d) => d.label === 'shop'), `databases: ${labels(databases)}`);
-    const shop = await child(api, up.element, 'shop');
-    const schemas = await children(api, shop.element);
+    const shop = await child(api.connections, up.element, 'shop');
+    const schemas = await children(api.connections, shop.element);
     for (const name of ['public', 'sales']) assert.ok(schemas.some((s) => s.label === name), `schemas of shop: ${labels(schemas)}`);
 
-    const publicTables = await children(api, (await child(api, shop.element, 'public')).element);
+    const publicTables = await children(api.connections, (await child(api.connections, shop.element, 'public')).element);
     for (const name of ['customers', 'orders']) assert.ok(publicTables.some((t) => t.label === name), `tables of public: ${labels(publicTables)}`);
-    const salesTables = await children(api, (await child(api, shop.element, 'sales')).element);
+    const salesTables = await children(api.connections, (await child(api.connections, shop.element, 'sales')).element);
     assert.ok(salesTables.some((t) => t.label === 'invoices'), `tables of sales: ${labels(salesTables)}`);
     // The runner analyses the sample database, so the size comes with a row estimate.
     const customers = publicTables.find((t) => t.label === 'customers');
@@ -68,8 +51,8 @@ suite('Connections', () => {
   });
 
   test(`shows one error child for the "${DOWN}" profile, whose server is not running`, async () => {
-    const down = await child(api, undefined, DOWN);
-    const kids = await children(api, down.element);
+    const down = await child(api.connections, undefined, DOWN);
+    const kids = await children(api.connections, down.element);
     assert.equal(kids.length, 1, `children of ${DOWN}: ${labels(kids)}`);
     const [error] = kids;
     assert.equal(error?.contextValue, 'error');
@@ -78,36 +61,12 @@ suite('Connections', () => {
   });
 
   test(`keeps "${UP}" working next to the failing profile`, async () => {
-    const up = await child(api, undefined, UP);
-    const databases = await children(api, up.element);
+    const up = await child(api.connections, undefined, UP);
+    const databases = await children(api.connections, up.element);
     assert.ok(databases.some((d) => d.label === 'shop'), `databases: ${labels(databases)}`);
   });
 });
 
 interface PackageJson {
   contributes: { commands: { command: string }[] };
-}
-
-async function labelOf(api: PgBackupApi, element: unknown): Promise<Shown> {
-  const item = await api.connections.getTreeItem(element);
-  const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
-  const description = typeof item.description === 'string' ? item.description : '';
-  return { element, label, description, contextValue: item.contextValue };
-}
-
-async function children(api: PgBackupApi, element: unknown): Promise<Shown[]> {
-  const kids = (await api.connections.getChildren(element)) ?? [];
-  return Promise.all(kids.map((kid) => labelOf(api, kid)));
-}
-
-async function child(api: PgBackupApi, parent: unknown, label: string): Promise<Shown> {
-  const kids = await children(api, parent);
-  const found = kids.find((k) => k.label === label);
-  if (found) return found;
-  const under = parent === undefined ? 'the root' : `"${(await labelOf(api, parent)).label}"`;
-  assert.fail(`no "${label}" under ${under}: ${labels(kids)}`);
-}
-
-function labels(shown: Shown[]): string {
-  return JSON.stringify(shown.map((s) => s.label));
 }

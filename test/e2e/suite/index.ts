@@ -37,6 +37,8 @@ function loadSuites(mocha: Mocha): void {
   const suites: Record<string, () => void> = {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- evaluated once mocha's globals exist; esbuild bundles the literal path
     'connections.test.ts': () => void require('./connections.test'),
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
+    'profiles.test.ts': () => void require('./profiles.test'),
   };
   for (const [file, load] of Object.entries(suites)) {
     mocha.suite.emit(Mocha.Suite.constants.EVENT_FILE_PRE_REQUIRE, globalThis, file, mocha);

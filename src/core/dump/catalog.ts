@@ -1,0 +1,103 @@
+// Lists the dumps in a folder: each with its format, size, time and manifest, plus stale `.partial` leftovers.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { readManifest, type DumpFormat, type DumpManifest } from './manifest';
+
+export interface CatalogEntry {
+  path: string;
+  name: string;
+  format: DumpFormat;
+  /** Plain SQL compressed with gzip (`.sql.gz`). */
+  gzip: boolean;
+  sizeBytes: number;
+  /** The dump's finish time from its manifest, else the file's modification time. */
+  time: Date;
+  manifest?: DumpManifest;
+  /** A manifest that exists but cannot be read: shown, not fatal. */
+  manifestError?: string;
+}
+
+export interface Catalog {
+  folder: string;
+  dumps: CatalogEntry[];
+  /** Files or folders named `*.partial`: a dump that failed, was cancelled or is still running. */
+  partials: { path: string; sizeBytes: number; time: Date }[];
+  /** The folder does not exist yet (nothing dumped there): not an error. */
+  missing: boolean;
+}
+
+/** What a name says about a dump; `undefined` for files that are not dumps (manifests, notes). */
+export function formatFromName(name: string, isDirectory: boolean): { format: DumpFormat; gzip: boolean } | undefined {
+  if (name.endsWith('.partial') || name.endsWith('.manifest.json') || name.startsWith('.')) return undefined;
+  if (isDirectory) return undefined; // decided by the presence of toc.dat
+  if (name.endsWith('.dump') || name.endsWith('.backup')) return { format: 'custom', gzip: false };
+  if (name.endsWith('.tar')) return { format: 'tar', gzip: false };
+  if (name.endsWith('.sql')) return { format: 'plain', gzip: false };
+  if (name.endsWith('.sql.gz')) return { format: 'plain', gzip: true };
+  return undefined;
+}
+
+export async function listDumps(folder: string): Promise<Catalog> {
+  let names: import('node:fs').Dirent[];
+  try {
+    names = await fs.readdir(folder, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { folder, dumps: [], partials: [], missing: true };
+    throw e;
+  }
+  const dumps: CatalogEntry[] = [];
+  const partials: Catalog['partials'] = [];
+  await Promise.all(
+    names.map(async (dirent) => {
+      const full = path.join(folder, dirent.name);
+      const stat = await fs.stat(full).catch(() => undefined);
+      if (!stat) return;
+      if (dirent.name.endsWith('.partial')) {
+        partials.push({ path: full, sizeBytes: stat.isDirectory() ? await folderSize(full) : stat.size, time: stat.mtime });
+        return;
+      }
+      let kind = formatFromName(dirent.name, stat.isDirectory());
+      if (stat.isDirectory() && !dirent.name.startsWith('.')) {
+        const hasToc = await fs.stat(path.join(full, 'toc.dat')).then(() => true, () => false);
+        if (hasToc) kind = { format: 'directory', gzip: false };
+      }
+      if (!kind) return;
+      let manifest: DumpManifest | undefined;
+      let manifestError: string | undefined;
+      try {
+        manifest = await readManifest(full);
+      } catch (e) {
+        manifestError = `the manifest cannot be read (${e instanceof Error ? e.message : String(e)})`;
+      }
+      dumps.push({
+        path: full,
+        name: dirent.name,
+        ...kind,
+        sizeBytes: stat.isDirectory() ? await folderSize(full) : stat.size,
+        time: manifest?.finishedAt ? new Date(manifest.finishedAt) : stat.mtime,
+        manifest,
+        manifestError,
+      });
+    }),
+  );
+  dumps.sort((a, b) => b.time.getTime() - a.time.getTime() || a.name.localeCompare(b.name));
+  partials.sort((a, b) => b.time.getTime() - a.time.getTime());
+  return { folder, dumps, partials, missing: false };
+}
+
+async function folderSize(dir: string): Promise<number> {
+  let total = 0;
+  for (const dirent of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!dirent.isFile()) continue;
+    const parent = (dirent as { parentPath?: string; path?: string }).parentPath ?? (dirent as { path?: string }).path ?? dir;
+    total += (await fs.stat(path.join(parent, dirent.name)).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
+}
+
+/** `verified`, `failed` or `never`, for the tree's icon. */
+export function verificationState(entry: CatalogEntry): 'verified' | 'failed' | 'never' {
+  const v = entry.manifest?.verification;
+  if (!v) return 'never';
+  return v.status === 'passed' ? 'verified' : 'failed';
+}

@@ -1,0 +1,53 @@
+// The dump catalog: which files are dumps, newest first, manifests read, leftovers found.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { formatFromName, listDumps, verificationState } from '../../src/core/dump/catalog';
+import { writeManifest, type DumpManifest } from '../../src/core/dump/manifest';
+
+test('names tell the format; manifests, partials and hidden files are not dumps', () => {
+  assert.deepEqual(formatFromName('shop_1.dump', false), { format: 'custom', gzip: false });
+  assert.deepEqual(formatFromName('shop_1.tar', false), { format: 'tar', gzip: false });
+  assert.deepEqual(formatFromName('shop_1.sql', false), { format: 'plain', gzip: false });
+  assert.deepEqual(formatFromName('shop_1.sql.gz', false), { format: 'plain', gzip: true });
+  assert.equal(formatFromName('shop_1.dump.manifest.json', false), undefined);
+  assert.equal(formatFromName('shop_1.dump.partial', false), undefined);
+  assert.equal(formatFromName('notes.txt', false), undefined);
+});
+
+test('lists dumps newest first with manifests, directory dumps by toc.dat, and partial leftovers', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-catalog-'));
+  try {
+    await fs.writeFile(path.join(dir, 'old.sql'), 'select 1;\n');
+    await fs.utimes(path.join(dir, 'old.sql'), new Date('2026-01-01'), new Date('2026-01-01'));
+    await fs.writeFile(path.join(dir, 'new.dump'), 'PGDMP....');
+    const manifest = { finishedAt: '2026-11-01T10:00:00.000Z', verification: { status: 'failed' } } as unknown as DumpManifest;
+    await writeManifest(path.join(dir, 'new.dump'), manifest);
+    await fs.mkdir(path.join(dir, 'dirdump'));
+    await fs.writeFile(path.join(dir, 'dirdump', 'toc.dat'), 'x'.repeat(10));
+    await fs.writeFile(path.join(dir, 'dirdump', '3001.dat.gz'), 'y'.repeat(5));
+    await fs.utimes(path.join(dir, 'dirdump'), new Date('2025-06-01'), new Date('2025-06-01'));
+    await fs.mkdir(path.join(dir, 'not-a-dump'));
+    await fs.writeFile(path.join(dir, 'half.dump.partial'), 'PGD');
+    await fs.writeFile(path.join(dir, 'notes.txt'), 'hello');
+
+    const catalog = await listDumps(dir);
+    assert.deepEqual(catalog.dumps.map((d) => d.name), ['new.dump', 'old.sql', 'dirdump']);
+    assert.equal(catalog.dumps[2]?.format, 'directory');
+    assert.equal(catalog.dumps[2]?.sizeBytes, 15);
+    assert.equal(catalog.dumps[0]?.time.toISOString(), '2026-11-01T10:00:00.000Z');
+    assert.equal(verificationState(catalog.dumps[0]!), 'failed');
+    assert.equal(verificationState(catalog.dumps[1]!), 'never');
+    assert.deepEqual(catalog.partials.map((p) => path.basename(p.path)), ['half.dump.partial']);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a folder that does not exist yet is an empty catalog, not an error', async () => {
+  const catalog = await listDumps(path.join(os.tmpdir(), 'pgbr-no-such-folder-' + process.pid));
+  assert.equal(catalog.missing, true);
+  assert.deepEqual(catalog.dumps, []);
+});
