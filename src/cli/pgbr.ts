@@ -1,6 +1,7 @@
 // `pgbr`: the command line over the same core as the extension, for cron, CI and monitoring.
 import { Command, CommanderError } from 'commander';
 import { addFoundationCommands } from './commands';
+import { addDumpCommands } from './dumpCommands';
 import { Exit } from './output';
 import { version } from '../../package.json';
 
@@ -19,7 +20,7 @@ export interface CliContext {
 /** A feature's subcommands, added to the program in one place. */
 export type CommandGroup = (program: Command, cli: CliContext) => void;
 
-const GROUPS: CommandGroup[] = [addFoundationCommands];
+const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands];
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   let code: number = Exit.Ok;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { formatFromName, listDumps, verificationState } from '../../src/core/dump/catalog';
+import { formatFromName, listDumps, verificationState, type CatalogEntry } from '../../src/core/dump/catalog';
 import { writeManifest, type DumpManifest } from '../../src/core/dump/manifest';
 
 test('names tell the format; manifests, partials and hidden files are not dumps', () => {
@@ -38,8 +38,8 @@ test('lists dumps newest first with manifests, directory dumps by toc.dat, and p
     assert.equal(catalog.dumps[2]?.format, 'directory');
     assert.equal(catalog.dumps[2]?.sizeBytes, 15);
     assert.equal(catalog.dumps[0]?.time.toISOString(), '2026-11-01T10:00:00.000Z');
-    assert.equal(verificationState(catalog.dumps[0]!), 'failed');
-    assert.equal(verificationState(catalog.dumps[1]!), 'never');
+    assert.equal(verificationState(catalog.dumps[0] as CatalogEntry), 'failed');
+    assert.equal(verificationState(catalog.dumps[1] as CatalogEntry), 'never');
     assert.deepEqual(catalog.partials.map((p) => path.basename(p.path)), ['half.dump.partial']);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });

@@ -15,7 +15,7 @@
 //     - name: billing
 //       service: billing    # a section of pg_service.conf; keys set here override it
 //   dumpFolders: [dumps]    # folders that hold dumps
-//   dumpNameTemplate: "{database}-{timestamp}"
+//   dumpNameTemplate: "{db}_{yyyyMMdd-HHmmss}"
 //   archives: [/srv/wal-archive]
 //   baseBackupFolder: /srv/base
 //   rpo: 15m                # recovery point objective

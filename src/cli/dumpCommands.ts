@@ -1,0 +1,250 @@
+// `pgbr dump` and `pgbr globals`: logical backups from the command line, with table picking, progress on stderr and a manifest.
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { defaultConnectContext, resolveConnection, type ResolvedConnection } from '../core/connect';
+import { runDump } from '../core/dump/dump';
+import { runGlobalsDump } from '../core/dump/globals';
+import { manifestPathFor, type DumpFormat, type DumpManifest } from '../core/dump/manifest';
+import { defaultDumpFolder } from '../core/dump/naming';
+import type { DumpProgress } from '../core/dump/progress';
+import { PgbrError } from '../core/errors';
+import type { Logger } from '../core/log';
+import { parseQualifiedName, type QualifiedName } from '../core/names';
+import { formatBytes } from '../core/server';
+import { discoverTools } from '../core/tools';
+import { jsonOption, pickProfile, workspaceOption } from './commands';
+import { Exit, makeOutput } from './output';
+import type { CliContext, Io } from './pgbr';
+
+interface CommonOptions {
+  conn: string;
+  workspace: string;
+  json?: boolean;
+  out?: string;
+  binPath?: string;
+  verbose?: boolean;
+}
+
+interface DumpCliOptions extends CommonOptions {
+  db?: string;
+  table: string[];
+  excludeTable: string[];
+  schema: string[];
+  format: DumpFormat;
+  jobs?: number;
+  compress?: string;
+  schemaOnly?: boolean;
+  dataOnly?: boolean;
+  /** Commander turns `--no-owner` into `owner: false`. */
+  owner: boolean;
+  privileges: boolean;
+  name?: string;
+}
+
+interface GlobalsCliOptions extends CommonOptions {
+  db?: string;
+  /** Commander turns `--no-role-passwords` into `rolePasswords: false`. */
+  rolePasswords: boolean;
+  name?: string;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function parseJobs(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError('give a whole number of at least 1.');
+  return n;
+}
+
+/** `--schema sales` or `--schema '"My Schema"'`: one identifier in SQL syntax. */
+function parseSchemaName(text: string): string {
+  const sentinel = '\u0000';
+  const q = parseQualifiedName(text, sentinel);
+  if (q.schema !== sentinel) throw new PgbrError('usage', `"${text}" is not a schema name: give one name, e.g. sales or "My Schema"`);
+  return q.name;
+}
+
+/**
+ * `--out`: a folder to put a generated name in, or, when it has an extension and is not an
+ * existing folder, the dump's own file name.
+ */
+function outputFor(out: string | undefined, workspace: string, template: string | undefined, isFolder: boolean) {
+  const nameTemplate = template !== undefined ? { nameTemplate: template } : {};
+  if (out === undefined) {
+    return { folder: defaultDumpFolder({ workspaceFolder: workspace, globalStorage: path.join(os.homedir(), '.pgbr', 'dumps') }), ...nameTemplate };
+  }
+  const resolved = path.resolve(workspace, out);
+  if (!isFolder && path.extname(resolved) !== '') return { folder: path.dirname(resolved), fileName: path.basename(resolved) };
+  return { folder: resolved, ...nameTemplate };
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+  return fs.stat(p).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}
+
+/** Core log lines on stderr, for `--verbose`; the runner never logs a password. */
+function stderrLogger(io: Io, verbose: boolean): Logger | undefined {
+  if (!verbose) return undefined;
+  const line = (level: string) => (m: string | Error) => io.err(`pgbr: ${level}: ${m instanceof Error ? (m.stack ?? m.message) : m}\n`);
+  return { trace: () => {}, debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
+}
+
+/** Aborts on Ctrl-C or a kill, so an interrupted dump removes its `.partial` instead of leaving it. */
+function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    },
+  };
+}
+
+async function connectionFor(conn: string, workspace: string, io: Io): Promise<{ name: string; resolved: ResolvedConnection }> {
+  const profile = await pickProfile(conn, workspace, io);
+  const resolved = await resolveConnection(profile, defaultConnectContext(io.env));
+  if (resolved.warning) io.err(`pgbr: ${resolved.warning}\n`);
+  return { name: profile.name, resolved };
+}
+
+/** One stderr line per table as it starts: `[3/12] public.orders`. */
+function progressPrinter(io: Io): (p: DumpProgress) => void {
+  const seen = new Set<string>();
+  return (p) => {
+    if (p.current === undefined || seen.has(p.current)) return;
+    seen.add(p.current);
+    io.err(`[${seen.size}/${p.tablesTotal}] ${p.current}\n`);
+  };
+}
+
+function describeDump(m: DumpManifest, dumpPath: string): string {
+  const rows = m.rowCounts.reduce((sum, t) => sum + t.rows, 0);
+  const what = m.kind === 'globals' ? 'globals' : `"${m.database ?? ''}"`;
+  const tables = m.kind === 'globals' ? '' : `, ${m.rowCounts.length} table${m.rowCounts.length === 1 ? '' : 's'}, ${rows} row${rows === 1 ? '' : 's'}`;
+  return `Dumped ${what} to ${dumpPath} (${m.format}, ${formatBytes(m.sizeBytes)}${tables}, ${(m.durationMs / 1000).toFixed(1)} s)`;
+}
+
+export async function dumpCommand(opts: DumpCliOptions, io: Io): Promise<number> {
+  const out = makeOutput(!!opts.json, io.out, io.err);
+  const interrupt = abortOnSignals();
+  try {
+    // Names are checked before anything connects: a typo is a usage error, not a failed dump.
+    const tables: QualifiedName[] = opts.table.map((t) => parseQualifiedName(t));
+    const excludeTables: QualifiedName[] = opts.excludeTable.map((t) => parseQualifiedName(t));
+    const schemas = opts.schema.map(parseSchemaName);
+    const { name, resolved } = await connectionFor(opts.conn, opts.workspace, io);
+    const database = opts.db ?? resolved.params.database;
+    const tools = await discoverTools({ binPath: opts.binPath, env: io.env, platform: process.platform, homedir: os.homedir() });
+    const outPath = opts.out === undefined ? undefined : path.resolve(opts.workspace, opts.out);
+    const output = outputFor(opts.out, opts.workspace, opts.name, outPath !== undefined && (await isDirectory(outPath)));
+    const result = await runDump({
+      connection: { params: resolved.params, password: resolved.password },
+      profile: name,
+      database,
+      tables,
+      excludeTables,
+      schemas,
+      format: opts.format,
+      ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
+      ...(opts.compress !== undefined ? { compression: opts.compress } : {}),
+      schemaOnly: !!opts.schemaOnly,
+      dataOnly: !!opts.dataOnly,
+      noOwner: !opts.owner,
+      noPrivileges: !opts.privileges,
+      output,
+      tools,
+      signal: interrupt.signal,
+      ...(opts.json ? {} : { onProgress: progressPrinter(io) }),
+      logger: stderrLogger(io, !!opts.verbose),
+    });
+    out.result({ path: result.path, manifestPath: manifestPathFor(result.path), ...result.manifest }, () => describeDump(result.manifest, result.path));
+    return Exit.Ok;
+  } catch (e) {
+    return out.fail(e);
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+export async function globalsCommand(opts: GlobalsCliOptions, io: Io): Promise<number> {
+  const out = makeOutput(!!opts.json, io.out, io.err);
+  const interrupt = abortOnSignals();
+  try {
+    const { name, resolved } = await connectionFor(opts.conn, opts.workspace, io);
+    const tools = await discoverTools({ binPath: opts.binPath, env: io.env, platform: process.platform, homedir: os.homedir() });
+    const outPath = opts.out === undefined ? undefined : path.resolve(opts.workspace, opts.out);
+    const output = outputFor(opts.out, opts.workspace, opts.name, outPath !== undefined && (await isDirectory(outPath)));
+    // Only a database the user named: pg_dumpall's own choice (postgres, then template1) beats libpq's default of the user name.
+    const database = opts.db ?? resolved.profile.params.database;
+    const result = await runGlobalsDump({
+      connection: { params: resolved.params, password: resolved.password },
+      profile: name,
+      ...(database ? { database } : {}),
+      noRolePasswords: !opts.rolePasswords,
+      output,
+      tools,
+      signal: interrupt.signal,
+      logger: stderrLogger(io, !!opts.verbose),
+    });
+    out.result({ path: result.path, manifestPath: manifestPathFor(result.path), ...result.manifest }, () => describeDump(result.manifest, result.path));
+    return Exit.Ok;
+  } catch (e) {
+    return out.fail(e);
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+const connOption = () => new Option('--conn <name|uri>', 'a profile name or a postgresql:// URI').makeOptionMandatory();
+const outOption = () =>
+  new Option('--out <path>', 'the folder to write to (default <workspace>/.pg-backups), or a file name with an extension');
+const binPathOption = () => new Option('--bin-path <dir>', 'a folder searched for the PostgreSQL tools before PATH and the standard locations');
+const verboseOption = () => new Option('--verbose', 'log what runs on stderr');
+
+export function addDumpCommands(program: Command, { io, exit }: CliContext): void {
+  program
+    .command('dump')
+    .description('dump a database with pg_dump: exact table picks, row counts in the dump snapshot, a manifest with sha256')
+    .addOption(connOption())
+    .option('--db <name>', "the database to dump (default: the profile's database)")
+    .option('--table <schema.table>', 'dump only this table, in SQL syntax (orders, sales."Order Items"); repeatable', collect, [])
+    .option('--exclude-table <schema.table>', 'leave this table out; repeatable', collect, [])
+    .option('--schema <name>', 'dump only this schema; repeatable (ignored with --table)', collect, [])
+    .addOption(new Option('--format <format>', 'archive format').choices(['custom', 'directory', 'tar', 'plain']).default('custom'))
+    .addOption(new Option('--jobs <n>', 'parallel workers (directory format; default: one per CPU)').argParser(parseJobs))
+    .option('--compress <spec>', 'compression: 0-9, none, gzip[:level], lz4[:level], zstd[:level] (lz4 and zstd need pg_dump 16+)')
+    .option('--schema-only', 'definitions only, no table data')
+    .option('--data-only', 'table data only, no definitions')
+    .option('--no-owner', 'leave out commands that set object owners')
+    .option('--no-privileges', 'leave out GRANT and REVOKE')
+    .option('--name <template>', 'name template: {db} {profile} {format} {yyyy} {MM} {dd} {HH} {mm} {ss} {yyyyMMdd-HHmmss}')
+    .addOption(outOption())
+    .addOption(binPathOption())
+    .addOption(workspaceOption())
+    .addOption(verboseOption())
+    .addOption(jsonOption())
+    .action(async (opts: DumpCliOptions) => exit(await dumpCommand(opts, io)));
+
+  program
+    .command('globals')
+    .description('dump roles and tablespaces with pg_dumpall --globals-only, with a manifest')
+    .addOption(connOption())
+    .option('--db <name>', 'the database pg_dumpall connects to (default: postgres, then template1)')
+    .option('--no-role-passwords', 'dump roles without their password hashes (works without superuser)')
+    .option('--name <template>', 'name template (default {profile}_globals_{yyyyMMdd-HHmmss})')
+    .addOption(outOption())
+    .addOption(binPathOption())
+    .addOption(workspaceOption())
+    .addOption(verboseOption())
+    .addOption(jsonOption())
+    .action(async (opts: GlobalsCliOptions) => exit(await globalsCommand(opts, io)));
+}

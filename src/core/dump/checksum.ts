@@ -1,0 +1,48 @@
+// Streaming sha256 of a dump: one file, or every file of a directory dump by its relative POSIX path.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+
+/** Hex sha256 of a file, read in chunks: dumps can be far larger than memory. */
+export async function sha256File(file: string, signal?: AbortSignal): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash, { signal });
+  return hash.digest('hex');
+}
+
+/** Every regular file under `dir`, as sorted POSIX paths relative to it. */
+export async function listFilesRecursive(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    const entries = await fs.readdir(path.join(dir, relative), { withFileTypes: true });
+    for (const entry of entries) {
+      const child = relative === '' ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isDirectory()) await walk(child);
+      else if (entry.isFile()) files.push(child);
+    }
+  };
+  await walk('');
+  return files.sort();
+}
+
+export interface DumpChecksum {
+  /** `""` → hash for a single file; each relative path → hash for a directory. */
+  sha256: Record<string, string>;
+  sizeBytes: number;
+}
+
+/** Hashes and sizes what a dump path holds, whether a file or a directory dump. */
+export async function checksumDump(dumpPath: string, signal?: AbortSignal): Promise<DumpChecksum> {
+  const stat = await fs.stat(dumpPath);
+  if (!stat.isDirectory()) return { sha256: { '': await sha256File(dumpPath, signal) }, sizeBytes: stat.size };
+  const sha256: Record<string, string> = {};
+  let sizeBytes = 0;
+  for (const relative of await listFilesRecursive(dumpPath)) {
+    const file = path.join(dumpPath, ...relative.split('/'));
+    sha256[relative] = await sha256File(file, signal);
+    sizeBytes += (await fs.stat(file)).size;
+  }
+  return { sha256, sizeBytes };
+}

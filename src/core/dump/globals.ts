@@ -1,0 +1,144 @@
+// Cluster-wide objects a database dump leaves out (roles, tablespaces), dumped with pg_dumpall --globals-only.
+import * as fs from 'node:fs/promises';
+import { PgbrError } from '../errors';
+import { silentLogger, type Logger } from '../log';
+import { runTool } from '../runner';
+import { getServerInfo, withClient, type ServerInfo } from '../server';
+import { chooseTool, type ToolInventory } from '../tools';
+import { checksumDump } from './checksum';
+import { discardPartial, endsWithMarker, failureLine, finalizeOutput, reservePartial, type DumpConnection, type DumpOutput } from './dump';
+import { writeManifest, type DumpManifest } from './manifest';
+import { DEFAULT_GLOBALS_NAME_TEMPLATE, dumpExtension, expandNameTemplate, splitDumpFileName } from './naming';
+import { untranslatedMessagesEnv } from './progress';
+
+export interface GlobalsOptions {
+  connection: DumpConnection;
+  profile: string;
+  /**
+   * The database pg_dumpall connects to; absent: `postgres`, then `template1`, as pg_dumpall does.
+   * Pass the profile's database only when the profile names one.
+   */
+  database?: string;
+  /** Roles without their password hashes: what a non-superuser can dump, and safer to keep around. */
+  noRolePasswords?: boolean;
+  /** Default name template `{profile}_globals_{yyyyMMdd-HHmmss}`. */
+  output: DumpOutput;
+  tools: ToolInventory;
+  signal?: AbortSignal;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+export interface GlobalsResult {
+  path: string;
+  manifest: DumpManifest;
+}
+
+/** The line pg_dumpall's output ends with when it completed. */
+export const GLOBALS_END_MARKER = '-- PostgreSQL database cluster dump complete';
+
+function globalsName(opts: GlobalsOptions, date: Date): { base: string; extension: string } {
+  const sql = dumpExtension('plain');
+  if (opts.output.fileName !== undefined) {
+    const split = splitDumpFileName(opts.output.fileName);
+    return { base: split.base, extension: split.extension || sql };
+  }
+  const template = opts.output.nameTemplate ?? DEFAULT_GLOBALS_NAME_TEMPLATE;
+  return { base: expandNameTemplate(template, { db: 'globals', profile: opts.profile, format: 'plain', date }), extension: sql };
+}
+
+/** The server's version, asked where pg_dumpall itself will connect: the named database, else postgres, else template1. */
+async function probeServer(opts: GlobalsOptions): Promise<ServerInfo> {
+  const { params, password } = opts.connection;
+  const ask = (database: string) => withClient(params, { password, database, applicationName: 'pgbr globals' }, getServerInfo);
+  if (opts.database) return ask(opts.database);
+  try {
+    return await ask('postgres');
+  } catch (e) {
+    if (!(e instanceof PgbrError && /database "postgres" does not exist/.test(e.message))) throw e;
+    return ask('template1');
+  }
+}
+
+/** Dumps roles and tablespaces as plain SQL, with the same all-or-nothing result as a database dump. */
+export async function runGlobalsDump(opts: GlobalsOptions): Promise<GlobalsResult> {
+  const logger = opts.logger ?? silentLogger;
+  const now = opts.now ?? (() => new Date());
+  const { params, password } = opts.connection;
+  const cancelled = () => new PgbrError('cancelled', 'the globals dump was cancelled; nothing was kept');
+  if (opts.signal?.aborted) throw cancelled();
+
+  const startedAt = now();
+  const startedMs = performance.now();
+  const server = await probeServer(opts);
+  const tool = chooseTool(opts.tools, 'pg_dumpall', server.major);
+
+  await fs.mkdir(opts.output.folder, { recursive: true });
+  const { base, extension } = globalsName(opts, startedAt);
+  const target = await reservePartial(opts.output.folder, base, extension, false);
+  let partial: string | undefined = target.partial;
+
+  try {
+    const args = ['--globals-only', '--no-password', `--file=${target.partial}`];
+    if (opts.noRolePasswords) args.push('--no-role-passwords');
+    if (opts.database) args.push(`--database=${opts.database}`);
+    const result = await runTool({
+      file: tool.path,
+      args,
+      connection: params,
+      password,
+      env: untranslatedMessagesEnv(),
+      signal: opts.signal,
+      logger,
+      label: 'pg_dumpall',
+    });
+    if (result.status === 'cancelled' || opts.signal?.aborted) throw cancelled();
+    if (result.status === 'failed') {
+      const line = failureLine(result);
+      // Role passwords live in pg_authid, which only a superuser may read; pg_roles has the rest.
+      const hint = /permission denied for (?:table|relation) pg_authid/.test(line)
+        ? ': only a superuser can dump role passwords; dump without them (--no-role-passwords) or connect as a superuser'
+        : '';
+      throw new PgbrError('tool-failed', `pg_dumpall failed: ${line}${hint}`);
+    }
+    if (!(await endsWithMarker(target.partial, GLOBALS_END_MARKER))) {
+      throw new PgbrError('tool-failed', `pg_dumpall exited normally but its output does not end with "${GLOBALS_END_MARKER}": the dump is incomplete and was removed`);
+    }
+    const { sha256, sizeBytes } = await checksumDump(target.partial, opts.signal);
+    if (opts.signal?.aborted) throw cancelled();
+
+    const finalPath = await finalizeOutput(target.partial, target.final, false);
+    partial = undefined;
+    const manifest: DumpManifest = {
+      manifestVersion: 1,
+      kind: 'globals',
+      profile: opts.profile,
+      host: params.host ?? '',
+      port: params.port ?? 5432,
+      user: params.user ?? '',
+      serverVersion: server.version,
+      tool: 'pg_dumpall',
+      toolVersion: tool.version,
+      format: 'plain',
+      options: opts.noRolePasswords ? { noRolePasswords: true } : {},
+      startedAt: startedAt.toISOString(),
+      finishedAt: now().toISOString(),
+      durationMs: Math.round(performance.now() - startedMs),
+      sizeBytes,
+      sha256,
+      rowCounts: [],
+    };
+    try {
+      await writeManifest(finalPath, manifest);
+    } catch (e) {
+      await fs.rm(finalPath, { force: true });
+      throw new PgbrError('io', `the globals dump was written but its manifest could not be saved (${e instanceof Error ? e.message : String(e)}), so it was removed: check the folder's free space and permissions`, { cause: e });
+    }
+    logger.info(`Dumped globals to ${finalPath} (${sizeBytes} bytes)`);
+    return { path: finalPath, manifest };
+  } catch (e) {
+    if (partial !== undefined) await discardPartial(partial, logger);
+    if (opts.signal?.aborted) throw cancelled();
+    throw e;
+  }
+}
