@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { addFoundationCommands } from './commands';
 import { addDumpCommands } from './dumpCommands';
+import { addRestoreCommands } from './restoreCommands';
 import { Exit } from './output';
 import { version } from '../../package.json';
 
@@ -20,7 +21,7 @@ export interface CliContext {
 /** A feature's subcommands, added to the program in one place. */
 export type CommandGroup = (program: Command, cli: CliContext) => void;
 
-const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands];
+const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands, addRestoreCommands];
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   let code: number = Exit.Ok;

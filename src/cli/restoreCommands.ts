@@ -1,0 +1,369 @@
+// `pgbr toc`, `pgbr restore` and `pgbr verify`: what is in a dump, putting it back (whole or table by table), and proving it restores.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { defaultConnectContext, resolveConnection, type ResolvedConnection } from '../core/connect';
+import { readManifest, type DumpManifest } from '../core/dump/manifest';
+import { PgbrError } from '../core/errors';
+import type { Logger } from '../core/log';
+import { formatQualifiedName, parseQualifiedName, quoteIdent, type QualifiedName } from '../core/names';
+import { isSameDatabase, runRestore, type RestoreProgress, type RestoreResult } from '../core/restore';
+import { dumpedByMajor, groupToc, readToc, readTocHeader, type Toc, type TocTree } from '../core/toc';
+import { chooseTool, discoverTools, type ToolInventory } from '../core/tools';
+import { verifyDump, type VerifyReport } from '../core/verify';
+import { jsonOption, pickProfile, workspaceOption } from './commands';
+import { Exit, makeOutput, table, type Output } from './output';
+import type { CliContext, Io } from './pgbr';
+
+interface TocCliOptions {
+  json?: boolean;
+  binPath?: string;
+}
+
+interface RestoreCliOptions {
+  conn: string;
+  db: string;
+  table: string[];
+  create?: boolean;
+  clean?: boolean;
+  recreate?: boolean;
+  dataOnly?: boolean;
+  /** Commander turns `--no-owner` into `owner: false`. */
+  owner: boolean;
+  privileges: boolean;
+  singleTransaction?: boolean;
+  exitOnError?: boolean;
+  jobs?: number;
+  yes?: boolean;
+  logFile?: string;
+  workspace: string;
+  binPath?: string;
+  verbose?: boolean;
+  json?: boolean;
+}
+
+interface VerifyCliOptions {
+  conn: string;
+  jobs?: number;
+  /** Commander turns `--no-record` into `record: false`. */
+  record: boolean;
+  workspace: string;
+  binPath?: string;
+  verbose?: boolean;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function parseJobs(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError('give a whole number of at least 1.');
+  return n;
+}
+
+function stderrLogger(io: Io, verbose: boolean): Logger | undefined {
+  if (!verbose) return undefined;
+  const line = (level: string) => (m: string | Error) => io.err(`pgbr: ${level}: ${m instanceof Error ? (m.stack ?? m.message) : m}\n`);
+  return { trace: () => {}, debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
+}
+
+/** Ctrl-C or a kill cancels the running tool; a verification still drops its scratch database. */
+function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    },
+  };
+}
+
+async function connectionFor(conn: string, workspace: string, io: Io): Promise<{ name: string; resolved: ResolvedConnection }> {
+  const profile = await pickProfile(conn, workspace, io);
+  const resolved = await resolveConnection(profile, defaultConnectContext(io.env));
+  if (resolved.warning) io.err(`pgbr: ${resolved.warning}\n`);
+  return { name: profile.name, resolved };
+}
+
+function inventoryFor(binPath: string | undefined, io: Io): Promise<ToolInventory> {
+  return discoverTools({ binPath, env: io.env, platform: process.platform, homedir: os.homedir() });
+}
+
+/** A dump that cannot be read is a finding about the dump (exit 1), not a usage error. */
+function failDump(out: Output, e: unknown): number {
+  const code = out.fail(e);
+  return e instanceof PgbrError && /truncated or corrupt/.test(e.message) ? Exit.Problem : code;
+}
+
+/** One stderr line per restored item: `[12/40] creating TABLE "public.orders"`. */
+function progressPrinter(io: Io): (p: RestoreProgress) => void {
+  return (p) => io.err(p.total > 0 ? `[${p.done}/${p.total}] ${p.item}\n` : `[${p.done}] ${p.item}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// pgbr toc
+
+/** The TOC, reading archives this build cannot parse with the pg_restore that matches the dump. */
+async function tocFor(dumpPath: string, binPath: string | undefined, io: Io): Promise<Toc> {
+  try {
+    return await readToc(dumpPath);
+  } catch (e) {
+    if (!(e instanceof PgbrError && e.kind === 'tool-missing')) throw e;
+    const inventory = await inventoryFor(binPath, io);
+    const major = dumpedByMajor(await readTocHeader(dumpPath)) ?? 0;
+    return readToc(dumpPath, { pgRestore: chooseTool(inventory, 'pg_restore', major).path });
+  }
+}
+
+/** The tree without the entries repeated: names, kinds and whether rows are in the dump. */
+function compactTree(tree: TocTree) {
+  const entryName = (e: { name: string; table?: string }) => (e.table !== undefined ? { name: e.name, table: e.table } : { name: e.name });
+  return {
+    schemas: tree.schemas.map((s) => ({
+      name: s.name,
+      tables: s.tables.map((t) => ({ name: t.name, kind: t.kind, hasData: t.hasData })),
+      functions: s.functions.map((e) => e.name),
+      sequences: s.sequences.map(entryName),
+      indexes: s.indexes.map(entryName),
+      constraints: s.constraints.map((e) => ({ ...entryName(e), kind: e.desc })),
+      others: s.others.map((e) => ({ kind: e.desc, ...entryName(e) })),
+    })),
+    global: tree.global.map((e) => ({ kind: e.desc, name: e.name })),
+  };
+}
+
+/** Entries whose tag already reads as SQL (`TABLE "Order""s"`): shown as they are. */
+const ABOUT_ANOTHER = new Set(['COMMENT', 'ACL', 'SECURITY LABEL']);
+
+function renderToc(toc: Toc, tree: TocTree, manifest: DumpManifest | undefined): string {
+  const h = toc.header;
+  const lines: string[] = [];
+  const format = toc.gzip ? `${toc.format}, gzip` : toc.format;
+  lines.push(`${toc.path} (${format}${h.archiveVersion ? `, archive ${h.archiveVersion}` : ''})`);
+  const about = [
+    h.dbname ? `database ${h.dbname}` : undefined,
+    h.createdAt ? `created ${h.createdAt}` : undefined,
+    h.dumpedFrom ? `server ${h.dumpedFrom}` : undefined,
+    h.dumpedBy ? `pg_dump ${h.dumpedBy}` : undefined,
+    h.compression ? `compression ${h.compression}` : undefined,
+  ].filter(Boolean);
+  if (about.length) lines.push(about.join(', '));
+  if (manifest) {
+    const v = manifest.verification;
+    lines.push(`manifest: ${manifest.rowCounts.length} tables counted; ${v ? `verification ${v.status} at ${v.at}` : 'never verified'}`);
+  }
+  const rows = new Map((manifest?.rowCounts ?? []).map((r) => [`${r.schema}\0${r.table}`, r.rows]));
+  // Names are shown as SQL writes them, so `"a b"` and `"Order""s"` read unambiguously and can be pasted into --table.
+  const of = (e: { name: string; table?: string }) => (e.table !== undefined && e.table !== e.name ? `${quoteIdent(e.name)} on ${quoteIdent(e.table)}` : quoteIdent(e.name));
+  for (const s of tree.schemas) {
+    lines.push('', `schema ${quoteIdent(s.name)}`);
+    if (s.tables.length) {
+      const body = s.tables.map((t) => {
+        const count = rows.get(`${s.name}\0${t.name}`);
+        return [`    ${quoteIdent(t.name)}`, t.kind, t.hasData ? (count !== undefined ? `${count} rows` : 'data') : 'no data'];
+      });
+      lines.push(`  tables (${s.tables.length})`, table(body));
+    }
+    const group = (label: string, names: string[]) => {
+      if (names.length) lines.push(`  ${label} (${names.length}): ${names.join(', ')}`);
+    };
+    // Function tags carry their argument types: `f un(integer, text)`; quote the name part only.
+    group('functions', s.functions.map((e) => e.name.replace(/^(.*?)(\(.*\))$/s, (_m, name: string, args: string) => quoteIdent(name) + args)));
+    group('sequences', s.sequences.map((e) => quoteIdent(e.name)));
+    group('indexes', s.indexes.map(of));
+    group('constraints', s.constraints.map(of));
+    group('others', s.others.map((e) => `${e.desc} ${ABOUT_ANOTHER.has(e.desc) ? e.name : of(e)}`));
+  }
+  if (tree.global.length) lines.push('', `outside schemas: ${tree.global.map((e) => `${e.desc} ${ABOUT_ANOTHER.has(e.desc) ? e.name : quoteIdent(e.name)}`).join(', ')}`);
+  return lines.join('\n');
+}
+
+export async function tocCommand(dump: string, opts: TocCliOptions, io: Io): Promise<number> {
+  const out = makeOutput(!!opts.json, io.out, io.err);
+  try {
+    const dumpPath = path.resolve(dump);
+    const [toc, manifest] = await Promise.all([tocFor(dumpPath, opts.binPath, io), readManifest(dumpPath).catch(() => undefined)]);
+    const tree = groupToc(toc.entries);
+    out.result(
+      { dump: dumpPath, format: toc.format, gzip: toc.gzip, source: toc.source, header: toc.header, manifest: manifest ?? null, tree: compactTree(tree), entries: toc.entries },
+      () => renderToc(toc, tree, manifest),
+    );
+    return Exit.Ok;
+  } catch (e) {
+    return failDump(out, e);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// pgbr restore
+
+function restoreDocument(dumpPath: string, manifest: DumpManifest | undefined, r: RestoreResult) {
+  // The full log only when something went wrong: a clean restore's log is noise in a JSON document.
+  const { log, ...rest } = r;
+  return {
+    dump: dumpPath,
+    manifest: manifest ?? null,
+    ...rest,
+    tables: r.tables?.map((t) => ({ schema: t.schema, table: t.name })),
+    ...(r.status === 'succeeded' ? {} : { log }),
+  };
+}
+
+export async function restoreCommand(dump: string, opts: RestoreCliOptions, io: Io): Promise<number> {
+  const out = makeOutput(!!opts.json, io.out, io.err);
+  const interrupt = abortOnSignals();
+  try {
+    const dumpPath = path.resolve(dump);
+    const tables: QualifiedName[] = opts.table.map((t) => parseQualifiedName(t));
+    const { resolved } = await connectionFor(opts.conn, opts.workspace, io);
+    const manifest = await readManifest(dumpPath).catch(() => undefined);
+    if (!opts.create && !opts.yes) {
+      const source = manifest ?? (await readTocHeader(dumpPath).catch(() => undefined)) ?? {};
+      if (isSameDatabase(source, { host: resolved.params.host, port: resolved.params.port, database: opts.db })) {
+        throw new PgbrError(
+          'usage',
+          `database "${opts.db}" on ${resolved.params.host}:${resolved.params.port} is the one this dump was taken from: pass --yes to restore over it.`,
+        );
+      }
+    }
+    const inventory = await inventoryFor(opts.binPath, io);
+    const result = await runRestore({
+      dumpPath,
+      connection: resolved.params,
+      password: resolved.password,
+      database: opts.db,
+      create: !!opts.create,
+      tables,
+      clean: !!opts.clean,
+      recreate: !!opts.recreate,
+      dataOnly: !!opts.dataOnly,
+      noOwner: !opts.owner,
+      noPrivileges: !opts.privileges,
+      singleTransaction: !!opts.singleTransaction,
+      exitOnError: !!opts.exitOnError,
+      ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
+      inventory,
+      ...(opts.logFile ? { logFile: path.resolve(opts.logFile) } : {}),
+      signal: interrupt.signal,
+      logger: stderrLogger(io, !!opts.verbose),
+      ...(opts.json ? {} : { onProgress: progressPrinter(io) }),
+    });
+    out.result(restoreDocument(dumpPath, manifest, result), () => {
+      const lines = [result.message, ...result.warnings.map((w) => `warning: ${w}`)];
+      if (result.status === 'failed') lines.push(...result.errors.map((e) => `error: ${e}`));
+      return lines.join('\n');
+    });
+    return result.status === 'succeeded' ? Exit.Ok : Exit.Problem;
+  } catch (e) {
+    return failDump(out, e);
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// pgbr verify
+
+function verifyDocument(report: VerifyReport, manifest: DumpManifest | undefined) {
+  return { dump: report.dumpPath, manifest: manifest ?? null, ...report };
+}
+
+function renderVerify(report: VerifyReport): string {
+  const rows = report.tables.map((t) => [
+    formatQualifiedName({ schema: t.schema, name: t.table }),
+    t.expected === null ? '-' : String(t.expected),
+    t.actual === null ? 'missing' : String(t.actual),
+    t.ok ? 'ok' : 'DIFFERS',
+  ]);
+  const lines = [`verification ${report.status}: ${report.message}`];
+  if (rows.length) lines.push(table([['TABLE', 'EXPECTED', 'ACTUAL', ''], ...rows]));
+  if (report.restore && report.restore.status === 'failed') lines.push(...report.restore.errors.map((e) => `error: ${e}`));
+  if (report.recorded) lines.push('recorded in the manifest.');
+  return lines.join('\n');
+}
+
+export async function verifyCommand(dump: string, opts: VerifyCliOptions, io: Io): Promise<number> {
+  const out = makeOutput(!!opts.json, io.out, io.err);
+  const interrupt = abortOnSignals();
+  try {
+    const dumpPath = path.resolve(dump);
+    const { name, resolved } = await connectionFor(opts.conn, opts.workspace, io);
+    const inventory = await inventoryFor(opts.binPath, io);
+    const report = await verifyDump({
+      dumpPath,
+      connection: resolved.params,
+      password: resolved.password,
+      inventory,
+      profileName: name,
+      ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
+      record: opts.record,
+      signal: interrupt.signal,
+      logger: stderrLogger(io, !!opts.verbose),
+      ...(opts.json ? {} : { onProgress: progressPrinter(io) }),
+    });
+    const manifest = await readManifest(dumpPath).catch(() => undefined);
+    out.result(verifyDocument(report, manifest), () => renderVerify(report));
+    return report.status === 'passed' ? Exit.Ok : Exit.Problem;
+  } catch (e) {
+    return failDump(out, e);
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const connOption = () => new Option('--conn <name|uri>', 'a profile name or a postgresql:// URI').makeOptionMandatory();
+const binPathOption = () => new Option('--bin-path <dir>', 'a folder searched for the PostgreSQL tools before PATH and the standard locations');
+const verboseOption = () => new Option('--verbose', 'log what runs on stderr');
+
+export function addRestoreCommands(program: Command, { io, exit }: CliContext): void {
+  program
+    .command('toc')
+    .description("list a dump's contents: schemas, tables (with or without data), functions, sequences, indexes, constraints")
+    .argument('<dump>', 'a dump file or directory-format dump folder')
+    .addOption(binPathOption())
+    .addOption(jsonOption())
+    .action(async (dump: string, opts: TocCliOptions) => exit(await tocCommand(dump, opts, io)));
+
+  program
+    .command('restore')
+    .description('restore a dump with pg_restore (or psql for plain SQL), whole or chosen tables; any error fails the restore')
+    .argument('<dump>', 'a dump file or directory-format dump folder')
+    .addOption(connOption())
+    .requiredOption('--db <name>', 'the database to restore into')
+    .option('--table <schema.table>', 'restore only this table and what belongs to it, in SQL syntax (orders, "My Schema"."Order""s"); repeatable', collect, [])
+    .option('--create', 'create the database first (it must not exist)')
+    .option('--clean', "drop the dump's objects before recreating them (with --table: drop and recreate those tables)")
+    .option('--recreate', 'with --table: drop chosen tables that exist and restore them, in one transaction')
+    .option('--data-only', 'only rows: empties the tables (TRUNCATE) and loads the rows from the dump')
+    .option('--no-owner', 'do not set object owners')
+    .option('--no-privileges', 'do not restore GRANT and REVOKE')
+    .option('--single-transaction', 'all or nothing: one transaction for the whole restore')
+    .option('--exit-on-error', 'stop at the first error (the restore fails either way)')
+    .addOption(new Option('--jobs <n>', 'parallel pg_restore jobs (custom and directory dumps)').argParser(parseJobs))
+    .option('--yes', 'confirm restoring into the database the dump was taken from')
+    .option('--log-file <path>', "also write the tool's full output to this file")
+    .addOption(binPathOption())
+    .addOption(workspaceOption())
+    .addOption(verboseOption())
+    .addOption(jsonOption())
+    .action(async (dump: string, opts: RestoreCliOptions) => exit(await restoreCommand(dump, opts, io)));
+
+  program
+    .command('verify')
+    .description("restore a dump into a scratch database, compare exact row counts with its manifest, record the result, drop the scratch database")
+    .argument('<dump>', 'a dump file or directory-format dump folder')
+    .addOption(connOption())
+    .addOption(new Option('--jobs <n>', 'parallel pg_restore jobs (custom and directory dumps)').argParser(parseJobs))
+    .option('--no-record', 'do not write the result into the manifest')
+    .addOption(binPathOption())
+    .addOption(workspaceOption())
+    .addOption(verboseOption())
+    .addOption(jsonOption())
+    .action(async (dump: string, opts: VerifyCliOptions) => exit(await verifyCommand(dump, opts, io)));
+}

@@ -1,0 +1,725 @@
+// Restores a dump, whole or table by table, refusing to collide with data and reporting every ignored error as a failure.
+//
+// The table list is planned from the table of contents (`buildRestoreList`), the target is checked before
+// anything changes, and pg_restore or psql run with progress and cancellation.
+import * as fs from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import type pg from 'pg';
+import { PgbrError } from './errors';
+import type { Logger } from './log';
+import { quoteIdentAlways, type QualifiedName } from './names';
+import type { ConnectionParams } from './profiles/types';
+import { runTool, type RunResult } from './runner';
+import { getServerInfo, withClient } from './server';
+import { chooseTool, type FoundTool, type ToolInventory } from './tools';
+import { detectDumpFormat, dumpedByMajor, readIdentifierChain, readToc, readTocHeader, RELATION_DESCS, type Toc, type TocEntry } from './toc';
+import type { DumpFormat } from './dump/manifest';
+
+// ---------------------------------------------------------------------------------------------
+// The -L list for chosen tables
+
+export interface RestoreList {
+  /** The entries to restore, in archive order (pg_restore restores a list in its order). */
+  entries: TocEntry[];
+  /** The list file's text: one `pg_restore --list` line per entry. */
+  text: string;
+}
+
+/** Kinds that belong to a table and are restored with it (its `table` names it). */
+const BELONGS_TO_TABLE = new Set(['CONSTRAINT', 'CHECK CONSTRAINT', 'FK CONSTRAINT', 'INDEX', 'TRIGGER', 'RULE', 'POLICY', 'ROW SECURITY', 'DEFAULT', 'STATISTICS']);
+const DATA_DESCS = new Set(['TABLE DATA', 'MATERIALIZED VIEW DATA']);
+/** Entries about another entry: restored when what they describe is. */
+const ABOUT_ANOTHER = new Set(['COMMENT', 'ACL', 'SECURITY LABEL']);
+
+const key = (schema: string | null, name: string) => `${schema ?? ''}\0${name}`;
+
+/**
+ * The `pg_restore -L` list that restores exactly the chosen tables: each TABLE and its TABLE DATA,
+ * its constraints and foreign keys, indexes, triggers, rules, policies, column defaults, extended
+ * statistics, the sequences it owns (with their OWNED BY and SET entries), and the comments, ACLs and
+ * security labels on all of those. Dependencies from the archive decide what belongs to what; a list
+ * read without them falls back on names. With `dataOnly`, only the rows and the owned sequences' values.
+ */
+export function buildRestoreList(entries: readonly TocEntry[], tables: readonly QualifiedName[], opts: { dataOnly?: boolean } = {}): RestoreList {
+  if (entries.some((e) => e.dumpId === null)) {
+    throw new PgbrError('usage', 'restoring chosen tables needs a custom, directory or tar dump: a plain SQL dump has no table of contents pg_restore can pick from.');
+  }
+  const relations = new Map<string, TocEntry>();
+  for (const e of entries) if (RELATION_DESCS.has(e.desc)) relations.set(key(e.schema, e.tag), e);
+
+  const roots: TocEntry[] = [];
+  for (const t of tables) {
+    const found = relations.get(key(t.schema, t.name));
+    if (!found) throw new PgbrError('usage', notInDumpMessage(t, [...relations.values()]));
+    if (!roots.includes(found)) roots.push(found);
+  }
+  const rootIds = new Set(roots.map((r) => r.dumpId!));
+  const rootKeys = new Set(roots.map((r) => key(r.schema, r.tag)));
+  const hasDeps = entries.some((e) => e.dependencies !== undefined);
+  const dependsOn = (e: TocEntry, ids: Set<number>) => (e.dependencies ?? []).some((d) => ids.has(d));
+  const ofRoot = (e: TocEntry) => e.table !== undefined && rootKeys.has(key(e.schema, e.table));
+
+  const byId = new Map(entries.map((e) => [e.dumpId!, e]));
+  const chosen = new Set<number>();
+  const sequences = new Set<number>();
+  const sequenceKeys = new Set<string>();
+  for (const e of entries) {
+    const id = e.dumpId!;
+    if (RELATION_DESCS.has(e.desc)) {
+      if (rootIds.has(id) && !opts.dataOnly) chosen.add(id);
+    } else if (DATA_DESCS.has(e.desc)) {
+      if (hasDeps ? dependsOn(e, rootIds) : rootKeys.has(key(e.schema, e.tag))) chosen.add(id);
+    } else if (e.desc === 'SEQUENCE') {
+      // A sequence a table owns (serial, identity) depends on the table in the archive.
+      if (hasDeps ? dependsOn(e, rootIds) : ofRoot(e)) {
+        sequences.add(id);
+        sequenceKeys.add(key(e.schema, e.tag));
+        if (!opts.dataOnly) chosen.add(id);
+      }
+    } else if (BELONGS_TO_TABLE.has(e.desc)) {
+      // `table` comes from the entry's drop statement or its dependencies (see toc.ts).
+      if (!opts.dataOnly && ofRoot(e)) chosen.add(id);
+    } else if (e.desc === 'TABLE ATTACH') {
+      // Attaching a partition needs both the partition and its parent in the restore.
+      const relationDeps = (e.dependencies ?? []).filter((d) => RELATION_DESCS.has(byId.get(d)?.desc ?? ''));
+      if (!opts.dataOnly && relationDeps.length > 0 && relationDeps.every((d) => rootIds.has(d))) chosen.add(id);
+    }
+  }
+  if (!hasDeps) {
+    // Without dependencies, a serial column's sequence is found through its DEFAULT: <table>_<column>_seq.
+    for (const e of entries) {
+      if (e.desc !== 'DEFAULT' || !ofRoot(e)) continue;
+      const seq = entries.find((s) => s.desc === 'SEQUENCE' && s.schema === e.schema && s.tag === `${e.table}_${e.name}_seq`);
+      if (seq && !sequences.has(seq.dumpId!)) {
+        sequences.add(seq.dumpId!);
+        sequenceKeys.add(key(seq.schema, seq.tag));
+        if (!opts.dataOnly) chosen.add(seq.dumpId!);
+      }
+    }
+  }
+  for (const e of entries) {
+    if (e.desc !== 'SEQUENCE OWNED BY' && e.desc !== 'SEQUENCE SET') continue;
+    if (e.desc === 'SEQUENCE OWNED BY' && opts.dataOnly) continue;
+    if (hasDeps ? dependsOn(e, sequences) : sequenceKeys.has(key(e.schema, e.tag))) chosen.add(e.dumpId!);
+  }
+  if (!opts.dataOnly) {
+    for (const e of entries) {
+      if (!ABOUT_ANOTHER.has(e.desc)) continue;
+      const about = hasDeps
+        ? (e.dependencies ?? []).some((d) => chosen.has(d) && byId.get(d)?.desc !== 'ACL')
+        : describesChosen(e, rootKeys, sequenceKeys, entries.filter((x) => chosen.has(x.dumpId!)));
+      if (about) chosen.add(e.dumpId!);
+    }
+  }
+  const picked = entries.filter((e) => chosen.has(e.dumpId!));
+  return { entries: picked, text: picked.map((e) => e.rawLine).join('\n') + '\n' };
+}
+
+/** Why a table is not in the dump, with the names that differ only in case or schema. */
+function notInDumpMessage(t: QualifiedName, relations: TocEntry[]): string {
+  const wanted = t.name.toLowerCase();
+  const near = relations.filter((r) => r.tag.toLowerCase() === wanted).map((r) => `${quoteIdentAlways(r.schema ?? '')}.${quoteIdentAlways(r.tag)}`);
+  const hint = near.length > 0 ? ` Did you mean ${near.join(' or ')}? Quote names that have capitals or special characters.` : ' List the tables in it with pgbr toc.';
+  return `table ${quoteIdentAlways(t.schema)}.${quoteIdentAlways(t.name)} is not in this dump.${hint}`;
+}
+
+/**
+ * For lists without dependencies: whether a COMMENT/ACL tag (`TABLE "Order""s"`, `COLUMN t.c`,
+ * `CONSTRAINT c ON t`, `SEQUENCE s`, `INDEX i`) describes a chosen table or something of it.
+ */
+function describesChosen(e: TocEntry, rootKeys: Set<string>, sequenceKeys: Set<string>, chosen: TocEntry[]): boolean {
+  const m = /^([A-Z]+(?: [A-Z]+)*) /.exec(e.tag);
+  if (!m) return false;
+  const kind = m[1]!;
+  const object = readIdentifierChain(e.tag, m[0].length);
+  if (!object) return false;
+  const first = object.parts[0]!;
+  if (kind === 'COLUMN') return rootKeys.has(key(e.schema, first));
+  if (RELATION_DESCS.has(kind)) return rootKeys.has(key(e.schema, first));
+  if (kind === 'SEQUENCE') return sequenceKeys.has(key(e.schema, first));
+  const on = / ON /.exec(e.tag.slice(object.end)) ? readIdentifierChain(e.tag, object.end + 4) : undefined;
+  if (on) return rootKeys.has(key(e.schema, on.parts.at(-1)!));
+  if (kind === 'INDEX') return chosen.some((c) => c.desc === 'INDEX' && c.schema === e.schema && c.tag === first);
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where a dump came from
+
+export interface DatabaseLocation {
+  host?: string;
+  port?: number;
+  database?: string;
+  /** A table-of-contents header names the database only. */
+  dbname?: string;
+}
+
+const DEFAULT_PORT = 5432;
+
+function sameHost(a: string | undefined, b: string | undefined): boolean {
+  const norm = (h: string | undefined) => {
+    const v = (h ?? '').trim().toLowerCase();
+    // A socket folder, localhost and the loopback addresses all reach the local server.
+    return v === '' || v === 'localhost' || v === '127.0.0.1' || v === '::1' || v.startsWith('/') ? 'local' : v;
+  };
+  return norm(a) === norm(b);
+}
+
+/**
+ * Whether restoring into `target` means restoring into the very database the dump came from (same
+ * host, port and name), so the caller can ask first. A source that names only its database (a TOC
+ * header without a manifest) counts as the same when the names match: better one question too many.
+ */
+export function isSameDatabase(source: DatabaseLocation, target: { host?: string; port?: number; database: string }): boolean {
+  const sourceDb = source.database ?? source.dbname;
+  if (sourceDb === undefined || sourceDb !== target.database) return false;
+  if (source.host === undefined && source.port === undefined) return true;
+  return sameHost(source.host, target.host) && (source.port ?? DEFAULT_PORT) === (target.port ?? DEFAULT_PORT);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running a restore
+
+export interface RestoreProgress {
+  /** Items done so far: objects created, tables loaded, sequence values set, statements run. */
+  done: number;
+  /** Items expected; 0 when unknown (a plain SQL dump). */
+  total: number;
+  /** What the tool just did, in its words: `creating TABLE "public.orders"`. */
+  item: string;
+}
+
+export interface RestoreOptions {
+  dumpPath: string;
+  /** The server to restore into; its `database` is only where CREATE DATABASE is run from. */
+  connection: ConnectionParams;
+  password?: string;
+  /** The database to restore into. */
+  database: string;
+  /** Create `database` first; it must not exist yet. */
+  create?: boolean;
+  /** Restore only these tables (and what belongs to them); the whole dump when absent or empty. */
+  tables?: readonly QualifiedName[];
+  /** Drop the dump's objects before creating them (`--clean --if-exists`); for tables, the same as `recreate`. */
+  clean?: boolean;
+  /** Chosen tables that exist are dropped and restored anew, in one transaction with their restore. */
+  recreate?: boolean;
+  /** Only rows: the tables are emptied with TRUNCATE first (the caller has confirmed), then loaded. */
+  dataOnly?: boolean;
+  noOwner?: boolean;
+  noPrivileges?: boolean;
+  singleTransaction?: boolean;
+  /** Stop at the first error instead of going on (the restore fails either way). */
+  exitOnError?: boolean;
+  /** Parallel pg_restore jobs: custom or directory dumps only, not with a single transaction. */
+  jobs?: number;
+  inventory: ToolInventory;
+  /** The table of contents, when the caller has read it already. */
+  toc?: Toc;
+  /** Where to write the tool's full output as well. */
+  logFile?: string;
+  logger?: Logger;
+  signal?: AbortSignal;
+  onProgress?: (p: RestoreProgress) => void;
+}
+
+export interface RestoreResult {
+  status: 'succeeded' | 'failed' | 'cancelled';
+  dumpPath: string;
+  format: DumpFormat;
+  database: string;
+  /** The database was created by this restore (and is left in place, even when the restore failed). */
+  created: boolean;
+  tool: { name: 'pg_restore' | 'psql'; path: string; version: string };
+  tables?: QualifiedName[];
+  itemsDone: number;
+  itemsTotal: number;
+  /** The first errors the tool reported, each with the TOC entry it was working on when it says. */
+  errors: string[];
+  /** pg_restore's `errors ignored on restore: N`, or the ERROR lines psql printed. */
+  errorsIgnored: number;
+  /** One or two sentences: what happened and, on failure, what to do next. */
+  message: string;
+  /** Everything the tool wrote to stderr (pg_restore --verbose), cut at LOG_LIMIT characters. */
+  log: string;
+  logTruncated: boolean;
+  logFile?: string;
+  /** Options that did not apply to this dump and were ignored. */
+  warnings: string[];
+  durationMs: number;
+}
+
+const FIRST_ERRORS = 10;
+const LOG_LIMIT = 8 * 1024 * 1024;
+const CORRUPT_PATTERNS =
+  /could not read from input file|unexpected end of file|end of file|did not find magic string|corrupt|could not find block ID|could not uncompress data|invalid (?:stored block|distance|code|block type)|incorrect header check|could not read input file|could not open input file|unrecognized data block type|file offset in dump file is too large|expected format .* differs/i;
+
+/** `dbname='my db'` for -d: a name with `=` or a URI prefix would otherwise be read as a connection string. */
+export function dbnameConninfo(database: string): string {
+  return `dbname='${database.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+function validate(opts: RestoreOptions, format: DumpFormat, gzip: boolean): void {
+  const usage = (m: string): never => {
+    throw new PgbrError('usage', m);
+  };
+  const jobs = opts.jobs ?? 1;
+  const tables = opts.tables ?? [];
+  if (!Number.isInteger(jobs) || jobs < 1) usage(`--jobs must be a whole number of at least 1, not ${opts.jobs}.`);
+  if (opts.database.trim() === '') usage('the target database name is empty: name the database to restore into.');
+  if (jobs > 1 && opts.singleTransaction) usage('parallel jobs and a single transaction exclude each other: choose one.');
+  if (jobs > 1 && format !== 'custom' && format !== 'directory') usage(`parallel restore needs a custom or directory dump; this one is ${format}${gzip ? ' (gzip)' : ''}.`);
+  if (opts.dataOnly && (opts.recreate || opts.clean)) usage('data-only keeps the tables and replaces their rows; recreate or clean drops them: choose one.');
+  if (opts.dataOnly && opts.create) usage('a new database has no tables to load rows into: drop data-only, or restore into the existing database.');
+  if (opts.recreate && tables.length === 0) usage('recreate applies to chosen tables: pick tables, or use clean for the whole dump.');
+  if ((opts.recreate || (opts.clean && tables.length > 0)) && jobs > 1) {
+    usage('recreating tables runs in one transaction, so a failure keeps the old tables: it cannot use parallel jobs.');
+  }
+  if (format === 'plain') {
+    if (tables.length > 0) usage('restoring chosen tables needs a custom, directory or tar dump: a plain SQL dump has no table of contents pg_restore can pick from.');
+    if (opts.dataOnly) usage('a data-only restore needs a custom, directory or tar dump; a plain SQL dump is replayed as written.');
+    if (opts.clean) usage('a plain SQL dump drops objects only if it was made with pg_dump --clean: restore into an empty database instead.');
+  }
+}
+
+/** One line per item of a restore's verbose output: pg_restore's `creating`, `processing data`, `executing`. */
+const PG_RESTORE_ITEM = /^pg_restore: (creating .*|processing data for table .*|executing .*)$/;
+
+/**
+ * Restores a dump into a database. Refuses (PgbrError) before touching anything when the target holds
+ * objects the dump would collide with; otherwise runs the tool and returns what happened, where any
+ * error, ignored or not, makes the result `failed`.
+ */
+export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
+  const started = performance.now();
+  const quick = opts.toc ? { toc: opts.toc, complete: true } : await readTocQuick(opts.dumpPath);
+  const toc = quick.toc;
+  const { format, gzip } = toc;
+  validate(opts, format, gzip);
+  const tables = [...(opts.tables ?? [])];
+  const warnings: string[] = [];
+  if (format === 'plain' && opts.noOwner) warnings.push('no-owner does not apply to a plain SQL dump: it sets owners as it was written.');
+  if (format === 'plain' && opts.noPrivileges) warnings.push('no-privileges does not apply to a plain SQL dump: it grants as it was written.');
+
+  const maintenance = opts.connection.database || 'postgres';
+  const target: ConnectionParams = { ...opts.connection, database: opts.database };
+  const where = `database "${opts.database}"`;
+
+  // Look at the server and the target before anything is changed.
+  const { serverMajor, exists } = await withClient(opts.connection, { password: opts.password, database: maintenance }, async (c) => {
+    const info = await getServerInfo(c);
+    const found = await c.query('SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1', [opts.database]);
+    return { serverMajor: info.major, exists: (found.rowCount ?? 0) > 0 };
+  });
+  if (opts.create && exists) {
+    throw new PgbrError('usage', `${where} already exists: restore into it without create, or choose a new name.`);
+  }
+  if (!opts.create && !exists) {
+    throw new PgbrError('usage', `${where} does not exist: create it first, or restore with create.`);
+  }
+
+  const tool = pickTool(opts.inventory, format, serverMajor, toc);
+  // A TOC read by another route (pg_restore --list) is what the table choice below must use.
+  const fullToc = quick.complete ? toc : await readToc(opts.dumpPath, { pgRestore: tool.path, logger: opts.logger, signal: opts.signal });
+
+  let list: RestoreList | undefined;
+  if (tables.length > 0) list = buildRestoreList(fullToc.entries, tables, { dataOnly: opts.dataOnly });
+  const recreate = tables.length > 0 && (opts.recreate || opts.clean);
+
+  if (exists) {
+    await withClient(target, { password: opts.password }, async (c) => {
+      if (tables.length > 0) await checkTablesTarget(c, tables, { dataOnly: !!opts.dataOnly, recreate: !!recreate, where });
+      else if (opts.dataOnly) await checkDataOnlyTarget(c, fullToc, where);
+      else if (!opts.clean) await checkEmpty(c, where);
+    });
+  }
+
+  let created = false;
+  if (opts.create) {
+    await withClient(opts.connection, { password: opts.password, database: maintenance }, (c) => createDatabase(c, opts.database));
+    created = true;
+  }
+
+  // Missing schemas of chosen tables are created; a data-only restore of existing tables needs none.
+  if (tables.length > 0 && !opts.dataOnly) {
+    await withClient(target, { password: opts.password }, async (c) => {
+      for (const schema of new Set(tables.map((t) => t.schema))) {
+        await c.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentAlways(schema)}`);
+      }
+    });
+  }
+  if (opts.dataOnly) {
+    const emptied = tables.length > 0 ? tables : dumpTables(fullToc);
+    await truncateTables(target, opts.password, emptied, where);
+  }
+
+  const run = format === 'plain' ? runPsql(opts, tool, target, gzip) : runPgRestore(opts, tool, list, fullToc, { recreate: !!recreate });
+  const outcome = await run;
+  const durationMs = Math.round(performance.now() - started);
+  const result: RestoreResult = {
+    status: outcome.status,
+    dumpPath: opts.dumpPath,
+    format,
+    database: opts.database,
+    created,
+    tool: { name: tool.name as 'pg_restore' | 'psql', path: tool.path, version: tool.version },
+    ...(tables.length > 0 ? { tables } : {}),
+    itemsDone: outcome.itemsDone,
+    itemsTotal: outcome.itemsTotal,
+    errors: outcome.errors,
+    errorsIgnored: outcome.errorsIgnored,
+    message: '',
+    log: outcome.log,
+    logTruncated: outcome.logTruncated,
+    ...(opts.logFile ? { logFile: opts.logFile } : {}),
+    warnings,
+    durationMs,
+  };
+  result.message = describeOutcome(result, outcome.runMessage);
+  if (opts.logFile) await fs.writeFile(opts.logFile, outcome.log, { mode: 0o600 });
+  opts.logger?.info(`restore of ${opts.dumpPath} into ${opts.database}: ${result.status} (${result.message})`);
+  return result;
+}
+
+/**
+ * CREATE DATABASE from template0 (a restore must start from nothing, not from whatever was added to
+ * template1), with a message that says what to do when the role may not create databases.
+ */
+export async function createDatabase(c: pg.Client, name: string): Promise<void> {
+  try {
+    await c.query(`CREATE DATABASE ${quoteIdentAlways(name)} TEMPLATE template0`);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const why = (e as Error).message;
+    if (code === '42501') {
+      throw new PgbrError('auth', `could not create database "${name}": ${why}. Use a role with CREATEDB, or create the database first.`, { cause: e });
+    }
+    throw new PgbrError('usage', `could not create database "${name}": ${why}.`, { cause: e });
+  }
+}
+
+/**
+ * The dump's format and, for archives, its table of contents. A plain dump is not scanned (the restore
+ * reads it anyway); an archive only pg_restore can list is read again once a pg_restore is chosen.
+ */
+async function readTocQuick(dumpPath: string): Promise<{ toc: Toc; complete: boolean }> {
+  const detected = await detectDumpFormat(dumpPath);
+  const bare: Toc = { path: dumpPath, ...detected, header: {}, entries: [], source: detected.format === 'plain' ? 'plain scan' : 'pg_restore --list' };
+  if (detected.format === 'plain') return { toc: bare, complete: true };
+  try {
+    return { toc: await readToc(dumpPath), complete: true };
+  } catch (e) {
+    if (e instanceof PgbrError && e.kind === 'tool-missing') return { toc: { ...bare, header: (await readTocHeader(dumpPath)) ?? {} }, complete: false };
+    throw e;
+  }
+}
+
+function pickTool(inv: ToolInventory, format: DumpFormat, serverMajor: number, toc: Toc): FoundTool {
+  if (format === 'plain') return chooseTool(inv, 'psql', serverMajor);
+  const dumpMajor = dumpedByMajor(toc.header);
+  if (dumpMajor !== undefined && dumpMajor > serverMajor) {
+    // pg_restore must also read the archive, which a pg_restore older than its pg_dump may not.
+    try {
+      return chooseTool(inv, 'pg_restore', dumpMajor);
+    } catch (e) {
+      if (e instanceof PgbrError && e.kind === 'tool-version') {
+        throw new PgbrError('tool-version', `this dump was made by pg_dump ${dumpMajor}, which pg_restore ${toolMajors(inv)} cannot read: install the version ${dumpMajor} client tools or set pgBackup.binPath.`);
+      }
+      throw e;
+    }
+  }
+  return chooseTool(inv, 'pg_restore', serverMajor);
+}
+
+function toolMajors(inv: ToolInventory): string {
+  const majors = inv.installs.filter((i) => i.tools.pg_restore).map((i) => i.major);
+  return majors.length ? majors.join('/') : '(none)';
+}
+
+/** The relations of a dump that hold rows: what a whole data-only restore empties and loads. */
+function dumpTables(toc: Toc): QualifiedName[] {
+  const withData = new Set(toc.entries.filter((e) => e.desc === 'TABLE DATA').map((e) => key(e.schema, e.tag)));
+  return toc.entries
+    .filter((e) => e.desc === 'TABLE' && withData.has(key(e.schema, e.tag)))
+    .map((e) => ({ schema: e.schema ?? 'public', name: e.tag }));
+}
+
+const fmtName = (t: QualifiedName) => `${quoteIdentAlways(t.schema)}.${quoteIdentAlways(t.name)}`;
+
+/** A database is empty when no table, view, sequence or foreign table lives in a non-system schema (extension objects aside). */
+async function checkEmpty(c: pg.Client, where: string): Promise<void> {
+  const r = await c.query<{ nspname: string; relname: string; total: string }>(
+    `SELECT n.nspname, cl.relname, count(*) OVER () AS total
+       FROM pg_catalog.pg_class cl
+       JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace
+      WHERE cl.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+        AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                         WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = cl.oid AND d.deptype = 'e')
+      ORDER BY 1, 2
+      LIMIT 3`,
+  );
+  const first = r.rows[0];
+  if (!first) return;
+  const examples = r.rows.map((row) => fmtName({ schema: row.nspname, name: row.relname })).join(', ');
+  throw new PgbrError(
+    'usage',
+    `${where} is not empty (${first.total} relations, e.g. ${examples}): restore with clean to replace the dump's objects, or into a new database with create.`,
+  );
+}
+
+async function existingTables(c: pg.Client, tables: readonly QualifiedName[]): Promise<Set<string>> {
+  const r = await c.query<{ nspname: string; relname: string }>(
+    `SELECT n.nspname, cl.relname
+       FROM pg_catalog.pg_class cl
+       JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace
+       JOIN unnest($1::text[], $2::text[]) AS want(nspname, relname) ON want.nspname = n.nspname AND want.relname = cl.relname`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
+  );
+  return new Set(r.rows.map((row) => key(row.nspname, row.relname)));
+}
+
+async function checkTablesTarget(c: pg.Client, tables: readonly QualifiedName[], o: { dataOnly: boolean; recreate: boolean; where: string }): Promise<void> {
+  const existing = await existingTables(c, tables);
+  for (const t of tables) {
+    const there = existing.has(key(t.schema, t.name));
+    if (o.dataOnly && !there) {
+      throw new PgbrError('usage', `table ${fmtName(t)} does not exist in ${o.where}, so there is nothing to load rows into: restore it without data-only.`);
+    }
+    if (!o.dataOnly && !o.recreate && there) {
+      throw new PgbrError(
+        'usage',
+        `table ${fmtName(t)} already exists in ${o.where}: choose data-only (empty it and load the dump's rows) or recreate (drop it and restore it from the dump).`,
+      );
+    }
+  }
+}
+
+async function checkDataOnlyTarget(c: pg.Client, toc: Toc, where: string): Promise<void> {
+  const tables = dumpTables(toc);
+  const existing = await existingTables(c, tables);
+  const missing = tables.filter((t) => !existing.has(key(t.schema, t.name)));
+  if (missing.length > 0) {
+    throw new PgbrError(
+      'usage',
+      `${missing.length} table(s) of the dump do not exist in ${where} (e.g. ${missing.slice(0, 3).map(fmtName).join(', ')}): a data-only restore needs them; restore the schema first.`,
+    );
+  }
+}
+
+async function truncateTables(target: ConnectionParams, password: string | undefined, tables: readonly QualifiedName[], where: string): Promise<void> {
+  if (tables.length === 0) return;
+  await withClient(target, { password }, async (c) => {
+    try {
+      // One statement, so foreign keys among the emptied tables do not stand in the way.
+      await c.query(`TRUNCATE TABLE ${tables.map(fmtName).join(', ')}`);
+    } catch (e) {
+      const detail = (e as { message?: string; detail?: string }).detail;
+      throw new PgbrError(
+        'usage',
+        `could not empty the tables in ${where} before loading them: ${(e as Error).message}${detail ? ` (${detail})` : ''}. Include the referencing tables, or restore them with recreate.`,
+        { cause: e },
+      );
+    }
+  });
+}
+
+interface ToolOutcome {
+  status: RestoreResult['status'];
+  itemsDone: number;
+  itemsTotal: number;
+  errors: string[];
+  errorsIgnored: number;
+  log: string;
+  logTruncated: boolean;
+  runMessage?: string;
+}
+
+/** Collects a tool's stderr: the log (bounded), the first errors with their context, the ignored-error count. */
+class ToolLog {
+  private chunks: string[] = [];
+  private size = 0;
+  truncated = false;
+  errors: string[] = [];
+  errorsIgnored = 0;
+  private context: string | undefined;
+  /** The statement pg_restore printed after an error, kept with it. */
+  private lastError: number | undefined;
+
+  add(line: string): void {
+    if (this.size < LOG_LIMIT) {
+      this.chunks.push(line);
+      this.size += line.length + 1;
+    } else this.truncated = true;
+  }
+
+  get text(): string {
+    return this.chunks.join('\n') + (this.chunks.length ? '\n' : '');
+  }
+
+  pgRestoreLine(line: string): void {
+    this.add(line);
+    const ignored = /errors ignored on restore: (\d+)/.exec(line);
+    if (ignored) {
+      this.errorsIgnored = Number(ignored[1]);
+      return;
+    }
+    const from = /^pg_restore: from TOC entry (.*)$/.exec(line);
+    if (from) {
+      this.context = from[1];
+      return;
+    }
+    const error = /^pg_restore: error: (.*)$/.exec(line);
+    if (error) {
+      if (this.errors.length < FIRST_ERRORS) {
+        this.errors.push(this.context ? `${error[1]} (TOC entry ${this.context})` : error[1]!);
+        this.lastError = this.errors.length - 1;
+      }
+      this.context = undefined;
+      return;
+    }
+    if (line.startsWith('Command was: ') && this.lastError !== undefined) {
+      // The statement's first line is enough to see which object failed.
+      this.errors[this.lastError] += ` — ${line.slice('Command was: '.length).trim()}`;
+      this.lastError = undefined;
+    }
+  }
+
+  psqlLine(line: string): void {
+    this.add(line);
+    // psql:/path/dump.sql:123: ERROR:  relation "orders" already exists
+    const m = /^psql:(.*?):(\d+): ERROR: +(.*)$/.exec(line) ?? /^(?:psql: )?ERROR: +(.*)$/.exec(line);
+    if (!m) return;
+    this.errorsIgnored++;
+    if (this.errors.length < FIRST_ERRORS) this.errors.push(m.length === 4 ? `${m[3]} (line ${m[2]})` : m[1]!);
+  }
+}
+
+async function runPgRestore(opts: RestoreOptions, tool: FoundTool, list: RestoreList | undefined, toc: Toc, o: { recreate: boolean }): Promise<ToolOutcome> {
+  const args = ['--verbose', '--dbname', dbnameConninfo(opts.database)];
+  if (opts.clean || o.recreate) args.push('--clean', '--if-exists');
+  if (opts.noOwner) args.push('--no-owner');
+  if (opts.noPrivileges) args.push('--no-privileges');
+  // Recreating tables drops them first: in one transaction a failed restore gives the old tables back.
+  if (opts.singleTransaction || o.recreate || (opts.dataOnly && (opts.jobs ?? 1) === 1)) args.push('--single-transaction');
+  if (opts.exitOnError) args.push('--exit-on-error');
+  if ((opts.jobs ?? 1) > 1) args.push('--jobs', String(opts.jobs));
+  if (opts.dataOnly) args.push('--data-only');
+
+  let tempDir: string | undefined;
+  try {
+    if (list) {
+      tempDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-restore-'));
+      const listFile = path.join(tempDir, 'restore.list');
+      await fs.writeFile(listFile, list.text, { mode: 0o600 });
+      args.push('--use-list', listFile);
+    }
+    args.push(opts.dumpPath);
+    const restored = (e: TocEntry) =>
+      (!opts.dataOnly || DATA_DESCS.has(e.desc) || e.desc === 'SEQUENCE SET') && !(opts.noPrivileges && (e.desc === 'ACL' || e.desc === 'DEFAULT ACL'));
+    const itemsTotal = (list ? list.entries : toc.entries).filter(restored).length;
+    const log = new ToolLog();
+    let done = 0;
+    const result = await runTool({
+      file: tool.path,
+      args,
+      connection: { ...opts.connection, database: opts.database },
+      password: opts.password,
+      signal: opts.signal,
+      logger: opts.logger,
+      onStderrLine: (line) => {
+        log.pgRestoreLine(line);
+        const item = PG_RESTORE_ITEM.exec(line);
+        if (item) {
+          done++;
+          opts.onProgress?.({ done: Math.min(done, itemsTotal || done), total: itemsTotal, item: item[1]! });
+        }
+      },
+    });
+    return toOutcome(result, log, done, itemsTotal, 'pg_restore');
+  } finally {
+    if (tempDir) await fs.rm(tempDir, { recursive: true, force: true });
+  }
+}
+
+async function runPsql(opts: RestoreOptions, tool: FoundTool, target: ConnectionParams, gzip: boolean): Promise<ToolOutcome> {
+  let tempDir: string | undefined;
+  try {
+    let file = opts.dumpPath;
+    if (gzip) {
+      // The runner feeds stdin from a string only; a private uncompressed copy keeps memory flat.
+      tempDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-restore-'));
+      file = path.join(tempDir, 'dump.sql');
+      try {
+        await pipeline(createReadStream(opts.dumpPath), createGunzip(), createWriteStream(file, { mode: 0o600 }), { signal: opts.signal });
+      } catch (e) {
+        if (opts.signal?.aborted) return { status: 'cancelled', itemsDone: 0, itemsTotal: 0, errors: [], errorsIgnored: 0, log: '', logTruncated: false };
+        const why = (e as Error).message;
+        return {
+          status: 'failed',
+          itemsDone: 0,
+          itemsTotal: 0,
+          errors: [why],
+          errorsIgnored: 0,
+          log: '',
+          logTruncated: false,
+          runMessage: `the dump is truncated or corrupt: it could not be decompressed (${why})`,
+        };
+      }
+    }
+    const args = ['-X', '-v', 'ON_ERROR_STOP=1', '--dbname', dbnameConninfo(opts.database)];
+    if (opts.singleTransaction) args.push('--single-transaction');
+    args.push('-f', file);
+    const log = new ToolLog();
+    let done = 0;
+    const result = await runTool({
+      file: tool.path,
+      args,
+      connection: target,
+      password: opts.password,
+      signal: opts.signal,
+      logger: opts.logger,
+      // psql prints a command tag (CREATE TABLE, COPY 200, ...) per statement: one item each.
+      onStdoutLine: (line) => {
+        if (line.trim() === '') return;
+        done++;
+        opts.onProgress?.({ done, total: 0, item: line.trim() });
+      },
+      onStderrLine: (line) => log.psqlLine(line),
+    });
+    return toOutcome(result, log, done, 0, 'psql');
+  } finally {
+    if (tempDir) await fs.rm(tempDir, { recursive: true, force: true });
+  }
+}
+
+function toOutcome(result: RunResult, log: ToolLog, done: number, total: number, tool: string): ToolOutcome {
+  const base = { itemsDone: done, itemsTotal: total, errors: log.errors, errorsIgnored: log.errorsIgnored, log: log.text, logTruncated: log.truncated };
+  if (result.status === 'cancelled') return { ...base, status: 'cancelled' };
+  // Honest results: an exit code, an error line, or errors pg_restore "ignored" all mean the restore failed.
+  const failed = result.status === 'failed' || log.errors.length > 0 || log.errorsIgnored > 0;
+  if (!failed) return { ...base, status: 'succeeded' };
+  if (log.errors.length === 0) log.errors.push(result.status === 'failed' ? result.message : `${tool} reported errors`);
+  return { ...base, errors: log.errors, status: 'failed', runMessage: result.status === 'failed' ? result.message : undefined };
+}
+
+function describeOutcome(r: RestoreResult, runMessage: string | undefined): string {
+  const what = r.tables?.length ? `${r.tables.map(fmtName).join(', ')} from ${r.dumpPath}` : r.dumpPath;
+  const seconds = `${(r.durationMs / 1000).toFixed(1)} s`;
+  if (r.status === 'succeeded') return `restored ${what} into database "${r.database}" (${r.itemsDone} items, ${seconds}).`;
+  if (r.status === 'cancelled') {
+    return `the restore of ${what} into database "${r.database}" was cancelled: the database holds whatever was restored until then${r.created ? ' (it was created by this restore; drop it if you do not need it)' : ''}.`;
+  }
+  const first = r.errors[0] ?? runMessage ?? 'unknown error';
+  // A server's own error ("could not execute query: ERROR: ...") is about the target, never the dump file.
+  if (CORRUPT_PATTERNS.test(first) && !/could not execute query|ERROR: /.test(first)) {
+    return `the dump is truncated or corrupt: ${r.tool.name} could not read it (${first.replace(/ \(TOC entry.*$/, '')}). Take the dump again or restore an older one.`;
+  }
+  const count = r.errorsIgnored > 1 ? ` (${r.errorsIgnored} errors)` : '';
+  const partial = r.created ? ` The database "${r.database}" was created by this restore and holds a partial restore.` : '';
+  return `the restore of ${what} into database "${r.database}" failed${count}: ${first}.${partial} See the log for every error.`;
+}

@@ -1,0 +1,254 @@
+// Proves a dump restores: into a scratch database, with exact row counts checked against the manifest, the verdict recorded.
+//
+// The scratch database is dropped whatever happens, cancellation included.
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { PgbrError } from './errors';
+import type { Logger } from './log';
+import { quoteIdentAlways } from './names';
+import type { ConnectionParams } from './profiles/types';
+import { createDatabase, runRestore, type RestoreProgress, type RestoreResult } from './restore';
+import { getServerInfo, withClient } from './server';
+import { detectDumpFormat, readTocHeader } from './toc';
+import type { ToolInventory } from './tools';
+import { readManifest, writeManifest, type DumpManifest, type Verification } from './dump/manifest';
+
+export interface VerifyOptions {
+  dumpPath: string;
+  /** The server to restore on; its `database` is where the scratch database is created from. */
+  connection: ConnectionParams;
+  password?: string;
+  inventory: ToolInventory;
+  /** How the server is named in the manifest's record (`profile/database`); host:port when absent. */
+  profileName?: string;
+  /** Parallel pg_restore jobs for custom and directory dumps. */
+  jobs?: number;
+  /** Write the verdict into the dump's manifest (default true; there must be a manifest). */
+  record?: boolean;
+  logger?: Logger;
+  signal?: AbortSignal;
+  onProgress?: (p: RestoreProgress) => void;
+}
+
+export interface VerifiedTable {
+  schema: string;
+  table: string;
+  /** The manifest's exact count; null when the dump has no manifest. */
+  expected: number | null;
+  /** Rows found after the restore; null when the table is missing. */
+  actual: number | null;
+  ok: boolean;
+}
+
+export interface VerifyReport {
+  status: 'passed' | 'failed' | 'cancelled';
+  dumpPath: string;
+  manifestFound: boolean;
+  /** The scratch database the dump was restored into. */
+  scratchDatabase: string;
+  /** False only when dropping it failed: `message` then says so, and the name to drop by hand. */
+  scratchDropped: boolean;
+  /** `profile/database` as recorded in the manifest. */
+  target: string;
+  tables: VerifiedTable[];
+  restore?: Pick<RestoreResult, 'status' | 'errors' | 'errorsIgnored' | 'itemsDone' | 'itemsTotal' | 'message' | 'log' | 'logTruncated' | 'durationMs'>;
+  /** One or two sentences: the verdict and why. */
+  message: string;
+  /** ISO time the verification finished. */
+  at: string;
+  durationMs: number;
+  /** The verdict was written into the manifest. */
+  recorded: boolean;
+}
+
+const SCRATCH_PREFIX = 'pgbr_verify_';
+
+/** `pgbr_verify_<db>_<random>`: recognisable, unique, within the 63-byte identifier limit. */
+export function scratchDatabaseName(sourceDb: string | undefined): string {
+  const slug = (sourceDb ?? 'dump')
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 40);
+  return `${SCRATCH_PREFIX}${slug || 'dump'}_${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Verifies a dump by restoring it. Errors that stop the verification before it can judge the dump
+ * (no connection, no tools) are thrown; everything about the dump itself is in the report.
+ */
+export async function verifyDump(opts: VerifyOptions): Promise<VerifyReport> {
+  const started = performance.now();
+  let manifest: DumpManifest | undefined;
+  try {
+    manifest = await readManifest(opts.dumpPath);
+  } catch (e) {
+    throw new PgbrError('io', `the manifest beside ${opts.dumpPath} cannot be read (${(e as Error).message}): fix or remove it, then verify again.`, { cause: e });
+  }
+  const detected = await detectDumpFormat(opts.dumpPath);
+  const header = detected.format === 'plain' ? undefined : await readTocHeader(opts.dumpPath);
+  const scratch = scratchDatabaseName(manifest?.database ?? header?.dbname);
+  const maintenance = opts.connection.database || 'postgres';
+  const target = `${opts.profileName ?? `${opts.connection.host ?? 'local'}:${opts.connection.port ?? 5432}`}/${scratch}`;
+
+  let created = false;
+  let dropped = false;
+  let dropError: string | undefined;
+  let restore: RestoreResult | undefined;
+  let stopped: string | undefined;
+  let tables: VerifiedTable[] = [];
+  try {
+    await withClient(opts.connection, { password: opts.password, database: maintenance }, (c) => createDatabase(c, scratch));
+    created = true;
+    try {
+      restore = await runRestore({
+        dumpPath: opts.dumpPath,
+        connection: opts.connection,
+        password: opts.password,
+        database: scratch,
+        // The scratch server may not have the dump's roles; ownership and grants are not what is being proved.
+        noOwner: true,
+        noPrivileges: true,
+        jobs: detected.format === 'custom' || detected.format === 'directory' ? opts.jobs : undefined,
+        inventory: opts.inventory,
+        logger: opts.logger,
+        signal: opts.signal,
+        onProgress: opts.onProgress,
+      });
+    } catch (e) {
+      // A dump the reader cannot get through is a verdict on the dump, not an error of the run.
+      if (e instanceof PgbrError && (e.kind === 'io' || e.kind === 'tool-failed') && /truncated or corrupt/.test(e.message)) stopped = e.message;
+      else throw e;
+    }
+    if (restore && restore.status !== 'cancelled' && !opts.signal?.aborted) {
+      tables = await withClient({ ...opts.connection, database: scratch }, { password: opts.password }, (c) => countTables(c, manifest, opts.signal));
+    }
+  } finally {
+    if (created) {
+      try {
+        await dropScratch(opts.connection, opts.password, maintenance, scratch);
+        dropped = true;
+      } catch (e) {
+        dropError = (e as Error).message;
+        opts.logger?.error(`could not drop the scratch database ${scratch}: ${dropError}`);
+      }
+    }
+  }
+
+  const cancelled = restore?.status === 'cancelled' || opts.signal?.aborted === true;
+  const restoreClean = restore?.status === 'succeeded';
+  const mismatches = tables.filter((t) => !t.ok);
+  const status: VerifyReport['status'] = cancelled ? 'cancelled' : restoreClean && mismatches.length === 0 ? 'passed' : 'failed';
+  let message = verdict(status, { manifest, restore, stopped, tables, mismatches });
+  if (dropError !== undefined) message += ` The scratch database ${scratch} could not be dropped (${dropError}): drop it by hand.`;
+
+  const durationMs = Math.round(performance.now() - started);
+  const at = new Date().toISOString();
+  let recorded = false;
+  if (manifest && status !== 'cancelled' && opts.record !== false) {
+    const verification: Verification = {
+      status,
+      at,
+      durationMs,
+      target,
+      tables: tables.map((t) => ({ schema: t.schema, table: t.table, expected: t.expected ?? 0, actual: t.actual })),
+      ...(status === 'failed' ? { message } : {}),
+    };
+    await writeManifest(opts.dumpPath, { ...manifest, verification });
+    recorded = true;
+  }
+  return {
+    status,
+    dumpPath: opts.dumpPath,
+    manifestFound: manifest !== undefined,
+    scratchDatabase: scratch,
+    scratchDropped: dropped || !created,
+    target,
+    tables,
+    ...(restore
+      ? {
+          restore: {
+            status: restore.status,
+            errors: restore.errors,
+            errorsIgnored: restore.errorsIgnored,
+            itemsDone: restore.itemsDone,
+            itemsTotal: restore.itemsTotal,
+            message: restore.message,
+            log: restore.log,
+            logTruncated: restore.logTruncated,
+            durationMs: restore.durationMs,
+          },
+        }
+      : {}),
+    message,
+    at,
+    durationMs,
+    recorded,
+  };
+}
+
+const fmt = (schema: string, table: string) => `${quoteIdentAlways(schema)}.${quoteIdentAlways(table)}`;
+
+/** Exact counts: the manifest's tables when there is one, else every table the restore made. */
+async function countTables(c: pg.Client, manifest: DumpManifest | undefined, signal?: AbortSignal): Promise<VerifiedTable[]> {
+  const present = await c.query<{ nspname: string; relname: string }>(
+    `SELECT n.nspname, cl.relname
+       FROM pg_catalog.pg_class cl
+       JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace
+      WHERE cl.relkind IN ('r', 'p', 'm', 'f')
+        AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+      ORDER BY n.nspname COLLATE "C", cl.relname COLLATE "C"`,
+  );
+  const exists = new Set(present.rows.map((r) => `${r.nspname}\0${r.relname}`));
+  const wanted: { schema: string; table: string; expected: number | null }[] = manifest
+    ? manifest.rowCounts.map((r) => ({ schema: r.schema, table: r.table, expected: r.rows }))
+    : present.rows.map((r) => ({ schema: r.nspname, table: r.relname, expected: null }));
+  const result: VerifiedTable[] = [];
+  for (const w of wanted) {
+    if (signal?.aborted) break;
+    let actual: number | null = null;
+    if (exists.has(`${w.schema}\0${w.table}`)) {
+      const r = await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${fmt(w.schema, w.table)}`);
+      actual = Number(r.rows[0]?.n ?? 0);
+    }
+    result.push({ ...w, actual, ok: actual !== null && (w.expected === null || w.expected === actual) });
+  }
+  return result;
+}
+
+async function dropScratch(connection: ConnectionParams, password: string | undefined, maintenance: string, scratch: string): Promise<void> {
+  await withClient(connection, { password, database: maintenance }, async (c) => {
+    const info = await getServerInfo(c);
+    if (info.versionNum >= 130000) {
+      await c.query(`DROP DATABASE IF EXISTS ${quoteIdentAlways(scratch)} WITH (FORCE)`);
+      return;
+    }
+    // Before 13 there is no FORCE: end the sessions a cancelled pg_restore may have left, then drop.
+    await c.query('SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid()', [scratch]);
+    await c.query(`DROP DATABASE IF EXISTS ${quoteIdentAlways(scratch)}`);
+  });
+}
+
+function verdict(
+  status: VerifyReport['status'],
+  r: { manifest: DumpManifest | undefined; restore: RestoreResult | undefined; stopped: string | undefined; tables: VerifiedTable[]; mismatches: VerifiedTable[] },
+): string {
+  if (status === 'cancelled') return 'the verification was cancelled; the scratch database was dropped and nothing was recorded.';
+  if (r.stopped) return r.stopped;
+  if (r.restore && r.restore.status !== 'succeeded') {
+    return r.restore.message.startsWith('the dump is truncated or corrupt') ? r.restore.message : `the dump does not restore cleanly: ${r.restore.message}`;
+  }
+  const rows = r.tables.reduce((sum, t) => sum + (t.actual ?? 0), 0);
+  if (!r.manifest) {
+    return `the dump restores cleanly (${r.tables.length} tables, ${rows} rows); it has no manifest, so there were no expected row counts to compare.`;
+  }
+  if (r.mismatches.length === 0) {
+    return `the dump restores cleanly and all ${r.tables.length} tables hold the exact row counts the manifest recorded (${rows} rows).`;
+  }
+  const shown = r.mismatches
+    .slice(0, 5)
+    .map((t) => `${fmt(t.schema, t.table)} expected ${t.expected}, ${t.actual === null ? 'missing' : `found ${t.actual}`}`)
+    .join('; ');
+  const more = r.mismatches.length > 5 ? ` and ${r.mismatches.length - 5} more` : '';
+  return `${r.mismatches.length} of ${r.tables.length} tables differ from the manifest's row counts: ${shown}${more}. The dump does not hold what was dumped.`;
+}
