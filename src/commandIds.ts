@@ -9,6 +9,17 @@ export const COMMAND_IDS = [
   'pgBackup.forgetPassword',
   'pgBackup.showTools',
   'pgBackup.showLog',
+  'pgBackup.backupDatabase',
+  'pgBackup.backupTables',
+  'pgBackup.backupGlobals',
+  'pgBackup.refreshDumps',
+  'pgBackup.restoreDump',
+  'pgBackup.restoreTables',
+  'pgBackup.verifyDump',
+  'pgBackup.showDumpContents',
+  'pgBackup.revealDump',
+  'pgBackup.deleteDump',
+  'pgBackup.cleanPartials',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

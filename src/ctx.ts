@@ -17,13 +17,16 @@ export class Ctx implements vscode.Disposable {
   private readonly profilesChanged = new vscode.EventEmitter<void>();
   /** Fires when profiles may have changed: pgbackup.yaml, settings, or a stored password. */
   readonly onDidChangeProfiles = this.profilesChanged.event;
+  private readonly dumpsChangedEmitter = new vscode.EventEmitter<void>();
+  /** Fires when a command wrote, deleted or verified a dump (file watchers cover the rest). */
+  readonly onDidChangeDumps = this.dumpsChangedEmitter.event;
   private profilesCache?: Promise<LoadedProfiles>;
   private toolsCache?: Promise<ToolInventory>;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.subscriptions = extension.subscriptions;
     this.passwords = new PasswordStore(extension.secrets);
-    this.subscriptions.push(this.log, this.profilesChanged);
+    this.subscriptions.push(this.log, this.profilesChanged, this.dumpsChangedEmitter);
   }
 
   /** The folder that holds pgbackup.yaml: the first workspace folder on disk. */
@@ -45,6 +48,10 @@ export class Ctx implements vscode.Disposable {
     const found = (await this.profiles()).profiles.find((p) => p.name === name);
     if (!found) throw new PgbrError('config', `There is no connection named "${name}": refresh the Connections view or add it.`);
     return found;
+  }
+
+  dumpsChanged(): void {
+    this.dumpsChangedEmitter.fire();
   }
 
   invalidateProfiles(): void {

@@ -7,11 +7,14 @@ import { connectionCommands } from './connections/commands';
 import { toolCommands } from './tools/commands';
 import { HealthViewProvider } from './health/view';
 import { DumpsProvider } from './dumps/tree';
+import { dumpCommands } from './dumps/commands';
+import { DumpContentsProvider, TOC_SCHEME } from './dumps/contents';
 import { WalArchiveProvider } from './archive/tree';
 
 /** What activate() returns: used by the end-to-end suite and by other extensions. */
 export interface PgBackupApi {
   connections: ConnectionsProvider;
+  dumps: DumpsProvider;
   /** How long activate() took, in milliseconds. */
   activationMs: number;
 }
@@ -21,6 +24,7 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
   try {
     const ctx = new Ctx(context);
     const connections = new ConnectionsProvider(ctx);
+    const dumps = new DumpsProvider(ctx);
     context.subscriptions.push(
       connections,
       vscode.window.createTreeView('pgBackup.connections', {
@@ -28,16 +32,18 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
         canSelectMany: true,
         showCollapseAll: true,
       }),
-      vscode.window.registerTreeDataProvider('pgBackup.dumps', new DumpsProvider()),
+      dumps,
+      vscode.window.createTreeView('pgBackup.dumps', { treeDataProvider: dumps, canSelectMany: true, showCollapseAll: true }),
+      vscode.workspace.registerTextDocumentContentProvider(TOC_SCHEME, new DumpContentsProvider(ctx)),
       vscode.window.registerTreeDataProvider('pgBackup.walArchive', new WalArchiveProvider()),
       vscode.window.registerWebviewViewProvider(HealthViewProvider.viewId, new HealthViewProvider(context.extensionUri)),
       watchProfileSources(ctx),
     );
-    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx) };
+    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps) };
     registerCommands(ctx, table);
     const activationMs = performance.now() - started;
     ctx.log.info(`PG Backup activated in ${activationMs.toFixed(1)} ms`);
-    return { connections, activationMs };
+    return { connections, dumps, activationMs };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     void vscode.window.showErrorMessage(`PG Backup could not start: ${message}. Run "Developer: Show Logs…" for details.`);

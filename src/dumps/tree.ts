@@ -1,11 +1,141 @@
-// The Dumps view. Listing dumps arrives with logical backups; until then the view shows its welcome text.
-import type * as vscode from 'vscode';
+// The Dumps view: each dump folder → its dumps, newest first → each dump's table of contents.
+import * as vscode from 'vscode';
+import type { Ctx } from '../ctx';
+import { errorMessage } from '../core/errors';
+import { listDumps } from '../core/dump/catalog';
+import { groupToc, readToc, type TocSchema } from '../core/toc';
+import type { ToolInventory } from '../core/tools';
+import { dumpFolders } from './folders';
+import {
+  DumpErrorNode,
+  DumpFolderNode,
+  DumpGroupNode,
+  DumpNode,
+  DumpObjectNode,
+  DumpSchemaNode,
+  DumpTableNode,
+  PartialsNode,
+  type DumpsNode,
+} from './nodes';
 
-export class DumpsProvider implements vscode.TreeDataProvider<never> {
-  getTreeItem(node: never): vscode.TreeItem {
+const REFRESH_DEBOUNCE_MS = 300;
+
+export class DumpsProvider implements vscode.TreeDataProvider<DumpsNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<DumpsNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private watchers: vscode.Disposable[] = [];
+  private watched = '';
+  private timer?: ReturnType<typeof setTimeout>;
+  private readonly subscriptions: vscode.Disposable[];
+
+  constructor(private readonly ctx: Ctx) {
+    this.subscriptions = [
+      ctx.onDidChangeDumps(() => this.refresh()),
+      ctx.onDidChangeProfiles(() => this.refresh()), // pgbackup.yaml may name other dump folders
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('pgBackup.dumpFolders')) this.refresh();
+      }),
+    ];
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    for (const d of [...this.watchers, ...this.subscriptions]) d.dispose();
+    this.changed.dispose();
+  }
+
+  getTreeItem(node: DumpsNode): vscode.TreeItem {
     return node;
   }
-  getChildren(): never[] {
+
+  getParent(node: DumpsNode): DumpsNode | undefined {
+    return node.parent;
+  }
+
+  async getChildren(node?: DumpsNode): Promise<DumpsNode[]> {
+    try {
+      if (!node) return await this.folders();
+      if (node instanceof DumpFolderNode) return await this.dumps(node);
+      if (node instanceof DumpNode) return await this.contents(node);
+      if (node instanceof DumpSchemaNode) return this.schemaChildren(node);
+      if (node instanceof DumpGroupNode) return node.entries.map((e, i) => new DumpObjectNode(node, e, i));
+    } catch (e) {
+      this.ctx.log.warn(errorMessage(e));
+      return [new DumpErrorNode(node, errorMessage(e))];
+    }
     return [];
   }
+
+  private async folders(): Promise<DumpsNode[]> {
+    const folders = await dumpFolders(this.ctx);
+    this.watch(folders);
+    // An empty default folder shows the welcome text instead of an empty folder node.
+    const catalogs = await Promise.all(folders.map((f) => listDumps(f)));
+    if (catalogs.every((c) => c.dumps.length === 0 && c.partials.length === 0)) return [];
+    return folders.map((f) => new DumpFolderNode(f, this.ctx.workspaceFolder));
+  }
+
+  private async dumps(node: DumpFolderNode): Promise<DumpsNode[]> {
+    const catalog = await listDumps(node.folder);
+    const now = new Date();
+    const nodes: DumpsNode[] = catalog.dumps.map((d) => new DumpNode(node, d, now));
+    if (catalog.partials.length > 0) {
+      nodes.push(new PartialsNode(node, catalog.partials.map((p) => p.path), catalog.partials.reduce((s, p) => s + p.sizeBytes, 0)));
+    }
+    return nodes;
+  }
+
+  private async contents(node: DumpNode): Promise<DumpsNode[]> {
+    node.tree ??= readToc(node.entry.path, { pgRestore: newestTool(await this.ctx.tools()), logger: this.ctx.log }).then((toc) =>
+      groupToc(toc.entries),
+    );
+    const tree = await node.tree;
+    const nodes: DumpsNode[] = tree.schemas.map((s) => new DumpSchemaNode(node, s));
+    if (tree.global.length > 0) nodes.push(new DumpGroupNode(node, 'other objects', tree.global));
+    return nodes;
+  }
+
+  private schemaChildren(node: DumpSchemaNode): DumpsNode[] {
+    const s: TocSchema = node.schema;
+    const counts = new Map(node.parent.entry.manifest?.rowCounts.map((r) => [`${r.schema}\0${r.table}`, r.rows]) ?? []);
+    const nodes: DumpsNode[] = s.tables.map((t) => new DumpTableNode(node, t, counts.get(`${t.schema}\0${t.name}`)));
+    const groups: [string, typeof s.functions][] = [
+      ['functions', s.functions],
+      ['sequences', s.sequences],
+      ['indexes', s.indexes],
+      ['constraints', s.constraints],
+      ['others', s.others],
+    ];
+    for (const [label, entries] of groups) if (entries.length > 0) nodes.push(new DumpGroupNode(node, label, entries));
+    return nodes;
+  }
+
+  /** One watcher per dump folder; a burst of changes (a dump being written) refreshes once. */
+  private watch(folders: string[]): void {
+    const key = folders.join('\n');
+    if (key === this.watched) return;
+    this.watched = key;
+    for (const w of this.watchers) w.dispose();
+    this.watchers = folders.flatMap((folder) => {
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(folder), '*'));
+      const later = (): void => {
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.refresh(), REFRESH_DEBOUNCE_MS);
+      };
+      return [watcher, watcher.onDidCreate(later), watcher.onDidDelete(later), watcher.onDidChange(later)];
+    });
+  }
+}
+
+/** The newest pg_restore reads every older archive format. */
+export function newestTool(inventory: ToolInventory, name: 'pg_restore' = 'pg_restore'): string | undefined {
+  for (const install of [...inventory.installs].reverse()) {
+    const tool = install.tools[name];
+    if (tool) return tool.path;
+  }
+  return undefined;
 }

@@ -58,7 +58,7 @@ test('the PG Backup container holds Connections, Dumps, WAL Archive and a Health
 });
 
 test('views whose feature is not built yet say so in a welcome text', () => {
-  for (const id of ['pgBackup.dumps', 'pgBackup.walArchive']) {
+  for (const id of ['pgBackup.walArchive']) {
     const welcome = manifest.contributes.viewsWelcome.find((w) => w.view === id);
     assert.match(welcome?.contents ?? '', /not available in this version yet/);
   }

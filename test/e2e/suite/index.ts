@@ -39,6 +39,8 @@ function loadSuites(mocha: Mocha): void {
     'connections.test.ts': () => void require('./connections.test'),
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
     'profiles.test.ts': () => void require('./profiles.test'),
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
+    'dumps.test.ts': () => void require('./dumps.test'),
   };
   for (const [file, load] of Object.entries(suites)) {
     mocha.suite.emit(Mocha.Suite.constants.EVENT_FILE_PRE_REQUIRE, globalThis, file, mocha);

@@ -7,6 +7,7 @@ export const EXTENSION_ID = 'pgbr.pg-backup';
 /** What activate() returns (the extension's public API). */
 export interface PgBackupApi {
   connections: vscode.TreeDataProvider<unknown> & { refresh(): void };
+  dumps: vscode.TreeDataProvider<unknown> & { refresh(): void };
   activationMs: number;
 }
 

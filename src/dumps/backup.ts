@@ -1,0 +1,275 @@
+// "Back up database…" and "Back up selected tables": the guided pg_dump, with progress and cancel.
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import type { Ctx } from '../ctx';
+import { PgbrError } from '../core/errors';
+import { listDatabases, listSchemas, listTables, withClient, getServerInfo, formatBytes, type TableInfo } from '../core/server';
+import { chooseTool } from '../core/tools';
+import { runDump, type DumpContentOptions, type DumpResult } from '../core/dump/dump';
+import type { ConnectionProfile } from '../core/profiles/types';
+import { formatQualifiedName, type QualifiedName } from '../core/names';
+import { DatabaseNode, ProfileNode, TableNode } from '../connections/nodes';
+import { dumpFolders, nameTemplate } from './folders';
+
+/** The choices a backup is made of; remembered per database, and accepted whole by the command (tests, tasks). */
+export interface BackupRequest extends DumpContentOptions {
+  profile: string;
+  database: string;
+  /** Skip every prompt: use what is given and the remembered or default choices. */
+  quiet?: boolean;
+  /** Output folder; default the first dump folder. */
+  folder?: string;
+}
+
+type Remembered = Pick<BackupRequest, 'format' | 'jobs' | 'compression' | 'schemaOnly' | 'dataOnly' | 'noOwner' | 'noPrivileges' | 'sections'>;
+
+const rememberKey = (profile: string, database: string): string => `pgBackup.lastBackup/${profile}/${database}`;
+
+export async function backupCommand(ctx: Ctx, arg: unknown, selection: unknown): Promise<DumpResult | undefined> {
+  const request = await requestFrom(ctx, arg, selection);
+  if (!request) return undefined;
+  const profile = await ctx.profile(request.profile);
+  const conn = await ctx.connection(profile);
+  const tools = await ctx.tools();
+  const folder = request.folder ?? (await dumpFolders(ctx))[0];
+  if (!folder) throw new PgbrError('config', 'No dump folder is configured: set pgBackup.dumpFolders.');
+  const template = await nameTemplate(ctx);
+  const what = request.tables?.length
+    ? `${request.tables.length} table${request.tables.length === 1 ? '' : 's'} of ${request.database}`
+    : request.database;
+
+  const started = Date.now();
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Backing up ${what}`, cancellable: true },
+    async (progress, token) => {
+      const abort = new AbortController();
+      const cancel = token.onCancellationRequested(() => abort.abort());
+      let shown = 0;
+      try {
+        return await runDump({
+          ...request,
+          connection: { params: conn.params, password: conn.password },
+          profile: profile.name,
+          output: { folder, nameTemplate: template },
+          tools,
+          signal: abort.signal,
+          logger: ctx.log,
+          onProgress: (p) => {
+            const percent = p.tablesTotal > 0 ? Math.floor((p.tablesDone / p.tablesTotal) * 100) : 0;
+            const message = p.current
+              ? `dumping table ${Math.min(p.tablesDone + 1, p.tablesTotal)} of ${p.tablesTotal}: ${p.current}`
+              : p.phase;
+            progress.report({ message, increment: Math.max(0, percent - shown) });
+            shown = Math.max(shown, percent);
+          },
+        });
+      } finally {
+        cancel.dispose();
+      }
+    },
+  );
+  await ctx.extension.workspaceState.update(rememberKey(profile.name, request.database), remembered(request));
+  const m = result.manifest;
+  const rows = m.rowCounts.reduce((sum, t) => sum + t.rows, 0);
+  ctx.log.info(`dumped ${what} to ${result.path} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  void vscode.window
+    .showInformationMessage(
+      `Backed up ${what}: ${formatBytes(m.sizeBytes)}, ${m.rowCounts.length} tables, ${rows.toLocaleString('en-US')} rows, in ${(m.durationMs / 1000).toFixed(1)} s.`,
+      'Verify',
+      'Reveal',
+    )
+    .then((choice) => {
+      if (choice === 'Verify') void vscode.commands.executeCommand('pgBackup.verifyDump', result.path);
+      if (choice === 'Reveal') void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(result.path));
+    });
+  ctx.dumpsChanged();
+  return result;
+}
+
+/** Builds the request: from the arguments when complete, else by asking, step by step. */
+async function requestFrom(ctx: Ctx, arg: unknown, selection: unknown): Promise<BackupRequest | undefined> {
+  if (isBackupRequest(arg) && arg.quiet) {
+    const last = ctx.extension.workspaceState.get<Remembered>(rememberKey(arg.profile, arg.database)) ?? {};
+    return { ...last, ...arg };
+  }
+  // From the Connections tree: a database, or one or more selected tables of one database.
+  const picked = tablesFromSelection(arg, selection);
+  let profile: ConnectionProfile | undefined;
+  let database: string | undefined;
+  if (picked) {
+    profile = picked.profile;
+    database = picked.database;
+  } else if (arg instanceof DatabaseNode) {
+    profile = arg.profile;
+    database = arg.database.name;
+  } else if (arg instanceof ProfileNode) {
+    profile = arg.profile;
+  } else if (isBackupRequest(arg)) {
+    profile = await ctx.profile(arg.profile);
+    database = arg.database;
+  }
+  profile ??= await pickProfile(ctx);
+  if (!profile) return undefined;
+  const conn = await ctx.connection(profile);
+  const params = conn.params;
+
+  if (!database) {
+    const databases = await withClient(params, { password: conn.password }, listDatabases);
+    const choice = await vscode.window.showQuickPick(
+      databases.map((d) => ({ label: d.name, description: d.sizeBytes === null ? '' : formatBytes(d.sizeBytes) })),
+      { title: `Back up (1/5): database on ${profile.name}`, ignoreFocusOut: true },
+    );
+    if (!choice) return undefined;
+    database = choice.label;
+  }
+  const last = ctx.extension.workspaceState.get<Remembered>(rememberKey(profile.name, database)) ?? {};
+
+  // Tables: everything picked by default, or the ones selected in the tree.
+  const { tables, toolMajor } = await withClient(params, { password: conn.password, database }, async (c) => {
+    const server = await getServerInfo(c);
+    const all: TableInfo[] = [];
+    for (const schema of await listSchemas(c)) all.push(...(await listTables(c, schema.name)));
+    return { tables: all, toolMajor: chooseTool(await ctx.tools(), 'pg_dump', server.major).major };
+  });
+  const preselected = picked?.tables;
+  const tableItems = tables.map((t) => {
+    const name = { schema: t.schema, name: t.name };
+    return {
+      label: formatQualifiedName(name),
+      description: `${formatBytes(t.sizeBytes)}${t.estimatedRows === null ? '' : ` · ~${t.estimatedRows.toLocaleString('en-US')} rows`}`,
+      picked: preselected ? preselected.some((p) => p.schema === t.schema && p.name === t.name) : true,
+      name,
+    };
+  });
+  const chosen = await vscode.window.showQuickPick(tableItems, {
+    title: `Back up (2/5): tables of ${database} (all picked = the whole database)`,
+    placeHolder: 'Type to filter; Space toggles',
+    canPickMany: true,
+    matchOnDescription: true,
+    ignoreFocusOut: true,
+  });
+  if (!chosen) return undefined;
+  if (chosen.length === 0) throw new PgbrError('usage', 'No table was picked: pick at least one, or all for the whole database.');
+  const whole = chosen.length === tableItems.length && !preselected;
+
+  const format = await vscode.window.showQuickPick(
+    (
+      [
+        { label: 'custom', description: 'one compressed file; pg_restore can pick tables from it', value: 'custom' },
+        { label: 'directory', description: `one file per table; dumps in parallel (${os.availableParallelism()} jobs)`, value: 'directory' },
+        { label: 'tar', description: 'a tar archive', value: 'tar' },
+        { label: 'plain', description: 'an SQL script for psql', value: 'plain' },
+      ] as const
+    ).map((f) => ({ ...f, picked: f.value === (last.format ?? 'custom') })),
+    { title: 'Back up (3/5): format', placeHolder: `last used: ${last.format ?? 'custom'}`, ignoreFocusOut: true },
+  );
+  if (!format) return undefined;
+  let jobs: number | undefined;
+  if (format.value === 'directory') {
+    const text = await vscode.window.showInputBox({
+      title: 'Parallel jobs',
+      value: String(last.jobs ?? os.availableParallelism()),
+      ignoreFocusOut: true,
+      validateInput: (v) => (/^\d+$/.test(v) && +v >= 1 && +v <= 64 ? undefined : 'A number of jobs from 1 to 64.'),
+    });
+    if (text === undefined) return undefined;
+    jobs = Number(text);
+  }
+
+  const compressions = [
+    { label: 'default', description: 'gzip level 6 (custom, directory); none for tar and plain', value: undefined },
+    { label: 'none', value: 'none' },
+    { label: 'gzip:1', description: 'fastest', value: 'gzip:1' },
+    { label: 'gzip:9', description: 'smallest', value: 'gzip:9' },
+    ...(toolMajor >= 16
+      ? [
+          { label: 'zstd', description: `pg_dump ${toolMajor}`, value: 'zstd' },
+          { label: 'lz4', description: `pg_dump ${toolMajor}`, value: 'lz4' },
+        ]
+      : []),
+  ];
+  const compression = format.value === 'tar' ? { value: undefined } : await vscode.window.showQuickPick(compressions, {
+    title: `Back up (4/5): compression${toolMajor < 16 ? ` (zstd and lz4 need pg_dump 16; this server uses pg_dump ${toolMajor})` : ''}`,
+    placeHolder: `last used: ${last.compression ?? 'default'}`,
+    ignoreFocusOut: true,
+  });
+  if (!compression) return undefined;
+
+  const content = await vscode.window.showQuickPick(
+    [
+      { label: 'Schema and data', value: {} },
+      { label: 'Schema only', value: { schemaOnly: true } },
+      { label: 'Data only', value: { dataOnly: true } },
+      { label: 'No owner', description: 'skip ALTER … OWNER TO', value: { noOwner: true }, option: true },
+      { label: 'No privileges', description: 'skip GRANT / REVOKE', value: { noPrivileges: true }, option: true },
+    ].map((c) => ({
+      ...c,
+      picked:
+        (c.label === 'No owner' && !!last.noOwner) ||
+        (c.label === 'No privileges' && !!last.noPrivileges) ||
+        (c.label === 'Schema only' && !!last.schemaOnly) ||
+        (c.label === 'Data only' && !!last.dataOnly),
+    })),
+    { title: 'Back up (5/5): contents and options (pick at most one of schema/data only)', canPickMany: true, ignoreFocusOut: true },
+  );
+  if (!content) return undefined;
+  const options = Object.assign({}, ...content.map((c) => c.value)) as Partial<BackupRequest>;
+  if (options.schemaOnly && options.dataOnly) {
+    throw new PgbrError('usage', 'Schema only and data only exclude each other: pick one of them, or neither for both.');
+  }
+  return {
+    profile: profile.name,
+    database,
+    tables: whole ? undefined : chosen.map((c) => c.name),
+    format: format.value,
+    jobs,
+    compression: compression.value,
+    ...options,
+  };
+}
+
+async function pickProfile(ctx: Ctx): Promise<ConnectionProfile | undefined> {
+  const profiles = (await ctx.profiles()).profiles;
+  if (profiles.length === 0) throw new PgbrError('config', 'There are no connections yet: add one with "PG Backup: Add Connection…".');
+  const choice = await vscode.window.showQuickPick(
+    profiles.map((p) => ({ label: p.name, description: p.source.label, profile: p })),
+    { title: 'Back up: connection', ignoreFocusOut: true },
+  );
+  return choice?.profile;
+}
+
+/** Tables selected in the Connections tree, when they all belong to one database. */
+function tablesFromSelection(
+  arg: unknown,
+  selection: unknown,
+): { profile: ConnectionProfile; database: string; tables: QualifiedName[] } | undefined {
+  const nodes = (Array.isArray(selection) && selection.length > 0 ? selection : [arg]).filter((n): n is TableNode => n instanceof TableNode);
+  const first = nodes[0];
+  if (!first) return undefined;
+  const database = first.parent.parent;
+  if (nodes.some((n) => n.parent.parent.id !== database.id)) {
+    throw new PgbrError('usage', 'The selected tables belong to different databases: back up one database at a time.');
+  }
+  return {
+    profile: database.profile,
+    database: database.database.name,
+    tables: nodes.map((n) => ({ schema: n.table.schema, name: n.table.name })),
+  };
+}
+
+function remembered(r: BackupRequest): Remembered {
+  return {
+    format: r.format,
+    jobs: r.jobs,
+    compression: r.compression,
+    schemaOnly: r.schemaOnly,
+    dataOnly: r.dataOnly,
+    noOwner: r.noOwner,
+    noPrivileges: r.noPrivileges,
+    sections: r.sections,
+  };
+}
+
+function isBackupRequest(arg: unknown): arg is BackupRequest {
+  return typeof arg === 'object' && arg !== null && typeof (arg as BackupRequest).profile === 'string' && typeof (arg as BackupRequest).database === 'string';
+}

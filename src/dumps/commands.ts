@@ -1,0 +1,146 @@
+// Commands on dumps: back up (database, tables, globals), show contents, reveal, delete, clean leftovers.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Ctx } from '../ctx';
+import type { CommandTable } from '../commands';
+import { PgbrError } from '../core/errors';
+import { manifestPathFor } from '../core/dump/manifest';
+import { removePartial } from '../core/dump/dump';
+import { runGlobalsDump } from '../core/dump/globals';
+import { formatBytes } from '../core/server';
+import { ProfileNode } from '../connections/nodes';
+import { backupCommand } from './backup';
+import { restoreCommand } from './restore';
+import { verifyCommand } from './verify';
+import { DumpContentsProvider } from './contents';
+import { dumpFolders } from './folders';
+import { DumpNode, PartialsNode } from './nodes';
+import type { DumpsProvider } from './tree';
+
+/** A dump from a tree node or a path (tests, other commands). */
+export function dumpPathOf(arg: unknown): string | undefined {
+  if (arg instanceof DumpNode) return arg.entry.path;
+  if (typeof arg === 'string') return arg;
+  if (arg instanceof vscode.Uri) return arg.fsPath;
+  return undefined;
+}
+
+export function dumpCommands(ctx: Ctx, tree: DumpsProvider) {
+  return {
+    'pgBackup.backupDatabase': (arg?: unknown, selection?: unknown) => backupCommand(ctx, arg, selection),
+    'pgBackup.backupTables': (arg?: unknown, selection?: unknown) => backupCommand(ctx, arg, selection),
+    'pgBackup.backupGlobals': (arg?: unknown, options?: unknown) => backupGlobals(ctx, arg, options),
+    'pgBackup.refreshDumps': () => tree.refresh(),
+    'pgBackup.restoreDump': (arg?: unknown, selection?: unknown, options?: unknown) => restoreCommand(ctx, arg, selection, options),
+    'pgBackup.restoreTables': (arg?: unknown, selection?: unknown, options?: unknown) => restoreCommand(ctx, arg, selection, options),
+    'pgBackup.verifyDump': (arg?: unknown, options?: unknown) => verifyCommand(ctx, arg, options),
+
+    'pgBackup.showDumpContents': async (arg?: unknown) => {
+      const dump = dumpPathOf(arg) ?? (await pickDump());
+      if (!dump) return undefined;
+      const doc = await vscode.workspace.openTextDocument(DumpContentsProvider.uriFor(dump));
+      await vscode.window.showTextDocument(doc, { preview: true });
+      return doc.getText();
+    },
+
+    'pgBackup.revealDump': async (arg?: unknown) => {
+      const dump = dumpPathOf(arg);
+      if (dump) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(dump));
+    },
+
+    'pgBackup.deleteDump': async (arg?: unknown, options?: unknown) => {
+      const dump = dumpPathOf(arg);
+      if (!dump) return false;
+      const ok =
+        isConfirmed(options) ||
+        (await vscode.window.showWarningMessage(
+          `Delete the dump ${path.basename(dump)} and its manifest? This cannot be undone.`,
+          { modal: true },
+          'Delete',
+        )) === 'Delete';
+      if (!ok) return false;
+      await fs.rm(dump, { recursive: true, force: true });
+      await fs.rm(manifestPathFor(dump), { force: true });
+      ctx.log.info(`deleted ${dump}`);
+      ctx.dumpsChanged();
+      return true;
+    },
+
+    'pgBackup.cleanPartials': async (arg?: unknown, options?: unknown) => {
+      const paths = arg instanceof PartialsNode ? arg.paths : Array.isArray(arg) ? arg.filter((p): p is string => typeof p === 'string') : [];
+      if (paths.length === 0) return 0;
+      const ok =
+        isConfirmed(options) ||
+        (await vscode.window.showWarningMessage(
+          `Delete ${paths.length} unfinished dump${paths.length === 1 ? '' : 's'} (.partial)? A dump still running in another window would fail.`,
+          { modal: true, detail: paths.map((p) => path.basename(p)).join('\n') },
+          'Delete',
+        )) === 'Delete';
+      if (!ok) return 0;
+      for (const p of paths) await removePartial(p);
+      ctx.log.info(`removed ${paths.length} .partial leftover(s)`);
+      ctx.dumpsChanged();
+      return paths.length;
+    },
+  } satisfies Partial<CommandTable>;
+}
+
+async function backupGlobals(ctx: Ctx, arg: unknown, options: unknown) {
+  const name =
+    arg instanceof ProfileNode
+      ? arg.profile.name
+      : typeof arg === 'string'
+        ? arg
+        : (await vscode.window.showQuickPick((await ctx.profiles()).profiles.map((p) => p.name), { title: 'Back up roles and tablespaces: connection' }));
+  if (!name) return undefined;
+  const profile = await ctx.profile(name);
+  let noRolePasswords = typeof options === 'object' && options !== null ? (options as { noRolePasswords?: boolean }).noRolePasswords : undefined;
+  if (noRolePasswords === undefined) {
+    const choice = await vscode.window.showQuickPick(
+      [
+        { label: 'Without role passwords', description: 'recommended; what a non-superuser can dump', value: true },
+        { label: 'With password hashes', description: 'needs a superuser; keep the file secret', value: false },
+      ],
+      { title: `Back up roles and tablespaces of ${name}` },
+    );
+    if (!choice) return undefined;
+    noRolePasswords = choice.value;
+  }
+  const conn = await ctx.connection(profile);
+  const folder = (await dumpFolders(ctx))[0];
+  if (!folder) throw new PgbrError('config', 'No dump folder is configured: set pgBackup.dumpFolders.');
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Backing up roles and tablespaces of ${name}`, cancellable: true },
+    async (_progress, token) => {
+      const abort = new AbortController();
+      const cancel = token.onCancellationRequested(() => abort.abort());
+      try {
+        return await runGlobalsDump({
+          connection: { params: conn.params, password: conn.password },
+          profile: name,
+          database: profile.params.database,
+          noRolePasswords,
+          output: { folder },
+          tools: await ctx.tools(),
+          signal: abort.signal,
+          logger: ctx.log,
+        });
+      } finally {
+        cancel.dispose();
+      }
+    },
+  );
+  void vscode.window.showInformationMessage(`Backed up roles and tablespaces of ${name} to ${path.basename(result.path)} (${formatBytes(result.manifest.sizeBytes)}).`);
+  ctx.dumpsChanged();
+  return result;
+}
+
+async function pickDump(): Promise<string | undefined> {
+  const picked = await vscode.window.showOpenDialog({ title: 'Dump to open', canSelectFiles: true, canSelectFolders: true, canSelectMany: false });
+  return picked?.[0]?.fsPath;
+}
+
+export function isConfirmed(options: unknown): boolean {
+  return typeof options === 'object' && options !== null && (options as { confirm?: unknown }).confirm === true;
+}

@@ -1,0 +1,189 @@
+// Node kinds of the Dumps tree: folder → dump → its contents (schemas → tables, and object groups).
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { CatalogEntry } from '../core/dump/catalog';
+import { verificationState } from '../core/dump/catalog';
+import type { TocEntry, TocSchema, TocTable, TocTree } from '../core/toc';
+import { formatBytes } from '../core/server';
+
+/** contextValue prefixes, matched by regex in package.json `when` clauses. */
+export const enum DumpsContext {
+  Folder = 'dumpFolder',
+  Dump = 'dump',
+  Partials = 'partials',
+  Schema = 'dumpSchema',
+  Table = 'dumpTable',
+  Group = 'dumpGroup',
+  Object = 'dumpObject',
+  Error = 'error',
+}
+
+export abstract class DumpsNode extends vscode.TreeItem {
+  abstract readonly parent: DumpsNode | undefined;
+}
+
+export class DumpFolderNode extends DumpsNode {
+  readonly parent = undefined;
+  constructor(
+    readonly folder: string,
+    workspaceFolder: string | undefined,
+  ) {
+    const shown = workspaceFolder && folder.startsWith(workspaceFolder + path.sep) ? path.relative(workspaceFolder, folder) : folder;
+    super(shown, vscode.TreeItemCollapsibleState.Expanded);
+    this.id = `folder/${folder}`;
+    this.resourceUri = vscode.Uri.file(folder);
+    this.iconPath = vscode.ThemeIcon.Folder;
+    this.tooltip = folder;
+    this.contextValue = DumpsContext.Folder;
+  }
+}
+
+export class DumpNode extends DumpsNode {
+  /** The dump's contents, read once per node (a refresh makes new nodes). */
+  tree?: Promise<TocTree>;
+
+  constructor(
+    readonly parent: DumpFolderNode,
+    readonly entry: CatalogEntry,
+    now: Date,
+  ) {
+    super(entry.name, vscode.TreeItemCollapsibleState.Collapsed);
+    this.id = `dump/${entry.path}`;
+    this.resourceUri = vscode.Uri.file(entry.path);
+    const m = entry.manifest;
+    const database = m?.kind === 'globals' ? 'globals' : m?.database;
+    this.description = [formatBytes(entry.sizeBytes), age(entry.time, now), database].filter(Boolean).join(' · ');
+    const state = verificationState(entry);
+    this.iconPath =
+      state === 'verified'
+        ? new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'))
+        : state === 'failed'
+          ? new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'))
+          : new vscode.ThemeIcon('circle-large-outline');
+    this.contextValue = `${DumpsContext.Dump}.${entry.format}${m?.kind === 'globals' ? '.globals' : ''}`;
+    this.tooltip = tooltipFor(entry, state);
+  }
+}
+
+function tooltipFor(entry: CatalogEntry, state: 'verified' | 'failed' | 'never'): vscode.MarkdownString {
+  const t = new vscode.MarkdownString(undefined, true);
+  const m = entry.manifest;
+  t.appendMarkdown(`**${entry.name}** (${entry.format}${entry.gzip ? ', gzip' : ''}, ${formatBytes(entry.sizeBytes)})  \n`);
+  if (m) {
+    t.appendMarkdown(`${m.kind === 'globals' ? 'roles and tablespaces' : `database \`${m.database}\``} on ${m.host}:${m.port} (profile ${m.profile})  \n`);
+    t.appendMarkdown(`PostgreSQL ${m.serverVersion}, ${m.tool} ${m.toolVersion}  \n`);
+    t.appendMarkdown(`taken ${m.startedAt} in ${(m.durationMs / 1000).toFixed(1)} s`);
+    if (m.rowCounts.length) t.appendMarkdown(`, ${m.rowCounts.length} tables, ${m.rowCounts.reduce((s, r) => s + r.rows, 0).toLocaleString('en-US')} rows`);
+    t.appendMarkdown('  \n');
+  } else {
+    t.appendMarkdown(entry.manifestError ? `${entry.manifestError}  \n` : 'no manifest: not made by this extension, contents read from the dump itself  \n');
+  }
+  const v = m?.verification;
+  t.appendMarkdown(
+    state === 'never'
+      ? 'never verified: run **Verify** to prove it restores'
+      : `${state === 'verified' ? 'verified' : '**verification failed**'} ${v?.at ?? ''} into ${v?.target ?? ''}${v?.message ? `: ${v.message}` : ''}`,
+  );
+  return t;
+}
+
+/** Leftovers of dumps that did not finish; clicking offers to delete them. */
+export class PartialsNode extends DumpsNode {
+  constructor(
+    readonly parent: DumpFolderNode,
+    readonly paths: string[],
+    totalBytes: number,
+  ) {
+    super(`${paths.length} unfinished dump${paths.length === 1 ? '' : 's'} (.partial)`, vscode.TreeItemCollapsibleState.None);
+    this.id = `partials/${parent.folder}`;
+    this.description = `${formatBytes(totalBytes)} · click to clean up`;
+    this.tooltip = `Left behind by dumps that failed, were cancelled or are still running:\n${paths.map((p) => path.basename(p)).join('\n')}`;
+    this.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+    this.contextValue = DumpsContext.Partials;
+    this.command = { title: 'Clean up', command: 'pgBackup.cleanPartials', arguments: [this] };
+  }
+}
+
+export class DumpSchemaNode extends DumpsNode {
+  constructor(
+    readonly parent: DumpNode,
+    readonly schema: TocSchema,
+  ) {
+    super(schema.name, vscode.TreeItemCollapsibleState.Collapsed);
+    this.id = `${parent.id}/schema/${schema.name}`;
+    this.iconPath = new vscode.ThemeIcon('symbol-namespace');
+    const n = schema.tables.length;
+    this.description = `${n} table${n === 1 ? '' : 's'}`;
+    this.contextValue = DumpsContext.Schema;
+  }
+}
+
+export class DumpTableNode extends DumpsNode {
+  constructor(
+    readonly parent: DumpSchemaNode,
+    readonly table: TocTable,
+    rows: number | undefined,
+  ) {
+    super(table.name, vscode.TreeItemCollapsibleState.None);
+    this.id = `${parent.id}/table/${table.kind}/${table.name}`;
+    this.iconPath = new vscode.ThemeIcon(table.kind === 'table' ? 'table' : table.kind === 'view' ? 'eye' : 'symbol-class');
+    const data = table.hasData ? (rows === undefined ? 'data' : `${rows.toLocaleString('en-US')} rows`) : table.kind === 'view' ? 'view' : 'schema only';
+    this.description = table.kind === 'table' ? data : `${table.kind}${table.hasData ? ' · data' : ''}`;
+    this.tooltip = `${table.schema}.${table.name} (${table.kind}) — ${table.hasData ? 'the dump holds its rows' : 'definition only, no rows in this dump'}`;
+    this.contextValue = `${DumpsContext.Table}.${table.kind.replace(' ', '-')}${table.hasData ? '.data' : ''}`;
+  }
+  get dump(): DumpNode {
+    return this.parent.parent;
+  }
+}
+
+export class DumpGroupNode extends DumpsNode {
+  constructor(
+    readonly parent: DumpSchemaNode | DumpNode,
+    groupName: string,
+    readonly entries: TocEntry[],
+  ) {
+    super(groupName, vscode.TreeItemCollapsibleState.Collapsed);
+    this.id = `${parent.id}/group/${groupName}`;
+    this.description = String(entries.length);
+    this.iconPath = new vscode.ThemeIcon('folder-library');
+    this.contextValue = DumpsContext.Group;
+  }
+}
+
+export class DumpObjectNode extends DumpsNode {
+  constructor(
+    readonly parent: DumpGroupNode,
+    readonly entry: TocEntry,
+    index: number,
+  ) {
+    super(entry.name, vscode.TreeItemCollapsibleState.None);
+    this.id = `${parent.id}/${entry.dumpId ?? index}`;
+    this.description = entry.table ? `${entry.desc.toLowerCase()} on ${entry.table}` : entry.desc.toLowerCase();
+    this.tooltip = entry.rawLine;
+    this.contextValue = DumpsContext.Object;
+  }
+}
+
+export class DumpErrorNode extends DumpsNode {
+  constructor(
+    readonly parent: DumpsNode | undefined,
+    message: string,
+  ) {
+    super(message, vscode.TreeItemCollapsibleState.None);
+    this.id = `${parent?.id ?? ''}/error`;
+    this.tooltip = message;
+    this.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+    this.contextValue = DumpsContext.Error;
+  }
+}
+
+/** `5 min ago`, `3 h ago`, `2 days ago`. */
+export function age(time: Date, now: Date): string {
+  const s = Math.max(0, (now.getTime() - time.getTime()) / 1000);
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  const days = Math.floor(s / 86400);
+  return `${days} day${days === 1 ? '' : 's'} ago`;
+}

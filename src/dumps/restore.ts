@@ -1,0 +1,222 @@
+// "Restore…" a whole dump and "Restore table(s)…" from inside a dump: target, safety questions, progress.
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import type { Ctx } from '../ctx';
+import { PgbrError } from '../core/errors';
+import { isSameDatabase, runRestore, type RestoreOptions, type RestoreResult } from '../core/restore';
+import { listDatabases, withClient } from '../core/server';
+import { readManifest } from '../core/dump/manifest';
+import { readTocHeader } from '../core/toc';
+import { formatQualifiedName, quoteIdentAlways, type QualifiedName } from '../core/names';
+import type { ConnectionProfile } from '../core/profiles/types';
+import { DumpNode, DumpTableNode } from './nodes';
+import { dumpPathOf } from './commands';
+
+/** What the command accepts without prompting (tests, other commands). Missing choices are asked for. */
+export interface RestoreRequest {
+  profile?: string;
+  database?: string;
+  create?: boolean;
+  clean?: boolean;
+  dataOnly?: boolean;
+  recreate?: boolean;
+  noOwner?: boolean;
+  singleTransaction?: boolean;
+  exitOnError?: boolean;
+  jobs?: number;
+  /** Answer yes to the questions (truncate, same database). */
+  confirm?: boolean;
+}
+
+export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown, requestArg: unknown): Promise<RestoreResult | undefined> {
+  const given = isRequest(requestArg) ? requestArg : isRequest(selection) ? selection : undefined;
+  const request: RestoreRequest = given ?? {};
+  const picked = tablesFrom(arg, selection);
+  const dumpPath = picked?.dumpPath ?? dumpPathOf(arg);
+  if (!dumpPath) throw new PgbrError('usage', 'Pick a dump (or tables inside a dump) in the Dumps view to restore.');
+  const tables = picked?.tables ?? [];
+  const manifest = await readManifest(dumpPath).catch(() => undefined);
+  const what = tables.length ? `${tables.map(formatQualifiedName).join(', ')} from ${basename(dumpPath)}` : basename(dumpPath);
+
+  // Target: a connection and a database, existing or new.
+  const profile = await pickTarget(ctx, request.profile ?? manifest?.profile);
+  if (!profile) return undefined;
+  const conn = await ctx.connection(profile);
+  let database = request.database;
+  let create = request.create;
+  if (!database) {
+    const databases = await withClient(conn.params, { password: conn.password }, listDatabases);
+    const NEW = '$(add) New database…';
+    const choice = await vscode.window.showQuickPick([NEW, ...databases.map((d) => d.name)], {
+      title: `Restore ${what}: into which database on ${profile.name}?`,
+      ignoreFocusOut: true,
+    });
+    if (!choice) return undefined;
+    if (choice === NEW) {
+      const suggested = `${manifest?.database ?? 'restored'}_restored`;
+      database = await vscode.window.showInputBox({ title: 'Name of the new database', value: suggested, ignoreFocusOut: true });
+      if (!database) return undefined;
+      create = true;
+    } else database = choice;
+  }
+
+  // The very database the dump came from: ask, naming it.
+  const header = manifest ? undefined : await readTocHeader(dumpPath);
+  const source = manifest ? { host: manifest.host, port: manifest.port, database: manifest.database } : { dbname: header?.dbname };
+  if (!create && isSameDatabase(source, { host: conn.params.host, port: conn.params.port, database })) {
+    const ok =
+      request.confirm ||
+      (await vscode.window.showWarningMessage(
+        `"${database}" on ${profile.name} is the database this dump was taken from. Restore into it anyway?`,
+        { modal: true },
+        'Restore into it',
+      )) === 'Restore into it';
+    if (!ok) return undefined;
+  }
+
+  const options: Partial<RestoreOptions> = {
+    clean: request.clean,
+    dataOnly: request.dataOnly,
+    recreate: request.recreate,
+    noOwner: request.noOwner,
+    singleTransaction: request.singleTransaction,
+    exitOnError: request.exitOnError,
+    jobs: request.jobs,
+  };
+  const interactive = given === undefined;
+  if (!create && tables.length > 0 && !request.dataOnly && !request.recreate) {
+    // Chosen tables that already exist: replace their rows, or drop and recreate them.
+    const existing = await existingTables(ctx, profile, database, tables);
+    if (existing.length > 0) {
+      const names = existing.map(formatQualifiedName).join(', ');
+      const choice = await vscode.window.showQuickPick(
+        [
+          { label: 'Replace the rows (data only)', description: 'TRUNCATE, then load the dump\'s rows; keeps grants and dependants', value: 'data' as const },
+          { label: 'Drop and recreate', description: 'the table as it was in the dump, with its indexes, constraints and sequences', value: 'recreate' as const },
+        ],
+        { title: `${names} already exist${existing.length === 1 ? 's' : ''} in ${database}`, ignoreFocusOut: true },
+      );
+      if (!choice) return undefined;
+      if (choice.value === 'data') {
+        const ok =
+          request.confirm ||
+          (await vscode.window.showWarningMessage(`Empty ${names} in ${database} (TRUNCATE) and load the dump's rows?`, { modal: true }, 'Truncate and load')) ===
+            'Truncate and load';
+        if (!ok) return undefined;
+        options.dataOnly = true;
+      } else options.recreate = true;
+    }
+  } else if (!create && tables.length === 0 && interactive && options.clean === undefined) {
+    const picks = await vscode.window.showQuickPick(
+      [
+        { label: 'Clean', description: 'drop the dump\'s objects first (--clean --if-exists)', key: 'clean' as const },
+        { label: 'No owner', description: 'skip ALTER … OWNER TO', key: 'noOwner' as const },
+        { label: 'Single transaction', description: 'all or nothing', key: 'singleTransaction' as const },
+        { label: 'Exit on error', description: 'stop at the first error', key: 'exitOnError' as const, picked: true },
+      ],
+      { title: `Restore ${what} into ${database}: options`, canPickMany: true, ignoreFocusOut: true },
+    );
+    if (!picks) return undefined;
+    for (const p of picks) options[p.key] = true;
+    if (!options.singleTransaction && (manifest?.format === 'custom' || manifest?.format === 'directory')) options.jobs = Math.min(4, os.availableParallelism());
+  }
+
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Restoring ${what} into ${database}`, cancellable: true },
+    async (progress, token) => {
+      const abort = new AbortController();
+      const cancel = token.onCancellationRequested(() => abort.abort());
+      let shown = 0;
+      try {
+        return await runRestore({
+          ...options,
+          dumpPath,
+          connection: conn.params,
+          password: conn.password,
+          database: database,
+          create,
+          tables,
+          inventory: await ctx.tools(),
+          logger: ctx.log,
+          signal: abort.signal,
+          onProgress: (p) => {
+            const percent = p.total > 0 ? Math.floor((p.done / p.total) * 100) : 0;
+            progress.report({ message: `${p.done}${p.total ? ` of ${p.total}` : ''}: ${p.item}`, increment: Math.max(0, percent - shown) });
+            shown = Math.max(shown, percent);
+          },
+        });
+      } finally {
+        cancel.dispose();
+      }
+    },
+  );
+  await reportRestore(ctx, result, what);
+  return result;
+}
+
+/** Success says so; a failure (errors ignored included) shows the first errors and offers the whole log. */
+export async function reportRestore(ctx: Ctx, result: RestoreResult, what: string): Promise<void> {
+  ctx.log.info(`restore of ${what} into ${result.database}: ${result.status} (${result.message})`);
+  if (result.status === 'succeeded') {
+    void vscode.window.showInformationMessage(`Restored ${what} into ${result.database}: ${result.message}`);
+    return;
+  }
+  if (result.status === 'cancelled') {
+    void vscode.window.showWarningMessage(`The restore of ${what} was cancelled: ${result.message}`);
+    return;
+  }
+  for (const e of result.errors) ctx.log.error(e);
+  const first = result.errors[0] ? ` First error: ${result.errors[0]}` : '';
+  void vscode.window.showErrorMessage(`Restore of ${what} into ${result.database} FAILED: ${result.message}${first}`, 'Show log').then(async (choice) => {
+    if (choice !== 'Show log') return;
+    const doc = await vscode.workspace.openTextDocument({ content: result.log, language: 'log' });
+    await vscode.window.showTextDocument(doc);
+  });
+}
+
+async function pickTarget(ctx: Ctx, preferred: string | undefined): Promise<ConnectionProfile | undefined> {
+  const profiles = (await ctx.profiles()).profiles;
+  if (preferred && isRequestProfile(preferred, profiles)) return ctx.profile(preferred);
+  if (profiles.length === 0) throw new PgbrError('config', 'There are no connections to restore into: add one with "PG Backup: Add Connection…".');
+  const choice = await vscode.window.showQuickPick(
+    profiles.map((p) => ({ label: p.name, description: p.source.label, profile: p })),
+    { title: 'Restore into which connection?', ignoreFocusOut: true },
+  );
+  return choice?.profile;
+}
+
+function isRequestProfile(name: string, profiles: ConnectionProfile[]): boolean {
+  return profiles.some((p) => p.name === name);
+}
+
+async function existingTables(ctx: Ctx, profile: ConnectionProfile, database: string, tables: QualifiedName[]): Promise<QualifiedName[]> {
+  const conn = await ctx.connection(profile);
+  return withClient(conn.params, { password: conn.password, database }, async (c) => {
+    const found: QualifiedName[] = [];
+    for (const t of tables) {
+      const r = await c.query('SELECT to_regclass($1) IS NOT NULL AS present', [`${quoteIdentAlways(t.schema)}.${quoteIdentAlways(t.name)}`]);
+      if ((r.rows[0] as { present: boolean } | undefined)?.present) found.push(t);
+    }
+    return found;
+  });
+}
+
+/** Tables picked in the Dumps view: the clicked one, or the whole selection, all from one dump. */
+function tablesFrom(arg: unknown, selection: unknown): { dumpPath: string; tables: QualifiedName[] } | undefined {
+  const nodes = (Array.isArray(selection) && selection.length > 0 ? selection : [arg]).filter((n): n is DumpTableNode => n instanceof DumpTableNode);
+  const first = nodes[0];
+  if (!first) return undefined;
+  const dump: DumpNode = first.dump;
+  if (nodes.some((n) => n.dump.entry.path !== dump.entry.path)) {
+    throw new PgbrError('usage', 'The selected tables come from different dumps: restore from one dump at a time.');
+  }
+  return { dumpPath: dump.entry.path, tables: nodes.map((n) => ({ schema: n.table.schema, name: n.table.name })) };
+}
+
+function isRequest(x: unknown): x is RestoreRequest {
+  return typeof x === 'object' && x !== null && !(x instanceof vscode.TreeItem) && !Array.isArray(x);
+}
+
+function basename(p: string): string {
+  return p.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? p;
+}

@@ -1,0 +1,107 @@
+// Logical backups in a real extension host: dump, expand the dump to its tables, restore one table, verify.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as vscode from 'vscode';
+import { activateExtension, child, children, labels, type PgBackupApi, type Shown } from './tree';
+
+interface DumpResult {
+  path: string;
+  manifest: { rowCounts: { schema: string; table: string; rows: number }[]; sha256: Record<string, string>; database: string };
+}
+
+suite('Dumps', () => {
+  let api: PgBackupApi;
+  let dump: DumpResult;
+
+  suiteSetup(async () => {
+    api = await activateExtension();
+  });
+
+  test('Back Up Database dumps shop with exact counts, and the dump appears in the Dumps view', async () => {
+    const result = await vscode.commands.executeCommand<DumpResult | undefined>('pgBackup.backupDatabase', {
+      profile: 'e2e',
+      database: 'shop',
+      quiet: true,
+    });
+    assert.ok(result, 'the backup command returned nothing: see the log');
+    dump = result;
+    await fs.access(dump.path);
+    const counts = Object.fromEntries(dump.manifest.rowCounts.map((r) => [`${r.schema}.${r.table}`, r.rows]));
+    assert.equal(counts['public.customers'], 50);
+    assert.equal(counts['public.orders'], 200);
+    assert.equal(counts['sales.invoices'], 120);
+    assert.ok(Object.keys(dump.manifest.sha256).length >= 1);
+
+    const folders = await children(api.dumps, undefined);
+    assert.equal(folders.length, 1, labels(folders));
+    const dumps = await children(api.dumps, folders[0]?.element);
+    const node = dumps.find((d) => dump.path.endsWith(d.label));
+    assert.ok(node, `dump not listed: ${labels(dumps)}`);
+    assert.match(node.description, /shop/);
+    assert.match(node.contextValue ?? '', /^dump\.custom/);
+  });
+
+  test('expanding the dump shows schemas and tables with their row counts', async () => {
+    const node = await dumpNode(api, dump.path);
+    const schemas = await children(api.dumps, node.element);
+    for (const s of ['public', 'sales']) assert.ok(schemas.some((x) => x.label === s), labels(schemas));
+    const publicTables = await children(api.dumps, (await child(api.dumps, node.element, 'public')).element);
+    const orders = publicTables.find((t) => t.label === 'orders');
+    assert.ok(orders, labels(publicTables));
+    assert.equal(orders.description, '200 rows');
+    assert.match(orders.contextValue ?? '', /^dumpTable\.table\.data/);
+  });
+
+  test('Restore Table(s) restores one table into a new database, and the Connections tree shows it', async () => {
+    const node = await dumpNode(api, dump.path);
+    const orders = await child(api.dumps, (await child(api.dumps, node.element, 'public')).element, 'orders');
+    const result = await vscode.commands.executeCommand<{ status: string; message: string; errors: string[] } | undefined>(
+      'pgBackup.restoreTables',
+      orders.element,
+      [orders.element],
+      { profile: 'e2e', database: 'orders_only', create: true },
+    );
+    assert.ok(result, 'the restore command returned nothing: see the log');
+    assert.equal(result.status, 'succeeded', `${result.message} ${result.errors.join(' | ')}`);
+
+    api.connections.refresh();
+    const e2e = await child(api.connections, undefined, 'e2e');
+    const restored = await child(api.connections, e2e.element, 'orders_only');
+    const schemas = await children(api.connections, restored.element);
+    const tables = await children(api.connections, (await child(api.connections, restored.element, 'public')).element);
+    assert.deepEqual(tables.map((t) => t.label), ['orders'], `only orders was restored; schemas ${labels(schemas)}`);
+  });
+
+  test('Verify restores into a scratch database, compares counts, and marks the dump verified', async () => {
+    const report = await vscode.commands.executeCommand<{ status: string; message: string; tables: { ok: boolean }[]; scratchDropped: boolean }>(
+      'pgBackup.verifyDump',
+      dump.path,
+      { profile: 'e2e', show: false },
+    );
+    assert.equal(report.status, 'passed', report.message);
+    assert.ok(report.tables.length >= 3 && report.tables.every((t) => t.ok));
+    assert.ok(report.scratchDropped);
+    const node = await dumpNode(api, dump.path);
+    assert.equal((node.item.iconPath as vscode.ThemeIcon).id, 'pass');
+  });
+
+  test('Show Contents opens the table of contents read-only', async () => {
+    const text = await vscode.commands.executeCommand<string>('pgBackup.showDumpContents', dump.path);
+    assert.match(text, /TABLE DATA public orders/);
+    assert.equal(vscode.window.activeTextEditor?.document.uri.scheme, 'pgbackup-toc');
+  });
+
+  test('Delete Dump removes the dump and its manifest', async () => {
+    assert.equal(await vscode.commands.executeCommand('pgBackup.deleteDump', dump.path, { confirm: true }), true);
+    await assert.rejects(fs.access(dump.path));
+    await assert.rejects(fs.access(`${dump.path}.manifest.json`));
+  });
+});
+
+async function dumpNode(api: PgBackupApi, dumpPath: string): Promise<Shown> {
+  const [folder] = await children(api.dumps, undefined);
+  const dumps = await children(api.dumps, folder?.element);
+  const found = dumps.find((d) => dumpPath.endsWith(d.label));
+  assert.ok(found, `${dumpPath} not listed: ${labels(dumps)}`);
+  return found;
+}
