@@ -119,6 +119,30 @@ export function buildRestoreList(entries: readonly TocEntry[], tables: readonly 
   return { entries: picked, text: picked.map((e) => e.rawLine).join('\n') + '\n' };
 }
 
+/**
+ * Leaves out the foreign keys that cannot be created: those of chosen tables whose referenced table is
+ * neither among the chosen ones nor in the target (`present`). Comments on them go too. Each one left
+ * out gets a warning that says what to do, so the restore still succeeds honestly for what it restored.
+ */
+export function withoutDanglingForeignKeys(
+  list: RestoreList,
+  tables: readonly QualifiedName[],
+  present: (t: QualifiedName) => boolean,
+): { list: RestoreList; warnings: string[]; left: TocEntry[] } {
+  const chosen = new Set(tables.map((t) => key(t.schema, t.name)));
+  const left = list.entries.filter(
+    (e) => e.desc === 'FK CONSTRAINT' && e.references !== undefined && !chosen.has(key(e.references.schema, e.references.name)) && !present(e.references),
+  );
+  if (left.length === 0) return { list, warnings: [], left };
+  const ids = new Set(left.map((e) => e.dumpId));
+  const entries = list.entries.filter((e) => !ids.has(e.dumpId) && !(ABOUT_ANOTHER.has(e.desc) && (e.dependencies ?? []).some((d) => ids.has(d))));
+  const warnings = left.map((e) => {
+    const ref = fmtName(e.references!);
+    return `foreign key ${quoteIdentAlways(e.name)} on ${fmtName({ schema: e.schema ?? '', name: e.table ?? '' })} was not restored: it references ${ref}, which is neither restored nor in the target. Restore ${ref} too, then add the constraint again.`;
+  });
+  return { list: { entries, text: entries.map((e) => e.rawLine).join('\n') + '\n' }, warnings, left };
+}
+
 /** Why a table is not in the dump, with the names that differ only in case or schema. */
 function notInDumpMessage(t: QualifiedName, relations: TocEntry[]): string {
   const wanted = t.name.toLowerCase();
@@ -355,6 +379,15 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   if (opts.dataOnly) {
     const emptied = tables.length > 0 ? tables : dumpTables(fullToc);
     await truncateTables(target, opts.password, emptied, where);
+  }
+
+  if (list && !opts.dataOnly) {
+    const referenced = list.entries.filter((e) => e.desc === 'FK CONSTRAINT' && e.references).map((e) => e.references!);
+    const present = exists && referenced.length > 0 ? await withClient(target, { password: opts.password }, (c) => existingTables(c, referenced)) : new Set<string>();
+    const checked = withoutDanglingForeignKeys(list, tables, (t) => present.has(key(t.schema, t.name)));
+    list = checked.list;
+    warnings.push(...checked.warnings);
+    for (const w of checked.warnings) opts.logger?.warn(w);
   }
 
   const run = format === 'plain' ? runPsql(opts, tool, target, gzip) : runPgRestore(opts, tool, list, fullToc, { recreate: !!recreate });
@@ -710,7 +743,11 @@ function toOutcome(result: RunResult, log: ToolLog, done: number, total: number,
 function describeOutcome(r: RestoreResult, runMessage: string | undefined): string {
   const what = r.tables?.length ? `${r.tables.map(fmtName).join(', ')} from ${r.dumpPath}` : r.dumpPath;
   const seconds = `${(r.durationMs / 1000).toFixed(1)} s`;
-  if (r.status === 'succeeded') return `restored ${what} into database "${r.database}" (${r.itemsDone} items, ${seconds}).`;
+  if (r.status === 'succeeded') {
+    const left = r.warnings.filter((w) => w.startsWith('foreign key ')).length;
+    const note = left > 0 ? ` ${left} foreign key${left === 1 ? ' was' : 's were'} left out because the tables they reference are not there: see the warnings.` : '';
+    return `restored ${what} into database "${r.database}" (${r.itemsDone} items, ${seconds}).${note}`;
+  }
   if (r.status === 'cancelled') {
     return `the restore of ${what} into database "${r.database}" was cancelled: the database holds whatever was restored until then${r.created ? ' (it was created by this restore; drop it if you do not need it)' : ''}.`;
   }

@@ -48,6 +48,8 @@ export interface TocEntry {
    * `JSON.parse(JSON.stringify(entry))` or read it explicitly).
    */
   readonly rawLine: string;
+  /** For a foreign key read from an archive: the table it references (from its ADD CONSTRAINT statement). */
+  references?: { schema: string; name: string };
   /** Read from list text where a name holds a space, so where schema, name and owner split was a guess. */
   ambiguous?: boolean;
 }
@@ -415,10 +417,16 @@ function readEntry(c: TocCursor, formatCode: number, sink: EntrySink): void {
   const section = c.version >= V1_11 ? c.int() : 0;
   let defn: number;
   let encoding: string | undefined;
+  let references: { schema: string | null; name: string } | undefined;
   if (desc === 'ENCODING') {
     // `SET client_encoding = 'LATIN1';`: how every later name in the archive is encoded.
     const text = c.str();
     encoding = /'([^']*)'/.exec(text ?? '')?.[1];
+    defn = text ? STR_PRESENT : STR_ABSENT;
+  } else if (desc === 'FK CONSTRAINT') {
+    // The definition names the referenced table, which a restore of chosen tables must know about.
+    const text = c.str();
+    references = text ? referencedTable(text) : undefined;
     defn = text ? STR_PRESENT : STR_ABSENT;
   } else {
     defn = c.skipStr(PARTITION_ROOT_NOTE);
@@ -453,6 +461,7 @@ function readEntry(c: TocCursor, formatCode: number, sink: EntrySink): void {
     c.skipStr();
   }
   const entry = new ArchiveEntry(dumpId, catalogOid, objectOid, desc, namespace, tag ?? '', owner, deps, SECTION_NAMES[section] ?? 'none');
+  if (references) entry.references = { schema: references.schema ?? namespace ?? 'public', name: references.name };
   // Only a complete entry reaches the sink: a read that runs out of bytes is retried from its start.
   sink.all.push(entry);
   if (isListed(desc, tag ?? '', hadDumper, defn === STR_PRESENT)) {
@@ -472,6 +481,7 @@ function readEntry(c: TocCursor, formatCode: number, sink: EntrySink): void {
 class ArchiveEntry implements TocEntry {
   name: string;
   table?: string;
+  references?: { schema: string; name: string };
   ambiguous?: boolean;
   #rawLine: string | undefined;
 
@@ -505,6 +515,7 @@ class ArchiveEntry implements TocEntry {
       tag: this.tag,
       owner: this.owner,
       ...(this.table !== undefined ? { table: this.table } : {}),
+      ...(this.references !== undefined ? { references: this.references } : {}),
       dependencies: this.dependencies,
       section: this.section,
       rawLine: this.rawLine,
@@ -669,6 +680,19 @@ async function refill(source: ByteSource, c: TocCursor, start: number): Promise<
 }
 
 class TruncatedArchive extends Error {}
+
+/**
+ * The table a foreign key's definition references: `ALTER TABLE ONLY public.orders ADD CONSTRAINT f
+ * FOREIGN KEY (c) REFERENCES public."Cust""omers"(id);`. pg_dump writes the name schema-qualified.
+ */
+export function referencedTable(defn: string): { schema: string | null; name: string } | undefined {
+  const at = /\bREFERENCES /.exec(defn);
+  if (!at) return undefined;
+  const chain = readIdentifierChain(defn, at.index + at[0].length);
+  if (!chain || chain.parts.length === 0) return undefined;
+  const parts = chain.parts;
+  return parts.length >= 2 ? { schema: parts[parts.length - 2]!, name: parts[parts.length - 1]! } : { schema: null, name: parts[0]! };
+}
 
 function toEntries(sink: EntrySink): TocEntry[] {
   resolveTables(sink.listed, sink.all, sink.dropTables);

@@ -158,7 +158,9 @@ export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown,
 export async function reportRestore(ctx: Ctx, result: RestoreResult, what: string): Promise<void> {
   ctx.log.info(`restore of ${what} into ${result.database}: ${result.status} (${result.message})`);
   if (result.status === 'succeeded') {
-    void vscode.window.showInformationMessage(`Restored ${what} into ${result.database}: ${result.message}`);
+    for (const w of result.warnings) ctx.log.warn(w);
+    if (result.warnings.length > 0) void vscode.window.showWarningMessage(`Restored ${what} into ${result.database}. ${result.warnings.join(' ')}`);
+    else void vscode.window.showInformationMessage(`Restored ${what} into ${result.database}: ${result.message}`);
     return;
   }
   if (result.status === 'cancelled') {

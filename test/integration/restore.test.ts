@@ -415,3 +415,50 @@ test('pgbr restore asks for --yes before restoring into the database the dump ca
   assert.equal(r.code, 2);
   assert.match(r.stderr, /is the one this dump was taken from: pass --yes/);
 });
+
+test('a chosen table whose foreign key points at a table not restored: the key is left out with a warning, the rest restores', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-fk-'));
+  try {
+    await cluster.sql('CREATE DATABASE fk_src');
+    await cluster.sql(
+      `CREATE TABLE parent (id int PRIMARY KEY); CREATE TABLE child (id serial PRIMARY KEY, parent_id int REFERENCES parent(id));
+       COMMENT ON CONSTRAINT child_parent_id_fkey ON child IS 'to parent';
+       INSERT INTO parent VALUES (1), (2); INSERT INTO child (parent_id) VALUES (1), (2), (2);`,
+      'fk_src',
+    );
+    const dump = path.join(dir, 'fk.dump');
+    execFileSync(path.join(cluster.binDir, 'pg_dump'), ['-Fc', '-f', dump, '-h', '127.0.0.1', '-p', String(cluster.port), '-U', 'postgres', 'fk_src']);
+    const inventory = await discoverTools({ env: process.env, platform: process.platform, homedir: os.homedir() });
+
+    const result = await runRestore({
+      dumpPath: dump,
+      connection: cluster.params('postgres', 'postgres'),
+      database: 'fk_child_only',
+      create: true,
+      tables: [{ schema: 'public', name: 'child' }],
+      inventory,
+    });
+    assert.equal(result.status, 'succeeded', result.message);
+    assert.equal(result.warnings.length, 1);
+    assert.match(result.warnings[0] ?? '', /foreign key "child_parent_id_fkey" on "public"."child" was not restored: it references "public"."parent"/);
+    assert.match(result.message, /1 foreign key was left out/);
+    assert.equal(await cluster.sql('SELECT count(*) FROM child', 'fk_child_only'), '3');
+    assert.equal(await cluster.sql("SELECT count(*) FROM pg_constraint WHERE contype = 'f'", 'fk_child_only'), '0');
+
+    // When the referenced table is already in the target, the key is restored with the table.
+    await cluster.sql('CREATE DATABASE fk_with_parent');
+    await cluster.sql('CREATE TABLE parent (id int PRIMARY KEY); INSERT INTO parent VALUES (1), (2);', 'fk_with_parent');
+    const withParent = await runRestore({
+      dumpPath: dump,
+      connection: cluster.params('postgres', 'postgres'),
+      database: 'fk_with_parent',
+      tables: [{ schema: 'public', name: 'child' }],
+      inventory,
+    });
+    assert.equal(withParent.status, 'succeeded', withParent.message);
+    assert.deepEqual(withParent.warnings, []);
+    assert.equal(await cluster.sql("SELECT count(*) FROM pg_constraint WHERE contype = 'f'", 'fk_with_parent'), '1');
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});

@@ -38,7 +38,7 @@ test('lists dumps newest first with manifests, directory dumps by toc.dat, and p
     assert.equal(catalog.dumps[2]?.format, 'directory');
     assert.equal(catalog.dumps[2]?.sizeBytes, 15);
     assert.equal(catalog.dumps[0]?.time.toISOString(), '2026-11-01T10:00:00.000Z');
-    assert.equal(verificationState(catalog.dumps[0] as CatalogEntry), 'failed');
+    assert.equal(verificationState(catalog.dumps[0]), 'failed');
     assert.equal(verificationState(catalog.dumps[1] as CatalogEntry), 'never');
     assert.deepEqual(catalog.partials.map((p) => path.basename(p.path)), ['half.dump.partial']);
   } finally {
