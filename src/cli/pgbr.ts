@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { addFoundationCommands } from './commands';
 import { addDumpCommands } from './dumpCommands';
 import { addRestoreCommands } from './restoreCommands';
+import { addWalCommands } from './walCommands';
 import { Exit } from './output';
 import { version } from '../../package.json';
 
@@ -21,7 +22,7 @@ export interface CliContext {
 /** A feature's subcommands, added to the program in one place. */
 export type CommandGroup = (program: Command, cli: CliContext) => void;
 
-const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands, addRestoreCommands];
+const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands, addRestoreCommands, addWalCommands];
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   let code: number = Exit.Ok;

@@ -1,0 +1,110 @@
+// Where WAL archives are: locations declared in pgbackup.yaml or settings, and one found in an archive_command.
+import * as path from 'node:path';
+import { isMap, isSeq, parseDocument } from 'yaml';
+import { PgbrError } from '../errors';
+import { isValidSegmentSize } from './names';
+
+export interface ArchiveLocation {
+  /** Absolute folder of archived WAL segments. */
+  path: string;
+  /** The profile whose server archives into it, when known. */
+  connection?: string;
+  /** Bytes; absent: read from the server (`wal_segment_size`) or detected from the files. */
+  segmentSize?: number;
+  /** Where it was declared: `pgbackup.yaml`, `setting pgBackup.archives`. */
+  source: string;
+}
+
+/**
+ * Reads `archives:` entries: a path, or `{ path, connection?, segmentSize? }`. Relative paths are read
+ * against `base` (the workspace folder). Bad entries become problems; good ones still load.
+ */
+export function parseArchiveLocations(
+  raw: readonly unknown[],
+  source: string,
+  base: string | undefined,
+): { locations: ArchiveLocation[]; problems: string[] } {
+  const locations: ArchiveLocation[] = [];
+  const problems: string[] = [];
+  raw.forEach((entry, i) => {
+    const at = `${source}, archives[${i}]`;
+    const value = typeof entry === 'string' ? { path: entry } : entry;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      problems.push(`${at}: an archive is a folder path or { path, connection, segmentSize }`);
+      return;
+    }
+    const { path: p, connection, segmentSize, ...rest } = value as Record<string, unknown>;
+    const unknown = Object.keys(rest);
+    if (unknown.length > 0) problems.push(`${at}: unknown key "${unknown[0]}": the keys are path, connection, segmentSize`);
+    if (typeof p !== 'string' || p.trim() === '') {
+      problems.push(`${at}: "path" is missing: name the folder the server archives WAL into`);
+      return;
+    }
+    const size = parseSegmentSize(segmentSize);
+    if (size === null) problems.push(`${at}: segmentSize ${String(segmentSize)} is not a valid WAL segment size (a power of two from 1 MB to 1 GB, e.g. 16MB)`);
+    const resolved = path.isAbsolute(p) || !base ? p : path.join(base, p);
+    locations.push({
+      path: path.normalize(resolved),
+      ...(typeof connection === 'string' ? { connection } : {}),
+      ...(size ? { segmentSize: size } : {}),
+      source,
+    });
+  });
+  return { locations, problems };
+}
+
+/** `16MB`, `64 MB`, `16777216` → bytes; undefined when absent; null when invalid. */
+export function parseSegmentSize(value: unknown): number | undefined | null {
+  if (value === undefined || value === null) return undefined;
+  let bytes: number;
+  if (typeof value === 'number') bytes = value;
+  else if (typeof value === 'string') {
+    const m = /^\s*(\d+)\s*(B|kB|KB|MB|GB)?\s*$/i.exec(value);
+    if (!m) return null;
+    const unit = (m[2] ?? 'B').toUpperCase();
+    bytes = Number(m[1]) * (unit === 'GB' ? 1 << 30 : unit === 'MB' ? 1 << 20 : unit === 'KB' ? 1 << 10 : 1);
+  } else return null;
+  return isValidSegmentSize(bytes) ? bytes : null;
+}
+
+/**
+ * The folder of an archive_command that is a plain local copy: `cp %p /srv/wal/%f`,
+ * `test ! -f /srv/wal/%f && cp %p /srv/wal/%f`, with or without quotes. Anything else (rsync, scp,
+ * pgbackrest, wal-g, scripts) is not a folder this machine can read: undefined.
+ */
+export function archiveFolderFromCommand(command: string): string | undefined {
+  const q = `(?:'([^']+)'|"([^"]+)"|([^\\s'"&;|]+))`;
+  const copy = new RegExp(`^(?:test\\s+!\\s+-f\\s+${q}\\s*&&\\s*)?(?:/usr/bin/|/bin/)?cp\\s+(?:-[a-z]+\\s+)*(?:"%p"|'%p'|%p)\\s+${q}\\s*$`);
+  const m = copy.exec(command.trim());
+  if (!m) return undefined;
+  const target = m[4] ?? m[5] ?? m[6];
+  if (!target || !target.endsWith('/%f')) return undefined;
+  const folder = target.slice(0, -'/%f'.length);
+  const tested = m[1] ?? m[2] ?? m[3];
+  if (tested !== undefined && tested !== target) return undefined; // tests one file, copies to another: not plain
+  return folder.startsWith('/') || /^[A-Za-z]:[\\/]/.test(folder) ? folder : undefined;
+}
+
+/**
+ * Adds `{ path, connection? }` to the `archives:` list of a pgbackup.yaml text, keeping comments;
+ * a path already listed is left as it is.
+ */
+export function addArchiveToYaml(text: string | undefined, entry: { path: string; connection?: string }): string {
+  const doc = parseDocument(text ?? '');
+  if (doc.errors.length > 0) {
+    throw new PgbrError('config', `pgbackup.yaml cannot be read (${doc.errors[0]?.message ?? 'syntax error'}): fix it, then add the archive again.`);
+  }
+  if (doc.contents !== null && !isMap(doc.contents)) {
+    throw new PgbrError('config', 'pgbackup.yaml does not hold a mapping of keys: fix it, then add the archive again.');
+  }
+  const current = doc.get('archives');
+  if (current !== undefined && current !== null && !isSeq(current)) {
+    throw new PgbrError('config', '"archives" in pgbackup.yaml is not a list: make it one, then add the archive again.');
+  }
+  const listed = (isSeq(current) ? current.toJSON() : []);
+  if (listed.some((l) => (typeof l === 'string' ? l : (l as { path?: unknown } | null)?.path) === entry.path)) return doc.toString();
+  const value = entry.connection ? { path: entry.path, connection: entry.connection } : { path: entry.path };
+  if (isSeq(current)) current.add(doc.createNode(value));
+  else doc.set('archives', doc.createNode([value]));
+  return doc.toString();
+}

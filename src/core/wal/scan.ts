@@ -1,0 +1,241 @@
+// Reads a WAL archive folder (one listing, a size per file, the small history files) and hands it to the checks.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { PgbrError } from '../errors';
+import {
+  analyzeArchive,
+  type ArchiveProblem,
+  type BackupEntry,
+  type HistoryEntry,
+  type KnownBaseBackup,
+  type RecoverableWindow,
+  type SegmentEntry,
+  type TimelineSummary,
+} from './check';
+import { parseBackupHistory, parseTimelineHistory, type BackupHistory, type TimelineSwitch } from './history';
+import { DEFAULT_SEGMENT_SIZE, isValidSegmentSize, parseWalFileName, segmentNumber, type Compression, type WalFileName } from './names';
+
+export type { ArchiveProblem, KnownBaseBackup, RecoverableWindow, TimelineSummary } from './check';
+
+export interface ScanOptions {
+  /** The server's `wal_segment_size`. Without it, the size most plain segments have is used when it is a valid one, else 16 MiB. */
+  segmentSize?: number;
+  /** Base backups the extension made: their windows count even without a `.backup` file in the archive. */
+  knownBaseBackups?: KnownBaseBackup[];
+  /** Read `.history` and `.backup` files (default true); without them, switches are not checked and archive backups are unknown. */
+  readHistory?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ArchiveScan {
+  location: string;
+  segmentSize: number;
+  /** Where the segment size came from. */
+  segmentSizeFrom: 'option' | 'detected' | 'default';
+  scannedAt: Date;
+  totals: {
+    /** Every entry of the folder. */
+    files: number;
+    /** Complete segment files, plain or compressed. */
+    segments: number;
+    compressed: number;
+    partial: number;
+    bytes: number;
+  };
+  timelines: TimelineSummary[];
+  /** Timeline history files; `error` says why one could not be read. */
+  histories: { file: string; tli: number; switches?: TimelineSwitch[]; error?: string }[];
+  /** Backup history files, with what they record; `error` says why one could not be read. */
+  backups: ({ file: string; error?: string } & Partial<BackupHistory>)[];
+  problems: ArchiveProblem[];
+  window: RecoverableWindow;
+}
+
+/**
+ * Sizes come from synchronous stat calls in slices, yielding to the event loop between slices.
+ * Measured on 100,000 files (ext4, page cache warm): statSync ≈ 2 µs a file; fs.promises.stat
+ * ≈ 9 µs and callback stat through the thread pool ≈ 4 µs, whatever the concurrency. A slice of
+ * 2,000 files blocks for about 5 ms, short enough for the extension host to stay responsive.
+ */
+const STAT_SLICE = 2000;
+
+export async function scanArchive(dir: string, opts: ScanOptions = {}): Promise<ArchiveScan> {
+  const location = path.resolve(dir);
+  if (opts.segmentSize !== undefined && !isValidSegmentSize(opts.segmentSize)) {
+    throw new PgbrError(
+      'usage',
+      `${opts.segmentSize} is not a WAL segment size: PostgreSQL uses a power of two from 1 MiB (1048576) to 1 GiB (1073741824), 16 MiB (16777216) by default.`,
+    );
+  }
+  let names: string[];
+  try {
+    names = await fs.promises.readdir(location);
+  } catch (e) {
+    throw unreadable(location, e);
+  }
+  // Same-length upper-case hex names sort in WAL order as plain strings.
+  names.sort();
+
+  const prefix = location.endsWith(path.sep) ? location : location + path.sep;
+  const parsed = new Array<WalFileName | undefined>(names.length);
+  const sizes = new Float64Array(names.length);
+  const mtimes = new Float64Array(names.length);
+  const kinds = new Uint8Array(names.length); // 0 vanished, 1 file, 2 folder, 3 other
+  for (let start = 0; start < names.length; start += STAT_SLICE) {
+    if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (opts.signal?.aborted) throw new PgbrError('cancelled', `the scan of ${location} was cancelled.`);
+    const end = Math.min(start + STAT_SLICE, names.length);
+    for (let i = start; i < end; i++) {
+      const name = names[i] as string;
+      parsed[i] = parseWalFileName(name);
+      // stat, not lstat: an archive of symbolic links to segments is judged by what they point to.
+      const st = fs.statSync(prefix + name, { throwIfNoEntry: false });
+      // Gone between listing and stat: retention removing old segments while we look.
+      if (!st) continue;
+      kinds[i] = st.isFile() ? 1 : st.isDirectory() ? 2 : 3;
+      sizes[i] = st.size;
+      mtimes[i] = st.mtimeMs;
+    }
+  }
+
+  let segmentSize = opts.segmentSize;
+  let segmentSizeFrom: ArchiveScan['segmentSizeFrom'] = 'option';
+  if (segmentSize === undefined) {
+    segmentSize = detectSegmentSize(parsed, kinds, sizes);
+    segmentSizeFrom = segmentSize === undefined ? 'default' : 'detected';
+    segmentSize ??= DEFAULT_SEGMENT_SIZE;
+  }
+
+  const segments: SegmentEntry[] = [];
+  const historyFiles: { file: string; tli: number; compression?: Compression; mtimeMs: number }[] = [];
+  const backupFiles: { file: string; tli: number; compression?: Compression; mtimeMs: number }[] = [];
+  const stray: { name: string; directory: boolean }[] = [];
+  const misnamed: string[] = [];
+  const totals = { files: 0, segments: 0, compressed: 0, partial: 0, bytes: 0 };
+  for (let i = 0; i < names.length; i++) {
+    const kind = kinds[i];
+    if (kind === 0) continue;
+    const name = names[i] as string;
+    const p = parsed[i];
+    const size = sizes[i] as number;
+    const mtimeMs = mtimes[i] as number;
+    totals.files++;
+    if (kind === 1) totals.bytes += size;
+    if (kind !== 1 || !p) {
+      stray.push({ name, directory: kind === 2 });
+      continue;
+    }
+    if (p.kind === 'segment') {
+      const segno = segmentNumber(p.log, p.seg, segmentSize);
+      if (segno === undefined) {
+        misnamed.push(name);
+        continue;
+      }
+      const entry: SegmentEntry = { name, tli: p.tli, segno, size, mtimeMs, partial: p.partial };
+      if (p.compression) entry.compression = p.compression;
+      segments.push(entry);
+      if (p.partial) totals.partial++;
+      else {
+        totals.segments++;
+        if (p.compression) totals.compressed++;
+      }
+    } else {
+      const file = { file: name, tli: p.tli, mtimeMs, ...(p.compression ? { compression: p.compression } : {}) };
+      (p.kind === 'history' ? historyFiles : backupFiles).push(file);
+    }
+  }
+
+  const read = opts.readHistory !== false;
+  const histories: HistoryEntry[] = await Promise.all(
+    historyFiles.map(async (h): Promise<HistoryEntry> => {
+      const entry: HistoryEntry = { file: h.file, tli: h.tli, mtimeMs: h.mtimeMs };
+      if (!read) return entry;
+      const text = await readSmall(prefix + h.file, h.compression);
+      if (!text.ok) return { ...entry, error: text.reason };
+      const result = parseTimelineHistory(text.value, h.tli);
+      return result.ok ? { ...entry, switches: result.value } : { ...entry, error: result.reason };
+    }),
+  );
+  const backups: BackupEntry[] = await Promise.all(
+    backupFiles.map(async (b): Promise<BackupEntry> => {
+      const entry: BackupEntry = { file: b.file, tli: b.tli, mtimeMs: b.mtimeMs };
+      if (!read) return entry;
+      const text = await readSmall(prefix + b.file, b.compression);
+      if (!text.ok) return { ...entry, error: text.reason };
+      const result = parseBackupHistory(text.value);
+      return result.ok ? { ...entry, backup: result.value } : { ...entry, error: result.reason };
+    }),
+  );
+
+  const analysis = analyzeArchive({
+    segmentSize,
+    segments,
+    histories,
+    backups,
+    stray,
+    misnamed,
+    knownBaseBackups: opts.knownBaseBackups ?? [],
+  });
+  return {
+    location,
+    segmentSize,
+    segmentSizeFrom,
+    scannedAt: new Date(),
+    totals,
+    timelines: analysis.timelines,
+    histories: histories.map((h) => ({ file: h.file, tli: h.tli, ...(h.switches ? { switches: h.switches } : {}), ...(h.error ? { error: h.error } : {}) })),
+    backups: backups.map((b) => ({ file: b.file, ...b.backup, ...(b.error ? { error: b.error } : {}) })),
+    problems: analysis.problems,
+    window: analysis.window,
+  };
+}
+
+/**
+ * The size most plain complete segments have, when it is one PostgreSQL allows: an archive of
+ * 64 MiB segments should not be reported as 100,000 wrong-size files because nobody said so.
+ */
+function detectSegmentSize(parsed: (WalFileName | undefined)[], kinds: Uint8Array, sizes: Float64Array): number | undefined {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < parsed.length; i++) {
+    const p = parsed[i];
+    if (p?.kind !== 'segment' || p.partial || p.compression || kinds[i] !== 1) continue;
+    const size = sizes[i] as number;
+    counts.set(size, (counts.get(size) ?? 0) + 1);
+  }
+  let best: number | undefined;
+  let bestCount = 0;
+  for (const [size, count] of counts) {
+    if (count > bestCount) {
+      best = size;
+      bestCount = count;
+    }
+  }
+  return best !== undefined && isValidSegmentSize(best) ? best : undefined;
+}
+
+/** History and backup files are a few hundred bytes; gzip is the only compression Node reads without a package. */
+async function readSmall(file: string, compression: Compression | undefined): Promise<{ ok: true; value: string } | { ok: false; reason: string }> {
+  if (compression && compression !== 'gz') return { ok: false, reason: `cannot read .${compression} files (only gzip)` };
+  try {
+    const data = await fs.promises.readFile(file);
+    const text = compression === 'gz' ? (await promisify(gunzip)(data)).toString('utf8') : data.toString('utf8');
+    return { ok: true, value: text };
+  } catch (e) {
+    return { ok: false, reason: `cannot read it: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+function unreadable(location: string, e: unknown): PgbrError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOENT'
+      ? 'it does not exist: give the folder your archive_command copies WAL to'
+      : code === 'ENOTDIR'
+        ? 'it is not a folder: give the folder your archive_command copies WAL to'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied: run as a user who can read the archive (often postgres)'
+          : (e as Error).message;
+  return new PgbrError('io', `cannot read the WAL archive ${location}: ${why}.`, { cause: e });
+}
