@@ -20,6 +20,8 @@ export const COMMAND_IDS = [
   'pgBackup.revealDump',
   'pgBackup.deleteDump',
   'pgBackup.cleanPartials',
+  'pgBackup.refreshArchive',
+  'pgBackup.addArchive',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

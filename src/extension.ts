@@ -10,11 +10,13 @@ import { DumpsProvider } from './dumps/tree';
 import { dumpCommands } from './dumps/commands';
 import { DumpContentsProvider, TOC_SCHEME } from './dumps/contents';
 import { WalArchiveProvider } from './archive/tree';
+import { archiveCommands } from './archive/commands';
 
 /** What activate() returns: used by the end-to-end suite and by other extensions. */
 export interface PgBackupApi {
   connections: ConnectionsProvider;
   dumps: DumpsProvider;
+  archive: WalArchiveProvider;
   /** How long activate() took, in milliseconds. */
   activationMs: number;
 }
@@ -25,6 +27,7 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
     const ctx = new Ctx(context);
     const connections = new ConnectionsProvider(ctx);
     const dumps = new DumpsProvider(ctx);
+    const archive = new WalArchiveProvider(ctx);
     context.subscriptions.push(
       connections,
       vscode.window.createTreeView('pgBackup.connections', {
@@ -35,15 +38,16 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
       dumps,
       vscode.window.createTreeView('pgBackup.dumps', { treeDataProvider: dumps, canSelectMany: true, showCollapseAll: true }),
       vscode.workspace.registerTextDocumentContentProvider(TOC_SCHEME, new DumpContentsProvider(ctx)),
-      vscode.window.registerTreeDataProvider('pgBackup.walArchive', new WalArchiveProvider()),
+      archive,
+      vscode.window.createTreeView('pgBackup.walArchive', { treeDataProvider: archive, showCollapseAll: true }),
       vscode.window.registerWebviewViewProvider(HealthViewProvider.viewId, new HealthViewProvider(context.extensionUri)),
       watchProfileSources(ctx),
     );
-    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps) };
+    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps), ...archiveCommands(ctx, archive) };
     registerCommands(ctx, table);
     const activationMs = performance.now() - started;
     ctx.log.info(`PG Backup activated in ${activationMs.toFixed(1)} ms`);
-    return { connections, dumps, activationMs };
+    return { connections, dumps, archive, activationMs };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     void vscode.window.showErrorMessage(`PG Backup could not start: ${message}. Run "Developer: Show Logs…" for details.`);

@@ -1,11 +1,144 @@
-// The WAL Archive view. Archive browsing arrives with its feature; until then the view shows its welcome text.
-import type * as vscode from 'vscode';
+// The WAL Archive view: each archive location → its summary and window, problems, timelines → runs → segments.
+import * as vscode from 'vscode';
+import type { Ctx } from '../ctx';
+import { errorMessage } from '../core/errors';
+import { scanArchive, type ArchiveScan } from '../core/wal/scan';
+import { parseWalFileName, segmentName, segmentNumber } from '../core/wal/names';
+import { archiveLocations } from './locations';
+import {
+  ArchiveErrorNode,
+  BackupNode,
+  BackupsNode,
+  HistoryNode,
+  LocationNode,
+  PageNode,
+  ProblemNode,
+  RunNode,
+  SEGMENTS_PER_PAGE,
+  SegmentNode,
+  SummaryNode,
+  TimelineNode,
+  type ArchiveNode,
+} from './nodes';
 
-export class WalArchiveProvider implements vscode.TreeDataProvider<never> {
-  getTreeItem(node: never): vscode.TreeItem {
+const REFRESH_DEBOUNCE_MS = 1000;
+
+export class WalArchiveProvider implements vscode.TreeDataProvider<ArchiveNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<ArchiveNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private watchers: vscode.Disposable[] = [];
+  private watched = '';
+  private timer?: ReturnType<typeof setTimeout>;
+  private readonly subscriptions: vscode.Disposable[];
+  /** The last scan of each location, for the Health view's chart and the status bar. */
+  readonly scans = new Map<string, ArchiveScan>();
+
+  constructor(private readonly ctx: Ctx) {
+    this.subscriptions = [
+      ctx.onDidChangeProfiles(() => this.refresh()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('pgBackup.archives')) this.refresh();
+      }),
+    ];
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    for (const d of [...this.watchers, ...this.subscriptions]) d.dispose();
+    this.changed.dispose();
+  }
+
+  getTreeItem(node: ArchiveNode): vscode.TreeItem {
     return node;
   }
-  getChildren(): never[] {
+
+  getParent(node: ArchiveNode): ArchiveNode | undefined {
+    return node.parent;
+  }
+
+  async getChildren(node?: ArchiveNode): Promise<ArchiveNode[]> {
+    try {
+      if (!node) return await this.roots();
+      if (node instanceof LocationNode) return await this.locationChildren(node);
+      if (node instanceof TimelineNode) return node.timeline.runs.map((r, i) => new RunNode(node, r, i));
+      if (node instanceof RunNode) return this.runChildren(node);
+      if (node instanceof PageNode) return this.segments(node, node.parent, node.from, node.to);
+      if (node instanceof BackupsNode) return node.backups.map((b, i) => new BackupNode(node, b, i));
+    } catch (e) {
+      this.ctx.log.warn(errorMessage(e));
+      return [new ArchiveErrorNode(node, errorMessage(e))];
+    }
     return [];
+  }
+
+  private async roots(): Promise<ArchiveNode[]> {
+    const { locations, problems } = await archiveLocations(this.ctx);
+    this.watch(locations.map((l) => l.path));
+    for (const p of problems) this.ctx.log.warn(p);
+    return [...locations.map((l) => new LocationNode(l)), ...problems.map((p, i) => new ArchiveErrorNode(undefined, p, i))];
+  }
+
+  private async locationChildren(node: LocationNode): Promise<ArchiveNode[]> {
+    const started = performance.now();
+    node.scan ??= scanArchive(node.location.path, { segmentSize: node.location.segmentSize });
+    const scan = await node.scan;
+    this.scans.set(node.location.path, scan);
+    this.ctx.log.debug(`scanned ${node.location.path}: ${scan.totals.files} files in ${(performance.now() - started).toFixed(0)} ms`);
+    const problems = scan.problems.map((p, i) => new ProblemNode(node, p, i));
+    const nodes: ArchiveNode[] = [new SummaryNode(node, scan), ...problems.filter((p) => /\.error$/.test(p.contextValue ?? '')), ...scan.timelines.map((t) => new TimelineNode(node, t, scan.segmentSize))];
+    if (scan.window.backups.length > 0) nodes.push(new BackupsNode(node, scan.window.backups));
+    nodes.push(...scan.histories.map((h) => new HistoryNode(node, h)));
+    nodes.push(...problems.filter((p) => !/\.error$/.test(p.contextValue ?? '')));
+    return nodes;
+  }
+
+  private runChildren(node: RunNode): ArchiveNode[] {
+    const count = node.run.count;
+    if (count <= SEGMENTS_PER_PAGE) return this.segments(node, node, 0, count - 1);
+    const first = this.firstSegno(node);
+    const tli = node.parent.timeline.tli;
+    const size = node.parent.segmentSize;
+    const pages: ArchiveNode[] = [];
+    for (let from = 0; from < count; from += SEGMENTS_PER_PAGE) {
+      const to = Math.min(count, from + SEGMENTS_PER_PAGE) - 1;
+      pages.push(new PageNode(node, from, to, segmentName(tli, first + from, size), segmentName(tli, first + to, size)));
+    }
+    return pages;
+  }
+
+  private segments(parent: RunNode | PageNode, run: RunNode, from: number, to: number): ArchiveNode[] {
+    const first = this.firstSegno(run);
+    const tli = run.parent.timeline.tli;
+    const size = run.parent.segmentSize;
+    const nodes: ArchiveNode[] = [];
+    for (let i = from; i <= to; i++) nodes.push(new SegmentNode(parent, segmentName(tli, first + i, size)));
+    return nodes;
+  }
+
+  private firstSegno(run: RunNode): number {
+    const name = parseWalFileName(run.run.first);
+    const segno = name && name.kind === 'segment' ? segmentNumber(name.log, name.seg, run.parent.segmentSize) : undefined;
+    if (segno === undefined) throw new Error(`${run.run.first} is not a segment name at this segment size`);
+    return segno;
+  }
+
+  /** One watcher per location; archiving every few seconds refreshes at most once a second. */
+  private watch(folders: string[]): void {
+    const key = folders.join('\n');
+    if (key === this.watched) return;
+    this.watched = key;
+    for (const w of this.watchers) w.dispose();
+    this.watchers = folders.flatMap((folder) => {
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(folder), '*'));
+      const later = (): void => {
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.refresh(), REFRESH_DEBOUNCE_MS);
+      };
+      return [watcher, watcher.onDidCreate(later), watcher.onDidDelete(later), watcher.onDidChange(later)];
+    });
   }
 }

@@ -57,9 +57,13 @@ test('the PG Backup container holds Connections, Dumps, WAL Archive and a Health
   assert.deepEqual(manifest.extensionKind, ['workspace']);
 });
 
-test('views whose feature is not built yet say so in a welcome text', () => {
-  for (const id of ['pgBackup.walArchive']) {
+test('empty views say what will appear and how to start', () => {
+  for (const [id, command] of [
+    ['pgBackup.connections', 'pgBackup.addConnection'],
+    ['pgBackup.dumps', 'pgBackup.backupDatabase'],
+    ['pgBackup.walArchive', 'pgBackup.addArchive'],
+  ]) {
     const welcome = manifest.contributes.viewsWelcome.find((w) => w.view === id);
-    assert.match(welcome?.contents ?? '', /not available in this version yet/);
+    assert.match(welcome?.contents ?? '', new RegExp(`\\(command:${command}\\)`), id);
   }
 });

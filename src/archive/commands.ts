@@ -1,0 +1,39 @@
+// Commands of the WAL Archive view: refresh, and add an archive location to pgbackup.yaml.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Ctx } from '../ctx';
+import type { CommandTable } from '../commands';
+import { PgbrError } from '../core/errors';
+import { writeFileAtomic } from '../core/fsutil';
+import { addArchiveToYaml } from '../core/wal/locations';
+import { WORKSPACE_CONFIG_FILE } from '../connections/commands';
+import type { WalArchiveProvider } from './tree';
+
+export function archiveCommands(ctx: Ctx, tree: WalArchiveProvider) {
+  return {
+    'pgBackup.refreshArchive': () => tree.refresh(),
+
+    /** Adds a folder (argument, or picked) with the connection it belongs to, when given. */
+    'pgBackup.addArchive': async (folderArg?: unknown, connectionArg?: unknown) => {
+      let folder = typeof folderArg === 'string' ? folderArg : undefined;
+      if (!folder) {
+        const picked = await vscode.window.showOpenDialog({ title: 'WAL archive folder', canSelectFiles: false, canSelectFolders: true });
+        folder = picked?.[0]?.fsPath;
+      }
+      if (!folder) return undefined;
+      const workspace = ctx.workspaceFolder;
+      if (!workspace) throw new PgbrError('config', 'Open a folder first: archive locations are kept in its pgbackup.yaml.');
+      const file = path.join(workspace, WORKSPACE_CONFIG_FILE);
+      const text = await fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return undefined;
+        throw e;
+      });
+      const connection = typeof connectionArg === 'string' ? connectionArg : undefined;
+      await writeFileAtomic(file, addArchiveToYaml(text, { path: folder, ...(connection ? { connection } : {}) }));
+      ctx.log.info(`added WAL archive ${folder} to ${file}`);
+      ctx.invalidateProfiles();
+      return file;
+    },
+  } satisfies Partial<CommandTable>;
+}

@@ -1,0 +1,211 @@
+// Node kinds of the WAL Archive tree: location → summary, problems, timelines → runs → segments, backups.
+import * as vscode from 'vscode';
+import type { ArchiveLocation } from '../core/wal/locations';
+import type { ArchiveProblem, ArchiveScan, TimelineSummary } from '../core/wal/scan';
+import type { BackupWindow, SegmentRun, WindowPoint } from '../core/wal/check';
+import { formatSize } from '../core/wal/check';
+
+export const enum ArchiveContext {
+  Location = 'walLocation',
+  Summary = 'walSummary',
+  Problem = 'walProblem',
+  Timeline = 'walTimeline',
+  Run = 'walRun',
+  Page = 'walPage',
+  Segment = 'walSegment',
+  History = 'walHistory',
+  Backups = 'walBackups',
+  Backup = 'walBackup',
+  Error = 'error',
+}
+
+/** Segments listed per page under a long run. */
+export const SEGMENTS_PER_PAGE = 500;
+
+export abstract class ArchiveNode extends vscode.TreeItem {
+  abstract readonly parent: ArchiveNode | undefined;
+}
+
+export class LocationNode extends ArchiveNode {
+  readonly parent = undefined;
+  scan?: Promise<ArchiveScan>;
+  constructor(readonly location: ArchiveLocation) {
+    super(location.path, vscode.TreeItemCollapsibleState.Expanded);
+    this.id = `wal/${location.path}`;
+    this.iconPath = new vscode.ThemeIcon('archive');
+    this.description = [location.connection, location.source].filter(Boolean).join(' · ');
+    this.tooltip = `WAL archive ${location.path}${location.connection ? ` of connection ${location.connection}` : ''} (from ${location.source})`;
+    this.contextValue = ArchiveContext.Location;
+    this.resourceUri = vscode.Uri.file(location.path);
+  }
+}
+
+export class SummaryNode extends ArchiveNode {
+  constructor(
+    readonly parent: LocationNode,
+    scan: ArchiveScan,
+  ) {
+    const t = scan.totals;
+    const w = scan.window;
+    const window = w.earliest && w.latest ? `recoverable ${pointText(w.earliest)} – ${pointText(w.latest)}` : (w.note ?? 'no recoverable window: no base backup is known');
+    super(`${t.segments.toLocaleString('en-US')} segments · ${formatSize(t.bytes)}`, vscode.TreeItemCollapsibleState.None);
+    this.id = `${parent.id}/summary`;
+    this.description = window;
+    const errors = scan.problems.filter((p) => p.severity === 'error').length;
+    this.iconPath = errors > 0 ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground')) : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+    const tip = new vscode.MarkdownString(undefined, true);
+    tip.appendMarkdown(
+      `**${t.segments.toLocaleString('en-US')}** segments (${t.compressed} compressed, ${t.partial} partial), ${formatSize(t.bytes)}, segment size ${formatSize(scan.segmentSize)} (${scan.segmentSizeFrom})  \n`,
+    );
+    tip.appendMarkdown(`${errors} problem${errors === 1 ? '' : 's'} that break recovery  \n`);
+    if (w.earliest && w.latest) {
+      tip.appendMarkdown(`earliest recoverable: ${pointText(w.earliest)} (${w.earliest.exact ? 'exact' : 'estimate'}, ${w.earliest.source})  \n`);
+      tip.appendMarkdown(`latest recoverable: ${pointText(w.latest)} (${w.latest.exact ? 'exact' : 'estimate'}, ${w.latest.source})`);
+    }
+    this.tooltip = tip;
+    this.contextValue = ArchiveContext.Summary;
+  }
+}
+
+export class ProblemNode extends ArchiveNode {
+  constructor(
+    readonly parent: LocationNode,
+    problem: ArchiveProblem,
+    index: number,
+  ) {
+    super(problem.message, vscode.TreeItemCollapsibleState.None);
+    this.id = `${parent.id}/problem/${index}`;
+    this.description = problem.kind;
+    this.tooltip = `${problem.message}${problem.file ? `\n${problem.file}` : ''}`;
+    this.iconPath =
+      problem.severity === 'error'
+        ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'))
+        : problem.severity === 'warning'
+          ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
+          : new vscode.ThemeIcon('info');
+    this.contextValue = `${ArchiveContext.Problem}.${problem.severity}`;
+  }
+}
+
+export class TimelineNode extends ArchiveNode {
+  constructor(
+    readonly parent: LocationNode,
+    readonly timeline: TimelineSummary,
+    readonly segmentSize: number,
+  ) {
+    super(`timeline ${timeline.tli}`, vscode.TreeItemCollapsibleState.Collapsed);
+    this.id = `${parent.id}/tli/${timeline.tli}`;
+    const runs = timeline.runs.length;
+    this.description = `${timeline.segments.toLocaleString('en-US')} segments · ${formatSize(timeline.bytes)} · ${runs} run${runs === 1 ? '' : 's'}${
+      timeline.parent !== undefined ? ` · from timeline ${timeline.parent} at ${timeline.switchLsn ?? '?'}` : ''
+    }`;
+    this.iconPath = new vscode.ThemeIcon(runs > 1 ? 'git-compare' : 'git-commit');
+    this.contextValue = ArchiveContext.Timeline;
+  }
+}
+
+export class RunNode extends ArchiveNode {
+  constructor(
+    readonly parent: TimelineNode,
+    readonly run: SegmentRun,
+    index: number,
+  ) {
+    super(`${run.first} – ${run.last}`, vscode.TreeItemCollapsibleState.Collapsed);
+    this.id = `${parent.id}/run/${index}`;
+    this.description = `${run.count.toLocaleString('en-US')} segment${run.count === 1 ? '' : 's'} · ${formatSize(run.bytes)}`;
+    this.tooltip = `${run.startLsn} – ${run.endLsn}\narchived ${run.firstTime.toISOString()} – ${run.lastTime.toISOString()}`;
+    this.iconPath = new vscode.ThemeIcon('list-flat');
+    this.contextValue = ArchiveContext.Run;
+  }
+}
+
+/** A page of a long run's segments, so that a run of 100,000 never becomes 100,000 rows at once. */
+export class PageNode extends ArchiveNode {
+  constructor(
+    readonly parent: RunNode,
+    readonly from: number,
+    readonly to: number,
+    first: string,
+    last: string,
+  ) {
+    super(`${first} – ${last}`, vscode.TreeItemCollapsibleState.Collapsed);
+    this.id = `${parent.id}/page/${from}`;
+    this.description = `segments ${from + 1}–${to + 1}`;
+    this.contextValue = ArchiveContext.Page;
+  }
+}
+
+export class SegmentNode extends ArchiveNode {
+  constructor(
+    readonly parent: RunNode | PageNode,
+    name: string,
+  ) {
+    super(name, vscode.TreeItemCollapsibleState.None);
+    this.id = `${parent.id}/${name}`;
+    this.iconPath = new vscode.ThemeIcon('file-binary');
+    this.contextValue = ArchiveContext.Segment;
+  }
+}
+
+export class HistoryNode extends ArchiveNode {
+  constructor(
+    readonly parent: LocationNode,
+    h: ArchiveScan['histories'][number],
+  ) {
+    super(h.file, vscode.TreeItemCollapsibleState.None);
+    this.id = `${parent.id}/history/${h.file}`;
+    const last = h.switches?.at(-1);
+    this.description = h.error ? h.error : last ? `timeline ${h.tli} from ${last.parentTli} at ${last.switchLsn}` : `timeline ${h.tli}`;
+    this.iconPath = new vscode.ThemeIcon(h.error ? 'warning' : 'history');
+    this.contextValue = ArchiveContext.History;
+  }
+}
+
+export class BackupsNode extends ArchiveNode {
+  constructor(
+    readonly parent: LocationNode,
+    readonly backups: BackupWindow[],
+  ) {
+    super('base backups', vscode.TreeItemCollapsibleState.Collapsed);
+    this.id = `${parent.id}/backups`;
+    this.description = String(backups.length);
+    this.iconPath = new vscode.ThemeIcon('package');
+    this.contextValue = ArchiveContext.Backups;
+  }
+}
+
+export class BackupNode extends ArchiveNode {
+  constructor(
+    readonly parent: BackupsNode,
+    b: BackupWindow,
+    index: number,
+  ) {
+    super(b.label || b.file || `backup ${index + 1}`, vscode.TreeItemCollapsibleState.None);
+    this.id = `${parent.id}/${index}`;
+    this.description = b.walAfterStop ? `recoverable ${pointText(b.from)} – ${pointText(b.to)}` : 'no archived WAL after its end: only the backup itself can be restored';
+    this.tooltip = `${b.origin === 'archive' ? b.file : 'made by this extension'}\nfrom ${b.from.lsn} (${b.from.exact ? 'exact' : 'estimate'}: ${b.from.source})\nto ${b.to.lsn} (${b.to.exact ? 'exact' : 'estimate'}: ${b.to.source})`;
+    this.iconPath = new vscode.ThemeIcon(b.walAfterStop ? 'package' : 'warning');
+    this.contextValue = ArchiveContext.Backup;
+  }
+}
+
+export class ArchiveErrorNode extends ArchiveNode {
+  constructor(
+    readonly parent: ArchiveNode | undefined,
+    message: string,
+    index = 0,
+  ) {
+    super(message, vscode.TreeItemCollapsibleState.None);
+    this.id = `${parent?.id ?? ''}/error/${index}`;
+    this.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+    this.tooltip = message;
+    this.contextValue = ArchiveContext.Error;
+  }
+}
+
+/** `2026-11-22 14:12 UTC`, with `~` for times estimated from file dates. */
+export function pointText(p: WindowPoint): string {
+  if (!p.time) return p.lsn;
+  const iso = p.time.toISOString();
+  return `${p.exact ? '' : '~'}${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
