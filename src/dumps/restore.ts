@@ -39,7 +39,7 @@ export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown,
   const what = tables.length ? `${tables.map(formatQualifiedName).join(', ')} from ${basename(dumpPath)}` : basename(dumpPath);
 
   // Target: a connection and a database, existing or new.
-  const profile = await pickTarget(ctx, request.profile ?? manifest?.profile);
+  const profile = await pickTarget(ctx, request.profile, manifest?.profile);
   if (!profile) return undefined;
   const conn = await ctx.connection(profile);
   let database = request.database;
@@ -160,7 +160,7 @@ export async function reportRestore(ctx: Ctx, result: RestoreResult, what: strin
   if (result.status === 'succeeded') {
     for (const w of result.warnings) ctx.log.warn(w);
     if (result.warnings.length > 0) void vscode.window.showWarningMessage(`Restored ${what} into ${result.database}. ${result.warnings.join(' ')}`);
-    else void vscode.window.showInformationMessage(`Restored ${what} into ${result.database}: ${result.message}`);
+    else void vscode.window.showInformationMessage(`Restored ${what} into ${result.database} (${result.itemsDone} items, ${(result.durationMs / 1000).toFixed(1)} s).`);
     return;
   }
   if (result.status === 'cancelled') {
@@ -176,19 +176,17 @@ export async function reportRestore(ctx: Ctx, result: RestoreResult, what: strin
   });
 }
 
-async function pickTarget(ctx: Ctx, preferred: string | undefined): Promise<ConnectionProfile | undefined> {
+/** The connection given, or asked for, with the one the dump came from offered first. */
+async function pickTarget(ctx: Ctx, given: string | undefined, source: string | undefined): Promise<ConnectionProfile | undefined> {
+  if (given) return ctx.profile(given);
   const profiles = (await ctx.profiles()).profiles;
-  if (preferred && isRequestProfile(preferred, profiles)) return ctx.profile(preferred);
   if (profiles.length === 0) throw new PgbrError('config', 'There are no connections to restore into: add one with "PG Backup: Add Connection…".');
+  const ordered = [...profiles].sort((a, b) => Number(b.name === source) - Number(a.name === source));
   const choice = await vscode.window.showQuickPick(
-    profiles.map((p) => ({ label: p.name, description: p.source.label, profile: p })),
+    ordered.map((p) => ({ label: p.name, description: p.name === source ? 'where the dump was taken' : p.source.label, profile: p })),
     { title: 'Restore into which connection?', ignoreFocusOut: true },
   );
   return choice?.profile;
-}
-
-function isRequestProfile(name: string, profiles: ConnectionProfile[]): boolean {
-  return profiles.some((p) => p.name === name);
 }
 
 async function existingTables(ctx: Ctx, profile: ConnectionProfile, database: string, tables: QualifiedName[]): Promise<QualifiedName[]> {
