@@ -1,12 +1,34 @@
 // The foundation's pgbr subcommands (connections, tools, status): each loads what it needs from the core, prints text or JSON, returns an exit code.
+import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
-import { loadProfiles, parseConnectionUri, describeParams } from '../core/profiles';
+import * as path from 'node:path';
+import { loadProfiles, parseConnectionUri, describeParams, type WorkspaceConfig } from '../core/profiles';
 import type { ConnectionProfile } from '../core/profiles/types';
 import { discoverTools, TOOL_NAMES } from '../core/tools';
 import { defaultConnectContext, resolveConnection } from '../core/connect';
-import { getArchiverStatus, getServerInfo, withClient, type ArchiverStatus, type ServerInfo } from '../core/server';
-import { PgbrError } from '../core/errors';
+import { formatBytes, withClient } from '../core/server';
+import { PgbrError, errorMessage } from '../core/errors';
 import { archiverProblems } from '../core/archiverCheck';
+import { listDumps, type CatalogEntry } from '../core/dump/catalog';
+import { defaultDumpFolder } from '../core/dump/naming';
+import { writeFileAtomic } from '../core/fsutil';
+import {
+  archivedPerHour,
+  collectHealth,
+  failuresPerHour,
+  formatDuration,
+  healthPolicy,
+  nothingUnarchived,
+  recentArchiveFiles,
+  type AgeAgainstTarget,
+  type ArchiveActivityHour,
+  type ArchiverPoll,
+  type BaseBackupSeen,
+  type FailureHour,
+  type HealthSnapshot,
+  type PreviousSnapshot,
+} from '../core/health';
+import { scanArchive } from '../core/wal/scan';
 import { Exit, makeOutput, table } from './output';
 import { Option, type Command } from 'commander';
 import type { CliContext, Io } from './pgbr';
@@ -88,44 +110,221 @@ const run = {
     }
   },
 
-  async status(opts: { conn: string; workspace: string; json?: boolean }, io: Io): Promise<number> {
+  async status(opts: StatusOptions, io: Io): Promise<number> {
     const out = makeOutput(!!opts.json, io.out, io.err);
     try {
       const profile = await pickProfile(opts.conn, opts.workspace, io);
       const conn = await resolveConnection(profile, defaultConnectContext(io.env));
       if (conn.warning) io.err(`pgbr: ${conn.warning}\n`);
-      const { server, archiver } = await withClient(conn.params, { password: conn.password }, async (c) => ({
-        server: await getServerInfo(c),
-        archiver: await getArchiverStatus(c),
-      }));
-      const problems = archiverProblems(server, archiver);
-      out.result(
-        { connection: { name: profile.name, ...conn.params }, server, archiver, problems },
-        () => renderStatus(profile.name, server, archiver, problems),
+      const loaded = await profilesFor(opts.workspace, io);
+      // Problems of pgbackup.yaml outside the connections (a misspelt or malformed policy key) leave a target unchecked: say so.
+      const notes = loaded.problems
+        .filter((p) => p.source.kind === 'yaml' && p.profileName === undefined)
+        .map((p) => `${p.source.label}: ${p.message}`);
+      const policy = healthPolicy(loaded.config);
+      const now = new Date();
+      const dumps = await dumpsFor(loaded.config, opts.workspace, notes);
+      const archive = archiveFor(opts.archive, loaded.config, opts.workspace);
+      const fromArchive = archive ? await readArchive(archive, now, notes) : {};
+      if (!archive) notes.push('no WAL archive given (--archive DIR or archives: in pgbackup.yaml): base backups and WAL per hour are not shown');
+      const identity = describeParams(conn.params);
+      const polls = opts.state ? await readPolls(opts.state, identity, notes) : [];
+      const previous = polls[polls.length - 1];
+
+      const snapshot = await withClient(conn.params, { password: conn.password }, (c) =>
+        collectHealth(c, {
+          policy,
+          dumps,
+          ...(fromArchive.baseBackups ? { baseBackups: fromArchive.baseBackups } : {}),
+          ...(fromArchive.activity ? { archiveActivity: fromArchive.activity } : {}),
+          ...(previous ? { previous: previousSnapshot(previous) } : {}),
+          now,
+        }),
       );
-      return problems.length ? Exit.Problem : Exit.Ok;
+      const problems = archiverProblems(snapshot.server, snapshot.archiver);
+      let failures: FailureHour[] | undefined;
+      if (opts.state) {
+        const current: ArchiverPoll = { at: now, failedCount: snapshot.archiver.failedCount, statsReset: snapshot.archiver.statsReset };
+        const kept = [...polls, current].filter((p) => now.getTime() - new Date(p.at).getTime() <= POLL_HISTORY_MS);
+        failures = failuresPerHour(kept, now);
+        await writePolls(opts.state, identity, kept, notes);
+      }
+      out.result(
+        { connection: { name: profile.name, ...conn.params }, ...snapshot, ...(failures ? { failuresPerHour: failures } : {}), problems, notes },
+        () => renderStatus(profile.name, snapshot, problems, notes, failures),
+      );
+      const failed = snapshot.overall === 'failing' || snapshot.checklist.some((i) => i.status === 'fail');
+      return failed || problems.length ? Exit.Problem : Exit.Ok;
     } catch (e) {
       return out.fail(e);
     }
   },
 };
 
-function renderStatus(name: string, server: ServerInfo, a: ArchiverStatus, problems: string[]): string {
+interface StatusOptions {
+  conn: string;
+  workspace: string;
+  json?: boolean;
+  archive?: string;
+  state?: string;
+}
+
+/** Polls older than this are dropped from the state file: the chart shows a day. */
+const POLL_HISTORY_MS = 48 * 3_600_000;
+
+function inWorkspace(folder: string, workspace: string): string {
+  const home = os.homedir();
+  const expanded = folder.startsWith('~/') ? path.join(home, folder.slice(2)) : folder;
+  return path.resolve(workspace, expanded);
+}
+
+/** The dumps of the configured folders (default `<workspace>/.pg-backups`); a folder that cannot be read is a note, not a failure. */
+async function dumpsFor(config: WorkspaceConfig | undefined, workspace: string, notes: string[]): Promise<CatalogEntry[]> {
+  const configured = (config?.dumpFolders ?? []).filter((f) => f.trim()).map((f) => inWorkspace(f.trim(), workspace));
+  const folders = configured.length ? [...new Set(configured)] : [defaultDumpFolder({ workspaceFolder: workspace, globalStorage: workspace })];
+  const dumps: CatalogEntry[] = [];
+  for (const folder of folders) {
+    try {
+      dumps.push(...(await listDumps(folder)).dumps);
+    } catch (e) {
+      notes.push(`cannot read the dump folder ${folder}: ${errorMessage(e)}`);
+    }
+  }
+  return dumps;
+}
+
+/** `--archive`, else the first archive in pgbackup.yaml given as a path (or as `{ path: … }`). */
+function archiveFor(option: string | undefined, config: WorkspaceConfig | undefined, workspace: string): string | undefined {
+  if (option) return path.resolve(workspace, option);
+  for (const entry of config?.archives ?? []) {
+    const location = typeof entry === 'string' ? entry : (entry as { path?: unknown } | null)?.path;
+    if (typeof location === 'string' && location.trim() && !/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return inWorkspace(location.trim(), workspace);
+  }
+  return undefined;
+}
+
+/** Base backups from the archive's backup history files, and WAL archived per hour from its newest files. */
+async function readArchive(dir: string, now: Date, notes: string[]): Promise<{ baseBackups?: BaseBackupSeen[]; activity?: ArchiveActivityHour[] }> {
+  const result: { baseBackups?: BaseBackupSeen[]; activity?: ArchiveActivityHour[] } = {};
+  try {
+    const scan = await scanArchive(dir);
+    result.baseBackups = scan.backups.flatMap((b) => (b.stopTime ? [{ label: b.label ?? b.file, stopTime: b.stopTime }] : []));
+    const undated = scan.backups.filter((b) => !b.stopTime).length;
+    if (undated) notes.push(`${undated} backup history file(s) in ${dir} have no readable stop time and are not counted`);
+  } catch (e) {
+    notes.push(`base backups not checked: ${errorMessage(e)}`);
+  }
+  try {
+    result.activity = archivedPerHour(await recentArchiveFiles(dir, new Date(now.getTime() - 24 * 3_600_000)), now);
+  } catch (e) {
+    notes.push(`WAL per hour not shown: ${errorMessage(e)}`);
+  }
+  return result;
+}
+
+interface PollState {
+  stateVersion: 1;
+  /** Which server the polls are of: a state file reused for another one starts over. */
+  connection: string;
+  polls: ArchiverPoll[];
+}
+
+async function readPolls(file: string, identity: string, notes: string[]): Promise<ArchiverPoll[]> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') notes.push(`cannot read the state file ${file}: ${errorMessage(e)}`);
+    return [];
+  }
+  try {
+    const state = JSON.parse(text) as Partial<PollState>;
+    if (state.stateVersion !== 1 || !Array.isArray(state.polls)) throw new Error('not a pgbr status state file');
+    if (state.connection !== identity) {
+      notes.push(`the state file ${file} is of ${state.connection ?? 'another server'}: starting over for ${identity}`);
+      return [];
+    }
+    return state.polls.filter((p) => typeof p.failedCount === 'number' && !Number.isNaN(new Date(p.at).getTime()));
+  } catch (e) {
+    notes.push(`the state file ${file} cannot be used (${errorMessage(e)}): it is replaced`);
+    return [];
+  }
+}
+
+async function writePolls(file: string, identity: string, polls: ArchiverPoll[], notes: string[]): Promise<void> {
+  const state: PollState = { stateVersion: 1, connection: identity, polls };
+  try {
+    await writeFileAtomic(file, JSON.stringify(state, null, 2) + '\n');
+  } catch (e) {
+    notes.push(`cannot write the state file ${file}: ${errorMessage(e)}`);
+  }
+}
+
+function previousSnapshot(poll: ArchiverPoll): PreviousSnapshot {
+  return { at: poll.at, archiver: { failedCount: poll.failedCount, statsReset: poll.statsReset ?? null } };
+}
+
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** One character per hour, `·` for none: enough to see a stall or a burst in a terminal. */
+function sparkline(values: number[]): string {
+  const max = Math.max(0, ...values);
+  return values.map((v) => (v <= 0 || max === 0 ? '·' : BARS[Math.min(BARS.length - 1, Math.ceil((v / max) * BARS.length) - 1)])).join('');
+}
+
+function targetText(t: AgeAgainstTarget, noData: string): string {
+  const age = t.ageSeconds === null ? noData : `${formatDuration(t.ageSeconds)} ago${t.newest ? ` (${t.newest})` : ''}`;
+  const target = t.targetSeconds !== undefined ? `; target ${formatDuration(t.targetSeconds)}: ${t.status}` : '; no target declared';
+  return `${age}${target}${t.note ? ` (${t.note})` : ''}`;
+}
+
+function renderStatus(name: string, h: HealthSnapshot, problems: string[], notes: string[], failures?: FailureHour[]): string {
+  const { server, archiver: a, lag } = h;
   const time = (d: Date | null): string => (d ? d.toISOString() : 'never');
+  const sincePrevious = h.failedSincePrevious === null ? '' : `, ${h.failedSincePrevious} since the previous check`;
+  const distance = lag.distance
+    ? `${count(lag.distance.segments, 'segment')} (${formatBytes(lag.distance.bytes)}) behind the current WAL${lag.distance.note ? `; ${lag.distance.note}` : ''}`
+    : 'unknown';
+  const unarchived =
+    lag.unarchivedBytes === null
+      ? ''
+      : nothingUnarchived(lag)
+        ? '; nothing written since the last archived segment'
+        : `; ${formatBytes(lag.unarchivedBytes)} written since the last archived segment`;
+  const rto = h.rto.lastRestoreSeconds !== undefined
+    ? `last measured restore ${formatDuration(h.rto.lastRestoreSeconds)} (verification of ${h.rto.from ?? 'a dump'} at ${time(h.rto.at ?? null)})`
+    : 'no verified restore yet';
   const rows = [
     ['connection', name],
-    ['server', `PostgreSQL ${server.version}`],
+    ['server', `PostgreSQL ${server.version}${h.inRecovery ? ' (standby)' : ''}`],
     ['wal_level', server.walLevel],
     ['archive_mode', server.archiveMode],
     ['archive_command', server.archiveCommand || '(empty)'],
     ['archive_timeout', server.archiveTimeout],
+    ['max_wal_senders', String(server.maxWalSenders)],
     ['archived', `${a.archivedCount} (last ${a.lastArchivedWal ?? 'none'} at ${time(a.lastArchivedTime)})`],
-    ['failed', `${a.failedCount} (last ${a.lastFailedWal ?? 'none'} at ${time(a.lastFailedTime)})`],
-    ['current WAL', a.currentWal ?? '(in recovery)'],
+    ['failed', `${a.failedCount} (last ${a.lastFailedWal ?? 'none'} at ${time(a.lastFailedTime)})${sincePrevious}`],
     ['stats reset', time(a.statsReset)],
+    ['current WAL', a.currentWal ?? '(in recovery)'],
+    ['archive lag', `${distance}${unarchived}`],
+    ['last archive', lag.lastArchiveAgeSeconds === null ? 'never' : `${formatDuration(lag.lastArchiveAgeSeconds)} ago`],
+    ['ready files', h.readyFiles === null ? `unknown (${h.readyFilesNote ?? 'not readable'})` : String(h.readyFiles)],
+    ['RPO: WAL', targetText(h.rpo.wal, 'nothing archived')],
+    ['RPO: dump', targetText(h.rpo.dump, 'no dump found')],
+    ['RPO: base backup', targetText(h.rpo.baseBackup, 'no base backup found')],
+    ['RTO', `${rto}${h.rto.targetSeconds !== undefined ? `; target ${formatDuration(h.rto.targetSeconds)}: ${h.rto.status}` : '; no target declared'}`],
   ];
+  if (h.activity) rows.push(['WAL per hour', `${sparkline(h.activity.map((x) => x.segments))} (24 h, ${count(h.activity.reduce((n, x) => n + x.segments, 0), 'segment')})`]);
+  if (failures?.some((f) => f.failures > 0)) rows.push(['failures/hour', `${sparkline(failures.map((f) => f.failures))} (24 h)`]);
   const verdict = problems.length ? problems.map((p) => `problem: ${p}`).join('\n') : 'archiving: OK';
-  return `${table(rows)}\n${verdict}`;
+  const state = `state: ${h.overall}${h.reasons.length ? ` (${h.reasons.join(' ')})` : ''}`;
+  const checklist = h.checklist.map((i) => {
+    const head = `${i.status.toUpperCase().padEnd(4)}  ${i.title}: ${i.detail}`;
+    return i.fix ? `${head}\n      fix: ${i.fix}` : head;
+  });
+  return [table(rows), verdict, state, 'checklist:', ...checklist, ...notes.map((n) => `note: ${n}`)].join('\n');
 }
 
 /** Options most subcommands share. */
@@ -150,9 +349,11 @@ export function addFoundationCommands(program: Command, { io, exit }: CliContext
 
   program
     .command('status')
-    .description('server version, WAL archiving settings and the pg_stat_archiver row')
+    .description('WAL archiving health: settings, pg_stat_archiver, lag, RPO/RTO against pgbackup.yaml, and a checklist; exit 1 when failing')
     .requiredOption('--conn <name|uri>', 'a profile name or a postgresql:// URI')
+    .option('--archive <dir>', 'the WAL archive folder, for base backups and WAL per hour (default: the first of archives: in pgbackup.yaml)')
+    .option('--state <file>', 'remember each check in this file, to report failures since the previous one (for cron)')
     .addOption(workspaceOption())
     .addOption(jsonOption())
-    .action(async (opts: { conn: string; workspace: string; json?: boolean }) => exit(await run.status(opts, io)));
+    .action(async (opts: StatusOptions) => exit(await run.status(opts, io)));
 }

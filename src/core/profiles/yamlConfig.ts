@@ -18,9 +18,14 @@
 //   dumpNameTemplate: "{db}_{yyyyMMdd-HHmmss}"
 //   archives: [/srv/wal-archive]
 //   baseBackupFolder: /srv/base
-//   rpo: 15m                # recovery point objective
-//   rto: 1h                 # recovery time objective
-//   retention: { keep: 7 }
+//   rpo: 15m                # recovery point objective: newest archived WAL at most this old
+//   rto: 1h                 # recovery time objective: last measured restore at most this long
+//   baseBackupMaxAge: 7d    # newest base backup at most this old
+//   dumpMaxAge: 1d          # newest verified dump at most this old
+//   retention: { keepDumps: 14, keepBaseBackups: 4 }
+//   offsite: s3://bucket/pg # or { target: s3://bucket/pg, command: "rclone sync …" }
+//
+// Durations are a number and a unit (90s, 5m, 1h, 2d, 1w); the health checks read them (see core/health.ts).
 //
 // Passwords are refused anywhere in the file: use "Set password…" (VS Code SecretStorage) or ~/.pgpass.
 // Top-level keys starting with `x-` are ignored, so anchors for shared fields can live there
@@ -41,6 +46,7 @@ import {
   type YAMLSeq,
 } from 'yaml';
 import { PgbrError } from '../errors';
+import { parseDuration } from '../health';
 import { closestMatch, parseConnectionUri, parsePort, parseSslMode } from './uri';
 import type { ConnectionParams, ConnectionProfile, ProfileProblem, ProfileSource, SslMode } from './types';
 
@@ -56,7 +62,11 @@ export interface WorkspaceConfig {
   baseBackupFolder?: string;
   rpo?: string | number;
   rto?: string | number;
+  baseBackupMaxAge?: string;
+  dumpMaxAge?: string;
   retention?: unknown;
+  /** A location (`s3://bucket/pg`), or how and where copies go. */
+  offsite?: string | { target?: string; command?: string };
 }
 
 export interface UriConnectionEntry {
@@ -139,7 +149,10 @@ const TOP_LEVEL_KEYS = [
   'baseBackupFolder',
   'rpo',
   'rto',
+  'baseBackupMaxAge',
+  'dumpMaxAge',
   'retention',
+  'offsite',
 ] as const;
 
 const PASSWORD_REFUSED = 'passwords are not kept in plain text: remove it and use "Set password…" or ~/.pgpass';
@@ -275,6 +288,21 @@ export function readConnectionEntry(fields: readonly EntryField[], index: number
   return entry;
 }
 
+const OFFSITE_SHAPE = '"offsite" must be a location like s3://bucket/pg, or a mapping like { target: s3://bucket/pg, command: "rclone sync …" }';
+
+/** The offsite declaration as typed, or what is wrong with it. */
+function readOffsite(value: unknown): { offsite: NonNullable<WorkspaceConfig['offsite']> } | { problem: string } {
+  if (typeof value === 'string') return value.trim() ? { offsite: value.trim() } : { problem: OFFSITE_SHAPE };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: OFFSITE_SHAPE };
+  const offsite: { target?: string; command?: string } = {};
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    if (key !== 'target' && key !== 'command') return { problem: `unknown key "${key}" under "offsite": the keys are target and command` };
+    if (typeof v !== 'string' || !v.trim()) return { problem: `"offsite.${key}" must be a single text value` };
+    offsite[key] = v.trim();
+  }
+  return offsite.target || offsite.command ? { offsite } : { problem: OFFSITE_SHAPE };
+}
+
 function readOptions(
   field: EntryField,
   label: string,
@@ -399,13 +427,30 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
         break;
       case 'rpo':
       case 'rto':
+      case 'baseBackupMaxAge':
+      case 'dumpMaxAge':
         if (value === null) break;
-        if (typeof value === 'string' || typeof value === 'number') config[key] = value;
-        else report(`"${key}" must be a duration like 15m or 1h`, valueAt, { key });
+        if (typeof value !== 'string' && typeof value !== 'number') {
+          report(`"${key}" must be a duration like 15m or 1h`, valueAt, { key });
+          break;
+        }
+        try {
+          parseDuration(value, key);
+          config[key] = String(value);
+        } catch (e) {
+          report(messageOf(e), valueAt, { key });
+        }
         break;
       case 'retention':
         if (value !== null) config.retention = value;
         break;
+      case 'offsite': {
+        if (value === null) break;
+        const read = readOffsite(value);
+        if ('problem' in read) report(read.problem, valueAt, { key });
+        else config.offsite = read.offsite;
+        break;
+      }
       default: {
         const guess = closestMatch(key, TOP_LEVEL_KEYS);
         const hint = guess ? `did you mean "${guess}"?` : `remove it; the keys are ${listKeys(TOP_LEVEL_KEYS)}`;
