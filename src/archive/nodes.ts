@@ -4,6 +4,7 @@ import type { ArchiveLocation } from '../core/wal/locations';
 import type { ArchiveProblem, ArchiveScan, TimelineSummary } from '../core/wal/scan';
 import type { BackupWindow, SegmentRun, WindowPoint } from '../core/wal/check';
 import { formatSize } from '../core/wal/check';
+import { formatBytes } from '../core/server';
 
 export const enum ArchiveContext {
   Location = 'walLocation',
@@ -48,14 +49,14 @@ export class SummaryNode extends ArchiveNode {
     const t = scan.totals;
     const w = scan.window;
     const window = w.earliest && w.latest ? `recoverable ${pointText(w.earliest)} – ${pointText(w.latest)}` : (w.note ?? 'no recoverable window: no base backup is known');
-    super(`${t.segments.toLocaleString('en-US')} segments · ${formatSize(t.bytes)}`, vscode.TreeItemCollapsibleState.None);
+    super(`${t.segments.toLocaleString('en-US')} segments · ${formatBytes(t.bytes)}`, vscode.TreeItemCollapsibleState.None);
     this.id = `${parent.id}/summary`;
     this.description = window;
     const errors = scan.problems.filter((p) => p.severity === 'error').length;
     this.iconPath = errors > 0 ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground')) : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(
-      `**${t.segments.toLocaleString('en-US')}** segments (${t.compressed} compressed, ${t.partial} partial), ${formatSize(t.bytes)}, segment size ${formatSize(scan.segmentSize)} (${scan.segmentSizeFrom})  \n`,
+      `**${t.segments.toLocaleString('en-US')}** segments (${t.compressed} compressed, ${t.partial} partial), ${formatBytes(t.bytes)}, segment size ${formatSize(scan.segmentSize)} (${scan.segmentSizeFrom})  \n`,
     );
     tip.appendMarkdown(`${errors} problem${errors === 1 ? '' : 's'} that break recovery  \n`);
     if (w.earliest && w.latest) {
@@ -96,7 +97,7 @@ export class TimelineNode extends ArchiveNode {
     super(`timeline ${timeline.tli}`, vscode.TreeItemCollapsibleState.Collapsed);
     this.id = `${parent.id}/tli/${timeline.tli}`;
     const runs = timeline.runs.length;
-    this.description = `${timeline.segments.toLocaleString('en-US')} segments · ${formatSize(timeline.bytes)} · ${runs} run${runs === 1 ? '' : 's'}${
+    this.description = `${timeline.segments.toLocaleString('en-US')} segments · ${formatBytes(timeline.bytes)} · ${runs} run${runs === 1 ? '' : 's'}${
       timeline.parent !== undefined ? ` · from timeline ${timeline.parent} at ${timeline.switchLsn ?? '?'}` : ''
     }`;
     this.iconPath = new vscode.ThemeIcon(runs > 1 ? 'git-compare' : 'git-commit');
@@ -112,7 +113,7 @@ export class RunNode extends ArchiveNode {
   ) {
     super(`${run.first} – ${run.last}`, vscode.TreeItemCollapsibleState.Collapsed);
     this.id = `${parent.id}/run/${index}`;
-    this.description = `${run.count.toLocaleString('en-US')} segment${run.count === 1 ? '' : 's'} · ${formatSize(run.bytes)}`;
+    this.description = `${run.count.toLocaleString('en-US')} segment${run.count === 1 ? '' : 's'} · ${formatBytes(run.bytes)}`;
     this.tooltip = `${run.startLsn} – ${run.endLsn}\narchived ${run.firstTime.toISOString()} – ${run.lastTime.toISOString()}`;
     this.iconPath = new vscode.ThemeIcon('list-flat');
     this.contextValue = ArchiveContext.Run;

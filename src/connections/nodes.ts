@@ -137,6 +137,22 @@ export class ErrorNode extends ConnectionsNode {
   }
 }
 
+/** The archive folder a server's archive_command copies into, not yet shown in the WAL Archive view. */
+export class ArchiveSuggestionNode extends ConnectionsNode {
+  constructor(
+    readonly parent: ProfileNode,
+    folder: string,
+  ) {
+    super(`WAL is archived to ${folder}`, vscode.TreeItemCollapsibleState.None);
+    this.id = `${parent.id}/archive-suggestion`;
+    this.description = 'click to add it to the WAL Archive view';
+    this.tooltip = `This server's archive_command copies WAL into ${folder}. Add it to see its timelines, gaps and the recoverable window.`;
+    this.iconPath = new vscode.ThemeIcon('lightbulb');
+    this.contextValue = 'archiveSuggestion';
+    this.command = { title: 'Add WAL archive folder', command: 'pgBackup.addArchive', arguments: [folder, parent.profile.name] };
+  }
+}
+
 /** A profile entry that could not be read (bad YAML, unknown key): click opens the file at the line. */
 export class ProblemNode extends ConnectionsNode {
   readonly parent = undefined;

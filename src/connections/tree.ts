@@ -3,7 +3,11 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import { PgbrError, errorMessage } from '../core/errors';
 import { getServerInfo, listDatabases, listSchemas, listTables, withClient } from '../core/server';
+import * as path from 'node:path';
+import { archiveFolderFromCommand } from '../core/wal/locations';
+import { archiveLocations } from '../archive/locations';
 import {
+  ArchiveSuggestionNode,
   ConnectionsNode,
   DatabaseNode,
   ErrorNode,
@@ -83,7 +87,12 @@ export class ConnectionsProvider implements vscode.TreeDataProvider<ConnectionsN
       const server = await getServerInfo(c);
       const databases = await listDatabases(c);
       node.describe(server);
-      return databases.map((d) => new DatabaseNode(node, d));
+      const nodes: ConnectionsNode[] = databases.map((d) => new DatabaseNode(node, d));
+      const folder = server.archiveMode !== 'off' ? archiveFolderFromCommand(server.archiveCommand) : undefined;
+      if (folder && !(await archiveLocations(this.ctx)).locations.some((l) => path.resolve(l.path) === path.resolve(folder))) {
+        nodes.push(new ArchiveSuggestionNode(node, folder));
+      }
+      return nodes;
     });
     if (nodes[0] instanceof ErrorNode) node.describeFailure(nodes[0].kind);
     this.changed.fire(node); // show the version and archiving state (or the failure) in the description

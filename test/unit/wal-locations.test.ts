@@ -60,3 +60,10 @@ test('adding an archive to an empty or missing pgbackup.yaml creates the list', 
   assert.match(addArchiveToYaml(undefined, { path: '/w' }), /^archives:\n\s+- path: \/w\n$/);
   assert.match(addArchiveToYaml('', { path: '/w' }), /^archives:/);
 });
+
+test('shell quoting that joins words is read as the shell reads it', () => {
+  assert.equal(archiveFolderFromCommand("test ! -f '/tmp/x y/archive'/%f && cp %p '/tmp/x y/archive'/%f"), '/tmp/x y/archive');
+  assert.equal(archiveFolderFromCommand('cp %p "/srv/w"/%f'), '/srv/w');
+  assert.equal(archiveFolderFromCommand('cp %p /srv/$DIR/%f'), undefined);
+  assert.equal(archiveFolderFromCommand("cp %p '/srv/w/%f' extra"), undefined);
+});

@@ -527,3 +527,29 @@ test('readHistory: false lists history and backup files without reading them', a
   assert.deepEqual(scan.histories, [{ file: '00000002.history', tli: 2 }]);
   assert.equal(scan.window.backups.length, 0);
 });
+
+test('a short newest segment written moments ago is a copy in progress (info), an old one is damage (error)', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-wal-progress-'));
+  try {
+    const size = 16 * 1024 * 1024;
+    for (const n of ['000000010000000000000001', '000000010000000000000002']) await fs.truncate(await touch(path.join(dir, n)), size);
+    const last = path.join(dir, '000000010000000000000003');
+    await fs.truncate(await touch(last), 4096);
+    let scan = await scanArchive(dir);
+    assert.deepEqual(scan.problems.map((p) => [p.kind, p.severity]), [['in-progress', 'info']]);
+    assert.match(scan.problems[0]?.message ?? '', /still copying it/);
+    assert.equal(scan.timelines[0]?.runs[0]?.count, 2);
+
+    const old = new Date(Date.now() - 10 * 60_000);
+    await fs.utimes(last, old, old);
+    scan = await scanArchive(dir);
+    assert.deepEqual(scan.problems.map((p) => [p.kind, p.severity]), [['wrong-size', 'error']]);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+async function touch(file: string): Promise<string> {
+  await fs.writeFile(file, '');
+  return file;
+}

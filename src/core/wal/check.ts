@@ -53,11 +53,17 @@ export interface ArchiveInventory {
   /** Segment-shaped names whose last 8 digits cannot occur at this segment size. */
   misnamed: string[];
   knownBaseBackups: KnownBaseBackup[];
+  /** When the folder was listed (ms): a short newest segment modified just before is still being copied. */
+  listedAtMs?: number;
 }
+
+/** A short last segment this recent is taken as being written by archive_command, not as damage. */
+export const IN_PROGRESS_MS = 60_000;
 
 export type ProblemKind =
   | 'gap'
   | 'wrong-size'
+  | 'in-progress'
   | 'empty'
   | 'missing-history'
   | 'bad-history'
@@ -199,7 +205,7 @@ export function analyzeArchive(inv: ArchiveInventory): ArchiveAnalysis {
     if (hasSegment(t, s)) continuedByChild.add(`${t.parent}:${s}`);
   }
   for (const t of timelines.values()) {
-    checkSegments(t, size, problems, continuedByChild);
+    checkSegments(t, size, problems, continuedByChild, inv.listedAtMs);
     // A timeline begins at its switch segment: anything older on it is nothing recovery can use,
     // and a gap between its first segment and the switch is checkSwitches' to name.
     const begins = t.switchLsn === undefined ? 0 : lsnToSegment(t.switchLsn, size);
@@ -350,7 +356,7 @@ function applyHistories(histories: HistoryEntry[], timelines: Map<number, Timeli
 }
 
 /** Sizes, duplicates and `.partial` files of one timeline; fills in its runs of usable segments. */
-function checkSegments(t: Timeline, size: number, problems: ArchiveProblem[], continuedByChild: Set<string>): void {
+function checkSegments(t: Timeline, size: number, problems: ArchiveProblem[], continuedByChild: Set<string>, listedAtMs?: number): void {
   const bad: { segno: number; file: SegmentEntry; kind: 'empty' | 'wrong-size' }[] = [];
   let run: Run | undefined;
   const files = t.files;
@@ -367,10 +373,21 @@ function checkSegments(t: Timeline, size: number, problems: ArchiveProblem[], co
       bytes += f.size;
       if (f.mtimeMs > newest.mtimeMs) newest = f;
       // Compressed sizes say nothing about content, but an empty file is empty whatever its suffix.
-      if (f.size === 0) bad.push({ segno, file: f, kind: 'empty' });
-      else if (!f.compression && f.size !== size) bad.push({ segno, file: f, kind: 'wrong-size' });
-      else continue;
+      const short = f.size === 0 || (!f.compression && f.size !== size);
+      if (!short) continue;
       usable = false;
+      // The newest segment of a timeline, short and modified moments ago: a copy in progress.
+      if (j === files.length - 1 && listedAtMs !== undefined && listedAtMs - f.mtimeMs < IN_PROGRESS_MS && f.size < size) {
+        problems.push({
+          kind: 'in-progress',
+          severity: 'info',
+          timeline: t.tli,
+          file: f.name,
+          message: `segment ${f.name} is ${f.size} of ${size} bytes and was written ${Math.max(0, Math.round((listedAtMs - f.mtimeMs) / 1000))} s ago: archive_command is probably still copying it, so it is left out until it is complete (an archive_command that copies to a temporary name and renames it avoids this)`,
+        });
+        continue;
+      }
+      bad.push({ segno, file: f, kind: f.size === 0 ? 'empty' : 'wrong-size' });
     }
     if (j > i) {
       const copies = files.slice(i, j + 1).map((f) => f.name);

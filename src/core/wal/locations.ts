@@ -69,20 +69,66 @@ export function parseSegmentSize(value: unknown): number | undefined | null {
 
 /**
  * The folder of an archive_command that is a plain local copy: `cp %p /srv/wal/%f`,
- * `test ! -f /srv/wal/%f && cp %p /srv/wal/%f`, with or without quotes. Anything else (rsync, scp,
- * pgbackrest, wal-g, scripts) is not a folder this machine can read: undefined.
+ * `test ! -f '/srv/wal'/%f && cp %p '/srv/wal'/%f`, quoted or not. Anything else (rsync, scp,
+ * pgbackrest, wal-g, scripts, several commands) is not a folder this machine can read: undefined.
  */
 export function archiveFolderFromCommand(command: string): string | undefined {
-  const q = `(?:'([^']+)'|"([^"]+)"|([^\\s'"&;|]+))`;
-  const copy = new RegExp(`^(?:test\\s+!\\s+-f\\s+${q}\\s*&&\\s*)?(?:/usr/bin/|/bin/)?cp\\s+(?:-[a-z]+\\s+)*(?:"%p"|'%p'|%p)\\s+${q}\\s*$`);
-  const m = copy.exec(command.trim());
-  if (!m) return undefined;
-  const target = m[4] ?? m[5] ?? m[6];
-  if (!target || !target.endsWith('/%f')) return undefined;
+  const words = shellWords(command);
+  if (!words) return undefined;
+  let i = 0;
+  let tested: string | undefined;
+  if (words[0] === 'test' && words[1] === '!' && words[2] === '-f' && words[4] === '&&') {
+    tested = words[3];
+    i = 5;
+  }
+  if (!['cp', '/bin/cp', '/usr/bin/cp'].includes(words[i] ?? '')) return undefined;
+  i++;
+  while (/^-[a-z]+$/.test(words[i] ?? '')) i++;
+  if (words[i] !== '%p' || words.length !== i + 2) return undefined;
+  const target = words[i + 1] as string;
+  if (!target.endsWith('/%f') || (tested !== undefined && tested !== target)) return undefined;
   const folder = target.slice(0, -'/%f'.length);
-  const tested = m[1] ?? m[2] ?? m[3];
-  if (tested !== undefined && tested !== target) return undefined; // tests one file, copies to another: not plain
   return folder.startsWith('/') || /^[A-Za-z]:[\\/]/.test(folder) ? folder : undefined;
+}
+
+/**
+ * Splits a command line into words as a POSIX shell would for this simple case: quotes join
+ * (`'a b'/%f` is one word), `&&` is its own word; anything with other operators, `$`, or backquotes
+ * is not a plain command: undefined.
+ */
+function shellWords(command: string): string[] | undefined {
+  const words: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < command.length; i++) {
+    const ch = command[i] as string;
+    if (ch === "'") {
+      const end = command.indexOf("'", i + 1);
+      if (end < 0) return undefined;
+      word = (word ?? '') + command.slice(i + 1, end);
+      i = end;
+    } else if (ch === '"') {
+      const end = command.indexOf('"', i + 1);
+      if (end < 0) return undefined;
+      const inner = command.slice(i + 1, end);
+      if (/[$`\\]/.test(inner)) return undefined;
+      word = (word ?? '') + inner;
+      i = end;
+    } else if (ch === '&' && command[i + 1] === '&') {
+      if (word !== undefined) words.push(word);
+      words.push('&&');
+      word = undefined;
+      i++;
+    } else if (/\s/.test(ch)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (/[;|&<>$`\\(){}]/.test(ch)) {
+      return undefined;
+    } else {
+      word = (word ?? '') + ch;
+    }
+  }
+  if (word !== undefined) words.push(word);
+  return words;
 }
 
 /**

@@ -70,6 +70,7 @@ export async function scanArchive(dir: string, opts: ScanOptions = {}): Promise<
     );
   }
   let names: string[];
+  const listedAtMs = Date.now();
   try {
     names = await fs.promises.readdir(location);
   } catch (e) {
@@ -177,6 +178,7 @@ export async function scanArchive(dir: string, opts: ScanOptions = {}): Promise<
     stray,
     misnamed,
     knownBaseBackups: opts.knownBaseBackups ?? [],
+    listedAtMs,
   });
   return {
     location,
