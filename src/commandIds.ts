@@ -22,6 +22,7 @@ export const COMMAND_IDS = [
   'pgBackup.cleanPartials',
   'pgBackup.refreshArchive',
   'pgBackup.addArchive',
+  'pgBackup.showHealth',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -6,6 +6,8 @@ import { ConnectionsProvider } from './connections/tree';
 import { connectionCommands } from './connections/commands';
 import { toolCommands } from './tools/commands';
 import { HealthViewProvider } from './health/view';
+import { HealthMonitor } from './health/monitor';
+import { healthCommands } from './health/commands';
 import { DumpsProvider } from './dumps/tree';
 import { dumpCommands } from './dumps/commands';
 import { DumpContentsProvider, TOC_SCHEME } from './dumps/contents';
@@ -17,6 +19,7 @@ export interface PgBackupApi {
   connections: ConnectionsProvider;
   dumps: DumpsProvider;
   archive: WalArchiveProvider;
+  health: HealthMonitor;
   /** How long activate() took, in milliseconds. */
   activationMs: number;
 }
@@ -28,6 +31,8 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
     const connections = new ConnectionsProvider(ctx);
     const dumps = new DumpsProvider(ctx);
     const archive = new WalArchiveProvider(ctx);
+    const health = new HealthMonitor(ctx);
+    const healthView = new HealthViewProvider(context.extensionUri, health);
     context.subscriptions.push(
       connections,
       vscode.window.createTreeView('pgBackup.connections', {
@@ -40,14 +45,16 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
       vscode.workspace.registerTextDocumentContentProvider(TOC_SCHEME, new DumpContentsProvider(ctx)),
       archive,
       vscode.window.createTreeView('pgBackup.walArchive', { treeDataProvider: archive, showCollapseAll: true }),
-      vscode.window.registerWebviewViewProvider(HealthViewProvider.viewId, new HealthViewProvider(context.extensionUri)),
+      health,
+      healthView,
+      vscode.window.registerWebviewViewProvider(HealthViewProvider.viewId, healthView, { webviewOptions: { retainContextWhenHidden: false } }),
       watchProfileSources(ctx),
     );
-    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps), ...archiveCommands(ctx, archive) };
+    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps), ...archiveCommands(ctx, archive), ...healthCommands(health, healthView) };
     registerCommands(ctx, table);
     const activationMs = performance.now() - started;
     ctx.log.info(`PG Backup activated in ${activationMs.toFixed(1)} ms`);
-    return { connections, dumps, archive, activationMs };
+    return { connections, dumps, archive, health, activationMs };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     void vscode.window.showErrorMessage(`PG Backup could not start: ${message}. Run "Developer: Show Logs…" for details.`);

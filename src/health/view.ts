@@ -1,35 +1,77 @@
-// The Health side-panel webview: for now it says what it will show; archiver health arrives with its feature.
+// The Health side-panel webview: archiver status, lag, RPO/RTO and a checklist for the chosen connection.
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import type { FromWebview, ToHealthWebview } from '../../webview/protocol';
+import type { HealthMonitor } from './monitor';
 
-export class HealthViewProvider implements vscode.WebviewViewProvider {
+export class HealthViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   static readonly viewId = 'pgBackup.health';
+  private view?: vscode.WebviewView;
+  private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly extensionUri: vscode.Uri) {}
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly monitor: HealthMonitor,
+  ) {
+    this.disposables.push(monitor.onDidUpdate((message) => void this.post(message)));
+  }
 
   resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
     const distUri = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
     view.webview.options = { enableScripts: true, localResourceRoots: [distUri] };
     const nonce = randomBytes(16).toString('base64');
     const script = view.webview.asWebviewUri(vscode.Uri.joinPath(distUri, 'health.js'));
+    const style = view.webview.asWebviewUri(vscode.Uri.joinPath(distUri, 'health.css'));
+    const csp = view.webview.cspSource;
     view.webview.html = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}';">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${csp} 'nonce-${nonce}'; font-src ${csp}; img-src ${csp} data:; script-src 'nonce-${nonce}';">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<style nonce="${nonce}">body{color:var(--vscode-foreground);font-family:var(--vscode-font-family);font-size:var(--vscode-font-size)}h3{font-weight:600;margin:.6em 0}p{color:var(--vscode-descriptionForeground)}</style>
-</head><body><div id="root"></div><script nonce="${nonce}" src="${script.toString()}"></script></body></html>`;
-    view.webview.onDidReceiveMessage((message: FromWebview) => {
-      if (message.type !== 'ready') return;
-      const welcome: ToHealthWebview = {
-        type: 'show',
-        title: 'Archiver health',
-        text:
-          'This view will show, for the selected connection, the WAL archiver status from pg_stat_archiver, ' +
-          'archive lag and the age of the last archive, RPO achieved against your targets, and a pass/warn/fail checklist. ' +
-          'It is not available in this version yet.',
-      };
-      void view.webview.postMessage(welcome);
-    });
+<link rel="stylesheet" href="${style.toString()}" nonce="${nonce}">
+</head><body>
+<header><vscode-dropdown id="connection" aria-label="Connection"></vscode-dropdown><vscode-button id="refresh" appearance="icon" aria-label="Refresh">⟳</vscode-button></header>
+<div id="polled" class="muted"></div>
+<main id="body"><p class="muted">Pick a connection to see its WAL archiving health.</p></main>
+<script nonce="${nonce}" src="${script.toString()}"></script>
+</body></html>`;
+    this.disposables.push(
+      view.webview.onDidReceiveMessage((message: FromWebview) => void this.receive(message)),
+      view.onDidChangeVisibility(() => this.monitor.setViewVisible(view.visible)),
+      view.onDidDispose(() => {
+        this.view = undefined;
+        this.monitor.setViewVisible(false);
+      }),
+    );
+    this.monitor.setViewVisible(view.visible);
+  }
+
+  /** Shows the view (from the status bar item or a command). */
+  async reveal(): Promise<void> {
+    await vscode.commands.executeCommand(`${HealthViewProvider.viewId}.focus`);
+  }
+
+  private async receive(message: FromWebview): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        await this.post(await this.monitor.connectionsMessage());
+        if (this.monitor.last) await this.post(this.monitor.last);
+        else await this.monitor.pollNow();
+        return;
+      case 'selectConnection':
+        await this.monitor.select(message.name);
+        return;
+      case 'refresh':
+        await this.monitor.pollNow();
+        return;
+    }
+  }
+
+  private async post(message: ToHealthWebview): Promise<void> {
+    await this.view?.webview.postMessage(message);
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
   }
 }

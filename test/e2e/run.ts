@@ -21,6 +21,7 @@ import {
   type CodeServer,
 } from './harness';
 import { runConnectionsUi } from './ui/connections.ui';
+import { runDumpsUi } from './ui/dumps.ui';
 
 const SUITE = path.join(REPO_ROOT, 'dist', 'test', 'e2e', 'index.js');
 const OUTPUT = path.join(REPO_ROOT, 'test-output');
@@ -90,21 +91,17 @@ async function main(): Promise<number> {
       teardown.push({ name: 'Chromium', run: () => browser.close() });
 
       add(total, await phase('extension-host suite (code-server)', (signal) => runSuiteInCodeServer(browser, server, workspace, env, signal)));
-      add(
-        total,
-        await phase('UI checks (code-server + Chromium)', (signal) =>
-          runConnectionsUi({
-            signal,
-            browser,
-            authority: server.authority,
-            workspace,
-            extensionDevelopmentPath: REPO_ROOT,
-            env,
-            screenshotDir: path.join(OUTPUT, 'screenshots'),
-            log,
-          }),
-        ),
-      );
+      const ui = {
+        browser,
+        authority: server.authority,
+        workspace,
+        extensionDevelopmentPath: REPO_ROOT,
+        env,
+        screenshotDir: path.join(OUTPUT, 'screenshots'),
+        log,
+      };
+      add(total, await phase('UI checks: Connections (code-server + Chromium)', (signal) => runConnectionsUi({ ...ui, signal })));
+      add(total, await phase('UI checks: Dumps, back up and restore a table (code-server + Chromium)', (signal) => runDumpsUi({ ...ui, signal })));
     }
   } catch (e) {
     total.failed++;
@@ -148,6 +145,7 @@ async function prepareWorkspace(memory: PeakMemory): Promise<{ cluster: Cluster;
     PGPASSFILE: pgpass,
     PGBR_E2E_SERVER_MAJOR: major,
     PGBR_E2E_PORT: String(cluster.port),
+    PGBR_E2E_ARCHIVE_DIR: cluster.archiveDir,
     // The throwaway cluster's app password: the profile suite stores it through "Set password".
     PGBR_E2E_APP_PASSWORD: cluster.appPassword,
     // Read back by the desktop host, whose console the runner does not see.

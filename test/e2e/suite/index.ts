@@ -41,6 +41,8 @@ function loadSuites(mocha: Mocha): void {
     'profiles.test.ts': () => void require('./profiles.test'),
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
     'dumps.test.ts': () => void require('./dumps.test'),
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
+    'health.test.ts': () => void require('./health.test'),
   };
   for (const [file, load] of Object.entries(suites)) {
     mocha.suite.emit(Mocha.Suite.constants.EVENT_FILE_PRE_REQUIRE, globalThis, file, mocha);

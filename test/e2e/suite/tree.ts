@@ -8,6 +8,8 @@ export const EXTENSION_ID = 'pgbr.pg-backup';
 export interface PgBackupApi {
   connections: vscode.TreeDataProvider<unknown> & { refresh(): void };
   dumps: vscode.TreeDataProvider<unknown> & { refresh(): void };
+  archive: vscode.TreeDataProvider<unknown> & { refresh(): void };
+  health: { statusItem: vscode.StatusBarItem; pollNow(): Promise<unknown> };
   activationMs: number;
 }
 

@@ -1,0 +1,229 @@
+// Polls the chosen connection's archiver health: feeds the Health view, the status bar item and one-shot alerts.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Ctx } from '../ctx';
+import type { ToHealthWebview } from '../../webview/protocol';
+import { errorMessage } from '../core/errors';
+import { withClient } from '../core/server';
+import { listDumps, type CatalogEntry } from '../core/dump/catalog';
+import {
+  archivedPerHour,
+  collectHealth,
+  failuresPerHour,
+  formatDuration,
+  healthPolicy,
+  recentArchiveFiles,
+  type ArchiverPoll,
+  type HealthSnapshot,
+} from '../core/health';
+import { scanArchive } from '../core/wal/scan';
+import { archiveFolderFromCommand, type ArchiveLocation } from '../core/wal/locations';
+import { archiveLocations } from '../archive/locations';
+import { dumpFolders } from '../dumps/folders';
+import { healthModel } from './model';
+
+const SELECTED_KEY = 'pgBackup.health.connection';
+const POLLS_KEY = (profile: string): string => `pgBackup.health.polls/${profile}`;
+const POLL_HISTORY_MS = 48 * 3_600_000;
+
+export class HealthMonitor implements vscode.Disposable {
+  private readonly updated = new vscode.EventEmitter<ToHealthWebview>();
+  /** Every message for the Health view: loading, a snapshot, an error. */
+  readonly onDidUpdate = this.updated.event;
+  readonly statusItem: vscode.StatusBarItem;
+  last?: ToHealthWebview;
+  lastSnapshot?: HealthSnapshot;
+  private viewVisible = false;
+  private timer?: ReturnType<typeof setTimeout>;
+  private polling?: Promise<HealthSnapshot | undefined>;
+  /** Alerts already shown, by kind, so a condition that lasts warns once. */
+  private readonly alerted = new Set<'failing' | 'stale'>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly ctx: Ctx) {
+    this.statusItem = vscode.window.createStatusBarItem('pgBackup.health', vscode.StatusBarAlignment.Left, 50);
+    this.statusItem.name = 'PG Backup archiving';
+    this.statusItem.command = 'pgBackup.showHealth';
+    this.disposables.push(
+      this.statusItem,
+      this.updated,
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('pgBackup.health')) this.schedule();
+      }),
+    );
+    // No connection is made here: the first poll waits for the view or a chosen connection's timer.
+    if (this.selected) {
+      this.statusItem.text = `$(database) ${this.selected}: archiving …`;
+      this.statusItem.show();
+      this.schedule();
+    }
+  }
+
+  get selected(): string | undefined {
+    return this.ctx.extension.workspaceState.get<string>(SELECTED_KEY);
+  }
+
+  async select(name: string): Promise<HealthSnapshot | undefined> {
+    await this.ctx.extension.workspaceState.update(SELECTED_KEY, name);
+    this.lastSnapshot = undefined;
+    this.alerted.clear();
+    return this.pollNow();
+  }
+
+  setViewVisible(visible: boolean): void {
+    this.viewVisible = visible;
+    this.schedule();
+    if (visible && !this.polling) void this.pollNow();
+  }
+
+  async connectionsMessage(): Promise<ToHealthWebview> {
+    const names = (await this.ctx.profiles()).profiles.map((p) => p.name);
+    return { type: 'connections', names, selected: this.selected ?? names[0], pollSeconds: this.pollSeconds(true) };
+  }
+
+  /** One poll now (joined with one already running). */
+  pollNow(): Promise<HealthSnapshot | undefined> {
+    this.polling ??= this.poll().finally(() => {
+      this.polling = undefined;
+      this.schedule();
+    });
+    return this.polling;
+  }
+
+  private pollSeconds(forView: boolean): number {
+    const config = vscode.workspace.getConfiguration('pgBackup.health');
+    return forView ? Math.max(5, config.get<number>('pollSeconds', 30)) : config.get<number>('backgroundPollSeconds', 300);
+  }
+
+  /** While the view is visible: its interval. Hidden: the background interval for the status bar (0 = off). */
+  private schedule(): void {
+    clearTimeout(this.timer);
+    if (!this.selected) return;
+    const seconds = this.pollSeconds(this.viewVisible);
+    if (seconds <= 0) return;
+    this.timer = setTimeout(() => void this.pollNow(), seconds * 1000);
+  }
+
+  private async poll(): Promise<HealthSnapshot | undefined> {
+    const profiles = (await this.ctx.profiles()).profiles;
+    const name = this.selected ?? profiles[0]?.name;
+    if (!name) {
+      this.emit({ type: 'empty', message: 'No connections yet: add one in the Connections view.' });
+      return undefined;
+    }
+    if (!this.selected) await this.ctx.extension.workspaceState.update(SELECTED_KEY, name);
+    this.emit({ type: 'loading', connection: name });
+    try {
+      const profile = await this.ctx.profile(name);
+      const conn = await this.ctx.connection(profile);
+      const loaded = await this.ctx.profiles();
+      const now = new Date();
+      const dumps = await this.dumps();
+      const snapshot = await withClient(conn.params, { password: conn.password }, async (c) => {
+        const archive = await this.archiveFor(name, c);
+        const baseBackups = archive ? (await scanArchive(archive.path, { segmentSize: archive.segmentSize })).backups.flatMap((b) => (b.stopTime ? [{ label: b.label ?? b.file, stopTime: b.stopTime }] : [])) : undefined;
+        const activity = archive ? archivedPerHour(await recentArchiveFiles(archive.path, new Date(now.getTime() - 24 * 3_600_000)), now) : undefined;
+        const s = await collectHealth(c, {
+          policy: healthPolicy(loaded.config),
+          ...(this.lastSnapshot ? { previous: this.lastSnapshot } : {}),
+          dumps,
+          ...(baseBackups ? { baseBackups } : {}),
+          ...(activity ? { archiveActivity: activity } : {}),
+          now,
+        });
+        return { s, archive };
+      });
+      const polls = await this.recordPoll(name, snapshot.s);
+      this.lastSnapshot = snapshot.s;
+      const model = healthModel(name, snapshot.s, {
+        archived: snapshot.s.activity,
+        failures: failuresPerHour(polls, now),
+        archive: snapshot.archive?.path,
+      });
+      this.emit({ type: 'health', model });
+      this.showStatus(name, snapshot.s);
+      this.alert(name, snapshot.s);
+      return snapshot.s;
+    } catch (e) {
+      const message = errorMessage(e);
+      this.ctx.log.warn(`health of ${name}: ${message}`);
+      this.emit({ type: 'error', connection: name, message });
+      this.statusItem.text = `$(debug-disconnect) ${name}: unreachable`;
+      this.statusItem.tooltip = message;
+      this.statusItem.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+      this.statusItem.show();
+      return undefined;
+    }
+  }
+
+  /** The archive folder of this connection: declared for it, or the one its archive_command copies into. */
+  private async archiveFor(profile: string, c: Parameters<Parameters<typeof withClient>[2]>[0]): Promise<ArchiveLocation | undefined> {
+    const { locations } = await archiveLocations(this.ctx);
+    const declared = locations.find((l) => l.connection === profile);
+    if (declared) return declared;
+    const command = (await c.query<{ archive_command: string }>('SHOW archive_command')).rows[0]?.archive_command ?? '';
+    const folder = archiveFolderFromCommand(command);
+    return folder ? (locations.find((l) => path.resolve(l.path) === path.resolve(folder)) ?? { path: folder, source: 'archive_command' }) : undefined;
+  }
+
+  private async dumps(): Promise<CatalogEntry[]> {
+    const all: CatalogEntry[] = [];
+    for (const folder of await dumpFolders(this.ctx)) all.push(...(await listDumps(folder).catch(() => ({ dumps: [] }))).dumps);
+    return all;
+  }
+
+  /** Keeps 48 hours of failed counts per connection, across reloads, for the failures chart. */
+  private async recordPoll(profile: string, s: HealthSnapshot): Promise<ArchiverPoll[]> {
+    const state = this.ctx.extension.workspaceState;
+    const cutoff = Date.now() - POLL_HISTORY_MS;
+    const polls = (state.get<ArchiverPoll[]>(POLLS_KEY(profile)) ?? []).filter((p) => new Date(p.at).getTime() >= cutoff);
+    polls.push({ at: s.at.toISOString(), failedCount: s.archiver.failedCount, statsReset: s.archiver.statsReset?.toISOString() ?? null });
+    await state.update(POLLS_KEY(profile), polls);
+    return polls;
+  }
+
+  private showStatus(name: string, s: HealthSnapshot): void {
+    const text = { ok: 'archiving OK', lagging: 'archiving lagging', failing: 'archiving FAILING' }[s.overall];
+    const icon = { ok: '$(pass)', lagging: '$(warning)', failing: '$(error)' }[s.overall];
+    this.statusItem.text = `${icon} ${name}: ${text}`;
+    this.statusItem.tooltip = `${s.reasons.join('\n') || 'WAL is being archived and nothing is failing.'}\nClick to open PG Backup Health.`;
+    this.statusItem.backgroundColor =
+      s.overall === 'failing' ? new vscode.ThemeColor('statusBarItem.errorBackground') : s.overall === 'lagging' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.statusItem.show();
+  }
+
+  /** One warning per condition while it lasts: failed_count rising, or the last archive older than the RPO target. */
+  private alert(name: string, s: HealthSnapshot): void {
+    const failing = (s.failedSincePrevious ?? 0) > 0 || s.checklist.some((c) => c.id === 'no-failure-since-success' && c.status === 'fail');
+    const limit = s.policy.rpoSeconds ?? vscode.workspace.getConfiguration('pgBackup.health').get<number>('staleAfterMinutes', 60) * 60;
+    const stale = s.rpo.wal.status === 'missed' || (s.lag.lastArchiveAgeSeconds !== null && s.lag.lastArchiveAgeSeconds > limit && (s.lag.unarchivedBytes ?? 1) > 0);
+    const show = (kind: 'failing' | 'stale', active: boolean, message: string): void => {
+      if (!active) {
+        this.alerted.delete(kind);
+        return;
+      }
+      if (this.alerted.has(kind)) return;
+      this.alerted.add(kind);
+      this.ctx.log.warn(message);
+      void vscode.window.showWarningMessage(message, 'Show health').then((choice) => {
+        if (choice) void vscode.commands.executeCommand('pgBackup.showHealth');
+      });
+    };
+    show('failing', failing, `WAL archiving on ${name} is failing: ${s.archiver.failedCount} failures, the last for ${s.archiver.lastFailedWal ?? 'a WAL file'}. Check archive_command and the server log.`);
+    show(
+      'stale',
+      stale,
+      `The last WAL archive on ${name} is ${s.lag.lastArchiveAgeSeconds === null ? 'missing' : `${formatDuration(s.lag.lastArchiveAgeSeconds)} old`}: everything written since would be lost in a crash.`,
+    );
+  }
+
+  private emit(message: ToHealthWebview): void {
+    this.last = message;
+    this.updated.fire(message);
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    for (const d of this.disposables) d.dispose();
+  }
+}
