@@ -1,6 +1,7 @@
 // The WAL Archive view: each archive location → its summary and window, problems, timelines → runs → segments.
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
+import { FolderWatcher } from '../folderWatcher';
 import { errorMessage } from '../core/errors';
 import { scanArchive, type ArchiveScan } from '../core/wal/scan';
 import { parseWalFileName, segmentName, segmentNumber } from '../core/wal/names';
@@ -26,9 +27,7 @@ const REFRESH_DEBOUNCE_MS = 1000;
 export class WalArchiveProvider implements vscode.TreeDataProvider<ArchiveNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ArchiveNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private watchers: vscode.Disposable[] = [];
-  private watched = '';
-  private timer?: ReturnType<typeof setTimeout>;
+  private readonly watcher = new FolderWatcher(() => this.refresh(), REFRESH_DEBOUNCE_MS);
   private readonly subscriptions: vscode.Disposable[];
   /** The last scan of each location, for the Health view's chart and the status bar. */
   readonly scans = new Map<string, ArchiveScan>();
@@ -47,8 +46,7 @@ export class WalArchiveProvider implements vscode.TreeDataProvider<ArchiveNode>,
   }
 
   dispose(): void {
-    clearTimeout(this.timer);
-    for (const d of [...this.watchers, ...this.subscriptions]) d.dispose();
+    for (const d of [this.watcher, ...this.subscriptions]) d.dispose();
     this.changed.dispose();
   }
 
@@ -77,7 +75,7 @@ export class WalArchiveProvider implements vscode.TreeDataProvider<ArchiveNode>,
 
   private async roots(): Promise<ArchiveNode[]> {
     const { locations, problems } = await archiveLocations(this.ctx);
-    this.watch(locations.map((l) => l.path));
+    this.watcher.watch(locations.map((l) => l.path));
     for (const p of problems) this.ctx.log.warn(p);
     return [...locations.map((l) => new LocationNode(l)), ...problems.map((p, i) => new ArchiveErrorNode(undefined, p, i))];
   }
@@ -126,19 +124,4 @@ export class WalArchiveProvider implements vscode.TreeDataProvider<ArchiveNode>,
     return segno;
   }
 
-  /** One watcher per location; archiving every few seconds refreshes at most once a second. */
-  private watch(folders: string[]): void {
-    const key = folders.join('\n');
-    if (key === this.watched) return;
-    this.watched = key;
-    for (const w of this.watchers) w.dispose();
-    this.watchers = folders.flatMap((folder) => {
-      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(folder), '*'));
-      const later = (): void => {
-        clearTimeout(this.timer);
-        this.timer = setTimeout(() => this.refresh(), REFRESH_DEBOUNCE_MS);
-      };
-      return [watcher, watcher.onDidCreate(later), watcher.onDidDelete(later), watcher.onDidChange(later)];
-    });
-  }
 }

@@ -2,21 +2,19 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { defaultConnectContext, resolveConnection, type ResolvedConnection } from '../core/connect';
+import { Option, type Command } from 'commander';
 import { runDump } from '../core/dump/dump';
 import { runGlobalsDump } from '../core/dump/globals';
 import { manifestPathFor, type DumpFormat, type DumpManifest } from '../core/dump/manifest';
 import { defaultDumpFolder } from '../core/dump/naming';
 import type { DumpProgress } from '../core/dump/progress';
 import { PgbrError } from '../core/errors';
-import type { Logger } from '../core/log';
 import { parseQualifiedName, type QualifiedName } from '../core/names';
 import { formatBytes } from '../core/server';
-import { discoverTools } from '../core/tools';
-import { jsonOption, pickProfile, workspaceOption } from './commands';
+import { jsonOption, workspaceOption } from './commands';
 import { Exit, makeOutput } from './output';
 import type { CliContext, Io } from './pgbr';
+import { abortOnSignals, binPathOption, collect, connOption, connectionFor, inventoryFor, parseJobs, stderrLogger, verboseOption } from './shared';
 
 interface CommonOptions {
   conn: string;
@@ -50,13 +48,6 @@ interface GlobalsCliOptions extends CommonOptions {
   name?: string;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
-function parseJobs(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError('give a whole number of at least 1.');
-  return n;
-}
 
 /** `--schema sales` or `--schema '"My Schema"'`: one identifier in SQL syntax. */
 function parseSchemaName(text: string): string {
@@ -87,35 +78,6 @@ async function isDirectory(p: string): Promise<boolean> {
   );
 }
 
-/** Core log lines on stderr, for `--verbose`; the runner never logs a password. */
-function stderrLogger(io: Io, verbose: boolean): Logger | undefined {
-  if (!verbose) return undefined;
-  const line = (level: string) => (m: string | Error) => io.err(`pgbr: ${level}: ${m instanceof Error ? (m.stack ?? m.message) : m}\n`);
-  return { trace: () => {}, debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
-}
-
-/** Aborts on Ctrl-C or a kill, so an interrupted dump removes its `.partial` instead of leaving it. */
-function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose() {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-    },
-  };
-}
-
-async function connectionFor(conn: string, workspace: string, io: Io): Promise<{ name: string; resolved: ResolvedConnection }> {
-  const profile = await pickProfile(conn, workspace, io);
-  const resolved = await resolveConnection(profile, defaultConnectContext(io.env));
-  if (resolved.warning) io.err(`pgbr: ${resolved.warning}\n`);
-  return { name: profile.name, resolved };
-}
-
 /** One stderr line per table as it starts: `[3/12] public.orders`. */
 function progressPrinter(io: Io): (p: DumpProgress) => void {
   const seen = new Set<string>();
@@ -143,7 +105,7 @@ export async function dumpCommand(opts: DumpCliOptions, io: Io): Promise<number>
     const schemas = opts.schema.map(parseSchemaName);
     const { name, resolved } = await connectionFor(opts.conn, opts.workspace, io);
     const database = opts.db ?? resolved.params.database;
-    const tools = await discoverTools({ binPath: opts.binPath, env: io.env, platform: process.platform, homedir: os.homedir() });
+    const tools = await inventoryFor(opts.binPath, io);
     const outPath = opts.out === undefined ? undefined : path.resolve(opts.workspace, opts.out);
     const output = outputFor(opts.out, opts.workspace, opts.name, outPath !== undefined && (await isDirectory(outPath)));
     const result = await runDump({
@@ -180,7 +142,7 @@ export async function globalsCommand(opts: GlobalsCliOptions, io: Io): Promise<n
   const interrupt = abortOnSignals();
   try {
     const { name, resolved } = await connectionFor(opts.conn, opts.workspace, io);
-    const tools = await discoverTools({ binPath: opts.binPath, env: io.env, platform: process.platform, homedir: os.homedir() });
+    const tools = await inventoryFor(opts.binPath, io);
     const outPath = opts.out === undefined ? undefined : path.resolve(opts.workspace, opts.out);
     const output = outputFor(opts.out, opts.workspace, opts.name, outPath !== undefined && (await isDirectory(outPath)));
     // Only a database the user named: pg_dumpall's own choice (postgres, then template1) beats libpq's default of the user name.
@@ -204,11 +166,8 @@ export async function globalsCommand(opts: GlobalsCliOptions, io: Io): Promise<n
   }
 }
 
-const connOption = () => new Option('--conn <name|uri>', 'a profile name or a postgresql:// URI').makeOptionMandatory();
 const outOption = () =>
   new Option('--out <path>', 'the folder to write to (default <workspace>/.pg-backups), or a file name with an extension');
-const binPathOption = () => new Option('--bin-path <dir>', 'a folder searched for the PostgreSQL tools before PATH and the standard locations');
-const verboseOption = () => new Option('--verbose', 'log what runs on stderr');
 
 export function addDumpCommands(program: Command, { io, exit }: CliContext): void {
   program

@@ -1,19 +1,17 @@
 // `pgbr toc`, `pgbr restore` and `pgbr verify`: what is in a dump, putting it back (whole or table by table), and proving it restores.
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { defaultConnectContext, resolveConnection, type ResolvedConnection } from '../core/connect';
+import { Option, type Command } from 'commander';
 import { readManifest, type DumpManifest } from '../core/dump/manifest';
 import { PgbrError } from '../core/errors';
-import type { Logger } from '../core/log';
 import { formatQualifiedName, parseQualifiedName, quoteIdent, type QualifiedName } from '../core/names';
 import { isSameDatabase, runRestore, type RestoreProgress, type RestoreResult } from '../core/restore';
 import { dumpedByMajor, groupToc, readToc, readTocHeader, type Toc, type TocTree } from '../core/toc';
-import { chooseTool, discoverTools, type ToolInventory } from '../core/tools';
+import { chooseTool } from '../core/tools';
 import { verifyDump, type VerifyReport } from '../core/verify';
-import { jsonOption, pickProfile, workspaceOption } from './commands';
+import { jsonOption, workspaceOption } from './commands';
 import { Exit, makeOutput, table, type Output } from './output';
 import type { CliContext, Io } from './pgbr';
+import { abortOnSignals, binPathOption, collect, connOption, connectionFor, inventoryFor, parseJobs, stderrLogger, verboseOption } from './shared';
 
 interface TocCliOptions {
   json?: boolean;
@@ -53,45 +51,6 @@ interface VerifyCliOptions {
   json?: boolean;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
-function parseJobs(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError('give a whole number of at least 1.');
-  return n;
-}
-
-function stderrLogger(io: Io, verbose: boolean): Logger | undefined {
-  if (!verbose) return undefined;
-  const line = (level: string) => (m: string | Error) => io.err(`pgbr: ${level}: ${m instanceof Error ? (m.stack ?? m.message) : m}\n`);
-  return { trace: () => {}, debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
-}
-
-/** Ctrl-C or a kill cancels the running tool; a verification still drops its scratch database. */
-function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose() {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-    },
-  };
-}
-
-async function connectionFor(conn: string, workspace: string, io: Io): Promise<{ name: string; resolved: ResolvedConnection }> {
-  const profile = await pickProfile(conn, workspace, io);
-  const resolved = await resolveConnection(profile, defaultConnectContext(io.env));
-  if (resolved.warning) io.err(`pgbr: ${resolved.warning}\n`);
-  return { name: profile.name, resolved };
-}
-
-function inventoryFor(binPath: string | undefined, io: Io): Promise<ToolInventory> {
-  return discoverTools({ binPath, env: io.env, platform: process.platform, homedir: os.homedir() });
-}
 
 /** A dump that cannot be read is a finding about the dump (exit 1), not a usage error. */
 function failDump(out: Output, e: unknown): number {
@@ -317,9 +276,6 @@ export async function verifyCommand(dump: string, opts: VerifyCliOptions, io: Io
 
 // ---------------------------------------------------------------------------------------------
 
-const connOption = () => new Option('--conn <name|uri>', 'a profile name or a postgresql:// URI').makeOptionMandatory();
-const binPathOption = () => new Option('--bin-path <dir>', 'a folder searched for the PostgreSQL tools before PATH and the standard locations');
-const verboseOption = () => new Option('--verbose', 'log what runs on stderr');
 
 export function addRestoreCommands(program: Command, { io, exit }: CliContext): void {
   program

@@ -10,6 +10,7 @@ import type { ConnectionProfile } from '../core/profiles/types';
 import { formatQualifiedName, type QualifiedName } from '../core/names';
 import { DatabaseNode, ProfileNode, TableNode } from '../connections/nodes';
 import { dumpFolders, nameTemplate } from './folders';
+import { percentReporter, withCancellableProgress } from '../progress';
 
 /** The choices a backup is made of; remembered per database, and accepted whole by the command (tests, tasks). */
 export interface BackupRequest extends DumpContentOptions {
@@ -39,35 +40,20 @@ export async function backupCommand(ctx: Ctx, arg: unknown, selection: unknown):
     : request.database;
 
   const started = Date.now();
-  const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Backing up ${what}`, cancellable: true },
-    async (progress, token) => {
-      const abort = new AbortController();
-      const cancel = token.onCancellationRequested(() => abort.abort());
-      let shown = 0;
-      try {
-        return await runDump({
-          ...request,
-          connection: { params: conn.params, password: conn.password },
-          profile: profile.name,
-          output: { folder, nameTemplate: template },
-          tools,
-          signal: abort.signal,
-          logger: ctx.log,
-          onProgress: (p) => {
-            const percent = p.tablesTotal > 0 ? Math.floor((p.tablesDone / p.tablesTotal) * 100) : 0;
-            const message = p.current
-              ? `dumping table ${Math.min(p.tablesDone + 1, p.tablesTotal)} of ${p.tablesTotal}: ${p.current}`
-              : p.phase;
-            progress.report({ message, increment: Math.max(0, percent - shown) });
-            shown = Math.max(shown, percent);
-          },
-        });
-      } finally {
-        cancel.dispose();
-      }
-    },
-  );
+  const result = await withCancellableProgress(`Backing up ${what}`, async (progress, signal) => {
+    const report = percentReporter(progress);
+    return runDump({
+      ...request,
+      connection: { params: conn.params, password: conn.password },
+      profile: profile.name,
+      output: { folder, nameTemplate: template },
+      tools,
+      signal,
+      logger: ctx.log,
+      onProgress: (p) =>
+        report(p.current ? `dumping table ${Math.min(p.tablesDone + 1, p.tablesTotal)} of ${p.tablesTotal}: ${p.current}` : p.phase, p.tablesDone, p.tablesTotal),
+    });
+  });
   await ctx.extension.workspaceState.update(rememberKey(profile.name, request.database), remembered(request));
   const m = result.manifest;
   const rows = m.rowCounts.reduce((sum, t) => sum + t.rows, 0);

@@ -16,6 +16,7 @@ import { verifyCommand } from './verify';
 import { DumpContentsProvider } from './contents';
 import { dumpFolders } from './folders';
 import { DumpNode, PartialsNode } from './nodes';
+import { withCancellableProgress } from '../progress';
 import type { DumpsProvider } from './tree';
 
 /** A dump from a tree node or a path (tests, other commands). */
@@ -110,26 +111,18 @@ async function backupGlobals(ctx: Ctx, arg: unknown, options: unknown) {
   const conn = await ctx.connection(profile);
   const folder = (await dumpFolders(ctx))[0];
   if (!folder) throw new PgbrError('config', 'No dump folder is configured: set pgBackup.dumpFolders.');
-  const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Backing up roles and tablespaces of ${name}`, cancellable: true },
-    async (_progress, token) => {
-      const abort = new AbortController();
-      const cancel = token.onCancellationRequested(() => abort.abort());
-      try {
-        return await runGlobalsDump({
-          connection: { params: conn.params, password: conn.password },
-          profile: name,
-          database: profile.params.database,
-          noRolePasswords,
-          output: { folder },
-          tools: await ctx.tools(),
-          signal: abort.signal,
-          logger: ctx.log,
-        });
-      } finally {
-        cancel.dispose();
-      }
-    },
+  const tools = await ctx.tools();
+  const result = await withCancellableProgress(`Backing up roles and tablespaces of ${name}`, async (_progress, signal) =>
+    runGlobalsDump({
+      connection: { params: conn.params, password: conn.password },
+      profile: name,
+      database: profile.params.database,
+      noRolePasswords,
+      output: { folder },
+      tools,
+      signal,
+      logger: ctx.log,
+    }),
   );
   void vscode.window.showInformationMessage(`Backed up roles and tablespaces of ${name} to ${path.basename(result.path)} (${formatBytes(result.manifest.sizeBytes)}).`);
   ctx.dumpsChanged();

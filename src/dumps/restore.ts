@@ -11,6 +11,7 @@ import { formatQualifiedName, quoteIdentAlways, type QualifiedName } from '../co
 import type { ConnectionProfile } from '../core/profiles/types';
 import { DumpNode, DumpTableNode } from './nodes';
 import { dumpPathOf } from './commands';
+import { percentReporter, withCancellableProgress } from '../progress';
 
 /** What the command accepts without prompting (tests, other commands). Missing choices are asked for. */
 export interface RestoreRequest {
@@ -121,35 +122,22 @@ export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown,
     if (!options.singleTransaction && (manifest?.format === 'custom' || manifest?.format === 'directory')) options.jobs = Math.min(4, os.availableParallelism());
   }
 
-  const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Restoring ${what} into ${database}`, cancellable: true },
-    async (progress, token) => {
-      const abort = new AbortController();
-      const cancel = token.onCancellationRequested(() => abort.abort());
-      let shown = 0;
-      try {
-        return await runRestore({
-          ...options,
-          dumpPath,
-          connection: conn.params,
-          password: conn.password,
-          database: database,
-          create,
-          tables,
-          inventory: await ctx.tools(),
-          logger: ctx.log,
-          signal: abort.signal,
-          onProgress: (p) => {
-            const percent = p.total > 0 ? Math.floor((p.done / p.total) * 100) : 0;
-            progress.report({ message: `${p.done}${p.total ? ` of ${p.total}` : ''}: ${p.item}`, increment: Math.max(0, percent - shown) });
-            shown = Math.max(shown, percent);
-          },
-        });
-      } finally {
-        cancel.dispose();
-      }
-    },
-  );
+  const result = await withCancellableProgress(`Restoring ${what} into ${database}`, async (progress, signal) => {
+    const report = percentReporter(progress);
+    return runRestore({
+      ...options,
+      dumpPath,
+      connection: conn.params,
+      password: conn.password,
+      database: database,
+      create,
+      tables,
+      inventory: await ctx.tools(),
+      logger: ctx.log,
+      signal,
+      onProgress: (p) => report(`${p.done}${p.total ? ` of ${p.total}` : ''}: ${p.item}`, p.done, p.total),
+    });
+  });
   await reportRestore(ctx, result, what);
   return result;
 }

@@ -1,6 +1,7 @@
 // The Dumps view: each dump folder → its dumps, newest first → each dump's table of contents.
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
+import { FolderWatcher } from '../folderWatcher';
 import { errorMessage } from '../core/errors';
 import { listDumps } from '../core/dump/catalog';
 import { groupToc, readToc, type TocSchema } from '../core/toc';
@@ -23,9 +24,7 @@ const REFRESH_DEBOUNCE_MS = 300;
 export class DumpsProvider implements vscode.TreeDataProvider<DumpsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<DumpsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private watchers: vscode.Disposable[] = [];
-  private watched = '';
-  private timer?: ReturnType<typeof setTimeout>;
+  private readonly watcher = new FolderWatcher(() => this.refresh(), REFRESH_DEBOUNCE_MS);
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(private readonly ctx: Ctx) {
@@ -43,8 +42,7 @@ export class DumpsProvider implements vscode.TreeDataProvider<DumpsNode>, vscode
   }
 
   dispose(): void {
-    clearTimeout(this.timer);
-    for (const d of [...this.watchers, ...this.subscriptions]) d.dispose();
+    for (const d of [this.watcher, ...this.subscriptions]) d.dispose();
     this.changed.dispose();
   }
 
@@ -72,7 +70,7 @@ export class DumpsProvider implements vscode.TreeDataProvider<DumpsNode>, vscode
 
   private async folders(): Promise<DumpsNode[]> {
     const folders = await dumpFolders(this.ctx);
-    this.watch(folders);
+    this.watcher.watch(folders);
     // An empty default folder shows the welcome text instead of an empty folder node.
     const catalogs = await Promise.all(folders.map((f) => listDumps(f)));
     if (catalogs.every((c) => c.dumps.length === 0 && c.partials.length === 0)) return [];
@@ -114,21 +112,6 @@ export class DumpsProvider implements vscode.TreeDataProvider<DumpsNode>, vscode
     return nodes;
   }
 
-  /** One watcher per dump folder; a burst of changes (a dump being written) refreshes once. */
-  private watch(folders: string[]): void {
-    const key = folders.join('\n');
-    if (key === this.watched) return;
-    this.watched = key;
-    for (const w of this.watchers) w.dispose();
-    this.watchers = folders.flatMap((folder) => {
-      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(folder), '*'));
-      const later = (): void => {
-        clearTimeout(this.timer);
-        this.timer = setTimeout(() => this.refresh(), REFRESH_DEBOUNCE_MS);
-      };
-      return [watcher, watcher.onDidCreate(later), watcher.onDidDelete(later), watcher.onDidChange(later)];
-    });
-  }
 }
 
 /** The newest pg_restore reads every older archive format. */

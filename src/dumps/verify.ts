@@ -5,6 +5,7 @@ import { PgbrError } from '../core/errors';
 import { readManifest } from '../core/dump/manifest';
 import { verifyDump, type VerifyReport } from '../core/verify';
 import { dumpPathOf } from './commands';
+import { withCancellableProgress } from '../progress';
 
 export async function verifyCommand(ctx: Ctx, arg: unknown, options: unknown): Promise<VerifyReport | undefined> {
   const dumpPath = dumpPathOf(arg);
@@ -22,26 +23,17 @@ export async function verifyCommand(ctx: Ctx, arg: unknown, options: unknown): P
   }
   const profile = await ctx.profile(name);
   const conn = await ctx.connection(profile);
-  const report = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Verifying ${basename(dumpPath)} on ${name}`, cancellable: true },
-    async (progress, token) => {
-      const abort = new AbortController();
-      const cancel = token.onCancellationRequested(() => abort.abort());
-      try {
-        return await verifyDump({
-          dumpPath,
-          connection: conn.params,
-          password: conn.password,
-          inventory: await ctx.tools(),
-          profileName: name,
-          logger: ctx.log,
-          signal: abort.signal,
-          onProgress: (p) => progress.report({ message: `restoring ${p.done}${p.total ? ` of ${p.total}` : ''}: ${p.item}` }),
-        });
-      } finally {
-        cancel.dispose();
-      }
-    },
+  const report = await withCancellableProgress(`Verifying ${basename(dumpPath)} on ${name}`, async (progress, signal) =>
+    verifyDump({
+      dumpPath,
+      connection: conn.params,
+      password: conn.password,
+      inventory: await ctx.tools(),
+      profileName: name,
+      logger: ctx.log,
+      signal,
+      onProgress: (p) => progress.report({ message: `restoring ${p.done}${p.total ? ` of ${p.total}` : ''}: ${p.item}` }),
+    }),
   );
   ctx.log.info(`verify ${dumpPath}: ${report.status} — ${report.message}`);
   ctx.dumpsChanged();

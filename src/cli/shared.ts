@@ -1,0 +1,56 @@
+// What every pgbr subcommand that runs a tool needs: options, the connection, the tools, logging, Ctrl-C.
+import * as os from 'node:os';
+import { InvalidArgumentError, Option } from 'commander';
+import type { Logger } from '../core/log';
+import { defaultConnectContext, resolveConnection, type ResolvedConnection } from '../core/connect';
+import { discoverTools, type ToolInventory } from '../core/tools';
+import { pickProfile } from './commands';
+import type { Io } from './pgbr';
+
+/** For repeatable options: `--table a --table b`. */
+export const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function parseJobs(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError('give a whole number of at least 1.');
+  return n;
+}
+
+export const connOption = (): Option => new Option('--conn <name|uri>', 'a profile name or a postgresql:// URI').makeOptionMandatory();
+export const binPathOption = (): Option =>
+  new Option('--bin-path <dir>', 'a folder searched for the PostgreSQL tools before PATH and the standard locations');
+export const verboseOption = (): Option => new Option('--verbose', 'log what runs on stderr');
+
+/** Core log lines on stderr, for `--verbose`; the runner never logs a password. */
+export function stderrLogger(io: Io, verbose: boolean | undefined): Logger | undefined {
+  if (!verbose) return undefined;
+  const line = (level: string) => (m: string | Error) => io.err(`pgbr: ${level}: ${m instanceof Error ? (m.stack ?? m.message) : m}\n`);
+  return { trace: () => {}, debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
+}
+
+/** Aborts on Ctrl-C or a kill, so an interrupted run removes its `.partial` and stops its tools. */
+export function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** `--conn` as a profile (or URI) with its password found; a pgpass warning goes to stderr. */
+export async function connectionFor(conn: string, workspace: string, io: Io): Promise<{ name: string; resolved: ResolvedConnection }> {
+  const profile = await pickProfile(conn, workspace, io);
+  const resolved = await resolveConnection(profile, defaultConnectContext(io.env));
+  if (resolved.warning) io.err(`pgbr: ${resolved.warning}\n`);
+  return { name: profile.name, resolved };
+}
+
+export function inventoryFor(binPath: string | undefined, io: Io): Promise<ToolInventory> {
+  return discoverTools({ binPath, env: io.env, platform: process.platform, homedir: os.homedir() });
+}
