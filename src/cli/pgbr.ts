@@ -4,6 +4,7 @@ import { addFoundationCommands } from './commands';
 import { addDumpCommands } from './dumpCommands';
 import { addRestoreCommands } from './restoreCommands';
 import { addWalCommands } from './walCommands';
+import { addBaseBackupCommands } from './baseBackupCommands';
 import { Exit } from './output';
 import { version } from '../../package.json';
 
@@ -22,7 +23,7 @@ export interface CliContext {
 /** A feature's subcommands, added to the program in one place. */
 export type CommandGroup = (program: Command, cli: CliContext) => void;
 
-const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands, addRestoreCommands, addWalCommands];
+const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands, addRestoreCommands, addWalCommands, addBaseBackupCommands];
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   let code: number = Exit.Ok;

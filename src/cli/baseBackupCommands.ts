@@ -1,0 +1,212 @@
+// `pgbr basebackup` and `pgbr restore-point`: physical backups and named recovery targets from the command line, for cron and CI.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Option, type Command } from 'commander';
+import {
+  defaultBaseBackupFolder,
+  runBaseBackup,
+  type BaseBackupFormat,
+  type BaseBackupProgress,
+  type BaseBackupRecord,
+  type CheckpointMode,
+} from '../core/basebackup';
+import { defaultConnectContext, resolveConnection, type ResolvedConnection } from '../core/connect';
+import { PgbrError } from '../core/errors';
+import type { Logger } from '../core/log';
+import { createRestorePoint, readRestorePoints, recordRestorePoint, restorePointsFileFor, validateRestorePointName } from '../core/restorePoints';
+import { formatBytes, withClient } from '../core/server';
+import { discoverTools } from '../core/tools';
+import { jsonOption, pickProfile, profilesFor, workspaceOption } from './commands';
+import { Exit, makeOutput } from './output';
+import type { CliContext, Io } from './pgbr';
+
+interface CommonOptions {
+  conn: string;
+  workspace: string;
+  out?: string;
+  json?: boolean;
+}
+
+interface BaseBackupCliOptions extends CommonOptions {
+  format: BaseBackupFormat;
+  compress?: string;
+  checkpoint: CheckpointMode;
+  label?: string;
+  maxRate?: string;
+  binPath?: string;
+  verbose?: boolean;
+}
+
+/** Problems with the server's set-up or the request exit 2, with the fix; a backup or check that failed exits 1. */
+const SETUP_KINDS = new Set(['usage', 'config', 'connection', 'auth']);
+
+function exitFor(e: unknown, printed: Exit): Exit {
+  if (e instanceof PgbrError) return SETUP_KINDS.has(e.kind) ? Exit.Error : Exit.Problem;
+  return printed;
+}
+
+async function connectionFor(conn: string, workspace: string, io: Io): Promise<{ name: string; resolved: ResolvedConnection }> {
+  const profile = await pickProfile(conn, workspace, io);
+  const resolved = await resolveConnection(profile, defaultConnectContext(io.env));
+  if (resolved.warning) io.err(`pgbr: ${resolved.warning}\n`);
+  return { name: profile.name, resolved };
+}
+
+/** `--out`, else `baseBackupFolder` from pgbackup.yaml, else `<workspace>/.pg-backups/base`. */
+async function folderFor(out: string | undefined, workspace: string, io: Io): Promise<string> {
+  if (out !== undefined) return path.resolve(workspace, out);
+  const loaded = await profilesFor(workspace, io);
+  const configured = loaded.config?.baseBackupFolder;
+  return defaultBaseBackupFolder({ ...(configured ? { configured } : {}), workspaceFolder: workspace, globalStorage: path.join(os.homedir(), '.pgbr') });
+}
+
+function stderrLogger(io: Io, verbose: boolean): Logger | undefined {
+  if (!verbose) return undefined;
+  const line = (level: string) => (m: string | Error) => io.err(`pgbr: ${level}: ${m instanceof Error ? (m.stack ?? m.message) : m}\n`);
+  return { trace: () => {}, debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
+}
+
+/** Aborts on Ctrl-C or a kill, so an interrupted backup removes its `.partial` folder. */
+function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    },
+  };
+}
+
+const PHASE_TEXT: Record<BaseBackupProgress['phase'], string> = {
+  connecting: 'connecting',
+  checkpoint: 'waiting for the checkpoint',
+  copying: 'copying',
+  finishing: 'waiting for the last WAL',
+  syncing: 'syncing to disk',
+  verifying: 'verifying',
+  done: 'done',
+};
+
+/** A line per phase, and one per 10% of the copy: readable in a cron mail, not a flood. */
+function progressPrinter(io: Io): (p: BaseBackupProgress) => void {
+  let lastPhase: string | undefined;
+  let lastTenth = -1;
+  return (p) => {
+    if (p.phase === 'copying' && p.percent !== undefined) {
+      const tenth = Math.floor(p.percent / 10);
+      if (tenth > lastTenth) {
+        lastTenth = tenth;
+        lastPhase = p.phase;
+        const total = p.totalBytes !== undefined ? ` of ${formatBytes(p.totalBytes)}` : '';
+        io.err(`copying: ${formatBytes(p.doneBytes)}${total} (${p.percent}%)\n`);
+      }
+      return;
+    }
+    if (p.phase !== lastPhase && p.phase !== 'done') {
+      lastPhase = p.phase;
+      io.err(`${PHASE_TEXT[p.phase]}…\n`);
+    }
+  };
+}
+
+function describeBackup(r: BaseBackupRecord, backupPath: string): string {
+  const verification = r.verification.status === 'passed' ? 'verified by pg_verifybackup' : `verification ${r.verification.status}${r.verification.message ? `: ${r.verification.message}` : ''}`;
+  return [
+    `Base backup ${backupPath} (${r.format}${r.compression !== 'none' ? `, ${r.compression}` : ''}, ${formatBytes(r.sizeBytes)}, ${(r.durationMs / 1000).toFixed(1)} s)`,
+    `  WAL ${r.startLsn} – ${r.stopLsn} on timeline ${r.timeline} (${r.startWal} – ${r.stopWal})`,
+    `  consistent from ${r.stopTime}; label "${r.label}"`,
+    `  ${verification}`,
+  ].join('\n');
+}
+
+export async function baseBackupCommand(opts: BaseBackupCliOptions, io: Io): Promise<number> {
+  const out = makeOutput(!!opts.json, io.out, io.err);
+  const interrupt = abortOnSignals();
+  try {
+    const { name, resolved } = await connectionFor(opts.conn, opts.workspace, io);
+    const folder = await folderFor(opts.out, opts.workspace, io);
+    const tools = await discoverTools({ binPath: opts.binPath, env: io.env, platform: process.platform, homedir: os.homedir() });
+    const result = await runBaseBackup({
+      connection: { params: resolved.params, password: resolved.password },
+      profile: name,
+      tools,
+      folder,
+      format: opts.format,
+      ...(opts.compress !== undefined ? { compression: opts.compress } : {}),
+      checkpoint: opts.checkpoint,
+      ...(opts.label !== undefined ? { label: opts.label } : {}),
+      ...(opts.maxRate !== undefined ? { maxRate: opts.maxRate } : {}),
+      signal: interrupt.signal,
+      ...(opts.json ? {} : { onProgress: progressPrinter(io) }),
+      logger: stderrLogger(io, !!opts.verbose),
+    });
+    out.result({ path: result.path, recordPath: result.recordPath, ...result.record }, () => describeBackup(result.record, result.path));
+    return Exit.Ok;
+  } catch (e) {
+    return exitFor(e, out.fail(e));
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+export async function restorePointCommand(pointName: string, opts: CommonOptions, io: Io): Promise<number> {
+  const out = makeOutput(!!opts.json, io.out, io.err);
+  try {
+    validateRestorePointName(pointName);
+    const { name, resolved } = await connectionFor(opts.conn, opts.workspace, io);
+    const file = restorePointsFileFor(await folderFor(opts.out, opts.workspace, io));
+    const { host, port } = resolved.params;
+    // Recovery stops at the first restore point of a name: a second one by the same name can never be reached.
+    const earlier = (await readRestorePoints(file)).filter((p) => p.name === pointName && p.host === host && p.port === port);
+    const point = await withClient(resolved.params, { password: resolved.password, applicationName: 'pgbr restore-point' }, (c) => createRestorePoint(c, pointName));
+    await recordRestorePoint(file, { ...point, profile: name, host, port });
+    const warning =
+      earlier.length > 0
+        ? `a restore point named "${pointName}" already exists (at ${earlier[0]?.lsn ?? '?'}); recovery to this name stops at the first one, so prefer unique names`
+        : undefined;
+    out.result({ ...point, profile: name, host, port, file, ...(warning ? { warning } : {}) }, () =>
+      [
+        `Restore point "${point.name}" at ${point.lsn} on timeline ${point.timeline}, ${point.time}; recorded in ${file}`,
+        `  a recovery can reach it once WAL segment ${point.walFile} is archived`, ...(warning ? [`warning: ${warning}`] : [])].join('\n'),
+    );
+    return Exit.Ok;
+  } catch (e) {
+    return exitFor(e, out.fail(e));
+  }
+}
+
+const connOption = () => new Option('--conn <name|uri>', 'a profile name or a postgresql:// URI').makeOptionMandatory();
+const outOption = () =>
+  new Option('--out <dir>', 'the base backup folder (default: baseBackupFolder in pgbackup.yaml, else <workspace>/.pg-backups/base)');
+
+export function addBaseBackupCommands(program: Command, { io, exit }: CliContext): void {
+  program
+    .command('basebackup')
+    .description('take a base backup with pg_basebackup (WAL streamed in), verify it, and record its WAL range for point-in-time recovery; exit 1 when it fails, 2 when the server is not set up for it')
+    .addOption(connOption())
+    .addOption(new Option('--format <format>', 'plain (a data directory) or tar').choices(['plain', 'tar']).default('plain'))
+    .option('--compress <spec>', 'tar compression: none, gzip[:level], lz4[:level], zstd[:level] (lz4 and zstd need pg_basebackup 15+)')
+    .addOption(new Option('--checkpoint <mode>', 'fast starts at once; spread spares a busy server').choices(['fast', 'spread']).default('fast'))
+    .option('--label <label>', 'the backup label the server records (default: the backup name)')
+    .option('--max-rate <rate>', 'limit the transfer rate, in kB/s or with k/M (32k-1024M)')
+    .addOption(outOption())
+    .addOption(new Option('--bin-path <dir>', 'a folder searched for the PostgreSQL tools before PATH and the standard locations'))
+    .addOption(workspaceOption())
+    .addOption(new Option('--verbose', 'log what runs on stderr'))
+    .addOption(jsonOption())
+    .action(async (opts: BaseBackupCliOptions) => exit(await baseBackupCommand(opts, io)));
+
+  program
+    .command('restore-point')
+    .description('create a named restore point (pg_create_restore_point) and record it beside the base backups')
+    .argument('<name>', `the restore point's name (at most 63 bytes)`)
+    .addOption(connOption())
+    .addOption(outOption())
+    .addOption(workspaceOption())
+    .addOption(jsonOption())
+    .action(async (pointName: string, opts: CommonOptions) => exit(await restorePointCommand(pointName, opts, io)));
+}
