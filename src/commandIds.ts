@@ -23,6 +23,8 @@ export const COMMAND_IDS = [
   'pgBackup.refreshArchive',
   'pgBackup.addArchive',
   'pgBackup.showHealth',
+  'pgBackup.takeBaseBackup',
+  'pgBackup.createRestorePoint',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -26,7 +26,7 @@ export class Ctx implements vscode.Disposable {
   constructor(readonly extension: vscode.ExtensionContext) {
     this.subscriptions = extension.subscriptions;
     this.passwords = new PasswordStore(extension.secrets);
-    this.subscriptions.push(this.log, this.profilesChanged, this.dumpsChangedEmitter);
+    this.subscriptions.push(this.log, this.profilesChanged, this.dumpsChangedEmitter, this.baseBackupsChangedEmitter);
   }
 
   /** The folder that holds pgbackup.yaml: the first workspace folder on disk. */
@@ -52,6 +52,14 @@ export class Ctx implements vscode.Disposable {
 
   dumpsChanged(): void {
     this.dumpsChangedEmitter.fire();
+  }
+
+  private readonly baseBackupsChangedEmitter = new vscode.EventEmitter<void>();
+  /** Fires when a base backup or restore point was made: the WAL Archive view lists them. */
+  readonly onDidChangeBaseBackups = this.baseBackupsChangedEmitter.event;
+
+  baseBackupsChanged(): void {
+    this.baseBackupsChangedEmitter.fire();
   }
 
   invalidateProfiles(): void {

@@ -8,6 +8,7 @@ import { toolCommands } from './tools/commands';
 import { HealthViewProvider } from './health/view';
 import { HealthMonitor } from './health/monitor';
 import { healthCommands } from './health/commands';
+import { baseBackupCommands } from './basebackup/commands';
 import { DumpsProvider } from './dumps/tree';
 import { dumpCommands } from './dumps/commands';
 import { DumpContentsProvider, TOC_SCHEME } from './dumps/contents';
@@ -50,7 +51,7 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
       vscode.window.registerWebviewViewProvider(HealthViewProvider.viewId, healthView, { webviewOptions: { retainContextWhenHidden: false } }),
       watchProfileSources(ctx),
     );
-    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps), ...archiveCommands(ctx, archive), ...healthCommands(health, healthView) };
+    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps), ...archiveCommands(ctx, archive), ...healthCommands(health, healthView), ...baseBackupCommands(ctx) };
     registerCommands(ctx, table);
     const activationMs = performance.now() - started;
     ctx.log.info(`PG Backup activated in ${activationMs.toFixed(1)} ms`);

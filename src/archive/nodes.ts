@@ -5,6 +5,8 @@ import type { ArchiveProblem, ArchiveScan, TimelineSummary } from '../core/wal/s
 import type { BackupWindow, SegmentRun, WindowPoint } from '../core/wal/check';
 import { formatSize } from '../core/wal/check';
 import { formatBytes } from '../core/server';
+import type { BaseBackupCatalog, BaseBackupEntry } from '../core/basebackup';
+import type { RecordedRestorePoint } from '../core/restorePoints';
 
 export const enum ArchiveContext {
   Location = 'walLocation',
@@ -209,4 +211,68 @@ export function pointText(p: WindowPoint): string {
   if (!p.time) return p.lsn;
   const iso = p.time.toISOString();
   return `${p.exact ? '' : '~'}${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
+/** The base backups this extension made (their records), and the restore points it created. */
+export class BaseBackupFolderNode extends ArchiveNode {
+  readonly parent = undefined;
+  constructor(
+    readonly folder: string,
+    readonly catalog: BaseBackupCatalog,
+    readonly restorePoints: RecordedRestorePoint[],
+  ) {
+    super('Base backups', vscode.TreeItemCollapsibleState.Expanded);
+    this.id = `basebackups/${folder}`;
+    this.description = `${catalog.backups.length} in ${folder}`;
+    this.iconPath = new vscode.ThemeIcon('package');
+    this.tooltip = folder;
+    this.contextValue = 'baseBackupFolder';
+  }
+}
+
+export class BaseBackupRecordNode extends ArchiveNode {
+  constructor(
+    readonly parent: BaseBackupFolderNode,
+    readonly entry: BaseBackupEntry,
+  ) {
+    const r = entry.record;
+    super(r.name, vscode.TreeItemCollapsibleState.None);
+    this.id = `${parent.id}/${r.name}`;
+    const v = r.verification.status;
+    this.description = entry.missing
+      ? 'its folder is gone'
+      : `${r.stopTime.replace('T', ' ').slice(0, 16)} · ${formatBytes(r.sizeBytes)} · ${r.format}${r.compression !== 'none' ? ` ${r.compression}` : ''} · ${v === 'passed' ? 'verified' : v === 'failed' ? 'verification FAILED' : 'not verified'}`;
+    this.tooltip = `${r.profile} (${r.host}:${r.port}), PostgreSQL ${r.serverVersion}\nWAL ${r.startLsn} – ${r.stopLsn} on timeline ${r.timeline}\n${r.verification.tool}: ${v}${r.verification.message ? ` — ${r.verification.message}` : ''}`;
+    this.iconPath = entry.missing || v === 'failed' ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground')) : new vscode.ThemeIcon(v === 'passed' ? 'pass' : 'package');
+    this.resourceUri = vscode.Uri.file(entry.path);
+    this.contextValue = 'baseBackup';
+  }
+}
+
+export class RestorePointsNode extends ArchiveNode {
+  constructor(
+    readonly parent: BaseBackupFolderNode,
+    readonly points: RecordedRestorePoint[],
+  ) {
+    super('restore points', vscode.TreeItemCollapsibleState.Collapsed);
+    this.id = `${parent.id}/restore-points`;
+    this.description = String(points.length);
+    this.iconPath = new vscode.ThemeIcon('pin');
+    this.contextValue = 'restorePoints';
+  }
+}
+
+export class RestorePointNode extends ArchiveNode {
+  constructor(
+    readonly parent: RestorePointsNode,
+    p: RecordedRestorePoint,
+    index: number,
+  ) {
+    super(p.name, vscode.TreeItemCollapsibleState.None);
+    this.id = `${parent.id}/${index}`;
+    this.description = `${p.profile} · ${p.lsn} · ${p.time.replace('T', ' ').slice(0, 19)}`;
+    this.tooltip = `restore point "${p.name}" on ${p.profile}: ${p.lsn} on timeline ${p.timeline}, in ${p.walFile}`;
+    this.iconPath = new vscode.ThemeIcon('pin');
+    this.contextValue = 'restorePoint';
+  }
 }

@@ -6,8 +6,16 @@ import { errorMessage } from '../core/errors';
 import { scanArchive, type ArchiveScan } from '../core/wal/scan';
 import { parseWalFileName, segmentName, segmentNumber } from '../core/wal/names';
 import { archiveLocations } from './locations';
+import { baseBackupFolder } from '../basebackup/folder';
+import { listBaseBackups, toKnownBaseBackup } from '../core/basebackup';
+import { readRestorePoints, restorePointsFileFor } from '../core/restorePoints';
+import type { KnownBaseBackup } from '../core/wal/check';
 import {
   ArchiveErrorNode,
+  BaseBackupFolderNode,
+  BaseBackupRecordNode,
+  RestorePointNode,
+  RestorePointsNode,
   BackupNode,
   BackupsNode,
   HistoryNode,
@@ -35,6 +43,7 @@ export class WalArchiveProvider implements vscode.TreeDataProvider<ArchiveNode>,
   constructor(private readonly ctx: Ctx) {
     this.subscriptions = [
       ctx.onDidChangeProfiles(() => this.refresh()),
+      ctx.onDidChangeBaseBackups(() => this.refresh()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('pgBackup.archives')) this.refresh();
       }),
@@ -66,6 +75,13 @@ export class WalArchiveProvider implements vscode.TreeDataProvider<ArchiveNode>,
       if (node instanceof RunNode) return this.runChildren(node);
       if (node instanceof PageNode) return this.segments(node, node.parent, node.from, node.to);
       if (node instanceof BackupsNode) return node.backups.map((b, i) => new BackupNode(node, b, i));
+      if (node instanceof BaseBackupFolderNode) {
+        const kids: ArchiveNode[] = node.catalog.backups.map((b) => new BaseBackupRecordNode(node, b));
+        if (node.restorePoints.length > 0) kids.push(new RestorePointsNode(node, node.restorePoints));
+        kids.push(...node.catalog.problems.map((p, i) => new ArchiveErrorNode(node, p, i)));
+        return kids;
+      }
+      if (node instanceof RestorePointsNode) return node.points.map((p, i) => new RestorePointNode(node, p, i));
     } catch (e) {
       this.ctx.log.warn(errorMessage(e));
       return [new ArchiveErrorNode(node, errorMessage(e))];
@@ -75,14 +91,21 @@ export class WalArchiveProvider implements vscode.TreeDataProvider<ArchiveNode>,
 
   private async roots(): Promise<ArchiveNode[]> {
     const { locations, problems } = await archiveLocations(this.ctx);
-    this.watcher.watch(locations.map((l) => l.path));
+    const folder = await baseBackupFolder(this.ctx);
+    this.watcher.watch([...locations.map((l) => l.path), folder]);
     for (const p of problems) this.ctx.log.warn(p);
-    return [...locations.map((l) => new LocationNode(l)), ...problems.map((p, i) => new ArchiveErrorNode(undefined, p, i))];
+    const nodes: ArchiveNode[] = [...locations.map((l) => new LocationNode(l)), ...problems.map((p, i) => new ArchiveErrorNode(undefined, p, i))];
+    const catalog = await listBaseBackups(folder);
+    const points = await readRestorePoints(restorePointsFileFor(folder)).catch(() => []);
+    if (catalog.backups.length > 0 || points.length > 0) nodes.push(new BaseBackupFolderNode(folder, catalog, points));
+    return nodes;
   }
 
   private async locationChildren(node: LocationNode): Promise<ArchiveNode[]> {
     const started = performance.now();
-    node.scan ??= scanArchive(node.location.path, { segmentSize: node.location.segmentSize });
+    node.scan ??= this.knownBaseBackups(node.location.connection).then((knownBaseBackups) =>
+      scanArchive(node.location.path, { segmentSize: node.location.segmentSize, knownBaseBackups }),
+    );
     const scan = await node.scan;
     this.scans.set(node.location.path, scan);
     this.ctx.log.debug(`scanned ${node.location.path}: ${scan.totals.files} files in ${(performance.now() - started).toFixed(0)} ms`);
@@ -92,6 +115,12 @@ export class WalArchiveProvider implements vscode.TreeDataProvider<ArchiveNode>,
     nodes.push(...scan.histories.map((h) => new HistoryNode(node, h)));
     nodes.push(...problems.filter((p) => !/\.error$/.test(p.contextValue ?? '')));
     return nodes;
+  }
+
+  /** The base backups this extension made, of the location's connection (all, when it names none). */
+  private async knownBaseBackups(connection: string | undefined): Promise<KnownBaseBackup[]> {
+    const catalog = await listBaseBackups(await baseBackupFolder(this.ctx));
+    return catalog.backups.filter((b) => !b.missing && (!connection || b.record.profile === connection)).map((b) => toKnownBaseBackup(b.record));
   }
 
   private runChildren(node: RunNode): ArchiveNode[] {

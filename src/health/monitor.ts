@@ -21,6 +21,8 @@ import { archiveFolderFromCommand, type ArchiveLocation } from '../core/wal/loca
 import { archiveLocations } from '../archive/locations';
 import { dumpFolders } from '../dumps/folders';
 import { healthModel } from './model';
+import { listBaseBackups } from '../core/basebackup';
+import { baseBackupFolder } from '../basebackup/folder';
 
 const SELECTED_KEY = 'pgBackup.health.connection';
 const POLLS_KEY = (profile: string): string => `pgBackup.health.polls/${profile}`;
@@ -121,13 +123,19 @@ export class HealthMonitor implements vscode.Disposable {
       const dumps = await this.dumps();
       const snapshot = await withClient(conn.params, { password: conn.password }, async (c) => {
         const archive = await this.archiveFor(name, c);
-        const baseBackups = archive ? (await scanArchive(archive.path, { segmentSize: archive.segmentSize })).backups.flatMap((b) => (b.stopTime ? [{ label: b.label ?? b.file, stopTime: b.stopTime }] : [])) : undefined;
+        const fromArchive = archive
+          ? (await scanArchive(archive.path, { segmentSize: archive.segmentSize })).backups.flatMap((b) => (b.stopTime ? [{ label: b.label ?? b.file, stopTime: b.stopTime }] : []))
+          : [];
+        const made = (await listBaseBackups(await baseBackupFolder(this.ctx))).backups
+          .filter((b) => !b.missing && b.record.profile === name)
+          .map((b) => ({ label: b.record.label, stopTime: new Date(b.record.stopTime) }));
+        const baseBackups = [...fromArchive, ...made];
         const activity = archive ? archivedPerHour(await recentArchiveFiles(archive.path, new Date(now.getTime() - 24 * 3_600_000)), now) : undefined;
         const s = await collectHealth(c, {
           policy: healthPolicy(loaded.config),
           ...(this.lastSnapshot ? { previous: this.lastSnapshot } : {}),
           dumps,
-          ...(baseBackups ? { baseBackups } : {}),
+          baseBackups,
           ...(activity ? { archiveActivity: activity } : {}),
           now,
         });

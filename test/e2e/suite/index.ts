@@ -43,6 +43,8 @@ function loadSuites(mocha: Mocha): void {
     'dumps.test.ts': () => void require('./dumps.test'),
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
     'health.test.ts': () => void require('./health.test'),
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
+    'basebackup.test.ts': () => void require('./basebackup.test'),
   };
   for (const [file, load] of Object.entries(suites)) {
     mocha.suite.emit(Mocha.Suite.constants.EVENT_FILE_PRE_REQUIRE, globalThis, file, mocha);

@@ -1,0 +1,45 @@
+// Base backups and restore points in a real extension host: a backup made, verified and listed with a restore point.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as vscode from 'vscode';
+import { activateExtension, child, children, labels, type PgBackupApi } from './tree';
+
+const port = Number(process.env.PGBR_E2E_PORT);
+
+suite('Base backups', () => {
+  let api: PgBackupApi;
+
+  suiteSetup(async () => {
+    api = await activateExtension();
+    // The superuser may replicate (the test cluster's pg_hba trusts it on 127.0.0.1); the app role may not.
+    await vscode.commands.executeCommand('pgBackup.addConnection', { name: 'admin', host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
+  });
+
+  suiteTeardown(async () => {
+    await vscode.commands.executeCommand('pgBackup.removeConnection', 'admin', { confirm: true });
+  });
+
+  test('Take Base Backup writes a verified backup and lists it under Base backups; a restore point is recorded', async () => {
+    const result = await vscode.commands.executeCommand<{ path: string; record: { timeline: number; stopLsn: string; verification: { status: string } } }>(
+      'pgBackup.takeBaseBackup',
+      { profile: 'admin', format: 'plain', checkpoint: 'fast', label: 'e2e-plain' },
+    );
+    assert.ok(result, 'no result: see the log');
+    await fs.access(result.path);
+    assert.equal(result.record.timeline, 1);
+    assert.equal(result.record.verification.status, 'passed');
+
+    const point = await vscode.commands.executeCommand<{ name: string; lsn: string }>('pgBackup.createRestorePoint', 'admin', 'before-e2e-change');
+    assert.equal(point.name, 'before-e2e-change');
+
+    const roots = await children(api.archive, undefined);
+    const folder = roots.find((r) => r.label === 'Base backups');
+    assert.ok(folder, labels(roots));
+    const kids = await children(api.archive, folder.element);
+    const backup = kids.find((k) => result.path.endsWith(k.label));
+    assert.ok(backup, labels(kids));
+    assert.match(backup.description, /verified/);
+    const points = await children(api.archive, (await child(api.archive, folder.element, 'restore points')).element);
+    assert.ok(points.some((p) => p.label === 'before-e2e-change'), labels(points));
+  });
+});
