@@ -55,7 +55,13 @@ export class SummaryNode extends ArchiveNode {
     this.id = `${parent.id}/summary`;
     this.description = window;
     const errors = scan.problems.filter((p) => p.severity === 'error').length;
-    this.iconPath = errors > 0 ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground')) : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+    if (t.segments === 0) this.description = 'empty: nothing has been archived here; check archive_command and the folder';
+    this.iconPath =
+      errors > 0
+        ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'))
+        : t.segments === 0
+          ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
+          : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(
       `**${t.segments.toLocaleString('en-US')}** segments (${t.compressed} compressed, ${t.partial} partial), ${formatBytes(t.bytes)}, segment size ${formatSize(scan.segmentSize)} (${scan.segmentSizeFrom})  \n`,

@@ -815,7 +815,7 @@ function checkVerifiedDump({ dumps, policy, now }: ChecklistInput): CheckItem {
   const failedNote =
     newest?.manifest?.verification?.status === 'failed' ? ` The newest dump, ${newest.name}, failed its verification.` : '';
   if (!verified) {
-    const found = newest ? `${dumps.filter(isDatabaseDump).length} dump(s) but none verified` : 'no dump';
+    const found = newest ? `${dumps.filter(isDatabaseDump).length === 1 ? '1 dump' : `${dumps.filter(isDatabaseDump).length} dumps`}, none verified` : 'no dump';
     return item(
       id,
       max !== undefined ? 'fail' : 'warn',

@@ -24,9 +24,10 @@ export class HealthViewProvider implements vscode.WebviewViewProvider, vscode.Di
     const script = view.webview.asWebviewUri(vscode.Uri.joinPath(distUri, 'health.js'));
     const style = view.webview.asWebviewUri(vscode.Uri.joinPath(distUri, 'health.css'));
     const csp = view.webview.cspSource;
+    // The toolkit's components set inline styles (vscode-webview-ui-toolkit#545): styles may be inline, scripts only with the nonce.
     view.webview.html = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${csp} 'nonce-${nonce}'; font-src ${csp}; img-src ${csp} data:; script-src 'nonce-${nonce}';">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${csp} 'unsafe-inline'; font-src ${csp}; img-src ${csp} data:; script-src 'nonce-${nonce}';">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${style.toString()}" nonce="${nonce}">
 </head><body>

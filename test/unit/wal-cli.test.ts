@@ -66,7 +66,7 @@ test('a broken archive: exit 1, every problem on its own line', async () => {
   const r = await run('wal-check', broken, '--segment-size', '16MB');
   assert.equal(r.code, 1);
   assert.match(r.out, /Problems: 2 errors, 1 warning/);
-  assert.match(r.out, /\n {2}error {4}segment 000000010000000000000007 is missing on timeline 1: PITR past 0\/7000000 on timeline 1 is impossible\n/);
+  assert.match(r.out, /\n {2}error {4}segment 000000010000000000000007 is missing on timeline 1: PITR past 0\/7000000 on timeline 1 is impossible from any base backup that ends before it\n/);
   assert.match(r.out, /\n {2}error {4}segment 000000010000000000000009 is 4096 bytes instead of 16777216 \(16 MiB\)/);
   assert.match(r.out, /\n {2}warning {2}core\.1234 is not a WAL segment/);
   assert.match(r.out, /16 MiB segments\n/, 'a given size is not called detected');

@@ -115,7 +115,7 @@ test('a gap in the middle', async () => {
       timeline: 1,
       file: '000000010000000000000008',
       segments: { first: '000000010000000000000008', last: '00000001000000000000000A', count: 3 },
-      message: 'segments 000000010000000000000008 – 00000001000000000000000A (3) are missing on timeline 1: PITR past 0/8000000 on timeline 1 is impossible',
+      message: 'segments 000000010000000000000008 – 00000001000000000000000A (3) are missing on timeline 1: PITR past 0/8000000 on timeline 1 is impossible from any base backup that ends before it',
     },
   ]);
   assert.deepEqual(
@@ -131,7 +131,7 @@ test('one missing segment is named alone', async () => {
   const files = segments(1, 0xa0, 0xb0);
   delete files[seg(1, 0xa4)];
   const scan = await scanArchive(await makeArchive(files));
-  assert.deepEqual(messages(scan), ['segment 0000000100000000000000A4 is missing on timeline 1: PITR past 0/A4000000 on timeline 1 is impossible']);
+  assert.deepEqual(messages(scan), ['segment 0000000100000000000000A4 is missing on timeline 1: PITR past 0/A4000000 on timeline 1 is impossible from any base backup that ends before it']);
 });
 
 test('a gap just after a timeline switch', async () => {
@@ -312,7 +312,7 @@ test('a .partial anywhere but the end is a warning, and does not fill a gap', as
   assert.deepEqual(
     scan.problems.map((p) => [p.severity, p.kind, p.message]),
     [
-      ['error', 'gap', 'segment 000000010000000000000007 is missing on timeline 1: PITR past 0/7000000 on timeline 1 is impossible'],
+      ['error', 'gap', 'segment 000000010000000000000007 is missing on timeline 1: PITR past 0/7000000 on timeline 1 is impossible from any base backup that ends before it'],
       ['warning', 'partial', '000000010000000000000003.partial is left over: the complete segment is archived too, so the partial copy can be removed'],
       [
         'warning',

@@ -507,7 +507,7 @@ function gapProblem(
   where: string,
   name: (tli: number, segno: number) => string,
   lsnAt: (segno: number) => string,
-  breaks = `PITR past ${lsnAt(first)} on timeline ${tli} is impossible`,
+  breaks = `PITR past ${lsnAt(first)} on timeline ${tli} is impossible from any base backup that ends before it`,
 ): ArchiveProblem {
   const count = last - first + 1;
   const what = count === 1 ? `segment ${name(tli, first)} is` : `segments ${name(tli, first)} – ${name(tli, last)} (${count}) are`;

@@ -32,9 +32,13 @@ async function switchWal(): Promise<void> {
 suite('WAL archive and health', () => {
   let api: PgBackupApi;
   let gapDir: string;
+  let yamlFile: string;
+  let yamlBefore: string;
 
   suiteSetup(async () => {
     api = await activateExtension();
+    yamlFile = `${vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? ''}/pgbackup.yaml`;
+    yamlBefore = await fs.readFile(yamlFile, 'utf8');
     for (let i = 0; i < 3; i++) await switchWal();
     // Wait until the archiver has copied them.
     for (let i = 0; i < 100; i++) {
@@ -46,6 +50,9 @@ suite('WAL archive and health', () => {
   suiteTeardown(async () => {
     await fs.chmod(archiveDir, 0o700).catch(() => undefined);
     if (gapDir) await fs.rm(gapDir, { recursive: true, force: true });
+    // Leave the workspace as it was: the archives added here belong to this suite only.
+    await fs.writeFile(yamlFile, yamlBefore);
+    await vscode.commands.executeCommand('pgBackup.refreshConnections');
   });
 
   test('the archive folder found in archive_command is offered, and adding it shows one unbroken run', async () => {

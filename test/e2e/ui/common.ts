@@ -2,6 +2,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Cluster } from '../../integration/cluster';
 import { workbenchUrl } from '../harness';
 
 export interface UiScenarioOptions {
@@ -16,6 +17,8 @@ export interface UiScenarioOptions {
   log: (line: string) => void;
   /** Closes the page: every pending step fails at once. */
   signal?: AbortSignal;
+  /** The throwaway server the profiles point at, for scenarios that change its state (switch WAL, break archiving). */
+  cluster?: Cluster;
 }
 
 export interface UiResult {
