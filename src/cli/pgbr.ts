@@ -5,6 +5,7 @@ import { addDumpCommands } from './dumpCommands';
 import { addRestoreCommands } from './restoreCommands';
 import { addWalCommands } from './walCommands';
 import { addBaseBackupCommands } from './baseBackupCommands';
+import { addPitrCommands } from './pitrCommands';
 import { Exit } from './output';
 import { version } from '../../package.json';
 
@@ -23,7 +24,7 @@ export interface CliContext {
 /** A feature's subcommands, added to the program in one place. */
 export type CommandGroup = (program: Command, cli: CliContext) => void;
 
-const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands, addRestoreCommands, addWalCommands, addBaseBackupCommands];
+const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands, addRestoreCommands, addWalCommands, addBaseBackupCommands, addPitrCommands];
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   let code: number = Exit.Ok;

@@ -1,0 +1,224 @@
+// `pgbr pitr`: checks a recovery target against the archive, then writes the recovery into a data directory or rehearses it in a drill.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { PgbrError } from '../core/errors';
+import { applyRecovery, planRecoveryChanges, readBaseBackupInfo, type RecoveryChange, type RecoveryPreview } from '../core/pitr/apply';
+import { validateTarget, type RecoveryAction, type RecoveryPlan, type RecoveryTarget, type RecoveryTimeline, type TargetCheck } from '../core/pitr/config';
+import { findServerBinDir, runDrill, type DrillReport } from '../core/pitr/drill';
+import type { KnownBaseBackup } from '../core/wal/check';
+import { scanArchive } from '../core/wal/scan';
+import { jsonOption } from './commands';
+import { Exit, makeOutput } from './output';
+import type { CliContext, Io } from './pgbr';
+import { abortOnSignals, binPathOption, inventoryFor, stderrLogger, verboseOption } from './shared';
+
+export interface PitrOptions {
+  baseBackup: string;
+  archive: string;
+  targetTime?: string;
+  timeZone?: string;
+  targetLsn?: string;
+  targetXid?: string;
+  targetName?: string;
+  latest?: boolean;
+  immediate?: boolean;
+  exclusive?: boolean;
+  timeline?: RecoveryTimeline;
+  action?: RecoveryAction;
+  restoreCommand?: string;
+  record?: string;
+  dataDir?: string;
+  drill?: boolean;
+  binDir?: string;
+  binPath?: string;
+  serverTimeZone?: string;
+  force?: boolean;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export function parseTimelineOption(value: string): RecoveryTimeline {
+  if (value === 'latest' || value === 'current') return value;
+  if (/^\d+$/.test(value) && Number(value) >= 1) return Number(value);
+  throw new InvalidArgumentError('give latest, current, or a timeline number (1, 2, ...).');
+}
+
+/** The one target the options name; two or none is a usage error. */
+export function targetFromOptions(o: PitrOptions): RecoveryTarget {
+  const given: RecoveryTarget[] = [];
+  if (o.targetTime !== undefined) given.push({ kind: 'time', time: o.targetTime, ...(o.timeZone ? { zone: o.timeZone } : {}) });
+  if (o.targetLsn !== undefined) given.push({ kind: 'lsn', lsn: o.targetLsn });
+  if (o.targetXid !== undefined) given.push({ kind: 'xid', xid: o.targetXid });
+  if (o.targetName !== undefined) given.push({ kind: 'name', name: o.targetName });
+  if (o.latest) given.push({ kind: 'latest' });
+  if (o.immediate) given.push({ kind: 'immediate' });
+  if (given.length !== 1) {
+    throw new PgbrError('usage', `give exactly one target: --target-time, --target-lsn, --target-xid, --target-name, --latest or --immediate${given.length ? ` (${given.length} were given)` : ''}.`);
+  }
+  return given[0] as RecoveryTarget;
+}
+
+/** The record basebackup writes beside the backup folder (`<name>.basebackup.json`), when there is one. */
+async function readRecord(file: string | undefined, baseBackupDir: string): Promise<KnownBaseBackup | undefined> {
+  const explicit = file !== undefined;
+  const candidate = file ?? path.join(path.dirname(path.resolve(baseBackupDir)), `${path.basename(path.resolve(baseBackupDir))}.basebackup.json`);
+  let text: string;
+  try {
+    text = await fs.readFile(candidate, 'utf8');
+  } catch (e) {
+    if (!explicit) return undefined;
+    throw new PgbrError('usage', `cannot read the base backup record ${candidate}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    const r = JSON.parse(text) as { stopLsn?: string; stopWal?: string; timeline?: number; stopTime?: string };
+    if (typeof r.stopLsn !== 'string' || typeof r.timeline !== 'number') throw new Error('it has no stopLsn and timeline');
+    const stop = r.stopTime ? new Date(r.stopTime) : undefined;
+    return {
+      label: path.basename(path.resolve(baseBackupDir)),
+      stopLsn: r.stopLsn,
+      timeline: r.timeline,
+      ...(r.stopWal ? { stopWal: r.stopWal } : {}),
+      ...(stop && !Number.isNaN(stop.getTime()) ? { stopTime: stop } : {}),
+    };
+  } catch (e) {
+    throw new PgbrError('config', `${candidate} is not a base backup record: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function renderCheck(check: TargetCheck): string {
+  return `Target check: ${check.ok ? 'OK' : 'outside the recoverable window'}${check.estimate ? ' (estimate)' : ''}: ${check.message}`;
+}
+
+function renderChange(c: RecoveryChange): string[] {
+  const lines = [`  ${c.action.padEnd(9)}  ${c.file}: ${c.detail}${c.backupCopy ? ` (previous copy kept as ${path.basename(c.backupCopy)})` : ''}`];
+  if (c.action === 'modify' || c.action === 'create') {
+    const split = (text: string | undefined) => (text ? text.replace(/\n$/, '').split('\n') : []);
+    const before = split(c.before);
+    // The rewrite only comments lines out in place and appends, so a line-by-line comparison is the whole diff.
+    split(c.after).forEach((line, i) => {
+      const old = before[i];
+      if (old === line) return;
+      if (old !== undefined) lines.push(`      - ${old}`);
+      lines.push(`      + ${line}`.trimEnd());
+    });
+  }
+  return lines;
+}
+
+export function renderPreview(p: RecoveryPreview): string {
+  const lines = [
+    `${p.mode === 'restore' ? 'Restore the base backup and write the recovery' : 'Write the recovery'} into ${p.dataDir}${p.owner ? ` (owned by ${p.owner.user})` : ''}:`,
+  ];
+  for (const c of p.changes) lines.push(...renderChange(c));
+  for (const w of p.warnings) lines.push(`  warning: ${w}`);
+  return lines.join('\n');
+}
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+export function renderDrill(r: DrillReport): string {
+  const lines = [`Drill ${r.status}: ${r.message}`];
+  if (r.status === 'reached') {
+    const where = [
+      r.timeline !== undefined ? `timeline ${r.timeline}` : undefined,
+      r.promoted ? `promoted${r.promoted.timeline !== undefined ? ` to timeline ${r.promoted.timeline}` : ''}` : 'paused at the target',
+      r.serverTimeZone ? `server time zone ${r.serverTimeZone}` : undefined,
+    ].filter(Boolean);
+    lines.push(`  ${where.join(', ')}`);
+    for (const db of r.databases) {
+      lines.push(`  database ${db.name}: ${db.tables.length ? '' : 'no tables'}`);
+      for (const t of db.tables) lines.push(`    ${t.schema}.${t.table}  ${t.rows === null ? 'unlogged, not readable during recovery' : `${t.rows} row${t.rows === 1 ? '' : 's'}`}`);
+    }
+  } else if (r.logTail.length) {
+    lines.push('  server log (tail):', ...r.logTail.slice(-15).map((l) => `    ${l}`));
+  }
+  const d = r.durations;
+  lines.push(`  restore ${secs(d.restoreMs)}, recovery ${secs(d.recoverMs)}, inspection ${secs(d.inspectMs)}, stop ${secs(d.stopMs)}, total ${secs(d.totalMs)}`);
+  return lines.join('\n');
+}
+
+export async function pitrCommand(o: PitrOptions, io: Io): Promise<number> {
+  const out = makeOutput(!!o.json, io.out, io.err);
+  const interrupt = abortOnSignals();
+  try {
+    if (!!o.dataDir === !!o.drill) throw new PgbrError('usage', 'give either --data-dir DIR (write the recovery there) or --drill (rehearse it on a scratch server).');
+    const target = targetFromOptions(o);
+    const plan: RecoveryPlan = {
+      target,
+      inclusive: !o.exclusive,
+      timeline: o.timeline ?? 'latest',
+      action: o.action ?? 'pause',
+      restore: o.restoreCommand ? { kind: 'custom', template: o.restoreCommand } : { kind: 'copy', archiveDir: path.resolve(o.archive) },
+    };
+    const logger = stderrLogger(io, o.verbose);
+
+    const record = await readRecord(o.record, o.baseBackup);
+    const info = await readBaseBackupInfo(o.baseBackup);
+    const scan = await scanArchive(o.archive, { ...(record ? { knownBaseBackups: [record] } : {}), signal: interrupt.signal });
+    const archiveTimelines = [...new Set([...scan.timelines.map((t) => t.tli), ...scan.histories.map((h) => h.tli)])];
+    const backup = info.stopLsn && info.timeline !== undefined ? { stopLsn: info.stopLsn, timeline: info.timeline } : record ? { stopLsn: record.stopLsn, timeline: record.timeline } : undefined;
+    const check = validateTarget(target, scan.window, { timeline: plan.timeline, archiveTimelines, ...(backup ? { backup } : {}), ...(o.serverTimeZone ? { serverTimeZone: o.serverTimeZone } : {}) });
+    if (!check.ok && !o.force) {
+      out.result({ check, plan, written: false }, () => `${renderCheck(check)}\nNothing was done: fix the target, or pass --force to go ahead anyway.`);
+      return Exit.Problem;
+    }
+    if (!o.json) io.err(`${renderCheck(check)}\n`);
+
+    if (o.dataDir) {
+      const now = new Date();
+      const preview = await planRecoveryChanges({ baseBackupDir: o.baseBackup, dataDir: o.dataDir, plan, now, logger, signal: interrupt.signal });
+      if (!o.json) io.out(`${renderPreview(preview)}\n`);
+      const result = await applyRecovery({ baseBackupDir: o.baseBackup, dataDir: o.dataDir, plan, now, logger, signal: interrupt.signal });
+      out.result({ check, plan, preview: result.preview, written: true, durationMs: result.durationMs }, () =>
+        [`Written in ${secs(result.durationMs)}. Start the server on ${result.preview.dataDir} to recover; watch its log for "recovery stopping".`].join('\n'),
+      );
+      return Exit.Ok;
+    }
+
+    const binDir = o.binDir ?? (await findServerBinDir(await inventoryFor(o.binPath, io), info.pgVersion ? Number(info.pgVersion) : undefined));
+    const report = await runDrill({
+      baseBackupDir: o.baseBackup,
+      plan,
+      binDir,
+      signal: interrupt.signal,
+      logger,
+      onProgress: o.json ? undefined : (p) => io.err(`pgbr: ${p.phase}: ${p.message}\n`),
+    });
+    out.result({ check, plan, drill: report }, () => renderDrill(report));
+    return report.status === 'reached' ? Exit.Ok : Exit.Problem;
+  } catch (e) {
+    return out.fail(e);
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+export function addPitrCommands(program: Command, { io, exit }: CliContext): void {
+  program
+    .command('pitr')
+    .description('point-in-time recovery: check the target against the archive, then write it into a stopped data directory (--data-dir) or rehearse it on a scratch server (--drill); exit 1 when the target is outside the window or the drill does not reach it')
+    .requiredOption('--base-backup <dir>', 'the folder pg_basebackup wrote (plain or tar format)')
+    .requiredOption('--archive <dir>', 'the WAL archive folder')
+    .option('--target-time <time>', 'date, time and time zone: "2026-11-22 14:30 Europe/Berlin" or 2026-11-22T14:30:00+01:00')
+    .option('--time-zone <zone>', 'the zone of --target-time when it names none (IANA name or offset)')
+    .option('--target-lsn <lsn>', 'a WAL location, like 0/3000060')
+    .option('--target-xid <xid>', 'a transaction id')
+    .option('--target-name <name>', 'a restore point made with pg_create_restore_point()')
+    .option('--latest', 'recover everything archived')
+    .option('--immediate', 'stop as soon as the base backup is consistent')
+    .option('--exclusive', 'stop just before the target instead of just after it')
+    .addOption(new Option('--timeline <tli>', 'latest, current, or a number').argParser(parseTimelineOption))
+    .addOption(new Option('--action <action>', 'what the server does at the target').choices(['pause', 'promote', 'shutdown']))
+    .option('--restore-command <cmd>', 'fetch WAL with this command (%f, %p) instead of copying from --archive')
+    .option('--record <file>', 'the base backup record (<name>.basebackup.json; found beside the folder when absent)')
+    .option('--data-dir <dir>', 'write the recovery into this stopped (or new, empty) data directory')
+    .option('--drill', 'rehearse the recovery on a scratch server and report what it recovered')
+    .option('--bin-dir <dir>', 'the folder with the postgres server binary for --drill')
+    .option('--server-time-zone <zone>', "the server's TimeZone, to show a time target in it")
+    .option('--force', 'go ahead even when the target is outside the recoverable window')
+    .addOption(binPathOption())
+    .addOption(verboseOption())
+    .addOption(jsonOption())
+    .action(async (opts: PitrOptions) => exit(await pitrCommand(opts, io)));
+}

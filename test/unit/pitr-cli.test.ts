@@ -1,0 +1,93 @@
+// `pgbr pitr` without a server: target options, usage errors (exit 2), the refusal of a target outside the window (exit 1), the printed preview.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { main } from '../../src/cli/pgbr';
+import { renderDrill, targetFromOptions } from '../../src/cli/pitrCommands';
+import type { DrillReport } from '../../src/core/pitr/drill';
+
+async function run(args: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (s) => (out += s), err: (s) => (err += s), env: process.env });
+  return { code, out, err };
+}
+
+const segment = (n: number) => `0000000100000000000000${n.toString(16).toUpperCase().padStart(2, '0')}`;
+
+/** A plain backup folder and an archive whose .backup file and segments make a window ending now. */
+async function fixture(): Promise<{ dir: string; base: string; archive: string }> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-pitr-cli-'));
+  const base = path.join(dir, 'base');
+  const archive = path.join(dir, 'archive');
+  await fs.mkdir(base);
+  await fs.mkdir(archive);
+  await fs.writeFile(path.join(base, 'PG_VERSION'), '15\n');
+  await fs.writeFile(path.join(base, 'backup_label'), 'START WAL LOCATION: 0/2000028\n');
+  await fs.writeFile(path.join(base, 'postgresql.auto.conf'), "recovery_target_lsn = '0/1'\n");
+  await fs.writeFile(
+    path.join(base, 'backup_manifest'),
+    JSON.stringify({ 'WAL-Ranges': [{ Timeline: 1, 'Start-LSN': '0/2000028', 'End-LSN': '0/2000100' }] }),
+  );
+  const stop = new Date(Date.now() - 3600_000);
+  const pgTime = stop.toISOString().slice(0, 19).replace('T', ' ') + ' UTC';
+  await fs.writeFile(
+    path.join(archive, `${segment(2)}.00000028.backup`),
+    `START WAL LOCATION: 0/2000028 (file ${segment(2)})\nSTOP WAL LOCATION: 0/2000100 (file ${segment(2)})\nCHECKPOINT LOCATION: 0/2000060\nBACKUP METHOD: streamed\nBACKUP FROM: primary\nSTART TIME: ${pgTime}\nLABEL: nightly\nSTART TIMELINE: 1\nSTOP TIME: ${pgTime}\nSTOP TIMELINE: 1\n`,
+  );
+  for (const n of [2, 3, 4]) await fs.writeFile(path.join(archive, segment(n)), Buffer.alloc(16 * 1024 * 1024));
+  return { dir, base, archive };
+}
+
+test('exactly one target: none or two is a usage error with exit 2', async () => {
+  assert.deepEqual(targetFromOptions({ baseBackup: 'b', archive: 'a', targetTime: '2026-11-22 14:30', timeZone: 'Europe/Berlin' }), {
+    kind: 'time',
+    time: '2026-11-22 14:30',
+    zone: 'Europe/Berlin',
+  });
+  assert.throws(() => targetFromOptions({ baseBackup: 'b', archive: 'a' }), /give exactly one target/);
+  const two = await run(['pitr', '--base-backup', 'b', '--archive', 'a', '--latest', '--target-xid', '9', '--drill']);
+  assert.equal(two.code, 2);
+  assert.match(two.err, /give exactly one target.*\(2 were given\)/);
+  const neither = await run(['pitr', '--base-backup', 'b', '--archive', 'a', '--latest']);
+  assert.equal(neither.code, 2);
+  assert.match(neither.err, /give either --data-dir DIR .* or --drill/);
+  assert.equal((await run(['pitr', '--base-backup', 'b', '--archive', 'a', '--latest', '--drill', '--timeline', 'x'])).code, 2);
+});
+
+test('a target after the archive exits 1 and writes nothing; --force writes it; the preview shows each change', async () => {
+  const { dir, base, archive } = await fixture();
+  try {
+    const dataDir = path.join(dir, 'data');
+    const future = new Date(Date.now() + 3600_000).toISOString();
+    const refused = await run(['pitr', '--base-backup', base, '--archive', archive, '--target-time', future, '--data-dir', dataDir, '--json']);
+    assert.equal(refused.code, 1);
+    const doc = JSON.parse(refused.out) as { check: { ok: boolean; message: string }; written: boolean };
+    assert.equal(doc.check.ok, false);
+    assert.match(doc.check.message, /after the last archived WAL .* recovery would end early and the server would stop/);
+    assert.equal(doc.written, false);
+    await assert.rejects(fs.access(dataDir));
+
+    const forced = await run(['pitr', '--base-backup', base, '--archive', archive, '--target-time', future, '--data-dir', dataDir, '--force', '--action', 'promote']);
+    assert.equal(forced.code, 0, forced.err);
+    assert.match(forced.err, /Target check: outside the recoverable window/);
+    assert.match(forced.out, /copy-tree +.*data: copy the base backup/);
+    assert.match(forced.out, /modify +.*postgresql\.auto\.conf: add the recovery settings and comment out 1 earlier one \(previous copy kept as postgresql\.auto\.conf\.pgbr-.*\.bak\)/);
+    assert.match(forced.out, /      - recovery_target_lsn = '0\/1'\n      \+ # \(disabled by PG Backup on .*\) recovery_target_lsn = '0\/1'/);
+    assert.match(forced.out, /      \+ recovery_target_action = 'promote'/);
+    assert.match(forced.out, /create +.*recovery\.signal/);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a drill report reads as what was recovered, or as why it ended early with the log', () => {
+  const durations = { restoreMs: 400, recoverMs: 70, inspectMs: 20, stopMs: 30, totalMs: 520 };
+  const base: DrillReport = { status: 'reached', message: 'recovered to 0/5000060', databases: [{ name: 'shop', tables: [{ schema: 'public', table: 'orders', rows: 20 }] }], settings: [], logTail: [], port: 40000, durations, timeline: 1, serverTimeZone: 'UTC' };
+  const text = renderDrill(base);
+  assert.match(text, /^Drill reached: recovered to 0\/5000060\n  timeline 1, paused at the target, server time zone UTC\n  database shop: \n    public\.orders  20 rows\n  restore 0\.4 s, recovery 0\.1 s/);
+  const early = renderDrill({ ...base, status: 'ended-early', message: 'recovery ended before reaching the target', databases: [], logTail: ['FATAL:  recovery ended before configured recovery target was reached'] });
+  assert.match(early, /server log \(tail\):\n    FATAL: {2}recovery ended before configured recovery target was reached/);
+});
