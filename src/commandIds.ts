@@ -25,6 +25,7 @@ export const COMMAND_IDS = [
   'pgBackup.showHealth',
   'pgBackup.takeBaseBackup',
   'pgBackup.createRestorePoint',
+  'pgBackup.openPitr',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -9,6 +9,8 @@ import { HealthViewProvider } from './health/view';
 import { HealthMonitor } from './health/monitor';
 import { healthCommands } from './health/commands';
 import { baseBackupCommands } from './basebackup/commands';
+import { pitrCommands } from './pitr/commands';
+import { PitrPanel, PitrSerializer } from './pitr/panel';
 import { DumpsProvider } from './dumps/tree';
 import { dumpCommands } from './dumps/commands';
 import { DumpContentsProvider, TOC_SCHEME } from './dumps/contents';
@@ -50,8 +52,9 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
       healthView,
       vscode.window.registerWebviewViewProvider(HealthViewProvider.viewId, healthView, { webviewOptions: { retainContextWhenHidden: false } }),
       watchProfileSources(ctx),
+      vscode.window.registerWebviewPanelSerializer(PitrPanel.viewType, new PitrSerializer(ctx)),
     );
-    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps), ...archiveCommands(ctx, archive), ...healthCommands(health, healthView), ...baseBackupCommands(ctx) };
+    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps), ...archiveCommands(ctx, archive), ...healthCommands(health, healthView), ...baseBackupCommands(ctx), ...pitrCommands(ctx) };
     registerCommands(ctx, table);
     const activationMs = performance.now() - started;
     ctx.log.info(`PG Backup activated in ${activationMs.toFixed(1)} ms`);

@@ -40,3 +40,73 @@ export interface HealthWebviewState {
   selected?: string;
   last?: ToHealthWebview;
 }
+
+// ---------------------------------------------------------------------------------------------
+// PITR generator
+
+export type PitrTargetKind = 'latest' | 'immediate' | 'time' | 'lsn' | 'xid' | 'name';
+
+/** Everything the user typed or picked; kept by the webview across reloads. */
+export interface PitrForm {
+  baseBackup: string;
+  archive: string;
+  restoreKind: 'copy' | 'custom';
+  customTemplate: string;
+  targetKind: PitrTargetKind;
+  targetTime: string;
+  targetZone: string;
+  targetLsn: string;
+  targetXid: string;
+  targetName: string;
+  inclusive: boolean;
+  timeline: string;
+  action: 'pause' | 'promote' | 'shutdown';
+  dataDir: string;
+}
+
+export type PitrStep = 'backup' | 'source' | 'target' | 'dataDir';
+
+export interface PitrChoices {
+  baseBackups: { path: string; label: string; detail: string }[];
+  archives: { path: string; label: string }[];
+  restorePoints: { name: string; detail: string }[];
+  templates: { label: string; template: string }[];
+  zones: string[];
+}
+
+export interface PitrDrillReport {
+  status: 'reached' | 'ended-early' | 'failed';
+  message: string;
+  recoveredLsn?: string;
+  recoveredTime?: string;
+  timeline?: number;
+  stopLine?: string;
+  tables: { name: string; rows: string }[];
+  durationText: string;
+  logTail: string[];
+}
+
+/** PITR webview → extension. */
+export type FromPitr =
+  | { type: 'ready' }
+  | { type: 'validate'; step: PitrStep; form: PitrForm }
+  | { type: 'browse'; field: 'baseBackup' | 'archive' | 'dataDir' }
+  | { type: 'apply'; form: PitrForm }
+  | { type: 'copyText'; form: PitrForm }
+  | { type: 'drill'; form: PitrForm };
+
+/** Extension → PITR webview. */
+export type ToPitr =
+  | { type: 'init'; choices: PitrChoices; defaults: Partial<PitrForm> }
+  | { type: 'validation'; step: PitrStep; ok: boolean; message: string; details: string[] }
+  | { type: 'browsed'; field: 'baseBackup' | 'archive' | 'dataDir'; path: string }
+  | { type: 'preview'; settings: string[]; changes: { file: string; action: string; detail: string; before?: string; after?: string }[]; warnings: string[] }
+  | { type: 'done'; message: string }
+  | { type: 'busy'; message: string }
+  | { type: 'drillReport'; report: PitrDrillReport }
+  | { type: 'error'; message: string };
+
+export interface PitrWebviewState {
+  form: PitrForm;
+  passed: PitrStep[];
+}

@@ -1,0 +1,359 @@
+// The PITR generator panel: checks each step against the base backup and the archive, previews, writes, drills.
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { Ctx } from '../ctx';
+import type { FromPitr, PitrDrillReport, PitrForm, PitrStep, ToPitr } from '../../webview/protocol';
+import { errorMessage, PgbrError } from '../core/errors';
+import { listBaseBackups, toKnownBaseBackup, type BaseBackupRecord } from '../core/basebackup';
+import { readRestorePoints, restorePointsFileFor } from '../core/restorePoints';
+import { RESTORE_TEMPLATES, resolveTarget, validateTarget, type RecoveryPlan, type RecoveryTarget } from '../core/pitr/config';
+import { describeTime } from '../core/pitr/time';
+import { applyRecovery, planRecoveryChanges, readBaseBackupInfo, recoveryAsText, type BaseBackupInfo } from '../core/pitr/apply';
+import { findServerBinDir, runDrill, type DrillReport } from '../core/pitr/drill';
+import { scanArchive, type ArchiveScan } from '../core/wal/scan';
+import type { KnownBaseBackup } from '../core/wal/check';
+import { archiveLocations } from '../archive/locations';
+import { baseBackupFolder } from '../basebackup/folder';
+import { withCancellableProgress } from '../progress';
+
+const ZONES = ['UTC', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'America/Chicago', 'America/Los_Angeles', 'Asia/Tokyo', 'Asia/Kolkata', 'Australia/Sydney'];
+
+export class PitrPanel implements vscode.Disposable {
+  static readonly viewType = 'pgBackup.pitr';
+  static current?: PitrPanel;
+  private readonly disposables: vscode.Disposable[] = [];
+  /** The last drill's report, for tests and for the closing note of a drill. */
+  lastDrill?: DrillReport;
+
+  static show(ctx: Ctx, defaults: Partial<PitrForm> = {}): PitrPanel {
+    if (PitrPanel.current) {
+      PitrPanel.current.panel.reveal();
+      if (Object.keys(defaults).length) void PitrPanel.current.init(defaults);
+      return PitrPanel.current;
+    }
+    const panel = vscode.window.createWebviewPanel(PitrPanel.viewType, 'Point-in-time recovery', vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist', 'webview')],
+    });
+    PitrPanel.current = new PitrPanel(ctx, panel, defaults);
+    return PitrPanel.current;
+  }
+
+  constructor(
+    private readonly ctx: Ctx,
+    readonly panel: vscode.WebviewPanel,
+    private defaults: Partial<PitrForm> = {},
+  ) {
+    PitrPanel.current = this;
+    panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist', 'webview')] };
+    panel.webview.html = this.html();
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m: FromPitr) => void this.receive(m)),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  private async receive(m: FromPitr): Promise<void> {
+    try {
+      switch (m.type) {
+        case 'ready':
+          await this.init(this.defaults);
+          return;
+        case 'validate':
+          await this.validate(m.step, m.form);
+          return;
+        case 'browse': {
+          const picked = await vscode.window.showOpenDialog({
+            canSelectFolders: true,
+            canSelectFiles: false,
+            title: { baseBackup: 'Base backup folder', archive: 'WAL archive folder', dataDir: 'Target data directory (stopped, or new)' }[m.field],
+          });
+          const p = picked?.[0]?.fsPath;
+          if (p) await this.post({ type: 'browsed', field: m.field, path: p });
+          return;
+        }
+        case 'copyText': {
+          const plan = this.plan(m.form);
+          const format = (await readBaseBackupInfo(m.form.baseBackup)).format;
+          await vscode.env.clipboard.writeText(recoveryAsText(plan, { baseBackupDir: m.form.baseBackup, format, dataDir: m.form.dataDir || undefined }));
+          await this.post({ type: 'done', message: 'The recovery steps and settings are on the clipboard.' });
+          return;
+        }
+        case 'apply':
+          await this.apply(m.form);
+          return;
+        case 'drill':
+          await this.drill(m.form);
+          return;
+      }
+    } catch (e) {
+      this.ctx.log.warn(`PITR: ${errorMessage(e)}`);
+      await this.post({ type: 'error', message: errorMessage(e) });
+    }
+  }
+
+  async init(defaults: Partial<PitrForm>): Promise<void> {
+    const folder = await baseBackupFolder(this.ctx);
+    const catalog = await listBaseBackups(folder);
+    const { locations } = await archiveLocations(this.ctx);
+    const points = await readRestorePoints(restorePointsFileFor(folder)).catch(() => []);
+    const local = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    await this.post({
+      type: 'init',
+      choices: {
+        baseBackups: catalog.backups
+          .filter((b) => !b.missing)
+          .map((b) => ({ path: b.path, label: b.record.name, detail: `${b.record.profile}, ended ${b.record.stopTime} at ${b.record.stopLsn}` })),
+        archives: locations.map((l) => ({ path: l.path, label: `${l.path}${l.connection ? ` (${l.connection})` : ''}` })),
+        restorePoints: points.map((p) => ({ name: p.name, detail: `${p.profile}, ${p.time} at ${p.lsn}` })),
+        templates: RESTORE_TEMPLATES.map((t) => ({ label: t.label, template: t.template })),
+        zones: [...new Set([local, ...ZONES])],
+      },
+      defaults: { targetZone: local, ...(locations[0] ? { archive: locations[0].path } : {}), ...defaults },
+    });
+  }
+
+  /** Runs one step's check; each step also re-checks the earlier ones, since they feed it. */
+  private async validate(step: PitrStep, form: PitrForm): Promise<void> {
+    const result = await this.check(step, form);
+    await this.post({ type: 'validation', step, ...result });
+  }
+
+  private async check(step: PitrStep, form: PitrForm): Promise<{ ok: boolean; message: string; details: string[] }> {
+    const fail = (message: string): { ok: boolean; message: string; details: string[] } => ({ ok: false, message, details: [] });
+    // 1. Base backup
+    if (!form.baseBackup) return fail('Pick a base backup, or browse to a pg_basebackup folder.');
+    let info: BaseBackupInfo;
+    try {
+      info = await readBaseBackupInfo(form.baseBackup);
+    } catch (e) {
+      return fail(errorMessage(e));
+    }
+    const record = await this.recordFor(form.baseBackup);
+    if (step === 'backup') {
+      return {
+        ok: true,
+        message: `${info.format} base backup${info.pgVersion ? ` of PostgreSQL ${info.pgVersion}` : ''}: consistent from ${info.stopLsn ?? 'its end'} on timeline ${info.timeline ?? '?'}.`,
+        details: record ? [`taken from ${record.profile} (${record.host}:${record.port}), ended ${record.stopTime}`] : [],
+      };
+    }
+    // 2. WAL source
+    let scan: ArchiveScan | undefined;
+    if (form.restoreKind === 'copy') {
+      if (!form.archive) return fail('Name the WAL archive folder the server archived into.');
+      try {
+        scan = await scanArchive(form.archive, { knownBaseBackups: known(record, info, form.baseBackup) });
+      } catch (e) {
+        return fail(errorMessage(e));
+      }
+    } else if (!/%f/.test(form.customTemplate) || !/%p/.test(form.customTemplate)) {
+      return fail('A restore_command must contain %f (the file PostgreSQL asks for) and %p (where to put it).');
+    }
+    if (step === 'source') {
+      if (!scan) return { ok: true, message: 'A custom restore_command: the archive cannot be checked from here, so the target is not checked against it.', details: [] };
+      const errors = scan.problems.filter((p) => p.severity === 'error');
+      const w = scan.window;
+      return {
+        ok: true,
+        message: `${scan.totals.segments} segments on ${scan.timelines.length} timeline${scan.timelines.length === 1 ? '' : 's'}${errors.length ? `, ${errors.length} problem${errors.length === 1 ? '' : 's'}` : ', no gaps'}.`,
+        details: [
+          ...(w.earliest && w.latest ? [`recoverable from ${w.earliest.time?.toISOString() ?? w.earliest.lsn} to ${w.latest.time?.toISOString() ?? w.latest.lsn}${w.latest.exact ? '' : ' (end estimated from file times)'}`] : w.note ? [w.note] : []),
+          ...errors.slice(0, 3).map((p) => p.message),
+        ],
+      };
+    }
+    // 3. Target
+    const plan = this.plan(form);
+    const details: string[] = [];
+    if (plan.target.kind === 'time') {
+      const t = resolveTarget(plan.target).time;
+      if (t) {
+        const shown = describeTime(t);
+        details.push(`as given: ${shown.given}`, `in UTC: ${shown.utc}`, ...(shown.server ? [`on the server: ${shown.server}`] : []));
+      }
+    }
+    if (scan) {
+      const verdict = validateTarget(plan.target, scan.window, {
+        timeline: plan.timeline,
+        archiveTimelines: scan.timelines.map((t) => t.tli),
+        ...(info.stopLsn && info.timeline ? { backup: { stopLsn: info.stopLsn, timeline: info.timeline } } : {}),
+      });
+      if (!verdict.ok) return { ok: false, message: verdict.message, details };
+      if (step === 'target') return { ok: true, message: `${verdict.message}${verdict.estimate ? ' (partly estimated)' : ''}`, details };
+    } else {
+      resolveTarget(plan.target); // throws on a malformed LSN, xid or time
+      if (step === 'target') return { ok: true, message: 'The target is well-formed; with a custom restore_command it cannot be checked against the archive.', details };
+    }
+    // 4. Target data directory: the preview is the check.
+    if (!form.dataDir) return fail('Name the data directory to recover into: a new folder, or a stopped cluster\'s directory.');
+    const preview = await planRecoveryChanges({ baseBackupDir: form.baseBackup, dataDir: form.dataDir, plan });
+    await this.post({
+      type: 'preview',
+      settings: preview.settings,
+      changes: preview.changes.map((c) => ({ file: c.file, action: c.action, detail: c.detail, ...(c.before !== undefined ? { before: c.before } : {}), ...(c.after !== undefined ? { after: c.after } : {}) })),
+      warnings: preview.warnings,
+    });
+    return { ok: true, message: `${preview.changes.length} changes in ${form.dataDir}, shown below. Nothing is written until you choose Write recovery.`, details: preview.owner ? [`the directory will belong to ${preview.owner.user}`] : [] };
+  }
+
+  private async apply(form: PitrForm): Promise<void> {
+    const check = await this.check('dataDir', form);
+    if (!check.ok) throw new PgbrError('usage', check.message);
+    const ok = await vscode.window.showWarningMessage(
+      `Write the recovery into ${form.dataDir}? The base backup is restored there, recovery.signal and the settings are written; files that change are kept as .bak copies.`,
+      { modal: true },
+      'Write recovery',
+    );
+    if (ok !== 'Write recovery') return;
+    const result = await withCancellableProgress(`Writing the recovery into ${form.dataDir}`, (_p, signal) =>
+      applyRecovery({ baseBackupDir: form.baseBackup, dataDir: form.dataDir, plan: this.plan(form), logger: this.ctx.log, signal }),
+    );
+    this.ctx.log.info(`PITR written into ${form.dataDir}`);
+    await this.post({ type: 'done', message: `Recovery written into ${form.dataDir} (${result.preview.changes.length} changes). Start the server there to recover; it will ${form.action} at the target.` });
+  }
+
+  /** Restores into a scratch folder, recovers on a free port, reports what came back, removes everything. */
+  async drill(form: PitrForm): Promise<DrillReport> {
+    const check = await this.check('target', form);
+    if (!check.ok) throw new PgbrError('usage', check.message);
+    const info = await readBaseBackupInfo(form.baseBackup);
+    const major = info.pgVersion ? Number.parseInt(info.pgVersion, 10) : undefined;
+    const binDir = await findServerBinDir(await this.ctx.tools(), major);
+    const plan = { ...this.plan(form), action: form.action === 'promote' ? ('promote' as const) : ('pause' as const) };
+    const report = await withCancellableProgress('Testing the recovery on a scratch server', (progress, signal) =>
+      runDrill({
+        baseBackupDir: form.baseBackup,
+        plan,
+        binDir,
+        signal,
+        logger: this.ctx.log,
+        onProgress: (p) => {
+          progress.report({ message: p.message });
+          void this.post({ type: 'busy', message: p.message });
+        },
+      }),
+    );
+    this.lastDrill = report;
+    this.ctx.log.info(`PITR drill: ${report.status} — ${report.message}`);
+    await this.post({ type: 'drillReport', report: drillView(report) });
+    return report;
+  }
+
+  plan(form: PitrForm): RecoveryPlan {
+    const target: RecoveryTarget =
+      form.targetKind === 'time'
+        ? { kind: 'time', time: form.targetTime.trim(), ...(form.targetZone ? { zone: form.targetZone } : {}) }
+        : form.targetKind === 'lsn'
+          ? { kind: 'lsn', lsn: form.targetLsn.trim() }
+          : form.targetKind === 'xid'
+            ? { kind: 'xid', xid: form.targetXid.trim() }
+            : form.targetKind === 'name'
+              ? { kind: 'name', name: form.targetName }
+              : { kind: form.targetKind };
+    const timeline = form.timeline === 'latest' || form.timeline === 'current' ? form.timeline : Number(form.timeline);
+    if (typeof timeline === 'number' && (!Number.isInteger(timeline) || timeline < 1)) {
+      throw new PgbrError('usage', `timeline "${form.timeline}" is not latest, current or a timeline number.`);
+    }
+    return {
+      target,
+      inclusive: form.inclusive,
+      timeline,
+      action: form.action,
+      restore: form.restoreKind === 'copy' ? { kind: 'copy', archiveDir: form.archive } : { kind: 'custom', template: form.customTemplate },
+    };
+  }
+
+  private async recordFor(backupPath: string): Promise<BaseBackupRecord | undefined> {
+    const catalog = await listBaseBackups(path.dirname(backupPath)).catch(() => undefined);
+    return catalog?.backups.find((b) => path.resolve(b.path) === path.resolve(backupPath))?.record;
+  }
+
+  private post(m: ToPitr): Thenable<boolean> {
+    return this.panel.webview.postMessage(m);
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const dist = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'dist', 'webview');
+    const nonce = randomBytes(16).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'pitr.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'pitr.css'));
+    const field = (name: keyof PitrForm, label: string, placeholder = ''): string =>
+      `<vscode-text-field data-field="${name}" placeholder="${placeholder}">${label}</vscode-text-field>`;
+    // The toolkit's components set inline styles (vscode-webview-ui-toolkit#545): styles may be inline, scripts only with the nonce.
+    return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource} 'unsafe-inline'; font-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style.toString()}">
+<title>Point-in-time recovery</title></head><body>
+<h2>Point-in-time recovery</h2>
+<p class="intro">Four steps, each checked before the next opens. Nothing is written until you choose Write recovery; the drill runs on a scratch copy.</p>
+<section data-step="backup"><h3>1. Base backup</h3>
+  <div class="row"><vscode-dropdown id="baseBackupPick" data-fills="baseBackup"></vscode-dropdown></div>
+  <div class="row">${field('baseBackup', 'Folder', '/srv/backups/base/prod_base_20261122-0300')}<vscode-button appearance="secondary" data-browse="baseBackup">Browse…</vscode-button></div>
+  <vscode-button class="check">Check base backup</vscode-button><div class="status"></div></section>
+<section data-step="source"><h3>2. WAL source</h3>
+  <div class="row"><vscode-dropdown data-field="restoreKind"><vscode-option value="copy">Archive folder (restore_command copies from it)</vscode-option><vscode-option value="custom">Custom restore_command</vscode-option></vscode-dropdown></div>
+  <div data-restore="copy"><div class="row"><vscode-dropdown id="archivePick" data-fills="archive"></vscode-dropdown></div>
+  <div class="row">${field('archive', 'Archive folder', '/srv/wal-archive')}<vscode-button appearance="secondary" data-browse="archive">Browse…</vscode-button></div></div>
+  <div data-restore="custom"><div class="row">${field('customTemplate', 'restore_command', 'cp /mnt/wal/%f "%p"')}</div><div class="row" id="templates"></div></div>
+  <vscode-button class="check">Check WAL source</vscode-button><div class="status"></div></section>
+<section data-step="target"><h3>3. Target</h3>
+  <div class="row"><vscode-dropdown data-field="targetKind">
+    <vscode-option value="latest">Latest: all archived WAL</vscode-option><vscode-option value="immediate">Immediate: the end of the base backup</vscode-option>
+    <vscode-option value="time">A time</vscode-option><vscode-option value="lsn">An LSN</vscode-option><vscode-option value="xid">A transaction id</vscode-option><vscode-option value="name">A restore point</vscode-option>
+  </vscode-dropdown></div>
+  <div class="row" data-target="time">${field('targetTime', 'Date and time', '2026-11-22 14:30:00')}<vscode-dropdown id="zonePick" data-fills="targetZone"></vscode-dropdown>${field('targetZone', 'Time zone', 'Europe/Berlin or +01:00')}</div>
+  <div class="row" data-target="lsn">${field('targetLsn', 'LSN', '0/3000060')}</div>
+  <div class="row" data-target="xid">${field('targetXid', 'Transaction id', '745')}</div>
+  <div class="row" data-target="name"><vscode-dropdown id="restorePointPick" data-fills="targetName"></vscode-dropdown>${field('targetName', 'Restore point', 'before-migration')}</div>
+  <div class="row" data-target="time lsn xid"><vscode-checkbox data-field="inclusive" checked>Inclusive: stop just after the target (else just before)</vscode-checkbox></div>
+  <div class="row">${field('timeline', 'Timeline', 'latest, current or a number')}
+    <vscode-dropdown data-field="action"><vscode-option value="pause">At the target: pause</vscode-option><vscode-option value="promote">At the target: promote</vscode-option><vscode-option value="shutdown">At the target: shut down</vscode-option></vscode-dropdown></div>
+  <vscode-button class="check">Check target</vscode-button><div class="status"></div></section>
+<section data-step="dataDir"><h3>4. Target data directory</h3>
+  <p class="hint">A new folder, or the directory of a stopped cluster (a running one is refused). Every file and change is shown before anything is written.</p>
+  <div class="row">${field('dataDir', 'Data directory', '/var/lib/postgresql/15/recovered')}<vscode-button appearance="secondary" data-browse="dataDir">Browse…</vscode-button></div>
+  <vscode-button class="check">Preview changes</vscode-button><div class="status"></div><div id="preview"></div></section>
+<div class="actions"><vscode-button id="apply">Write recovery</vscode-button><vscode-button id="drill" appearance="secondary">Test this recovery (drill)</vscode-button><vscode-button id="copy" appearance="secondary">Copy as text</vscode-button></div>
+<div id="busy"></div><div id="result"></div><div id="drill-report"></div>
+<script nonce="${nonce}" src="${script.toString()}"></script>
+</body></html>`;
+  }
+
+  dispose(): void {
+    if (PitrPanel.current === this) PitrPanel.current = undefined;
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** The chosen backup, so the archive's window is computed from its end even without a .backup file. */
+function known(record: BaseBackupRecord | undefined, info: BaseBackupInfo, backupPath: string): KnownBaseBackup[] {
+  if (record) return [toKnownBaseBackup(record)];
+  return info.stopLsn && info.timeline ? [{ label: path.basename(backupPath), stopLsn: info.stopLsn, timeline: info.timeline }] : [];
+}
+
+function drillView(r: DrillReport): PitrDrillReport {
+  return {
+    status: r.status,
+    message: r.message,
+    ...(r.recoveredLsn ? { recoveredLsn: r.recoveredLsn } : {}),
+    ...(r.recoveredTime ? { recoveredTime: r.recoveredTime } : {}),
+    ...(r.timeline !== undefined ? { timeline: r.timeline } : {}),
+    ...(r.stopLine ? { stopLine: r.stopLine } : {}),
+    tables: r.databases.flatMap((d) => d.tables.map((t) => ({ name: `${d.name}: ${t.schema}.${t.table}`, rows: t.rows === null ? 'unreadable' : t.rows.toLocaleString('en-US') }))),
+    durationText: `${(r.durations.totalMs / 1000).toFixed(1)} s (recovery ${(r.durations.recoverMs / 1000).toFixed(1)} s)`,
+    logTail: r.logTail,
+  };
+}
+
+/** Brings the panel back after a window reload, with the state the webview kept. */
+export class PitrSerializer implements vscode.WebviewPanelSerializer {
+  constructor(private readonly ctx: Ctx) {}
+  deserializeWebviewPanel(panel: vscode.WebviewPanel): Thenable<void> {
+    new PitrPanel(this.ctx, panel);
+    return Promise.resolve();
+  }
+}
