@@ -105,6 +105,27 @@ export async function findServerBinDir(inventory: ToolInventory, major?: number)
   );
 }
 
+/**
+ * As root the server runs as another user, who must be able to walk down to the scratch folder:
+ * the process's temp folder may sit inside a private one (an editor's own TMPDIR), so the first
+ * candidate whose every ancestor others may enter is used.
+ */
+async function reachableTempDir(): Promise<string> {
+  for (const candidate of [os.tmpdir(), '/tmp', '/var/tmp']) {
+    let ok = true;
+    for (let dir = path.resolve(candidate); ; dir = path.dirname(dir)) {
+      const mode = (await fs.stat(dir).catch(() => undefined))?.mode;
+      if (mode === undefined || (mode & 0o001) === 0) {
+        ok = false;
+        break;
+      }
+      if (path.dirname(dir) === dir) break;
+    }
+    if (ok) return candidate;
+  }
+  throw new PgbrError('io', 'no temporary folder the postgres user can reach was found (TMPDIR, /tmp, /var/tmp): make /tmp world-searchable or run the drill as a normal user.');
+}
+
 async function runuserPath(): Promise<string> {
   for (const p of ['/usr/sbin/runuser', '/sbin/runuser', '/usr/bin/runuser', '/bin/runuser']) {
     if (existsSync(p)) return p;
@@ -202,7 +223,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   }
   const runuser = isRoot() ? await runuserPath() : undefined;
 
-  const root = await fs.mkdtemp(path.join(opts.scratchParent ?? os.tmpdir(), 'pgbr-drill-'));
+  const root = await fs.mkdtemp(path.join(opts.scratchParent ?? (runuser ? await reachableTempDir() : os.tmpdir()), 'pgbr-drill-'));
   const dataDir = path.join(root, 'data');
   const logFile = path.join(root, 'server.log');
   const logTail: string[] = [];

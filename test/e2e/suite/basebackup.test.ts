@@ -2,9 +2,23 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';
+import { withClient } from '../../../src/core/server';
 import { activateExtension, child, children, labels, type PgBackupApi } from './tree';
 
 const port = Number(process.env.PGBR_E2E_PORT);
+const archiveDir = process.env.PGBR_E2E_ARCHIVE_DIR ?? '';
+
+interface DrillReport {
+  status: string;
+  message: string;
+  recoveredLsn?: string;
+  logTail: string[];
+  databases: { name: string; tables: { schema: string; table: string; rows: number | null }[] }[];
+}
+interface PitrPanelApi {
+  drill(form: Record<string, unknown>): Promise<DrillReport>;
+  panel: { dispose(): void };
+}
 
 suite('Base backups', () => {
   let api: PgBackupApi;
@@ -19,6 +33,8 @@ suite('Base backups', () => {
     await vscode.commands.executeCommand('pgBackup.removeConnection', 'admin', { confirm: true });
   });
 
+  let backupPath = '';
+
   test('Take Base Backup writes a verified backup and lists it under Base backups; a restore point is recorded', async () => {
     const result = await vscode.commands.executeCommand<{ path: string; record: { timeline: number; stopLsn: string; verification: { status: string } } }>(
       'pgBackup.takeBaseBackup',
@@ -26,11 +42,15 @@ suite('Base backups', () => {
     );
     assert.ok(result, 'no result: see the log');
     await fs.access(result.path);
+    backupPath = result.path;
     assert.equal(result.record.timeline, 1);
     assert.equal(result.record.verification.status, 'passed');
 
-    const point = await vscode.commands.executeCommand<{ name: string; lsn: string }>('pgBackup.createRestorePoint', 'admin', 'before-e2e-change');
+    const point = await vscode.commands.executeCommand<{ name: string; lsn: string; walFile: string }>('pgBackup.createRestorePoint', 'admin', 'before-e2e-change');
     assert.equal(point.name, 'before-e2e-change');
+    // A restore point is a target once its WAL file is archived: switch, and wait for the archiver.
+    await withClient({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' }, {}, (c) => c.query('SELECT pg_switch_wal()'));
+    for (let i = 0; i < 100 && !(await fs.readdir(archiveDir)).includes(point.walFile); i++) await new Promise((r) => setTimeout(r, 200));
 
     const roots = await children(api.archive, undefined);
     const folder = roots.find((r) => r.label === 'Base backups');
@@ -41,5 +61,30 @@ suite('Base backups', () => {
     assert.match(backup.description, /verified/);
     const points = await children(api.archive, (await child(api.archive, folder.element, 'restore points')).element);
     assert.ok(points.some((p) => p.label === 'before-e2e-change'), labels(points));
+  });
+
+  test('the PITR generator drills a recovery of that backup to the restore point and reports the rows it recovered', async () => {
+    assert.ok(backupPath, 'needs the backup of the previous test');
+    const panel = await vscode.commands.executeCommand<PitrPanelApi>('pgBackup.openPitr', { baseBackup: backupPath, archive: archiveDir });
+    const report = await panel.drill({
+      baseBackup: backupPath,
+      archive: archiveDir,
+      restoreKind: 'copy',
+      customTemplate: '',
+      targetKind: 'name',
+      targetTime: '',
+      targetZone: 'UTC',
+      targetLsn: '',
+      targetXid: '',
+      targetName: 'before-e2e-change',
+      inclusive: true,
+      timeline: 'latest',
+      action: 'pause',
+      dataDir: '',
+    });
+    panel.panel.dispose();
+    assert.equal(report.status, 'reached', `${report.message}\n${report.logTail.join('\n')}`);
+    const shop = report.databases.find((d) => d.name === 'shop');
+    assert.equal(shop?.tables.find((t) => t.table === 'customers')?.rows, 50, JSON.stringify(report.databases));
   });
 });
