@@ -16,6 +16,7 @@ import type { KnownBaseBackup } from '../core/wal/check';
 import { archiveLocations } from '../archive/locations';
 import { baseBackupFolder } from '../basebackup/folder';
 import { withCancellableProgress } from '../progress';
+import { withClient } from '../core/server';
 
 const ZONES = ['UTC', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'America/Chicago', 'America/Los_Angeles', 'Asia/Tokyo', 'Asia/Kolkata', 'Australia/Sydney'];
 
@@ -166,10 +167,11 @@ export class PitrPanel implements vscode.Disposable {
     // 3. Target
     const plan = this.plan(form);
     const details: string[] = [];
+    const serverTimeZone = plan.target.kind === 'time' && record ? await this.serverTimeZone(record.profile) : undefined;
     if (plan.target.kind === 'time') {
       const t = resolveTarget(plan.target).time;
       if (t) {
-        const shown = describeTime(t);
+        const shown = describeTime(t, serverTimeZone);
         details.push(`as given: ${shown.given}`, `in UTC: ${shown.utc}`, ...(shown.server ? [`on the server: ${shown.server}`] : []));
       }
     }
@@ -178,6 +180,7 @@ export class PitrPanel implements vscode.Disposable {
         timeline: plan.timeline,
         archiveTimelines: scan.timelines.map((t) => t.tli),
         ...(info.stopLsn && info.timeline ? { backup: { stopLsn: info.stopLsn, timeline: info.timeline } } : {}),
+        ...(serverTimeZone ? { serverTimeZone } : {}),
       });
       if (!verdict.ok) return { ok: false, message: verdict.message, details };
       if (step === 'target') return { ok: true, message: `${verdict.message}${verdict.estimate ? ' (partly estimated)' : ''}`, details };
@@ -262,6 +265,16 @@ export class PitrPanel implements vscode.Disposable {
       action: form.action,
       restore: form.restoreKind === 'copy' ? { kind: 'copy', archiveDir: form.archive } : { kind: 'custom', template: form.customTemplate },
     };
+  }
+
+  /** The TimeZone of the server the backup came from, to show a time target in it; undefined when it cannot be asked. */
+  private async serverTimeZone(profileName: string): Promise<string | undefined> {
+    try {
+      const conn = await this.ctx.connection(await this.ctx.profile(profileName));
+      return await withClient(conn.params, { password: conn.password, connectTimeoutMs: 3000 }, async (c) => (await c.query<{ TimeZone: string }>('SHOW TimeZone')).rows[0]?.TimeZone);
+    } catch {
+      return undefined;
+    }
   }
 
   private async recordFor(backupPath: string): Promise<BaseBackupRecord | undefined> {
