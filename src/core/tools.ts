@@ -344,7 +344,12 @@ export async function discoverTools(opts: DiscoverOptions): Promise<ToolInventor
     if (!kept || preferred(located, kept)) byRealPath.set(key, located);
   }
 
-  const probed = await mapLimit([...byRealPath.values()], VERSION_PROBE_CONCURRENCY, (located) => probeVersion(located, timeoutMs));
+  // Debian's pg_wrapper (a Perl script behind /usr/bin/pg_dump) only picks one of the versioned
+  // folders, which are searched too: when those answer for a tool, running the wrapper adds nothing
+  // but a Perl start-up per tool.
+  const directNames = new Set([...byRealPath.values()].filter((l) => l.direct).map((l) => l.name));
+  const toProbe = [...byRealPath.values()].filter((l) => l.direct || l.fromSetting || !(p.basename(l.realPath) === 'pg_wrapper' && directNames.has(l.name)));
+  const probed = await mapLimit(toProbe, VERSION_PROBE_CONCURRENCY, (located) => probeVersion(located, timeoutMs));
   const answered: { located: Located; tool: FoundTool }[] = [];
   for (const outcome of probed) {
     if (outcome.problem) problems.push(outcome.problem);
