@@ -10,15 +10,13 @@ import {
   type BaseBackupRecord,
   type CheckpointMode,
 } from '../core/basebackup';
-import { defaultConnectContext, resolveConnection, type ResolvedConnection } from '../core/connect';
 import { PgbrError } from '../core/errors';
-import type { Logger } from '../core/log';
 import { createRestorePoint, readRestorePoints, recordRestorePoint, restorePointsFileFor, validateRestorePointName } from '../core/restorePoints';
 import { formatBytes, withClient } from '../core/server';
-import { discoverTools } from '../core/tools';
-import { jsonOption, pickProfile, profilesFor, workspaceOption } from './commands';
+import { jsonOption, profilesFor, workspaceOption } from './commands';
 import { Exit, makeOutput } from './output';
 import type { CliContext, Io } from './pgbr';
+import { abortOnSignals, binPathOption, connOption, connectionFor, inventoryFor, stderrLogger, verboseOption } from './shared';
 
 interface CommonOptions {
   conn: string;
@@ -45,40 +43,12 @@ function exitFor(e: unknown, printed: Exit): Exit {
   return printed;
 }
 
-async function connectionFor(conn: string, workspace: string, io: Io): Promise<{ name: string; resolved: ResolvedConnection }> {
-  const profile = await pickProfile(conn, workspace, io);
-  const resolved = await resolveConnection(profile, defaultConnectContext(io.env));
-  if (resolved.warning) io.err(`pgbr: ${resolved.warning}\n`);
-  return { name: profile.name, resolved };
-}
-
 /** `--out`, else `baseBackupFolder` from pgbackup.yaml, else `<workspace>/.pg-backups/base`. */
 async function folderFor(out: string | undefined, workspace: string, io: Io): Promise<string> {
   if (out !== undefined) return path.resolve(workspace, out);
   const loaded = await profilesFor(workspace, io);
   const configured = loaded.config?.baseBackupFolder;
   return defaultBaseBackupFolder({ ...(configured ? { configured } : {}), workspaceFolder: workspace, globalStorage: path.join(os.homedir(), '.pgbr') });
-}
-
-function stderrLogger(io: Io, verbose: boolean): Logger | undefined {
-  if (!verbose) return undefined;
-  const line = (level: string) => (m: string | Error) => io.err(`pgbr: ${level}: ${m instanceof Error ? (m.stack ?? m.message) : m}\n`);
-  return { trace: () => {}, debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
-}
-
-/** Aborts on Ctrl-C or a kill, so an interrupted backup removes its `.partial` folder. */
-function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose() {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-    },
-  };
 }
 
 const PHASE_TEXT: Record<BaseBackupProgress['phase'], string> = {
@@ -129,7 +99,7 @@ export async function baseBackupCommand(opts: BaseBackupCliOptions, io: Io): Pro
   try {
     const { name, resolved } = await connectionFor(opts.conn, opts.workspace, io);
     const folder = await folderFor(opts.out, opts.workspace, io);
-    const tools = await discoverTools({ binPath: opts.binPath, env: io.env, platform: process.platform, homedir: os.homedir() });
+    const tools = await inventoryFor(opts.binPath, io);
     const result = await runBaseBackup({
       connection: { params: resolved.params, password: resolved.password },
       profile: name,
@@ -179,7 +149,6 @@ export async function restorePointCommand(pointName: string, opts: CommonOptions
   }
 }
 
-const connOption = () => new Option('--conn <name|uri>', 'a profile name or a postgresql:// URI').makeOptionMandatory();
 const outOption = () =>
   new Option('--out <dir>', 'the base backup folder (default: baseBackupFolder in pgbackup.yaml, else <workspace>/.pg-backups/base)');
 
@@ -194,9 +163,9 @@ export function addBaseBackupCommands(program: Command, { io, exit }: CliContext
     .option('--label <label>', 'the backup label the server records (default: the backup name)')
     .option('--max-rate <rate>', 'limit the transfer rate, in kB/s or with k/M (32k-1024M)')
     .addOption(outOption())
-    .addOption(new Option('--bin-path <dir>', 'a folder searched for the PostgreSQL tools before PATH and the standard locations'))
+    .addOption(binPathOption())
     .addOption(workspaceOption())
-    .addOption(new Option('--verbose', 'log what runs on stderr'))
+    .addOption(verboseOption())
     .addOption(jsonOption())
     .action(async (opts: BaseBackupCliOptions) => exit(await baseBackupCommand(opts, io)));
 
