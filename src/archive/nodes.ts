@@ -43,6 +43,16 @@ export class LocationNode extends ArchiveNode {
   }
 }
 
+/** Shown while a large archive is scanned for the first time. */
+export class ScanningNode extends ArchiveNode {
+  constructor(readonly parent: LocationNode) {
+    super('Scanning the archive…', vscode.TreeItemCollapsibleState.None);
+    this.id = `${parent.id}/scanning`;
+    this.iconPath = new vscode.ThemeIcon('loading~spin');
+    this.contextValue = 'walScanning';
+  }
+}
+
 export class SummaryNode extends ArchiveNode {
   constructor(
     readonly parent: LocationNode,

@@ -23,6 +23,7 @@ import {
   PageNode,
   ProblemNode,
   RunNode,
+  ScanningNode,
   SEGMENTS_PER_PAGE,
   SegmentNode,
   SummaryNode,
@@ -31,6 +32,8 @@ import {
 } from './nodes';
 
 const REFRESH_DEBOUNCE_MS = 1000;
+/** How long the view waits for a scan before it shows a scanning row (or the previous scan). */
+const SCAN_WAIT_MS = 200;
 
 export class WalArchiveProvider implements vscode.TreeDataProvider<ArchiveNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ArchiveNode | undefined>();
@@ -101,14 +104,39 @@ export class WalArchiveProvider implements vscode.TreeDataProvider<ArchiveNode>,
     return nodes;
   }
 
+  /**
+   * A location's children come from its scan. A refresh shows the previous scan at once and
+   * re-renders when the new one is done; a first scan that takes longer than a moment shows a
+   * "scanning" row meanwhile, so a large archive never holds up the view.
+   */
   private async locationChildren(node: LocationNode): Promise<ArchiveNode[]> {
     const started = performance.now();
-    node.scan ??= this.knownBaseBackups(node.location.connection).then((knownBaseBackups) =>
-      scanArchive(node.location.path, { segmentSize: node.location.segmentSize, knownBaseBackups }),
-    );
+    if (!node.scan) {
+      node.scan = this.knownBaseBackups(node.location.connection).then((knownBaseBackups) =>
+        scanArchive(node.location.path, { segmentSize: node.location.segmentSize, knownBaseBackups }),
+      );
+      const fresh = node.scan.then((scan) => {
+        this.ctx.log.debug(`scanned ${node.location.path}: ${scan.totals.files} files in ${(performance.now() - started).toFixed(0)} ms`);
+        return scan;
+      });
+      const previous = this.scans.get(node.location.path);
+      const quick = await Promise.race([fresh, new Promise<undefined>((r) => setTimeout(() => r(undefined), SCAN_WAIT_MS))]);
+      if (!quick) {
+        // Re-render this location once the scan is in; failures show as its error child then.
+        void fresh.then(
+          () => this.changed.fire(node),
+          () => this.changed.fire(node),
+        );
+        if (!previous) return [new ScanningNode(node)];
+        return this.renderScan(node, previous);
+      }
+    }
     const scan = await node.scan;
     this.scans.set(node.location.path, scan);
-    this.ctx.log.debug(`scanned ${node.location.path}: ${scan.totals.files} files in ${(performance.now() - started).toFixed(0)} ms`);
+    return this.renderScan(node, scan);
+  }
+
+  private renderScan(node: LocationNode, scan: ArchiveScan): ArchiveNode[] {
     const problems = scan.problems.map((p, i) => new ProblemNode(node, p, i));
     const nodes: ArchiveNode[] = [new SummaryNode(node, scan), ...problems.filter((p) => /\.error$/.test(p.contextValue ?? '')), ...scan.timelines.map((t) => new TimelineNode(node, t, scan.segmentSize))];
     if (scan.window.backups.length > 0) nodes.push(new BackupsNode(node, scan.window.backups));

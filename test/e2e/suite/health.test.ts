@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { withClient } from '../../../src/core/server';
-import { activateExtension, child, children, labels, type PgBackupApi } from './tree';
+import { activateExtension, child, children, labels, settledChildren, type PgBackupApi } from './tree';
 
 const port = Number(process.env.PGBR_E2E_PORT);
 const archiveDir = process.env.PGBR_E2E_ARCHIVE_DIR ?? '';
@@ -66,7 +66,7 @@ suite('WAL archive and health', () => {
 
     const [location] = await children(api.archive, undefined);
     assert.equal(location?.label, archiveDir);
-    const items = await children(api.archive, location?.element);
+    const items = await settledChildren(api.archive, location?.element);
     assert.match(items[0]?.label ?? '', /^\d+ segments · [\d.]+ [kMG]?B$/);
     const timeline = await child(api.archive, location?.element, 'timeline 1');
     const runs = await children(api.archive, timeline.element);
@@ -87,7 +87,7 @@ suite('WAL archive and health', () => {
     const locations = await children(api.archive, undefined);
     const gapLocation = locations.find((l) => l.label === gapDir);
     assert.ok(gapLocation, labels(locations));
-    const items = await children(api.archive, gapLocation.element);
+    const items = await settledChildren(api.archive, gapLocation.element);
     const gap = items.find((i) => i.contextValue === 'walProblem.error' && /missing/.test(i.label));
     assert.ok(gap, labels(items));
     assert.match(gap.label, new RegExp(missing));

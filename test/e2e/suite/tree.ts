@@ -54,3 +54,13 @@ export async function child(tree: Tree, parent: unknown, label: string): Promise
 export function labels(shown: Shown[]): string {
   return JSON.stringify(shown.map((s) => s.label));
 }
+
+/** Children once a large folder's scan is in: a "scanning" row is shown while it runs. */
+export async function settledChildren(tree: Tree, element: unknown, timeoutMs = 20_000): Promise<Shown[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const kids = await children(tree, element);
+    if (!kids.some((k) => k.contextValue === 'walScanning') || Date.now() > deadline) return kids;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
