@@ -330,7 +330,7 @@ export class PitrPanel implements vscode.Disposable {
   <p class="hint">A new folder, or the directory of a stopped cluster (a running one is refused). Every file and change is shown before anything is written.</p>
   <div class="row">${field('dataDir', 'Data directory', '/var/lib/postgresql/15/recovered')}<vscode-button appearance="secondary" data-browse="dataDir">Browse…</vscode-button></div>
   <vscode-button class="check">Preview changes</vscode-button><div class="status"></div><div id="preview"></div></section>
-<div class="actions"><vscode-button id="apply">Write recovery</vscode-button><vscode-button id="drill" appearance="secondary">Test this recovery (drill)</vscode-button><vscode-button id="copy" appearance="secondary">Copy as text</vscode-button></div>
+<div class="actions"><vscode-button id="drill">Test this recovery (drill)</vscode-button><vscode-button id="apply" appearance="secondary">Write recovery</vscode-button><vscode-button id="copy" appearance="secondary">Copy as text</vscode-button></div>
 <div id="busy"></div><div id="result"></div><div id="drill-report"></div>
 <script nonce="${nonce}" src="${script.toString()}"></script>
 </body></html>`;

@@ -23,6 +23,7 @@ import {
 import { runConnectionsUi } from './ui/connections.ui';
 import { runDumpsUi } from './ui/dumps.ui';
 import { runHealthUi } from './ui/health.ui';
+import { runPitrUi } from './ui/pitr.ui';
 
 const SUITE = path.join(REPO_ROOT, 'dist', 'test', 'e2e', 'index.js');
 const OUTPUT = path.join(REPO_ROOT, 'test-output');
@@ -104,6 +105,7 @@ async function main(): Promise<number> {
       add(total, await phase('UI checks: Connections (code-server + Chromium)', (signal) => runConnectionsUi({ ...ui, signal })));
       add(total, await phase('UI checks: Dumps, back up and restore a table (code-server + Chromium)', (signal) => runDumpsUi({ ...ui, signal })));
       add(total, await phase('UI checks: WAL Archive and Health, a gap and failing archiving (code-server + Chromium)', (signal) => runHealthUi({ ...ui, cluster, signal })));
+      add(total, await phase('UI checks: Point-in-time recovery, preview and drill (code-server + Chromium)', (signal) => runPitrUi({ ...ui, cluster, signal })));
     }
   } catch (e) {
     total.failed++;

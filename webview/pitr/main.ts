@@ -195,7 +195,8 @@ function diff(before: string | undefined, after: string): string {
   const next = new Set(after.split('\n'));
   const removed = [...old].filter((l) => l && !next.has(l)).map((l) => `- ${l}`);
   const added = [...next].filter((l) => l && !old.has(l)).map((l) => `+ ${l}`);
-  return [...removed, ...added].join('\n') || '(no change)';
+  // A new empty file (recovery.signal) is a change, not "no change".
+  return [...removed, ...added].join('\n') || (before === undefined ? '(empty file)' : '(no change)');
 }
 
 function drillReport(r: PitrDrillReport): void {

@@ -1,0 +1,269 @@
+// UI scenario: a person opens the point-in-time recovery panel, walks its four steps (the base backup the suite took,
+// the server's WAL archive, the restore point before-e2e-change, a new data directory), previews the changes, and
+// drills the recovery on a scratch server.
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ConsoleMessage, Frame, Locator, Page } from 'playwright-core';
+import { Checks, TIMEOUT, failureScreenshot, openPage, openWorkbench, runFromPalette, screenshot, type UiResult, type UiScenarioOptions } from './common';
+
+/** The drill restores the backup, starts a scratch server and replays WAL to the restore point. */
+const DRILL_TIMEOUT = 90_000;
+const RESTORE_POINT = 'before-e2e-change';
+const STEP_TITLES = { backup: 'Check base backup', source: 'Check WAL source', target: 'Check target', dataDir: 'Preview changes' } as const;
+type Step = keyof typeof STEP_TITLES;
+
+export async function runPitrUi(opts: UiScenarioOptions): Promise<UiResult> {
+  const { log } = opts;
+  const checks = new Checks(log);
+  const shots = { preview: path.join(opts.screenshotDir, 'pitr-preview.png'), drill: path.join(opts.screenshotDir, 'pitr-drill-report.png') };
+  const failure = path.join(opts.screenshotDir, 'pitr-failure.png');
+  for (const file of [...Object.values(shots), failure]) await fs.rm(file, { force: true });
+  const archiveDir = opts.cluster?.archiveDir;
+  if (!archiveDir) {
+    log('UI: PITR: no cluster given, the archive folder is unknown');
+    return { passed: 0, failed: 1 };
+  }
+  // A fresh folder the recovery would be written into (it is only previewed): its parent under the system temp folder,
+  // which the postgres OS user can reach; the folder itself does not exist yet.
+  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-e2e-pitr-'));
+  await fs.chmod(scratch, 0o755);
+  const dataDir = path.join(scratch, 'recovered');
+  let backupPath = '';
+
+  const { context, page } = await openPage(opts);
+  // What the panel's script says: worth having in the log when a step does not behave.
+  const consoleLines: string[] = [];
+  page.on('console', (m: ConsoleMessage) => {
+    const where = m.location().url;
+    // Only the webview's frames (its host page and the panel's document), not the workbench's own chatter.
+    if (!/vscode-cdn|pitr\.js|\/webview\/|index\.html\?id=/.test(where)) return;
+    const line = `[${m.type()}] ${m.text()}${where ? ` (${where.replace(/^.*\//, '')})` : ''}`;
+    consoleLines.push(line);
+    if (m.type() === 'error' || m.type() === 'warning') log(`    webview console: ${line}`);
+  });
+
+  log('UI: Point-in-time recovery (four steps, preview, drill to a restore point)');
+  try {
+    await checks.run('the suite left a base backup and the restore point before-e2e-change in the workspace', async () => {
+      const base = path.join(opts.workspace, '.pg-backups', 'base');
+      // Each backup is a folder beside its record (NAME.basebackup.json).
+      const entries = await fs.readdir(base, { withFileTypes: true });
+      const names = entries.filter((e) => e.isDirectory() && /^admin_base_/.test(e.name)).map((e) => e.name).sort();
+      const last = names.at(-1);
+      if (!last) throw new Error(`no admin_base_* folder in ${base}: ${(await fs.readdir(base)).join(', ')}`);
+      backupPath = path.join(base, last);
+      const points = await fs.readFile(path.join(base, 'restore-points.json'), 'utf8');
+      if (!points.includes(RESTORE_POINT)) throw new Error(`restore-points.json does not name ${RESTORE_POINT}`);
+      log(`    ${backupPath}`);
+    });
+
+    await checks.run('workbench opens with the "PG Backup" activity-bar icon', async () => {
+      await openWorkbench(page, opts);
+    });
+
+    await checks.run('"PG Backup: Point-in-Time Recovery…" opens the panel with step 1 open and the others locked', async () => {
+      await runFromPalette(page, 'PG Backup: Point-in-Time Recovery…');
+      await page.locator('.tabs-container .tab', { hasText: 'Point-in-time recovery' }).waitFor({ timeout: TIMEOUT });
+      const frame = await pitrFrame(page);
+      // The dropdowns are filled once the script has loaded and the extension answered its "ready".
+      await frame.locator('#baseBackupPick vscode-option').first().waitFor({ state: 'attached', timeout: TIMEOUT });
+      const locked = await Promise.all((await frame.locator('section[data-step].locked').all()).map((s) => s.getAttribute('data-step')));
+      log(`    locked steps: ${locked.join(', ') || 'none'}`);
+      if (locked.includes('backup') || !locked.includes('source')) throw new Error(`expected step 1 open and step 2 locked, locked: ${locked.join(', ')}`);
+    });
+
+    await checks.run('step 1: the base backup picked from the dropdown fills the folder; "Check base backup" says ✓', async () => {
+      const frame = await pitrFrame(page);
+      const options = await optionTexts(frame.locator('#baseBackupPick'));
+      log(`    dropdown: ${options.map((o) => `"${o}"`).join(', ')}`);
+      const name = path.basename(backupPath);
+      await pick(frame, '#baseBackupPick', new RegExp(`^\\s*${escape(name)}\\b`));
+      await expectField(page, frame, 'baseBackup', backupPath);
+      log(`    ${await runCheck(page, 'backup')}`);
+    });
+
+    await checks.run(`step 2: the archive folder ${archiveDir}; "Check WAL source" says ✓`, async () => {
+      const frame = await pitrFrame(page);
+      const options = await optionTexts(frame.locator('#archivePick'));
+      log(`    dropdown: ${options.map((o) => `"${o}"`).join(', ')}; field: "${await fieldValue(frame, 'archive')}"`);
+      if ((await fieldValue(frame, 'archive')) !== archiveDir) {
+        // The dropdown lists the workspace's WAL archive locations: "path (connection)", or none known.
+        const entry = new RegExp(`^\\s*${escape(archiveDir)}(\\s+\\(.*\\))?\\s*$`);
+        if (options.some((o) => entry.test(o))) await pick(frame, '#archivePick', entry);
+        else await typeInto(page, frame, 'archive', archiveDir);
+      }
+      await expectField(page, frame, 'archive', archiveDir);
+      log(`    ${await runCheck(page, 'source')}`);
+    });
+
+    await checks.run(`step 3: target "A restore point", ${RESTORE_POINT} picked; "Check target" says ✓`, async () => {
+      const frame = await pitrFrame(page);
+      await pick(frame, 'vscode-dropdown[data-field="targetKind"]', /^\s*A restore point\s*$/);
+      const points = frame.locator('#restorePointPick');
+      await points.waitFor({ state: 'visible', timeout: TIMEOUT });
+      const options = await optionTexts(points);
+      log(`    restore points: ${options.map((o) => `"${o}"`).join(', ')}`);
+      if (options.some((o) => o.startsWith(`${RESTORE_POINT} `))) await pick(frame, '#restorePointPick', new RegExp(`^\\s*${escape(RESTORE_POINT)}\\b`));
+      else await typeInto(page, frame, 'targetName', RESTORE_POINT);
+      await expectField(page, frame, 'targetName', RESTORE_POINT);
+      log(`    ${await runCheck(page, 'target')}`);
+    });
+
+    await checks.run('step 4: a new data directory typed in; "Preview changes" lists recovery.signal and postgresql.auto.conf', async () => {
+      const frame = await pitrFrame(page);
+      await typeInto(page, frame, 'dataDir', dataDir);
+      log(`    ${await runCheck(page, 'dataDir')}`);
+      const changes = (await frame.locator('#preview .change .file').allTextContents()).map((t) => t.trim());
+      for (const c of changes) log(`    change: ${c}`);
+      for (const file of ['recovery.signal', 'postgresql.auto.conf']) {
+        if (!changes.some((c) => c.endsWith(file))) throw new Error(`the preview does not list ${file}: ${changes.join(' | ')}`);
+      }
+      const settings = ((await frame.locator('#preview pre').first().textContent()) ?? '').trim();
+      log(`    settings: ${settings.replace(/\n/g, ' | ')}`);
+      if (!settings.includes(`recovery_target_name = '${RESTORE_POINT}'`)) throw new Error(`the settings do not name the restore point: ${settings}`);
+      await fs.access(dataDir).then(
+        () => {
+          throw new Error(`${dataDir} exists after the preview`);
+        },
+        () => undefined,
+      );
+    });
+
+    await checks.run('screenshot of the preview', async () => {
+      const frame = await pitrFrame(page);
+      // The panel is taller than the editor: scroll inside it so that the preview's start is at the top.
+      // An expression, not a function: this file is type-checked without the DOM's types.
+      await frame.evaluate(`document.querySelector('section[data-step="dataDir"]').scrollIntoView({ block: 'start' })`);
+      await screenshot(page, shots.preview, log);
+    });
+
+    await checks.run('"Test this recovery (drill)" reports "Drill: recovery reached its target" with the LSN, last commit and row counts', async () => {
+      const frame = await pitrFrame(page);
+      const t0 = Date.now();
+      await frame.locator('#drill').click();
+      const report = frame.locator('#drill-report h4').first();
+      const error = frame.locator('#result .bad');
+      const deadline = Date.now() + DRILL_TIMEOUT;
+      let lastBusy = '';
+      for (;;) {
+        if (await report.isVisible()) break;
+        if (await error.isVisible()) throw new Error(`the panel says: ${((await error.textContent()) ?? '').trim()}`);
+        const busy = ((await frame.locator('#busy').textContent()) ?? '').trim();
+        if (busy && busy !== lastBusy) log(`    busy: ${busy}`);
+        lastBusy = busy || lastBusy;
+        if (Date.now() > deadline) throw new Error(`no drill report after ${DRILL_TIMEOUT / 1000} s (last: ${lastBusy || 'nothing'})`);
+        await page.waitForTimeout(250);
+      }
+      const title = ((await report.textContent()) ?? '').trim();
+      const rows = await Promise.all((await frame.locator('#drill-report tr').all()).map(async (tr) => (await tr.locator('td').allTextContents()).map((t) => t.trim())));
+      log(`    ${title} after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${((await frame.locator('#drill-report > div').first().textContent()) ?? '').trim()}`);
+      for (const [k, v] of rows) log(`      ${k}: ${v}`);
+      if (title !== 'Drill: recovery reached its target') {
+        const tail = ((await frame.locator('#drill-report pre').last().textContent()) ?? '').trim();
+        throw new Error(`${title}${tail ? `: ${tail.split('\n').slice(-3).join(' / ')}` : ''}`);
+      }
+      const value = (key: string): string => rows.find(([k]) => k === key)?.[1] ?? '';
+      if (!/^[0-9A-F]+\/[0-9A-F]+$/.test(value('recovered LSN'))) throw new Error(`recovered LSN is "${value('recovered LSN')}"`);
+      // "–" when no transaction committed between the backup's end and the restore point (none does in this run):
+      // the server only knows the time of commits it replayed.
+      if (!value('last commit replayed')) throw new Error('the report has no "last commit replayed" row');
+      if (value('shop: public.customers') !== '50') throw new Error(`shop: public.customers has "${value('shop: public.customers')}" rows, expected 50`);
+    });
+
+    await checks.run('screenshot of the drill report', async () => {
+      const frame = await pitrFrame(page);
+      await frame.evaluate(`document.getElementById('drill-report').scrollIntoView({ block: 'end' })`);
+      await screenshot(page, shots.drill, log);
+    });
+  } finally {
+    if (checks.failed > 0) {
+      await failureScreenshot(page, failure, log);
+      if (consoleLines.length > 0) log(`    webview console (${consoleLines.length} lines):\n      ${consoleLines.slice(-30).join('\n      ')}`);
+    }
+    await context.close().catch(() => undefined);
+    await fs.rm(scratch, { recursive: true, force: true });
+  }
+  return { passed: checks.passed, failed: checks.failed, ...(checks.failed === 0 ? { screenshots: [shots.preview, shots.drill] } : {}) };
+}
+
+/**
+ * The panel's document: VS Code nests a webview's content in an iframe inside its host iframe. Found by its content,
+ * since the sidebar may hold other webviews; looked up afresh each step, as a hidden webview's frames are replaced.
+ */
+async function pitrFrame(page: Page): Promise<Frame> {
+  const deadline = Date.now() + TIMEOUT;
+  for (;;) {
+    for (const frame of page.frames()) {
+      if (frame.isDetached()) continue;
+      const found = await frame
+        .locator('section[data-step="backup"]')
+        .count()
+        .catch(() => 0);
+      if (found > 0) return frame;
+    }
+    if (Date.now() > deadline) throw new Error('the Point-in-time recovery panel did not show its steps');
+    await page.waitForTimeout(250);
+  }
+}
+
+/** Clicks a step's check button and waits for its ✓ line; a ✗ line fails with its text. */
+async function runCheck(page: Page, step: Step): Promise<string> {
+  const frame = await pitrFrame(page);
+  const section = frame.locator(`section[data-step="${step}"]`);
+  const box = section.locator('.status');
+  await section.locator('vscode-button.check', { hasText: STEP_TITLES[step] }).click();
+  const deadline = Date.now() + TIMEOUT;
+  for (;;) {
+    const cls = (await box.getAttribute('class')) ?? '';
+    const text = ((await box.innerText()) ?? '').trim().replace(/\n+/g, ' | ');
+    if (/\bok\b/.test(cls) && text.startsWith('✓')) return text;
+    if (/\bbad\b/.test(cls) && text) throw new Error(`"${STEP_TITLES[step]}" says: ${text}`);
+    if (Date.now() > deadline) throw new Error(`"${STEP_TITLES[step]}" showed nothing after ${TIMEOUT / 1000} s`);
+    await page.waitForTimeout(200);
+  }
+}
+
+/** Opens a dropdown and clicks the option whose text matches. */
+async function pick(frame: Frame, dropdown: string, option: RegExp): Promise<void> {
+  const picker = frame.locator(dropdown);
+  await picker.click();
+  await picker.locator('vscode-option', { hasText: option }).first().click();
+}
+
+/** The texts of a dropdown's options (in the DOM, hidden while it is closed). */
+async function optionTexts(picker: Locator): Promise<string[]> {
+  await picker.locator('vscode-option').first().waitFor({ state: 'attached', timeout: TIMEOUT });
+  return (await picker.locator('vscode-option').allTextContents()).map((t) => t.trim());
+}
+
+/** What a text field holds (its input is in the component's shadow root, which CSS locators pierce). */
+async function fieldValue(frame: Frame, field: string): Promise<string> {
+  return frame.locator(`vscode-text-field[data-field="${field}"] input`).inputValue();
+}
+
+/** Waits for a text field to show `expected`: the component updates its input a moment after the script sets it. */
+async function expectField(page: Page, frame: Frame, field: string, expected: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const value = await fieldValue(frame, field);
+    if (value === expected) return;
+    if (Date.now() > deadline) throw new Error(`the ${field} field shows "${value}", expected "${expected}"`);
+    await page.waitForTimeout(100);
+  }
+}
+
+/** Clicks a text field, replaces its content and types `value`, as a person would. */
+async function typeInto(page: Page, frame: Frame, field: string, value: string): Promise<void> {
+  const input = frame.locator(`vscode-text-field[data-field="${field}"] input`);
+  await input.click();
+  await input.press('ControlOrMeta+a');
+  await input.pressSequentially(value, { delay: 5 });
+  const typed = await input.inputValue();
+  if (typed !== value) throw new Error(`the ${field} field shows "${typed}" after typing "${value}"`);
+  await page.waitForTimeout(100);
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
