@@ -12,12 +12,12 @@
 // Measurements, not tests: a missed target is reported, and the exit code is still 0.
 import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startCluster, type Cluster } from '../test/integration/cluster';
 import { runDrill, type DrillReport } from '../src/core/pitr/drill';
 import type { RecoveryPlan } from '../src/core/pitr/config';
+import { freePort } from '../src/core/net';
 import {
   envInt,
   formatBytes,
@@ -45,7 +45,6 @@ if (settings.targetBatch >= settings.batches) throw new Error('BENCH_TARGET_BATC
 const MAX_RATIO = 1.1;
 const BENCH_DB = 'bench';
 const TABLE = 'public.events';
-const RESERVED_PORT = 5432;
 const asRoot = process.getuid?.() === 0;
 const SERVER_USER = 'postgres';
 const POLL_MS = 50;
@@ -72,19 +71,6 @@ function log(line: string): void {
   console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 }
 
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-      });
-    });
-    if (port !== RESERVED_PORT) return port;
-  }
-}
 
 /** argv that runs a server program as the postgres OS user when we are root (PostgreSQL refuses root). */
 function asServerUser(program: string, args: string[]): [string, string[]] {

@@ -2,11 +2,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ConnectionParams } from '../../src/core/profiles/types';
+import { freePort, RESERVED_PORT } from '../../src/core/net';
 
 export interface ClusterOptions {
   /** WAL archiving into `archiveDir` (default true). */
@@ -40,7 +40,6 @@ export interface Cluster {
 
 const SUPERUSER = 'postgres';
 const APP_USER = 'pgbr_app';
-const RESERVED_PORT = 5432; // the machine's own server: never started on, never touched
 
 /** Who owns the server processes: as root, initdb and postgres refuse to run, so they run as `postgres`. */
 const asRoot = process.getuid?.() === 0;
@@ -266,19 +265,6 @@ async function postgresOwner(): Promise<{ uid: number; gid: number }> {
   return { uid, gid };
 }
 
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-      });
-    });
-    if (port !== RESERVED_PORT) return port;
-  }
-}
 
 /** The environment for PostgreSQL programs: none of the caller's PG* settings may redirect them. */
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -329,7 +315,12 @@ function stopNow(entry: LiveCluster): void {
   } catch {
     // No pid file, or the server is already gone: nothing left to stop.
   }
-  rmSync(entry.root, { recursive: true, force: true });
+  // The server may still write its last log lines while the folder goes: retry what it re-creates.
+  try {
+    rmSync(entry.root, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
+  } catch {
+    // Nothing more can be done while the process is ending.
+  }
 }
 
 let safetyNetInstalled = false;

@@ -1,7 +1,6 @@
 // A recovery drill: restore a base backup into a scratch folder, recover it on a private socket, report what came back, remove it all.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PgbrError } from '../errors';
@@ -12,6 +11,7 @@ import { withClient } from '../server';
 import { parseToolVersion, type ToolInventory } from '../tools';
 import { applyRecovery, resolveDataDirOwner, type BaseBackupFormat } from './apply';
 import { confString, type RecoveryPlan } from './config';
+import { freePort } from '../net';
 
 export type DrillPhase = 'restore' | 'start' | 'recover' | 'inspect' | 'stop';
 
@@ -72,25 +72,10 @@ export interface DrillReport {
   durations: { restoreMs: number; recoverMs: number; inspectMs: number; stopMs: number; totalMs: number };
 }
 
-const RESERVED_PORT = 5432;
 const LOG_TAIL_LINES = 40;
 const DEFAULT_TIMEOUT_MS = 30 * 60_000;
 const isRoot = (): boolean => process.getuid?.() === 0;
 
-/** A free TCP port other than 5432; the scratch server listens on a socket only, but the port names that socket. */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-      });
-    });
-    if (port !== RESERVED_PORT) return port;
-  }
-}
 
 /** The server binaries to drill with: the install of that major (or the newest) that has `postgres`, since Debian keeps it beside the client tools. */
 export async function findServerBinDir(inventory: ToolInventory, major?: number): Promise<string> {
