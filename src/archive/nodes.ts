@@ -7,6 +7,7 @@ import { formatSize } from '../core/wal/check';
 import { formatBytes } from '../core/server';
 import type { BaseBackupCatalog, BaseBackupEntry } from '../core/basebackup';
 import type { RecordedRestorePoint } from '../core/restorePoints';
+import { TreeNode as ArchiveNode } from '../treeNode';
 
 export const enum ArchiveContext {
   Location = 'walLocation',
@@ -19,15 +20,12 @@ export const enum ArchiveContext {
   History = 'walHistory',
   Backups = 'walBackups',
   Backup = 'walBackup',
-  Error = 'error',
 }
 
 /** Segments listed per page under a long run. */
 export const SEGMENTS_PER_PAGE = 500;
 
-export abstract class ArchiveNode extends vscode.TreeItem {
-  abstract readonly parent: ArchiveNode | undefined;
-}
+export { TreeNode as ArchiveNode } from '../treeNode';
 
 export class LocationNode extends ArchiveNode {
   readonly parent = undefined;
@@ -205,20 +203,6 @@ export class BackupNode extends ArchiveNode {
     this.tooltip = `${b.origin === 'archive' ? b.file : 'made by this extension'}\nfrom ${b.from.lsn} (${b.from.exact ? 'exact' : 'estimate'}: ${b.from.source})\nto ${b.to.lsn} (${b.to.exact ? 'exact' : 'estimate'}: ${b.to.source})`;
     this.iconPath = new vscode.ThemeIcon(b.walAfterStop ? 'package' : 'warning');
     this.contextValue = ArchiveContext.Backup;
-  }
-}
-
-export class ArchiveErrorNode extends ArchiveNode {
-  constructor(
-    readonly parent: ArchiveNode | undefined,
-    message: string,
-    index = 0,
-  ) {
-    super(message, vscode.TreeItemCollapsibleState.None);
-    this.id = `${parent?.id ?? ''}/error/${index}`;
-    this.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
-    this.tooltip = message;
-    this.contextValue = ArchiveContext.Error;
   }
 }
 

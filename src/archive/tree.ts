@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import { FolderWatcher } from '../folderWatcher';
+import { ErrorNode } from '../treeNode';
 import { errorMessage } from '../core/errors';
 import { scanArchive, type ArchiveScan } from '../core/wal/scan';
 import { parseWalFileName, segmentName, segmentNumber } from '../core/wal/names';
@@ -11,7 +12,6 @@ import { listBaseBackups, toKnownBaseBackup } from '../core/basebackup';
 import { readRestorePoints, restorePointsFileFor } from '../core/restorePoints';
 import type { KnownBaseBackup } from '../core/wal/check';
 import {
-  ArchiveErrorNode,
   BaseBackupFolderNode,
   BaseBackupRecordNode,
   RestorePointNode,
@@ -81,13 +81,13 @@ export class WalArchiveProvider implements vscode.TreeDataProvider<ArchiveNode>,
       if (node instanceof BaseBackupFolderNode) {
         const kids: ArchiveNode[] = node.catalog.backups.map((b) => new BaseBackupRecordNode(node, b));
         if (node.restorePoints.length > 0) kids.push(new RestorePointsNode(node, node.restorePoints));
-        kids.push(...node.catalog.problems.map((p, i) => new ArchiveErrorNode(node, p, i)));
+        kids.push(...node.catalog.problems.map((p, i) => new ErrorNode(node, p, { index: i })));
         return kids;
       }
       if (node instanceof RestorePointsNode) return node.points.map((p, i) => new RestorePointNode(node, p, i));
     } catch (e) {
       this.ctx.log.warn(errorMessage(e));
-      return [new ArchiveErrorNode(node, errorMessage(e))];
+      return [new ErrorNode(node, errorMessage(e))];
     }
     return [];
   }
@@ -97,7 +97,7 @@ export class WalArchiveProvider implements vscode.TreeDataProvider<ArchiveNode>,
     const folder = await baseBackupFolder(this.ctx);
     this.watcher.watch([...locations.map((l) => l.path), folder]);
     for (const p of problems) this.ctx.log.warn(p);
-    const nodes: ArchiveNode[] = [...locations.map((l) => new LocationNode(l)), ...problems.map((p, i) => new ArchiveErrorNode(undefined, p, i))];
+    const nodes: ArchiveNode[] = [...locations.map((l) => new LocationNode(l)), ...problems.map((p, i) => new ErrorNode(undefined, p, { index: i }))];
     const catalog = await listBaseBackups(folder);
     const points = await readRestorePoints(restorePointsFileFor(folder)).catch(() => []);
     if (catalog.backups.length > 0 || points.length > 0) nodes.push(new BaseBackupFolderNode(folder, catalog, points));

@@ -4,6 +4,7 @@ import type { ConnectionProfile, ProfileProblem } from '../core/profiles/types';
 import type { DatabaseInfo, SchemaInfo, TableInfo, ServerInfo } from '../core/server';
 import { formatBytes } from '../core/server';
 import type { PgbrErrorKind } from '../core/errors';
+import { TreeNode as ConnectionsNode } from '../treeNode';
 
 /** contextValue prefixes, matched by regex in package.json `when` clauses. */
 export const enum ConnectionsContext {
@@ -11,13 +12,11 @@ export const enum ConnectionsContext {
   Database = 'database',
   Schema = 'schema',
   Table = 'table',
-  Error = 'error',
   Problem = 'problem',
 }
 
-export abstract class ConnectionsNode extends vscode.TreeItem {
-  abstract readonly parent: ConnectionsNode | undefined;
-}
+/** Every node of this view; the error row is the shared one. */
+export { TreeNode as ConnectionsNode, ErrorNode } from '../treeNode';
 
 export class ProfileNode extends ConnectionsNode {
   readonly parent = undefined;
@@ -116,24 +115,6 @@ export class TableNode extends ConnectionsNode {
     this.description = `${formatBytes(table.sizeBytes)} · ${rows}`;
     this.tooltip = `${table.schema}.${table.name} (${table.kind})\n${this.description}`;
     this.contextValue = ConnectionsContext.Table;
-  }
-}
-
-/** The one child shown when a level cannot be listed: the server's message and a way to fix it. */
-export class ErrorNode extends ConnectionsNode {
-  constructor(
-    readonly parent: ConnectionsNode | undefined,
-    message: string,
-    fix?: vscode.Command,
-    readonly kind?: PgbrErrorKind,
-  ) {
-    super(message, vscode.TreeItemCollapsibleState.None);
-    this.id = `${parent?.id ?? ''}/error`;
-    this.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
-    this.tooltip = fix ? `${message}\n\nClick: ${fix.title}` : message;
-    this.description = fix?.title;
-    this.command = fix;
-    this.contextValue = ConnectionsContext.Error;
   }
 }
 

@@ -116,7 +116,7 @@ export class ConnectionsProvider implements vscode.TreeDataProvider<ConnectionsN
     } catch (e) {
       const message = errorMessage(e);
       this.ctx.log.warn(`${profileNode.profile.name}: ${message}`);
-      return [new ErrorNode(errorParent, message, fixFor(e, profileNode), e instanceof PgbrError ? e.kind : undefined)];
+      return [new ErrorNode(errorParent, message, { fix: fixFor(e, profileNode), ...(e instanceof PgbrError ? { kind: e.kind } : {}) })];
     }
   }
 }

@@ -5,6 +5,7 @@ import type { CatalogEntry } from '../core/dump/catalog';
 import { verificationState } from '../core/dump/catalog';
 import type { TocEntry, TocSchema, TocTable, TocTree } from '../core/toc';
 import { formatBytes } from '../core/server';
+import { TreeNode as DumpsNode } from '../treeNode';
 
 /** contextValue prefixes, matched by regex in package.json `when` clauses. */
 export const enum DumpsContext {
@@ -15,12 +16,9 @@ export const enum DumpsContext {
   Table = 'dumpTable',
   Group = 'dumpGroup',
   Object = 'dumpObject',
-  Error = 'error',
 }
 
-export abstract class DumpsNode extends vscode.TreeItem {
-  abstract readonly parent: DumpsNode | undefined;
-}
+export { TreeNode as DumpsNode } from '../treeNode';
 
 export class DumpFolderNode extends DumpsNode {
   readonly parent = undefined;
@@ -162,19 +160,6 @@ export class DumpObjectNode extends DumpsNode {
     this.description = entry.table ? `${entry.desc.toLowerCase()} on ${entry.table}` : entry.desc.toLowerCase();
     this.tooltip = entry.rawLine;
     this.contextValue = DumpsContext.Object;
-  }
-}
-
-export class DumpErrorNode extends DumpsNode {
-  constructor(
-    readonly parent: DumpsNode | undefined,
-    message: string,
-  ) {
-    super(message, vscode.TreeItemCollapsibleState.None);
-    this.id = `${parent?.id ?? ''}/error`;
-    this.tooltip = message;
-    this.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
-    this.contextValue = DumpsContext.Error;
   }
 }
 

@@ -2,13 +2,13 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import { FolderWatcher } from '../folderWatcher';
+import { ErrorNode } from '../treeNode';
 import { errorMessage } from '../core/errors';
 import { listDumps } from '../core/dump/catalog';
 import { groupToc, readToc, type TocSchema } from '../core/toc';
 import type { ToolInventory } from '../core/tools';
 import { dumpFolders } from './folders';
 import {
-  DumpErrorNode,
   DumpFolderNode,
   DumpGroupNode,
   DumpNode,
@@ -63,7 +63,7 @@ export class DumpsProvider implements vscode.TreeDataProvider<DumpsNode>, vscode
       if (node instanceof DumpGroupNode) return node.entries.map((e, i) => new DumpObjectNode(node, e, i));
     } catch (e) {
       this.ctx.log.warn(errorMessage(e));
-      return [new DumpErrorNode(node, errorMessage(e))];
+      return [new ErrorNode(node, errorMessage(e))];
     }
     return [];
   }
