@@ -11,8 +11,8 @@ import { listFilesRecursive } from './dump/checksum';
 import { discardPartial, failureLine, formatCompression, parseCompression, type Compression } from './dump/dump';
 import { expandNameTemplate, WORKSPACE_DUMP_FOLDER } from './dump/naming';
 import { untranslatedMessagesEnv } from './dump/progress';
-import { PgbrError } from './errors';
-import { writeFileAtomic } from './fsutil';
+import { PgbrError, errorMessage } from './errors';
+import { pathExists, writeFileAtomic } from './fsutil';
 import { silentLogger, type Logger } from './log';
 import type { ConnectionParams } from './profiles/types';
 import { runTool, type RunResult } from './runner';
@@ -673,7 +673,7 @@ export async function runBaseBackup(opts: BaseBackupOptions): Promise<BaseBackup
     } catch (e) {
       // Without its record, a base backup's WAL range is unknown to a PITR: it does not stay either.
       await fs.rm(finalPath, { recursive: true, force: true });
-      throw new PgbrError('io', `the base backup was written but its record could not be saved (${errorText(e)}), so it was removed: check the folder's free space and permissions`, { cause: e });
+      throw new PgbrError('io', `the base backup was written but its record could not be saved (${errorMessage(e)}), so it was removed: check the folder's free space and permissions`, { cause: e });
     }
     progress.setPhase('done');
     logger.info(`Base backup ${record.name}: ${record.startLsn} – ${record.stopLsn} on timeline ${record.timeline}, ${record.sizeBytes} bytes, verification ${verification.status}`);
@@ -820,7 +820,7 @@ async function verifyBackup(
   try {
     tool = chooseTool(tools, 'pg_verifybackup', Math.max(serverMajor, backupToolMajor));
   } catch (e) {
-    return { tool: 'pg_verifybackup', status: 'skipped', at: at(), message: `${errorText(e)}; only the manifest's own checksum was checked` };
+    return { tool: 'pg_verifybackup', status: 'skipped', at: at(), message: `${errorMessage(e)}; only the manifest's own checksum was checked` };
   }
   if (tool.major < FIRST_VERIFYBACKUP) {
     return { tool: 'pg_verifybackup', status: 'skipped', at: at(), message: `pg_verifybackup ${tool.major} predates backup manifests` };
@@ -854,18 +854,18 @@ interface ReservedFolder {
 /** A free `<name>` (or `<name>-2`...) whose `.partial` folder this call created, so two backups never share one. */
 async function reserveFolder(folder: string, name: string): Promise<ReservedFolder> {
   await fs.mkdir(folder, { recursive: true }).catch((e: unknown) => {
-    throw new PgbrError('io', `cannot create the base backup folder ${folder}: ${errorText(e)}`, { cause: e });
+    throw new PgbrError('io', `cannot create the base backup folder ${folder}: ${errorMessage(e)}`, { cause: e });
   });
   for (let n = 1; n <= 100; n++) {
     const final = path.join(folder, n === 1 ? name : `${name}-${n}`);
-    if ((await exists(final)) || (await exists(recordPathFor(final)))) continue;
+    if ((await pathExists(final)) || (await pathExists(recordPathFor(final)))) continue;
     const partial = `${final}.partial`;
     try {
       await fs.mkdir(partial, { mode: 0o700 });
       activePartials.add(partial);
       return { final, partial };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new PgbrError('io', `cannot create ${partial}: ${errorText(e)}`, { cause: e });
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new PgbrError('io', `cannot create ${partial}: ${errorMessage(e)}`, { cause: e });
     }
   }
   throw new PgbrError('io', `no free base backup name in ${folder} for ${name}: remove old backups`);
@@ -875,7 +875,7 @@ async function reserveFolder(folder: string, name: string): Promise<ReservedFold
 async function finalizeFolder(partial: string, final: string): Promise<string> {
   for (let n = 1; n <= 100; n++) {
     const target = n === 1 ? final : `${final}-${n}`;
-    if ((await exists(target)) || (await exists(recordPathFor(target)))) continue;
+    if ((await pathExists(target)) || (await pathExists(recordPathFor(target)))) continue;
     try {
       await fs.rename(partial, target);
       activePartials.delete(partial);
@@ -883,7 +883,7 @@ async function finalizeFolder(partial: string, final: string): Promise<string> {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       // Taken between the check and the rename: try the next name.
-      if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw new PgbrError('io', `cannot move the finished base backup to ${target}: ${errorText(e)}`, { cause: e });
+      if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw new PgbrError('io', `cannot move the finished base backup to ${target}: ${errorMessage(e)}`, { cause: e });
     }
   }
   throw new PgbrError('io', `no free name for the finished base backup ${final}: remove old backups`);
@@ -935,9 +935,9 @@ export async function listBaseBackups(folder: string): Promise<BaseBackupCatalog
     const backupPath = full.slice(0, -RECORD_SUFFIX.length);
     try {
       const record = readRecord(await fs.readFile(full, 'utf8'));
-      backups.push({ path: backupPath, recordPath: full, record, missing: !(await exists(backupPath)) });
+      backups.push({ path: backupPath, recordPath: full, record, missing: !(await pathExists(backupPath)) });
     } catch (e) {
-      problems.push(`${full} cannot be read (${errorText(e)}): the base backup beside it is not listed`);
+      problems.push(`${full} cannot be read (${errorMessage(e)}): the base backup beside it is not listed`);
     }
   }
   backups.sort((a, b) => b.record.stopTime.localeCompare(a.record.stopTime) || b.path.localeCompare(a.path));
@@ -977,15 +977,3 @@ function throwIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw cancelledError();
 }
 
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.lstat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -14,3 +14,13 @@ export async function writeFileAtomic(file: string, text: string, mode?: number)
     throw e;
   }
 }
+
+/** Whether anything is at this path (a file, a folder, even a dangling link): names are never reused. */
+export async function pathExists(p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -16,3 +16,9 @@ export const silentLogger: Logger = {
   warn() {},
   error() {},
 };
+
+/** Keeps every line in `lines`: for tests that check what was (and was not) logged. */
+export function memoryLogger(lines: string[]): Logger {
+  const keep = (m: string | Error): void => void lines.push(m instanceof Error ? m.message : m);
+  return { trace: keep, debug: keep, info: keep, warn: keep, error: keep };
+}

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { listBaseBackups, runBaseBackup, toKnownBaseBackup, type BaseBackupProgress, type BaseBackupRecord } from '../../src/core/basebackup';
 import { PgbrError } from '../../src/core/errors';
-import type { Logger } from '../../src/core/log';
+import { memoryLogger } from '../../src/core/log';
 import { readRestorePoints } from '../../src/core/restorePoints';
 import { discoverTools, type ToolInventory } from '../../src/core/tools';
 import { parseLsn } from '../../src/core/wal/names';
@@ -23,13 +23,7 @@ let cluster: Cluster;
 let tools: ToolInventory;
 let work: string;
 const logLines: string[] = [];
-const logger: Logger = {
-  trace: (m) => logLines.push(m),
-  debug: (m) => logLines.push(m),
-  info: (m) => logLines.push(m),
-  warn: (m) => logLines.push(m),
-  error: (m) => logLines.push(String(m)),
-};
+const logger = memoryLogger(logLines);
 
 const backupConnection = () => ({ params: cluster.params(BACKUP_USER, 'postgres'), password: BACKUP_PASSWORD });
 

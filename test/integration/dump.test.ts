@@ -14,7 +14,7 @@ import { runGlobalsDump } from '../../src/core/dump/globals';
 import { manifestPathFor, readManifest, type DumpFormat, type DumpManifest } from '../../src/core/dump/manifest';
 import type { DumpProgress } from '../../src/core/dump/progress';
 import { PgbrError } from '../../src/core/errors';
-import type { Logger } from '../../src/core/log';
+import { memoryLogger } from '../../src/core/log';
 import { quoteIdentAlways as q, type QualifiedName } from '../../src/core/names';
 import { withClient } from '../../src/core/server';
 import { discoverTools, type ToolInventory } from '../../src/core/tools';
@@ -25,13 +25,7 @@ let tools: ToolInventory;
 let root: string;
 const logLines: string[] = [];
 
-const logger: Logger = {
-  trace: (m) => logLines.push(m),
-  debug: (m) => logLines.push(m),
-  info: (m) => logLines.push(m),
-  warn: (m) => logLines.push(m),
-  error: (m) => logLines.push(String(m)),
-};
+const logger = memoryLogger(logLines);
 
 // Names pg_dump patterns and file names both find hard.
 const LONG = 'Ä'.repeat(30) + 'abc';

@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type pg from 'pg';
-import { PgbrError } from '../errors';
+import { PgbrError, errorMessage } from '../errors';
+import { pathExists } from '../fsutil';
 import { silentLogger, type Logger } from '../log';
 import { exactSchemaPattern, exactTablePattern, formatQualifiedName, quoteIdentAlways, sameName, type QualifiedName } from '../names';
 import type { ConnectionParams } from '../profiles/types';
@@ -351,11 +352,11 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       throwIfCancelled(opts.signal, opts.database);
       if (result.status === 'failed') throw toolFailure('pg_dump', result);
       if (countError !== undefined) {
-        throw new PgbrError('tool-failed', `the dump of "${opts.database}" failed: could not count its rows: ${errorText(countError)}`, { cause: countError });
+        throw new PgbrError('tool-failed', `the dump of "${opts.database}" failed: could not count its rows: ${errorMessage(countError)}`, { cause: countError });
       }
       if (result.status === 'cancelled') throw cancelledError(opts.database);
       // Dump and counts are done; closing the read-only transaction is housekeeping that must not cost the dump.
-      await client.query('COMMIT').catch((e: unknown) => logger.debug(`ending the snapshot transaction: ${errorText(e)}`));
+      await client.query('COMMIT').catch((e: unknown) => logger.debug(`ending the snapshot transaction: ${errorMessage(e)}`));
       progress.complete('verifying');
       return { server, dumpTool, restoreTool, snapshot, rowCounts, plan, target, progress };
     });
@@ -393,7 +394,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
     } catch (e) {
       // A dump without its manifest cannot prove its content: it does not stay either.
       await fs.rm(finalPath, { recursive: true, force: true });
-      throw new PgbrError('io', `the dump was written but its manifest could not be saved (${errorText(e)}), so it was removed: check the folder's free space and permissions`, { cause: e });
+      throw new PgbrError('io', `the dump was written but its manifest could not be saved (${errorMessage(e)}), so it was removed: check the folder's free space and permissions`, { cause: e });
     }
     dumped.progress.setPhase('done');
     logger.info(`Dumped ${opts.database} to ${finalPath} (${sizeBytes} bytes, ${dumped.rowCounts.length} tables counted)`);
@@ -544,7 +545,7 @@ async function cancelBackend(connection: DumpConnection, database: string, pid: 
       c.query('SELECT pg_catalog.pg_cancel_backend($1)', [pid]),
     );
   } catch (e) {
-    logger.debug(`could not cancel the row count: ${errorText(e)}`);
+    logger.debug(`could not cancel the row count: ${errorMessage(e)}`);
   }
 }
 
@@ -602,7 +603,7 @@ export async function finalizeOutput(partial: string, final: string, directory: 
   for (let attempt = 0; attempt < 100; attempt++) {
     try {
       if (directory) {
-        if (await exists(target)) throw Object.assign(new Error('exists'), { code: 'EEXIST' });
+        if (await pathExists(target)) throw Object.assign(new Error('exists'), { code: 'EEXIST' });
         await fs.rename(partial, target);
       } else {
         try {
@@ -612,7 +613,7 @@ export async function finalizeOutput(partial: string, final: string, directory: 
           const code = (e as NodeJS.ErrnoException).code;
           // File systems without hard links (FAT, some network shares): check, then rename.
           if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
-          if (await exists(target)) throw Object.assign(new Error('exists'), { code: 'EEXIST' });
+          if (await pathExists(target)) throw Object.assign(new Error('exists'), { code: 'EEXIST' });
           await fs.rename(partial, target);
         }
       }
@@ -622,7 +623,7 @@ export async function finalizeOutput(partial: string, final: string, directory: 
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw ioError(`cannot move the finished dump to ${target}`, e);
       const { base, extension } = directory ? { base: path.basename(final), extension: '' } : splitDumpFileName(path.basename(final));
-      target = await uniqueDumpPath(path.dirname(final), base, extension, async (f) => f !== partial && (await exists(f)));
+      target = await uniqueDumpPath(path.dirname(final), base, extension, async (f) => f !== partial && (await pathExists(f)));
     }
   }
   throw new PgbrError('io', `no free name for the finished dump ${final}: remove old dumps or choose another name`);
@@ -715,20 +716,7 @@ function throwIfCancelled(signal: AbortSignal | undefined, database: string): vo
 }
 
 function ioError(what: string, e: unknown): PgbrError {
-  return new PgbrError('io', `${what}: ${errorText(e)}`, { cause: e });
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.lstat(file);
-    return true;
-  } catch {
-    return false;
-  }
+  return new PgbrError('io', `${what}: ${errorMessage(e)}`, { cause: e });
 }
 
 /** Removes an unfinished dump after a failure; a failure to remove is logged, never hides the first error. */
@@ -736,7 +724,7 @@ export async function discardPartial(target: string, logger: Logger = silentLogg
   try {
     await fs.rm(target, { recursive: true, force: true, maxRetries: 3 });
   } catch (e) {
-    logger.warn(`could not remove the unfinished dump ${target}: ${errorText(e)}`);
+    logger.warn(`could not remove the unfinished dump ${target}: ${errorMessage(e)}`);
   } finally {
     activePartials.delete(target);
   }

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { PgbrError } from '../errors';
-import { writeFileAtomic } from '../fsutil';
+import { pathExists, writeFileAtomic } from '../fsutil';
 import type { Logger } from '../log';
 import { runTool } from '../runner';
 import { headerLine, renderRecoverySettings, rewriteConf, type RecoveryPlan } from './config';
@@ -64,13 +64,6 @@ const isRoot = (): boolean => process.getuid?.() === 0;
 /** `base.tar`, `base.tar.gz`, ...: tar reads the compression from the file itself. */
 const TAR_SUFFIXES = ['', '.gz', '.zst', '.lz4', '.bz2', '.xz'];
 
-async function exists(p: string): Promise<boolean> {
-  return fs.access(p).then(
-    () => true,
-    () => false,
-  );
-}
-
 async function readIfExists(p: string): Promise<string | undefined> {
   try {
     return await fs.readFile(p, 'utf8');
@@ -83,7 +76,7 @@ async function readIfExists(p: string): Promise<string | undefined> {
 async function findTar(dir: string, stem: string): Promise<string | undefined> {
   for (const suffix of TAR_SUFFIXES) {
     const file = path.join(dir, `${stem}.tar${suffix}`);
-    if (await exists(file)) return file;
+    if (await pathExists(file)) return file;
   }
   return undefined;
 }
@@ -91,8 +84,8 @@ async function findTar(dir: string, stem: string): Promise<string | undefined> {
 /** What kind of pg_basebackup output a folder holds. */
 export async function detectFormat(baseBackupDir: string): Promise<BaseBackupFormat> {
   if (await findTar(baseBackupDir, 'base')) return 'tar';
-  if (await exists(path.join(baseBackupDir, 'PG_VERSION'))) return 'plain';
-  if (!(await exists(baseBackupDir))) throw new PgbrError('usage', `the base backup folder ${baseBackupDir} does not exist.`);
+  if (await pathExists(path.join(baseBackupDir, 'PG_VERSION'))) return 'plain';
+  if (!(await pathExists(baseBackupDir))) throw new PgbrError('usage', `the base backup folder ${baseBackupDir} does not exist.`);
   throw new PgbrError('usage', `${baseBackupDir} is not a base backup: it has neither PG_VERSION (plain format) nor base.tar (tar format). Point at the folder pg_basebackup wrote.`);
 }
 
@@ -217,8 +210,8 @@ export async function planRecoveryChanges(opts: ApplyOptions): Promise<RecoveryP
       throw new PgbrError('usage', `${dataDir} is not empty: move it aside (mv "${dataDir}" "${dataDir}.old") so the base backup can be restored into an empty folder; nothing was written.`);
     }
     if (format === 'plain') {
-      if (!(await exists(path.join(src, 'PG_VERSION')))) throw new PgbrError('usage', `${src} is not a plain-format base backup: it has no PG_VERSION.`);
-      if (!(await exists(path.join(src, 'backup_label')))) {
+      if (!(await pathExists(path.join(src, 'PG_VERSION')))) throw new PgbrError('usage', `${src} is not a plain-format base backup: it has no PG_VERSION.`);
+      if (!(await pathExists(path.join(src, 'backup_label')))) {
         warnings.push(`${src} has no backup_label: without it PostgreSQL starts from the last checkpoint in the copy, which is only safe for a copy of a cleanly stopped server.`);
       }
       const spaces = await fs.readdir(path.join(src, 'pg_tblspc')).catch(() => [] as string[]);
@@ -243,7 +236,7 @@ export async function planRecoveryChanges(opts: ApplyOptions): Promise<RecoveryP
     }
   } else {
     const empty = await isEmptyDir(dataDir);
-    if (empty !== false || !(await exists(path.join(dataDir, 'PG_VERSION')))) {
+    if (empty !== false || !(await pathExists(path.join(dataDir, 'PG_VERSION')))) {
       throw new PgbrError('usage', `${dataDir} holds no data directory (no PG_VERSION): restore a base backup into it first, or give the base backup folder.`);
     }
     readRestored = (name) => readIfExists(path.join(dataDir, name));
@@ -285,7 +278,7 @@ export async function planRecoveryChanges(opts: ApplyOptions): Promise<RecoveryP
       `add the recovery settings` +
       (rewrittenAuto.disabled.length ? ` and comment out ${rewrittenAuto.disabled.length} earlier one${rewrittenAuto.disabled.length === 1 ? '' : 's'}` : ''),
   });
-  const signalExists = opts.baseBackupDir === undefined && (await exists(target('recovery.signal')));
+  const signalExists = opts.baseBackupDir === undefined && (await pathExists(target('recovery.signal')));
   if (!signalExists) changes.push({ file: target('recovery.signal'), action: 'create', after: '', detail: 'ask the server for targeted recovery from the archive when it starts' });
 
   return { dataDir, mode: opts.baseBackupDir !== undefined ? 'restore' : 'settings-only', ...(backup ? { backup } : {}), ...(owner ? { owner } : {}), settings, changes, warnings, now };
@@ -307,7 +300,7 @@ export async function applyRecovery(opts: ApplyOptions): Promise<ApplyResult> {
   const preview = await planRecoveryChanges(opts);
   const { dataDir, owner } = preview;
   const logger = opts.logger;
-  const createdDir = !(await exists(dataDir));
+  const createdDir = !(await pathExists(dataDir));
   let restored = false;
   try {
     if (preview.mode === 'restore') {
