@@ -28,7 +28,7 @@ import {
   type HealthSnapshot,
   type PreviousSnapshot,
 } from '../core/health';
-import { scanArchive } from '../core/wal/scan';
+import { readBackupHistories } from '../core/wal/scan';
 import { Exit, makeOutput, table } from './output';
 import { Option, type Command } from 'commander';
 import type { CliContext, Io } from './pgbr';
@@ -207,9 +207,9 @@ function archiveFor(option: string | undefined, config: WorkspaceConfig | undefi
 async function readArchive(dir: string, now: Date, notes: string[]): Promise<{ baseBackups?: BaseBackupSeen[]; activity?: ArchiveActivityHour[] }> {
   const result: { baseBackups?: BaseBackupSeen[]; activity?: ArchiveActivityHour[] } = {};
   try {
-    const scan = await scanArchive(dir);
-    result.baseBackups = scan.backups.flatMap((b) => (b.stopTime ? [{ label: b.label ?? b.file, stopTime: b.stopTime }] : []));
-    const undated = scan.backups.filter((b) => !b.stopTime).length;
+    const backups = await readBackupHistories(dir);
+    result.baseBackups = backups.flatMap((b) => (b.stopTime ? [{ label: b.label ?? b.file, stopTime: b.stopTime }] : []));
+    const undated = backups.filter((b) => !b.stopTime).length;
     if (undated) notes.push(`${undated} backup history file(s) in ${dir} have no readable stop time and are not counted`);
   } catch (e) {
     notes.push(`base backups not checked: ${errorMessage(e)}`);

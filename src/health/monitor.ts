@@ -16,7 +16,7 @@ import {
   type ArchiverPoll,
   type HealthSnapshot,
 } from '../core/health';
-import { scanArchive } from '../core/wal/scan';
+import { readBackupHistories } from '../core/wal/scan';
 import { archiveFolderFromCommand, type ArchiveLocation } from '../core/wal/locations';
 import { archiveLocations } from '../archive/locations';
 import { dumpFolders } from '../dumps/folders';
@@ -124,7 +124,7 @@ export class HealthMonitor implements vscode.Disposable {
       const snapshot = await withClient(conn.params, { password: conn.password }, async (c) => {
         const archive = await this.archiveFor(name, c);
         const fromArchive = archive
-          ? (await scanArchive(archive.path, { segmentSize: archive.segmentSize })).backups.flatMap((b) => (b.stopTime ? [{ label: b.label ?? b.file, stopTime: b.stopTime }] : []))
+          ? (await readBackupHistories(archive.path)).flatMap((b) => (b.stopTime ? [{ label: b.label ?? b.file, stopTime: b.stopTime }] : []))
           : [];
         const made = (await listBaseBackups(await baseBackupFolder(this.ctx))).backups
           .filter((b) => !b.missing && b.record.profile === name)

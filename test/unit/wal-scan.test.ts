@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PgbrError } from '../../src/core/errors';
 import { segmentName } from '../../src/core/wal/names';
-import { scanArchive, type ArchiveScan } from '../../src/core/wal/scan';
+import { readBackupHistories, scanArchive, type ArchiveScan } from '../../src/core/wal/scan';
 
 const SEG = 16 * 1024 * 1024;
 const seg = (tli: number, segno: number): string => segmentName(tli, segno, SEG);
@@ -553,3 +553,24 @@ async function touch(file: string): Promise<string> {
   await fs.writeFile(file, '');
   return file;
 }
+
+test('readBackupHistories reads the .backup files alone, the same as a full scan does', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-wal-backups-'));
+  try {
+    await fs.writeFile(path.join(dir, '000000010000000000000002'), '');
+    await fs.writeFile(
+      path.join(dir, '000000010000000000000002.00000028.backup'),
+      'START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\nSTOP WAL LOCATION: 0/2000100 (file 000000010000000000000002)\nLABEL: nightly\nSTOP TIME: 2026-11-22 03:00:05 UTC\n',
+    );
+    await fs.writeFile(path.join(dir, 'notes.backup'), 'not a backup history file');
+    const backups = await readBackupHistories(dir);
+    assert.equal(backups.length, 1);
+    assert.equal(backups[0]?.label, 'nightly');
+    assert.equal(backups[0]?.stopLsn, '0/2000100');
+    assert.equal(backups[0]?.stopTime?.toISOString(), '2026-11-22T03:00:05.000Z');
+    const scanned = (await scanArchive(dir, { segmentSize: 16 * 1024 * 1024 })).backups;
+    assert.deepEqual(backups, scanned);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});

@@ -218,6 +218,32 @@ function detectSegmentSize(parsed: (WalFileName | undefined)[], kinds: Uint8Arra
 }
 
 /** History and backup files are a few hundred bytes; gzip is the only compression Node reads without a package. */
+/**
+ * The base backups an archive records (its `.backup` files), read without listing sizes: what a
+ * monitor polling every few seconds needs, for a fraction of a full scan of a large archive.
+ */
+export async function readBackupHistories(dir: string): Promise<({ file: string; error?: string } & Partial<BackupHistory>)[]> {
+  let names: string[];
+  try {
+    names = await fs.promises.readdir(dir);
+  } catch (e) {
+    throw unreadable(dir, e);
+  }
+  const files = names.flatMap((name) => {
+    if (!name.includes('.backup')) return [];
+    const p = parseWalFileName(name);
+    return p?.kind === 'backup' ? [{ name, compression: p.compression }] : [];
+  });
+  return Promise.all(
+    files.map(async (f) => {
+      const text = await readSmall(path.join(dir, f.name), f.compression);
+      if (!text.ok) return { file: f.name, error: text.reason };
+      const result = parseBackupHistory(text.value);
+      return result.ok ? { file: f.name, ...result.value } : { file: f.name, error: result.reason };
+    }),
+  );
+}
+
 async function readSmall(file: string, compression: Compression | undefined): Promise<{ ok: true; value: string } | { ok: false; reason: string }> {
   if (compression && compression !== 'gz') return { ok: false, reason: `cannot read .${compression} files (only gzip)` };
   try {
