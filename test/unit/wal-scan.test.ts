@@ -1,7 +1,7 @@
 // WAL archive scans on synthetic archives: a clean one, each fault a real archive shows, and the recoverable window.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, ftruncateSync, linkSync, openSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, linkSync, openSync, utimesSync, writeSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -24,6 +24,9 @@ after(async () => {
 /** A file per entry: a number is a size (sparse, so 16 MiB costs no disk), a string is the content. */
 type Files = Record<string, number | string>;
 
+/** Every file of a made archive carries this time unless a test sets another: no test depends on today. */
+const ARCHIVED_AT = new Date('2026-11-22T06:00:00Z');
+
 /**
  * `linked`: sized files are hard links to one file per size. Growing a file costs a journal write
  * (up to half a millisecond on a busy disk), linking does not; the files then share one time.
@@ -44,6 +47,7 @@ async function makeArchive(files: Files, { linked = false } = {}): Promise<strin
     if (typeof v === 'string') writeSync(fd, v);
     else if (v > 0) ftruncateSync(fd, v);
     closeSync(fd);
+    utimesSync(file, ARCHIVED_AT, ARCHIVED_AT);
     if (typeof v === 'number') templates.set(v, file);
   }
   return dir;
@@ -535,14 +539,14 @@ test('a short newest segment written moments ago is a copy in progress (info), a
     for (const n of ['000000010000000000000001', '000000010000000000000002']) await fs.truncate(await touch(path.join(dir, n)), size);
     const last = path.join(dir, '000000010000000000000003');
     await fs.truncate(await touch(last), 4096);
-    let scan = await scanArchive(dir);
+    await fs.utimes(last, ARCHIVED_AT, ARCHIVED_AT);
+    const later = (ms: number) => () => new Date(ARCHIVED_AT.getTime() + ms);
+    let scan = await scanArchive(dir, { now: later(5_000) });
     assert.deepEqual(scan.problems.map((p) => [p.kind, p.severity]), [['in-progress', 'info']]);
-    assert.match(scan.problems[0]?.message ?? '', /still copying it/);
+    assert.match(scan.problems[0]?.message ?? '', /written 5 s ago: archive_command is probably still copying it/);
     assert.equal(scan.timelines[0]?.runs[0]?.count, 2);
 
-    const old = new Date(Date.now() - 10 * 60_000);
-    await fs.utimes(last, old, old);
-    scan = await scanArchive(dir);
+    scan = await scanArchive(dir, { now: later(10 * 60_000) });
     assert.deepEqual(scan.problems.map((p) => [p.kind, p.severity]), [['wrong-size', 'error']]);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });

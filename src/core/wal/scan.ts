@@ -27,6 +27,8 @@ export interface ScanOptions {
   /** Read `.history` and `.backup` files (default true); without them, switches are not checked and archive backups are unknown. */
   readHistory?: boolean;
   signal?: AbortSignal;
+  /** The clock that file times are compared with (tests). */
+  now?: () => Date;
 }
 
 export interface ArchiveScan {
@@ -70,7 +72,8 @@ export async function scanArchive(dir: string, opts: ScanOptions = {}): Promise<
     );
   }
   let names: string[];
-  const listedAtMs = Date.now();
+  const now = opts.now ?? (() => new Date());
+  const listedAtMs = now().getTime();
   try {
     names = await fs.promises.readdir(location);
   } catch (e) {
@@ -184,7 +187,7 @@ export async function scanArchive(dir: string, opts: ScanOptions = {}): Promise<
     location,
     segmentSize,
     segmentSizeFrom,
-    scannedAt: new Date(),
+    scannedAt: now(),
     totals,
     timelines: analysis.timelines,
     histories: histories.map((h) => ({ file: h.file, tli: h.tli, ...(h.switches ? { switches: h.switches } : {}), ...(h.error ? { error: h.error } : {}) })),
