@@ -17,7 +17,10 @@ async function run(args: string[]) {
 
 const segment = (n: number) => `0000000100000000000000${n.toString(16).toUpperCase().padStart(2, '0')}`;
 
-/** A plain backup folder and an archive whose .backup file and segments make a window ending now. */
+/** The backup stopped at this time and its WAL was archived up to an hour later: fixed, so no test depends on today. */
+const STOPPED_AT = new Date('2026-11-22T10:00:00Z');
+
+/** A plain backup folder and an archive whose .backup file and segments make a window from STOPPED_AT to an hour later. */
 async function fixture(): Promise<{ dir: string; base: string; archive: string }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-pitr-cli-'));
   const base = path.join(dir, 'base');
@@ -31,13 +34,16 @@ async function fixture(): Promise<{ dir: string; base: string; archive: string }
     path.join(base, 'backup_manifest'),
     JSON.stringify({ 'WAL-Ranges': [{ Timeline: 1, 'Start-LSN': '0/2000028', 'End-LSN': '0/2000100' }] }),
   );
-  const stop = new Date(Date.now() - 3600_000);
-  const pgTime = stop.toISOString().slice(0, 19).replace('T', ' ') + ' UTC';
+  const pgTime = STOPPED_AT.toISOString().slice(0, 19).replace('T', ' ') + ' UTC';
   await fs.writeFile(
     path.join(archive, `${segment(2)}.00000028.backup`),
     `START WAL LOCATION: 0/2000028 (file ${segment(2)})\nSTOP WAL LOCATION: 0/2000100 (file ${segment(2)})\nCHECKPOINT LOCATION: 0/2000060\nBACKUP METHOD: streamed\nBACKUP FROM: primary\nSTART TIME: ${pgTime}\nLABEL: nightly\nSTART TIMELINE: 1\nSTOP TIME: ${pgTime}\nSTOP TIMELINE: 1\n`,
   );
-  for (const n of [2, 3, 4]) await fs.writeFile(path.join(archive, segment(n)), Buffer.alloc(16 * 1024 * 1024));
+  const archivedAt = new Date(STOPPED_AT.getTime() + 3600_000);
+  for (const n of [2, 3, 4]) {
+    await fs.writeFile(path.join(archive, segment(n)), Buffer.alloc(16 * 1024 * 1024));
+    await fs.utimes(path.join(archive, segment(n)), archivedAt, archivedAt);
+  }
   return { dir, base, archive };
 }
 
@@ -61,7 +67,7 @@ test('a target after the archive exits 1 and writes nothing; --force writes it; 
   const { dir, base, archive } = await fixture();
   try {
     const dataDir = path.join(dir, 'data');
-    const future = new Date(Date.now() + 3600_000).toISOString();
+    const future = new Date(STOPPED_AT.getTime() + 3 * 3600_000).toISOString();
     const refused = await run(['pitr', '--base-backup', base, '--archive', archive, '--target-time', future, '--data-dir', dataDir, '--json']);
     assert.equal(refused.code, 1);
     const doc = JSON.parse(refused.out) as { check: { ok: boolean; message: string }; written: boolean };
