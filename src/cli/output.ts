@@ -26,7 +26,7 @@ export function makeOutput(json: boolean, write: (s: string) => void, writeErr: 
       const kind = error instanceof PgbrError ? error.kind : 'internal';
       if (json) write(JSON.stringify({ error: { kind, message: errorMessage(error) } }, null, 2) + '\n');
       else writeErr(`pgbr: ${errorMessage(error)}\n`);
-      return error instanceof PgbrError && (error.kind === 'tool-failed' || error.kind === 'tool-version' || error.kind === 'tool-missing')
+      return error instanceof PgbrError && (error.kind === 'tool-failed' || error.kind === 'tool-version' || error.kind === 'tool-missing' || error.kind === 'damaged')
         ? Exit.Problem
         : Exit.Error;
     },

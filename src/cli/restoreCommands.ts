@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { readManifest, type DumpManifest } from '../core/dump/manifest';
+import { quickDamage } from '../core/dump/integrity';
 import { PgbrError } from '../core/errors';
 import { formatQualifiedName, parseQualifiedName, quoteIdent, type QualifiedName } from '../core/names';
 import { isSameDatabase, runRestore, type RestoreProgress, type RestoreResult } from '../core/restore';
@@ -38,6 +39,8 @@ interface RestoreCliOptions {
   binPath?: string;
   verbose?: boolean;
   json?: boolean;
+  /** Commander turns `--no-checksum` into `checksum: false`. */
+  checksum: boolean;
 }
 
 interface VerifyCliOptions {
@@ -145,13 +148,16 @@ export async function tocCommand(dump: string, opts: TocCliOptions, io: Io): Pro
   const out = makeOutput(!!opts.json, io.out, io.err);
   try {
     const dumpPath = path.resolve(dump);
-    const [toc, manifest] = await Promise.all([tocFor(dumpPath, opts.binPath, io), readManifest(dumpPath).catch(() => undefined)]);
+    const [toc, manifest] = await Promise.all([tocFor(dumpPath, opts.binPath, io), readManifest(dumpPath)]);
     const tree = groupToc(toc.entries);
+    // What the archive shows of itself, else what its size says against the manifest's.
+    const damage = toc.damage ?? (await quickDamage(dumpPath, manifest));
     out.result(
-      { dump: dumpPath, format: toc.format, gzip: toc.gzip, source: toc.source, header: toc.header, manifest: manifest ?? null, tree: compactTree(tree), entries: toc.entries },
+      { dump: dumpPath, format: toc.format, gzip: toc.gzip, source: toc.source, header: toc.header, manifest: manifest ?? null, damage: damage ?? null, tree: compactTree(tree), entries: toc.entries },
       () => renderToc(toc, tree, manifest),
     );
-    return Exit.Ok;
+    if (damage && !opts.json) io.err(`pgbr: ${damage}\n`);
+    return damage ? Exit.Problem : Exit.Ok;
   } catch (e) {
     return failDump(out, e);
   }
@@ -179,7 +185,7 @@ export async function restoreCommand(dump: string, opts: RestoreCliOptions, io: 
     const dumpPath = path.resolve(dump);
     const tables: QualifiedName[] = opts.table.map((t) => parseQualifiedName(t));
     const { resolved } = await connectionFor(opts.conn, opts.workspace, io);
-    const manifest = await readManifest(dumpPath).catch(() => undefined);
+    const manifest = await readManifest(dumpPath);
     if (!opts.create && !opts.yes) {
       const source = manifest ?? (await readTocHeader(dumpPath).catch(() => undefined)) ?? {};
       if (isSameDatabase(source, { host: resolved.params.host, port: resolved.params.port, database: opts.db })) {
@@ -210,18 +216,28 @@ export async function restoreCommand(dump: string, opts: RestoreCliOptions, io: 
       signal: interrupt.signal,
       logger: stderrLogger(io, !!opts.verbose),
       ...(opts.json ? {} : { onProgress: progressPrinter(io) }),
+      skipChecksum: !opts.checksum,
     });
     out.result(restoreDocument(dumpPath, manifest, result), () => {
-      const lines = [result.message, ...result.warnings.map((w) => `warning: ${w}`)];
+      const lines = [result.message, checksumLine(result.checksum), ...result.warnings.map((w) => `warning: ${w}`)];
       if (result.status === 'failed') lines.push(...result.errors.map((e) => `error: ${e}`));
       return lines.join('\n');
     });
     return result.status === 'succeeded' ? Exit.Ok : Exit.Problem;
   } catch (e) {
+    if (e instanceof PgbrError && e.kind === 'damaged') {
+      return out.fail(new PgbrError('damaged', `${e.message} To restore it anyway, pass --no-checksum.`));
+    }
     return failDump(out, e);
   } finally {
     interrupt.dispose();
   }
+}
+
+function checksumLine(state: RestoreResult['checksum']): string {
+  if (state === 'skipped') return 'checksums: NOT checked (--no-checksum): the restored data may be damaged.';
+  if (state === 'no-manifest') return 'checksums: not checked, the dump has no manifest.';
+  return 'checksums: every file matches its manifest.';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,7 +282,8 @@ export async function verifyCommand(dump: string, opts: VerifyCliOptions, io: Io
     });
     const manifest = await readManifest(dumpPath).catch(() => undefined);
     out.result(verifyDocument(report, manifest), () => renderVerify(report));
-    return report.status === 'passed' ? Exit.Ok : Exit.Problem;
+    // Interrupted: no verdict on the dump either way, so neither "fine" nor "a problem was found".
+    return report.status === 'passed' ? Exit.Ok : report.status === 'interrupted' ? Exit.Error : Exit.Problem;
   } catch (e) {
     return failDump(out, e);
   } finally {
@@ -304,6 +321,7 @@ export function addRestoreCommands(program: Command, { io, exit }: CliContext): 
     .addOption(new Option('--jobs <n>', 'parallel pg_restore jobs (custom and directory dumps)').argParser(parseJobs))
     .option('--yes', 'confirm restoring into the database the dump was taken from')
     .option('--log-file <path>', "also write the tool's full output to this file")
+    .option('--no-checksum', "restore without first checking every file against the manifest's sha256 (a damaged dump then restores damaged data)")
     .addOption(binPathOption())
     .addOption(workspaceOption())
     .addOption(verboseOption())

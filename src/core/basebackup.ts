@@ -12,10 +12,11 @@ import { discardPartial, failureLine, formatCompression, parseCompression, type 
 import { expandNameTemplate, WORKSPACE_DUMP_FOLDER } from './dump/naming';
 import { untranslatedMessagesEnv } from './dump/progress';
 import { PgbrError, errorMessage } from './errors';
-import { pathExists, writeFileAtomic } from './fsutil';
+import { pathExists } from './fsutil';
 import { silentLogger, type Logger } from './log';
 import type { ConnectionParams } from './profiles/types';
 import { runTool, type RunResult } from './runner';
+import { claimPartial, finalizeWithProof, isClaimedPartial, ProofNotSaved, releasePartial } from './partials';
 import { getServerInfo, withClient, type ServerInfo } from './server';
 import { chooseTool, type FoundTool, type ToolInventory } from './tools';
 import { parsePgTime } from './wal/history';
@@ -139,8 +140,6 @@ const FIRST_VERIFYBACKUP_TAR = 18;
 // backup_label's LABEL is limited to MAXPGPATH - 1 bytes by the server.
 const MAX_LABEL_BYTES = 1023;
 
-// Base backups this process is writing: their `.partial` is work, not a leftover.
-const activePartials = new Set<string>();
 
 /** The configured folder (relative to the workspace), else `<workspace>/.pg-backups/base`, else the extension's own storage. */
 export function defaultBaseBackupFolder(choice: { configured?: string; workspaceFolder?: string; globalStorage: string }): string {
@@ -628,11 +627,10 @@ export async function runBaseBackup(opts: BaseBackupOptions): Promise<BaseBackup
       throw new PgbrError('tool-failed', `pg_basebackup finished but pg_verifybackup found problems (${verification.message ?? 'see the log'}): nothing was kept; retry, and check the disk if it happens again`);
     }
 
-    const finalPath = await finalizeFolder(taken.target.partial, taken.target.final);
-    partial = undefined;
     const systemIdentifier = taken.systemIdentifier ?? contents.systemIdentifier;
     const finishedAt = now();
-    const record: BaseBackupRecord = {
+    const durationMs = Math.round(performance.now() - startedMs);
+    const recordFor = (finalPath: string): BaseBackupRecord => ({
       recordVersion: 1,
       kind: 'basebackup',
       name: path.basename(finalPath),
@@ -660,28 +658,24 @@ export async function runBaseBackup(opts: BaseBackupOptions): Promise<BaseBackup
       stopTime: taken.stopTime.toISOString(),
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
-      durationMs: Math.round(performance.now() - startedMs),
+      durationMs,
       sizeBytes: contents.sizeBytes,
       segmentSize: taken.server.segmentSize || DEFAULT_SEGMENT_SIZE,
       files: contents.files,
       ...(contents.manifestValid ? { manifestChecksum: 'valid' as const } : {}),
       verification,
-    };
+    });
+    const finalPath = await finalizeFolder(taken.target.partial, taken.target.final, (p) => JSON.stringify(recordFor(p), null, 2) + '\n');
+    partial = undefined;
     const recordPath = recordPathFor(finalPath);
-    try {
-      await writeFileAtomic(recordPath, JSON.stringify(record, null, 2) + '\n');
-    } catch (e) {
-      // Without its record, a base backup's WAL range is unknown to a PITR: it does not stay either.
-      await fs.rm(finalPath, { recursive: true, force: true });
-      throw new PgbrError('io', `the base backup was written but its record could not be saved (${errorMessage(e)}), so it was removed: check the folder's free space and permissions`, { cause: e });
-    }
+    const record = recordFor(finalPath);
     progress.setPhase('done');
     logger.info(`Base backup ${record.name}: ${record.startLsn} – ${record.stopLsn} on timeline ${record.timeline}, ${record.sizeBytes} bytes, verification ${verification.status}`);
     return { path: finalPath, recordPath, record };
   } catch (e) {
     if (partial !== undefined) {
       await discardPartial(partial, logger);
-      activePartials.delete(partial);
+      releasePartial(partial);
     }
     if (opts.signal?.aborted) throw cancelledError();
     throw e;
@@ -862,7 +856,7 @@ async function reserveFolder(folder: string, name: string): Promise<ReservedFold
     const partial = `${final}.partial`;
     try {
       await fs.mkdir(partial, { mode: 0o700 });
-      activePartials.add(partial);
+      claimPartial(partial);
       return { final, partial };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new PgbrError('io', `cannot create ${partial}: ${errorMessage(e)}`, { cause: e });
@@ -871,22 +865,32 @@ async function reserveFolder(folder: string, name: string): Promise<ReservedFold
   throw new PgbrError('io', `no free base backup name in ${folder} for ${name}: remove old backups`);
 }
 
-/** Renames the verified `.partial` to its final name, never over an existing folder. */
-async function finalizeFolder(partial: string, final: string): Promise<string> {
-  for (let n = 1; n <= 100; n++) {
-    const target = n === 1 ? final : `${final}-${n}`;
-    if ((await pathExists(target)) || (await pathExists(recordPathFor(target)))) continue;
-    try {
-      await fs.rename(partial, target);
-      activePartials.delete(partial);
-      return target;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      // Taken between the check and the rename: try the next name.
-      if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw new PgbrError('io', `cannot move the finished base backup to ${target}: ${errorMessage(e)}`, { cause: e });
+/**
+ * Gives the verified `.partial` its final name, never over an existing folder, with its record
+ * written first: a base backup under a final name always has the record a PITR needs.
+ */
+async function finalizeFolder(partial: string, final: string, recordText: (finalPath: string) => string): Promise<string> {
+  const candidates = Array.from({ length: 100 }, (_, i) => (i === 0 ? final : `${final}-${i + 1}`));
+  let taken: string | undefined;
+  try {
+    taken = await finalizeWithProof({
+      partial,
+      candidates,
+      proofPathFor: recordPathFor,
+      proofText: recordText,
+      move: async (from, to) => {
+        if (await pathExists(to)) throw Object.assign(new Error(`${to} exists`), { code: 'EEXIST' });
+        await fs.rename(from, to);
+      },
+    });
+  } catch (e) {
+    if (e instanceof ProofNotSaved) {
+      throw new PgbrError('io', `the base backup was written but its record could not be saved (${errorMessage(e.cause)}), so it was removed: check the folder's free space and permissions`, { cause: e.cause });
     }
+    throw new PgbrError('io', `cannot move the finished base backup to ${final}: ${errorMessage(e)}`, { cause: e });
   }
-  throw new PgbrError('io', `no free name for the finished base backup ${final}: remove old backups`);
+  if (taken === undefined) throw new PgbrError('io', `no free name for the finished base backup ${final}: remove old backups`);
+  return taken;
 }
 
 export interface BaseBackupEntry {
@@ -926,7 +930,7 @@ export async function listBaseBackups(folder: string): Promise<BaseBackupCatalog
   for (const name of names) {
     const full = path.join(folder, name);
     if (name.endsWith('.partial')) {
-      if (activePartials.has(full)) continue;
+      if (isClaimedPartial(full)) continue;
       const stat = await fs.lstat(full).catch(() => undefined);
       if (stat?.isDirectory()) partials.push({ path: full, modified: stat.mtime });
       continue;

@@ -9,6 +9,7 @@ export type PgbrErrorKind =
   | 'tool-missing' // a PostgreSQL client tool is not installed
   | 'tool-version' // installed tools are older than the server
   | 'tool-failed' // a tool ran and exited non-zero
+  | 'damaged' // a dump's bytes differ from its manifest, or it is truncated
   | 'cancelled'
   | 'io';
 

@@ -24,3 +24,25 @@ export async function pathExists(p: string): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * Writes `file` whole or not at all, and only if nothing is at that name yet: a sibling temp file is
+ * hard-linked to the name (which fails with EEXIST when taken), then removed. Where the file system
+ * has no hard links, an existence check and a rename stand in.
+ */
+export async function writeFileExclusive(file: string, text: string, mode?: number): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.partial`);
+  try {
+    await fs.writeFile(tmp, text, { mode, flag: 'wx' });
+    try {
+      await fs.link(tmp, file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
+      if (await pathExists(file)) throw Object.assign(new Error(`${file} exists`), { code: 'EEXIST' });
+      await fs.rename(tmp, file);
+    }
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+}

@@ -4,7 +4,6 @@
 // anything changes, and pg_restore or psql run with progress and cancellation.
 import * as fs from 'node:fs/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -14,6 +13,8 @@ import type { Logger } from './log';
 import { quoteIdentAlways, type QualifiedName } from './names';
 import type { ConnectionParams } from './profiles/types';
 import { runTool, type RunResult } from './runner';
+import { privateTempDir } from './reaper';
+import { checkIntegrity } from './dump/integrity';
 import { getServerInfo, withClient } from './server';
 import { chooseTool, type FoundTool, type ToolInventory } from './tools';
 import { detectDumpFormat, dumpedByMajor, readIdentifierChain, readToc, readTocHeader, RELATION_DESCS, type Toc, type TocEntry } from './toc';
@@ -249,10 +250,16 @@ export interface RestoreOptions {
   logger?: Logger;
   signal?: AbortSignal;
   onProgress?: (p: RestoreProgress) => void;
+  /** Restore without comparing the dump's files with its manifest's sha256 first (the user chose to). */
+  skipChecksum?: boolean;
 }
+
+/** Whether the dump's bytes were proven against its manifest before the restore. */
+export type ChecksumState = 'intact' | 'no-manifest' | 'skipped';
 
 export interface RestoreResult {
   status: 'succeeded' | 'failed' | 'cancelled';
+  checksum: ChecksumState;
   dumpPath: string;
   format: DumpFormat;
   database: string;
@@ -275,6 +282,8 @@ export interface RestoreResult {
   /** Options that did not apply to this dump and were ignored. */
   warnings: string[];
   durationMs: number;
+  /** The run was cut short from outside (the tool killed, the server gone): the failure says nothing about the dump. */
+  interrupted?: string;
 }
 
 const FIRST_ERRORS = 10;
@@ -320,6 +329,13 @@ const PG_RESTORE_ITEM = /^pg_restore: (creating .*|processing data for table .*|
  */
 export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   const started = performance.now();
+  // A damaged dump restores damaged rows without a word from pg_restore: its bytes are proven first.
+  let checksum: ChecksumState = 'skipped';
+  if (!opts.skipChecksum) {
+    const integrity = await checkIntegrity(opts.dumpPath, { signal: opts.signal, logger: opts.logger });
+    if (integrity.status === 'damaged') throw new PgbrError('damaged', `${integrity.message} Nothing was restored: use another copy of the dump.`);
+    checksum = integrity.status;
+  }
   const quick = opts.toc ? { toc: opts.toc, complete: true } : await readTocQuick(opts.dumpPath);
   const toc = quick.toc;
   const { format, gzip } = toc;
@@ -395,6 +411,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   const durationMs = Math.round(performance.now() - started);
   const result: RestoreResult = {
     status: outcome.status,
+    checksum,
     dumpPath: opts.dumpPath,
     format,
     database: opts.database,
@@ -411,6 +428,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     ...(opts.logFile ? { logFile: opts.logFile } : {}),
     warnings,
     durationMs,
+    ...(outcome.interrupted ? { interrupted: outcome.interrupted } : {}),
   };
   result.message = describeOutcome(result, outcome.runMessage);
   if (opts.logFile) await fs.writeFile(opts.logFile, outcome.log, { mode: 0o600 });
@@ -570,7 +588,12 @@ interface ToolOutcome {
   log: string;
   logTruncated: boolean;
   runMessage?: string;
+  interrupted?: string;
 }
+
+/** The server went away under the restore: a fact about the run, not about the dump. */
+const CONNECTION_LOST =
+  /server closed the connection unexpectedly|terminating connection due to (?:administrator command|unexpected postmaster exit)|the database system is shutting down|connection to server .* failed|could not connect to server|no connection to the server|SSL SYSCALL error: EOF detected/i;
 
 /** Collects a tool's stderr: the log (bounded), the first errors with their context, the ignored-error count. */
 class ToolLog {
@@ -646,7 +669,7 @@ async function runPgRestore(opts: RestoreOptions, tool: FoundTool, list: Restore
   let tempDir: string | undefined;
   try {
     if (list) {
-      tempDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-restore-'));
+      tempDir = await privateTempDir('restore-');
       const listFile = path.join(tempDir, 'restore.list');
       await fs.writeFile(listFile, list.text, { mode: 0o600 });
       args.push('--use-list', listFile);
@@ -685,7 +708,7 @@ async function runPsql(opts: RestoreOptions, tool: FoundTool, target: Connection
     let file = opts.dumpPath;
     if (gzip) {
       // The runner feeds stdin from a string only; a private uncompressed copy keeps memory flat.
-      tempDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-restore-'));
+      tempDir = await privateTempDir('restore-');
       file = path.join(tempDir, 'dump.sql');
       try {
         await pipeline(createReadStream(opts.dumpPath), createGunzip(), createWriteStream(file, { mode: 0o600 }), { signal: opts.signal });
@@ -737,7 +760,10 @@ function toOutcome(result: RunResult, log: ToolLog, done: number, total: number,
   const failed = result.status === 'failed' || log.errors.length > 0 || log.errorsIgnored > 0;
   if (!failed) return { ...base, status: 'succeeded' };
   if (log.errors.length === 0) log.errors.push(result.status === 'failed' ? result.message : `${tool} reported errors`);
-  return { ...base, errors: log.errors, status: 'failed', runMessage: result.status === 'failed' ? result.message : undefined };
+  const killed = result.status === 'failed' && result.signal !== undefined ? `${tool} was stopped by ${result.signal} from outside` : undefined;
+  const lost = log.errors.find((e) => CONNECTION_LOST.test(e)) ?? (result.status === 'failed' && CONNECTION_LOST.test(result.message) ? result.message : undefined);
+  const interrupted = killed ?? (lost !== undefined ? `the connection to the server was lost (${lost.trim()})` : undefined);
+  return { ...base, errors: log.errors, status: 'failed', runMessage: result.status === 'failed' ? result.message : undefined, ...(interrupted ? { interrupted } : {}) };
 }
 
 function describeOutcome(r: RestoreResult, runMessage: string | undefined): string {
@@ -752,6 +778,9 @@ function describeOutcome(r: RestoreResult, runMessage: string | undefined): stri
     return `the restore of ${what} into database "${r.database}" was cancelled: the database holds whatever was restored until then${r.created ? ' (it was created by this restore; drop it if you do not need it)' : ''}.`;
   }
   const first = r.errors[0] ?? runMessage ?? 'unknown error';
+  if (r.interrupted) {
+    return `the restore of ${what} into database "${r.database}" was interrupted: ${r.interrupted}. This says nothing about the dump; run it again.`;
+  }
   // A server's own error ("could not execute query: ERROR: ...") is about the target, never the dump file.
   if (CORRUPT_PATTERNS.test(first) && !/could not execute query|ERROR: /.test(first)) {
     return `the dump is truncated or corrupt: ${r.tool.name} could not read it (${first.replace(/ \(TOC entry.*$/, '')}). Take the dump again or restore an older one.`;

@@ -1,8 +1,7 @@
 // The one way the core runs a PostgreSQL client tool: argv arrays, secrets kept out of argv and logs,
 // output streamed line by line, cancellation that takes the whole process tree down, typed outcomes.
 
-import { mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
@@ -10,11 +9,15 @@ import type { Readable } from 'node:stream';
 import type * as Execa from 'execa' with { 'resolution-mode': 'import' };
 import type { Logger } from './log';
 import type { ConnectionParams } from './profiles/types';
+import { guardProcessGroup, privateTempDir } from './reaper';
 
 export interface RunSpec {
   file: string;
   args: readonly string[];
-  /** Passed to the child as PG* environment variables, never as argv. */
+  /**
+   * Passed to the child as PG* environment variables, never as argv. Only a run with a connection
+   * inherits PGPASSWORD: a tool that does not connect (`pg_restore --list`, `--version`) gets no secret.
+   */
   connection?: ConnectionParams;
   /** Handed to libpq through a private 0600 passfile that is removed when the run ends. */
   password?: string;
@@ -194,6 +197,7 @@ export async function runTool(spec: RunSpec): Promise<RunResult> {
   try {
     const env: Record<string, string | undefined> = { ...process.env };
     if (spec.connection) Object.assign(env, libpqEnv(spec.connection));
+    else delete env.PGPASSWORD;
     if (spec.env) Object.assign(env, spec.env);
     if (spec.password !== undefined) {
       if (/[\r\n]/.test(spec.password)) {
@@ -201,8 +205,8 @@ export async function runTool(spec: RunSpec): Promise<RunResult> {
       }
       // A password given here must be the one used: an inherited PGPASSWORD would take precedence over the passfile.
       delete env.PGPASSWORD;
-      passDir = await mkdtemp(join(tmpdir(), 'pgbr-'));
-      await chmod(passDir, 0o700);
+      // Inside this run's folder, so even a killed run leaves no password behind (see reaper.ts).
+      passDir = await privateTempDir('pass-');
       const passfile = join(passDir, 'pgpass');
       await writeFile(passfile, passfileLine(spec.password), { mode: 0o600, flag: 'wx' });
       env.PGPASSFILE = passfile;
@@ -280,6 +284,8 @@ export async function runTool(spec: RunSpec): Promise<RunResult> {
         void execa('taskkill', ['/pid', String(subprocess.pid), '/T', '/F'], { reject: false, windowsHide: true });
       }
     };
+    // On record before anything else can happen: if this process is killed, the group goes with it.
+    const releaseGroup = pgid !== undefined ? guardProcessGroup(pgid) : undefined;
     if (pgid !== undefined) trackProcessGroup(pgid);
     spec.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -296,6 +302,7 @@ export async function runTool(spec: RunSpec): Promise<RunResult> {
           // The leader has exited; whatever it left behind in its group goes now.
           signalGroup(pgid, 'SIGKILL');
         }
+        releaseGroup?.();
       }
     }
 

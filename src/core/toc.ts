@@ -90,6 +90,8 @@ export interface Toc {
   entries: TocEntry[];
   /** Where the entries came from. */
   source: 'archive' | 'pg_restore --list' | 'plain scan';
+  /** Set when the archive itself shows it is incomplete (data offsets past its end). */
+  damage?: string;
 }
 
 /** Descriptions pg_dump uses, longest first so `TABLE DATA` wins over `TABLE` when a list line is split. */
@@ -237,6 +239,8 @@ interface EntrySink {
   listed: TocEntry[];
   /** The table named by the drop statement of a constraint, trigger, rule, policy or default, by dump id. */
   dropTables: Map<number, string>;
+  /** Custom format: the largest data offset the TOC records (-1 when none is set, e.g. a dump written to a pipe). */
+  lastDataOffset: number;
 }
 
 const K_VERS = (major: number, minor: number, rev = 0) => (major * 256 + minor) * 256 + rev;
@@ -354,7 +358,22 @@ class TocCursor {
     this.ensure(n);
     this.pos += n;
   }
+
+  /** An offset: offSize bytes, least significant first (pg_backup_archiver.c ReadOffset). */
+  offset(): number {
+    this.ensure(this.offSize);
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < this.offSize; i++) {
+      value += this.buf[this.pos++]! * scale;
+      scale *= 256;
+    }
+    return value;
+  }
 }
+
+/** pg_backup_custom.c: the offset of an entry's data is known (K_OFFSET_POS_SET). */
+const K_OFFSET_POS_SET = 2;
 
 interface ArchiveHeader {
   header: TocHeader;
@@ -453,8 +472,9 @@ function readEntry(c: TocCursor, formatCode: number, sink: EntrySink): void {
   if (formatCode === 1) {
     if (c.version < V1_7) c.int();
     else {
-      c.byte();
-      c.skip(c.offSize);
+      const flag = c.byte();
+      const offset = c.offset();
+      if (flag === K_OFFSET_POS_SET && offset > sink.lastDataOffset) sink.lastDataOffset = offset;
     }
     if (c.version < V1_7) c.int();
   } else {
@@ -560,7 +580,7 @@ const SINGLE_BYTE_ENCODING = /^(LATIN\d+|WIN\d+|ISO_8859_\d+|KOI8[RU]?|ISO-8859-
  * `UnsupportedArchive` for layouts it does not know (the caller falls back to pg_restore) and a
  * PgbrError when the archive ends inside its table of contents.
  */
-async function readArchive(dumpPath: string, format: DumpFormat): Promise<{ header: TocHeader; entries: TocEntry[] }> {
+async function readArchive(dumpPath: string, format: DumpFormat): Promise<{ header: TocHeader; entries: TocEntry[]; damage?: string }> {
   let source: ByteSource;
   if (format === 'directory') {
     const plain = path.join(dumpPath, 'toc.dat');
@@ -581,7 +601,7 @@ async function readArchive(dumpPath: string, format: DumpFormat): Promise<{ head
     header.format = FORMAT_LABELS[format];
     const count = await withMore(source, c, () => c.int());
     header.tocEntries = count;
-    const sink: EntrySink = { all: [], listed: [], dropTables: new Map() };
+    const sink: EntrySink = { all: [], listed: [], dropTables: new Map(), lastDataOffset: -1 };
     // Entries are read synchronously from the buffer; only a read that runs off its end waits for more.
     while (sink.all.length < count) {
       const start = c.pos;
@@ -592,10 +612,24 @@ async function readArchive(dumpPath: string, format: DumpFormat): Promise<{ head
         await refill(source, c, start);
       }
     }
-    return { header, entries: toEntries(sink) };
+    const damage = format === 'custom' ? await dataPastEnd(dumpPath, sink.lastDataOffset, c.intSize) : undefined;
+    return { header, entries: toEntries(sink), ...(damage ? { damage } : {}) };
   } finally {
     await source.close();
   }
+}
+
+/**
+ * A custom dump cut short keeps its table of contents (it is at the start) but loses data blocks:
+ * the last recorded data offset, and the block header there (a type byte and a dump id), must lie
+ * inside the file.
+ */
+async function dataPastEnd(dumpPath: string, lastDataOffset: number, intSize: number): Promise<string | undefined> {
+  if (lastDataOffset < 0) return undefined;
+  const size = (await fs.stat(dumpPath)).size;
+  const blockHeader = 1 + 1 + intSize;
+  if (lastDataOffset + blockHeader <= size) return undefined;
+  return `the dump is truncated: its table of contents places data at byte ${lastDataOffset}, but the file ends at byte ${size}. Take the dump again or restore an older one.`;
 }
 
 interface ByteSource {
@@ -1251,8 +1285,8 @@ export async function readToc(dumpPath: string, opts: ReadTocOptions = {}): Prom
   }
   if (!opts.preferPgRestore) {
     try {
-      const { header, entries } = await readArchive(dumpPath, detected.format);
-      return { path: dumpPath, ...detected, header, entries, source: 'archive' };
+      const { header, entries, damage } = await readArchive(dumpPath, detected.format);
+      return { path: dumpPath, ...detected, header, entries, source: 'archive', ...(damage ? { damage } : {}) };
     } catch (e) {
       if (e instanceof TruncatedArchive || e instanceof NeedMore) {
         throw new PgbrError('io', `the dump is truncated or corrupt: ${dumpPath} ends inside its table of contents. Take the dump again.`);

@@ -2,6 +2,7 @@
 //
 // The scratch database is dropped whatever happens, cancellation included.
 import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
 import type pg from 'pg';
 import { PgbrError } from './errors';
 import type { Logger } from './log';
@@ -11,7 +12,9 @@ import { createDatabase, runRestore, type RestoreProgress, type RestoreResult } 
 import { getServerInfo, withClient } from './server';
 import { detectDumpFormat, readTocHeader } from './toc';
 import type { ToolInventory } from './tools';
-import { readManifest, writeManifest, type DumpManifest, type Verification } from './dump/manifest';
+import { writeManifest, type DumpManifest, type Verification } from './dump/manifest';
+import { checkIntegrity } from './dump/integrity';
+import { processStartTicks, type RunOwner } from './reaper';
 
 export interface VerifyOptions {
   dumpPath: string;
@@ -41,7 +44,8 @@ export interface VerifiedTable {
 }
 
 export interface VerifyReport {
-  status: 'passed' | 'failed' | 'cancelled';
+  /** `interrupted`: cut short from outside (a tool killed, the server gone); nothing is said about the dump and nothing recorded. */
+  status: 'passed' | 'failed' | 'cancelled' | 'interrupted';
   dumpPath: string;
   manifestFound: boolean;
   /** The scratch database the dump was restored into. */
@@ -59,6 +63,8 @@ export interface VerifyReport {
   durationMs: number;
   /** The verdict was written into the manifest. */
   recorded: boolean;
+  /** `damaged`: the checksums did not match, so no restore was tried. */
+  checksum: 'intact' | 'no-manifest' | 'damaged';
 }
 
 const SCRATCH_PREFIX = 'pgbr_verify_';
@@ -79,17 +85,15 @@ export function scratchDatabaseName(sourceDb: string | undefined): string {
  */
 export async function verifyDump(opts: VerifyOptions): Promise<VerifyReport> {
   const started = performance.now();
-  let manifest: DumpManifest | undefined;
-  try {
-    manifest = await readManifest(opts.dumpPath);
-  } catch (e) {
-    throw new PgbrError('io', `the manifest beside ${opts.dumpPath} cannot be read (${(e as Error).message}): fix or remove it, then verify again.`, { cause: e });
-  }
+  // The bytes first: row counts can match while a value inside a row was changed.
+  const integrity = await checkIntegrity(opts.dumpPath, { signal: opts.signal, logger: opts.logger });
+  const manifest = integrity.status === 'no-manifest' ? undefined : integrity.manifest;
   const detected = await detectDumpFormat(opts.dumpPath);
-  const header = detected.format === 'plain' ? undefined : await readTocHeader(opts.dumpPath);
+  const header = detected.format === 'plain' ? undefined : await readTocHeader(opts.dumpPath).catch(() => undefined);
   const scratch = scratchDatabaseName(manifest?.database ?? header?.dbname);
   const maintenance = opts.connection.database || 'postgres';
   const target = `${opts.profileName ?? `${opts.connection.host ?? 'local'}:${opts.connection.port ?? 5432}`}/${scratch}`;
+  if (integrity.status === 'damaged') return damagedReport(opts, integrity.manifest, integrity.message, scratch, target, started);
 
   let created = false;
   let dropped = false;
@@ -98,7 +102,11 @@ export async function verifyDump(opts: VerifyOptions): Promise<VerifyReport> {
   let stopped: string | undefined;
   let tables: VerifiedTable[] = [];
   try {
-    await withClient(opts.connection, { password: opts.password, database: maintenance }, (c) => createDatabase(c, scratch));
+    await withClient(opts.connection, { password: opts.password, database: maintenance }, async (c) => {
+      await createDatabase(c, scratch);
+      // Who made it, so a later look at this server can tell a leftover of a killed run from a verify in progress.
+      await c.query(`COMMENT ON DATABASE ${quoteIdentAlways(scratch)} IS ${c.escapeLiteral(scratchComment())}`);
+    });
     created = true;
     try {
       restore = await runRestore({
@@ -114,6 +122,8 @@ export async function verifyDump(opts: VerifyOptions): Promise<VerifyReport> {
         logger: opts.logger,
         signal: opts.signal,
         onProgress: opts.onProgress,
+        // Checked above, once.
+        skipChecksum: true,
       });
     } catch (e) {
       // A dump the reader cannot get through is a verdict on the dump, not an error of the run.
@@ -138,14 +148,20 @@ export async function verifyDump(opts: VerifyOptions): Promise<VerifyReport> {
   const cancelled = restore?.status === 'cancelled' || opts.signal?.aborted === true;
   const restoreClean = restore?.status === 'succeeded';
   const mismatches = tables.filter((t) => !t.ok);
-  const status: VerifyReport['status'] = cancelled ? 'cancelled' : restoreClean && mismatches.length === 0 ? 'passed' : 'failed';
+  const status: VerifyReport['status'] = cancelled
+    ? 'cancelled'
+    : restore?.interrupted
+      ? 'interrupted'
+      : restoreClean && mismatches.length === 0
+        ? 'passed'
+        : 'failed';
   let message = verdict(status, { manifest, restore, stopped, tables, mismatches });
   if (dropError !== undefined) message += ` The scratch database ${scratch} could not be dropped (${dropError}): drop it by hand.`;
 
   const durationMs = Math.round(performance.now() - started);
   const at = new Date().toISOString();
   let recorded = false;
-  if (manifest && status !== 'cancelled' && opts.record !== false) {
+  if (manifest && (status === 'passed' || status === 'failed') && opts.record !== false) {
     const verification: Verification = {
       status,
       at,
@@ -184,7 +200,30 @@ export async function verifyDump(opts: VerifyOptions): Promise<VerifyReport> {
     at,
     durationMs,
     recorded,
+    checksum: integrity.status,
   };
+}
+
+/** A damaged dump fails without a restore: the verdict is recorded, and the scratch database never made. */
+async function damagedReport(opts: VerifyOptions, manifest: DumpManifest, message: string, scratch: string, target: string, started: number): Promise<VerifyReport> {
+  const durationMs = Math.round(performance.now() - started);
+  const at = new Date().toISOString();
+  const recorded = opts.record !== false;
+  if (recorded) await writeManifest(opts.dumpPath, { ...manifest, verification: { status: 'failed', at, durationMs, target, tables: [], message } });
+  return { status: 'failed', dumpPath: opts.dumpPath, manifestFound: true, scratchDatabase: scratch, scratchDropped: true, target, tables: [], message, at, durationMs, recorded, checksum: 'damaged' };
+}
+
+/** The scratch database's comment: `pgbr verify scratch database; pid 123 on host h; started <ISO>; ticks N`. */
+export function scratchComment(now: Date = new Date()): string {
+  const ticks = processStartTicks(process.pid);
+  return `pgbr verify scratch database; pid ${process.pid} on host ${os.hostname()}; started ${now.toISOString()}${ticks !== undefined ? `; ticks ${ticks}` : ''}`;
+}
+
+/** The owner a scratch comment names, or undefined for a comment pgbr did not write. */
+export function parseScratchComment(comment: string | null): RunOwner | undefined {
+  const m = /^pgbr verify scratch database; pid (\d+) on host (.+?); started (\S+)(?:; ticks (\d+))?$/.exec(comment ?? '');
+  if (!m) return undefined;
+  return { pid: Number(m[1]), host: m[2] as string, createdAt: m[3] as string, ...(m[4] ? { startTicks: Number(m[4]) } : {}) };
 }
 
 const fmt = (schema: string, table: string) => `${quoteIdentAlways(schema)}.${quoteIdentAlways(table)}`;
@@ -234,6 +273,7 @@ function verdict(
   r: { manifest: DumpManifest | undefined; restore: RestoreResult | undefined; stopped: string | undefined; tables: VerifiedTable[]; mismatches: VerifiedTable[] },
 ): string {
   if (status === 'cancelled') return 'the verification was cancelled; the scratch database was dropped and nothing was recorded.';
+  if (status === 'interrupted') return `the verification was interrupted (${r.restore?.interrupted ?? 'from outside'}): this says nothing about the dump and nothing was recorded; verify again.`;
   if (r.stopped) return r.stopped;
   if (r.restore && r.restore.status !== 'succeeded') {
     return r.restore.message.startsWith('the dump is truncated or corrupt') ? r.restore.message : `the dump does not restore cleanly: ${r.restore.message}`;

@@ -52,20 +52,24 @@ export class DumpNode extends DumpsNode {
     const database = m?.kind === 'globals' ? 'globals' : m?.database;
     this.description = [formatBytes(entry.sizeBytes), age(entry.time, now), database].filter(Boolean).join(' · ');
     const state = verificationState(entry);
+    if (state === 'damaged') this.description = `DAMAGED · ${this.description}`;
     this.iconPath =
-      state === 'verified'
+      state === 'damaged'
+        ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('testing.iconFailed'))
+        : state === 'verified'
         ? new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'))
         : state === 'failed'
           ? new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'))
           : new vscode.ThemeIcon('circle-large-outline');
     this.contextValue = `${DumpsContext.Dump}.${entry.format}${m?.kind === 'globals' ? '.globals' : ''}`;
-    this.tooltip = tooltipFor(entry, state);
+    this.tooltip = tooltipFor(entry);
   }
 }
 
-function tooltipFor(entry: CatalogEntry, state: 'verified' | 'failed' | 'never'): vscode.MarkdownString {
+function tooltipFor(entry: CatalogEntry): vscode.MarkdownString {
   const t = new vscode.MarkdownString(undefined, true);
   const m = entry.manifest;
+  if (entry.damage) t.appendMarkdown(`**damaged**: ${entry.damage.replace(/[\\`*_[\]<>]/g, '\\$&')}  \n`);
   t.appendMarkdown(`**${entry.name}** (${entry.format}${entry.gzip ? ', gzip' : ''}, ${formatBytes(entry.sizeBytes)})  \n`);
   if (m) {
     t.appendMarkdown(`${m.kind === 'globals' ? 'roles and tablespaces' : `database \`${m.database}\``} on ${m.host}:${m.port} (profile ${m.profile})  \n`);
@@ -78,9 +82,9 @@ function tooltipFor(entry: CatalogEntry, state: 'verified' | 'failed' | 'never')
   }
   const v = m?.verification;
   t.appendMarkdown(
-    state === 'never'
+    !v
       ? 'never verified: run **Verify** to prove it restores'
-      : `${state === 'verified' ? 'verified' : '**verification failed**'} ${v?.at ?? ''} into ${v?.target ?? ''}${v?.message ? `: ${v.message}` : ''}`,
+      : `${v.status === 'passed' ? 'verified' : '**verification failed**'} ${v?.at ?? ''} into ${v?.target ?? ''}${v?.message ? `: ${v.message}` : ''}`,
   );
   return t;
 }

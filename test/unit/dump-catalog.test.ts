@@ -23,7 +23,16 @@ test('lists dumps newest first with manifests, directory dumps by toc.dat, and p
     await fs.writeFile(path.join(dir, 'old.sql'), 'select 1;\n');
     await fs.utimes(path.join(dir, 'old.sql'), new Date('2026-01-01'), new Date('2026-01-01'));
     await fs.writeFile(path.join(dir, 'new.dump'), 'PGDMP....');
-    const manifest = { finishedAt: '2026-11-01T10:00:00.000Z', verification: { status: 'failed' } } as unknown as DumpManifest;
+    const manifest = {
+      manifestVersion: 1,
+      kind: 'database',
+      format: 'custom',
+      sizeBytes: 9,
+      sha256: { '': 'a'.repeat(64) },
+      rowCounts: [],
+      finishedAt: '2026-11-01T10:00:00.000Z',
+      verification: { status: 'failed', at: '2026-11-01T10:05:00.000Z', tables: [] },
+    } as unknown as DumpManifest;
     await writeManifest(path.join(dir, 'new.dump'), manifest);
     await fs.mkdir(path.join(dir, 'dirdump'));
     await fs.writeFile(path.join(dir, 'dirdump', 'toc.dat'), 'x'.repeat(10));
@@ -41,6 +50,17 @@ test('lists dumps newest first with manifests, directory dumps by toc.dat, and p
     assert.equal(verificationState(catalog.dumps[0]), 'failed');
     assert.equal(verificationState(catalog.dumps[1] as CatalogEntry), 'never');
     assert.deepEqual(catalog.partials.map((p) => path.basename(p.path)), ['half.dump.partial']);
+
+    // A dump shorter than its manifest says is damaged (truncated), whatever an earlier verification said.
+    await fs.truncate(path.join(dir, 'new.dump'), 4);
+    const cut = (await listDumps(dir)).dumps.find((d) => d.name === 'new.dump') as CatalogEntry;
+    assert.equal(verificationState(cut), 'damaged');
+    assert.match(cut.damage ?? '', /new\.dump is 4 bytes but its manifest recorded 9: the dump is truncated\./);
+
+    // A manifest of the wrong shape names its field, and the dump is still listed.
+    await fs.writeFile(path.join(dir, 'new.dump.manifest.json'), JSON.stringify({ ...manifest, rowCounts: 'x' }));
+    const odd = (await listDumps(dir)).dumps.find((d) => d.name === 'new.dump') as CatalogEntry;
+    assert.match(odd.manifestError ?? '', /"rowCounts" must be a list of \{ schema, table, rows \}, found string "x"/);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

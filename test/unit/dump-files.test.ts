@@ -18,6 +18,11 @@ import {
 } from '../../src/core/dump/dump';
 import { GLOBALS_END_MARKER } from '../../src/core/dump/globals';
 import { PgbrError } from '../../src/core/errors';
+import { manifestPathFor, type DumpManifest } from '../../src/core/dump/manifest';
+import { finalizeWithProof } from '../../src/core/partials';
+
+/** The smallest manifest these file tests need; its content is only compared as text. */
+const MANIFEST = { manifestVersion: 1, kind: 'database', profile: 't', rowCounts: [], sha256: {} } as unknown as DumpManifest;
 
 let dir: string;
 before(async () => {
@@ -115,12 +120,52 @@ test('finalizing never replaces an existing dump: it takes the next free name', 
   await fs.writeFile(first.partial, 'new content');
   // Someone else wrote shop.dump while we were dumping.
   await fs.writeFile(first.final, 'someone else');
-  const landed = await finalizeOutput(first.partial, first.final, false);
+  const landed = await finalizeOutput(first.partial, first.final, false, MANIFEST);
   assert.notEqual(landed, first.final);
   assert.equal(await fs.readFile(first.final, 'utf8'), 'someone else');
   assert.equal(await fs.readFile(landed, 'utf8'), 'new content');
+  assert.deepEqual(JSON.parse(await fs.readFile(manifestPathFor(landed), 'utf8')), MANIFEST);
+  await assert.rejects(fs.stat(manifestPathFor(first.final)), 'the other file got no manifest of ours');
   await assert.rejects(fs.stat(first.partial));
   await fs.rm(second.partial);
+});
+
+test('the manifest is in place before the dump has its final name, and an existing manifest is never replaced', async () => {
+  const folder = path.join(dir, 'proof-first');
+  await fs.mkdir(folder);
+  const partial = path.join(folder, 'shop.dump.partial');
+  await fs.writeFile(partial, 'dump');
+  // A manifest left at the first name (its dump was deleted by hand) keeps its content; the dump goes to the next name.
+  await fs.writeFile(path.join(folder, 'taken.dump.manifest.json'), 'old');
+  const seen: string[] = [];
+  const taken = await finalizeWithProof({
+    partial,
+    candidates: [path.join(folder, 'taken.dump'), path.join(folder, 'shop.dump')],
+    proofPathFor: manifestPathFor,
+    proofText: (t) => `proof of ${path.basename(t)}`,
+    move: async (from, to) => {
+      seen.push(await fs.readFile(manifestPathFor(to), 'utf8'));
+      await fs.rename(from, to);
+    },
+  });
+  assert.equal(taken, path.join(folder, 'shop.dump'));
+  assert.deepEqual(seen, ['proof of shop.dump'], 'the move happened with the manifest already written');
+  assert.equal(await fs.readFile(path.join(folder, 'taken.dump.manifest.json'), 'utf8'), 'old');
+
+  // A move that fails takes its manifest back: no manifest claims a dump that is not there.
+  const second = path.join(folder, 'b.dump.partial');
+  await fs.writeFile(second, 'dump');
+  await assert.rejects(
+    finalizeWithProof({
+      partial: second,
+      candidates: [path.join(folder, 'b.dump')],
+      proofPathFor: manifestPathFor,
+      proofText: () => 'x',
+      move: () => Promise.reject(Object.assign(new Error('disk full'), { code: 'ENOSPC' })),
+    }),
+    /disk full/,
+  );
+  await assert.rejects(fs.stat(manifestPathFor(path.join(folder, 'b.dump'))));
 });
 
 test('a directory dump is finalized by rename, and never onto an existing folder', async () => {
@@ -130,7 +175,7 @@ test('a directory dump is finalized by rename, and never onto an existing folder
   assert.equal((await fs.stat(target.partial)).mode & 0o777, 0o700);
   await fs.writeFile(path.join(target.partial, 'toc.dat'), 'toc');
   await fs.mkdir(target.final);
-  const landed = await finalizeOutput(target.partial, target.final, true);
+  const landed = await finalizeOutput(target.partial, target.final, true, MANIFEST);
   assert.equal(landed, path.join(folder, 'shop-2'));
   assert.equal(await fs.readFile(path.join(landed, 'toc.dat'), 'utf8'), 'toc');
 });

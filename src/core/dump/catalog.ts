@@ -2,6 +2,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { readManifest, type DumpFormat, type DumpManifest } from './manifest';
+import { sizeDamage } from './integrity';
 
 export interface CatalogEntry {
   path: string;
@@ -15,6 +16,8 @@ export interface CatalogEntry {
   manifest?: DumpManifest;
   /** A manifest that exists but cannot be read: shown, not fatal. */
   manifestError?: string;
+  /** Why the dump is not what was written (truncated, changed, checksums that failed): shown as damaged. */
+  damage?: string;
 }
 
 export interface Catalog {
@@ -69,14 +72,18 @@ export async function listDumps(folder: string): Promise<Catalog> {
       } catch (e) {
         manifestError = `the manifest cannot be read (${e instanceof Error ? e.message : String(e)})`;
       }
+      const sizeBytes = stat.isDirectory() ? await folderSize(full) : stat.size;
+      // Only what the listing already knows: a size that differs from the manifest's, or a mark left by a failed checksum check.
+      const damage = manifest?.damage?.message ?? (manifest && manifest.sizeBytes !== sizeBytes ? sizeDamage(full, sizeBytes, manifest.sizeBytes) : undefined);
       dumps.push({
         path: full,
         name: dirent.name,
         ...kind,
-        sizeBytes: stat.isDirectory() ? await folderSize(full) : stat.size,
+        sizeBytes,
         time: manifest?.finishedAt ? new Date(manifest.finishedAt) : stat.mtime,
         manifest,
         manifestError,
+        ...(damage ? { damage } : {}),
       });
     }),
   );
@@ -95,8 +102,9 @@ async function folderSize(dir: string): Promise<number> {
   return total;
 }
 
-/** `verified`, `failed` or `never`, for the tree's icon. */
-export function verificationState(entry: CatalogEntry): 'verified' | 'failed' | 'never' {
+/** `damaged`, `verified`, `failed` or `never`, for the tree's icon: damage wins over an earlier verification. */
+export function verificationState(entry: CatalogEntry): 'damaged' | 'verified' | 'failed' | 'never' {
+  if (entry.damage) return 'damaged';
   const v = entry.manifest?.verification;
   if (!v) return 'never';
   return v.status === 'passed' ? 'verified' : 'failed';

@@ -46,3 +46,37 @@ export async function checksumDump(dumpPath: string, signal?: AbortSignal): Prom
   }
   return { sha256, sizeBytes };
 }
+
+export interface ChecksumMismatch {
+  /** Relative POSIX path inside a directory dump; `""` for a single-file dump. */
+  file: string;
+  /** What the manifest recorded; absent for a file the manifest does not list. */
+  expected?: string;
+  /** What the file holds now; absent for a file that is missing. */
+  actual?: string;
+}
+
+/**
+ * The files of a dump whose sha256 differs from what its manifest recorded, are missing, or are not
+ * in the manifest; empty when every byte is as written. Reads every file: the price of the proof.
+ */
+export async function compareChecksums(dumpPath: string, recorded: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<ChecksumMismatch[]> {
+  const now = await checksumDump(dumpPath, signal);
+  const mismatches: ChecksumMismatch[] = [];
+  for (const [file, expected] of Object.entries(recorded)) {
+    const actual = now.sha256[file];
+    if (actual !== expected) mismatches.push({ file, expected, ...(actual !== undefined ? { actual } : {}) });
+  }
+  for (const [file, actual] of Object.entries(now.sha256)) {
+    if (!(file in recorded)) mismatches.push({ file, actual });
+  }
+  return mismatches;
+}
+
+/** One line naming the file and both sums: what the user needs to judge and to report it. */
+export function describeMismatch(dumpPath: string, m: ChecksumMismatch): string {
+  const file = m.file === '' ? dumpPath : `${dumpPath}/${m.file}`;
+  if (m.actual === undefined) return `${file} is missing, but the manifest recorded it with sha256 ${m.expected}: the dump is incomplete.`;
+  if (m.expected === undefined) return `${file} (sha256 ${m.actual}) is not in the manifest: the dump was changed after it was written.`;
+  return `${file} has sha256 ${m.actual} but its manifest recorded ${m.expected}: the dump was changed or damaged after it was written.`;
+}

@@ -7,6 +7,8 @@ import { createGunzip } from 'node:zlib';
 import type pg from 'pg';
 import { PgbrError, errorMessage } from '../errors';
 import { pathExists } from '../fsutil';
+import { claimPartial, finalizeWithProof, isClaimedPartial, ProofNotSaved, releasePartial } from '../partials';
+import { privateTempDir } from '../reaper';
 import { silentLogger, type Logger } from '../log';
 import { exactSchemaPattern, exactTablePattern, formatQualifiedName, quoteIdentAlways, sameName, type QualifiedName } from '../names';
 import type { ConnectionParams } from '../profiles/types';
@@ -14,7 +16,7 @@ import { runTool, type RunResult } from '../runner';
 import { getServerInfo, withClient } from '../server';
 import { chooseTool, type FoundTool, type ToolInventory } from '../tools';
 import { checksumDump } from './checksum';
-import { writeManifest, type DumpFormat, type DumpManifest, type TableRowCount } from './manifest';
+import { manifestPathFor, manifestText, type DumpFormat, type DumpManifest, type TableRowCount } from './manifest';
 import { DEFAULT_NAME_TEMPLATE, dumpExtension, expandNameTemplate, splitDumpFileName, uniqueDumpPath } from './naming';
 import { DumpProgressTracker, untranslatedMessagesEnv, type DumpProgress } from './progress';
 
@@ -257,9 +259,6 @@ export interface DumpResult {
 /** The line plain pg_dump output ends with when it completed. */
 export const DUMP_END_MARKER = '-- PostgreSQL database dump complete';
 
-// Dumps being written by this process: their `.partial` is work in progress, not a leftover.
-const activePartials = new Set<string>();
-
 /** The table kinds whose rows pg_dump copies: ordinary and partitioned tables. */
 const COUNTED_KINDS = new Set(['r', 'p']);
 /** What `pg_dump -t` can match: tables, views, materialized views, sequences, foreign tables. */
@@ -301,7 +300,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
 
       const target = await reserveOutput(opts, format, extension, now());
       partial = target.partial;
-      if (dumpTool.major >= FIRST_WITH_FILTER) filterDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-filter-'));
+      if (dumpTool.major >= FIRST_WITH_FILTER) filterDir = await privateTempDir('filter-');
       const plan = planDump({
         ...opts,
         toolMajor: dumpTool.major,
@@ -365,9 +364,6 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
     const { sha256, sizeBytes } = await checksumDump(dumped.target.partial, opts.signal);
     throwIfCancelled(opts.signal, opts.database);
 
-    const finalPath = await finalizeOutput(dumped.target.partial, dumped.target.final, format === 'directory');
-    partial = undefined;
-    const finishedAt = now();
     const manifest: DumpManifest = {
       manifestVersion: 1,
       kind: 'database',
@@ -382,20 +378,15 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       format,
       options: manifestOptions(opts, dumped.plan),
       startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
+      finishedAt: now().toISOString(),
       durationMs: Math.round(performance.now() - startedMs),
       sizeBytes,
       sha256,
       snapshot: dumped.snapshot,
       rowCounts: dumped.rowCounts,
     };
-    try {
-      await writeManifest(finalPath, manifest);
-    } catch (e) {
-      // A dump without its manifest cannot prove its content: it does not stay either.
-      await fs.rm(finalPath, { recursive: true, force: true });
-      throw new PgbrError('io', `the dump was written but its manifest could not be saved (${errorMessage(e)}), so it was removed: check the folder's free space and permissions`, { cause: e });
-    }
+    const finalPath = await finalizeOutput(dumped.target.partial, dumped.target.final, format === 'directory', manifest);
+    partial = undefined;
     dumped.progress.setPhase('done');
     logger.info(`Dumped ${opts.database} to ${finalPath} (${sizeBytes} bytes, ${dumped.rowCounts.length} tables counted)`);
     return { path: finalPath, manifest };
@@ -584,7 +575,7 @@ export async function reservePartial(folder: string, base: string, extension: st
     try {
       if (directory) await fs.mkdir(partial, { mode: 0o700 });
       else await (await fs.open(partial, 'wx', 0o600)).close();
-      activePartials.add(partial);
+      claimPartial(partial);
       return { final, partial };
     } catch (e) {
       // Taken between the check and the create: another dump got there first.
@@ -595,38 +586,49 @@ export async function reservePartial(folder: string, base: string, extension: st
 }
 
 /**
- * Moves the finished `.partial` to its final name without ever replacing a file: a hard link fails
- * when the name exists, where a rename would silently overwrite it.
+ * Gives the finished `.partial` its final name with its manifest beside it, never replacing a file:
+ * the manifest is written first (exclusively), then the dump is hard-linked to the name (a link
+ * fails when the name exists, where a rename would silently overwrite it). A final-named dump
+ * therefore always has its manifest. Returns the name taken (the next free one if `final` is taken).
  */
-export async function finalizeOutput(partial: string, final: string, directory: boolean): Promise<string> {
-  let target = final;
-  for (let attempt = 0; attempt < 100; attempt++) {
-    try {
-      if (directory) {
-        if (await pathExists(target)) throw Object.assign(new Error('exists'), { code: 'EEXIST' });
-        await fs.rename(partial, target);
-      } else {
-        try {
-          await fs.link(partial, target);
-          await fs.unlink(partial);
-        } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code;
-          // File systems without hard links (FAT, some network shares): check, then rename.
-          if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
-          if (await pathExists(target)) throw Object.assign(new Error('exists'), { code: 'EEXIST' });
-          await fs.rename(partial, target);
-        }
-      }
-      activePartials.delete(partial);
-      return target;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw ioError(`cannot move the finished dump to ${target}`, e);
-      const { base, extension } = directory ? { base: path.basename(final), extension: '' } : splitDumpFileName(path.basename(final));
-      target = await uniqueDumpPath(path.dirname(final), base, extension, async (f) => f !== partial && (await pathExists(f)));
+export async function finalizeOutput(partial: string, final: string, directory: boolean, manifest: DumpManifest): Promise<string> {
+  const { base, extension } = directory ? { base: path.basename(final), extension: '' } : splitDumpFileName(path.basename(final));
+  async function* candidates(): AsyncGenerator<string> {
+    yield final;
+    for (let attempt = 0; attempt < 100; attempt++) {
+      yield await uniqueDumpPath(path.dirname(final), base, extension, async (f) => f !== partial && (await pathExists(f)));
     }
   }
-  throw new PgbrError('io', `no free name for the finished dump ${final}: remove old dumps or choose another name`);
+  const text = manifestText(manifest);
+  let taken: string | undefined;
+  try {
+    taken = await finalizeWithProof({ partial, candidates: candidates(), proofPathFor: manifestPathFor, proofText: () => text, move: directory ? moveFolder : moveFile });
+  } catch (e) {
+    if (e instanceof ProofNotSaved) {
+      throw new PgbrError('io', `the dump was written but its manifest could not be saved (${errorMessage(e.cause)}), so it was removed: check the folder's free space and permissions`, { cause: e.cause });
+    }
+    throw ioError(`cannot move the finished dump to ${final}`, e);
+  }
+  if (taken === undefined) throw new PgbrError('io', `no free name for the finished dump ${final}: remove old dumps or choose another name`);
+  return taken;
+}
+
+async function moveFolder(from: string, to: string): Promise<void> {
+  if (await pathExists(to)) throw Object.assign(new Error(`${to} exists`), { code: 'EEXIST' });
+  await fs.rename(from, to);
+}
+
+async function moveFile(from: string, to: string): Promise<void> {
+  try {
+    await fs.link(from, to);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // File systems without hard links (FAT, some network shares): check, then rename.
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
+    await moveFolder(from, to);
+    return;
+  }
+  await fs.unlink(from);
 }
 
 /** pg_restore can read the archive's table of contents; a plain dump ends with pg_dump's completion line. */
@@ -726,7 +728,7 @@ export async function discardPartial(target: string, logger: Logger = silentLogg
   } catch (e) {
     logger.warn(`could not remove the unfinished dump ${target}: ${errorMessage(e)}`);
   } finally {
-    activePartials.delete(target);
+    releasePartial(target);
   }
 }
 
@@ -750,7 +752,7 @@ export async function findPartialLeftovers(folder: string): Promise<PartialLefto
   for (const entry of entries) {
     if (!entry.name.endsWith('.partial')) continue;
     const full = path.join(folder, entry.name);
-    if (activePartials.has(full)) continue;
+    if (isClaimedPartial(full)) continue;
     try {
       const stat = await fs.lstat(full);
       leftovers.push({ path: full, isDirectory: stat.isDirectory(), modified: stat.mtime });
@@ -766,7 +768,7 @@ export async function removePartial(partialPath: string): Promise<void> {
   if (!partialPath.endsWith('.partial')) {
     throw new PgbrError('usage', `${partialPath} is not an unfinished dump (its name does not end in .partial): it was not removed`);
   }
-  if (activePartials.has(partialPath)) {
+  if (isClaimedPartial(partialPath)) {
     throw new PgbrError('usage', `${partialPath} is a dump still being written: cancel it instead`);
   }
   await fs.rm(partialPath, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import { getServerInfo, withClient, type ServerInfo } from '../server';
 import { chooseTool, type ToolInventory } from '../tools';
 import { checksumDump } from './checksum';
 import { discardPartial, endsWithMarker, failureLine, finalizeOutput, reservePartial, type DumpConnection, type DumpOutput } from './dump';
-import { writeManifest, type DumpManifest } from './manifest';
+import type { DumpManifest } from './manifest';
 import { DEFAULT_GLOBALS_NAME_TEMPLATE, dumpExtension, expandNameTemplate, splitDumpFileName } from './naming';
 import { untranslatedMessagesEnv } from './progress';
 
@@ -107,8 +107,6 @@ export async function runGlobalsDump(opts: GlobalsOptions): Promise<GlobalsResul
     const { sha256, sizeBytes } = await checksumDump(target.partial, opts.signal);
     if (opts.signal?.aborted) throw cancelled();
 
-    const finalPath = await finalizeOutput(target.partial, target.final, false);
-    partial = undefined;
     const manifest: DumpManifest = {
       manifestVersion: 1,
       kind: 'globals',
@@ -128,12 +126,8 @@ export async function runGlobalsDump(opts: GlobalsOptions): Promise<GlobalsResul
       sha256,
       rowCounts: [],
     };
-    try {
-      await writeManifest(finalPath, manifest);
-    } catch (e) {
-      await fs.rm(finalPath, { force: true });
-      throw new PgbrError('io', `the globals dump was written but its manifest could not be saved (${e instanceof Error ? e.message : String(e)}), so it was removed: check the folder's free space and permissions`, { cause: e });
-    }
+    const finalPath = await finalizeOutput(target.partial, target.final, false, manifest);
+    partial = undefined;
     logger.info(`Dumped globals to ${finalPath} (${sizeBytes} bytes)`);
     return { path: finalPath, manifest };
   } catch (e) {

@@ -1,5 +1,6 @@
 // The manifest written beside every dump: what was dumped, from where, with which tools, and proof of content.
 import * as fs from 'node:fs/promises';
+import { PgbrError, errorMessage } from '../errors';
 import { writeFileAtomic } from '../fsutil';
 
 export type DumpFormat = 'custom' | 'directory' | 'tar' | 'plain';
@@ -68,6 +69,8 @@ export interface DumpManifest {
   snapshot?: string;
   rowCounts: TableRowCount[];
   verification?: Verification;
+  /** Set when a check found the dump's bytes differ from what was written: the Dumps view shows it as damaged. */
+  damage?: { at: string; message: string };
 }
 
 /** `orders_20261122-101500.dump` → `orders_20261122-101500.dump.manifest.json`; a directory dump likewise. */
@@ -75,15 +78,64 @@ export function manifestPathFor(dumpPath: string): string {
   return `${dumpPath.replace(/[\\/]+$/, '')}.manifest.json`;
 }
 
+/**
+ * The manifest beside a dump, undefined when there is none. A manifest that is not JSON or has the
+ * wrong shape is an error naming the file and the field, never a crash later on.
+ */
 export async function readManifest(dumpPath: string): Promise<DumpManifest | undefined> {
+  const file = manifestPathFor(dumpPath);
+  let text: string;
   try {
-    return JSON.parse(await fs.readFile(manifestPathFor(dumpPath), 'utf8')) as DumpManifest;
+    text = await fs.readFile(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
+    throw new PgbrError('io', `the manifest ${file} cannot be read (${errorMessage(e)}): check its permissions.`, { cause: e, file });
   }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new PgbrError('config', `the manifest is not valid JSON (${errorMessage(e)}): restore it from a copy, or remove it to use the dump without its proof.`, { file, cause: e });
+  }
+  const problem = manifestProblem(value);
+  if (problem) throw new PgbrError('config', `the manifest is not one pgbr wrote: ${problem}. Restore it from a copy, or remove it to use the dump without its proof.`, { file });
+  return value as DumpManifest;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+const shapeOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`.slice(0, 60));
+
+/** The first field that does not have the shape the code relies on, as "`field` must be …, found …". */
+export function manifestProblem(v: unknown): string | undefined {
+  if (!isObject(v)) return `it must be a JSON object, found ${shapeOf(v)}`;
+  const want = (field: string, ok: boolean, what: string): string | undefined => (ok ? undefined : `"${field}" must be ${what}, found ${shapeOf(field.split('.').reduce<unknown>((o, k) => (isObject(o) ? o[k] : undefined), v))}`);
+  const checks: (string | undefined)[] = [
+    want('manifestVersion', v.manifestVersion === 1, '1'),
+    want('kind', v.kind === 'database' || v.kind === 'globals', '"database" or "globals"'),
+    want('format', ['custom', 'directory', 'tar', 'plain'].includes(v.format as string), 'custom, directory, tar or plain'),
+    want('sizeBytes', isCount(v.sizeBytes), 'a whole number of bytes'),
+    want('sha256', isObject(v.sha256) && Object.values(v.sha256).every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h)), 'an object of file → 64-digit hex sha256'),
+    want('rowCounts', Array.isArray(v.rowCounts), 'a list of { schema, table, rows }'),
+  ];
+  const first = checks.find((c) => c !== undefined);
+  if (first) return first;
+  const rows = v.rowCounts as unknown[];
+  const bad = rows.findIndex((r) => !isObject(r) || typeof r.schema !== 'string' || typeof r.table !== 'string' || !isCount(r.rows));
+  if (bad >= 0) return `"rowCounts[${bad}]" must be { schema, table, rows } with a whole number of rows, found ${JSON.stringify(rows[bad]).slice(0, 80)}`;
+  if (v.verification !== undefined) {
+    const ver = v.verification;
+    if (!isObject(ver) || (ver.status !== 'passed' && ver.status !== 'failed') || !Array.isArray(ver.tables)) {
+      return `"verification" must be { status: passed|failed, at, tables: [...] }, found ${shapeOf(ver)}`;
+    }
+  }
+  return undefined;
+}
+
+export function manifestText(manifest: DumpManifest): string {
+  return JSON.stringify(manifest, null, 2) + '\n';
 }
 
 export async function writeManifest(dumpPath: string, manifest: DumpManifest): Promise<void> {
-  await writeFileAtomic(manifestPathFor(dumpPath), JSON.stringify(manifest, null, 2) + '\n');
+  await writeFileAtomic(manifestPathFor(dumpPath), manifestText(manifest));
 }

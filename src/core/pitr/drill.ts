@@ -7,6 +7,7 @@ import { PgbrError } from '../errors';
 import type { Logger } from '../log';
 import { quoteIdentAlways } from '../names';
 import { runTool, type RunResult } from '../runner';
+import { removeIfKilled } from '../reaper';
 import { withClient } from '../server';
 import { parseToolVersion, type ToolInventory } from '../tools';
 import { applyRecovery, resolveDataDirOwner, type BaseBackupFormat } from './apply';
@@ -209,6 +210,8 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   const runuser = isRoot() ? await runuserPath() : undefined;
 
   const root = await fs.mkdtemp(path.join(opts.scratchParent ?? (runuser ? await reachableTempDir() : os.tmpdir()), 'pgbr-drill-'));
+  // If this process is killed mid-drill, the reaper kills the scratch server's process group and removes the folder.
+  const forgetRoot = removeIfKilled(root);
   const dataDir = path.join(root, 'data');
   const logFile = path.join(root, 'server.log');
   const logTail: string[] = [];
@@ -339,6 +342,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     }
     liveScratch.delete(root);
     await fs.rm(root, { recursive: true, force: true });
+    forgetRoot();
     durations.stopMs = Math.round(performance.now() - t3);
     durations.totalMs = elapsed();
   }
