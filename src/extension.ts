@@ -1,5 +1,6 @@
 // Wiring only: builds the services, registers views and commands, and reports a failed activation.
 import * as vscode from 'vscode';
+import { sweepDeadRuns } from './core/leftovers';
 import { Ctx } from './ctx';
 import { registerCommands, type CommandTable } from './commands';
 import { ConnectionsProvider } from './connections/tree';
@@ -58,6 +59,12 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
     registerCommands(ctx, table);
     const activationMs = performance.now() - started;
     ctx.log.info(`PG Backup activated in ${activationMs.toFixed(1)} ms`);
+    // Right after activation, not in it: what killed runs (of this editor or of pgbr) left in the temp folder goes.
+    setImmediate(() => {
+      const swept = sweepDeadRuns();
+      for (const dir of swept.removed) ctx.log.info(`removed ${dir}, left by a run that ended`);
+      for (const problem of swept.problems) ctx.log.warn(problem);
+    });
     return { connections, dumps, archive, health, activationMs };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);

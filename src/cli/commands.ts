@@ -10,6 +10,7 @@ import { formatBytes, withClient } from '../core/server';
 import { PgbrError, errorMessage } from '../core/errors';
 import { archiverProblems } from '../core/archiverCheck';
 import { listDumps, type CatalogEntry } from '../core/dump/catalog';
+import { describeLeftovers, findPartials, findScratchDatabases } from '../core/leftovers';
 import { defaultDumpFolder } from '../core/dump/naming';
 import { writeFileAtomic } from '../core/fsutil';
 import {
@@ -131,16 +132,23 @@ const run = {
       const polls = opts.state ? await readPolls(opts.state, identity, notes) : [];
       const previous = polls[polls.length - 1];
 
-      const snapshot = await withClient(conn.params, { password: conn.password }, (c) =>
-        collectHealth(c, {
+      const snapshot = await withClient(conn.params, { password: conn.password }, async (c) => {
+        const health = await collectHealth(c, {
           policy,
           dumps,
           ...(fromArchive.baseBackups ? { baseBackups: fromArchive.baseBackups } : {}),
           ...(fromArchive.activity ? { archiveActivity: fromArchive.activity } : {}),
           ...(previous ? { previous: previousSnapshot(previous) } : {}),
           now,
-        }),
-      );
+        });
+        // Scratch databases of verifies that were killed hold disk on this server until someone drops them.
+        const scratch = await findScratchDatabases(c).catch((e: unknown) => {
+          notes.push(`scratch databases of earlier verifies not checked: ${errorMessage(e)}`);
+          return [];
+        });
+        notes.push(...describeLeftovers({ scratch }).map((n) => n.replace('--conn NAME', `--conn ${opts.conn}`)));
+        return health;
+      });
       const problems = archiverProblems(snapshot.server, snapshot.archiver);
       let failures: FailureHour[] | undefined;
       if (opts.state) {
@@ -180,8 +188,8 @@ function inWorkspace(folder: string, workspace: string): string {
 
 /** The dumps of the configured folders (default `<workspace>/.pg-backups`); a folder that cannot be read is a note, not a failure. */
 async function dumpsFor(config: WorkspaceConfig | undefined, workspace: string, notes: string[]): Promise<CatalogEntry[]> {
-  const configured = (config?.dumpFolders ?? []).filter((f) => f.trim()).map((f) => inWorkspace(f.trim(), workspace));
-  const folders = configured.length ? [...new Set(configured)] : [defaultDumpFolder({ workspaceFolder: workspace, globalStorage: workspace })];
+  const folders = dumpFoldersFor(config, workspace);
+  notes.push(...describeLeftovers({ partials: await findPartials(folders) }));
   const dumps: CatalogEntry[] = [];
   for (const folder of folders) {
     try {
@@ -191,6 +199,12 @@ async function dumpsFor(config: WorkspaceConfig | undefined, workspace: string, 
     }
   }
   return dumps;
+}
+
+/** The configured dump folders (relative to the workspace), else `<workspace>/.pg-backups`. */
+export function dumpFoldersFor(config: WorkspaceConfig | undefined, workspace: string): string[] {
+  const configured = (config?.dumpFolders ?? []).filter((f) => f.trim()).map((f) => inWorkspace(f.trim(), workspace));
+  return configured.length ? [...new Set(configured)] : [defaultDumpFolder({ workspaceFolder: workspace, globalStorage: workspace })];
 }
 
 /** `--archive`, else the first archive in pgbackup.yaml given as a path (or as `{ path: … }`). */

@@ -14,6 +14,7 @@ import { formatBytes } from '../core/server';
 import { jsonOption, workspaceOption } from './commands';
 import { Exit, makeOutput } from './output';
 import type { CliContext, Io } from './pgbr';
+import { describeLeftovers, findPartials } from '../core/leftovers';
 import { abortOnSignals, binPathOption, collect, connOption, connectionFor, inventoryFor, parseJobs, stderrLogger, verboseOption } from './shared';
 
 interface CommonOptions {
@@ -78,6 +79,11 @@ async function isDirectory(p: string): Promise<boolean> {
   );
 }
 
+/** Unfinished dumps beside the new one, which no running pgbr is writing: disk space a person must decide on. */
+async function noteLeftovers(folder: string, io: Io): Promise<void> {
+  for (const note of describeLeftovers({ partials: await findPartials([folder]) })) io.err(`pgbr: note: ${note}\n`);
+}
+
 /** One stderr line per table as it starts: `[3/12] public.orders`. */
 function progressPrinter(io: Io): (p: DumpProgress) => void {
   const seen = new Set<string>();
@@ -129,6 +135,7 @@ export async function dumpCommand(opts: DumpCliOptions, io: Io): Promise<number>
       logger: stderrLogger(io, !!opts.verbose),
     });
     out.result({ path: result.path, manifestPath: manifestPathFor(result.path), ...result.manifest }, () => describeDump(result.manifest, result.path));
+    await noteLeftovers(path.dirname(result.path), io);
     return Exit.Ok;
   } catch (e) {
     return out.fail(e);
@@ -158,6 +165,7 @@ export async function globalsCommand(opts: GlobalsCliOptions, io: Io): Promise<n
       logger: stderrLogger(io, !!opts.verbose),
     });
     out.result({ path: result.path, manifestPath: manifestPathFor(result.path), ...result.manifest }, () => describeDump(result.manifest, result.path));
+    await noteLeftovers(path.dirname(result.path), io);
     return Exit.Ok;
   } catch (e) {
     return out.fail(e);

@@ -6,6 +6,8 @@ import { addRestoreCommands } from './restoreCommands';
 import { addWalCommands } from './walCommands';
 import { addBaseBackupCommands } from './baseBackupCommands';
 import { addPitrCommands } from './pitrCommands';
+import { addLeftoverCommands } from './leftoverCommands';
+import { sweepDeadRuns } from '../core/leftovers';
 import { Exit } from './output';
 import { version } from '../../package.json';
 
@@ -24,7 +26,7 @@ export interface CliContext {
 /** A feature's subcommands, added to the program in one place. */
 export type CommandGroup = (program: Command, cli: CliContext) => void;
 
-const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands, addRestoreCommands, addWalCommands, addBaseBackupCommands, addPitrCommands];
+const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands, addRestoreCommands, addWalCommands, addBaseBackupCommands, addPitrCommands, addLeftoverCommands];
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   let code: number = Exit.Ok;
@@ -36,6 +38,10 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showSuggestionAfterError();
   for (const group of GROUPS) group(program, cli);
+  // Before any command: what runs that were killed left in the temp folder goes (their passfiles first).
+  if (!argv.some((a) => a === '--version' || a === '-V' || a === '--help' || a === '-h')) {
+    for (const problem of sweepDeadRuns().problems) io.err(`pgbr: ${problem}\n`);
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;

@@ -86,6 +86,11 @@ export function ownerAlive(owner: RunOwner): boolean {
   return now === undefined || now === owner.startTicks;
 }
 
+/** This process's run folder if it has one yet (the sweep must not clear it). */
+export function runFolderPath(): string | undefined {
+  return folder;
+}
+
 /** Where temp folders go; the same rule the sweep reads. */
 export function tempRoot(): string {
   return os.tmpdir();

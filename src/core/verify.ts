@@ -2,7 +2,6 @@
 //
 // The scratch database is dropped whatever happens, cancellation included.
 import { randomBytes } from 'node:crypto';
-import * as os from 'node:os';
 import type pg from 'pg';
 import { PgbrError } from './errors';
 import type { Logger } from './log';
@@ -14,7 +13,7 @@ import { detectDumpFormat, readTocHeader } from './toc';
 import type { ToolInventory } from './tools';
 import { writeManifest, type DumpManifest, type Verification } from './dump/manifest';
 import { checkIntegrity } from './dump/integrity';
-import { processStartTicks, type RunOwner } from './reaper';
+import { scratchComment } from './leftovers';
 
 export interface VerifyOptions {
   dumpPath: string;
@@ -211,19 +210,6 @@ async function damagedReport(opts: VerifyOptions, manifest: DumpManifest, messag
   const recorded = opts.record !== false;
   if (recorded) await writeManifest(opts.dumpPath, { ...manifest, verification: { status: 'failed', at, durationMs, target, tables: [], message } });
   return { status: 'failed', dumpPath: opts.dumpPath, manifestFound: true, scratchDatabase: scratch, scratchDropped: true, target, tables: [], message, at, durationMs, recorded, checksum: 'damaged' };
-}
-
-/** The scratch database's comment: `pgbr verify scratch database; pid 123 on host h; started <ISO>; ticks N`. */
-export function scratchComment(now: Date = new Date()): string {
-  const ticks = processStartTicks(process.pid);
-  return `pgbr verify scratch database; pid ${process.pid} on host ${os.hostname()}; started ${now.toISOString()}${ticks !== undefined ? `; ticks ${ticks}` : ''}`;
-}
-
-/** The owner a scratch comment names, or undefined for a comment pgbr did not write. */
-export function parseScratchComment(comment: string | null): RunOwner | undefined {
-  const m = /^pgbr verify scratch database; pid (\d+) on host (.+?); started (\S+)(?:; ticks (\d+))?$/.exec(comment ?? '');
-  if (!m) return undefined;
-  return { pid: Number(m[1]), host: m[2] as string, createdAt: m[3] as string, ...(m[4] ? { startTicks: Number(m[4]) } : {}) };
 }
 
 const fmt = (schema: string, table: string) => `${quoteIdentAlways(schema)}.${quoteIdentAlways(table)}`;

@@ -6,6 +6,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readManifest, writeManifest, type DumpManifest } from '../../src/core/dump/manifest';
+import { checksumDump } from '../../src/core/dump/checksum';
 import { PgbrError } from '../../src/core/errors';
 import { discoverTools, type ToolInventory } from '../../src/core/tools';
 import { scratchDatabaseName, verifyDump, type VerifyOptions } from '../../src/core/verify';
@@ -58,8 +59,7 @@ async function manifestFor(dump: string, database: string, format: DumpManifest[
     startedAt: now,
     finishedAt: now,
     durationMs: 1,
-    sizeBytes: (await fs.stat(dump)).size,
-    sha256: {},
+    ...(await checksumDump(dump)),
     rowCounts,
   };
   await writeManifest(dump, manifest);

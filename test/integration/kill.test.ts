@@ -1,0 +1,198 @@
+// SIGKILL at a moment in the middle of the work, of `pgbr` itself and of the tool it runs: nothing it
+// started keeps running, nothing it wrote for a while stays (no .partial, no run folder, no passfile),
+// and what only a person may remove (a scratch database on the server) is reported and droppable.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { startCluster, type Cluster } from './cluster';
+
+const pgbr = path.resolve(__dirname, '../../dist/pgbr.js');
+const USER = 'pgbr_killtest';
+const PASSWORD = 'kill-test-secret-4711';
+let cluster: Cluster;
+let work: string;
+let tmp: string;
+let env: NodeJS.ProcessEnv;
+
+before(async () => {
+  cluster = await startCluster();
+  work = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-kill-'));
+  // pgbr's temp folder is the test's own, so every run folder and passfile it makes can be seen.
+  tmp = path.join(work, 'tmp');
+  await fs.mkdir(tmp, { mode: 0o777 });
+  await fs.chmod(tmp, 0o1777);
+  await cluster.sql(`CREATE ROLE ${USER} LOGIN REPLICATION CREATEDB PASSWORD '${PASSWORD}'; GRANT pg_read_all_data TO ${USER};`);
+  await cluster.sql('CREATE DATABASE big');
+  // About 150 MB of poorly compressible rows: pg_dump with gzip takes a few seconds on it.
+  await cluster.sql(`CREATE TABLE public.rows AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) AS pad FROM generate_series(1, 1000000) g`, 'big');
+  const passfile = path.join(work, 'pgpass');
+  await fs.writeFile(passfile, `127.0.0.1:${cluster.port}:*:${USER}:${PASSWORD}\n`, { mode: 0o600 });
+  await fs.writeFile(
+    path.join(work, 'pgbackup.yaml'),
+    `connections:\n  - name: k\n    host: 127.0.0.1\n    port: ${cluster.port}\n    user: ${USER}\n    database: postgres\n    sslmode: disable\ndumpFolders: [dumps]\nbaseBackupFolder: base\n`,
+  );
+  env = { PATH: process.env.PATH, HOME: work, PGPASSFILE: passfile, TMPDIR: tmp };
+});
+
+after(async () => {
+  await cluster?.stop();
+  if (work) await fs.rm(work, { recursive: true, force: true });
+});
+
+interface Run {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+function start(args: string[]): Run {
+  const withTools = ['dump', 'basebackup', 'verify', 'restore'].includes(args[0] as string);
+  const child = spawn(process.execPath, [pgbr, ...args, ...(withTools ? ['--bin-path', cluster.binDir] : [])], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code, signal) => {
+      assert.ok(!stdout.includes(PASSWORD) && !stderr.includes(PASSWORD), 'password leaked');
+      resolve({ code, signal, stdout, stderr });
+    }),
+  );
+  return { child, done };
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Processes whose command line mentions `needle`, as `pid command`. */
+function processesWith(needle: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      if (cmd.includes(needle) && Number(pid) !== process.pid) found.push(`${pid} ${cmd}`);
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  return found;
+}
+
+/** Every file under the test's temp folder: run folders, passfiles, whatever a run kept. */
+async function tempLeftovers(): Promise<string[]> {
+  const entries = await fs.readdir(tmp, { recursive: true });
+  return entries.map(String).sort();
+}
+
+/** A random moment within the first `ms` milliseconds after the work was seen running. */
+const randomPause = (ms: number) => new Promise((r) => setTimeout(r, Math.floor(Math.random() * ms)));
+
+async function assertNothingLeft(folder: string, toolNeedle: string): Promise<void> {
+  await waitFor(`${toolNeedle} to be gone`, () => processesWith(toolNeedle).length === 0, 15_000).catch(() => {
+    assert.deepEqual(processesWith(toolNeedle), [], 'a tool outlived pgbr');
+  });
+  await waitFor('the temp folder to be empty', async () => (await tempLeftovers()).length === 0, 15_000).catch(async () => {
+    assert.deepEqual(await tempLeftovers(), [], 'run folder or passfile left behind');
+  });
+  const names = await fs.readdir(folder).catch(() => [] as string[]);
+  assert.deepEqual(names.filter((n) => n.endsWith('.partial')), [], 'an unfinished backup was left');
+  for (const n of names.filter((x) => !x.endsWith('.manifest.json') && !x.endsWith('.basebackup.json'))) {
+    const proof = names.includes(`${n}.manifest.json`) || names.includes(`${n}.basebackup.json`);
+    assert.ok(proof, `${n} has a final name but no manifest`);
+  }
+}
+
+test('SIGKILL of pgbr during pg_dump: pg_dump dies with it, the .partial and the passfile go', async () => {
+  const folder = path.join(work, 'dumps');
+  const run = start(['dump', '--conn', 'k', '--db', 'big', '--out', folder]);
+  await waitFor('pg_dump to write', () => processesWith(`${folder}/`).some((p) => p.includes('pg_dump')));
+  assert.ok((await tempLeftovers()).some((f) => /pass-.*pgpass$/.test(f)), 'the passfile lives in the run folder while pg_dump runs');
+  await randomPause(800);
+  run.child.kill('SIGKILL');
+  const r = await run.done;
+  assert.equal(r.signal, 'SIGKILL');
+  await assertNothingLeft(folder, `${folder}/`);
+});
+
+test('SIGKILL of pg_dump itself: pgbr reports the failure, exits 1 and keeps nothing', async () => {
+  const folder = path.join(work, 'dumps-child');
+  const run = start(['dump', '--conn', 'k', '--db', 'big', '--out', folder]);
+  const line = await waitFor('pg_dump to write', () => processesWith(`${folder}/`).find((p) => p.includes('pg_dump') && !p.includes('pgbr.js')));
+  await randomPause(500);
+  process.kill(Number(line.split(' ')[0]), 'SIGKILL');
+  const r = await run.done;
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /pg_dump/);
+  await assertNothingLeft(folder, `${folder}/`);
+});
+
+test('SIGKILL of pgbr during pg_basebackup: no WAL streamer, walsender or temporary slot is left', async () => {
+  const folder = path.join(work, 'base');
+  const run = start(['basebackup', '--conn', 'k', '--max-rate', '32M']);
+  await waitFor('pg_basebackup to stream', async () => (await cluster.sql(`SELECT count(*) FROM pg_stat_replication`)) !== '0');
+  await randomPause(800);
+  run.child.kill('SIGKILL');
+  await run.done;
+  await assertNothingLeft(folder, 'pg_basebackup');
+  await waitFor('the walsenders to end', async () => (await cluster.sql(`SELECT count(*) FROM pg_stat_replication`)) === '0', 15_000);
+  assert.equal(await cluster.sql(`SELECT count(*) FROM pg_replication_slots WHERE temporary`), '0');
+});
+
+test('SIGKILL of pgbr during verify: pg_restore dies, the scratch database is reported and dropped on request', async () => {
+  const folder = path.join(work, 'dumps-verify');
+  const made = start(['dump', '--conn', 'k', '--db', 'big', '--out', folder, '--json']);
+  const dumped = await made.done;
+  assert.equal(dumped.code, 0, dumped.stderr);
+  const dumpPath = (JSON.parse(dumped.stdout) as { path: string }).path;
+
+  const run = start(['verify', dumpPath, '--conn', 'k']);
+  await waitFor('pg_restore to run', () => processesWith(dumpPath).some((p) => p.includes('pg_restore')));
+  await randomPause(500);
+  run.child.kill('SIGKILL');
+  await run.done;
+  await assertNothingLeft(folder, dumpPath);
+  const manifest = JSON.parse(await fs.readFile(`${dumpPath}.manifest.json`, 'utf8')) as { verification?: unknown };
+  assert.equal(manifest.verification, undefined, 'a killed verify records nothing');
+
+  const seen = start(['leftovers', '--conn', 'k']);
+  const report = await seen.done;
+  assert.equal(report.code, 1, report.stdout + report.stderr);
+  assert.match(report.stdout, /1 scratch database of verifies that did not finish \(pgbr_verify_big_[0-9a-f]{8}\): drop it with `pgbr leftovers --conn k --drop-scratch`/);
+  const status = start(['status', '--conn', 'k']);
+  assert.match((await status.done).stdout, /scratch database of verifies that did not finish/);
+
+  const drop = start(['leftovers', '--conn', 'k', '--drop-scratch']);
+  const dropped = await drop.done;
+  assert.match(dropped.stdout, /dropped database pgbr_verify_big_/);
+  assert.equal(await cluster.sql(`SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbr\\_verify\\_%'`), '0');
+});
+
+test('SIGKILL of pgbr during a drill: the scratch server stops and its folder goes', async () => {
+  const base = path.join(work, 'drill-base');
+  const taken = start(['basebackup', '--conn', 'k', '--out', base, '--json']);
+  const backup = await taken.done;
+  assert.equal(backup.code, 0, backup.stderr);
+  const baseDir = (JSON.parse(backup.stdout) as { path: string }).path;
+  // WAL to replay after the backup, so the scratch server runs for a while.
+  await cluster.sql(`CREATE TABLE public.more AS SELECT g, md5(g::text) AS t FROM generate_series(1, 600000) g; SELECT pg_switch_wal();`, 'big');
+
+  const run = start(['pitr', '--base-backup', baseDir, '--archive', cluster.archiveDir, '--latest', '--drill', '--bin-dir', cluster.binDir]);
+  const line = await waitFor('the scratch server to run', () => processesWith('pgbr-drill-').find((p) => / -D /.test(p) && p.includes('postgres')));
+  const drillDir = /(\S*pgbr-drill-[^/\s]+)/.exec(line)?.[1] as string;
+  await randomPause(300);
+  run.child.kill('SIGKILL');
+  await run.done;
+  await waitFor('the scratch server to stop', () => processesWith(drillDir).length === 0, 15_000).catch(() => assert.deepEqual(processesWith(drillDir), []));
+  await waitFor('the drill folder to go', async () => !(await fs.stat(drillDir).then(() => true, () => false)), 15_000);
+  await waitFor('the temp folder to be empty', async () => (await tempLeftovers()).length === 0, 15_000).catch(async () => assert.deepEqual(await tempLeftovers(), []));
+});
