@@ -56,7 +56,7 @@ test('a killed process takes its tools and its unfinished work with it (the watc
     setInterval(() => {}, 1000);
   `;
   const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const info = await new Promise<{ tool: number; folder: string }>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()))));
+  const info = await new Promise<{ tool: number; folder: string }>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()) as { tool: number; folder: string })));
   assert.ok(alive(info.tool));
   assert.ok(await exists(info.folder));
   child.kill('SIGKILL');
