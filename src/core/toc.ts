@@ -620,16 +620,29 @@ async function readArchive(dumpPath: string, format: DumpFormat): Promise<{ head
 }
 
 /**
- * A custom dump cut short keeps its table of contents (it is at the start) but loses data blocks:
- * the last recorded data offset, and the block header there (a type byte and a dump id), must lie
- * inside the file.
+ * A custom dump cut short keeps its table of contents (it is at the start) but loses data. Written
+ * to a file, the data blocks follow the TOC in order, so the block at the largest recorded offset is
+ * the last thing in the file, and a block ends with a zero-length chunk (a zero sign byte and intSize
+ * zero bytes; pg_backup_custom.c). So the offset and that block header must lie inside the file, and
+ * the file must end with the end-of-block marker.
  */
 async function dataPastEnd(dumpPath: string, lastDataOffset: number, intSize: number): Promise<string | undefined> {
   if (lastDataOffset < 0) return undefined;
   const size = (await fs.stat(dumpPath)).size;
-  const blockHeader = 1 + 1 + intSize;
-  if (lastDataOffset + blockHeader <= size) return undefined;
-  return `the dump is truncated: its table of contents places data at byte ${lastDataOffset}, but the file ends at byte ${size}. Take the dump again or restore an older one.`;
+  const marker = 1 + intSize;
+  const blockHeader = 1 + marker;
+  if (lastDataOffset + blockHeader > size) {
+    return `the dump is truncated: its table of contents places data at byte ${lastDataOffset}, but the file ends at byte ${size}. Take the dump again or restore an older one.`;
+  }
+  const tail = Buffer.alloc(marker);
+  const fh = await fs.open(dumpPath, 'r');
+  try {
+    await fh.read(tail, 0, marker, size - marker);
+  } finally {
+    await fh.close();
+  }
+  if (tail.every((b) => b === 0)) return undefined;
+  return `the dump is truncated: its last data block (from byte ${lastDataOffset}) does not end where the file ends (byte ${size}). Take the dump again or restore an older one.`;
 }
 
 interface ByteSource {

@@ -196,3 +196,23 @@ test('SIGKILL of pgbr during a drill: the scratch server stops and its folder go
   await waitFor('the drill folder to go', async () => !(await fs.stat(drillDir).then(() => true, () => false)), 15_000);
   await waitFor('the temp folder to be empty', async () => (await tempLeftovers()).length === 0, 15_000).catch(async () => assert.deepEqual(await tempLeftovers(), []));
 });
+
+test('SIGKILL of pg_restore during verify: "interrupted", exit 2, nothing recorded, the scratch database dropped', async () => {
+  const folder = path.join(work, 'dumps-interrupted');
+  const made = start(['dump', '--conn', 'k', '--db', 'big', '--out', folder, '--json']);
+  const dumped = await made.done;
+  assert.equal(dumped.code, 0, dumped.stderr);
+  const dumpPath = (JSON.parse(dumped.stdout) as { path: string }).path;
+
+  const run = start(['verify', dumpPath, '--conn', 'k']);
+  const line = await waitFor('pg_restore to run', () => processesWith(dumpPath).find((p) => p.includes('pg_restore') && !p.includes('pgbr.js')));
+  await randomPause(300);
+  process.kill(Number(line.split(' ')[0]), 'SIGKILL');
+  const r = await run.done;
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stdout, /verification interrupted: the verification was interrupted \(pg_restore was stopped by SIGKILL from outside\): this says nothing about the dump and nothing was recorded/);
+  const manifest = JSON.parse(await fs.readFile(`${dumpPath}.manifest.json`, 'utf8')) as { verification?: unknown };
+  assert.equal(manifest.verification, undefined);
+  assert.equal(await cluster.sql(`SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbr\\_verify\\_%'`), '0');
+  await assertNothingLeft(folder, dumpPath);
+});

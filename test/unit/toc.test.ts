@@ -340,3 +340,21 @@ test('list parsing grows linearly with the number of entries', () => {
   const { entries } = parseTocList(large);
   assert.equal(entries.find((e) => e.desc === 'CONSTRAINT' && e.tag === 't15999 t15999_pkey')?.table, 't15999');
 });
+
+test('a custom dump cut anywhere in its data is truncated, from the archive alone; the whole one is not', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-toc-cut-'));
+  try {
+    const whole = await fs.readFile(path.join(fixtures, 'toc-hostile.dump'));
+    assert.equal((await readToc(path.join(fixtures, 'toc-hostile.dump'))).damage, undefined);
+    const tocEnd = 6000; // the fixture's table of contents fits in its first few KB; cuts after it leave it readable
+    for (const size of [whole.length - 1, whole.length - 5, Math.floor((whole.length + tocEnd) / 2), tocEnd]) {
+      const file = path.join(dir, `cut-${size}.dump`);
+      await fs.writeFile(file, whole.subarray(0, size));
+      const toc = await readToc(file).catch((e: unknown) => e);
+      const text = toc instanceof Error ? toc.message : (toc as { damage?: string }).damage ?? '';
+      assert.match(text, /truncated/, `cut at ${size} of ${whole.length}`);
+    }
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
