@@ -38,7 +38,7 @@ export class DumpFolderNode extends DumpsNode {
 
 export class DumpNode extends DumpsNode {
   /** The dump's contents, read once per node (a refresh makes new nodes). */
-  tree?: Promise<TocTree>;
+  tree?: Promise<TocTree & { damage?: string }>;
 
   constructor(
     readonly parent: DumpFolderNode,

@@ -122,10 +122,11 @@ export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown,
     if (!options.singleTransaction && (manifest?.format === 'custom' || manifest?.format === 'directory')) options.jobs = Math.min(4, os.availableParallelism());
   }
 
-  const result = await withCancellableProgress(`Restoring ${what} into ${database}`, async (progress, signal) => {
+  const restore = (skipChecksum: boolean) => withCancellableProgress(`Restoring ${what} into ${database}`, async (progress, signal) => {
     const report = percentReporter(progress);
     return runRestore({
       ...options,
+      skipChecksum,
       dumpPath,
       connection: conn.params,
       password: conn.password,
@@ -138,6 +139,18 @@ export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown,
       onProgress: (p) => report(`${p.done}${p.total ? ` of ${p.total}` : ''}: ${p.item}`, p.done, p.total),
     });
   });
+  let result: RestoreResult;
+  try {
+    result = await restore(false);
+  } catch (e) {
+    if (!(e instanceof PgbrError && e.kind === 'damaged')) throw e;
+    ctx.dumpsChanged();
+    // The user may know better (the only copy left); the choice is theirs, said plainly.
+    const anyway = 'Restore Anyway';
+    const choice = await vscode.window.showErrorMessage(`${e.message}`, { modal: true, detail: 'Restoring it anyway may load damaged rows without any error.' }, anyway);
+    if (choice !== anyway) return undefined;
+    result = await restore(true);
+  }
   await reportRestore(ctx, result, what);
   return result;
 }

@@ -88,11 +88,16 @@ export class DumpsProvider implements vscode.TreeDataProvider<DumpsNode>, vscode
   }
 
   private async contents(node: DumpNode): Promise<DumpsNode[]> {
-    node.tree ??= readToc(node.entry.path, { pgRestore: newestTool(await this.ctx.tools()), logger: this.ctx.log }).then((toc) =>
-      groupToc(toc.entries),
-    );
+    node.tree ??= readToc(node.entry.path, { pgRestore: newestTool(await this.ctx.tools()), logger: this.ctx.log }).then((toc) => ({
+      ...groupToc(toc.entries),
+      ...(toc.damage ? { damage: toc.damage } : {}),
+    }));
     const tree = await node.tree;
-    const nodes: DumpsNode[] = tree.schemas.map((s) => new DumpSchemaNode(node, s));
+    const nodes: DumpsNode[] = [];
+    // Damage first: the contents below are what the table of contents claims, not what can be restored.
+    const damage = tree.damage ?? node.entry.damage;
+    if (damage) nodes.push(new ErrorNode(node, damage));
+    nodes.push(...tree.schemas.map((s) => new DumpSchemaNode(node, s)));
     if (tree.global.length > 0) nodes.push(new DumpGroupNode(node, 'other objects', tree.global));
     return nodes;
   }

@@ -48,10 +48,11 @@ export async function verifyCommand(ctx: Ctx, arg: unknown, options: unknown): P
 
 export function renderReport(r: VerifyReport): string {
   const lines = [
-    `# Verification ${r.status === 'passed' ? 'passed' : r.status === 'cancelled' ? 'cancelled' : 'FAILED'}: ${basename(r.dumpPath)}`,
+    `# Verification ${r.status === 'passed' ? 'passed' : r.status === 'cancelled' || r.status === 'interrupted' ? r.status : 'FAILED'}: ${basename(r.dumpPath)}`,
     '',
     r.message,
     '',
+    r.checksum === 'damaged' ? '- **the checksums do not match the manifest**: nothing was restored' : r.checksum === 'intact' ? '- every file matches the sha256 its manifest recorded' : '- no manifest: the checksums could not be checked',
     `- restored into scratch database \`${r.scratchDatabase}\` on ${r.target} (${r.scratchDropped ? 'dropped afterwards' : '**not dropped: drop it by hand**'})`,
     `- took ${(r.durationMs / 1000).toFixed(1)} s${r.restore ? `, restore ${(r.restore.durationMs / 1000).toFixed(1)} s (the RTO evidence for this dump)` : ''}`,
     `- ${r.manifestFound ? 'expected counts from the manifest, taken in the dump\'s snapshot' : 'no manifest: there are no expected counts to compare with'}`,
