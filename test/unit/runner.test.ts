@@ -237,6 +237,24 @@ test('an inherited PGPASSWORD is left alone when no password is given', async ()
   assert.equal(result.stdout, 'from-env');
 });
 
+test('a tool that does not connect gets no PGPASSWORD from the environment; one that connects keeps it', async () => {
+  const previous = process.env.PGPASSWORD;
+  process.env.PGPASSWORD = 'inherited-password';
+  try {
+    const probe = { file: 'sh', args: ['-c', 'printf %s "${PGPASSWORD-unset}"'], collectStdout: true };
+    assert.equal((await runTool(probe)).stdout, 'unset', 'pg_restore --list, --version probes and the like are given no secret');
+    assert.equal((await runTool({ ...probe, connection: { host: 'db' } })).stdout, 'inherited-password');
+  } finally {
+    if (previous === undefined) delete process.env.PGPASSWORD;
+    else process.env.PGPASSWORD = previous;
+  }
+});
+
+test('the passfile lives in the run folder, which a killed run leaves to its watcher and the next sweep', async () => {
+  const r = await runTool({ file: 'sh', args: ['-c', 'echo "$PGPASSFILE"'], password: 'pw', collectStdout: true });
+  assert.match(r.stdout.trim(), /[/\\]pgbr-run-\d+-[0-9a-f]{8}[/\\]pass-[^/\\]+[/\\]pgpass$/);
+});
+
 test('stdin is fed when given and empty otherwise, so a prompt cannot hang', async () => {
   const fed = await runTool({ file: 'sh', args: ['-c', 'cat'], stdin: 'line in\n', collectStdout: true });
   assert.equal(fed.stdout, 'line in\n');
