@@ -299,13 +299,7 @@ class TocCursor {
   int(): number {
     // pg_dump writes a sign byte (from 1.1 on), then intSize bytes, least significant first.
     const sign = this.version > V1_0 ? this.byte() : 0;
-    this.ensure(this.intSize);
-    let value = 0;
-    let scale = 1;
-    for (let i = 0; i < this.intSize; i++) {
-      value += this.buf[this.pos++]! * scale;
-      scale *= 256;
-    }
+    const value = this.unsigned(this.intSize);
     return sign ? -value : value;
   }
 
@@ -361,10 +355,15 @@ class TocCursor {
 
   /** An offset: offSize bytes, least significant first (pg_backup_archiver.c ReadOffset). */
   offset(): number {
-    this.ensure(this.offSize);
+    return this.unsigned(this.offSize);
+  }
+
+  /** `size` bytes, least significant first. */
+  private unsigned(size: number): number {
+    this.ensure(size);
     let value = 0;
     let scale = 1;
-    for (let i = 0; i < this.offSize; i++) {
+    for (let i = 0; i < size; i++) {
       value += this.buf[this.pos++]! * scale;
       scale *= 256;
     }
