@@ -1,12 +1,16 @@
 // `npm run demo`: a live PostgreSQL with WAL archiving and steady writes, and VS Code opened on it with the extension.
-// Ctrl-C stops the server, the editor server and the writes, and removes every temporary folder.
+// Ctrl-C stops the server, the editor server and the writes, and removes every temporary folder. Everything
+// is also on record with the reaper (src/core/reaper.ts): if the demo is killed, or tsx ends it before the
+// clean-up is done, a detached watcher stops the server and code-server and removes the folders.
 //   PGBR_DEMO_PORT   port for code-server (default: a free one); ignored when a desktop `code` is used
 //   PGBR_DEMO_WEB=1  use code-server even when `code` is on PATH
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import pg from 'pg';
 import { createSampleDatabase, startCluster, type Cluster } from '../test/integration/cluster';
+import { guardProcessGroup, removeIfKilled } from '../src/core/reaper';
 import {
   REPO_ROOT,
   TEST_SETTINGS,
@@ -18,7 +22,9 @@ import {
 } from '../test/e2e/harness';
 
 const INSERT_EVERY_MS = 1000;
-const SWITCH_WAL_EVERY_MS = 30_000;
+/** With 1 MiB segments a switch a minute archives about 60 MB an hour: WAL keeps flowing, a lunch break does not fill a disk. */
+const SWITCH_WAL_EVERY_MS = 60_000;
+const WAL_SEGMENT_MB = 1;
 
 const cleanups: { name: string; run: () => Promise<unknown> }[] = [];
 let stopping: Promise<void> | undefined;
@@ -52,9 +58,16 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 
 async function main(): Promise<void> {
   log('starting PostgreSQL with WAL archiving…');
-  const cluster = await startCluster({ archive: true });
+  const cluster = await startCluster({ archive: true, walSegmentSizeMb: WAL_SEGMENT_MB });
   cleanups.push({ name: 'PostgreSQL', run: () => cluster.stop() });
+  guardCluster(cluster);
   await createSampleDatabase(cluster);
+  // The demo's role can do the whole tour: dumps of every table, base backups, restore points, the Health view's .ready count.
+  await cluster.sql(
+    `ALTER ROLE ${cluster.appUser} REPLICATION CREATEDB; GRANT pg_read_all_data, pg_monitor TO ${cluster.appUser};` +
+      ` GRANT EXECUTE ON FUNCTION pg_catalog.pg_create_restore_point(text) TO ${cluster.appUser};`,
+    'shop',
+  );
   await cluster.sql('ANALYZE', 'shop'); // row estimates in the tree from the start, not after autovacuum's first pass
   log(`PostgreSQL on 127.0.0.1:${cluster.port}, archive in ${cluster.archiveDir}`);
 
@@ -62,6 +75,7 @@ async function main(): Promise<void> {
   cleanups.push({ name: 'writer', run: () => writer.stop() });
 
   const workspace = await makeTempDir('pgbr-demo-ws-');
+  removeIfKilled(workspace);
   cleanups.push({ name: 'workspace', run: () => fs.rm(workspace, { recursive: true, force: true }) });
   await fs.writeFile(
     path.join(workspace, 'pgbackup.yaml'),
@@ -70,6 +84,7 @@ async function main(): Promise<void> {
   );
   // The password stays outside the workspace, in a 0600 pgpass file the extension finds through PGPASSFILE.
   const secrets = await makeTempDir('pgbr-demo-pass-');
+  removeIfKilled(secrets);
   cleanups.push({ name: 'pgpass folder', run: () => fs.rm(secrets, { recursive: true, force: true }) });
   const pgpass = path.join(secrets, 'pgpass');
   await fs.writeFile(pgpass, `127.0.0.1:${cluster.port}:*:${cluster.appUser}:${cluster.appPassword.replace(/[\\:]/g, '\\$&')}\n`, {
@@ -88,6 +103,7 @@ async function main(): Promise<void> {
   } else {
     const install = await ensureCodeServer();
     const work = await makeTempDir('pgbr-demo-cs-');
+    removeIfKilled(work);
     cleanups.push({ name: 'code-server folder', run: () => fs.rm(work, { recursive: true, force: true }) });
     // Installed the way a user would have it: no smoke-test driver, so notifications show as usual.
     await linkExtension(path.join(work, 'extensions'), REPO_ROOT);
@@ -102,9 +118,20 @@ async function main(): Promise<void> {
       env: { PGPASSFILE: pgpass },
     });
     cleanups.push({ name: 'code-server', run: () => server.stop() });
+    if (server.proc.pid !== undefined) guardProcessGroup(server.proc.pid);
     console.log(`\nOpen http://${server.authority}/?folder=${encodeURIComponent(workspace)}\n`);
   }
-  log(`inserting an order every ${INSERT_EVERY_MS / 1000} s and switching WAL every ${SWITCH_WAL_EVERY_MS / 1000} s; Ctrl-C stops everything`);
+  log(
+    `profile "demo" connects as ${cluster.appUser}, which may dump every table, take base backups (REPLICATION), create restore points and read archiver status (pg_monitor)`,
+  );
+  log(`inserting an order every ${INSERT_EVERY_MS / 1000} s and switching WAL (${WAL_SEGMENT_MB} MiB segments) every ${SWITCH_WAL_EVERY_MS / 1000} s; Ctrl-C stops everything`);
+}
+
+/** The server's process group and folder on record: if the demo dies before it stops them, the watcher does. */
+function guardCluster(cluster: Cluster): void {
+  removeIfKilled(cluster.root);
+  const pid = Number(readFileSync(path.join(cluster.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  if (Number.isInteger(pid) && pid > 0) guardProcessGroup(pid);
 }
 
 interface Writer {

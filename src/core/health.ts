@@ -437,7 +437,7 @@ async function countReadyFiles(client: pg.Client, server: ServerInfo): Promise<{
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     if (code === '42501') {
-      return { count: null, note: 'the .ready files cannot be counted by this user: GRANT pg_monitor TO it, or connect as a superuser' };
+      return { count: null, note: 'the .ready files cannot be counted by this user: as a superuser, run GRANT pg_monitor TO it (a role grant: any database will do), or connect as a superuser' };
     }
     return { count: null, note: `the .ready files cannot be counted: ${(e as Error).message}` };
   }

@@ -69,14 +69,15 @@ async function explainRestorePointError(client: pg.Client, e: unknown): Promise<
   const code = (e as { code?: unknown } | null)?.code;
   const message = e instanceof Error ? e.message : String(e);
   if (code === '42501') {
-    const user = await client
-      .query<{ u: string }>('SELECT current_user AS u')
-      .then((r) => r.rows[0]?.u ?? 'the role')
-      .catch(() => 'the role');
-    const role = /^[a-z_][a-z0-9_$]*$/.test(user) ? user : `"${user.replace(/"/g, '""')}"`;
+    const who = await client
+      .query<{ u: string; d: string }>('SELECT current_user AS u, pg_catalog.current_database() AS d')
+      .then((r) => r.rows[0] ?? { u: 'the role', d: 'this database' })
+      .catch(() => ({ u: 'the role', d: 'this database' }));
+    const role = /^[a-z_][a-z0-9_$]*$/.test(who.u) ? who.u : `"${who.u.replace(/"/g, '""')}"`;
+    // pg_catalog's functions belong to each database: the grant must be made in the one connected to.
     return new PgbrError(
       'auth',
-      `role "${user}" may not create restore points (${message}): as a superuser, run GRANT EXECUTE ON FUNCTION pg_catalog.pg_create_restore_point(text) TO ${role}; then retry`,
+      `role "${who.u}" may not create restore points (${message}): as a superuser connected to database "${who.d}" (psql -d ${quoteForShell(who.d)}), run GRANT EXECUTE ON FUNCTION pg_catalog.pg_create_restore_point(text) TO ${role}; then retry`,
       { cause: e },
     );
   }
@@ -127,4 +128,9 @@ export async function recordRestorePoint(file: string, point: RecordedRestorePoi
   const doc: RestorePointsFile = { restorePointsVersion: 1, restorePoints: points };
   await writeFileAtomic(file, JSON.stringify(doc, null, 2) + '\n');
   return points;
+}
+
+/** A database name as a POSIX shell word, for the psql command in the advice. */
+function quoteForShell(word: string): string {
+  return /^[A-Za-z0-9_.-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -258,7 +258,7 @@ test('pgbr basebackup --json and pgbr restore-point --json, end to end', { skip:
   // The backup role may not create restore points until it is granted: exit 2 with the GRANT.
   const denied = await cli(workspace, ['restore-point', '--conn', 'backup', 'before-upgrade', '--json'], env);
   assert.equal(denied.code, 2);
-  assert.match(denied.stdout, /GRANT EXECUTE ON FUNCTION pg_catalog\.pg_create_restore_point\(text\) TO pgbr_backup;/);
+  assert.match(denied.stdout, /as a superuser connected to database \\"postgres\\" \(psql -d postgres\), run GRANT EXECUTE ON FUNCTION pg_catalog\.pg_create_restore_point\(text\) TO pgbr_backup;/);
   await cluster.sql(`GRANT EXECUTE ON FUNCTION pg_catalog.pg_create_restore_point(text) TO ${BACKUP_USER};`);
 
   const point = await cli(workspace, ['restore-point', '--conn', 'backup', 'before-upgrade', '--json'], env);

@@ -17,6 +17,8 @@ export interface ClusterOptions {
   port?: number;
   /** Further postgresql.conf settings, written after ours so they win. */
   extraConf?: Record<string, string>;
+  /** initdb --wal-segsize, in MiB (a power of two from 1 to 1024); PostgreSQL's default (16) when absent. */
+  walSegmentSizeMb?: number;
 }
 
 export interface Cluster {
@@ -78,6 +80,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     }
     await runServerTool(binDir, 'initdb', [
       '-D', dataDir, '-U', SUPERUSER, '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync', '--no-instructions',
+      ...(opts.walSegmentSizeMb !== undefined ? [`--wal-segsize=${opts.walSegmentSizeMb}`] : []),
     ], root);
     await fs.writeFile(path.join(dataDir, 'pg_hba.conf'), HBA);
     const settings: Record<string, string> = {
