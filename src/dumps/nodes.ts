@@ -12,6 +12,7 @@ export const enum DumpsContext {
   Folder = 'dumpFolder',
   Dump = 'dump',
   Partials = 'partials',
+  Running = 'runningDumps',
   Schema = 'dumpSchema',
   Table = 'dumpTable',
   Group = 'dumpGroup',
@@ -99,10 +100,26 @@ export class PartialsNode extends DumpsNode {
     super(`${paths.length} unfinished dump${paths.length === 1 ? '' : 's'} (.partial)`, vscode.TreeItemCollapsibleState.None);
     this.id = `partials/${parent.folder}`;
     this.description = `${formatBytes(totalBytes)} · click to clean up`;
-    this.tooltip = `Left behind by dumps that failed, were cancelled or are still running:\n${paths.map((p) => path.basename(p)).join('\n')}`;
+    this.tooltip = `Left behind by dumps that failed or were cancelled (no running pgbr or editor is writing them):\n${paths.map((p) => path.basename(p)).join('\n')}`;
     this.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
     this.contextValue = DumpsContext.Partials;
     this.command = { title: 'Clean up', command: 'pgBackup.cleanPartials', arguments: [this] };
+  }
+}
+
+/** Dumps being written right now, by this editor or another pgbr: not leftovers, nothing to click. */
+export class RunningDumpsNode extends DumpsNode {
+  constructor(
+    readonly parent: DumpFolderNode,
+    readonly paths: string[],
+    totalBytes: number,
+  ) {
+    super(`${paths.length} dump${paths.length === 1 ? '' : 's'} being written`, vscode.TreeItemCollapsibleState.None);
+    this.id = `running/${parent.folder}`;
+    this.description = `${formatBytes(totalBytes)} so far`;
+    this.tooltip = `Being written by a running pgbr or editor:\n${paths.map((p) => path.basename(p)).join('\n')}`;
+    this.iconPath = new vscode.ThemeIcon('loading~spin');
+    this.contextValue = DumpsContext.Running;
   }
 }
 

@@ -16,6 +16,7 @@ import {
   DumpSchemaNode,
   DumpTableNode,
   PartialsNode,
+  RunningDumpsNode,
   type DumpsNode,
 } from './nodes';
 
@@ -81,9 +82,10 @@ export class DumpsProvider implements vscode.TreeDataProvider<DumpsNode>, vscode
     const catalog = await listDumps(node.folder);
     const now = new Date();
     const nodes: DumpsNode[] = catalog.dumps.map((d) => new DumpNode(node, d, now));
-    if (catalog.partials.length > 0) {
-      nodes.push(new PartialsNode(node, catalog.partials.map((p) => p.path), catalog.partials.reduce((s, p) => s + p.sizeBytes, 0)));
-    }
+    const running = catalog.partials.filter((p) => p.running);
+    const left = catalog.partials.filter((p) => !p.running);
+    if (running.length > 0) nodes.push(new RunningDumpsNode(node, running.map((p) => p.path), running.reduce((s, p) => s + p.sizeBytes, 0)));
+    if (left.length > 0) nodes.push(new PartialsNode(node, left.map((p) => p.path), left.reduce((s, p) => s + p.sizeBytes, 0)));
     return nodes;
   }
 

@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { readManifest, type DumpFormat, type DumpManifest } from './manifest';
 import { sizeDamage } from './integrity';
+import { claimedByLiveRun } from '../leftovers';
 
 export interface CatalogEntry {
   path: string;
@@ -23,8 +24,11 @@ export interface CatalogEntry {
 export interface Catalog {
   folder: string;
   dumps: CatalogEntry[];
-  /** Files or folders named `*.partial`: a dump that failed, was cancelled or is still running. */
-  partials: { path: string; sizeBytes: number; time: Date }[];
+  /**
+   * Files or folders named `*.partial`: a dump that failed, was cancelled or is still running.
+   * `running`: a live pgbr or editor (this one included) has it on record as its work in progress.
+   */
+  partials: { path: string; sizeBytes: number; time: Date; running: boolean }[];
   /** The folder does not exist yet (nothing dumped there): not an error. */
   missing: boolean;
 }
@@ -56,7 +60,7 @@ export async function listDumps(folder: string): Promise<Catalog> {
       const stat = await fs.stat(full).catch(() => undefined);
       if (!stat) return;
       if (dirent.name.endsWith('.partial')) {
-        partials.push({ path: full, sizeBytes: stat.isDirectory() ? await folderSize(full) : stat.size, time: stat.mtime });
+        partials.push({ path: full, sizeBytes: stat.isDirectory() ? await folderSize(full) : stat.size, time: stat.mtime, running: claimedByLiveRun(full) });
         return;
       }
       let kind = formatFromName(dirent.name, stat.isDirectory());
