@@ -44,7 +44,11 @@ const key = (schema: string | null, name: string) => `${schema ?? ''}\0${name}`;
  * security labels on all of those. Dependencies from the archive decide what belongs to what; a list
  * read without them falls back on names. With `dataOnly`, only the rows and the owned sequences' values.
  */
-export function buildRestoreList(entries: readonly TocEntry[], tables: readonly QualifiedName[], opts: { dataOnly?: boolean } = {}): RestoreList {
+export function buildRestoreList(
+  entries: readonly TocEntry[],
+  tables: readonly QualifiedName[],
+  opts: { dataOnly?: boolean; schemas?: readonly string[] } = {},
+): RestoreList {
   if (entries.some((e) => e.dumpId === null)) {
     throw new PgbrError('usage', 'restoring chosen tables needs a custom, directory or tar dump: a plain SQL dump has no table of contents pg_restore can pick from.');
   }
@@ -101,6 +105,9 @@ export function buildRestoreList(entries: readonly TocEntry[], tables: readonly 
       }
     }
   }
+  // Schemas the target lacks come from the dump's own SCHEMA entries, so their owner, grants and comment come too.
+  const schemaKeys = new Set(opts.dataOnly ? [] : (opts.schemas ?? []));
+  for (const e of entries) if (e.desc === 'SCHEMA' && schemaKeys.has(e.tag)) chosen.add(e.dumpId!);
   for (const e of entries) {
     if (e.desc !== 'SEQUENCE OWNED BY' && e.desc !== 'SEQUENCE SET') continue;
     if (e.desc === 'SEQUENCE OWNED BY' && opts.dataOnly) continue;
@@ -111,7 +118,7 @@ export function buildRestoreList(entries: readonly TocEntry[], tables: readonly 
       if (!ABOUT_ANOTHER.has(e.desc)) continue;
       const about = hasDeps
         ? (e.dependencies ?? []).some((d) => chosen.has(d) && byId.get(d)?.desc !== 'ACL')
-        : describesChosen(e, rootKeys, sequenceKeys, entries.filter((x) => chosen.has(x.dumpId!)));
+        : describesChosen(e, rootKeys, sequenceKeys, schemaKeys, entries.filter((x) => chosen.has(x.dumpId!)));
       if (about) chosen.add(e.dumpId!);
     }
   }
@@ -151,17 +158,42 @@ function notInDumpMessage(t: QualifiedName, relations: TocEntry[]): string {
   return `table ${quoteIdentAlways(t.schema)}.${quoteIdentAlways(t.name)} is not in this dump.${hint}`;
 }
 
+/** Schemas PostgreSQL creates itself or that no dump restores into. */
+const SYSTEM_SCHEMAS = new Set(['pg_catalog', 'information_schema', 'pg_toast']);
+
+export interface NeededSchema {
+  name: string;
+  /** The dump's SCHEMA entry, when it has one (a dump made with --table has none). */
+  entry?: TocEntry;
+}
+
+/**
+ * The schemas the restored entries live in, each with the dump's SCHEMA entry when there is one.
+ * `public` counts as having none: pg_dump 15+ writes its entry without a CREATE (initdb makes it).
+ */
+export function schemasNeeded(all: readonly TocEntry[], restored: readonly TocEntry[]): NeededSchema[] {
+  const entries = new Map<string, TocEntry>();
+  for (const e of all) if (e.desc === 'SCHEMA' && e.schema === null && e.tag !== 'public') entries.set(e.tag, e);
+  const names = new Set<string>();
+  for (const e of restored) if (e.schema !== null && !SYSTEM_SCHEMAS.has(e.schema) && !e.schema.startsWith('pg_temp')) names.add(e.schema);
+  return [...names].map((name) => {
+    const entry = entries.get(name);
+    return entry ? { name, entry } : { name };
+  });
+}
+
 /**
  * For lists without dependencies: whether a COMMENT/ACL tag (`TABLE "Order""s"`, `COLUMN t.c`,
  * `CONSTRAINT c ON t`, `SEQUENCE s`, `INDEX i`) describes a chosen table or something of it.
  */
-function describesChosen(e: TocEntry, rootKeys: Set<string>, sequenceKeys: Set<string>, chosen: TocEntry[]): boolean {
+function describesChosen(e: TocEntry, rootKeys: Set<string>, sequenceKeys: Set<string>, schemaKeys: Set<string>, chosen: TocEntry[]): boolean {
   const m = /^([A-Z]+(?: [A-Z]+)*) /.exec(e.tag);
   if (!m) return false;
   const kind = m[1]!;
   const object = readIdentifierChain(e.tag, m[0].length);
   if (!object) return false;
   const first = object.parts[0]!;
+  if (kind === 'SCHEMA') return e.schema === null && schemaKeys.has(first);
   if (kind === 'COLUMN') return rootKeys.has(key(e.schema, first));
   if (RELATION_DESCS.has(kind)) return rootKeys.has(key(e.schema, first));
   if (kind === 'SEQUENCE') return sequenceKeys.has(key(e.schema, first));
@@ -368,13 +400,18 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     created = true;
   }
 
-  // Missing schemas of chosen tables are created; a data-only restore of existing tables needs none.
-  if (tables.length > 0 && !opts.dataOnly) {
-    await withClient(target, { password: opts.password }, async (c) => {
-      for (const schema of new Set(tables.map((t) => t.schema))) {
-        await c.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentAlways(schema)}`);
+  // Schemas the restore needs and the target lacks: the dump's SCHEMA entries where it has them (a whole
+  // dump restores those itself), else created here, owned by the restoring user. Data-only needs none.
+  if (!opts.dataOnly && format !== 'plain') {
+    const needed = schemasNeeded(fullToc.entries, list ? list.entries : fullToc.entries);
+    if (needed.length > 0) {
+      const made = await withClient(target, { password: opts.password }, (c) => createMissingSchemas(c, needed, { fromDump: !!list }));
+      if (list && made.fromDump.length > 0) list = buildRestoreList(fullToc.entries, tables, { schemas: made.fromDump });
+      for (const w of made.warnings) {
+        warnings.push(w);
+        opts.logger?.warn(w);
       }
-    });
+    }
   }
   if (opts.dataOnly) {
     const emptied = tables.length > 0 ? tables : dumpTables(fullToc);
@@ -416,6 +453,38 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   if (opts.logFile) await fs.writeFile(opts.logFile, outcome.log, { mode: 0o600 });
   opts.logger?.info(`restore of ${opts.dumpPath} into ${opts.database}: ${result.status} (${result.message})`);
   return result;
+}
+
+/**
+ * Creates the needed schemas the target does not have and the dump cannot create. With `fromDump` (a
+ * table restore), those the dump has a SCHEMA entry for are returned instead, for the restore list;
+ * a whole restore creates those itself.
+ */
+async function createMissingSchemas(c: pg.Client, needed: readonly NeededSchema[], o: { fromDump: boolean }): Promise<{ fromDump: string[]; warnings: string[] }> {
+  const r = await c.query<{ nspname: string | null; me: string }>(
+    'SELECT n.nspname, current_user AS me FROM unnest($1::text[]) AS want(name) LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = want.name',
+    [needed.map((s) => s.name)],
+  );
+  const present = new Set(r.rows.flatMap((row) => (row.nspname === null ? [] : [row.nspname])));
+  const me = r.rows[0]?.me ?? 'the restoring user';
+  const fromDump: string[] = [];
+  const warnings: string[] = [];
+  for (const schema of needed) {
+    if (present.has(schema.name)) continue;
+    if (schema.entry) {
+      if (o.fromDump) fromDump.push(schema.name);
+      continue;
+    }
+    try {
+      await c.query(`CREATE SCHEMA ${quoteIdentAlways(schema.name)}`);
+    } catch (e) {
+      throw new PgbrError('auth', `could not create schema ${quoteIdentAlways(schema.name)}, which the restored tables need: ${(e as Error).message}. Create it first, or restore as a role that may.`, { cause: e });
+    }
+    warnings.push(
+      `schema ${quoteIdentAlways(schema.name)} is not in the dump (it was made with chosen tables), so it was created owned by ${quoteIdentAlways(me)}: set its owner and grants if others use it (ALTER SCHEMA ${quoteIdentAlways(schema.name)} OWNER TO …).`,
+    );
+  }
+  return { fromDump, warnings };
 }
 
 /**
