@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { PgbrError } from '../core/errors';
 import { applyRecovery, planRecoveryChanges, readBaseBackupInfo, type RecoveryChange, type RecoveryPreview } from '../core/pitr/apply';
-import { validateTarget, type RecoveryAction, type RecoveryPlan, type RecoveryTarget, type RecoveryTimeline, type TargetCheck } from '../core/pitr/config';
+import { resolveTarget, validateTarget, type RecoveryAction, type RecoveryPlan, type RecoveryTarget, type RecoveryTimeline, type TargetCheck } from '../core/pitr/config';
 import { findServerBinDir, runDrill, type DrillReport } from '../core/pitr/drill';
 import type { KnownBaseBackup } from '../core/wal/check';
 import { scanArchive } from '../core/wal/scan';
@@ -144,6 +144,8 @@ export async function pitrCommand(o: PitrOptions, io: Io): Promise<number> {
   try {
     if (!!o.dataDir === !!o.drill) throw new PgbrError('usage', 'give either --data-dir DIR (write the recovery there) or --drill (rehearse it on a scratch server).');
     const target = targetFromOptions(o);
+    // A malformed target is a usage error before anything is read, not a target outside the window.
+    resolveTarget(target);
     const plan: RecoveryPlan = {
       target,
       inclusive: !o.exclusive,
