@@ -154,8 +154,9 @@ export function planDump(input: PlanInput): DumpPlan {
   const format = input.format ?? 'custom';
   const compression = input.compression === undefined ? undefined : parseCompression(input.compression);
   if (compression && (compression.method === 'lz4' || compression.method === 'zstd') && input.toolMajor < FIRST_WITH_COMPRESSION_METHODS) {
+    // The tools are fine for the server; the option asks for more than they can do: a usage error.
     throw new PgbrError(
-      'tool-version',
+      'usage',
       `${compression.method} compression needs pg_dump ${FIRST_WITH_COMPRESSION_METHODS} or newer, and the one for this server is ${input.toolMajor}: use gzip, or install the PostgreSQL ${FIRST_WITH_COMPRESSION_METHODS}+ client tools`,
     );
   }
