@@ -61,9 +61,10 @@ export async function pickProfile(conn: string, workspace: string, io: Io): Prom
     );
   }
   const known = loaded.profiles.map((p) => p.name);
+  const shown = known.length > 10 ? `${known.slice(0, 10).join(', ')} and ${known.length - 10} more` : known.join(', ');
   throw new PgbrError(
     'usage',
-    `there is no connection named "${conn}"${known.length ? ` (known: ${known.join(', ')})` : ''}: pass a profile name or a postgresql:// URI.`,
+    `there is no connection named "${conn}"${known.length ? ` (known: ${shown})` : ''}: pass a profile name or a postgresql:// URI.`,
   );
 }
 
