@@ -10,6 +10,7 @@ import { defaultDumpFolder } from '../core/dump/naming';
 import type { DumpProgress } from '../core/dump/progress';
 import { PgbrError } from '../core/errors';
 import { parseQualifiedName, type QualifiedName } from '../core/names';
+import { printable } from '../core/printable';
 import { formatBytes } from '../core/server';
 import { jsonOption, workspaceOption } from './commands';
 import { Exit, makeOutput } from './output';
@@ -84,7 +85,7 @@ function progressPrinter(io: Io): (p: DumpProgress) => void {
   return (p) => {
     if (p.current === undefined || seen.has(p.current)) return;
     seen.add(p.current);
-    io.err(`[${seen.size}/${p.tablesTotal}] ${p.current}\n`);
+    io.err(`[${seen.size}/${p.tablesTotal}] ${printable(p.current)}\n`);
   };
 }
 
