@@ -427,6 +427,9 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     for (const w of checked.warnings) opts.logger?.warn(w);
   }
 
+  // The tools roll the whole restore back on an error when it runs in one transaction (pg_restore's
+  // --single-transaction implies --exit-on-error; psql runs with ON_ERROR_STOP).
+  const oneTransaction = format === 'plain' ? !!opts.singleTransaction : isOneTransaction(opts, !!recreate);
   const run = format === 'plain' ? runPsql(opts, tool, target, gzip) : runPgRestore(opts, tool, list, fullToc, { recreate: !!recreate });
   const outcome = await run;
   const durationMs = Math.round(performance.now() - started);
@@ -449,7 +452,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     warnings,
     durationMs,
   };
-  result.message = describeOutcome(result, outcome.runMessage);
+  result.message = describeOutcome(result, outcome.runMessage, { oneTransaction, recreate: !!recreate });
   if (opts.logFile) await fs.writeFile(opts.logFile, outcome.log, { mode: 0o600 });
   opts.logger?.info(`restore of ${opts.dumpPath} into ${opts.database}: ${result.status} (${result.message})`);
   return result;
@@ -701,13 +704,18 @@ class ToolLog {
   }
 }
 
+/** Whether pg_restore runs in one transaction: asked for, or to keep the old tables when a recreate or data-only load fails. */
+function isOneTransaction(opts: RestoreOptions, recreate: boolean): boolean {
+  return !!opts.singleTransaction || recreate || (!!opts.dataOnly && (opts.jobs ?? 1) === 1);
+}
+
 async function runPgRestore(opts: RestoreOptions, tool: FoundTool, list: RestoreList | undefined, toc: Toc, o: { recreate: boolean }): Promise<ToolOutcome> {
   const args = ['--verbose', '--dbname', dbnameConninfo(opts.database)];
   if (opts.clean || o.recreate) args.push('--clean', '--if-exists');
   if (opts.noOwner) args.push('--no-owner');
   if (opts.noPrivileges) args.push('--no-privileges');
   // Recreating tables drops them first: in one transaction a failed restore gives the old tables back.
-  if (opts.singleTransaction || o.recreate || (opts.dataOnly && (opts.jobs ?? 1) === 1)) args.push('--single-transaction');
+  if (isOneTransaction(opts, o.recreate)) args.push('--single-transaction');
   if (opts.exitOnError) args.push('--exit-on-error');
   if ((opts.jobs ?? 1) > 1) args.push('--jobs', String(opts.jobs));
   if (opts.dataOnly) args.push('--data-only');
@@ -809,7 +817,7 @@ function toOutcome(result: RunResult, log: ToolLog, done: number, total: number,
   return { ...base, errors: log.errors, status: 'failed', runMessage: result.status === 'failed' ? result.message : undefined };
 }
 
-function describeOutcome(r: RestoreResult, runMessage: string | undefined): string {
+function describeOutcome(r: RestoreResult, runMessage: string | undefined, o: { oneTransaction: boolean; recreate: boolean }): string {
   const what = r.tables?.length ? `${r.tables.map(fmtName).join(', ')} from ${r.dumpPath}` : r.dumpPath;
   const seconds = `${(r.durationMs / 1000).toFixed(1)} s`;
   if (r.status === 'succeeded') {
@@ -817,7 +825,14 @@ function describeOutcome(r: RestoreResult, runMessage: string | undefined): stri
     const note = left > 0 ? ` ${left} foreign key${left === 1 ? ' was' : 's were'} left out because the tables they reference are not there: see the warnings.` : '';
     return `restored ${what} into database "${r.database}" (${r.itemsDone} items, ${seconds}).${note}`;
   }
+  // In one transaction a restore cut short is rolled back: nothing of the dump is there, whatever the item count says.
+  const rolledBack = o.oneTransaction
+    ? r.created
+      ? ` It ran in one transaction, so nothing was restored: the database "${r.database}" was created by this restore and holds nothing from the dump (drop it if you do not need it).`
+      : ` It ran in one transaction, so nothing was restored${o.recreate ? ': the tables that were there are as they were' : ''}.`
+    : undefined;
   if (r.status === 'cancelled') {
+    if (rolledBack) return `the restore of ${what} into database "${r.database}" was cancelled.${rolledBack}`;
     return `the restore of ${what} into database "${r.database}" was cancelled: the database holds whatever was restored until then${r.created ? ' (it was created by this restore; drop it if you do not need it)' : ''}.`;
   }
   const first = r.errors[0] ?? runMessage ?? 'unknown error';
@@ -826,6 +841,6 @@ function describeOutcome(r: RestoreResult, runMessage: string | undefined): stri
     return `the dump is truncated or corrupt: ${r.tool.name} could not read it (${first.replace(/ \(TOC entry.*$/, '')}). Take the dump again or restore an older one.`;
   }
   const count = r.errorsIgnored > 1 ? ` (${r.errorsIgnored} errors)` : '';
-  const partial = r.created ? ` The database "${r.database}" was created by this restore and holds a partial restore.` : '';
+  const partial = rolledBack ?? (r.created ? ` The database "${r.database}" was created by this restore and holds a partial restore.` : '');
   return `the restore of ${what} into database "${r.database}" failed${count}: ${first}.${partial} See the log for every error.`;
 }

@@ -211,6 +211,7 @@ test('a recreate that fails keeps the old table: it all runs in one transaction'
   const r = await restore({ dumpPath: dump, database: db, tables: [parseQualifiedName('public.orders')], recreate: true });
   assert.equal(r.status, 'failed');
   assert.match(r.errors[0] ?? '', /depend/);
+  assert.match(r.message, /It ran in one transaction, so nothing was restored: the tables that were there are as they were\./);
   assert.equal(await q(`SELECT count(*) FROM public.orders`, db), '13', 'the old table is still there');
 });
 
@@ -518,4 +519,24 @@ test('schemas the restored tables need: from the dump with owner and grants, els
   const existing = await restore({ dumpPath: whole, database: withSchema, tables: invoices });
   assert.equal(existing.status, 'succeeded', existing.message);
   assert.deepEqual(existing.warnings, []);
+});
+
+test('a single-transaction restore cut short says nothing was restored, not that the database holds a partial restore', async () => {
+  await q(`CREATE ROLE gone_owner; CREATE DATABASE gone_src;`);
+  await q(`CREATE TABLE public.a (id int); INSERT INTO public.a VALUES (1); CREATE TABLE public.b (id int); ALTER TABLE public.b OWNER TO gone_owner;`, 'gone_src');
+  const dump = pgDump('gone_src', 'gone.dump', ['-Fc']);
+  await q(`DROP DATABASE gone_src; DROP ROLE gone_owner;`);
+  const db = newDb();
+  const r = await restore({ dumpPath: dump, database: db, create: true, singleTransaction: true });
+  assert.equal(r.status, 'failed');
+  assert.match(r.errors[0] ?? '', /role "gone_owner" does not exist/);
+  assert.match(r.message, /It ran in one transaction, so nothing was restored: the database "r_\d+" was created by this restore and holds nothing from the dump/);
+  assert.doesNotMatch(r.message, /partial/);
+  assert.deepEqual(await relations(db), []);
+  // Without one transaction, what came before the error is there, and the message says so.
+  const db2 = newDb();
+  const partial = await restore({ dumpPath: dump, database: db2, create: true });
+  assert.equal(partial.status, 'failed');
+  assert.match(partial.message, /holds a partial restore/);
+  assert.ok((await relations(db2)).includes('public.a r'));
 });
