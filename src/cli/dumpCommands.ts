@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import { runDump } from '../core/dump/dump';
 import { runGlobalsDump } from '../core/dump/globals';
 import { manifestPathFor, type DumpFormat, type DumpManifest } from '../core/dump/manifest';
-import { defaultDumpFolder } from '../core/dump/naming';
+import { defaultDumpFolder, takenNameNote } from '../core/dump/naming';
 import type { DumpProgress } from '../core/dump/progress';
 import { PgbrError } from '../core/errors';
 import { parseQualifiedName, type QualifiedName } from '../core/names';
@@ -89,11 +89,14 @@ function progressPrinter(io: Io): (p: DumpProgress) => void {
   };
 }
 
-function describeDump(m: DumpManifest, dumpPath: string): string {
+function describeDump(result: { path: string; manifest: DumpManifest; requestedPath?: string }): string {
+  const m = result.manifest;
   const rows = m.rowCounts.reduce((sum, t) => sum + t.rows, 0);
   const what = m.kind === 'globals' ? 'globals' : `"${m.database ?? ''}"`;
   const tables = m.kind === 'globals' ? '' : `, ${m.rowCounts.length} table${m.rowCounts.length === 1 ? '' : 's'}, ${rows} row${rows === 1 ? '' : 's'}`;
-  return `Dumped ${what} to ${dumpPath} (${m.format}, ${formatBytes(m.sizeBytes)}${tables}, ${(m.durationMs / 1000).toFixed(1)} s)`;
+  const line = `Dumped ${what} to ${result.path} (${m.format}, ${formatBytes(m.sizeBytes)}${tables}, ${(m.durationMs / 1000).toFixed(1)} s)`;
+  const taken = takenNameNote(result);
+  return taken ? `${line}\nnote: ${taken}` : line;
 }
 
 export async function dumpCommand(opts: DumpCliOptions, io: Io): Promise<number> {
@@ -129,7 +132,7 @@ export async function dumpCommand(opts: DumpCliOptions, io: Io): Promise<number>
       ...(opts.json ? {} : { onProgress: progressPrinter(io) }),
       logger: stderrLogger(io, !!opts.verbose),
     });
-    out.result({ path: result.path, manifestPath: manifestPathFor(result.path), ...result.manifest }, () => describeDump(result.manifest, result.path));
+    out.result({ path: result.path, ...(result.requestedPath ? { requestedPath: result.requestedPath } : {}), manifestPath: manifestPathFor(result.path), ...result.manifest }, () => describeDump(result));
     return Exit.Ok;
   } catch (e) {
     return out.fail(e);
@@ -158,7 +161,7 @@ export async function globalsCommand(opts: GlobalsCliOptions, io: Io): Promise<n
       signal: interrupt.signal,
       logger: stderrLogger(io, !!opts.verbose),
     });
-    out.result({ path: result.path, manifestPath: manifestPathFor(result.path), ...result.manifest }, () => describeDump(result.manifest, result.path));
+    out.result({ path: result.path, ...(result.requestedPath ? { requestedPath: result.requestedPath } : {}), manifestPath: manifestPathFor(result.path), ...result.manifest }, () => describeDump(result));
     return Exit.Ok;
   } catch (e) {
     return out.fail(e);

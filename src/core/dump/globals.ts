@@ -32,6 +32,8 @@ export interface GlobalsOptions {
 export interface GlobalsResult {
   path: string;
   manifest: DumpManifest;
+  /** The name the dump was to have, when it was taken (see DumpResult). */
+  requestedPath?: string;
 }
 
 /** The line pg_dumpall's output ends with when it completed. */
@@ -135,7 +137,7 @@ export async function runGlobalsDump(opts: GlobalsOptions): Promise<GlobalsResul
       throw new PgbrError('io', `the globals dump was written but its manifest could not be saved (${e instanceof Error ? e.message : String(e)}), so it was removed: check the folder's free space and permissions`, { cause: e });
     }
     logger.info(`Dumped globals to ${finalPath} (${sizeBytes} bytes)`);
-    return { path: finalPath, manifest };
+    return { path: finalPath, manifest, ...(finalPath !== target.requested ? { requestedPath: target.requested } : {}) };
   } catch (e) {
     if (partial !== undefined) await discardPartial(partial, logger);
     if (opts.signal?.aborted) throw cancelled();
