@@ -6,10 +6,11 @@ import { Option, type Command } from 'commander';
 import { runDump } from '../core/dump/dump';
 import { runGlobalsDump } from '../core/dump/globals';
 import { manifestPathFor, type DumpFormat, type DumpManifest } from '../core/dump/manifest';
-import { defaultDumpFolder } from '../core/dump/naming';
+import { defaultDumpFolder, takenNameNote } from '../core/dump/naming';
 import type { DumpProgress } from '../core/dump/progress';
 import { PgbrError } from '../core/errors';
 import { parseQualifiedName, type QualifiedName } from '../core/names';
+import { printable } from '../core/printable';
 import { formatBytes } from '../core/server';
 import { jsonOption, workspaceOption } from './commands';
 import { Exit, makeOutput } from './output';
@@ -90,15 +91,18 @@ function progressPrinter(io: Io): (p: DumpProgress) => void {
   return (p) => {
     if (p.current === undefined || seen.has(p.current)) return;
     seen.add(p.current);
-    io.err(`[${seen.size}/${p.tablesTotal}] ${p.current}\n`);
+    io.err(`[${seen.size}/${p.tablesTotal}] ${printable(p.current)}\n`);
   };
 }
 
-function describeDump(m: DumpManifest, dumpPath: string): string {
+function describeDump(result: { path: string; manifest: DumpManifest; requestedPath?: string }): string {
+  const m = result.manifest;
   const rows = m.rowCounts.reduce((sum, t) => sum + t.rows, 0);
   const what = m.kind === 'globals' ? 'globals' : `"${m.database ?? ''}"`;
   const tables = m.kind === 'globals' ? '' : `, ${m.rowCounts.length} table${m.rowCounts.length === 1 ? '' : 's'}, ${rows} row${rows === 1 ? '' : 's'}`;
-  return `Dumped ${what} to ${dumpPath} (${m.format}, ${formatBytes(m.sizeBytes)}${tables}, ${(m.durationMs / 1000).toFixed(1)} s)`;
+  const line = `Dumped ${what} to ${result.path} (${m.format}, ${formatBytes(m.sizeBytes)}${tables}, ${(m.durationMs / 1000).toFixed(1)} s)`;
+  const taken = takenNameNote(result);
+  return taken ? `${line}\nnote: ${taken}` : line;
 }
 
 export async function dumpCommand(opts: DumpCliOptions, io: Io): Promise<number> {
@@ -134,7 +138,7 @@ export async function dumpCommand(opts: DumpCliOptions, io: Io): Promise<number>
       ...(opts.json ? {} : { onProgress: progressPrinter(io) }),
       logger: stderrLogger(io, !!opts.verbose),
     });
-    out.result({ path: result.path, manifestPath: manifestPathFor(result.path), ...result.manifest }, () => describeDump(result.manifest, result.path));
+    out.result({ path: result.path, ...(result.requestedPath ? { requestedPath: result.requestedPath } : {}), manifestPath: manifestPathFor(result.path), ...result.manifest }, () => describeDump(result));
     await noteLeftovers(path.dirname(result.path), io);
     return Exit.Ok;
   } catch (e) {
@@ -164,7 +168,7 @@ export async function globalsCommand(opts: GlobalsCliOptions, io: Io): Promise<n
       signal: interrupt.signal,
       logger: stderrLogger(io, !!opts.verbose),
     });
-    out.result({ path: result.path, manifestPath: manifestPathFor(result.path), ...result.manifest }, () => describeDump(result.manifest, result.path));
+    out.result({ path: result.path, ...(result.requestedPath ? { requestedPath: result.requestedPath } : {}), manifestPath: manifestPathFor(result.path), ...result.manifest }, () => describeDump(result));
     await noteLeftovers(path.dirname(result.path), io);
     return Exit.Ok;
   } catch (e) {

@@ -1,5 +1,6 @@
 // How pgbr reports: human text or exactly one JSON document on stdout, and exit codes for cron and monitors.
 import { PgbrError, errorMessage } from '../core/errors';
+import { printable } from '../core/printable';
 
 /** 0: fine. 1: a problem was found (archiving failing, verification failed). 2: usage, config or connection error. */
 export const enum Exit {
@@ -25,7 +26,8 @@ export function makeOutput(json: boolean, write: (s: string) => void, writeErr: 
     fail(error) {
       const kind = error instanceof PgbrError ? error.kind : 'internal';
       if (json) write(JSON.stringify({ error: { kind, message: errorMessage(error) } }, null, 2) + '\n');
-      else writeErr(`pgbr: ${errorMessage(error)}\n`);
+      // One line, whatever names or server text the message quotes.
+      else writeErr(`pgbr: ${printable(errorMessage(error))}\n`);
       return error instanceof PgbrError && (error.kind === 'tool-failed' || error.kind === 'tool-version' || error.kind === 'tool-missing' || error.kind === 'damaged')
         ? Exit.Problem
         : Exit.Error;

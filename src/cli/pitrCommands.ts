@@ -2,9 +2,9 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { PgbrError } from '../core/errors';
+import { PgbrError, errorMessage } from '../core/errors';
 import { applyRecovery, planRecoveryChanges, readBaseBackupInfo, type RecoveryChange, type RecoveryPreview } from '../core/pitr/apply';
-import { validateTarget, type RecoveryAction, type RecoveryPlan, type RecoveryTarget, type RecoveryTimeline, type TargetCheck } from '../core/pitr/config';
+import { resolveTarget, validateTarget, type RecoveryAction, type RecoveryPlan, type RecoveryTarget, type RecoveryTimeline, type TargetCheck } from '../core/pitr/config';
 import { findServerBinDir, runDrill, type DrillReport } from '../core/pitr/drill';
 import type { KnownBaseBackup } from '../core/wal/check';
 import { scanArchive } from '../core/wal/scan';
@@ -68,7 +68,7 @@ async function readRecord(file: string | undefined, baseBackupDir: string): Prom
     text = await fs.readFile(candidate, 'utf8');
   } catch (e) {
     if (!explicit) return undefined;
-    throw new PgbrError('usage', `cannot read the base backup record ${candidate}: ${(e as Error).message}`, { cause: e });
+    throw new PgbrError('usage', `cannot read the base backup record ${candidate}: ${errorMessage(e)}`, { cause: e });
   }
   try {
     const r = JSON.parse(text) as { stopLsn?: string; stopWal?: string; timeline?: number; stopTime?: string };
@@ -82,7 +82,7 @@ async function readRecord(file: string | undefined, baseBackupDir: string): Prom
       ...(stop && !Number.isNaN(stop.getTime()) ? { stopTime: stop } : {}),
     };
   } catch (e) {
-    throw new PgbrError('config', `${candidate} is not a base backup record: ${(e as Error).message}`, { cause: e });
+    throw new PgbrError('config', `${candidate} is not a base backup record: ${errorMessage(e)}`, { cause: e });
   }
 }
 
@@ -144,6 +144,8 @@ export async function pitrCommand(o: PitrOptions, io: Io): Promise<number> {
   try {
     if (!!o.dataDir === !!o.drill) throw new PgbrError('usage', 'give either --data-dir DIR (write the recovery there) or --drill (rehearse it on a scratch server).');
     const target = targetFromOptions(o);
+    // A malformed target is a usage error before anything is read, not a target outside the window.
+    resolveTarget(target);
     const plan: RecoveryPlan = {
       target,
       inclusive: !o.exclusive,

@@ -5,6 +5,7 @@ import { readManifest, type DumpManifest } from '../core/dump/manifest';
 import { quickDamage } from '../core/dump/integrity';
 import { PgbrError } from '../core/errors';
 import { formatQualifiedName, parseQualifiedName, quoteIdent, type QualifiedName } from '../core/names';
+import { printable, printableLines } from '../core/printable';
 import { isSameDatabase, runRestore, type RestoreProgress, type RestoreResult } from '../core/restore';
 import { dumpedByMajor, groupToc, readToc, readTocHeader, type Toc, type TocTree } from '../core/toc';
 import { chooseTool } from '../core/tools';
@@ -63,7 +64,7 @@ function failDump(out: Output, e: unknown): number {
 
 /** One stderr line per restored item: `[12/40] creating TABLE "public.orders"`. */
 function progressPrinter(io: Io): (p: RestoreProgress) => void {
-  return (p) => io.err(p.total > 0 ? `[${p.done}/${p.total}] ${p.item}\n` : `[${p.done}] ${p.item}\n`);
+  return (p) => io.err(p.total > 0 ? `[${p.done}/${p.total}] ${printable(p.item)}\n` : `[${p.done}] ${printable(p.item)}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -101,13 +102,15 @@ function compactTree(tree: TocTree) {
 /** Entries whose tag already reads as SQL (`TABLE "Order""s"`): shown as they are. */
 const ABOUT_ANOTHER = new Set(['COMMENT', 'ACL', 'SECURITY LABEL']);
 
-function renderToc(toc: Toc, tree: TocTree, manifest: DumpManifest | undefined): string {
+export function renderToc(toc: Toc, tree: TocTree, manifest: DumpManifest | undefined): string {
   const h = toc.header;
   const lines: string[] = [];
+  // Names come from the dump: a newline or escape sequence in one is shown escaped, never printed raw.
+  const ident = (name: string) => printable(quoteIdent(name));
   const format = toc.gzip ? `${toc.format}, gzip` : toc.format;
-  lines.push(`${toc.path} (${format}${h.archiveVersion ? `, archive ${h.archiveVersion}` : ''})`);
+  lines.push(`${printable(toc.path)} (${format}${h.archiveVersion ? `, archive ${h.archiveVersion}` : ''})`);
   const about = [
-    h.dbname ? `database ${h.dbname}` : undefined,
+    h.dbname ? `database ${printable(h.dbname)}` : undefined,
     h.createdAt ? `created ${h.createdAt}` : undefined,
     h.dumpedFrom ? `server ${h.dumpedFrom}` : undefined,
     h.dumpedBy ? `pg_dump ${h.dumpedBy}` : undefined,
@@ -120,13 +123,13 @@ function renderToc(toc: Toc, tree: TocTree, manifest: DumpManifest | undefined):
   }
   const rows = new Map((manifest?.rowCounts ?? []).map((r) => [`${r.schema}\0${r.table}`, r.rows]));
   // Names are shown as SQL writes them, so `"a b"` and `"Order""s"` read unambiguously and can be pasted into --table.
-  const of = (e: { name: string; table?: string }) => (e.table !== undefined && e.table !== e.name ? `${quoteIdent(e.name)} on ${quoteIdent(e.table)}` : quoteIdent(e.name));
+  const of = (e: { name: string; table?: string }) => (e.table !== undefined && e.table !== e.name ? `${ident(e.name)} on ${ident(e.table)}` : ident(e.name));
   for (const s of tree.schemas) {
-    lines.push('', `schema ${quoteIdent(s.name)}`);
+    lines.push('', `schema ${ident(s.name)}`);
     if (s.tables.length) {
       const body = s.tables.map((t) => {
         const count = rows.get(`${s.name}\0${t.name}`);
-        return [`    ${quoteIdent(t.name)}`, t.kind, t.hasData ? (count !== undefined ? `${count} rows` : 'data') : 'no data'];
+        return [`    ${ident(t.name)}`, t.kind, t.hasData ? (count !== undefined ? `${count} rows` : 'data') : 'no data'];
       });
       lines.push(`  tables (${s.tables.length})`, table(body));
     }
@@ -134,13 +137,13 @@ function renderToc(toc: Toc, tree: TocTree, manifest: DumpManifest | undefined):
       if (names.length) lines.push(`  ${label} (${names.length}): ${names.join(', ')}`);
     };
     // Function tags carry their argument types: `f un(integer, text)`; quote the name part only.
-    group('functions', s.functions.map((e) => e.name.replace(/^(.*?)(\(.*\))$/s, (_m, name: string, args: string) => quoteIdent(name) + args)));
-    group('sequences', s.sequences.map((e) => quoteIdent(e.name)));
+    group('functions', s.functions.map((e) => e.name.replace(/^(.*?)(\(.*\))$/s, (_m, name: string, args: string) => ident(name) + printable(args))));
+    group('sequences', s.sequences.map((e) => ident(e.name)));
     group('indexes', s.indexes.map(of));
     group('constraints', s.constraints.map(of));
-    group('others', s.others.map((e) => `${e.desc} ${ABOUT_ANOTHER.has(e.desc) ? e.name : of(e)}`));
+    group('others', s.others.map((e) => `${e.desc} ${ABOUT_ANOTHER.has(e.desc) ? printable(e.name) : of(e)}`));
   }
-  if (tree.global.length) lines.push('', `outside schemas: ${tree.global.map((e) => `${e.desc} ${ABOUT_ANOTHER.has(e.desc) ? e.name : quoteIdent(e.name)}`).join(', ')}`);
+  if (tree.global.length) lines.push('', `outside schemas: ${tree.global.map((e) => `${e.desc} ${ABOUT_ANOTHER.has(e.desc) ? printable(e.name) : ident(e.name)}`).join(', ')}`);
   return lines.join('\n');
 }
 
@@ -221,7 +224,7 @@ export async function restoreCommand(dump: string, opts: RestoreCliOptions, io: 
     out.result(restoreDocument(dumpPath, manifest, result), () => {
       const lines = [result.message, checksumLine(result.checksum), ...result.warnings.map((w) => `warning: ${w}`)];
       if (result.status === 'failed') lines.push(...result.errors.map((e) => `error: ${e}`));
-      return lines.join('\n');
+      return printableLines(lines);
     });
     return result.status === 'succeeded' ? Exit.Ok : Exit.Problem;
   } catch (e) {
@@ -247,16 +250,16 @@ function verifyDocument(report: VerifyReport, manifest: DumpManifest | undefined
   return { dump: report.dumpPath, manifest: manifest ?? null, ...report };
 }
 
-function renderVerify(report: VerifyReport): string {
+export function renderVerify(report: VerifyReport): string {
   const rows = report.tables.map((t) => [
-    formatQualifiedName({ schema: t.schema, name: t.table }),
+    printable(formatQualifiedName({ schema: t.schema, name: t.table })),
     t.expected === null ? '-' : String(t.expected),
     t.actual === null ? 'missing' : String(t.actual),
     t.ok ? 'ok' : 'DIFFERS',
   ]);
-  const lines = [`verification ${report.status}: ${report.message}`];
+  const lines = [`verification ${report.status}: ${printable(report.message)}`];
   if (rows.length) lines.push(table([['TABLE', 'EXPECTED', 'ACTUAL', ''], ...rows]));
-  if (report.restore && report.restore.status === 'failed') lines.push(...report.restore.errors.map((e) => `error: ${e}`));
+  if (report.restore && report.restore.status === 'failed') lines.push(...report.restore.errors.map((e) => `error: ${printable(e)}`));
   if (report.recorded) lines.push('recorded in the manifest.');
   return lines.join('\n');
 }

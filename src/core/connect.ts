@@ -1,7 +1,7 @@
 // Turns a profile into what a client or a tool needs: libpq's defaults applied and the password found.
 import os from 'node:os';
 import type { ConnectionParams, ConnectionProfile } from './profiles/types';
-import { effectiveParams, findDefaultSocketDir, resolvePassword } from './profiles';
+import { effectiveParams, findDefaultSocketDir, ignoredPasswordWarning, resolvePassword } from './profiles';
 
 /** The parts of the process a connection depends on, explicit so tests and the CLI can set them. */
 export interface ConnectContext {
@@ -44,5 +44,8 @@ export async function resolveConnection(
     platform: ctx.platform,
     osUser: ctx.osUser,
   });
-  return { profile, params, password: found.password, passwordFrom: found.from, warning: found.warning };
+  // With no password found, one left unused in a service file is the likely reason a server refuses.
+  const ignored = found.password === undefined ? ignoredPasswordWarning(profile) : undefined;
+  const warning = [found.warning, ignored].filter((w) => w !== undefined).join('; ') || undefined;
+  return { profile, params, password: found.password, passwordFrom: found.from, ...(warning ? { warning } : {}) };
 }

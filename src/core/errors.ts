@@ -53,9 +53,51 @@ export function isPgbrError(e: unknown): e is PgbrError {
   return e instanceof PgbrError;
 }
 
-/** The text to show for any thrown value, without stack traces. */
+/** The text to show for any thrown value, without stack traces; a file-system error becomes a sentence naming its path. */
 export function errorMessage(e: unknown): string {
   if (e instanceof PgbrError) return e.located;
-  if (e instanceof Error) return e.message;
+  if (e instanceof Error) return fileErrorSentence(e) ?? e.message;
   return String(e);
+}
+
+/**
+ * `ENOTDIR: not a directory, mkdir '/srv/x/y'` as a person reads it: what is wrong with which path,
+ * then what to do. Undefined for errors that are not about a path.
+ */
+export function fileErrorSentence(e: Error): string | undefined {
+  const { code, path: where, syscall } = e as NodeJS.ErrnoException;
+  if (typeof code !== 'string' || typeof where !== 'string') return undefined;
+  const writing = syscall !== undefined && /^(mkdir|open|write|rename|link|symlink|copyfile|unlink|rmdir|rm|chmod|utime|ftruncate)$/.test(syscall);
+  switch (code) {
+    case 'ENOENT':
+      return `${where} does not exist (or a folder on the way to it does not): create it or fix the path.`;
+    case 'ENOTDIR':
+      return `${where} cannot be reached: a part of that path is a file, not a folder. Fix the path.`;
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied on ${where}: run as a user who may ${writing ? 'write' : 'read'} there, or choose another place.`;
+    case 'EROFS':
+      return `${where} is on a read-only file system: choose a place that can be written to.`;
+    case 'ENOSPC':
+      return `no space left on the device holding ${where}: free some space or choose another place.`;
+    case 'EDQUOT':
+      return `the disk quota is used up where ${where} is: free some space or choose another place.`;
+    case 'EEXIST':
+      return `${where} already exists: choose another name or move it aside.`;
+    case 'EISDIR':
+      return `${where} is a folder where a file was expected: give a file's path.`;
+    case 'ENAMETOOLONG':
+      return `the path ${where} is too long for the file system: choose a shorter one.`;
+    case 'ELOOP':
+      return `${where} goes through a loop of symbolic links: fix the links or the path.`;
+    case 'EMFILE':
+    case 'ENFILE':
+      return `too many files are open to open ${where}: close some programs, or raise the limit (ulimit -n), and try again.`;
+    case 'EBUSY':
+      return `${where} is in use by another program: try again when it is free.`;
+    case 'EIO':
+      return `the device failed reading or writing ${where} (an I/O error): check the disk or the network mount.`;
+    default:
+      return undefined;
+  }
 }

@@ -18,7 +18,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type pg from 'pg';
 import type { CatalogEntry } from './dump/catalog';
-import { PgbrError } from './errors';
+import { PgbrError, errorMessage } from './errors';
 import type { WorkspaceConfig } from './profiles/yamlConfig';
 import { formatBytes, getArchiverStatus, getServerInfo, type ArchiverStatus, type ServerInfo } from './server';
 
@@ -272,7 +272,7 @@ export async function recentArchiveFiles(dir: string, since: Date): Promise<{ na
   try {
     names = (await fs.readdir(dir)).filter((n) => ARCHIVED_SEGMENT_RE.test(n)).sort();
   } catch (e) {
-    throw new PgbrError('io', `cannot list the WAL archive ${dir}: ${(e as Error).message}; run as a user who can read it.`, { cause: e });
+    throw new PgbrError('io', `cannot list the WAL archive ${dir}: ${errorMessage(e)}; run as a user who can read it.`, { cause: e });
   }
   const files: { name: string; mtime: Date }[] = [];
   let older = 0;
@@ -439,7 +439,7 @@ async function countReadyFiles(client: pg.Client, server: ServerInfo): Promise<{
     if (code === '42501') {
       return { count: null, note: 'the .ready files cannot be counted by this user: as a superuser, run GRANT pg_monitor TO it (a role grant: any database will do), or connect as a superuser' };
     }
-    return { count: null, note: `the .ready files cannot be counted: ${(e as Error).message}` };
+    return { count: null, note: `the .ready files cannot be counted: ${errorMessage(e)}` };
   }
 }
 

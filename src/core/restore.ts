@@ -45,7 +45,11 @@ const key = (schema: string | null, name: string) => `${schema ?? ''}\0${name}`;
  * security labels on all of those. Dependencies from the archive decide what belongs to what; a list
  * read without them falls back on names. With `dataOnly`, only the rows and the owned sequences' values.
  */
-export function buildRestoreList(entries: readonly TocEntry[], tables: readonly QualifiedName[], opts: { dataOnly?: boolean } = {}): RestoreList {
+export function buildRestoreList(
+  entries: readonly TocEntry[],
+  tables: readonly QualifiedName[],
+  opts: { dataOnly?: boolean; schemas?: readonly string[] } = {},
+): RestoreList {
   if (entries.some((e) => e.dumpId === null)) {
     throw new PgbrError('usage', 'restoring chosen tables needs a custom, directory or tar dump: a plain SQL dump has no table of contents pg_restore can pick from.');
   }
@@ -102,6 +106,9 @@ export function buildRestoreList(entries: readonly TocEntry[], tables: readonly 
       }
     }
   }
+  // Schemas the target lacks come from the dump's own SCHEMA entries, so their owner, grants and comment come too.
+  const schemaKeys = new Set(opts.dataOnly ? [] : (opts.schemas ?? []));
+  for (const e of entries) if (e.desc === 'SCHEMA' && schemaKeys.has(e.tag)) chosen.add(e.dumpId!);
   for (const e of entries) {
     if (e.desc !== 'SEQUENCE OWNED BY' && e.desc !== 'SEQUENCE SET') continue;
     if (e.desc === 'SEQUENCE OWNED BY' && opts.dataOnly) continue;
@@ -112,7 +119,7 @@ export function buildRestoreList(entries: readonly TocEntry[], tables: readonly 
       if (!ABOUT_ANOTHER.has(e.desc)) continue;
       const about = hasDeps
         ? (e.dependencies ?? []).some((d) => chosen.has(d) && byId.get(d)?.desc !== 'ACL')
-        : describesChosen(e, rootKeys, sequenceKeys, entries.filter((x) => chosen.has(x.dumpId!)));
+        : describesChosen(e, rootKeys, sequenceKeys, schemaKeys, entries.filter((x) => chosen.has(x.dumpId!)));
       if (about) chosen.add(e.dumpId!);
     }
   }
@@ -152,17 +159,42 @@ function notInDumpMessage(t: QualifiedName, relations: TocEntry[]): string {
   return `table ${quoteIdentAlways(t.schema)}.${quoteIdentAlways(t.name)} is not in this dump.${hint}`;
 }
 
+/** Schemas PostgreSQL creates itself or that no dump restores into. */
+const SYSTEM_SCHEMAS = new Set(['pg_catalog', 'information_schema', 'pg_toast']);
+
+export interface NeededSchema {
+  name: string;
+  /** The dump's SCHEMA entry, when it has one (a dump made with --table has none). */
+  entry?: TocEntry;
+}
+
+/**
+ * The schemas the restored entries live in, each with the dump's SCHEMA entry when there is one.
+ * `public` counts as having none: pg_dump 15+ writes its entry without a CREATE (initdb makes it).
+ */
+export function schemasNeeded(all: readonly TocEntry[], restored: readonly TocEntry[]): NeededSchema[] {
+  const entries = new Map<string, TocEntry>();
+  for (const e of all) if (e.desc === 'SCHEMA' && e.schema === null && e.tag !== 'public') entries.set(e.tag, e);
+  const names = new Set<string>();
+  for (const e of restored) if (e.schema !== null && !SYSTEM_SCHEMAS.has(e.schema) && !e.schema.startsWith('pg_temp')) names.add(e.schema);
+  return [...names].map((name) => {
+    const entry = entries.get(name);
+    return entry ? { name, entry } : { name };
+  });
+}
+
 /**
  * For lists without dependencies: whether a COMMENT/ACL tag (`TABLE "Order""s"`, `COLUMN t.c`,
  * `CONSTRAINT c ON t`, `SEQUENCE s`, `INDEX i`) describes a chosen table or something of it.
  */
-function describesChosen(e: TocEntry, rootKeys: Set<string>, sequenceKeys: Set<string>, chosen: TocEntry[]): boolean {
+function describesChosen(e: TocEntry, rootKeys: Set<string>, sequenceKeys: Set<string>, schemaKeys: Set<string>, chosen: TocEntry[]): boolean {
   const m = /^([A-Z]+(?: [A-Z]+)*) /.exec(e.tag);
   if (!m) return false;
   const kind = m[1]!;
   const object = readIdentifierChain(e.tag, m[0].length);
   if (!object) return false;
   const first = object.parts[0]!;
+  if (kind === 'SCHEMA') return e.schema === null && schemaKeys.has(first);
   if (kind === 'COLUMN') return rootKeys.has(key(e.schema, first));
   if (RELATION_DESCS.has(kind)) return rootKeys.has(key(e.schema, first));
   if (kind === 'SEQUENCE') return sequenceKeys.has(key(e.schema, first));
@@ -384,13 +416,18 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     created = true;
   }
 
-  // Missing schemas of chosen tables are created; a data-only restore of existing tables needs none.
-  if (tables.length > 0 && !opts.dataOnly) {
-    await withClient(target, { password: opts.password }, async (c) => {
-      for (const schema of new Set(tables.map((t) => t.schema))) {
-        await c.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentAlways(schema)}`);
+  // Schemas the restore needs and the target lacks: the dump's SCHEMA entries where it has them (a whole
+  // dump restores those itself), else created here, owned by the restoring user. Data-only needs none.
+  if (!opts.dataOnly && format !== 'plain') {
+    const needed = schemasNeeded(fullToc.entries, list ? list.entries : fullToc.entries);
+    if (needed.length > 0) {
+      const made = await withClient(target, { password: opts.password }, (c) => createMissingSchemas(c, needed, { fromDump: !!list }));
+      if (list && made.fromDump.length > 0) list = buildRestoreList(fullToc.entries, tables, { schemas: made.fromDump });
+      for (const w of made.warnings) {
+        warnings.push(w);
+        opts.logger?.warn(w);
       }
-    });
+    }
   }
   if (opts.dataOnly) {
     const emptied = tables.length > 0 ? tables : dumpTables(fullToc);
@@ -406,6 +443,9 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     for (const w of checked.warnings) opts.logger?.warn(w);
   }
 
+  // The tools roll the whole restore back on an error when it runs in one transaction (pg_restore's
+  // --single-transaction implies --exit-on-error; psql runs with ON_ERROR_STOP).
+  const oneTransaction = format === 'plain' ? !!opts.singleTransaction : isOneTransaction(opts, !!recreate);
   const run = format === 'plain' ? runPsql(opts, tool, target, gzip) : runPgRestore(opts, tool, list, fullToc, { recreate: !!recreate });
   const outcome = await run;
   const durationMs = Math.round(performance.now() - started);
@@ -430,10 +470,42 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     durationMs,
     ...(outcome.interrupted ? { interrupted: outcome.interrupted } : {}),
   };
-  result.message = describeOutcome(result, outcome.runMessage);
+  result.message = describeOutcome(result, outcome.runMessage, { oneTransaction, recreate: !!recreate });
   if (opts.logFile) await fs.writeFile(opts.logFile, outcome.log, { mode: 0o600 });
   opts.logger?.info(`restore of ${opts.dumpPath} into ${opts.database}: ${result.status} (${result.message})`);
   return result;
+}
+
+/**
+ * Creates the needed schemas the target does not have and the dump cannot create. With `fromDump` (a
+ * table restore), those the dump has a SCHEMA entry for are returned instead, for the restore list;
+ * a whole restore creates those itself.
+ */
+async function createMissingSchemas(c: pg.Client, needed: readonly NeededSchema[], o: { fromDump: boolean }): Promise<{ fromDump: string[]; warnings: string[] }> {
+  const r = await c.query<{ nspname: string | null; me: string }>(
+    'SELECT n.nspname, current_user AS me FROM unnest($1::text[]) AS want(name) LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = want.name',
+    [needed.map((s) => s.name)],
+  );
+  const present = new Set(r.rows.flatMap((row) => (row.nspname === null ? [] : [row.nspname])));
+  const me = r.rows[0]?.me ?? 'the restoring user';
+  const fromDump: string[] = [];
+  const warnings: string[] = [];
+  for (const schema of needed) {
+    if (present.has(schema.name)) continue;
+    if (schema.entry) {
+      if (o.fromDump) fromDump.push(schema.name);
+      continue;
+    }
+    try {
+      await c.query(`CREATE SCHEMA ${quoteIdentAlways(schema.name)}`);
+    } catch (e) {
+      throw new PgbrError('auth', `could not create schema ${quoteIdentAlways(schema.name)}, which the restored tables need: ${(e as Error).message}. Create it first, or restore as a role that may.`, { cause: e });
+    }
+    warnings.push(
+      `schema ${quoteIdentAlways(schema.name)} is not in the dump (it was made with chosen tables), so it was created owned by ${quoteIdentAlways(me)}: set its owner and grants if others use it (ALTER SCHEMA ${quoteIdentAlways(schema.name)} OWNER TO …).`,
+    );
+  }
+  return { fromDump, warnings };
 }
 
 /**
@@ -655,13 +727,18 @@ class ToolLog {
   }
 }
 
+/** Whether pg_restore runs in one transaction: asked for, or to keep the old tables when a recreate or data-only load fails. */
+function isOneTransaction(opts: RestoreOptions, recreate: boolean): boolean {
+  return !!opts.singleTransaction || recreate || (!!opts.dataOnly && (opts.jobs ?? 1) === 1);
+}
+
 async function runPgRestore(opts: RestoreOptions, tool: FoundTool, list: RestoreList | undefined, toc: Toc, o: { recreate: boolean }): Promise<ToolOutcome> {
   const args = ['--verbose', '--dbname', dbnameConninfo(opts.database)];
   if (opts.clean || o.recreate) args.push('--clean', '--if-exists');
   if (opts.noOwner) args.push('--no-owner');
   if (opts.noPrivileges) args.push('--no-privileges');
   // Recreating tables drops them first: in one transaction a failed restore gives the old tables back.
-  if (opts.singleTransaction || o.recreate || (opts.dataOnly && (opts.jobs ?? 1) === 1)) args.push('--single-transaction');
+  if (isOneTransaction(opts, o.recreate)) args.push('--single-transaction');
   if (opts.exitOnError) args.push('--exit-on-error');
   if ((opts.jobs ?? 1) > 1) args.push('--jobs', String(opts.jobs));
   if (opts.dataOnly) args.push('--data-only');
@@ -766,7 +843,7 @@ function toOutcome(result: RunResult, log: ToolLog, done: number, total: number,
   return { ...base, errors: log.errors, status: 'failed', runMessage: result.status === 'failed' ? result.message : undefined, ...(interrupted ? { interrupted } : {}) };
 }
 
-function describeOutcome(r: RestoreResult, runMessage: string | undefined): string {
+function describeOutcome(r: RestoreResult, runMessage: string | undefined, o: { oneTransaction: boolean; recreate: boolean }): string {
   const what = r.tables?.length ? `${r.tables.map(fmtName).join(', ')} from ${r.dumpPath}` : r.dumpPath;
   const seconds = `${(r.durationMs / 1000).toFixed(1)} s`;
   if (r.status === 'succeeded') {
@@ -774,7 +851,14 @@ function describeOutcome(r: RestoreResult, runMessage: string | undefined): stri
     const note = left > 0 ? ` ${left} foreign key${left === 1 ? ' was' : 's were'} left out because the tables they reference are not there: see the warnings.` : '';
     return `restored ${what} into database "${r.database}" (${r.itemsDone} items, ${seconds}).${note}`;
   }
+  // In one transaction a restore cut short is rolled back: nothing of the dump is there, whatever the item count says.
+  const rolledBack = o.oneTransaction
+    ? r.created
+      ? ` It ran in one transaction, so nothing was restored: the database "${r.database}" was created by this restore and holds nothing from the dump (drop it if you do not need it).`
+      : ` It ran in one transaction, so nothing was restored${o.recreate ? ': the tables that were there are as they were' : ''}.`
+    : undefined;
   if (r.status === 'cancelled') {
+    if (rolledBack) return `the restore of ${what} into database "${r.database}" was cancelled.${rolledBack}`;
     return `the restore of ${what} into database "${r.database}" was cancelled: the database holds whatever was restored until then${r.created ? ' (it was created by this restore; drop it if you do not need it)' : ''}.`;
   }
   const first = r.errors[0] ?? runMessage ?? 'unknown error';
@@ -786,6 +870,6 @@ function describeOutcome(r: RestoreResult, runMessage: string | undefined): stri
     return `the dump is truncated or corrupt: ${r.tool.name} could not read it (${first.replace(/ \(TOC entry.*$/, '')}). Take the dump again or restore an older one.`;
   }
   const count = r.errorsIgnored > 1 ? ` (${r.errorsIgnored} errors)` : '';
-  const partial = r.created ? ` The database "${r.database}" was created by this restore and holds a partial restore.` : '';
+  const partial = rolledBack ?? (r.created ? ` The database "${r.database}" was created by this restore and holds a partial restore.` : '');
   return `the restore of ${what} into database "${r.database}" failed${count}: ${first}.${partial} See the log for every error.`;
 }

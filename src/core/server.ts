@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import pg from 'pg';
-import { PgbrError } from './errors';
+import { PgbrError, errorMessage } from './errors';
 import type { ConnectionParams } from './profiles/types';
 
 export interface ConnectOptions {
@@ -93,7 +93,7 @@ async function readTlsFile(file: string, option: string): Promise<string> {
   try {
     return await fs.readFile(file, 'utf8');
   } catch (e) {
-    throw new PgbrError('config', `cannot read ${option} "${file}": ${(e as Error).message}: fix the path in the profile`, { cause: e });
+    throw new PgbrError('config', `cannot read ${option} "${file}": ${errorMessage(e)}: fix the path in the profile`, { cause: e });
   }
 }
 

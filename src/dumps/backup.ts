@@ -6,6 +6,7 @@ import { PgbrError } from '../core/errors';
 import { listDatabases, listSchemas, listTables, withClient, getServerInfo, formatBytes, type TableInfo } from '../core/server';
 import { chooseTool } from '../core/tools';
 import { runDump, type DumpContentOptions, type DumpResult } from '../core/dump/dump';
+import { takenNameNote } from '../core/dump/naming';
 import type { ConnectionProfile } from '../core/profiles/types';
 import { formatQualifiedName, type QualifiedName } from '../core/names';
 import { DatabaseNode, ProfileNode, TableNode } from '../connections/nodes';
@@ -57,10 +58,11 @@ export async function backupCommand(ctx: Ctx, arg: unknown, selection: unknown):
   await ctx.extension.workspaceState.update(rememberKey(profile.name, request.database), remembered(request));
   const m = result.manifest;
   const rows = m.rowCounts.reduce((sum, t) => sum + t.rows, 0);
+  const taken = takenNameNote(result);
   ctx.log.info(`dumped ${what} to ${result.path} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   void vscode.window
     .showInformationMessage(
-      `Backed up ${what}: ${formatBytes(m.sizeBytes)}, ${m.rowCounts.length} tables, ${rows.toLocaleString('en-US')} rows, in ${(m.durationMs / 1000).toFixed(1)} s.`,
+      `Backed up ${what}: ${formatBytes(m.sizeBytes)}, ${m.rowCounts.length} tables, ${rows.toLocaleString('en-US')} rows, in ${(m.durationMs / 1000).toFixed(1)} s.${taken ? ` ${taken}` : ''}`,
       'Verify',
       'Reveal',
     )

@@ -8,6 +8,7 @@ import { PgbrError } from '../core/errors';
 import { manifestPathFor } from '../core/dump/manifest';
 import { removePartial } from '../core/dump/dump';
 import { runGlobalsDump } from '../core/dump/globals';
+import { takenNameNote } from '../core/dump/naming';
 import { formatBytes } from '../core/server';
 import { ProfileNode } from '../connections/nodes';
 import { backupCommand } from './backup';
@@ -124,7 +125,8 @@ async function backupGlobals(ctx: Ctx, arg: unknown, options: unknown) {
       logger: ctx.log,
     }),
   );
-  void vscode.window.showInformationMessage(`Backed up roles and tablespaces of ${name} to ${path.basename(result.path)} (${formatBytes(result.manifest.sizeBytes)}).`);
+  const taken = takenNameNote(result);
+  void vscode.window.showInformationMessage(`Backed up roles and tablespaces of ${name} to ${path.basename(result.path)} (${formatBytes(result.manifest.sizeBytes)}).${taken ? ` ${taken}` : ''}`);
   ctx.dumpsChanged();
   return result;
 }

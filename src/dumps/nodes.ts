@@ -5,6 +5,7 @@ import type { CatalogEntry } from '../core/dump/catalog';
 import { verificationState } from '../core/dump/catalog';
 import type { TocEntry, TocSchema, TocTable, TocTree } from '../core/toc';
 import { formatBytes } from '../core/server';
+import { printable } from '../core/printable';
 import { TreeNode as DumpsNode } from '../treeNode';
 
 /** contextValue prefixes, matched by regex in package.json `when` clauses. */
@@ -128,7 +129,7 @@ export class DumpSchemaNode extends DumpsNode {
     readonly parent: DumpNode,
     readonly schema: TocSchema,
   ) {
-    super(schema.name, vscode.TreeItemCollapsibleState.Collapsed);
+    super(printable(schema.name), vscode.TreeItemCollapsibleState.Collapsed);
     this.id = `${parent.id}/schema/${schema.name}`;
     this.iconPath = new vscode.ThemeIcon('symbol-namespace');
     const n = schema.tables.length;
@@ -143,12 +144,12 @@ export class DumpTableNode extends DumpsNode {
     readonly table: TocTable,
     rows: number | undefined,
   ) {
-    super(table.name, vscode.TreeItemCollapsibleState.None);
+    super(printable(table.name), vscode.TreeItemCollapsibleState.None);
     this.id = `${parent.id}/table/${table.kind}/${table.name}`;
     this.iconPath = new vscode.ThemeIcon(table.kind === 'table' ? 'table' : table.kind === 'view' ? 'eye' : 'symbol-class');
     const data = table.hasData ? (rows === undefined ? 'data' : `${rows.toLocaleString('en-US')} rows`) : table.kind === 'view' ? 'view' : 'schema only';
     this.description = table.kind === 'table' ? data : `${table.kind}${table.hasData ? ' · data' : ''}`;
-    this.tooltip = `${table.schema}.${table.name} (${table.kind}) — ${table.hasData ? 'the dump holds its rows' : 'definition only, no rows in this dump'}`;
+    this.tooltip = `${printable(table.schema)}.${printable(table.name)} (${table.kind}) — ${table.hasData ? 'the dump holds its rows' : 'definition only, no rows in this dump'}`;
     this.contextValue = `${DumpsContext.Table}.${table.kind.replace(' ', '-')}${table.hasData ? '.data' : ''}`;
   }
   get dump(): DumpNode {
@@ -176,10 +177,10 @@ export class DumpObjectNode extends DumpsNode {
     readonly entry: TocEntry,
     index: number,
   ) {
-    super(entry.name, vscode.TreeItemCollapsibleState.None);
+    super(printable(entry.name), vscode.TreeItemCollapsibleState.None);
     this.id = `${parent.id}/${entry.dumpId ?? index}`;
-    this.description = entry.table ? `${entry.desc.toLowerCase()} on ${entry.table}` : entry.desc.toLowerCase();
-    this.tooltip = entry.rawLine;
+    this.description = entry.table ? `${entry.desc.toLowerCase()} on ${printable(entry.table)}` : entry.desc.toLowerCase();
+    this.tooltip = printable(entry.rawLine);
     this.contextValue = DumpsContext.Object;
   }
 }

@@ -8,6 +8,7 @@ import { listDatabases, withClient } from '../core/server';
 import { readManifest } from '../core/dump/manifest';
 import { readTocHeader } from '../core/toc';
 import { formatQualifiedName, quoteIdentAlways, type QualifiedName } from '../core/names';
+import { printable } from '../core/printable';
 import type { ConnectionProfile } from '../core/profiles/types';
 import { DumpNode, DumpTableNode } from './nodes';
 import { dumpPathOf } from './commands';
@@ -160,17 +161,17 @@ export async function reportRestore(ctx: Ctx, result: RestoreResult, what: strin
   ctx.log.info(`restore of ${what} into ${result.database}: ${result.status} (${result.message})`);
   if (result.status === 'succeeded') {
     for (const w of result.warnings) ctx.log.warn(w);
-    if (result.warnings.length > 0) void vscode.window.showWarningMessage(`Restored ${what} into ${result.database}. ${result.warnings.join(' ')}`);
-    else void vscode.window.showInformationMessage(`Restored ${what} into ${result.database} (${result.itemsDone} items, ${(result.durationMs / 1000).toFixed(1)} s).`);
+    if (result.warnings.length > 0) void vscode.window.showWarningMessage(printable(`Restored ${what} into ${result.database}. ${result.warnings.join(' ')}`));
+    else void vscode.window.showInformationMessage(printable(`Restored ${what} into ${result.database} (${result.itemsDone} items, ${(result.durationMs / 1000).toFixed(1)} s).`));
     return;
   }
   if (result.status === 'cancelled') {
-    void vscode.window.showWarningMessage(`The restore of ${what} was cancelled: ${result.message}`);
+    void vscode.window.showWarningMessage(printable(`The restore of ${what} was cancelled: ${result.message}`));
     return;
   }
   for (const e of result.errors) ctx.log.error(e);
   const first = result.errors[0] ? ` First error: ${result.errors[0]}` : '';
-  void vscode.window.showErrorMessage(`Restore of ${what} into ${result.database} FAILED: ${result.message}${first}`, 'Show log').then(async (choice) => {
+  void vscode.window.showErrorMessage(printable(`Restore of ${what} into ${result.database} FAILED: ${result.message}${first}`), 'Show log').then(async (choice) => {
     if (choice !== 'Show log') return;
     const doc = await vscode.workspace.openTextDocument({ content: result.log, language: 'log' });
     await vscode.window.showTextDocument(doc);

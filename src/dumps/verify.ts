@@ -5,6 +5,7 @@ import { PgbrError } from '../core/errors';
 import { readManifest } from '../core/dump/manifest';
 import { verifyDump, type VerifyReport } from '../core/verify';
 import { dumpPathOf } from './commands';
+import { printable } from '../core/printable';
 import { withCancellableProgress } from '../progress';
 
 export async function verifyCommand(ctx: Ctx, arg: unknown, options: unknown): Promise<VerifyReport | undefined> {
@@ -41,8 +42,8 @@ export async function verifyCommand(ctx: Ctx, arg: unknown, options: unknown): P
     const doc = await vscode.workspace.openTextDocument({ content: renderReport(report), language: 'markdown' });
     await vscode.window.showTextDocument(doc, { preview: true });
   }
-  if (report.status === 'passed') void vscode.window.showInformationMessage(`Verified ${basename(dumpPath)}: ${report.message}`);
-  else void vscode.window.showErrorMessage(`Verification of ${basename(dumpPath)} ${report.status.toUpperCase()}: ${report.message}`);
+  if (report.status === 'passed') void vscode.window.showInformationMessage(printable(`Verified ${basename(dumpPath)}: ${report.message}`));
+  else void vscode.window.showErrorMessage(printable(`Verification of ${basename(dumpPath)} ${report.status.toUpperCase()}: ${report.message}`));
   return report;
 }
 
@@ -50,7 +51,7 @@ export function renderReport(r: VerifyReport): string {
   const lines = [
     `# Verification ${r.status === 'passed' ? 'passed' : r.status === 'cancelled' || r.status === 'interrupted' ? r.status : 'FAILED'}: ${basename(r.dumpPath)}`,
     '',
-    r.message,
+    printable(r.message),
     '',
     r.checksum === 'damaged' ? '- **the checksums do not match the manifest**: nothing was restored' : r.checksum === 'intact' ? '- every file matches the sha256 its manifest recorded' : '- no manifest: the checksums could not be checked',
     `- restored into scratch database \`${r.scratchDatabase}\` on ${r.target} (${r.scratchDropped ? 'dropped afterwards' : '**not dropped: drop it by hand**'})`,
@@ -62,10 +63,10 @@ export function renderReport(r: VerifyReport): string {
     '| --- | ---: | ---: | --- |',
     ...r.tables.map(
       (t) =>
-        `| ${t.schema}.${t.table} | ${t.expected ?? '–'} | ${t.actual ?? 'missing'} | ${t.ok ? 'ok' : '**differs**'} |`,
+        `| ${printable(`${t.schema}.${t.table}`)} | ${t.expected ?? '–'} | ${t.actual ?? 'missing'} | ${t.ok ? 'ok' : '**differs**'} |`,
     ),
   ];
-  if (r.restore && r.restore.errors.length > 0) lines.push('', '## First restore errors', '', ...r.restore.errors.map((e) => `- ${e}`));
+  if (r.restore && r.restore.errors.length > 0) lines.push('', '## First restore errors', '', ...r.restore.errors.map((e) => `- ${printable(e)}`));
   return lines.join('\n') + '\n';
 }
 

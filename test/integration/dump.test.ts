@@ -508,7 +508,14 @@ test('pgbr dump in text mode: a progress line per table on stderr, the result on
   // The same target again is never overwritten.
   const again = await cli(ws, ['dump', '--conn', 'app', '--format', 'tar', '--out', target, '--json']);
   assert.equal(again.code, 0, again.stderr);
-  assert.equal((JSON.parse(again.stdout) as { path: string }).path, path.join(ws.dir, 'nightly', 'shop-2.tar'));
+  const doc = JSON.parse(again.stdout) as { path: string; requestedPath?: string };
+  assert.equal(doc.path, path.join(ws.dir, 'nightly', 'shop-2.tar'));
+  assert.equal(doc.requestedPath, target);
+  // ... and the text output says so.
+  const third = await cli(ws, ['dump', '--conn', 'app', '--format', 'tar', '--out', target]);
+  assert.equal(third.code, 0, third.stderr);
+  assert.ok(third.stdout.includes(`\nnote: ${target} already exists and was left alone, so this dump is shop-3.tar.\n`), third.stdout);
+  assert.doesNotMatch(r.stdout, /note:/);
 });
 
 test('pgbr dump: bad table syntax and bad options exit 2; a dump that fails exits 1', async () => {
@@ -522,7 +529,7 @@ test('pgbr dump: bad table syntax and bad options exit 2; a dump that fails exit
   assert.equal((await cli(ws, ['dump', '--conn', 'app', '--format', 'zip'])).code, 2);
   assert.equal((await cli(ws, ['dump', '--conn', 'app', '--jobs', 'many'])).code, 2);
   assert.equal((await cli(ws, ['dump', '--conn', 'app', '--jobs', '2'])).code, 2, 'jobs need the directory format');
-  assert.equal((await cli(ws, ['dump', '--conn', 'app', '--compress', 'zstd'])).code, 1, 'zstd needs a newer pg_dump');
+  assert.equal((await cli(ws, ['dump', '--conn', 'app', '--compress', 'zstd'])).code, 2, 'zstd needs a newer pg_dump: a usage error');
   assert.equal((await cli(ws, ['dump', '--conn', 'app', '--table', 'nosuch'])).code, 2);
 
   await cluster.sql(`CREATE TABLE public.secret (x int); REVOKE ALL ON public.secret FROM PUBLIC;`, 'shop');

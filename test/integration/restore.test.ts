@@ -211,6 +211,7 @@ test('a recreate that fails keeps the old table: it all runs in one transaction'
   const r = await restore({ dumpPath: dump, database: db, tables: [parseQualifiedName('public.orders')], recreate: true });
   assert.equal(r.status, 'failed');
   assert.match(r.errors[0] ?? '', /depend/);
+  assert.match(r.message, /It ran in one transaction, so nothing was restored: the tables that were there are as they were\./);
   assert.equal(await q(`SELECT count(*) FROM public.orders`, db), '13', 'the old table is still there');
 });
 
@@ -461,4 +462,81 @@ test('a chosen table whose foreign key points at a table not restored: the key i
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
+});
+
+test('schemas the restored tables need: from the dump with owner and grants, else created with a warning', async () => {
+  await q(`CREATE ROLE sales_owner; CREATE ROLE sales_reader; CREATE DATABASE schemas_src;`);
+  await q(
+    `CREATE SCHEMA sales AUTHORIZATION sales_owner; GRANT USAGE ON SCHEMA sales TO sales_reader; COMMENT ON SCHEMA sales IS 'the sales team';
+     CREATE TABLE sales.invoices (id serial PRIMARY KEY, total numeric); INSERT INTO sales.invoices (total) VALUES (1), (2), (3);`,
+    'schemas_src',
+  );
+  const picked = pgDump('schemas_src', 'invoices-only.dump', ['-Fc', '--table', 'sales.invoices']);
+  const whole = pgDump('schemas_src', 'schemas-whole.dump', ['-Fc']);
+  const invoices = [parseQualifiedName('sales.invoices')];
+  const schemaOf = (db: string) =>
+    q(`SELECT nspowner::regrole || ' ' || coalesce(array_to_string(nspacl, ','), '') || ' ' || coalesce(obj_description(oid, 'pg_namespace'), '') FROM pg_namespace WHERE nspname = 'sales'`, db);
+
+  // A dump of the table alone has no SCHEMA entry: the schema is created, owned by the restoring user, with a warning.
+  for (const [label, opts] of [
+    ['whole, new database', {}],
+    ['table, new database', { tables: invoices }],
+  ] as const) {
+    const db = newDb();
+    const r = await restore({ dumpPath: picked, database: db, create: true, ...opts });
+    assert.equal(r.status, 'succeeded', `${label}: ${r.message} ${r.errors.join('\n')}`);
+    assert.equal(await q('SELECT count(*) FROM sales.invoices', db), '3', label);
+    assert.equal(r.warnings.length, 1, label);
+    assert.match(r.warnings[0] ?? '', /schema "sales" is not in the dump .* created owned by "postgres"/, label);
+    assert.match(await schemaOf(db), /^postgres\b/, label);
+  }
+  const empty = newDb();
+  await q(`CREATE DATABASE ${empty}`);
+  const intoEmpty = await restore({ dumpPath: picked, database: empty, tables: invoices });
+  assert.equal(intoEmpty.status, 'succeeded', intoEmpty.message);
+  assert.match(intoEmpty.warnings.join(' '), /schema "sales" is not in the dump/);
+  assert.equal(await q('SELECT count(*) FROM sales.invoices', empty), '3');
+
+  // A whole dump has the SCHEMA entry: a table restore brings the schema with its owner, grants and comment.
+  for (const [label, opts] of [
+    ['table from a whole dump', { tables: invoices }],
+    ['whole dump', {}],
+  ] as const) {
+    const db = newDb();
+    const r = await restore({ dumpPath: whole, database: db, create: true, ...opts });
+    assert.equal(r.status, 'succeeded', `${label}: ${r.message} ${r.errors.join('\n')}`);
+    assert.deepEqual(r.warnings, [], label);
+    assert.equal(await q('SELECT count(*) FROM sales.invoices', db), '3', label);
+    const shown = await schemaOf(db);
+    assert.match(shown, /^sales_owner /, label);
+    assert.match(shown, /sales_reader=U\/sales_owner/, label);
+    assert.match(shown, / the sales team$/, label);
+  }
+  // The schema already there is used as it is: nothing is created, nothing warned.
+  const withSchema = newDb();
+  await q(`CREATE DATABASE ${withSchema}`);
+  await q('CREATE SCHEMA sales', withSchema);
+  const existing = await restore({ dumpPath: whole, database: withSchema, tables: invoices });
+  assert.equal(existing.status, 'succeeded', existing.message);
+  assert.deepEqual(existing.warnings, []);
+});
+
+test('a single-transaction restore cut short says nothing was restored, not that the database holds a partial restore', async () => {
+  await q(`CREATE ROLE gone_owner; CREATE DATABASE gone_src;`);
+  await q(`CREATE TABLE public.a (id int); INSERT INTO public.a VALUES (1); CREATE TABLE public.b (id int); ALTER TABLE public.b OWNER TO gone_owner;`, 'gone_src');
+  const dump = pgDump('gone_src', 'gone.dump', ['-Fc']);
+  await q(`DROP DATABASE gone_src; DROP ROLE gone_owner;`);
+  const db = newDb();
+  const r = await restore({ dumpPath: dump, database: db, create: true, singleTransaction: true });
+  assert.equal(r.status, 'failed');
+  assert.match(r.errors[0] ?? '', /role "gone_owner" does not exist/);
+  assert.match(r.message, /It ran in one transaction, so nothing was restored: the database "r_\d+" was created by this restore and holds nothing from the dump/);
+  assert.doesNotMatch(r.message, /partial/);
+  assert.deepEqual(await relations(db), []);
+  // Without one transaction, what came before the error is there, and the message says so.
+  const db2 = newDb();
+  const partial = await restore({ dumpPath: dump, database: db2, create: true });
+  assert.equal(partial.status, 'failed');
+  assert.match(partial.message, /holds a partial restore/);
+  assert.ok((await relations(db2)).includes('public.a r'));
 });

@@ -17,6 +17,7 @@ import {
   reservePartial,
 } from '../../src/core/dump/dump';
 import { GLOBALS_END_MARKER } from '../../src/core/dump/globals';
+import { takenNameNote } from '../../src/core/dump/naming';
 import { PgbrError } from '../../src/core/errors';
 import { manifestPathFor, type DumpManifest } from '../../src/core/dump/manifest';
 import { finalizeWithProof } from '../../src/core/partials';
@@ -116,6 +117,9 @@ test('finalizing never replaces an existing dump: it takes the next free name', 
   assert.equal(first.partial, path.join(folder, 'shop.dump.partial'));
   const second = await reservePartial(folder, 'shop', '.dump', false);
   assert.equal(second.final, path.join(folder, 'shop-2.dump'), 'a name whose .partial exists is taken');
+  assert.equal(second.requested, path.join(folder, 'shop.dump'), 'the name asked for is kept, to say it was taken');
+  assert.equal(takenNameNote({ path: second.final, requestedPath: second.requested }), `${first.final} already exists and was left alone, so this dump is shop-2.dump.`);
+  assert.equal(takenNameNote({ path: first.final }), undefined);
 
   await fs.writeFile(first.partial, 'new content');
   // Someone else wrote shop.dump while we were dumping.

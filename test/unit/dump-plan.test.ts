@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCompression, planDump, validateDumpOptions, type PlanInput } from '../../src/core/dump/dump';
 import { PgbrError } from '../../src/core/errors';
+import { Exit, makeOutput } from '../../src/cli/output';
 import { parseQualifiedName } from '../../src/core/names';
 
 const base: PlanInput = { toolMajor: 15, outputPath: '/backups/shop.dump.partial', snapshot: '00000003-00000012-1' };
@@ -73,13 +74,18 @@ test('formats map to their flag and extension', () => {
   rejects(() => planDump({ ...base, format: 'zip' as never }), 'usage', /not a dump format/);
 });
 
-test('gzip levels work on every pg_dump; lz4 and zstd need pg_dump 16', () => {
+test('gzip levels work on every pg_dump; lz4 and zstd need pg_dump 16, and asking older ones is a usage error (pgbr exit 2)', () => {
   assert.ok(planDump({ ...base, compression: '9' }).args.includes('--compress=9'));
   assert.ok(planDump({ ...base, compression: 'gzip' }).args.includes('--compress=6'));
   assert.ok(planDump({ ...base, compression: 'gzip:1' }).args.includes('--compress=1'));
   assert.ok(planDump({ ...base, compression: 'none' }).args.includes('--compress=0'));
-  rejects(() => planDump({ ...base, compression: 'zstd' }), 'tool-version', /zstd compression needs pg_dump 16 .* is 15/);
-  rejects(() => planDump({ ...base, compression: 'lz4:3' }), 'tool-version', /lz4/);
+  rejects(() => planDump({ ...base, compression: 'zstd' }), 'usage', /zstd compression needs pg_dump 16 .* is 15/);
+  rejects(() => planDump({ ...base, compression: 'lz4:3' }), 'usage', /lz4/);
+  try {
+    planDump({ ...base, compression: 'zstd' });
+  } catch (e) {
+    assert.equal(makeOutput(false, () => {}, () => {}).fail(e), Exit.Error);
+  }
   const zstd = planDump({ ...base, toolMajor: 16, compression: 'zstd:19' });
   assert.ok(zstd.args.includes('--compress=zstd:19'));
   assert.deepEqual(zstd.compression, { method: 'zstd', level: 19 });

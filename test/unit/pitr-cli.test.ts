@@ -97,3 +97,26 @@ test('a drill report reads as what was recovered, or as why it ended early with 
   const early = renderDrill({ ...base, status: 'ended-early', message: 'recovery ended before reaching the target', databases: [], logTail: ['FATAL:  recovery ended before configured recovery target was reached'] });
   assert.match(early, /server log \(tail\):\n    FATAL: {2}recovery ended before configured recovery target was reached/);
 });
+
+test('a malformed target is a usage error (exit 2) that says what is wrong, not a target outside the window', async () => {
+  const { dir, base, archive } = await fixture();
+  try {
+    for (const [args, expected] of [
+      [['--target-time', '2026-11-22 10:30 Mars/Olympus'], /"Mars\/Olympus" is not a time zone/],
+      [['--target-time', '2026-11-22 10:30', '--time-zone', 'Mars/Olympus'], /"Mars\/Olympus" is not a time zone/],
+      [['--target-time', '2026-11-22T10:30:00+25:00'], /\+25:00 is not a UTC offset/],
+      [['--target-time', '2026-02-30 10:30 UTC'], /"2026-02-30 10:30 UTC" is not a real date/],
+      [['--target-lsn', '0/ZZZ'], /"0\/ZZZ" is not an LSN/],
+    ] as const) {
+      for (const json of [false, true]) {
+        const r = await run(['pitr', '--base-backup', base, '--archive', archive, ...args, '--data-dir', path.join(dir, 'data'), ...(json ? ['--json'] : [])]);
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.out}${r.err}`);
+        assert.match(json ? (JSON.parse(r.out) as { error: { message: string } }).error.message : r.err, expected);
+        assert.doesNotMatch(r.out + r.err, /recoverable window|--force/);
+      }
+    }
+    await assert.rejects(fs.access(path.join(dir, 'data')));
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});

@@ -2,6 +2,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveConnection } from '../../src/core/connect';
+import { loadProfiles } from '../../src/core/profiles';
 import { parseServiceFile, serviceFileCandidates, serviceToParams } from '../../src/core/profiles/pgService';
 
 const FILE = '/home/ana/.pg_service.conf';
@@ -129,4 +134,31 @@ test('service file candidates follow libpq: user file first, then PGSYSCONFDIR',
   assert.deepEqual(serviceFileCandidates({ APPDATA: 'C:\\Users\\ana\\AppData\\Roaming' }, 'C:\\Users\\ana', 'win32'), [
     'C:\\Users\\ana\\AppData\\Roaming\\postgresql\\.pg_service.conf',
   ]);
+});
+
+test('a password in the service file is not used, and resolving the profile says so and why when no other password is found', async () => {
+  const home = await mkdtemp(join(tmpdir(), 'pgbr-svc-'));
+  try {
+    const serviceFile = join(home, 'services.conf');
+    await writeFile(serviceFile, '[svc]\nhost=db.example.com\nuser=app\npassword=hunter2\n\n[plain]\nhost=db.example.com\n');
+    await writeFile(join(home, 'pgbackup.yaml'), 'connections:\n  - name: via-yaml\n    service: svc\n');
+    const env: NodeJS.ProcessEnv = { PGSERVICEFILE: serviceFile, PGSYSCONFDIR: home };
+    const loaded = await loadProfiles({ workspaceFolder: home, env, homedir: home, platform: 'linux' });
+    const ctx = { env, homedir: home, osUser: 'ana', platform: 'linux' as const };
+    for (const name of ['svc', 'via-yaml']) {
+      const profile = loaded.profiles.find((p) => p.name === name);
+      assert.ok(profile, name);
+      const resolved = await resolveConnection(profile, ctx);
+      assert.equal(resolved.password, undefined, name);
+      assert.match(resolved.warning ?? '', /the password in .*services\.conf \[svc\] is not used, because a service file is not kept private the way ~\/\.pgpass must be/, name);
+      assert.doesNotMatch(resolved.warning ?? '', /hunter2/);
+      // A password found elsewhere makes the note moot.
+      assert.equal((await resolveConnection(profile, { ...ctx, env: { ...env, PGPASSWORD: 'x' } })).warning, undefined, name);
+    }
+    const plain = loaded.profiles.find((p) => p.name === 'plain');
+    assert.ok(plain);
+    assert.equal((await resolveConnection(plain, ctx)).warning, undefined);
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
 });

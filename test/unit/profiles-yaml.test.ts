@@ -6,6 +6,7 @@ import { PgbrError } from '../../src/core/errors';
 import {
   addConnectionToYaml,
   findConnectionLine,
+  MAX_CONFIG_BYTES,
   parseWorkspaceConfig,
   removeConnectionFromYaml,
 } from '../../src/core/profiles/yamlConfig';
@@ -370,4 +371,40 @@ test('findConnectionLine finds the entry for an editor to reveal', () => {
   assert.equal(findConnectionLine(EXAMPLE, 'billing'), 14);
   assert.equal(findConnectionLine(EXAMPLE, 'nope'), undefined);
   assert.equal(findConnectionLine('rpo: 1h\n', 'local'), undefined);
+});
+
+test('a YAML alias bomb is refused with its line and key, and loads nothing', () => {
+  const levels = ['x-a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (const [i, n] of [...'bcdefghi'].entries()) levels.push(`x-${n}: &${n} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`);
+  const text = `${levels.join('\n')}\nconnections:\n  - name: ok\n    host: localhost\n  - name: a\n    host: localhost\n    options: { application_name: *i }\n`;
+  const started = performance.now();
+  const r = parse(text);
+  assert.ok(performance.now() - started < 1000);
+  assert.deepEqual(r.profiles, []);
+  assert.equal(r.problems.length, 1);
+  const p = r.problems[0]!;
+  assert.equal(p.line, 15);
+  assert.equal(p.file, FILE);
+  assert.equal(p.key, 'options');
+  assert.match(p.message, /"options" expands YAML aliases \(\*name\) more than 100 times, as an alias bomb does, so pgbackup\.yaml is refused/);
+  // A few aliases for shared fields are fine.
+  assert.deepEqual(names('x-d: &d { host: db, port: 5433 }\nconnections:\n  - name: a\n    <<: *d\n  - name: b\n    <<: *d\n'), ['a', 'b']);
+});
+
+test('a file over the size limit is not parsed: one problem on line 1 says how big it is and what the limit is', () => {
+  const entry = (i: number) => `  - name: p${i}\n    host: h${i}.example.com\n    port: 5432\n`;
+  let text = 'connections:\n';
+  for (let i = 0; text.length <= MAX_CONFIG_BYTES; i++) text += entry(i);
+  const started = performance.now();
+  const r = parse(text);
+  assert.ok(performance.now() - started < 500);
+  assert.deepEqual(r.profiles, []);
+  assert.equal(r.problems.length, 1);
+  assert.equal(r.problems[0]?.line, 1);
+  assert.match(r.problems[0]?.message ?? '', /^pgbackup\.yaml is 257 KB, over the 256 KB a configuration file may be, so it is not parsed/);
+  // Just under the limit still loads.
+  const under = text.slice(0, text.lastIndexOf('  - name:', MAX_CONFIG_BYTES - 1));
+  assert.ok(Buffer.byteLength(under) <= MAX_CONFIG_BYTES);
+  assert.ok(parse(under).profiles.length > 4_000);
+  assert.match(parse('connections:\n' + ' '.repeat(10 * 1024 * 1024)).problems[0]?.message ?? '', /is 10\.0 MB, over the 256 KB/);
 });

@@ -5,7 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { PgbrError } from '../../src/core/errors';
 import { parseQualifiedName } from '../../src/core/names';
-import { buildRestoreList, dbnameConninfo, isSameDatabase } from '../../src/core/restore';
+import { buildRestoreList, dbnameConninfo, isSameDatabase, schemasNeeded } from '../../src/core/restore';
 import { parseTocList, readToc, type TocEntry } from '../../src/core/toc';
 
 const fixtures = path.resolve(__dirname, '../fixtures');
@@ -155,4 +155,32 @@ test('a database name goes to -d as a quoted conninfo, never read as a connectio
   assert.equal(dbnameConninfo('shop'), "dbname='shop'");
   assert.equal(dbnameConninfo("it's host=evil"), "dbname='it\\'s host=evil'");
   assert.equal(dbnameConninfo('a\\b'), "dbname='a\\\\b'");
+});
+
+test("a table in a schema of its own needs that schema: the dump's SCHEMA entry joins the list when asked for", async () => {
+  for (const [label, read] of [
+    ['archive', archive],
+    ['verbose list', verboseList],
+    ['plain list', plainList],
+  ] as const) {
+    const entries = await read();
+    const table = [parseQualifiedName('"My Schema"."with space"')];
+    const list = buildRestoreList(entries, table);
+    assert.deepEqual(
+      schemasNeeded(entries, list.entries).map((s) => [s.name, s.entry?.desc]),
+      [['My Schema', 'SCHEMA']],
+      label,
+    );
+    assert.ok(!list.entries.some((e) => e.desc === 'SCHEMA'), label);
+    const withSchema = buildRestoreList(entries, table, { schemas: ['My Schema'] }).entries;
+    assert.equal(withSchema[0]?.desc, 'SCHEMA', label);
+    assert.equal(withSchema[0]?.tag, 'My Schema', label);
+    assert.equal(withSchema.filter((e) => e.desc === 'SCHEMA').length, 1, label);
+  }
+  // A dump without the SCHEMA entry (made with --table): the schema is needed, and nothing in the dump creates it.
+  const entries = (await archive()).filter((e) => e.desc !== 'SCHEMA');
+  const list = buildRestoreList(entries, [parseQualifiedName('public2.xay')]);
+  assert.deepEqual(schemasNeeded(entries, list.entries), [{ name: 'public2' }]);
+  // public is made by initdb: never taken from the dump.
+  assert.deepEqual(schemasNeeded(await archive(), buildRestoreList(await archive(), [parseQualifiedName('public.orders')]).entries), [{ name: 'public' }]);
 });

@@ -110,3 +110,23 @@ test('--segment-size takes bytes or what SHOW wal_segment_size prints', () => {
   assert.equal(parseSegmentSizeOption('64 MB'), 64 * 1024 * 1024);
   for (const bad of ['16', '16XB', '-16MB', '', '2GB']) assert.throws(() => parseSegmentSizeOption(bad), bad);
 });
+
+test('an empty folder, or one with no WAL segment in it, exits 1 saying there is no WAL there', async () => {
+  const empty = path.join(root, 'empty');
+  const notWal = path.join(root, 'not-wal');
+  await fs.mkdir(empty);
+  await fs.mkdir(notWal);
+  write(notWal, 'notes.txt', 'hello');
+  write(notWal, '000000010000000000000002.00000028.backup', 'START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n');
+  for (const [dir, others] of [
+    [empty, ''],
+    [notWal, ' \\(only 2 other files\\)'],
+  ] as const) {
+    const r = await run('wal-check', dir);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, new RegExp(`error +there is no WAL segment in this folder${others}: recovery has nothing to replay`));
+    const json = await run('wal-check', dir, '--json');
+    assert.equal(json.code, 1);
+    assert.ok((JSON.parse(json.out) as { problems: { kind: string; severity: string }[] }).problems.some((p) => p.kind === 'no-wal' && p.severity === 'error'));
+  }
+});

@@ -156,8 +156,9 @@ export function planDump(input: PlanInput): DumpPlan {
   const format = input.format ?? 'custom';
   const compression = input.compression === undefined ? undefined : parseCompression(input.compression);
   if (compression && (compression.method === 'lz4' || compression.method === 'zstd') && input.toolMajor < FIRST_WITH_COMPRESSION_METHODS) {
+    // The tools are fine for the server; the option asks for more than they can do: a usage error.
     throw new PgbrError(
-      'tool-version',
+      'usage',
       `${compression.method} compression needs pg_dump ${FIRST_WITH_COMPRESSION_METHODS} or newer, and the one for this server is ${input.toolMajor}: use gzip, or install the PostgreSQL ${FIRST_WITH_COMPRESSION_METHODS}+ client tools`,
     );
   }
@@ -254,6 +255,8 @@ export interface DumpOptions extends DumpContentOptions {
 export interface DumpResult {
   path: string;
   manifest: DumpManifest;
+  /** The name the dump was to have, when a file there already had it and the dump got the next free one. */
+  requestedPath?: string;
 }
 
 /** The line plain pg_dump output ends with when it completed. */
@@ -389,7 +392,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
     partial = undefined;
     dumped.progress.setPhase('done');
     logger.info(`Dumped ${opts.database} to ${finalPath} (${sizeBytes} bytes, ${dumped.rowCounts.length} tables counted)`);
-    return { path: finalPath, manifest };
+    return { path: finalPath, manifest, ...(finalPath !== dumped.target.requested ? { requestedPath: dumped.target.requested } : {}) };
   } catch (e) {
     if (partial !== undefined) await discardPartial(partial, logger);
     if (opts.signal?.aborted) throw cancelledError(opts.database);
@@ -543,6 +546,8 @@ async function cancelBackend(connection: DumpConnection, database: string, pid: 
 export interface ReservedOutput {
   final: string;
   partial: string;
+  /** The name asked for; `final` differs when it was taken. */
+  requested: string;
 }
 
 /**
@@ -576,7 +581,7 @@ export async function reservePartial(folder: string, base: string, extension: st
       if (directory) await fs.mkdir(partial, { mode: 0o700 });
       else await (await fs.open(partial, 'wx', 0o600)).close();
       claimPartial(partial);
-      return { final, partial };
+      return { final, partial, requested: path.join(folder, `${base}${extension}`) };
     } catch (e) {
       // Taken between the check and the create: another dump got there first.
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(`cannot create ${partial}`, e);

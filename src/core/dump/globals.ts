@@ -32,6 +32,8 @@ export interface GlobalsOptions {
 export interface GlobalsResult {
   path: string;
   manifest: DumpManifest;
+  /** The name the dump was to have, when it was taken (see DumpResult). */
+  requestedPath?: string;
 }
 
 /** The line pg_dumpall's output ends with when it completed. */
@@ -129,7 +131,7 @@ export async function runGlobalsDump(opts: GlobalsOptions): Promise<GlobalsResul
     const finalPath = await finalizeOutput(target.partial, target.final, false, manifest);
     partial = undefined;
     logger.info(`Dumped globals to ${finalPath} (${sizeBytes} bytes)`);
-    return { path: finalPath, manifest };
+    return { path: finalPath, manifest, ...(finalPath !== target.requested ? { requestedPath: target.requested } : {}) };
   } catch (e) {
     if (partial !== undefined) await discardPartial(partial, logger);
     if (opts.signal?.aborted) throw cancelled();

@@ -143,3 +143,9 @@ export function defaultDumpFolder(choice: DumpFolderChoice): string {
   if (choice.workspaceFolder) return path.join(choice.workspaceFolder, WORKSPACE_DUMP_FOLDER);
   return choice.globalStorage;
 }
+
+/** What to tell the user when the chosen name was taken, so a `name-2.dump` is never a surprise. */
+export function takenNameNote(result: { path: string; requestedPath?: string }): string | undefined {
+  if (result.requestedPath === undefined) return undefined;
+  return `${result.requestedPath} already exists and was left alone, so this dump is ${path.basename(result.path)}.`;
+}

@@ -1,7 +1,7 @@
 // Writes a point-in-time recovery into a stopped data directory: base backup restored, settings, recovery.signal; previewed first.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { PgbrError } from '../errors';
+import { PgbrError, errorMessage } from '../errors';
 import { pathExists, writeFileAtomic } from '../fsutil';
 import type { Logger } from '../log';
 import { runTool } from '../runner';
@@ -69,7 +69,7 @@ async function readIfExists(p: string): Promise<string | undefined> {
     return await fs.readFile(p, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new PgbrError('io', `cannot read ${p}: ${(e as Error).message}`, { cause: e });
+    throw new PgbrError('io', `cannot read ${p}: ${errorMessage(e)}`, { cause: e });
   }
 }
 
@@ -137,7 +137,7 @@ async function isEmptyDir(dir: string): Promise<boolean | undefined> {
     return (await fs.readdir(dir)).length === 0;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new PgbrError('io', `cannot read ${dir}: ${(e as Error).message}`, { cause: e });
+    throw new PgbrError('io', `cannot read ${dir}: ${errorMessage(e)}`, { cause: e });
   }
 }
 
@@ -332,7 +332,7 @@ export async function applyRecovery(opts: ApplyOptions): Promise<ApplyResult> {
       if (createdDir) await fs.rm(dataDir, { recursive: true, force: true });
       else for (const name of await fs.readdir(dataDir).catch(() => [] as string[])) await fs.rm(path.join(dataDir, name), { recursive: true, force: true });
     }
-    throw e instanceof PgbrError ? e : new PgbrError('io', `writing the recovery into ${dataDir} failed: ${(e as Error).message}`, { cause: e });
+    throw e instanceof PgbrError ? e : new PgbrError('io', `writing the recovery into ${dataDir} failed: ${errorMessage(e)}`, { cause: e });
   }
   return { preview, durationMs: Math.round(performance.now() - started) };
 }

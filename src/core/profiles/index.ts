@@ -159,7 +159,11 @@ export async function loadProfiles(opts: LoadProfilesOptions): Promise<LoadedPro
         line: service.line,
       });
     }
-    if (usable) serviceGroup.profiles.push({ name: service.name, params, source, service: service.name });
+    if (usable) {
+      const profile: ConnectionProfile = { name: service.name, params, source, service: service.name };
+      if ('password' in service.values) profile.ignoredPasswordIn = service.label;
+      serviceGroup.profiles.push(profile);
+    }
   }
 
   let yamlGroup: ProfileGroup = { profiles: [], problems: [] };
@@ -210,7 +214,7 @@ export async function loadProfiles(opts: LoadProfilesOptions): Promise<LoadedPro
         continue;
       }
       const params = serviceWins ? combineParams(profile.params, fromService.params) : combineParams(fromService.params, profile.params);
-      resolved.profiles.push({ ...profile, params });
+      resolved.profiles.push({ ...profile, params, ...('password' in found.values ? { ignoredPasswordIn: found.label } : {}) });
     }
     return resolved;
   };
@@ -351,5 +355,14 @@ export async function resolvePassword(profile: ConnectionProfile, opts: Password
   const target = effectiveParams(profile.params, opts.env, opts.osUser, opts.defaultSocketDir);
   const password = lookupPgpass(parsePgpass(text), target);
   return password ? { password, from: 'pgpass' } : { from: 'none' };
+}
+
+/**
+ * Why no password was found although one is written down: a service file's password is not used,
+ * because nothing checks who can read that file the way libpq checks ~/.pgpass.
+ */
+export function ignoredPasswordWarning(profile: ConnectionProfile): string | undefined {
+  if (profile.ignoredPasswordIn === undefined) return undefined;
+  return `the password in ${profile.ignoredPasswordIn} is not used, because a service file is not kept private the way ~/.pgpass must be (mode 0600): move it to ~/.pgpass or use "Set password…"`;
 }
 

@@ -34,6 +34,8 @@ export interface ConnectionProfile {
   source: ProfileSource;
   /** The pg_service name, when the profile is a service or refers to one. */
   service?: string;
+  /** Where a password written for this profile sits unused (a service file), to say why none is found. */
+  ignoredPasswordIn?: string;
 }
 
 /** An entry that could not become a profile, or a conflict between sources. */

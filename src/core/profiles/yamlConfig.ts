@@ -155,6 +155,34 @@ const TOP_LEVEL_KEYS = [
   'offsite',
 ] as const;
 
+/**
+ * pgbackup.yaml holds profiles and settings, never data: 256 KiB is over 4,000 profiles and about a
+ * second to parse, where 1 MiB took 2 s and 10 MB 10 s and 950 MB, each time the file is read.
+ */
+export const MAX_CONFIG_BYTES = 256 * 1024;
+/** Alias uses expanded per value: shared defaults need a handful; an alias bomb needs millions. */
+const MAX_ALIAS_COUNT = 100;
+
+/** A value whose aliases expand past MAX_ALIAS_COUNT, with where it was written. */
+class AliasBomb extends Error {
+  constructor(
+    readonly key: string,
+    readonly at: Position | undefined,
+  ) {
+    super('too many aliases');
+  }
+}
+
+/** `node.toJS` with the alias limit, turning the library's refusal into an `AliasBomb` for `key` at `at`. */
+function valueOf(doc: Document.Parsed, node: ParsedNode, key: string, at: Position | undefined): unknown {
+  try {
+    return node.toJS(doc, { maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    if (e instanceof ReferenceError && /alias/i.test(e.message)) throw new AliasBomb(key, at);
+    throw e;
+  }
+}
+
 const PASSWORD_REFUSED = 'passwords are not kept in plain text: remove it and use "Set password…" or ~/.pgpass';
 
 function listKeys(keys: readonly string[]): string {
@@ -356,7 +384,6 @@ export interface WorkspaceConfigResult {
 export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfigResult {
   const base = path.basename(file);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true });
   const positionOf = (offset: number): Position => {
     const p = lineCounter.linePos(offset);
     return { line: Math.max(1, p.line), column: Math.max(1, p.col) };
@@ -371,6 +398,14 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
 
   const config: WorkspaceConfig = { connections: [] };
   const result = (): WorkspaceConfigResult => ({ profiles: config.connections, problems, config });
+
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_CONFIG_BYTES) {
+    const size = (n: number) => (n >= 1024 * 1024 ? `${(n / (1024 * 1024)).toFixed(1)} MB` : `${Math.ceil(n / 1024)} KB`);
+    report(`${base} is ${size(bytes)}, over the ${size(MAX_CONFIG_BYTES)} a configuration file may be, so it is not parsed and no connection in it loads: keep profiles and settings only, or split the profiles across workspaces`, { line: 1, column: 1 });
+    return result();
+  }
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true });
 
   if (doc.errors.length) {
     // Later errors are mostly echoes of the first few. One found at the very end of the file (an
@@ -399,12 +434,31 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
     const keyAt = isScalar(keyNode) ? nodeAt(keyNode) : undefined;
     const valueNode = resolve(doc, pair.value);
     const valueAt = nodeAt(valueNode) ?? keyAt;
-    const value: unknown = valueNode ? valueNode.toJS(doc) : null;
     if (key === undefined) {
       report(`top-level keys of ${base} must be plain names such as connections`, keyAt ?? valueAt);
       continue;
     }
+    // Anchors for shared fields live under x- keys: read only where they are used.
     if (key.startsWith('x-')) continue;
+    try {
+      // Connections are read entry by entry from their nodes, so a problem is placed on its own line.
+      const value = valueNode && key !== 'connections' ? valueOf(doc, valueNode, key, valueAt) : null;
+      readTopLevel(key, valueNode, value, keyAt, valueAt);
+    } catch (e) {
+      if (!(e instanceof AliasBomb)) throw e;
+      // Like a syntax error, the file is refused whole: what it expands to cannot be trusted to be what was meant.
+      config.connections.length = 0;
+      report(
+        `"${e.key}" expands YAML aliases (*name) more than ${MAX_ALIAS_COUNT} times, as an alias bomb does, so ${base} is refused and no connection in it loads: write the values out or use fewer aliases`,
+        e.at ?? valueAt,
+        { key: e.key },
+      );
+      return result();
+    }
+  }
+  return result();
+
+  function readTopLevel(key: string, valueNode: ParsedNode | null, value: unknown, keyAt: Position | undefined, valueAt: Position | undefined): void {
     switch (key) {
       case 'connections':
         readConnections(valueNode, valueAt);
@@ -458,7 +512,6 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
       }
     }
   }
-  return result();
 
   function readConnections(node: ParsedNode | null, at: Position | undefined): void {
     if (!node || (isScalar(node) && node.value === null)) return;
@@ -524,14 +577,16 @@ function entryFields(doc: Document.Parsed, map: YAMLMap, positionOf: (offset: nu
       for (const source of sources) if (isMap(source)) merged.push(...entryFields(doc, source, positionOf));
       continue;
     }
+    const keyRange = (key as Node | null)?.range;
+    const keyAt = keyRange ? positionOf(keyRange[0]) : undefined;
+    const valueAt = valueNode?.range ? positionOf(valueNode.range[0]) : keyAt;
     const field: EntryField = {
       key: keyText(key) ?? String(key),
-      value: valueNode ? valueNode.toJS(doc) : null,
+      value: valueNode ? valueOf(doc, valueNode, keyText(key) ?? String(key), valueAt) : null,
     };
     if (isScalar(valueNode) && valueNode.type === 'PLAIN' && typeof valueNode.source === 'string') field.text = valueNode.source;
-    const keyRange = (key as Node | null)?.range;
-    if (keyRange) field.keyAt = positionOf(keyRange[0]);
-    field.valueAt = valueNode?.range ? positionOf(valueNode.range[0]) : field.keyAt;
+    if (keyAt) field.keyAt = keyAt;
+    field.valueAt = valueAt;
     fields.push(field);
   }
   const own = new Set(fields.map((f) => f.key));

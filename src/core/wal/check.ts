@@ -71,7 +71,8 @@ export type ProblemKind =
   | 'partial'
   | 'duplicate'
   | 'misnamed'
-  | 'stray';
+  | 'stray'
+  | 'no-wal';
 
 /** error: recovery breaks (the CLI exits 1). warning: something to clean up or look at. info: expected, shown for completeness. */
 export type Severity = 'error' | 'warning' | 'info';
@@ -283,6 +284,16 @@ export function analyzeArchive(inv: ArchiveInventory): ArchiveAnalysis {
       message: s.directory
         ? `folder ${s.name} is not part of a WAL archive: recovery never reads it, so move it elsewhere`
         : `${s.name} is not a WAL segment, timeline history or backup history file: recovery never reads it, so move it out of the archive`,
+    });
+  }
+
+  // A mistyped path or an archive_command that never ran looks like an empty archive: nothing is recoverable from it.
+  if (inv.segments.length === 0 && inv.misnamed.length === 0) {
+    const others = inv.stray.length + inv.histories.length + inv.backups.length;
+    problems.push({
+      kind: 'no-wal',
+      severity: 'error',
+      message: `there is no WAL segment in this folder${others ? ` (only ${others} other file${others === 1 ? '' : 's'})` : ''}: recovery has nothing to replay. Check the path against the folder archive_command copies to, and that archiving is on`,
     });
   }
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { PgbrError } from '../errors';
+import { PgbrError, errorMessage } from '../errors';
 import {
   analyzeArchive,
   type ArchiveProblem,
@@ -267,6 +267,6 @@ function unreadable(location: string, e: unknown): PgbrError {
         ? 'it is not a folder: give the folder your archive_command copies WAL to'
         : code === 'EACCES' || code === 'EPERM'
           ? 'permission denied: run as a user who can read the archive (often postgres)'
-          : (e as Error).message;
+          : errorMessage(e);
   return new PgbrError('io', `cannot read the WAL archive ${location}: ${why}.`, { cause: e });
 }
