@@ -34,9 +34,15 @@ export class Ctx implements vscode.Disposable {
     return vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath;
   }
 
+  /** False in Restricted Mode: nothing the folder names (binPath, commands in pgbackup.yaml) is run. */
+  get trusted(): boolean {
+    return vscode.workspace.isTrusted;
+  }
+
   profiles(): Promise<LoadedProfiles> {
     this.profilesCache ??= loadProfiles({
       workspaceFolder: this.workspaceFolder,
+      trusted: this.trusted,
       settingConnections: vscode.workspace.getConfiguration('pgBackup').get<unknown>('connections'),
       env: process.env,
       homedir: defaultConnectContext().homedir,
@@ -70,13 +76,24 @@ export class Ctx implements vscode.Disposable {
   tools(refresh = false): Promise<ToolInventory> {
     if (refresh) this.toolsCache = undefined;
     this.toolsCache ??= discoverTools({
-      binPath: vscode.workspace.getConfiguration('pgBackup').get<string | Record<string, string>>('binPath') || undefined,
+      binPath: this.binPath(),
       env: process.env,
       platform: process.platform,
       homedir: defaultConnectContext().homedir,
       logger: this.log,
     });
     return this.toolsCache;
+  }
+
+  /**
+   * pgBackup.binPath, from the user's own settings only while the folder is not trusted. The manifest
+   * lists it in restrictedConfigurations, so VS Code does the same; this keeps it so on any host.
+   */
+  private binPath(): string | Record<string, string> | undefined {
+    type BinPath = string | Record<string, string>;
+    const config = vscode.workspace.getConfiguration('pgBackup');
+    const value = this.trusted ? config.get<BinPath>('binPath') : config.inspect<BinPath>('binPath')?.globalValue;
+    return value || undefined;
   }
 
   async connection(profile: ConnectionProfile): Promise<ResolvedConnection> {
