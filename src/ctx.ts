@@ -7,6 +7,8 @@ import type { ConnectionProfile, ProfileSet } from './core/profiles/types';
 import { discoverTools, type ToolInventory } from './core/tools';
 import { defaultConnectContext, resolveConnection, type ResolvedConnection } from './core/connect';
 import { PgbrError } from './core/errors';
+import { effectiveParams, findDefaultSocketDir, type EffectiveParams } from './core/profiles';
+import { withClient } from './core/server';
 
 export type LoadedProfiles = Awaited<ReturnType<typeof loadProfiles>>;
 
@@ -96,8 +98,21 @@ export class Ctx implements vscode.Disposable {
     return value || undefined;
   }
 
+  /** The server a profile connects to as libpq would (its defaults applied): what its password is bound to. */
+  async serverOf(profile: ConnectionProfile): Promise<EffectiveParams> {
+    const connect = defaultConnectContext();
+    return effectiveParams(profile.params, connect.env, connect.osUser, await findDefaultSocketDir(connect.platform));
+  }
+
   async connection(profile: ConnectionProfile): Promise<ResolvedConnection> {
-    const resolved = await resolveConnection(profile, defaultConnectContext(), await this.passwords.get(profile.name));
+    const connect = defaultConnectContext();
+    const server = await this.serverOf(profile);
+    const secret = await this.passwords.passwordFor(profile, server, {
+      trusted: this.trusted,
+      log: this.log,
+      probe: (password) => withClient(server, { password }, async () => undefined),
+    });
+    const resolved = await resolveConnection(profile, connect, secret);
     if (resolved.warning) this.log.warn(`${profile.name}: ${resolved.warning}`);
     return resolved;
   }

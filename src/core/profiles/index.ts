@@ -17,6 +17,7 @@ export * from './pgService';
 export * from './pgpass';
 export * from './env';
 export * from './trust';
+export * from './passwordKey';
 
 /** Profiles and problems from one source. */
 export interface ProfileGroup {
