@@ -27,6 +27,7 @@ import { runConnectionsUi } from './ui/connections.ui';
 import { runDumpsUi } from './ui/dumps.ui';
 import { runHealthUi } from './ui/health.ui';
 import { runPitrUi } from './ui/pitr.ui';
+import { runUntrustedUi } from './ui/untrusted.ui';
 
 const SUITE = path.join(REPO_ROOT, 'dist', 'test', 'e2e', 'index.js');
 const UNTRUSTED_SUITE = path.join(REPO_ROOT, 'dist', 'test', 'e2e', 'untrusted.js');
@@ -104,7 +105,7 @@ async function main(): Promise<number> {
         add(total, await phase('extension-host suite (code-server)', (signal) => runSuiteInCodeServer(browser, server, SUITE, workspace, env, signal)));
       }
       if (parts.has('untrusted')) {
-        add(total, await phase('extension-host suite in an untrusted folder (code-server, Workspace Trust on)', (signal) =>
+        add(total, await phase('extension-host suite and UI checks in an untrusted folder (code-server, Workspace Trust on)', (signal) =>
           runUntrustedSuite(browser, install, env, signal)));
       }
       const ui = {
@@ -201,7 +202,19 @@ async function runUntrustedSuite(
     );
     const server = await startCodeServer({ install, folder: workspace, work, settings: UNTRUSTED_SETTINGS, workspaceTrust: true });
     try {
-      return await runSuiteInCodeServer(browser, server, UNTRUSTED_SUITE, workspace, { ...env, PGBR_E2E_PLANTED_BIN: planted }, signal);
+      const suiteEnv = { ...env, PGBR_E2E_PLANTED_BIN: planted };
+      const counts = await runSuiteInCodeServer(browser, server, UNTRUSTED_SUITE, workspace, suiteEnv, signal);
+      const ui = await runUntrustedUi({
+        browser,
+        authority: server.authority,
+        workspace,
+        extensionDevelopmentPath: REPO_ROOT,
+        env: suiteEnv,
+        screenshotDir: path.join(OUTPUT, 'screenshots'),
+        log,
+        signal,
+      });
+      return { passed: counts.passed + ui.passed, failed: counts.failed + ui.failed };
     } finally {
       await server.stop();
     }
