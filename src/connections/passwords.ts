@@ -24,6 +24,9 @@ export interface PasswordContext {
 }
 
 export class PasswordStore {
+  /** Profile and server pairs whose server refused the legacy password in this session. */
+  private readonly refused = new Set<string>();
+
   constructor(private readonly secrets: Secrets) {}
 
   /** The password stored for this profile on this server; a legacy one only through passwordFor(). */
@@ -82,9 +85,6 @@ export class PasswordStore {
     ctx.log.info(`"${profile.name}": the stored password is now bound to ${where}`);
     return legacy;
   }
-
-  /** Profile and server pairs whose server refused the legacy password in this session. */
-  private readonly refused = new Set<string>();
 
   onDidChange(listener: () => void): vscode.Disposable {
     return this.secrets.onDidChange((e) => {
