@@ -58,8 +58,7 @@ export function dumpCommands(ctx: Ctx, tree: DumpsProvider) {
       await refuseOutsideDumpFolders(ctx, dumps, 'deleted');
       const names = dumps.map((d) => path.basename(d));
       const ok =
-        isConfirmed(options) ||
-        isConfirmed(selection) ||
+        callerConfirmed(ctx, selection, options) ||
         (await vscode.window.showWarningMessage(
           dumps.length === 1
             ? `Delete the dump ${names[0]} and its manifest? This cannot be undone.`
@@ -88,8 +87,7 @@ export function dumpCommands(ctx: Ctx, tree: DumpsProvider) {
       if (paths.length === 0) return 0;
       await refuseOutsideDumpFolders(ctx, paths, 'removed');
       const ok =
-        isConfirmed(options) ||
-        isConfirmed(selection) ||
+        callerConfirmed(ctx, selection, options) ||
         (await vscode.window.showWarningMessage(
           `Delete ${paths.length} unfinished dump${paths.length === 1 ? '' : 's'} (.partial)? A dump still running in another window would fail.`,
           { modal: true, detail: paths.map((p) => path.basename(p)).join('\n') },
@@ -108,6 +106,14 @@ export function dumpCommands(ctx: Ctx, tree: DumpsProvider) {
 function selectedOrOne(arg: unknown, selection: unknown): unknown[] {
   if (Array.isArray(selection) && selection.length > 0 && (arg === undefined || selection.includes(arg))) return selection as unknown[];
   return arg === undefined ? [] : [arg];
+}
+
+/**
+ * A caller may answer the question itself ({ confirm: true }), but not in a folder the user has not
+ * trusted: there the folder's own settings chose the dump folders, so the person is always asked.
+ */
+function callerConfirmed(ctx: Ctx, selection: unknown, options: unknown): boolean {
+  return ctx.trusted && (isConfirmed(options) || isConfirmed(selection));
 }
 
 /** Deleting commands act only inside the dump folders, whoever calls them (a menu, a keybinding, another extension). */
