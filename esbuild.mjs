@@ -37,7 +37,10 @@ const builds = [
   // The extension-host test suite: loaded by code-server or @vscode/test-electron, never shipped.
   ...(production
     ? []
-    : [{ ...common, entryPoints: ['test/e2e/suite/index.ts'], outfile: 'dist/test/e2e/index.js', external: ['vscode', 'mocha', 'pg-native'] }]),
+    : [
+        { ...common, entryPoints: ['test/e2e/suite/index.ts'], outfile: 'dist/test/e2e/index.js', external: ['vscode', 'mocha', 'pg-native'] },
+        { ...common, entryPoints: ['test/e2e/untrusted/index.ts'], outfile: 'dist/test/e2e/untrusted.js', external: ['vscode', 'mocha', 'pg-native'] },
+      ]),
 ];
 
 if (watch) {

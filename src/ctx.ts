@@ -7,6 +7,8 @@ import type { ConnectionProfile, ProfileSet } from './core/profiles/types';
 import { discoverTools, type ToolInventory } from './core/tools';
 import { defaultConnectContext, resolveConnection, type ResolvedConnection } from './core/connect';
 import { PgbrError } from './core/errors';
+import { effectiveParams, findDefaultSocketDir, type EffectiveParams } from './core/profiles';
+import { withClient } from './core/server';
 
 export type LoadedProfiles = Awaited<ReturnType<typeof loadProfiles>>;
 
@@ -34,9 +36,15 @@ export class Ctx implements vscode.Disposable {
     return vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath;
   }
 
+  /** False in Restricted Mode: nothing the folder names (binPath, commands in pgbackup.yaml) is run. */
+  get trusted(): boolean {
+    return vscode.workspace.isTrusted;
+  }
+
   profiles(): Promise<LoadedProfiles> {
     this.profilesCache ??= loadProfiles({
       workspaceFolder: this.workspaceFolder,
+      trusted: this.trusted,
       settingConnections: vscode.workspace.getConfiguration('pgBackup').get<unknown>('connections'),
       env: process.env,
       homedir: defaultConnectContext().homedir,
@@ -70,7 +78,7 @@ export class Ctx implements vscode.Disposable {
   tools(refresh = false): Promise<ToolInventory> {
     if (refresh) this.toolsCache = undefined;
     this.toolsCache ??= discoverTools({
-      binPath: vscode.workspace.getConfiguration('pgBackup').get<string | Record<string, string>>('binPath') || undefined,
+      binPath: this.binPath(),
       env: process.env,
       platform: process.platform,
       homedir: defaultConnectContext().homedir,
@@ -79,8 +87,32 @@ export class Ctx implements vscode.Disposable {
     return this.toolsCache;
   }
 
+  /**
+   * pgBackup.binPath, from the user's own settings only while the folder is not trusted. The manifest
+   * lists it in restrictedConfigurations, so VS Code does the same; this keeps it so on any host.
+   */
+  private binPath(): string | Record<string, string> | undefined {
+    type BinPath = string | Record<string, string>;
+    const config = vscode.workspace.getConfiguration('pgBackup');
+    const value = this.trusted ? config.get<BinPath>('binPath') : config.inspect<BinPath>('binPath')?.globalValue;
+    return value || undefined;
+  }
+
+  /** The server a profile connects to as libpq would (its defaults applied): what its password is bound to. */
+  async serverOf(profile: ConnectionProfile): Promise<EffectiveParams> {
+    const connect = defaultConnectContext();
+    return effectiveParams(profile.params, connect.env, connect.osUser, await findDefaultSocketDir(connect.platform));
+  }
+
   async connection(profile: ConnectionProfile): Promise<ResolvedConnection> {
-    const resolved = await resolveConnection(profile, defaultConnectContext(), await this.passwords.get(profile.name));
+    const connect = defaultConnectContext();
+    const server = await this.serverOf(profile);
+    const secret = await this.passwords.passwordFor(profile, server, {
+      trusted: this.trusted,
+      log: this.log,
+      probe: (password) => withClient(server, { password }, async () => undefined),
+    });
+    const resolved = await resolveConnection(profile, connect, secret);
     if (resolved.warning) this.log.warn(`${profile.name}: ${resolved.warning}`);
     return resolved;
   }

@@ -17,6 +17,7 @@ import { dumpCommands } from './dumps/commands';
 import { DumpContentsProvider, TOC_SCHEME } from './dumps/contents';
 import { WalArchiveProvider } from './archive/tree';
 import { archiveCommands } from './archive/commands';
+import { showRestrictedMode } from './restrictedMode';
 
 /** What activate() returns: used by the end-to-end suite and by other extensions. */
 export interface PgBackupApi {
@@ -37,18 +38,18 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
     const archive = new WalArchiveProvider(ctx);
     const health = new HealthMonitor(ctx);
     const healthView = new HealthViewProvider(context.extensionUri, health);
+    const views: vscode.TreeView<unknown>[] = [
+      vscode.window.createTreeView('pgBackup.connections', { treeDataProvider: connections, canSelectMany: true, showCollapseAll: true }),
+      vscode.window.createTreeView('pgBackup.dumps', { treeDataProvider: dumps, canSelectMany: true, showCollapseAll: true }),
+      vscode.window.createTreeView('pgBackup.walArchive', { treeDataProvider: archive, showCollapseAll: true }),
+    ];
     context.subscriptions.push(
       connections,
-      vscode.window.createTreeView('pgBackup.connections', {
-        treeDataProvider: connections,
-        canSelectMany: true,
-        showCollapseAll: true,
-      }),
       dumps,
-      vscode.window.createTreeView('pgBackup.dumps', { treeDataProvider: dumps, canSelectMany: true, showCollapseAll: true }),
-      vscode.workspace.registerTextDocumentContentProvider(TOC_SCHEME, new DumpContentsProvider(ctx)),
       archive,
-      vscode.window.createTreeView('pgBackup.walArchive', { treeDataProvider: archive, showCollapseAll: true }),
+      ...views,
+      showRestrictedMode(ctx, views),
+      vscode.workspace.registerTextDocumentContentProvider(TOC_SCHEME, new DumpContentsProvider(ctx)),
       health,
       healthView,
       vscode.window.registerWebviewViewProvider(HealthViewProvider.viewId, healthView, { webviewOptions: { retainContextWhenHidden: false } }),

@@ -62,6 +62,9 @@ export interface PitrForm {
   timeline: string;
   action: 'pause' | 'promote' | 'shutdown';
   dataDir: string;
+  /** Once promoted: archive_mode = off (the default), or archive with `archiveCommand`. */
+  archiving: 'off' | 'keep';
+  archiveCommand: string;
 }
 
 export type PitrStep = 'backup' | 'source' | 'target' | 'dataDir';

@@ -27,6 +27,8 @@ export interface PitrOptions {
   timeline?: RecoveryTimeline;
   action?: RecoveryAction;
   restoreCommand?: string;
+  /** The archive_command the recovered server archives with once promoted; without it, archive_mode = off. */
+  keepArchiving?: string;
   record?: string;
   dataDir?: string;
   drill?: boolean;
@@ -152,6 +154,7 @@ export async function pitrCommand(o: PitrOptions, io: Io): Promise<number> {
       timeline: o.timeline ?? 'latest',
       action: o.action ?? 'pause',
       restore: o.restoreCommand ? { kind: 'custom', template: o.restoreCommand } : { kind: 'copy', archiveDir: path.resolve(o.archive) },
+      archiving: o.keepArchiving !== undefined ? { kind: 'keep', command: o.keepArchiving } : { kind: 'off' },
     };
     const logger = stderrLogger(io, o.verbose);
 
@@ -213,6 +216,10 @@ export function addPitrCommands(program: Command, { io, exit }: CliContext): voi
     .addOption(new Option('--timeline <tli>', 'latest, current, or a number').argParser(parseTimelineOption))
     .addOption(new Option('--action <action>', 'what the server does at the target').choices(['pause', 'promote', 'shutdown']))
     .option('--restore-command <cmd>', 'fetch WAL with this command (%f, %p) instead of copying from --archive')
+    .option(
+      '--keep-archiving <archive_command>',
+      "with --data-dir: once promoted, archive with this command (%p, %f) instead of writing archive_mode = off; never the source's archive",
+    )
     .option('--record <file>', 'the base backup record (<name>.basebackup.json; found beside the folder when absent)')
     .option('--data-dir <dir>', 'write the recovery into this stopped (or new, empty) data directory')
     .option('--drill', 'rehearse the recovery on a scratch server and report what it recovered')

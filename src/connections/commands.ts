@@ -89,7 +89,7 @@ export function connectionCommands(ctx: Ctx, tree: ConnectionsProvider) {
         )) === 'Remove';
       if (!confirmed) return false;
       await removeConnection(ctx, profile);
-      await ctx.passwords.forget(profile.name);
+      await ctx.passwords.forget(profile.name, await ctx.serverOf(profile));
       ctx.invalidateProfiles();
       return true;
     },
@@ -120,7 +120,7 @@ export function connectionCommands(ctx: Ctx, tree: ConnectionsProvider) {
               ignoreFocusOut: true,
             });
       if (value === undefined) return;
-      await ctx.passwords.set(profile.name, value);
+      await ctx.passwords.set(profile.name, await ctx.serverOf(profile), value);
       ctx.log.info(`stored a password for "${profile.name}"`);
       ctx.invalidateProfiles();
     },
@@ -128,7 +128,7 @@ export function connectionCommands(ctx: Ctx, tree: ConnectionsProvider) {
     'pgBackup.forgetPassword': async (arg?: unknown) => {
       const profile = await profileOf(arg);
       if (!profile) return;
-      await ctx.passwords.forget(profile.name);
+      await ctx.passwords.forget(profile.name, await ctx.serverOf(profile));
       ctx.log.info(`forgot the stored password for "${profile.name}"`);
       ctx.invalidateProfiles();
     },
@@ -180,7 +180,10 @@ async function addConnection(ctx: Ctx, input: NewConnection): Promise<string | u
     await config.update('connections', [...list, entry], vscode.ConfigurationTarget.Global);
     where = 'setting pgBackup.connections';
   }
-  if (input.password !== undefined) await ctx.passwords.set(input.name, input.password);
+  if (input.password !== undefined) {
+    const draft: ConnectionProfile = { name: input.name, params, source: { kind: 'setting', label: 'new connection' } };
+    await ctx.passwords.set(input.name, await ctx.serverOf(draft), input.password);
+  }
   ctx.log.info(`added connection "${input.name}" to ${where}`);
   ctx.invalidateProfiles();
   return where;

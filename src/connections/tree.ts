@@ -75,7 +75,7 @@ export class ConnectionsProvider implements vscode.TreeDataProvider<ConnectionsN
     const loaded = await this.ctx.profiles();
     const nodes: ConnectionsNode[] = [];
     for (const profile of loaded.profiles) {
-      nodes.push(new ProfileNode(profile, await this.ctx.passwords.has(profile.name)));
+      nodes.push(new ProfileNode(profile, await this.ctx.passwords.has(profile.name, await this.ctx.serverOf(profile))));
     }
     loaded.problems.forEach((p, i) => nodes.push(new ProblemNode(p, i)));
     for (const p of loaded.problems) this.ctx.log.warn(`${p.file ?? p.source.label}${p.line ? `:${p.line}` : ''}: ${p.message}`);

@@ -46,3 +46,24 @@ export async function writeFileExclusive(file: string, text: string, mode?: numb
     await fs.rm(tmp, { force: true });
   }
 }
+
+/**
+ * Those of `paths` that are not strictly below one of `folders`. Links are resolved on both sides (the
+ * path's own last component is not, so a link inside a folder is removed as a link), so `..` or a
+ * linked parent cannot reach outside. Destructive commands refuse what this returns.
+ */
+export async function pathsOutside(paths: readonly string[], folders: readonly string[]): Promise<string[]> {
+  const real = async (p: string): Promise<string> => fs.realpath(p).catch(() => path.resolve(p));
+  const roots = await Promise.all(folders.map(real));
+  const outside: string[] = [];
+  for (const p of paths) {
+    const resolved = path.resolve(p);
+    const full = path.join(await real(path.dirname(resolved)), path.basename(resolved));
+    const inside = roots.some((root) => {
+      const rel = path.relative(root, full);
+      return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+    });
+    if (!inside) outside.push(p);
+  }
+  return outside;
+}

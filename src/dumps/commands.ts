@@ -10,6 +10,7 @@ import { removePartial } from '../core/dump/dump';
 import { runGlobalsDump } from '../core/dump/globals';
 import { takenNameNote } from '../core/dump/naming';
 import { formatBytes } from '../core/server';
+import { pathsOutside } from '../core/fsutil';
 import { ProfileNode } from '../connections/nodes';
 import { backupCommand } from './backup';
 import { restoreCommand } from './restore';
@@ -51,29 +52,43 @@ export function dumpCommands(ctx: Ctx, tree: DumpsProvider) {
       if (dump) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(dump));
     },
 
-    'pgBackup.deleteDump': async (arg?: unknown, options?: unknown) => {
-      const dump = dumpPathOf(arg);
-      if (!dump) return false;
+    // A context-menu click passes the clicked node and the whole selection; other callers pass paths.
+    'pgBackup.deleteDump': async (arg?: unknown, selection?: unknown, options?: unknown) => {
+      const dumps = [...new Set(selectedOrOne(arg, selection).map(dumpPathOf).filter((p): p is string => p !== undefined))];
+      if (dumps.length === 0) return false;
+      await refuseOutsideDumpFolders(ctx, dumps, 'deleted');
+      const names = dumps.map((d) => path.basename(d));
       const ok =
-        isConfirmed(options) ||
+        callerConfirmed(ctx, selection, options) ||
         (await vscode.window.showWarningMessage(
-          `Delete the dump ${path.basename(dump)} and its manifest? This cannot be undone.`,
-          { modal: true },
+          dumps.length === 1
+            ? `Delete the dump ${names[0]} and its manifest? This cannot be undone.`
+            : `Delete ${dumps.length} dumps and their manifests? This cannot be undone.`,
+          { modal: true, ...(dumps.length > 1 ? { detail: names.join('\n') } : {}) },
           'Delete',
         )) === 'Delete';
       if (!ok) return false;
-      await fs.rm(dump, { recursive: true, force: true });
-      await fs.rm(manifestPathFor(dump), { force: true });
-      ctx.log.info(`deleted ${dump}`);
+      for (const dump of dumps) {
+        await fs.rm(dump, { recursive: true, force: true });
+        await fs.rm(manifestPathFor(dump), { force: true });
+        ctx.log.info(`deleted ${dump}`);
+      }
       ctx.dumpsChanged();
       return true;
     },
 
-    'pgBackup.cleanPartials': async (arg?: unknown, options?: unknown) => {
-      const paths = arg instanceof PartialsNode ? arg.paths : Array.isArray(arg) ? arg.filter((p): p is string => typeof p === 'string') : [];
+    'pgBackup.cleanPartials': async (arg?: unknown, selection?: unknown, options?: unknown) => {
+      const paths = [
+        ...new Set(
+          selectedOrOne(arg, selection).flatMap((a) =>
+            a instanceof PartialsNode ? a.paths : Array.isArray(a) ? a.filter((p): p is string => typeof p === 'string') : typeof a === 'string' ? [a] : [],
+          ),
+        ),
+      ];
       if (paths.length === 0) return 0;
+      await refuseOutsideDumpFolders(ctx, paths, 'removed');
       const ok =
-        isConfirmed(options) ||
+        callerConfirmed(ctx, selection, options) ||
         (await vscode.window.showWarningMessage(
           `Delete ${paths.length} unfinished dump${paths.length === 1 ? '' : 's'} (.partial)? A dump still running in another window would fail.`,
           { modal: true, detail: paths.map((p) => path.basename(p)).join('\n') },
@@ -86,6 +101,33 @@ export function dumpCommands(ctx: Ctx, tree: DumpsProvider) {
       return paths.length;
     },
   } satisfies Partial<CommandTable>;
+}
+
+/** The selection when the clicked item is part of it (VS Code's multi-select), else just the argument. */
+function selectedOrOne(arg: unknown, selection: unknown): unknown[] {
+  if (Array.isArray(selection) && selection.length > 0 && (arg === undefined || selection.includes(arg))) return selection as unknown[];
+  return arg === undefined ? [] : [arg];
+}
+
+/**
+ * A caller may answer the question itself ({ confirm: true }), but not in a folder the user has not
+ * trusted: there the folder's own settings chose the dump folders, so the person is always asked.
+ */
+function callerConfirmed(ctx: Ctx, selection: unknown, options: unknown): boolean {
+  return ctx.trusted && (isConfirmed(options) || isConfirmed(selection));
+}
+
+/** Deleting commands act only inside the dump folders, whoever calls them (a menu, a keybinding, another extension). */
+async function refuseOutsideDumpFolders(ctx: Ctx, paths: readonly string[], verb: string): Promise<void> {
+  const folders = await dumpFolders(ctx);
+  const outside = await pathsOutside(paths, folders);
+  if (outside.length > 0) {
+    const first = outside[0] ?? '';
+    throw new PgbrError(
+      'usage',
+      `${first}${outside.length > 1 ? ` and ${outside.length - 1} more` : ''} ${outside.length > 1 ? 'are' : 'is'} not inside a dump folder (${folders.join(', ')}), so nothing was ${verb}: PG Backup deletes only in pgBackup.dumpFolders or the dumpFolders of pgbackup.yaml.`,
+    );
+  }
 }
 
 async function backupGlobals(ctx: Ctx, arg: unknown, options: unknown) {

@@ -12,6 +12,7 @@ import { printable } from '../core/printable';
 import type { ConnectionProfile } from '../core/profiles/types';
 import { DumpNode, DumpTableNode } from './nodes';
 import { dumpPathOf } from './commands';
+import { existingTablesQuestion, type ExistingTablesChoice } from './restoreQuestions';
 import { percentReporter, withCancellableProgress } from '../progress';
 
 /** What the command accepts without prompting (tests, other commands). Missing choices are asked for. */
@@ -86,27 +87,31 @@ export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown,
     jobs: request.jobs,
   };
   const interactive = given === undefined;
-  if (!create && tables.length > 0 && !request.dataOnly && !request.recreate) {
-    // Chosen tables that already exist: replace their rows, or drop and recreate them.
+  if (!create && tables.length > 0) {
+    // Chosen tables that already exist: replace their rows, or drop and recreate them. Either loses
+    // what is there now, so either is asked, however the restore was started.
     const existing = await existingTables(ctx, profile, database, tables);
     if (existing.length > 0) {
       const names = existing.map(formatQualifiedName).join(', ');
-      const choice = await vscode.window.showQuickPick(
-        [
-          { label: 'Replace the rows (data only)', description: 'TRUNCATE, then load the dump\'s rows; keeps grants and dependants', value: 'data' as const },
-          { label: 'Drop and recreate', description: 'the table as it was in the dump, with its indexes, constraints and sequences', value: 'recreate' as const },
-        ],
-        { title: `${names} already exist${existing.length === 1 ? 's' : ''} in ${database}`, ignoreFocusOut: true },
-      );
-      if (!choice) return undefined;
-      if (choice.value === 'data') {
-        const ok =
-          request.confirm ||
-          (await vscode.window.showWarningMessage(`Empty ${names} in ${database} (TRUNCATE) and load the dump's rows?`, { modal: true }, 'Truncate and load')) ===
-            'Truncate and load';
-        if (!ok) return undefined;
-        options.dataOnly = true;
-      } else options.recreate = true;
+      let choice: ExistingTablesChoice | undefined = request.dataOnly ? 'data' : request.recreate ? 'recreate' : undefined;
+      if (!choice) {
+        const picked = await vscode.window.showQuickPick(
+          [
+            { label: 'Replace the rows (data only)', description: 'TRUNCATE, then load the dump\'s rows; keeps grants and dependants', value: 'data' as const },
+            { label: 'Drop and recreate', description: 'the table as it was in the dump, with its indexes, constraints and sequences', value: 'recreate' as const },
+          ],
+          { title: `${names} already exist${existing.length === 1 ? 's' : ''} in ${database}`, ignoreFocusOut: true },
+        );
+        if (!picked) return undefined;
+        choice = picked.value;
+      }
+      const question = existingTablesQuestion(choice, names, database);
+      const ok =
+        request.confirm ||
+        (await vscode.window.showWarningMessage(question.message, { modal: true, detail: question.detail }, question.confirm)) === question.confirm;
+      if (!ok) return undefined;
+      if (choice === 'data') options.dataOnly = true;
+      else options.recreate = true;
     }
   } else if (!create && tables.length === 0 && interactive && options.clean === undefined) {
     const picks = await vscode.window.showQuickPick(

@@ -264,6 +264,7 @@ export class PitrPanel implements vscode.Disposable {
       timeline,
       action: form.action,
       restore: form.restoreKind === 'copy' ? { kind: 'copy', archiveDir: form.archive } : { kind: 'custom', template: form.customTemplate },
+      archiving: form.archiving === 'keep' ? { kind: 'keep', command: form.archiveCommand ?? '' } : { kind: 'off' },
     };
   }
 
@@ -329,6 +330,9 @@ export class PitrPanel implements vscode.Disposable {
 <section data-step="dataDir"><h3>4. Target data directory</h3>
   <p class="hint">A new folder, or the directory of a stopped cluster (a running one is refused). Every file and change is shown before anything is written.</p>
   <div class="row">${field('dataDir', 'Data directory', '/var/lib/postgresql/15/recovered')}<vscode-button appearance="secondary" data-browse="dataDir">Browse…</vscode-button></div>
+  <div class="row"><vscode-dropdown data-field="archiving"><vscode-option value="off">Once promoted: do not archive (archive_mode = off)</vscode-option><vscode-option value="keep">Once promoted: keep archiving, with this archive_command</vscode-option></vscode-dropdown></div>
+  <p class="hint">The copy has the source's archive_command: left on, the promoted server would push its new timeline into the source's archive.</p>
+  <div class="row" data-archiving="keep">${field('archiveCommand', 'archive_command (not into the source\'s archive)', 'cp %p /srv/recovered-wal/%f')}</div>
   <vscode-button class="check">Preview changes</vscode-button><div class="status"></div><div id="preview"></div></section>
 <div class="actions"><vscode-button id="drill">Test this recovery (drill)</vscode-button><vscode-button id="apply" appearance="secondary">Write recovery</vscode-button><vscode-button id="copy" appearance="secondary">Copy as text</vscode-button></div>
 <div id="busy"></div><div id="result"></div><div id="drill-report"></div>

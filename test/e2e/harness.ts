@@ -105,6 +105,16 @@ export const TEST_SETTINGS: Readonly<Record<string, unknown>> = {
   'workbench.secondarySideBar.defaultVisibility': 'hidden',
 };
 
+/**
+ * Workspace Trust on, and no start-up dialog asking whether to trust the folder: a folder nobody
+ * trusted then stays in Restricted Mode, as it does for a user who dismisses the dialog.
+ */
+export const UNTRUSTED_SETTINGS: Readonly<Record<string, unknown>> = {
+  ...TEST_SETTINGS,
+  'security.workspace.trust.enabled': true,
+  'security.workspace.trust.startupPrompt': 'never',
+};
+
 export interface CodeServerOptions {
   install: CodeServerInstall;
   /** Folder the workbench opens. */
@@ -121,6 +131,11 @@ export interface CodeServerOptions {
   env?: Record<string, string>;
   /** 127.0.0.1 port to bind; a free one by default. */
   port?: number;
+  /**
+   * Enforce Workspace Trust: the folder opens in Restricted Mode (nothing has trusted it, and with
+   * UNTRUSTED_SETTINGS no prompt offers to). Off by default, as `--disable-workspace-trust`.
+   */
+  workspaceTrust?: boolean;
 }
 
 export interface CodeServer {
@@ -151,7 +166,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     '--bind-addr', authority,
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--ignore-last-opened',
     '--user-data-dir', userData,

@@ -4,6 +4,8 @@
 //   PGBR_E2E_PHASE_TIMEOUT_MS            limit per phase (default 180000)
 //   PGBR_E2E_VERBOSE=1                   echo the workbench's whole log, not just the tests' output
 //   PGBR_E2E_KEEP=1                      keep the workspace and code-server folders for a post-mortem
+//   PGBR_E2E_PARTS=suite,ui,untrusted    run only these parts (default all): the extension-host suite,
+//                                        the UI checks, the suite in an untrusted folder
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { format } from 'node:util';
@@ -17,6 +19,7 @@ import {
   launchBrowser,
   makeTempDir,
   startCodeServer,
+  UNTRUSTED_SETTINGS,
   workbenchUrl,
   type CodeServer,
 } from './harness';
@@ -24,8 +27,12 @@ import { runConnectionsUi } from './ui/connections.ui';
 import { runDumpsUi } from './ui/dumps.ui';
 import { runHealthUi } from './ui/health.ui';
 import { runPitrUi } from './ui/pitr.ui';
+import { runUntrustedUi } from './ui/untrusted.ui';
 
 const SUITE = path.join(REPO_ROOT, 'dist', 'test', 'e2e', 'index.js');
+const UNTRUSTED_SUITE = path.join(REPO_ROOT, 'dist', 'test', 'e2e', 'untrusted.js');
+const PARTS = ['suite', 'ui', 'untrusted'] as const;
+type Part = (typeof PARTS)[number];
 const OUTPUT = path.join(REPO_ROOT, 'test-output');
 const PHASE_TIMEOUT_MS = Number(process.env.PGBR_E2E_PHASE_TIMEOUT_MS ?? 180_000);
 /** Every workbench log line, unfiltered, with its level. */
@@ -73,6 +80,7 @@ async function main(): Promise<number> {
   await fs.rm(path.join(OUTPUT, 'e2e-results.json'), { force: true });
   try {
     const host = parseHost(process.env.PGBR_E2E_HOST);
+    const parts = parseParts(process.env.PGBR_E2E_PARTS);
     await fs.access(SUITE).catch(() => {
       throw new Error(`${path.relative(REPO_ROOT, SUITE)} is missing: build first (node esbuild.mjs)`);
     });
@@ -80,6 +88,7 @@ async function main(): Promise<number> {
     log(`PostgreSQL ${env.PGBR_E2E_SERVER_MAJOR} on port ${cluster.port}, workspace ${workspace}`);
 
     if (host === 'electron') {
+      if (parts.has('untrusted')) log('the untrusted-folder suite needs code-server: skipped on the electron host');
       add(total, await phase('extension-host suite (VS Code desktop)', () => runSuiteInElectron(workspace, env)));
       log('UI checks need code-server and Chromium: skipped on the electron host');
     } else {
@@ -92,7 +101,13 @@ async function main(): Promise<number> {
       const browser = await launchBrowser(work);
       teardown.push({ name: 'Chromium', run: () => browser.close() });
 
-      add(total, await phase('extension-host suite (code-server)', (signal) => runSuiteInCodeServer(browser, server, workspace, env, signal)));
+      if (parts.has('suite')) {
+        add(total, await phase('extension-host suite (code-server)', (signal) => runSuiteInCodeServer(browser, server, SUITE, workspace, env, signal)));
+      }
+      if (parts.has('untrusted')) {
+        add(total, await phase('extension-host suite and UI checks in an untrusted folder (code-server, Workspace Trust on)', (signal) =>
+          runUntrustedSuite(browser, install, env, signal)));
+      }
       const ui = {
         browser,
         authority: server.authority,
@@ -102,6 +117,7 @@ async function main(): Promise<number> {
         screenshotDir: path.join(OUTPUT, 'screenshots'),
         log,
       };
+      if (!parts.has('ui')) return finish(total, memory);
       add(total, await phase('UI checks: Connections (code-server + Chromium)', (signal) => runConnectionsUi({ ...ui, signal })));
       add(total, await phase('UI checks: Dumps, back up and restore a table (code-server + Chromium)', (signal) => runDumpsUi({ ...ui, signal })));
       add(total, await phase('UI checks: WAL Archive and Health, a gap and failing archiving (code-server + Chromium)', (signal) => runHealthUi({ ...ui, cluster, signal })));
@@ -110,11 +126,13 @@ async function main(): Promise<number> {
   } catch (e) {
     total.failed++;
     log(`FAILED: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-  } finally {
-    await tearDown();
-    memory.stop();
   }
+  return finish(total, memory);
+}
 
+async function finish(total: Counts, memory: PeakMemory): Promise<number> {
+  await tearDown();
+  memory.stop();
   await fs.mkdir(OUTPUT, { recursive: true });
   await fs.writeFile(path.join(OUTPUT, 'e2e-results.json'), `${JSON.stringify(total)}\n`);
   log(`wall time ${((Date.now() - started) / 1000).toFixed(1)} s, peak memory (PSS) ${memory.summary}`);
@@ -158,10 +176,58 @@ async function prepareWorkspace(memory: PeakMemory): Promise<{ cluster: Cluster;
   return { cluster, workspace, env };
 }
 
-/** Loads the suite through the workbench URL's payload and follows its log until run() settles. */
+/**
+ * The untrusted-folder suite, in a code-server of its own that enforces Workspace Trust. Its folder
+ * has a pgbackup.yaml and a .vscode/settings.json whose pgBackup.binPath names a planted pg_dump that
+ * records being run; nothing ever trusted the folder, so VS Code opens it in Restricted Mode.
+ */
+async function runUntrustedSuite(
+  browser: Browser,
+  install: Awaited<ReturnType<typeof ensureCodeServer>>,
+  env: Record<string, string>,
+  signal: AbortSignal,
+): Promise<Counts> {
+  const workspace = await makeTempDir('pgbr-e2e-untrusted-ws-');
+  const planted = await makeTempDir('pgbr-e2e-planted-');
+  const work = await makeTempDir('pgbr-e2e-cs-untrusted-');
+  try {
+    const pgDump = path.join(planted, 'pg_dump');
+    await fs.writeFile(pgDump, `#!/bin/sh\ntouch "${path.join(planted, 'ran')}"\necho "pg_dump (PostgreSQL) 99.0"\n`, { mode: 0o755 });
+    await fs.mkdir(path.join(workspace, '.vscode'));
+    await fs.writeFile(path.join(workspace, '.vscode', 'settings.json'), `${JSON.stringify({ 'pgBackup.binPath': planted }, null, 2)}\n`);
+    await fs.writeFile(
+      path.join(workspace, 'pgbackup.yaml'),
+      `connections:\n  - name: e2e\n    host: 127.0.0.1\n    port: ${env.PGBR_E2E_PORT}\n    database: shop\n` +
+        `offsite: { target: s3://bucket/pg, command: "touch ${path.join(planted, 'offsite-ran')}" }\n`,
+    );
+    const server = await startCodeServer({ install, folder: workspace, work, settings: UNTRUSTED_SETTINGS, workspaceTrust: true });
+    try {
+      const suiteEnv = { ...env, PGBR_E2E_PLANTED_BIN: planted };
+      const counts = await runSuiteInCodeServer(browser, server, UNTRUSTED_SUITE, workspace, suiteEnv, signal);
+      const ui = await runUntrustedUi({
+        browser,
+        authority: server.authority,
+        workspace,
+        extensionDevelopmentPath: REPO_ROOT,
+        env: suiteEnv,
+        screenshotDir: path.join(OUTPUT, 'screenshots'),
+        log,
+        signal,
+      });
+      return { passed: counts.passed + ui.passed, failed: counts.failed + ui.failed };
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    for (const dir of [workspace, planted, work]) await removeUnlessKept(dir);
+  }
+}
+
+/** Loads a suite through the workbench URL's payload and follows its log until run() settles. */
 async function runSuiteInCodeServer(
   browser: Browser,
   server: CodeServer,
+  suite: string,
   workspace: string,
   env: Record<string, string>,
   signal: AbortSignal,
@@ -190,7 +256,7 @@ async function runSuiteInCodeServer(
         echo = false;
       }
     });
-    await page.goto(workbenchUrl(server.authority, { folder: workspace, extensionDevelopmentPath: REPO_ROOT, extensionTestsPath: SUITE, env }));
+    await page.goto(workbenchUrl(server.authority, { folder: workspace, extensionDevelopmentPath: REPO_ROOT, extensionTestsPath: suite, env }));
     const code = await exit;
     return settle(code, counts ?? (await readCountsFile(env)));
   } finally {
@@ -279,6 +345,15 @@ async function readCountsFile(env: Record<string, string>): Promise<Counts | und
 function add(total: Counts, counts: Counts): void {
   total.passed += counts.passed;
   total.failed += counts.failed;
+}
+
+function parseParts(value: string | undefined): Set<Part> {
+  if (!value) return new Set(PARTS);
+  const parts = value.split(',').map((p) => p.trim());
+  for (const p of parts) {
+    if (!(PARTS as readonly string[]).includes(p)) throw new Error(`PGBR_E2E_PARTS takes ${PARTS.join(', ')}, not "${p}"`);
+  }
+  return new Set(parts as Part[]);
 }
 
 function parseHost(value: string | undefined): Host {

@@ -296,7 +296,9 @@ test('after a promote to timeline 2 and more archived WAL there, a second recove
     await fs.chown(parent, id('-u'), id('-g'));
   }
   const dataDir = path.join(parent, 'data');
-  await applyRecovery({ baseBackupDir: baseDir, dataDir, plan: plan({ kind: 'name', name: 'after_batch_2' }, { action: 'promote' }) });
+  // This test wants the promoted server's timeline 2 in the source's archive, so it keeps archiving there on purpose.
+  const archiving = { kind: 'keep' as const, command: await cluster.sql('SHOW archive_command') };
+  await applyRecovery({ baseBackupDir: baseDir, dataDir, plan: plan({ kind: 'name', name: 'after_batch_2' }, { action: 'promote', archiving }) });
   const port = await freePort();
   await fs.appendFile(path.join(dataDir, 'postgresql.auto.conf'), `port = ${port}\n`);
   const pgCtl = (args: string[]) => {

@@ -48,6 +48,7 @@ test('the preview lists every file and its exact change before anything is writt
       ['preview-data/standby.signal', 'disable'],
       ['preview-data/postgresql.conf', 'modify'],
       ['preview-data/postgresql.auto.conf', 'modify'],
+      ['preview-data/postgresql.auto.conf', 'setting'],
       ['preview-data/recovery.signal', 'create'],
     ],
   );
@@ -64,6 +65,7 @@ test('the preview lists every file and its exact change before anything is writt
       "recovery_target_name = 'before_migration'",
       "recovery_target_timeline = 'latest'",
       "recovery_target_action = 'pause'",
+      "archive_mode = 'off'",
       '',
     ].join('\n'),
   );
@@ -161,4 +163,42 @@ test('"copy as text" gives the settings and every step for a recovery by hand', 
   assert.match(text, /^touch "\$PGDATA\/recovery.signal"$/m);
   assert.match(text, /pg_wal_replay_resume\(\)/);
   assert.match(recoveryAsText(plan, { format: 'tar' }), /tar -xf .*base\.tar\* -C "\$PGDATA"/);
+});
+
+test('by default the recovered server does not archive into the source archive, and the preview says so as a change of its own', async () => {
+  const source = path.join(dir, 'archiving-source');
+  await makePlainBackup(source);
+  await fs.writeFile(path.join(source, 'postgresql.conf'), "port = 5433\narchive_mode = on\narchive_command = 'cp %p /srv/wal-archive/%f'\n");
+  const p = await planRecoveryChanges({ baseBackupDir: source, dataDir: path.join(dir, 'archiving-off'), plan, now });
+  const setting = p.changes.find((c) => c.action === 'setting');
+  assert.ok(setting, `no change names archive_mode: ${p.changes.map((c) => c.detail).join(' | ')}`);
+  assert.match(setting.detail, /^archive_mode = off: .*not pushed into the source's archive.*cp %p \/srv\/wal-archive\/%f/);
+  const conf = p.changes.find((c) => c.file.endsWith('postgresql.conf'));
+  assert.match(conf?.after ?? '', /^# \(disabled by PG Backup .*\) archive_command = 'cp %p \/srv\/wal-archive\/%f'$/m);
+  const auto = p.changes.find((c) => c.file.endsWith('postgresql.auto.conf') && c.action === 'modify');
+  assert.match(auto?.after ?? '', /^archive_mode = 'off'$/m);
+  assert.doesNotMatch(auto?.after ?? '', /^archive_command/m);
+  assert.ok(p.warnings.some((w) => /listens on the source's port 5433: .*cannot start beside it/.test(w)), p.warnings.join(' | '));
+});
+
+test('keeping archiving writes the named archive_command and says where the new timeline goes', async () => {
+  const keep: RecoveryPlan = { ...plan, archiving: { kind: 'keep', command: "cp %p '/srv/recovered-wal/%f'" } };
+  const p = await planRecoveryChanges({ baseBackupDir: plain, dataDir: path.join(dir, 'archiving-keep'), plan: keep, now });
+  const auto = p.changes.find((c) => c.file.endsWith('postgresql.auto.conf') && c.action === 'modify');
+  assert.match(auto?.after ?? '', /^archive_mode = 'on'\narchive_command = 'cp %p ''\/srv\/recovered-wal\/%f'''$/m);
+  assert.match(p.changes.find((c) => c.action === 'setting')?.detail ?? '', /^archive_mode = on, archive_command = cp %p '\/srv\/recovered-wal\/%f'/);
+  await assert.rejects(
+    planRecoveryChanges({ baseBackupDir: plain, dataDir: path.join(dir, 'archiving-bad'), plan: { ...plan, archiving: { kind: 'keep', command: 'true' } }, now }),
+    /must use %p/,
+  );
+  await assert.rejects(
+    planRecoveryChanges({ baseBackupDir: plain, dataDir: path.join(dir, 'archiving-bad'), plan: { ...plan, archiving: { kind: 'keep', command: ' ' } }, now }),
+    /needs the archive_command to use/,
+  );
+});
+
+test('apply writes archive_mode = off into the recovered data directory', async () => {
+  const dataDir = path.join(dir, 'archiving-applied');
+  await applyRecovery({ baseBackupDir: plain, dataDir, plan, now });
+  assert.match(await fs.readFile(path.join(dataDir, 'postgresql.auto.conf'), 'utf8'), /^archive_mode = 'off'$/m);
 });

@@ -84,6 +84,28 @@ test('a target after the archive exits 1 and writes nothing; --force writes it; 
     assert.match(forced.out, /      - recovery_target_lsn = '0\/1'\n      \+ # \(disabled by PG Backup on .*\) recovery_target_lsn = '0\/1'/);
     assert.match(forced.out, /      \+ recovery_target_action = 'promote'/);
     assert.match(forced.out, /create +.*recovery\.signal/);
+    assert.match(forced.out, /      \+ archive_mode = 'off'/);
+    assert.match(forced.out, /setting +.*postgresql\.auto\.conf: archive_mode = off: once promoted, this server does not archive/);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('--keep-archiving writes the named archive_command instead of archive_mode = off', async () => {
+  const { dir, base, archive } = await fixture();
+  try {
+    const dataDir = path.join(dir, 'data');
+    const kept = await run([
+      'pitr', '--base-backup', base, '--archive', archive, '--latest', '--data-dir', dataDir,
+      '--keep-archiving', 'cp %p /srv/recovered-wal/%f',
+    ]);
+    assert.equal(kept.code, 0, kept.err);
+    const auto = await fs.readFile(path.join(dataDir, 'postgresql.auto.conf'), 'utf8');
+    assert.match(auto, /^archive_mode = 'on'\narchive_command = 'cp %p \/srv\/recovered-wal\/%f'$/m);
+    assert.match(kept.out, /setting +.*archive_mode = on, archive_command = cp %p \/srv\/recovered-wal\/%f/);
+    const bad = await run(['pitr', '--base-backup', base, '--archive', archive, '--latest', '--data-dir', path.join(dir, 'bad'), '--keep-archiving', 'true']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /must use %p/);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

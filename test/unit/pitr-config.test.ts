@@ -19,14 +19,16 @@ import type { RecoverableWindow } from '../../src/core/wal/check';
 const restore = { kind: 'copy', archiveDir: '/archive' } as const;
 const render = (target: RecoveryTarget, more: Partial<RecoveryPlan> = {}) => renderRecoverySettings({ target, restore, ...more }, 'linux');
 const RC = `restore_command = 'test -f ''/archive/%f'' && cp ''/archive/%f'' "%p"'`;
+const AM = "archive_mode = 'off'";
 
 test('every target kind renders its own setting, inclusive only where it means something, action only with a target', () => {
-  assert.deepEqual(render({ kind: 'latest' }), [RC, "recovery_target_timeline = 'latest'"]);
+  assert.deepEqual(render({ kind: 'latest' }), [RC, "recovery_target_timeline = 'latest'", AM]);
   assert.deepEqual(render({ kind: 'immediate' }, { action: 'promote' }), [
     RC,
     "recovery_target = 'immediate'",
     "recovery_target_timeline = 'latest'",
     "recovery_target_action = 'promote'",
+    AM,
   ]);
   assert.deepEqual(render({ kind: 'time', time: '2026-11-22 14:30 Europe/Berlin' }), [
     RC,
@@ -34,6 +36,7 @@ test('every target kind renders its own setting, inclusive only where it means s
     'recovery_target_inclusive = on',
     "recovery_target_timeline = 'latest'",
     "recovery_target_action = 'pause'",
+    AM,
   ]);
   assert.deepEqual(render({ kind: 'lsn', lsn: '0/3a000060' }, { inclusive: false, timeline: 2, action: 'shutdown' }), [
     RC,
@@ -41,6 +44,7 @@ test('every target kind renders its own setting, inclusive only where it means s
     'recovery_target_inclusive = off',
     "recovery_target_timeline = '2'",
     "recovery_target_action = 'shutdown'",
+    AM,
   ]);
   assert.deepEqual(render({ kind: 'xid', xid: '7481' }, { timeline: 'current' }).slice(1, 4), [
     "recovery_target_xid = '7481'",

@@ -37,8 +37,12 @@ const EMPTY: PitrForm = {
   timeline: 'latest',
   action: 'pause',
   dataDir: '',
+  archiving: 'off',
+  archiveCommand: '',
 };
-const state: PitrWebviewState = vscode.getState() ?? { form: { ...EMPTY }, passed: [] };
+const saved = vscode.getState();
+// A state saved before a field existed gets that field's default.
+const state: PitrWebviewState = saved ? { ...saved, form: { ...EMPTY, ...saved.form } } : { form: { ...EMPTY }, passed: [] };
 type Field = keyof PitrForm;
 type Input = HTMLElement & { value: string; checked?: boolean };
 
@@ -109,6 +113,7 @@ function render(): void {
     el.hidden = !(el.dataset.target ?? '').split(' ').includes(state.form.targetKind);
   }
   for (const el of document.querySelectorAll<HTMLElement>('[data-restore]')) el.hidden = el.dataset.restore !== state.form.restoreKind;
+  for (const el of document.querySelectorAll<HTMLElement>('[data-archiving]')) el.hidden = el.dataset.archiving !== state.form.archiving;
   const done = state.passed.length === STEPS.length;
   document.getElementById('apply')?.toggleAttribute('disabled', !done);
   document.getElementById('drill')?.toggleAttribute('disabled', !state.passed.includes('target'));

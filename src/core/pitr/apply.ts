@@ -11,8 +11,12 @@ export type BaseBackupFormat = 'plain' | 'tar';
 
 export interface RecoveryChange {
   file: string;
-  /** `disable`: a file that would change the kind of recovery (standby.signal) is renamed to its backup copy. */
-  action: 'create' | 'modify' | 'copy-tree' | 'extract' | 'disable';
+  /**
+   * `disable`: a file that would change the kind of recovery (standby.signal) is renamed to its backup copy.
+   * `setting`: a setting written as part of another change to the same file, listed on its own because
+   * it changes what the server does after recovery (archive_mode); nothing more is written for it.
+   */
+  action: 'create' | 'modify' | 'copy-tree' | 'extract' | 'disable' | 'setting';
   /** What a tree is copied or extracted from. */
   from?: string;
   before?: string;
@@ -263,7 +267,7 @@ export async function planRecoveryChanges(opts: ApplyOptions): Promise<RecoveryP
         before: mainConf,
         after: rewritten.text,
         backupCopy: bak(target('postgresql.conf')),
-        detail: `comment out ${rewritten.disabled.length} earlier recovery setting${rewritten.disabled.length === 1 ? '' : 's'}`,
+        detail: `comment out ${rewritten.disabled.length} earlier recovery or archiving setting${rewritten.disabled.length === 1 ? '' : 's'}`,
       });
     }
   }
@@ -278,10 +282,53 @@ export async function planRecoveryChanges(opts: ApplyOptions): Promise<RecoveryP
       `add the recovery settings` +
       (rewrittenAuto.disabled.length ? ` and comment out ${rewrittenAuto.disabled.length} earlier one${rewrittenAuto.disabled.length === 1 ? '' : 's'}` : ''),
   });
+  changes.push(archivingChange(target('postgresql.auto.conf'), opts.plan, sourceArchiveCommand(mainConf, autoConf)));
+  const port = sourcePort(mainConf, autoConf);
+  warnings.push(
+    `the recovered server listens on the source's port ${port ?? '5432 (the default)'}: on the source's host it cannot start beside it, so start it on another port (pg_ctl -o "-p PORT") or stop the source first.`,
+  );
   const signalExists = opts.baseBackupDir === undefined && (await pathExists(target('recovery.signal')));
   if (!signalExists) changes.push({ file: target('recovery.signal'), action: 'create', after: '', detail: 'ask the server for targeted recovery from the archive when it starts' });
 
   return { dataDir, mode: opts.baseBackupDir !== undefined ? 'restore' : 'settings-only', ...(backup ? { backup } : {}), ...(owner ? { owner } : {}), settings, changes, warnings, now };
+}
+
+/** The archive_command the copied configuration sets (postgresql.auto.conf wins, the last line wins). */
+export function sourceArchiveCommand(...texts: (string | undefined)[]): string | undefined {
+  let found: string | undefined;
+  for (const text of texts) {
+    for (const line of (text ?? '').split('\n')) {
+      const m = /^\s*archive_command\s*=?\s*'((?:[^']|'')*)'/.exec(line);
+      if (m?.[1] !== undefined) found = m[1].replace(/''/g, "'");
+    }
+  }
+  return found;
+}
+
+/** The port the copied configuration sets, when it sets one (the last line wins). */
+export function sourcePort(...texts: (string | undefined)[]): number | undefined {
+  let found: number | undefined;
+  for (const text of texts) {
+    for (const line of (text ?? '').split('\n')) {
+      const m = /^\s*port\s*=?\s*'?(\d+)'?/.exec(line);
+      if (m?.[1]) found = Number(m[1]);
+    }
+  }
+  return found;
+}
+
+/** The archive_mode change as a line of the preview of its own: it decides where the new timeline's WAL goes. */
+function archivingChange(autoConf: string, plan: RecoveryPlan, sourceCommand: string | undefined): RecoveryChange {
+  const archiving = plan.archiving ?? { kind: 'off' };
+  const source = sourceCommand ? ` (the copied archive_command is ${sourceCommand})` : '';
+  return {
+    file: autoConf,
+    action: 'setting',
+    detail:
+      archiving.kind === 'off'
+        ? `archive_mode = off: once promoted, this server does not archive, so its new timeline is not pushed into the source's archive${source}. To keep archiving, name an archive_command of its own.`
+        : `archive_mode = on, archive_command = ${archiving.command.trim()}: once promoted, this server archives its new timeline with this command${source}; it must not write into the source's archive.`,
+  };
 }
 
 async function mustSucceed(what: string, r: Awaited<ReturnType<typeof runTool>>): Promise<void> {
@@ -380,10 +427,13 @@ export function recoveryAsText(plan: RecoveryPlan, opts: RecoveryTextOptions = {
     'mv "$PGDATA" "$PGDATA.old" && mkdir -m 700 "$PGDATA"',
     '# 2. Restore the base backup into the empty data directory.',
     ...restoreStep,
-    '# 3. Comment out earlier recovery_target* and restore_command lines, and remove standby.signal if there is one.',
-    `sed -i -E 's/^[[:space:]]*(recovery_target|restore_command)/# (disabled) &/' "$PGDATA/postgresql.conf" "$PGDATA/postgresql.auto.conf"`,
+    '# 3. Comment out earlier recovery_target*, restore_command and archive_* lines, and remove standby.signal if there is one.',
+    `sed -i -E 's/^[[:space:]]*(recovery_target|restore_command|archive_mode|archive_command)/# (disabled) &/' "$PGDATA/postgresql.conf" "$PGDATA/postgresql.auto.conf"`,
     'rm -f "$PGDATA/standby.signal"',
     '# 4. Add the recovery settings. restore_command must be able to read the archive from this host.',
+    (plan.archiving ?? { kind: 'off' }).kind === 'off'
+      ? "#    archive_mode = off keeps the promoted server from pushing its new timeline into the source's archive."
+      : "#    The promoted server archives with the archive_command below: it must not write into the source's archive.",
     `cat >> "$PGDATA/postgresql.auto.conf" <<'EOF'`,
     headerLine(opts.now ?? new Date()),
     ...settings,

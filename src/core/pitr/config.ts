@@ -23,6 +23,14 @@ export type RestoreSource =
   /** Any command, with PostgreSQL's `%f` (file name) and `%p` (destination path). */
   | { kind: 'custom'; template: string };
 
+/**
+ * What the recovered server does with WAL once promoted. Its data directory is a copy of the source's,
+ * so without a change it would run the source's archive_command and push its new timeline into the
+ * source's archive. `off` (the default) writes archive_mode = off, as pgBackRest's --archive-mode=off
+ * does; `keep` archives with a command the user names, which should not write into the source's archive.
+ */
+export type RecoveryArchiving = { kind: 'off' } | { kind: 'keep'; command: string };
+
 export interface RecoveryPlan {
   target: RecoveryTarget;
   /** Stop just after the target (true, the default) or just before it; for time, LSN and xid targets. */
@@ -32,6 +40,24 @@ export interface RecoveryPlan {
   /** What the server does at the target; default `pause`, so the result can be looked at before it is made permanent. */
   action?: RecoveryAction;
   restore: RestoreSource;
+  /** Default `{ kind: 'off' }`. */
+  archiving?: RecoveryArchiving;
+}
+
+/** The archive settings a recovery writes, `[name, value as written]`; checks a kept command. */
+export function archivingSettings(archiving: RecoveryArchiving = { kind: 'off' }): [string, string][] {
+  if (archiving.kind === 'off') return [['archive_mode', confString('off')]];
+  const command = archiving.command.trim();
+  if (command === '') {
+    throw new PgbrError('usage', 'keeping archiving needs the archive_command to use: give a command that copies %p to an archive other than the source\'s.');
+  }
+  if (!command.includes('%p')) {
+    throw new PgbrError('usage', `the archive_command "${command}" must use %p (the WAL file to archive), and usually %f (its name).`);
+  }
+  return [
+    ['archive_mode', confString('on')],
+    ['archive_command', confString(command)],
+  ];
 }
 
 export interface RestoreTemplate {
@@ -132,6 +158,7 @@ export function recoverySettings(plan: RecoveryPlan, platform: NodeJS.Platform =
   lines.push(['recovery_target_timeline', confString(String(timeline))]);
   // Without a target, recovery runs to the end of the archive and promotes; an action would be ignored.
   if (resolved.setting) lines.push(['recovery_target_action', confString(plan.action ?? 'pause')]);
+  lines.push(...archivingSettings(plan.archiving));
   return lines;
 }
 
@@ -140,8 +167,8 @@ export function renderRecoverySettings(plan: RecoveryPlan, platform: NodeJS.Plat
   return recoverySettings(plan, platform).map(([name, value]) => `${name} = ${value}`);
 }
 
-/** The settings PG Backup owns: any earlier line setting one of them would fight with the new ones. */
-export const RECOVERY_SETTING_PATTERN = /^\s*(recovery_target\w*|restore_command)\s*(=|\s)/;
+/** The settings a recovery writes: any earlier line setting one of them would fight with the new ones. */
+export const RECOVERY_SETTING_PATTERN = /^\s*(recovery_target\w*|restore_command|archive_mode|archive_command)\s*(=|\s)/;
 
 export function headerLine(now: Date): string {
   return `# Recovery settings written by PG Backup on ${now.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;

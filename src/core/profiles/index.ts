@@ -7,6 +7,7 @@ import { lookupPgpass, parsePgpass, pgpassFilePath } from './pgpass';
 import { parseServiceFile, serviceFileCandidates, serviceToParams } from './pgService';
 import type { ConnectionParams, ConnectionProfile, ProfileProblem, ProfileSet, ProfileSource } from './types';
 import { parsePort } from './uri';
+import { withoutCommands } from './trust';
 import { parseWorkspaceConfig, readConnectionEntry, WORKSPACE_CONFIG_FILE, type WorkspaceConfig } from './yamlConfig';
 
 export * from './types';
@@ -15,6 +16,8 @@ export * from './yamlConfig';
 export * from './pgService';
 export * from './pgpass';
 export * from './env';
+export * from './trust';
+export * from './passwordKey';
 
 /** Profiles and problems from one source. */
 export interface ProfileGroup {
@@ -103,6 +106,11 @@ export interface LoadProfilesOptions {
   env: NodeJS.ProcessEnv;
   homedir: string;
   platform?: NodeJS.Platform;
+  /**
+   * False in a folder the user has not trusted (VS Code's Restricted Mode): pgbackup.yaml then lists
+   * connections and folders, but keys that name a command are left out with a warning. Default true.
+   */
+  trusted?: boolean;
 }
 
 export interface LoadedProfiles extends ProfileSet {
@@ -178,6 +186,11 @@ export async function loadProfiles(opts: LoadProfilesOptions): Promise<LoadedPro
       yamlGroup = { profiles: parsed.profiles, problems: parsed.problems };
       config = parsed.config;
       configFile = file;
+      if (opts.trusted === false) {
+        const restricted = withoutCommands(parsed.config, file);
+        config = restricted.config;
+        yamlGroup.problems.push(...restricted.problems);
+      }
     }
   }
 

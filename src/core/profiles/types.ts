@@ -28,7 +28,7 @@ export interface ProfileSource {
 }
 
 export interface ConnectionProfile {
-  /** Unique among the merged profiles; the key for SecretStorage passwords. */
+  /** Unique among the merged profiles; with the server, the key for SecretStorage passwords. */
   name: string;
   params: ConnectionParams;
   source: ProfileSource;

@@ -81,6 +81,8 @@ suite('Base backups', () => {
       timeline: 'latest',
       action: 'pause',
       dataDir: '',
+      archiving: 'off',
+      archiveCommand: '',
     });
     panel.panel.dispose();
     assert.equal(report.status, 'reached', `${report.message}\n${report.logTail.join('\n')}`);

@@ -1,6 +1,8 @@
 // Logical backups in a real extension host: dump, expand the dump to its tables, restore one table, verify.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { activateExtension, child, children, labels, type PgBackupApi, type Shown } from './tree';
 
@@ -89,6 +91,37 @@ suite('Dumps', () => {
     const text = await vscode.commands.executeCommand<string>('pgBackup.showDumpContents', dump.path);
     assert.match(text, /TABLE DATA public orders/);
     assert.equal(vscode.window.activeTextEditor?.document.uri.scheme, 'pgbackup-toc');
+  });
+
+  test('Delete Dump refuses paths outside the dump folders, whoever asks, even when told it is confirmed', async () => {
+    const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-e2e-keep-'));
+    const elsewhere = path.join(scratch, 'precious.dump');
+    await fs.writeFile(elsewhere, 'not a dump of ours');
+    const yaml = path.join(path.dirname(path.dirname(dump.path)), 'pgbackup.yaml');
+    const sneaky = path.join(path.dirname(dump.path), '..', 'pgbackup.yaml');
+    try {
+      // The command reports the refusal as an error message and returns nothing (a deletion returns true).
+      for (const target of [elsewhere, sneaky]) {
+        assert.equal(await vscode.commands.executeCommand('pgBackup.deleteDump', target, { confirm: true }), undefined, target);
+      }
+      await fs.writeFile(`${elsewhere}.partial`, '');
+      assert.equal(await vscode.commands.executeCommand('pgBackup.cleanPartials', [`${elsewhere}.partial`], { confirm: true }), undefined);
+      await fs.access(`${elsewhere}.partial`);
+      await fs.access(elsewhere);
+      await fs.access(yaml);
+    } finally {
+      await fs.rm(scratch, { recursive: true, force: true });
+    }
+  });
+
+  test('Delete Dump acts on the whole multi-selection', async () => {
+    const folder = path.dirname(dump.path);
+    const copies = [path.join(folder, 'copy-a.dump'), path.join(folder, 'copy-b.dump')];
+    for (const c of copies) await fs.copyFile(dump.path, c);
+    // What VS Code passes for a context-menu click on one of two selected items: the item, then the selection.
+    assert.equal(await vscode.commands.executeCommand('pgBackup.deleteDump', copies[1], copies, { confirm: true }), true);
+    for (const c of copies) await assert.rejects(fs.access(c), `${c} is still there`);
+    await fs.access(dump.path);
   });
 
   test('Delete Dump removes the dump and its manifest', async () => {

@@ -10,11 +10,16 @@ const START_LINE = 'E2E-START';
 const RESULT_PREFIX = 'E2E-RESULT';
 
 export function run(): Promise<void> {
+  return runMocha(loadSuites);
+}
+
+/** Runs the suites `load` requires in mocha, reporting counts between the runner's marker lines. */
+export function runMocha(load: (mocha: Mocha) => void): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', reporter: 'spec', timeout: 60_000, color: false });
   return new Promise<void>((resolve, reject) => {
     try {
       console.log(START_LINE);
-      loadSuites(mocha);
+      load(mocha);
       const runner = mocha.run((failures) => {
         const { passes = 0 } = runner.stats ?? {};
         report(passes, failures);
@@ -46,6 +51,10 @@ function loadSuites(mocha: Mocha): void {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
     'basebackup.test.ts': () => void require('./basebackup.test'),
   };
+  requireSuites(mocha, suites);
+}
+
+export function requireSuites(mocha: Mocha, suites: Record<string, () => void>): void {
   for (const [file, load] of Object.entries(suites)) {
     mocha.suite.emit(Mocha.Suite.constants.EVENT_FILE_PRE_REQUIRE, globalThis, file, mocha);
     load();

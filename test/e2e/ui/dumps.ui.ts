@@ -38,7 +38,11 @@ export async function runDumpsUi(opts: UiScenarioOptions): Promise<UiResult> {
   const { log } = opts;
   const checks = new Checks(log);
   const { context, page } = await openPage(opts);
-  const shots = { dump: path.join(opts.screenshotDir, 'dump-expanded.png'), restore: path.join(opts.screenshotDir, 'restore-result.png') };
+  const shots = {
+    dump: path.join(opts.screenshotDir, 'dump-expanded.png'),
+    restore: path.join(opts.screenshotDir, 'restore-result.png'),
+    recreate: path.join(opts.screenshotDir, 'restore-recreate-question.png'),
+  };
   const failure = path.join(opts.screenshotDir, 'dumps-failure.png');
   for (const file of [...Object.values(shots), failure]) await fs.rm(file, { force: true });
   const dumps = pane(page, 'Dumps');
@@ -203,11 +207,40 @@ export async function runDumpsUi(opts: UiScenarioOptions): Promise<UiResult> {
       await page.keyboard.press('Escape'); // close the notification centre's focus trap, keep the tree as it is
       await screenshot(page, shots.restore, log);
     });
+
+    await checks.run(`restoring customers again into ${RESTORED}, where it now exists, with "Drop and recreate" asks first; Cancel restores nothing`, async () => {
+      const restoredBefore = await restoredNotifications(page);
+      await row(dumps, 'customers').click({ button: 'right' });
+      const item = contextMenuItem(page, 'Restore Table(s)…');
+      await item.hover({ timeout: TIMEOUT });
+      await page.waitForTimeout(300);
+      await item.click();
+      let title = await expectQuickInput(/Restore into which connection|into which database/i);
+      if (/which connection/i.test(title)) {
+        await quickPickRow(page, 'e2e').click();
+        title = await expectQuickInput(/into which database/i);
+      }
+      await quickPickRow(page, RESTORED).click();
+      await expectQuickInput(/already exists? in /i);
+      await quickPickRow(page, 'Drop and recreate').click();
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ timeout: TIMEOUT });
+      const text = (await dialog.innerText()).replace(/\s+/g, ' ').trim();
+      log(`    dialog: ${text}`);
+      if (!text.includes(`Drop public.customers in ${RESTORED} and recreate them from the dump?`)) throw new Error(`the dialog does not ask about dropping customers: ${text}`);
+      if (!/Drop and recreate/.test(text) || !/Cancel/.test(text)) throw new Error(`the dialog lacks its buttons: ${text}`);
+      await screenshot(page, shots.recreate, log);
+      await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'hidden', timeout: TIMEOUT });
+      await page.waitForTimeout(1000); // a restore that went ahead anyway would have started by now
+      const restoredAfter = await restoredNotifications(page);
+      if (restoredAfter !== restoredBefore) throw new Error(`a restore ran after Cancel (${restoredBefore} → ${restoredAfter} "Restored" or "Restoring" messages)`);
+    });
   } finally {
     if (checks.failed > 0) await failureScreenshot(page, failure, log);
     await context.close().catch(() => undefined);
   }
-  return { passed: checks.passed, failed: checks.failed, ...(checks.failed === 0 ? { screenshots: [shots.dump, shots.restore] } : {}) };
+  return { passed: checks.passed, failed: checks.failed, ...(checks.failed === 0 ? { screenshots: [shots.dump, shots.restore, shots.recreate] } : {}) };
 }
 
 /** A dump of shop, as the Dumps view lists it under its folder (named after the database by default). */
@@ -229,4 +262,16 @@ async function waitForRows(view: Locator, ready: (rows: TreeRow[]) => boolean, t
 /** An entry of the open context menu (rendered in a shadow root, which Playwright's CSS locators pierce). */
 function contextMenuItem(page: Page, label: string): Locator {
   return page.locator('.context-view .monaco-menu .action-item:not(.disabled) .action-label', { hasText: label }).first();
+}
+
+/** How many notifications speak of a restore (done or running), read in the notification centre, which keeps them all. */
+async function restoredNotifications(page: Page): Promise<number> {
+  const center = page.locator('.notifications-center');
+  if (!(await center.isVisible())) {
+    await page.locator('.statusbar-item[id="status.notifications"] a, .statusbar-item[id="status.notifications"]').first().click();
+    await center.waitFor({ timeout: TIMEOUT });
+  }
+  const messages = await center.locator('.notification-list-item-message').allTextContents();
+  await page.keyboard.press('Escape');
+  return messages.filter((m) => /^\s*(Restored |Restoring )/.test(m)).length;
 }

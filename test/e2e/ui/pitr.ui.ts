@@ -122,6 +122,11 @@ export async function runPitrUi(opts: UiScenarioOptions): Promise<UiResult> {
       const settings = ((await frame.locator('#preview pre').first().textContent()) ?? '').trim();
       log(`    settings: ${settings.replace(/\n/g, ' | ')}`);
       if (!settings.includes(`recovery_target_name = '${RESTORE_POINT}'`)) throw new Error(`the settings do not name the restore point: ${settings}`);
+      if (!settings.includes("archive_mode = 'off'")) throw new Error(`the settings do not turn archiving off: ${settings}`);
+      const details = (await frame.locator('#preview .change .detail').allTextContents()).map((t) => t.trim());
+      const archiving = details.find((d) => d.startsWith('archive_mode = off: '));
+      if (!archiving) throw new Error(`no listed change says archive_mode = off: ${details.join(' | ')}`);
+      log(`    change: ${archiving}`);
       await fs.access(dataDir).then(
         () => {
           throw new Error(`${dataDir} exists after the preview`);
