@@ -111,6 +111,15 @@ export class Ctx implements vscode.Disposable {
       trusted: this.trusted,
       log: this.log,
       probe: (password) => withClient(server, { password }, async () => undefined),
+      confirmLegacy: async (where) => {
+        const send = 'Send It';
+        const answer = await vscode.window.showWarningMessage(
+          `A password for "${profile.name}" was saved before passwords were tied to a server. Send it to ${where}?`,
+          { modal: true, detail: 'Say yes only if this is the server you saved it for: it is then kept for that server alone. Otherwise set the password for this connection.' },
+          send,
+        );
+        return answer === send;
+      },
     });
     const resolved = await resolveConnection(profile, connect, secret);
     if (resolved.warning) this.log.warn(`${profile.name}: ${resolved.warning}`);

@@ -20,6 +20,11 @@ export interface PasswordContext {
   trusted: boolean;
   /** Connects with the password and returns when the server accepted it; throws otherwise. */
   probe: (password: string) => Promise<void>;
+  /**
+   * Asks the person whether a password saved before passwords were bound to servers may go to
+   * `where`: only they know which server they saved it for, and a folder could name any server.
+   */
+  confirmLegacy: (where: string) => Promise<boolean>;
   log: Logger;
 }
 
@@ -52,7 +57,7 @@ export class PasswordStore {
   /**
    * The password to send to `server` for `profile`. A password stored before passwords were bound to
    * servers (keyed by the profile name only) says nothing of the server it was given for. It is tried
-   * once, unless it would go to a server named by a folder the user has not trusted; if the server
+   * once, if the person agrees and unless it would go to a server named by a folder the user has not trusted; if the server
    * accepts it, it is bound to that server and the old key deleted. If the server refuses it, it was
    * not this server's: it is kept for the profile it may belong to, and not sent again from here.
    */
@@ -68,6 +73,11 @@ export class PasswordStore {
       ctx.log.warn(
         `"${profile.name}": a password stored before passwords were bound to servers is not sent to ${where}, which this untrusted folder names: trust the folder or set the password for this connection.`,
       );
+      return undefined;
+    }
+    if (!(await ctx.confirmLegacy(where))) {
+      ctx.log.info(`"${profile.name}": the password saved before passwords were bound to servers was not sent to ${where} (declined)`);
+      this.refused.add(refusalKey(profile.name, server));
       return undefined;
     }
     try {

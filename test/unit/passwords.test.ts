@@ -28,12 +28,17 @@ function prod(kind: ConnectionProfile['source']['kind'] = 'yaml'): ConnectionPro
 }
 
 /** A probe that records every password it was handed, and answers as the server would. */
-function context(answer: 'accept' | 'refuse' | 'unreachable', trusted = true) {
+function context(answer: 'accept' | 'refuse' | 'unreachable', trusted = true, agrees = true) {
   const sent: string[] = [];
   const lines: string[] = [];
+  const asked: string[] = [];
   const ctx: PasswordContext = {
     trusted,
     log: memoryLogger(lines),
+    confirmLegacy: (where) => {
+      asked.push(where);
+      return Promise.resolve(agrees);
+    },
     probe: (password) => {
       sent.push(password);
       if (answer === 'refuse') return Promise.reject(new PgbrError('auth', 'password authentication failed for user "backup"'));
@@ -41,7 +46,7 @@ function context(answer: 'accept' | 'refuse' | 'unreachable', trusted = true) {
       return Promise.resolve();
     },
   };
-  return { ctx, sent, lines };
+  return { ctx, sent, lines, asked };
 }
 
 test('a secret stored for one server is not sent to another server with the same profile name', async () => {
@@ -107,6 +112,17 @@ test('an old secret is never sent to a server an untrusted folder names; a profi
   const { ctx, sent } = context('accept', false);
   assert.equal(await new PasswordStore(secrets).passwordFor(prod('service'), serverA, ctx), 'old');
   assert.deepEqual(sent, ['old']);
+});
+
+test('an old secret goes nowhere the person has not agreed to: declined, it is not sent and not asked for again', async () => {
+  const { secrets, map } = fakeSecrets({ 'pgBackup.password/prod': 'old-secret' });
+  const store = new PasswordStore(secrets);
+  const { ctx, sent, asked } = context('accept', true, false);
+  assert.equal(await store.passwordFor(prod(), serverB, ctx), undefined);
+  assert.equal(await store.passwordFor(prod(), serverB, ctx), undefined);
+  assert.deepEqual(sent, []);
+  assert.deepEqual(asked, ['backup@attacker.example.net:5432'], 'asked once, naming the server');
+  assert.equal(map.get('pgBackup.password/prod'), 'old-secret', 'kept for the server it may belong to');
 });
 
 test('forget and set remove the old name-keyed secret too', async () => {
