@@ -360,13 +360,14 @@ function renderStatus(name: string, h: HealthSnapshot, problems: string[], notes
   ];
   if (h.activity) rows.push(['WAL per hour', `${sparkline(h.activity.map((x) => x.segments))} (24 h, ${count(h.activity.reduce((n, x) => n + x.segments, 0), 'segment')})`]);
   if (failures?.some((f) => f.failures > 0)) rows.push(['failures/hour', `${sparkline(failures.map((f) => f.failures))} (24 h)`]);
-  const verdict = problems.length ? problems.map((p) => `problem: ${p}`).join('\n') : 'archiving: OK';
-  const state = `state: ${h.overall}${h.reasons.length ? ` (${h.reasons.join(' ')})` : ''}`;
+  // One verdict line (it said "archiving: OK" and "state: ok" both), then the problems behind it.
+  const verdict = `archiving: ${h.overall === 'ok' && !problems.length ? 'OK' : h.overall.toUpperCase()}${h.reasons.length ? ` (${h.reasons.join(' ')})` : ''}`;
+  const state = problems.map((p) => `problem: ${p}`).join('\n');
   const checklist = h.checklist.map((i) => {
     const head = `${i.status.toUpperCase().padEnd(4)}  ${i.title}: ${i.detail}`;
     return i.fix ? `${head}\n      fix: ${i.fix}` : head;
   });
-  return [table(rows), verdict, state, 'checklist:', ...checklist, ...notes.map((n) => `note: ${n}`)].join('\n');
+  return [table(rows), verdict, ...(state ? [state] : []), 'checklist:', ...checklist, ...notes.map((n) => `note: ${n}`)].join('\n');
 }
 
 /** Options most subcommands share. */

@@ -8,6 +8,7 @@ import { addBaseBackupCommands } from './baseBackupCommands';
 import { addPitrCommands } from './pitrCommands';
 import { addLeftoverCommands } from './leftoverCommands';
 import { sweepDeadRuns } from '../core/leftovers';
+import { adviseForShell } from '../core/advice';
 import { Exit } from './output';
 import { version } from '../../package.json';
 
@@ -29,6 +30,7 @@ export type CommandGroup = (program: Command, cli: CliContext) => void;
 const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands, addRestoreCommands, addWalCommands, addBaseBackupCommands, addPitrCommands, addLeftoverCommands];
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
+  adviseForShell();
   let code: number = Exit.Ok;
   const cli: CliContext = { io, exit: (c) => (code = c) };
   const program = new Command('pgbr')

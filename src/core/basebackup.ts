@@ -22,6 +22,7 @@ import { chooseTool, type FoundTool, type ToolInventory } from './tools';
 import { parsePgTime } from './wal/history';
 import { lsnToSegment, parseLsn, segmentName, DEFAULT_SEGMENT_SIZE } from './wal/names';
 import type { KnownBaseBackup } from './wal/scan';
+import { passwordAdvice } from './advice';
 
 export type BaseBackupFormat = 'plain' | 'tar';
 export type CheckpointMode = 'fast' | 'spread';
@@ -493,10 +494,10 @@ export function explainBaseBackupFailure(lines: readonly string[], context: { us
   }
   const badPassword = /password authentication failed for user "([^"]*)"/.exec(text);
   if (badPassword) {
-    return new PgbrError('auth', `password authentication failed for user "${badPassword[1] ?? user}": set the password with "Set password…" or in ~/.pgpass`);
+    return new PgbrError('auth', `password authentication failed for user "${badPassword[1] ?? user}": ${passwordAdvice()}`);
   }
   if (/no password supplied/i.test(text)) {
-    return new PgbrError('auth', `user "${user}" needs a password for the replication connection: set it with "Set password…" or in ~/.pgpass`);
+    return new PgbrError('auth', `user "${user}" needs a password for the replication connection: ${passwordAdvice()}`);
   }
   if (/Connection refused|could not connect to server|No such file or directory\s*\n?\s*Is the server running/i.test(text)) {
     return new PgbrError('connection', `pg_basebackup could not connect to the server: ${lastError(lines) ?? 'connection refused'}: start the server or fix the host and port`);

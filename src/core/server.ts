@@ -4,6 +4,7 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import pg from 'pg';
 import { PgbrError, errorMessage } from './errors';
 import type { ConnectionParams } from './profiles/types';
+import { passwordAdvice } from './advice';
 
 export interface ConnectOptions {
   /** The password, already resolved (SecretStorage, ~/.pgpass, PGPASSWORD) by the caller. */
@@ -140,7 +141,7 @@ export function describeConnectionError(err: unknown, params: ConnectionParams, 
   const raw = err instanceof Error ? err.message : String(err);
   const code = errorCode(err);
   const details = { cause: err };
-  const setPassword = 'set the password with "Set password…" or in ~/.pgpass';
+  const setPassword = passwordAdvice();
 
   switch (code) {
     case 'ECONNREFUSED':

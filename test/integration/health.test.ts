@@ -129,7 +129,8 @@ test('an archive folder the server cannot write to: failed_count rises, overall 
 
     const text = status(['--conn', uri()]);
     assert.equal(text.code, 1);
-    assert.match(text.stdout, /^state: failing/m);
+    assert.match(text.stdout, /^archiving: FAILING/m);
+    assert.match(text.stdout, /^problem: .*archiving is failing/m);
     assert.match(text.stdout, /^FAIL  no archive failure since the last success: archiving is failing/m);
     assert.match(text.stdout, /^ {6}fix: run archive_command by hand/m);
   } finally {

@@ -9,6 +9,7 @@ import type { ConnectionParams, ConnectionProfile, ProfileProblem, ProfileSet, P
 import { parsePort } from './uri';
 import { withoutCommands } from './trust';
 import { parseWorkspaceConfig, readConnectionEntry, WORKSPACE_CONFIG_FILE, type WorkspaceConfig } from './yamlConfig';
+import { passwordHome } from '../advice';
 
 export * from './types';
 export * from './uri';
@@ -376,6 +377,6 @@ export async function resolvePassword(profile: ConnectionProfile, opts: Password
  */
 export function ignoredPasswordWarning(profile: ConnectionProfile): string | undefined {
   if (profile.ignoredPasswordIn === undefined) return undefined;
-  return `the password in ${profile.ignoredPasswordIn} is not used, because a service file is not kept private the way ~/.pgpass must be (mode 0600): move it to ~/.pgpass or use "Set password…"`;
+  return `the password in ${profile.ignoredPasswordIn} is not used, because a service file is not kept private the way ~/.pgpass must be (mode 0600): move it to ${passwordHome()}`;
 }
 

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { PgbrError } from '../errors';
 import { parsePort, parseSslMode } from './uri';
 import type { ConnectionParams, ProfileProblem } from './types';
+import { passwordHome } from '../advice';
 
 export interface ServiceFile {
   /** Section name → its `key=value` pairs, in file order; the first section of a name wins, as in libpq. */
@@ -153,7 +154,7 @@ export function serviceToParams(values: Record<string, string>): ServiceParams {
           params.sslmode = parseSslMode(value);
           break;
         case 'password':
-          problems.push('the password in the service file is not used: move it to ~/.pgpass or use "Set password…"');
+          problems.push(`the password in the service file is not used: move it to ${passwordHome()}`);
           break;
         default:
           options[key] = value;
