@@ -133,8 +133,17 @@ export async function runHealthUi(opts: UiScenarioOptions): Promise<UiResult> {
     });
 
     await checks.run('expanding the copy\'s timeline 1 shows the two runs on either side of the gap', async () => {
-      await archive.locator('.monaco-list-row', { hasText: '2 runs' }).click();
-      const rows = await waitForRows(archive, (r) => childRows0(r, copyDir, 'timeline 1').length > 0, TIMEOUT);
+      // The view may re-render under the click (a watcher's refresh after the copy was made): a row
+      // replaced as it was clicked does not expand, so the click is repeated until it has children.
+      let rows: Awaited<ReturnType<typeof waitForRows>> | undefined;
+      for (let attempt = 1; !rows; attempt++) {
+        const timelineRow = archive.locator('.monaco-list-row[aria-expanded="false"]', { hasText: '2 runs' });
+        if ((await timelineRow.count()) > 0) await timelineRow.first().click();
+        rows = await waitForRows(archive, (r) => childRows0(r, copyDir, 'timeline 1').length > 0, attempt < 3 ? 8_000 : TIMEOUT).catch((e: unknown) => {
+          if (attempt >= 3) throw e;
+          return undefined;
+        });
+      }
       const runs = childRows(rows, copyDir, 'timeline 1');
       log(`    runs: ${describeRows(runs)}`);
       if (runs.length !== 2) throw new Error(`${runs.length} runs under the copy's timeline 1, expected 2`);
