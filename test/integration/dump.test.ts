@@ -106,7 +106,7 @@ async function assertHashes(result: DumpResult): Promise<void> {
     }
     assert.equal(m.sizeBytes, size);
   } else {
-    assert.deepEqual(m.sha256, { '': await sha256Of(result.path) });
+    assert.deepEqual(m.sha256, { [path.basename(result.path)]: await sha256Of(result.path) }, 'a single file is named in the manifest');
     assert.equal(m.sizeBytes, stat.size);
   }
   assert.deepEqual(await readManifest(result.path), m, 'the manifest on disk is the one returned');
@@ -426,7 +426,7 @@ test('globals: roles with their SCRAM secrets as superuser; without them as the 
   assert.equal(m.database, undefined);
   assert.deepEqual(m.rowCounts, []);
   assert.deepEqual(await readManifest(full.path), m);
-  assert.deepEqual(m.sha256, { '': await sha256Of(full.path) });
+  assert.deepEqual(m.sha256, { [path.basename(full.path)]: await sha256Of(full.path) });
 
   const app = { params: cluster.params(cluster.appUser, 'postgres'), password: cluster.appPassword };
   const safe = await runGlobalsDump({ connection: app, profile: 'app', noRolePasswords: true, output: { folder: out }, tools, logger });
@@ -493,7 +493,7 @@ test('pgbr dump --json: exit 0, one JSON document with the path and the manifest
     { schema: 'sales', table: 'invoices', rows: 120 },
   ]);
   assert.deepEqual(doc.options.tables, ['public.orders', 'sales.invoices']);
-  assert.equal(doc.sha256[''], await sha256Of(doc.path));
+  assert.equal(doc.sha256[path.basename(doc.path)], await sha256Of(doc.path));
   assert.equal(r.stderr, '', 'no progress lines in JSON mode');
 });
 

@@ -6,7 +6,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { checksumDump, listFilesRecursive, sha256File } from '../../src/core/dump/checksum';
+import { checksumDump, compareChecksums, describeMismatch, listFilesRecursive, sha256File, type ChecksumMismatch } from '../../src/core/dump/checksum';
 import {
   DUMP_END_MARKER,
   endsWithMarker,
@@ -19,7 +19,7 @@ import {
 import { GLOBALS_END_MARKER } from '../../src/core/dump/globals';
 import { takenNameNote } from '../../src/core/dump/naming';
 import { PgbrError } from '../../src/core/errors';
-import { manifestPathFor, type DumpManifest } from '../../src/core/dump/manifest';
+import { manifestPathFor, withFileKey, type DumpManifest } from '../../src/core/dump/manifest';
 import { finalizeWithProof } from '../../src/core/partials';
 
 /** The smallest manifest these file tests need; its content is only compared as text. */
@@ -232,4 +232,16 @@ test('the error line of a failed tool is the error, not the trailing detail or v
     ),
     'Dumping the contents of table "a_filler" failed: PQgetCopyData() failed: FATAL: terminating connection due to administrator command',
   );
+});
+
+test('a single file is checked against its one recorded sum, under its name or under "" (older manifests)', async () => {
+  const file = path.join(dir, 'one.dump');
+  await fs.writeFile(file, 'the dump');
+  const sum = sha('the dump');
+  assert.deepEqual(await compareChecksums(file, { 'one.dump': sum }), []);
+  assert.deepEqual(await compareChecksums(file, { '': sum }), [], 'a manifest written before files were named');
+  await fs.writeFile(file, 'the dumb');
+  const [m] = await compareChecksums(file, { 'one.dump': sum });
+  assert.equal(describeMismatch(file, m as ChecksumMismatch), `${file} has sha256 ${sha('the dumb')} but its manifest recorded ${sum}: the dump was changed or damaged after it was written.`);
+  assert.deepEqual(withFileKey({ format: 'custom', sha256: { '': sum } } as unknown as DumpManifest, '/x/shop-2.dump').sha256, { 'shop-2.dump': sum });
 });

@@ -62,6 +62,13 @@ export interface ChecksumMismatch {
  */
 export async function compareChecksums(dumpPath: string, recorded: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<ChecksumMismatch[]> {
   const now = await checksumDump(dumpPath, signal);
+  const single = now.sha256[''];
+  if (single !== undefined) {
+    // One file: its one recorded sum, under its name (or "" in older manifests), whatever the file is called now.
+    const entries = Object.entries(recorded);
+    const [file, expected] = entries.length === 1 ? (entries[0] as [string, string]) : ['', recorded[''] ?? recorded[path.basename(dumpPath)]];
+    return expected === single ? [] : [{ file, ...(expected !== undefined ? { expected } : {}), actual: single }];
+  }
   const mismatches: ChecksumMismatch[] = [];
   for (const [file, expected] of Object.entries(recorded)) {
     const actual = now.sha256[file];
@@ -75,7 +82,8 @@ export async function compareChecksums(dumpPath: string, recorded: Readonly<Reco
 
 /** One line naming the file and both sums: what the user needs to judge and to report it. */
 export function describeMismatch(dumpPath: string, m: ChecksumMismatch): string {
-  const file = m.file === '' ? dumpPath : `${dumpPath}/${m.file}`;
+  // A single file's key is its own name: the path says it.
+  const file = m.file === '' || m.file === path.basename(dumpPath) ? dumpPath : `${dumpPath}/${m.file}`;
   if (m.actual === undefined) return `${file} is missing, but the manifest recorded it with sha256 ${m.expected}: the dump is incomplete.`;
   if (m.expected === undefined) return `${file} (sha256 ${m.actual}) is not in the manifest: the dump was changed after it was written.`;
   return `${file} has sha256 ${m.actual} but its manifest recorded ${m.expected}: the dump was changed or damaged after it was written.`;

@@ -16,7 +16,7 @@ import { runTool, type RunResult } from '../runner';
 import { getServerInfo, withClient } from '../server';
 import { chooseTool, type FoundTool, type ToolInventory } from '../tools';
 import { checksumDump } from './checksum';
-import { manifestPathFor, manifestText, type DumpFormat, type DumpManifest, type TableRowCount } from './manifest';
+import { manifestPathFor, manifestText, withFileKey, type DumpFormat, type DumpManifest, type TableRowCount } from './manifest';
 import { DEFAULT_NAME_TEMPLATE, dumpExtension, expandNameTemplate, splitDumpFileName, uniqueDumpPath } from './naming';
 import { DumpProgressTracker, untranslatedMessagesEnv, type DumpProgress } from './progress';
 
@@ -392,7 +392,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
     partial = undefined;
     dumped.progress.setPhase('done');
     logger.info(`Dumped ${opts.database} to ${finalPath} (${sizeBytes} bytes, ${dumped.rowCounts.length} tables counted)`);
-    return { path: finalPath, manifest, ...(finalPath !== dumped.target.requested ? { requestedPath: dumped.target.requested } : {}) };
+    return { path: finalPath, manifest: withFileKey(manifest, finalPath), ...(finalPath !== dumped.target.requested ? { requestedPath: dumped.target.requested } : {}) };
   } catch (e) {
     if (partial !== undefined) await discardPartial(partial, logger);
     if (opts.signal?.aborted) throw cancelledError(opts.database);
@@ -604,10 +604,15 @@ export async function finalizeOutput(partial: string, final: string, directory: 
       yield await uniqueDumpPath(path.dirname(final), base, extension, async (f) => f !== partial && (await pathExists(f)));
     }
   }
-  const text = manifestText(manifest);
   let taken: string | undefined;
   try {
-    taken = await finalizeWithProof({ partial, candidates: candidates(), proofPathFor: manifestPathFor, proofText: () => text, move: directory ? moveFolder : moveFile });
+    taken = await finalizeWithProof({
+      partial,
+      candidates: candidates(),
+      proofPathFor: manifestPathFor,
+      proofText: (target) => manifestText(withFileKey(manifest, target)),
+      move: directory ? moveFolder : moveFile,
+    });
   } catch (e) {
     if (e instanceof ProofNotSaved) {
       throw new PgbrError('io', `the dump was written but its manifest could not be saved (${errorMessage(e.cause)}), so it was removed: check the folder's free space and permissions`, { cause: e.cause });

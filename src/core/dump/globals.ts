@@ -7,7 +7,7 @@ import { getServerInfo, withClient, type ServerInfo } from '../server';
 import { chooseTool, type ToolInventory } from '../tools';
 import { checksumDump } from './checksum';
 import { discardPartial, endsWithMarker, failureLine, finalizeOutput, reservePartial, type DumpConnection, type DumpOutput } from './dump';
-import type { DumpManifest } from './manifest';
+import { withFileKey, type DumpManifest } from './manifest';
 import { DEFAULT_GLOBALS_NAME_TEMPLATE, dumpExtension, expandNameTemplate, splitDumpFileName } from './naming';
 import { untranslatedMessagesEnv } from './progress';
 
@@ -131,7 +131,7 @@ export async function runGlobalsDump(opts: GlobalsOptions): Promise<GlobalsResul
     const finalPath = await finalizeOutput(target.partial, target.final, false, manifest);
     partial = undefined;
     logger.info(`Dumped globals to ${finalPath} (${sizeBytes} bytes)`);
-    return { path: finalPath, manifest, ...(finalPath !== target.requested ? { requestedPath: target.requested } : {}) };
+    return { path: finalPath, manifest: withFileKey(manifest, finalPath), ...(finalPath !== target.requested ? { requestedPath: target.requested } : {}) };
   } catch (e) {
     if (partial !== undefined) await discardPartial(partial, logger);
     if (opts.signal?.aborted) throw cancelled();

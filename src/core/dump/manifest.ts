@@ -1,5 +1,6 @@
 // The manifest written beside every dump: what was dumped, from where, with which tools, and proof of content.
 import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import { PgbrError, errorMessage } from '../errors';
 import { writeFileAtomic } from '../fsutil';
 
@@ -63,7 +64,10 @@ export interface DumpManifest {
   finishedAt: string;
   durationMs: number;
   sizeBytes: number;
-  /** sha256 (hex) by path relative to the dump: `""` for a single-file dump, each file for the directory format. */
+  /**
+   * sha256 (hex) by path relative to the dump: the file's own name for a single-file dump (`""` in
+   * manifests written before names were given), each file for the directory format.
+   */
   sha256: Record<string, string>;
   /** The snapshot pg_dump ran in (`pg_export_snapshot()`), when counts were taken in it. */
   snapshot?: string;
@@ -130,6 +134,14 @@ export function manifestProblem(v: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+/** The manifest as it goes beside `dumpPath`: a single file's checksum under that file's name. */
+export function withFileKey(manifest: DumpManifest, dumpPath: string): DumpManifest {
+  if (manifest.format === 'directory') return manifest;
+  const values = Object.values(manifest.sha256);
+  if (values.length !== 1) return manifest;
+  return { ...manifest, sha256: { [path.basename(dumpPath)]: values[0] as string } };
 }
 
 export function manifestText(manifest: DumpManifest): string {
