@@ -8,6 +8,7 @@ import { formatBytes } from '../core/server';
 import type { BaseBackupCatalog, BaseBackupEntry } from '../core/basebackup';
 import type { RecordedRestorePoint } from '../core/restorePoints';
 import { TreeNode as ArchiveNode } from '../treeNode';
+import { plural } from '../core/plural';
 
 export const enum ArchiveContext {
   Location = 'walLocation',
@@ -59,7 +60,7 @@ export class SummaryNode extends ArchiveNode {
     const t = scan.totals;
     const w = scan.window;
     const window = w.earliest && w.latest ? `recoverable ${pointText(w.earliest)} – ${pointText(w.latest)}` : (w.note ?? 'no recoverable window: no base backup is known');
-    super(`${t.segments.toLocaleString('en-US')} segments · ${formatBytes(t.bytes)}`, vscode.TreeItemCollapsibleState.None);
+    super(`${plural(t.segments, 'segment')} · ${formatBytes(t.bytes)}`, vscode.TreeItemCollapsibleState.None);
     this.id = `${parent.id}/summary`;
     this.description = window;
     const errors = scan.problems.filter((p) => p.severity === 'error').length;

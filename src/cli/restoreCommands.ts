@@ -14,6 +14,7 @@ import { jsonOption, workspaceOption } from './commands';
 import { Exit, makeOutput, table, type Output } from './output';
 import type { CliContext, Io } from './pgbr';
 import { abortOnSignals, binPathOption, collect, connOption, connectionFor, inventoryFor, parseJobs, stderrLogger, verboseOption } from './shared';
+import { plural } from '../core/plural';
 
 interface TocCliOptions {
   json?: boolean;
@@ -119,7 +120,7 @@ export function renderToc(toc: Toc, tree: TocTree, manifest: DumpManifest | unde
   if (about.length) lines.push(about.join(', '));
   if (manifest) {
     const v = manifest.verification;
-    lines.push(`manifest: ${manifest.rowCounts.length} tables counted; ${v ? `verification ${v.status} at ${v.at}` : 'never verified'}`);
+    lines.push(`manifest: ${plural(manifest.rowCounts.length, 'table')} counted; ${v ? `verification ${v.status} at ${v.at}` : 'never verified'}`);
   }
   const rows = new Map((manifest?.rowCounts ?? []).map((r) => [`${r.schema}\0${r.table}`, r.rows]));
   // Names are shown as SQL writes them, so `"a b"` and `"Order""s"` read unambiguously and can be pasted into --table.
@@ -129,7 +130,7 @@ export function renderToc(toc: Toc, tree: TocTree, manifest: DumpManifest | unde
     if (s.tables.length) {
       const body = s.tables.map((t) => {
         const count = rows.get(`${s.name}\0${t.name}`);
-        return [`    ${ident(t.name)}`, t.kind, t.hasData ? (count !== undefined ? `${count} rows` : 'data') : 'no data'];
+        return [`    ${ident(t.name)}`, t.kind, t.hasData ? (count !== undefined ? plural(count, 'row') : 'data') : 'no data'];
       });
       lines.push(`  tables (${s.tables.length})`, table(body));
     }

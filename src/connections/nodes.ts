@@ -5,6 +5,7 @@ import type { DatabaseInfo, SchemaInfo, TableInfo, ServerInfo } from '../core/se
 import { formatBytes } from '../core/server';
 import type { PgbrErrorKind } from '../core/errors';
 import { TreeNode as ConnectionsNode } from '../treeNode';
+import { plural } from '../core/plural';
 
 /** contextValue prefixes, matched by regex in package.json `when` clauses. */
 export const enum ConnectionsContext {
@@ -111,7 +112,7 @@ export class TableNode extends ConnectionsNode {
     super(table.name, vscode.TreeItemCollapsibleState.None);
     this.id = `${parent.id}/table/${table.name}`;
     this.iconPath = new vscode.ThemeIcon(table.kind === 'matview' ? 'eye' : 'table');
-    const rows = table.estimatedRows === null ? 'not analysed' : `~${table.estimatedRows.toLocaleString('en-US')} rows`;
+    const rows = table.estimatedRows === null ? 'not analysed' : `~${plural(table.estimatedRows, 'row')}`;
     this.description = `${formatBytes(table.sizeBytes)} · ${rows}`;
     this.tooltip = `${table.schema}.${table.name} (${table.kind})\n${this.description}`;
     this.contextValue = ConnectionsContext.Table;

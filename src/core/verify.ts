@@ -14,6 +14,7 @@ import type { ToolInventory } from './tools';
 import { writeManifest, type DumpManifest, type Verification } from './dump/manifest';
 import { checkIntegrity } from './dump/integrity';
 import { scratchComment } from './leftovers';
+import { plural } from './plural';
 
 export interface VerifyOptions {
   dumpPath: string;
@@ -266,15 +267,17 @@ function verdict(
   }
   const rows = r.tables.reduce((sum, t) => sum + (t.actual ?? 0), 0);
   if (!r.manifest) {
-    return `the dump restores cleanly (${r.tables.length} tables, ${rows} rows); it has no manifest, so there were no expected row counts to compare.`;
+    return `the dump restores cleanly (${plural(r.tables.length, 'table')}, ${plural(rows, 'row')}); it has no manifest, so there were no expected row counts to compare.`;
   }
   if (r.mismatches.length === 0) {
-    return `the dump restores cleanly and all ${r.tables.length} tables hold the exact row counts the manifest recorded (${rows} rows).`;
+    return r.tables.length === 1
+      ? `the dump restores cleanly and its one table holds the exact row count the manifest recorded (${plural(rows, 'row')}).`
+      : `the dump restores cleanly and all ${plural(r.tables.length, 'table')} hold the exact row counts the manifest recorded (${plural(rows, 'row')}).`;
   }
   const shown = r.mismatches
     .slice(0, 5)
     .map((t) => `${fmt(t.schema, t.table)} expected ${t.expected}, ${t.actual === null ? 'missing' : `found ${t.actual}`}`)
     .join('; ');
   const more = r.mismatches.length > 5 ? ` and ${r.mismatches.length - 5} more` : '';
-  return `${r.mismatches.length} of ${r.tables.length} tables differ from the manifest's row counts: ${shown}${more}. The dump does not hold what was dumped.`;
+  return `${r.mismatches.length} of ${plural(r.tables.length, 'table')} differ from the manifest's row counts: ${shown}${more}. The dump does not hold what was dumped.`;
 }

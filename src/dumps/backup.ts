@@ -12,6 +12,7 @@ import { formatQualifiedName, type QualifiedName } from '../core/names';
 import { DatabaseNode, ProfileNode, TableNode } from '../connections/nodes';
 import { dumpFolders, nameTemplate } from './folders';
 import { percentReporter, withCancellableProgress } from '../progress';
+import { plural } from '../core/plural';
 
 /** The choices a backup is made of; remembered per database, and accepted whole by the command (tests, tasks). */
 export interface BackupRequest extends DumpContentOptions {
@@ -62,7 +63,7 @@ export async function backupCommand(ctx: Ctx, arg: unknown, selection: unknown):
   ctx.log.info(`dumped ${what} to ${result.path} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   void vscode.window
     .showInformationMessage(
-      `Backed up ${what}: ${formatBytes(m.sizeBytes)}, ${m.rowCounts.length} tables, ${rows.toLocaleString('en-US')} rows, in ${(m.durationMs / 1000).toFixed(1)} s.${taken ? ` ${taken}` : ''}`,
+      `Backed up ${what}: ${formatBytes(m.sizeBytes)}, ${plural(m.rowCounts.length, 'table')}, ${plural(rows, 'row')}, in ${(m.durationMs / 1000).toFixed(1)} s.${taken ? ` ${taken}` : ''}`,
       'Verify',
       'Reveal',
     )
@@ -124,7 +125,7 @@ async function requestFrom(ctx: Ctx, arg: unknown, selection: unknown): Promise<
     const name = { schema: t.schema, name: t.name };
     return {
       label: formatQualifiedName(name),
-      description: `${formatBytes(t.sizeBytes)}${t.estimatedRows === null ? '' : ` · ~${t.estimatedRows.toLocaleString('en-US')} rows`}`,
+      description: `${formatBytes(t.sizeBytes)}${t.estimatedRows === null ? '' : ` · ~${plural(t.estimatedRows, 'row')}`}`,
       picked: preselected ? preselected.some((p) => p.schema === t.schema && p.name === t.name) : true,
       name,
     };

@@ -20,6 +20,7 @@ import { dumpFolders } from './folders';
 import { DumpNode, PartialsNode } from './nodes';
 import { withCancellableProgress } from '../progress';
 import type { DumpsProvider } from './tree';
+import { plural } from '../core/plural';
 
 /** A dump from a tree node or a path (tests, other commands). */
 export function dumpPathOf(arg: unknown): string | undefined {
@@ -63,7 +64,7 @@ export function dumpCommands(ctx: Ctx, tree: DumpsProvider) {
         (await vscode.window.showWarningMessage(
           dumps.length === 1
             ? `Delete the dump ${names[0]} and its manifest? This cannot be undone.`
-            : `Delete ${dumps.length} dumps and their manifests? This cannot be undone.`,
+            : `Delete ${plural(dumps.length, 'dump')} and their manifests? This cannot be undone.`,
           { modal: true, ...(dumps.length > 1 ? { detail: names.join('\n') } : {}) },
           'Delete',
         )) === 'Delete';

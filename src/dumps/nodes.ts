@@ -7,6 +7,7 @@ import type { TocEntry, TocSchema, TocTable, TocTree } from '../core/toc';
 import { formatBytes } from '../core/server';
 import { printable } from '../core/printable';
 import { TreeNode as DumpsNode } from '../treeNode';
+import { plural } from '../core/plural';
 
 /** contextValue prefixes, matched by regex in package.json `when` clauses. */
 export const enum DumpsContext {
@@ -77,7 +78,7 @@ function tooltipFor(entry: CatalogEntry): vscode.MarkdownString {
     t.appendMarkdown(`${m.kind === 'globals' ? 'roles and tablespaces' : `database \`${m.database}\``} on ${m.host}:${m.port} (profile ${m.profile})  \n`);
     t.appendMarkdown(`PostgreSQL ${m.serverVersion}, ${m.tool} ${m.toolVersion}  \n`);
     t.appendMarkdown(`taken ${m.startedAt} in ${(m.durationMs / 1000).toFixed(1)} s`);
-    if (m.rowCounts.length) t.appendMarkdown(`, ${m.rowCounts.length} tables, ${m.rowCounts.reduce((s, r) => s + r.rows, 0).toLocaleString('en-US')} rows`);
+    if (m.rowCounts.length) t.appendMarkdown(`, ${plural(m.rowCounts.length, 'table')}, ${plural(m.rowCounts.reduce((s, r) => s + r.rows, 0), 'row')}`);
     t.appendMarkdown('  \n');
   } else {
     t.appendMarkdown(entry.manifestError ? `${entry.manifestError}  \n` : 'no manifest: not made by this extension, contents read from the dump itself  \n');
@@ -147,7 +148,7 @@ export class DumpTableNode extends DumpsNode {
     super(printable(table.name), vscode.TreeItemCollapsibleState.None);
     this.id = `${parent.id}/table/${table.kind}/${table.name}`;
     this.iconPath = new vscode.ThemeIcon(table.kind === 'table' ? 'table' : table.kind === 'view' ? 'eye' : 'symbol-class');
-    const data = table.hasData ? (rows === undefined ? 'data' : `${rows.toLocaleString('en-US')} rows`) : table.kind === 'view' ? 'view' : 'schema only';
+    const data = table.hasData ? (rows === undefined ? 'data' : plural(rows, 'row')) : table.kind === 'view' ? 'view' : 'schema only';
     this.description = table.kind === 'table' ? data : `${table.kind}${table.hasData ? ' · data' : ''}`;
     this.tooltip = `${printable(table.schema)}.${printable(table.name)} (${table.kind}) — ${table.hasData ? 'the dump holds its rows' : 'definition only, no rows in this dump'}`;
     this.contextValue = `${DumpsContext.Table}.${table.kind.replace(' ', '-')}${table.hasData ? '.data' : ''}`;

@@ -19,6 +19,7 @@ import { checksumDump } from './checksum';
 import { manifestPathFor, manifestText, withFileKey, type DumpFormat, type DumpManifest, type TableRowCount } from './manifest';
 import { DEFAULT_NAME_TEMPLATE, dumpExtension, expandNameTemplate, splitDumpFileName, uniqueDumpPath } from './naming';
 import { DumpProgressTracker, untranslatedMessagesEnv, type DumpProgress } from './progress';
+import { plural } from '../plural';
 
 export type DumpSection = 'pre-data' | 'data' | 'post-data';
 export type CompressionMethod = 'none' | 'gzip' | 'lz4' | 'zstd';
@@ -391,7 +392,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
     const finalPath = await finalizeOutput(dumped.target.partial, dumped.target.final, format === 'directory', manifest);
     partial = undefined;
     dumped.progress.setPhase('done');
-    logger.info(`Dumped ${opts.database} to ${finalPath} (${sizeBytes} bytes, ${dumped.rowCounts.length} tables counted)`);
+    logger.info(`Dumped ${opts.database} to ${finalPath} (${sizeBytes} bytes, ${plural(dumped.rowCounts.length, 'table')} counted)`);
     return { path: finalPath, manifest: withFileKey(manifest, finalPath), ...(finalPath !== dumped.target.requested ? { requestedPath: dumped.target.requested } : {}) };
   } catch (e) {
     if (partial !== undefined) await discardPartial(partial, logger);

@@ -67,7 +67,7 @@ suite('WAL archive and health', () => {
     const [location] = await children(api.archive, undefined);
     assert.equal(location?.label, archiveDir);
     const items = await settledChildren(api.archive, location?.element);
-    assert.match(items[0]?.label ?? '', /^\d+ segments · [\d.]+ [kMG]?B$/);
+    assert.match(items[0]?.label ?? '', /^[\d,]+ segments? · [\d.]+ [kMG]?B$/);
     const timeline = await child(api.archive, location?.element, 'timeline 1');
     const runs = await children(api.archive, timeline.element);
     assert.equal(runs.length, 1, labels(runs));

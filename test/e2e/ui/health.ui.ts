@@ -32,7 +32,7 @@ import {
 /** Archiving the switched segments, or failing to, takes the archiver a moment. */
 const ARCHIVER_TIMEOUT = 60_000;
 const SEGMENT = /^[0-9A-F]{24}$/;
-const SUMMARY = /^[\d,]+ segments · [\d.]+ [kMG]?B$/;
+const SUMMARY = /^[\d,]+ segments? · [\d.]+ [kMG]?B$/;
 
 export async function runHealthUi(opts: UiScenarioOptions): Promise<UiResult> {
   const { log } = opts;
