@@ -68,8 +68,9 @@ export class SummaryNode extends ArchiveNode {
     this.iconPath =
       errors > 0
         ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'))
-        : t.segments === 0
-          ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
+        : t.segments === 0 || !(w.earliest && w.latest)
+          ? // Empty, or WAL with no base backup to start from: nothing here can be recovered yet.
+            new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
           : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(

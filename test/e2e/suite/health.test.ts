@@ -68,6 +68,10 @@ suite('WAL archive and health', () => {
     assert.equal(location?.label, archiveDir);
     const items = await settledChildren(api.archive, location?.element);
     assert.match(items[0]?.label ?? '', /^[\d,]+ segments? · [\d.]+ [kMG]?B$/);
+    // The summary's icon says what its words say: a green check only where something can be recovered.
+    const summary = items[0]?.item;
+    const restoresNothing = /restores nothing|no recoverable window/.test(String(summary?.description ?? ''));
+    assert.equal((summary?.iconPath as vscode.ThemeIcon | undefined)?.id, restoresNothing ? 'warning' : 'pass', String(summary?.description));
     const timeline = await child(api.archive, location?.element, 'timeline 1');
     const runs = await children(api.archive, timeline.element);
     assert.equal(runs.length, 1, labels(runs));
