@@ -273,6 +273,9 @@ export async function runTool(spec: RunSpec): Promise<RunResult> {
     }
 
     const pgid = posix ? subprocess.pid : undefined;
+    // Whatever the leader leaves in its group when it exits is an orphan (pg_basebackup's WAL streamer
+    // after pg_basebackup was killed): it would hold our pipes open and the run would never end.
+    if (pgid !== undefined) subprocess.once('exit', () => signalGroup(pgid, 'SIGKILL'));
     let forceKillTimer: NodeJS.Timeout | undefined;
     const onAbort = () => {
       if (pgid !== undefined) {

@@ -11,6 +11,8 @@ import * as path from 'node:path';
 import { startCluster, type Cluster } from './cluster';
 
 const pgbr = path.resolve(__dirname, '../../dist/pgbr.js');
+/** A run that hangs (a pipe an orphan holds open) fails the test instead of stalling the suite. */
+const LIMIT = 180_000;
 const USER = 'pgbr_killtest';
 const PASSWORD = 'kill-test-secret-4711';
 let cluster: Cluster;
@@ -112,7 +114,7 @@ async function assertNothingLeft(folder: string, toolNeedle: string): Promise<vo
   }
 }
 
-test('SIGKILL of pgbr during pg_dump: pg_dump dies with it, the .partial and the passfile go', async () => {
+test('SIGKILL of pgbr during pg_dump: pg_dump dies with it, the .partial and the passfile go', { timeout: LIMIT }, async () => {
   const folder = path.join(work, 'dumps');
   const run = start(['dump', '--conn', 'k', '--db', 'big', '--out', folder]);
   await waitFor('pg_dump to write', () => processesWith(`${folder}/`).some((p) => p.includes('pg_dump')));
@@ -124,7 +126,7 @@ test('SIGKILL of pgbr during pg_dump: pg_dump dies with it, the .partial and the
   await assertNothingLeft(folder, `${folder}/`);
 });
 
-test('SIGKILL of pg_dump itself: pgbr reports the failure, exits 1 and keeps nothing', async () => {
+test('SIGKILL of pg_dump itself: pgbr reports the failure, exits 1 and keeps nothing', { timeout: LIMIT }, async () => {
   const folder = path.join(work, 'dumps-child');
   const run = start(['dump', '--conn', 'k', '--db', 'big', '--out', folder]);
   const line = await waitFor('pg_dump to write', () => processesWith(`${folder}/`).find((p) => p.includes('pg_dump') && !p.includes('pgbr.js')));
@@ -136,7 +138,7 @@ test('SIGKILL of pg_dump itself: pgbr reports the failure, exits 1 and keeps not
   await assertNothingLeft(folder, `${folder}/`);
 });
 
-test('SIGKILL of pgbr during pg_basebackup: no WAL streamer, walsender or temporary slot is left', async () => {
+test('SIGKILL of pgbr during pg_basebackup: no WAL streamer, walsender or temporary slot is left', { timeout: LIMIT }, async () => {
   const folder = path.join(work, 'base');
   const run = start(['basebackup', '--conn', 'k', '--max-rate', '32M']);
   await waitFor('pg_basebackup to stream', async () => (await cluster.sql(`SELECT count(*) FROM pg_stat_replication`)) !== '0');
@@ -148,7 +150,7 @@ test('SIGKILL of pgbr during pg_basebackup: no WAL streamer, walsender or tempor
   assert.equal(await cluster.sql(`SELECT count(*) FROM pg_replication_slots WHERE temporary`), '0');
 });
 
-test('SIGKILL of pgbr during verify: pg_restore dies, the scratch database is reported and dropped on request', async () => {
+test('SIGKILL of pgbr during verify: pg_restore dies, the scratch database is reported and dropped on request', { timeout: LIMIT }, async () => {
   const folder = path.join(work, 'dumps-verify');
   const made = start(['dump', '--conn', 'k', '--db', 'big', '--out', folder, '--json']);
   const dumped = await made.done;
@@ -177,7 +179,7 @@ test('SIGKILL of pgbr during verify: pg_restore dies, the scratch database is re
   assert.equal(await cluster.sql(`SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbr\\_verify\\_%'`), '0');
 });
 
-test('SIGKILL of pgbr during a drill: the scratch server stops and its folder goes', async () => {
+test('SIGKILL of pgbr during a drill: the scratch server stops and its folder goes', { timeout: LIMIT }, async () => {
   const base = path.join(work, 'drill-base');
   const taken = start(['basebackup', '--conn', 'k', '--out', base, '--json']);
   const backup = await taken.done;
@@ -197,7 +199,7 @@ test('SIGKILL of pgbr during a drill: the scratch server stops and its folder go
   await waitFor('the temp folder to be empty', async () => (await tempLeftovers()).length === 0, 15_000).catch(async () => assert.deepEqual(await tempLeftovers(), []));
 });
 
-test('SIGKILL of pg_restore during verify: "interrupted", exit 2, nothing recorded, the scratch database dropped', async () => {
+test('SIGKILL of pg_restore during verify: "interrupted", exit 2, nothing recorded, the scratch database dropped', { timeout: LIMIT }, async () => {
   const folder = path.join(work, 'dumps-interrupted');
   const made = start(['dump', '--conn', 'k', '--db', 'big', '--out', folder, '--json']);
   const dumped = await made.done;
@@ -215,4 +217,39 @@ test('SIGKILL of pg_restore during verify: "interrupted", exit 2, nothing record
   assert.equal(manifest.verification, undefined);
   assert.equal(await cluster.sql(`SELECT count(*) FROM pg_database WHERE datname LIKE 'pgbr\\_verify\\_%'`), '0');
   await assertNothingLeft(folder, dumpPath);
+});
+
+test('SIGKILL of pg_basebackup itself: pgbr fails, keeps no .partial, and no walsender or slot is left', { timeout: LIMIT }, async () => {
+  const folder = path.join(work, 'base-child');
+  const run = start(['basebackup', '--conn', 'k', '--out', folder, '--max-rate', '32M']);
+  const line = await waitFor('pg_basebackup to stream', () => processesWith(`${folder}/`).find((p) => p.includes('pg_basebackup')));
+  await randomPause(500);
+  process.kill(Number(line.split(' ')[0]), 'SIGKILL');
+  const r = await run.done;
+  assert.notEqual(r.code, 0, r.stdout);
+  assert.match(r.stderr, /pg_basebackup/);
+  await assertNothingLeft(folder, 'pg_basebackup');
+  await waitFor('the walsenders to end', async () => (await cluster.sql(`SELECT count(*) FROM pg_stat_replication`)) === '0', 15_000);
+  assert.equal(await cluster.sql(`SELECT count(*) FROM pg_replication_slots WHERE temporary`), '0');
+});
+
+test("SIGKILL of the drill's scratch server: the drill reports it, and its folder goes", { timeout: LIMIT }, async () => {
+  const base = path.join(work, 'drill-base-2');
+  const taken = start(['basebackup', '--conn', 'k', '--out', base, '--json']);
+  const backup = await taken.done;
+  assert.equal(backup.code, 0, backup.stderr);
+  const baseDir = (JSON.parse(backup.stdout) as { path: string }).path;
+  await cluster.sql(`CREATE TABLE public.more2 AS SELECT g, md5(g::text) AS t FROM generate_series(1, 600000) g; SELECT pg_switch_wal();`, 'big');
+
+  const run = start(['pitr', '--base-backup', baseDir, '--archive', cluster.archiveDir, '--latest', '--drill', '--bin-dir', cluster.binDir]);
+  const line = await waitFor('the scratch server to run', () => processesWith('pgbr-drill-').find((p) => / -D /.test(p) && /\/postgres -D/.test(p) && !p.includes('runuser')));
+  const drillDir = /(\S*pgbr-drill-[^/\s]+)/.exec(line)?.[1] as string;
+  await randomPause(300);
+  process.kill(Number(line.split(' ')[0]), 'SIGKILL');
+  const r = await run.done;
+  assert.notEqual(r.code, 0, r.stdout);
+  assert.match(r.stdout + r.stderr, /drill|postgres/i);
+  await waitFor('the drill folder to go', async () => !(await fs.stat(drillDir).then(() => true, () => false)), 15_000);
+  assert.deepEqual(processesWith(drillDir), []);
+  await waitFor('the temp folder to be empty', async () => (await tempLeftovers()).length === 0, 15_000).catch(async () => assert.deepEqual(await tempLeftovers(), []));
 });
