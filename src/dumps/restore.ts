@@ -105,7 +105,8 @@ export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown,
       if (!choice) {
         // TRUNCATE is refused when another table's foreign key points at a chosen one: not offered then, and the key named.
         const blockers = await withClient(conn.params, { password: conn.password, database }, (c) => truncateBlockers(c, existing));
-        const why = blockers.length > 0 ? `Replacing the rows is not possible: ${describeTruncateBlockers(blockers)}, and TRUNCATE refuses that.` : undefined;
+        // The title says what is ruled out, the placeholder which key does it (both fit the box's width).
+        const why = blockers.length > 0 ? describeTruncateBlockers(blockers) : undefined;
         const picked = await vscode.window.showQuickPick(
           [
             ...(why
@@ -114,7 +115,7 @@ export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown,
             { label: 'Drop and recreate', description: 'the table as it was in the dump, with its indexes, constraints and sequences', value: 'recreate' as const },
           ],
           {
-            title: `${names} already exist${existing.length === 1 ? 's' : ''} in ${database}`,
+            title: `${names} already exist${existing.length === 1 ? 's' : ''} in ${database}${why ? '; a foreign key rules out TRUNCATE' : ''}`,
             ...(why ? { placeHolder: why } : {}),
             ignoreFocusOut: true,
           },
