@@ -1,7 +1,7 @@
 // Registers the commands of every feature in one loop, reporting a failure once in the user's words.
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
-import { errorMessage } from './core/errors';
+import { errorMessage, isCancellation } from './core/errors';
 import { COMMAND_IDS, type CommandId } from './commandIds';
 
 export { COMMAND_IDS, type CommandId };
@@ -11,7 +11,7 @@ export { COMMAND_IDS, type CommandId };
 export type CommandHandler = (...args: unknown[]) => unknown;
 export type CommandTable = Record<CommandId, CommandHandler>;
 
-/** Registers every command in one loop; a handler that throws is reported once, in the user's words. */
+/** Registers every command in one loop; a handler that throws is reported once, in the user's words (a cancellation only logged). */
 export function registerCommands(ctx: Ctx, table: CommandTable): void {
   for (const id of COMMAND_IDS) {
     const handler = table[id];
@@ -20,6 +20,11 @@ export function registerCommands(ctx: Ctx, table: CommandTable): void {
         try {
           return await handler(...args);
         } catch (e) {
+          // A cancel the person asked for is not a failure: a line in the log, no red toast.
+          if (isCancellation(e)) {
+            ctx.log.info(`${id}: ${errorMessage(e)}`);
+            return undefined;
+          }
           ctx.log.error(e instanceof Error ? e : String(e));
           void vscode.window.showErrorMessage(errorMessage(e));
           return undefined;

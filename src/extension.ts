@@ -15,6 +15,7 @@ import { PitrPanel, PitrSerializer } from './pitr/panel';
 import { DumpsProvider } from './dumps/tree';
 import { dumpCommands } from './dumps/commands';
 import { DumpContentsProvider, TOC_SCHEME } from './dumps/contents';
+import { VERIFY_REPORT_SCHEME, VerifyReportProvider } from './dumps/verifyReport';
 import { WalArchiveProvider } from './archive/tree';
 import { archiveCommands } from './archive/commands';
 import { showRestrictedMode } from './restrictedMode';
@@ -38,6 +39,7 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
     const archive = new WalArchiveProvider(ctx);
     const health = new HealthMonitor(ctx);
     const healthView = new HealthViewProvider(context.extensionUri, health);
+    const verifyReports = new VerifyReportProvider();
     const views: vscode.TreeView<unknown>[] = [
       vscode.window.createTreeView('pgBackup.connections', { treeDataProvider: connections, canSelectMany: true, showCollapseAll: true }),
       vscode.window.createTreeView('pgBackup.dumps', { treeDataProvider: dumps, canSelectMany: true, showCollapseAll: true }),
@@ -50,13 +52,15 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
       ...views,
       showRestrictedMode(ctx, views),
       vscode.workspace.registerTextDocumentContentProvider(TOC_SCHEME, new DumpContentsProvider(ctx)),
+      verifyReports,
+      vscode.workspace.registerTextDocumentContentProvider(VERIFY_REPORT_SCHEME, verifyReports),
       health,
       healthView,
       vscode.window.registerWebviewViewProvider(HealthViewProvider.viewId, healthView, { webviewOptions: { retainContextWhenHidden: false } }),
       watchProfileSources(ctx),
       vscode.window.registerWebviewPanelSerializer(PitrPanel.viewType, new PitrSerializer(ctx)),
     );
-    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps), ...archiveCommands(ctx, archive), ...healthCommands(health, healthView), ...baseBackupCommands(ctx), ...pitrCommands(ctx) };
+    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps, verifyReports), ...archiveCommands(ctx, archive), ...healthCommands(health, healthView), ...baseBackupCommands(ctx), ...pitrCommands(ctx) };
     registerCommands(ctx, table);
     const activationMs = performance.now() - started;
     ctx.log.info(`PG Backup activated in ${activationMs.toFixed(1)} ms`);

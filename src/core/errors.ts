@@ -53,6 +53,11 @@ export function isPgbrError(e: unknown): e is PgbrError {
   return e instanceof PgbrError;
 }
 
+/** A stop the person asked for (a Cancel button, Ctrl-C): the core says so with kind `cancelled`. */
+export function isCancellation(e: unknown): boolean {
+  return e instanceof PgbrError && e.kind === 'cancelled';
+}
+
 /** The text to show for any thrown value, without stack traces; a file-system error becomes a sentence naming its path. */
 export function errorMessage(e: unknown): string {
   if (e instanceof PgbrError) return e.located;

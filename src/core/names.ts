@@ -96,3 +96,26 @@ const RESERVED = new Set(
     'unique user using variadic verbose when where window with'
   ).split(' '),
 );
+
+/** PostgreSQL keeps the first 63 bytes of a name (NAMEDATALEN - 1) and silently drops the rest. */
+export const MAX_NAME_BYTES = 63;
+
+/** `base`, else `base_2`, `base_3`…: the first that no existing name takes, cut to fit 63 bytes. */
+export function freeName(base: string, taken: ReadonlySet<string>): string {
+  for (let n = 1; ; n++) {
+    const suffix = n === 1 ? '' : `_${n}`;
+    let stem = base;
+    while (Buffer.byteLength(stem + suffix) > MAX_NAME_BYTES) stem = stem.slice(0, -1);
+    const name = stem + suffix;
+    if (!taken.has(name)) return name;
+  }
+}
+
+/** Why `name` cannot be a new database on a server holding `taken`, in a sentence; undefined when it can. */
+export function newDatabaseNameProblem(name: string, taken: ReadonlySet<string>): string | undefined {
+  if (name.trim() === '') return 'Type a name for the new database.';
+  if (name !== name.trim()) return 'The name starts or ends with a space: remove it.';
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES) return `The name is ${Buffer.byteLength(name)} bytes long; PostgreSQL keeps only ${MAX_NAME_BYTES}: shorten it.`;
+  if (taken.has(name)) return `A database named "${name}" already exists on this server: choose another name (${freeName(name, taken)} is free).`;
+  return undefined;
+}

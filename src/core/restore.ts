@@ -10,7 +10,7 @@ import { createGunzip } from 'node:zlib';
 import type pg from 'pg';
 import { PgbrError } from './errors';
 import type { Logger } from './log';
-import { quoteIdentAlways, type QualifiedName } from './names';
+import { formatQualifiedName, quoteIdentAlways, type QualifiedName } from './names';
 import type { ConnectionParams } from './profiles/types';
 import { runTool, type RunResult } from './runner';
 import { privateTempDir } from './reaper';
@@ -634,9 +634,64 @@ async function checkDataOnlyTarget(c: pg.Client, toc: Toc, where: string): Promi
   }
 }
 
+/** A foreign key from a table that is not emptied to one that is: TRUNCATE refuses it. */
+export interface TruncateBlocker {
+  /** The table the key is on, which keeps its rows. */
+  referencing: QualifiedName;
+  /** The chosen table it points at. */
+  referenced: QualifiedName;
+  constraint: string;
+}
+
+/**
+ * The foreign keys that make `TRUNCATE` of exactly these tables impossible: keys of other tables that
+ * point at one of them. Keys among the chosen tables do not count (one statement empties them all).
+ */
+export async function truncateBlockers(c: pg.Client, tables: readonly QualifiedName[]): Promise<TruncateBlocker[]> {
+  if (tables.length === 0) return [];
+  const r = await c.query<{ ref_schema: string; ref_table: string; tgt_schema: string; tgt_table: string; conname: string }>(
+    `WITH chosen AS (
+       SELECT cl.oid FROM pg_catalog.pg_class cl
+         JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace
+         JOIN unnest($1::text[], $2::text[]) AS want(nspname, relname) ON want.nspname = n.nspname AND want.relname = cl.relname)
+     SELECT rn.nspname AS ref_schema, rc.relname AS ref_table, tn.nspname AS tgt_schema, tc.relname AS tgt_table, con.conname
+       FROM pg_catalog.pg_constraint con
+       JOIN pg_catalog.pg_class rc ON rc.oid = con.conrelid
+       JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
+       JOIN pg_catalog.pg_class tc ON tc.oid = con.confrelid
+       JOIN pg_catalog.pg_namespace tn ON tn.oid = tc.relnamespace
+      WHERE con.contype = 'f'
+        AND con.confrelid IN (SELECT oid FROM chosen)
+        AND con.conrelid NOT IN (SELECT oid FROM chosen)
+      ORDER BY 1, 2, 5`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
+  );
+  return r.rows.map((row) => ({
+    referencing: { schema: row.ref_schema, name: row.ref_table },
+    referenced: { schema: row.tgt_schema, name: row.tgt_table },
+    constraint: row.conname,
+  }));
+}
+
+/** `public.orders references public.customers (orders_customer_id_fkey)`, for the first blockers. */
+export function describeTruncateBlockers(blockers: readonly TruncateBlocker[]): string {
+  const shown = blockers.slice(0, 3).map((b) => `${formatQualifiedName(b.referencing)} references ${formatQualifiedName(b.referenced)} (${b.constraint})`);
+  return shown.join('; ') + (blockers.length > 3 ? `; and ${blockers.length - 3} more` : '');
+}
+
+/** What to say when a foreign key rules TRUNCATE out: which key, and the two ways that work. */
+export function truncateImpossible(blockers: readonly TruncateBlocker[], where: string): PgbrError {
+  return new PgbrError(
+    'usage',
+    `the rows cannot be replaced in ${where}: TRUNCATE is refused because ${describeTruncateBlockers(blockers)}. Restore the referencing tables too, or use recreate.`,
+  );
+}
+
 async function truncateTables(target: ConnectionParams, password: string | undefined, tables: readonly QualifiedName[], where: string): Promise<void> {
   if (tables.length === 0) return;
   await withClient(target, { password }, async (c) => {
+    const blockers = await truncateBlockers(c, tables);
+    if (blockers.length > 0) throw truncateImpossible(blockers, where);
     try {
       // One statement, so foreign keys among the emptied tables do not stand in the way.
       await c.query(`TRUNCATE TABLE ${tables.map(fmtName).join(', ')}`);

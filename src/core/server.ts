@@ -5,6 +5,7 @@ import pg from 'pg';
 import { PgbrError, errorMessage } from './errors';
 import type { ConnectionParams } from './profiles/types';
 import { passwordAdvice } from './advice';
+import { quoteIdentAlways } from './names';
 
 export interface ConnectOptions {
   /** The password, already resolved (SecretStorage, ~/.pgpass, PGPASSWORD) by the caller. */
@@ -295,6 +296,23 @@ export interface DatabaseInfo {
   sizeBytes: number | null;
   allowConnections: boolean;
   isTemplate: boolean;
+}
+
+/** Every database name on the server, templates and closed ones included: a new database may take none of them. */
+export async function databaseNames(c: pg.Client): Promise<Set<string>> {
+  const result = await c.query<{ datname: string }>('SELECT datname FROM pg_catalog.pg_database');
+  return new Set(result.rows.map((r) => r.datname));
+}
+
+/** Drops a database, ending the sessions left in it (a cancelled pg_restore's): WITH (FORCE) from 13, by hand before. */
+export async function dropDatabase(c: pg.Client, name: string): Promise<void> {
+  const info = await getServerInfo(c);
+  if (info.versionNum >= 130000) {
+    await c.query(`DROP DATABASE IF EXISTS ${quoteIdentAlways(name)} WITH (FORCE)`);
+    return;
+  }
+  await c.query('SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid()', [name]);
+  await c.query(`DROP DATABASE IF EXISTS ${quoteIdentAlways(name)}`);
 }
 
 /** Databases a backup can be taken of: not templates, accepting connections; sorted by name. */

@@ -8,7 +8,7 @@ import type { Logger } from './log';
 import { quoteIdentAlways } from './names';
 import type { ConnectionParams } from './profiles/types';
 import { createDatabase, runRestore, type RestoreProgress, type RestoreResult } from './restore';
-import { getServerInfo, withClient } from './server';
+import { dropDatabase, withClient } from './server';
 import { detectDumpFormat, readTocHeader } from './toc';
 import type { ToolInventory } from './tools';
 import { writeManifest, type DumpManifest, type Verification } from './dump/manifest';
@@ -243,16 +243,7 @@ async function countTables(c: pg.Client, manifest: DumpManifest | undefined, sig
 }
 
 async function dropScratch(connection: ConnectionParams, password: string | undefined, maintenance: string, scratch: string): Promise<void> {
-  await withClient(connection, { password, database: maintenance }, async (c) => {
-    const info = await getServerInfo(c);
-    if (info.versionNum >= 130000) {
-      await c.query(`DROP DATABASE IF EXISTS ${quoteIdentAlways(scratch)} WITH (FORCE)`);
-      return;
-    }
-    // Before 13 there is no FORCE: end the sessions a cancelled pg_restore may have left, then drop.
-    await c.query('SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid()', [scratch]);
-    await c.query(`DROP DATABASE IF EXISTS ${quoteIdentAlways(scratch)}`);
-  });
+  await withClient(connection, { password, database: maintenance }, (c) => dropDatabase(c, scratch));
 }
 
 function verdict(

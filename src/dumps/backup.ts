@@ -69,7 +69,7 @@ export async function backupCommand(ctx: Ctx, arg: unknown, selection: unknown):
     )
     .then((choice) => {
       if (choice === 'Verify') void vscode.commands.executeCommand('pgBackup.verifyDump', result.path);
-      if (choice === 'Reveal') void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(result.path));
+      if (choice === 'Reveal') void vscode.commands.executeCommand('pgBackup.revealDump', result.path);
     });
   ctx.dumpsChanged();
   return result;

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { CommandTable } from '../commands';
 import { PgbrError } from '../core/errors';
-import { manifestPathFor } from '../core/dump/manifest';
+import { manifestPathFor, verifyReportPathFor } from '../core/dump/manifest';
 import { removePartial } from '../core/dump/dump';
 import { runGlobalsDump } from '../core/dump/globals';
 import { takenNameNote } from '../core/dump/naming';
@@ -16,6 +16,9 @@ import { backupCommand } from './backup';
 import { restoreCommand } from './restore';
 import { verifyCommand } from './verify';
 import { DumpContentsProvider } from './contents';
+import { pickDump } from './pickDump';
+import { revealDump } from './reveal';
+import type { VerifyReportProvider } from './verifyReport';
 import { dumpFolders } from './folders';
 import { DumpNode, PartialsNode } from './nodes';
 import { withCancellableProgress } from '../progress';
@@ -30,7 +33,7 @@ export function dumpPathOf(arg: unknown): string | undefined {
   return undefined;
 }
 
-export function dumpCommands(ctx: Ctx, tree: DumpsProvider) {
+export function dumpCommands(ctx: Ctx, tree: DumpsProvider, reports: VerifyReportProvider) {
   return {
     'pgBackup.backupDatabase': (arg?: unknown, selection?: unknown) => backupCommand(ctx, arg, selection),
     'pgBackup.backupTables': (arg?: unknown, selection?: unknown) => backupCommand(ctx, arg, selection),
@@ -38,10 +41,10 @@ export function dumpCommands(ctx: Ctx, tree: DumpsProvider) {
     'pgBackup.refreshDumps': () => tree.refresh(),
     'pgBackup.restoreDump': (arg?: unknown, selection?: unknown, options?: unknown) => restoreCommand(ctx, arg, selection, options),
     'pgBackup.restoreTables': (arg?: unknown, selection?: unknown, options?: unknown) => restoreCommand(ctx, arg, selection, options),
-    'pgBackup.verifyDump': (arg?: unknown, options?: unknown) => verifyCommand(ctx, arg, options),
+    'pgBackup.verifyDump': (arg?: unknown, options?: unknown) => verifyCommand(ctx, reports, arg, options),
 
     'pgBackup.showDumpContents': async (arg?: unknown) => {
-      const dump = dumpPathOf(arg) ?? (await pickDump());
+      const dump = dumpPathOf(arg) ?? (await pickDump(ctx, 'show'));
       if (!dump) return undefined;
       const doc = await vscode.workspace.openTextDocument(DumpContentsProvider.uriFor(dump));
       await vscode.window.showTextDocument(doc, { preview: true });
@@ -49,22 +52,26 @@ export function dumpCommands(ctx: Ctx, tree: DumpsProvider) {
     },
 
     'pgBackup.revealDump': async (arg?: unknown) => {
-      const dump = dumpPathOf(arg);
-      if (dump) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(dump));
+      const dump = dumpPathOf(arg) ?? (await pickDump(ctx, 'reveal'));
+      return dump ? revealDump(ctx, dump) : undefined;
     },
 
     // A context-menu click passes the clicked node and the whole selection; other callers pass paths.
     'pgBackup.deleteDump': async (arg?: unknown, selection?: unknown, options?: unknown) => {
       const dumps = [...new Set(selectedOrOne(arg, selection).map(dumpPathOf).filter((p): p is string => p !== undefined))];
-      if (dumps.length === 0) return false;
+      if (dumps.length === 0) {
+        const picked = await pickDump(ctx, 'delete');
+        if (!picked) return false;
+        dumps.push(picked);
+      }
       await refuseOutsideDumpFolders(ctx, dumps, 'deleted');
       const names = dumps.map((d) => path.basename(d));
       const ok =
         callerConfirmed(ctx, selection, options) ||
         (await vscode.window.showWarningMessage(
           dumps.length === 1
-            ? `Delete the dump ${names[0]} and its manifest? This cannot be undone.`
-            : `Delete ${plural(dumps.length, 'dump')} and their manifests? This cannot be undone.`,
+            ? `Delete the dump ${names[0]}, its manifest and its verify report? This cannot be undone.`
+            : `Delete ${plural(dumps.length, 'dump')}, their manifests and verify reports? This cannot be undone.`,
           { modal: true, ...(dumps.length > 1 ? { detail: names.join('\n') } : {}) },
           'Delete',
         )) === 'Delete';
@@ -72,6 +79,7 @@ export function dumpCommands(ctx: Ctx, tree: DumpsProvider) {
       for (const dump of dumps) {
         await fs.rm(dump, { recursive: true, force: true });
         await fs.rm(manifestPathFor(dump), { force: true });
+        await fs.rm(verifyReportPathFor(dump), { force: true });
         ctx.log.info(`deleted ${dump}`);
       }
       ctx.dumpsChanged();
@@ -172,11 +180,6 @@ async function backupGlobals(ctx: Ctx, arg: unknown, options: unknown) {
   void vscode.window.showInformationMessage(`Backed up roles and tablespaces of ${name} to ${path.basename(result.path)} (${formatBytes(result.manifest.sizeBytes)}).${taken ? ` ${taken}` : ''}`);
   ctx.dumpsChanged();
   return result;
-}
-
-async function pickDump(): Promise<string | undefined> {
-  const picked = await vscode.window.showOpenDialog({ title: 'Dump to open', canSelectFiles: true, canSelectFolders: true, canSelectMany: false });
-  return picked?.[0]?.fsPath;
 }
 
 export function isConfirmed(options: unknown): boolean {

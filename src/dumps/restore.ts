@@ -2,16 +2,17 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import { PgbrError } from '../core/errors';
-import { isSameDatabase, runRestore, type RestoreOptions, type RestoreResult } from '../core/restore';
-import { listDatabases, withClient } from '../core/server';
+import { PgbrError, errorMessage } from '../core/errors';
+import { describeTruncateBlockers, isSameDatabase, runRestore, truncateBlockers, type RestoreOptions, type RestoreResult } from '../core/restore';
+import { databaseNames, dropDatabase, listDatabases, withClient } from '../core/server';
 import { readManifest } from '../core/dump/manifest';
 import { readTocHeader } from '../core/toc';
-import { formatQualifiedName, quoteIdentAlways, type QualifiedName } from '../core/names';
+import { formatQualifiedName, freeName, newDatabaseNameProblem, quoteIdentAlways, type QualifiedName } from '../core/names';
 import { printable } from '../core/printable';
 import type { ConnectionProfile } from '../core/profiles/types';
 import { DumpNode, DumpTableNode } from './nodes';
 import { dumpPathOf } from './commands';
+import { pickDump } from './pickDump';
 import { existingTablesQuestion, type ExistingTablesChoice } from './restoreQuestions';
 import { percentReporter, withCancellableProgress } from '../progress';
 
@@ -35,8 +36,8 @@ export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown,
   const given = isRequest(requestArg) ? requestArg : isRequest(selection) ? selection : undefined;
   const request: RestoreRequest = given ?? {};
   const picked = tablesFrom(arg, selection);
-  const dumpPath = picked?.dumpPath ?? dumpPathOf(arg);
-  if (!dumpPath) throw new PgbrError('usage', 'Pick a dump (or tables inside a dump) in the Dumps view to restore.');
+  const dumpPath = picked?.dumpPath ?? dumpPathOf(arg) ?? (await pickDump(ctx, 'restore'));
+  if (!dumpPath) return undefined;
   const tables = picked?.tables ?? [];
   const manifest = await readManifest(dumpPath).catch(() => undefined);
   const what = tables.length ? `${tables.map(formatQualifiedName).join(', ')} from ${basename(dumpPath)}` : basename(dumpPath);
@@ -48,7 +49,7 @@ export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown,
   let database = request.database;
   let create = request.create;
   if (!database) {
-    const databases = await withClient(conn.params, { password: conn.password }, listDatabases);
+    const { databases, taken } = await withClient(conn.params, { password: conn.password }, async (c) => ({ databases: await listDatabases(c), taken: await databaseNames(c) }));
     const NEW = '$(add) New database…';
     const choice = await vscode.window.showQuickPick([NEW, ...databases.map((d) => d.name)], {
       title: `Restore ${what}: into which database on ${profile.name}?`,
@@ -56,8 +57,15 @@ export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown,
     });
     if (!choice) return undefined;
     if (choice === NEW) {
-      const suggested = `${manifest?.database ?? 'restored'}_restored`;
-      database = await vscode.window.showInputBox({ title: 'Name of the new database', value: suggested, ignoreFocusOut: true });
+      // A name the server has not got, and the box refuses one it has: Enter never ends the restore in an error.
+      const suggested = freeName(`${manifest?.database ?? 'restored'}_restored`, taken);
+      database = await vscode.window.showInputBox({
+        title: 'Name of the new database',
+        prompt: `A database that does not exist yet on ${profile.name}`,
+        value: suggested,
+        ignoreFocusOut: true,
+        validateInput: (name) => newDatabaseNameProblem(name, taken),
+      });
       if (!database) return undefined;
       create = true;
     } else database = choice;
@@ -95,12 +103,22 @@ export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown,
       const names = existing.map(formatQualifiedName).join(', ');
       let choice: ExistingTablesChoice | undefined = request.dataOnly ? 'data' : request.recreate ? 'recreate' : undefined;
       if (!choice) {
+        // TRUNCATE is refused when another table's foreign key points at a chosen one: not offered then, and the key named.
+        const blockers = await withClient(conn.params, { password: conn.password, database }, (c) => truncateBlockers(c, existing));
+        // The title says what is ruled out, the placeholder which key does it (both fit the box's width).
+        const why = blockers.length > 0 ? describeTruncateBlockers(blockers) : undefined;
         const picked = await vscode.window.showQuickPick(
           [
-            { label: 'Replace the rows (data only)', description: 'TRUNCATE, then load the dump\'s rows; keeps grants and dependants', value: 'data' as const },
+            ...(why
+              ? []
+              : [{ label: 'Replace the rows (data only)', description: 'TRUNCATE, then load the dump\'s rows; keeps grants and dependants', value: 'data' as const }]),
             { label: 'Drop and recreate', description: 'the table as it was in the dump, with its indexes, constraints and sequences', value: 'recreate' as const },
           ],
-          { title: `${names} already exist${existing.length === 1 ? 's' : ''} in ${database}`, ignoreFocusOut: true },
+          {
+            title: `${names} already exist${existing.length === 1 ? 's' : ''} in ${database}${why ? '; a foreign key rules out TRUNCATE' : ''}`,
+            ...(why ? { placeHolder: why } : {}),
+            ignoreFocusOut: true,
+          },
         );
         if (!picked) return undefined;
         choice = picked.value;
@@ -157,12 +175,16 @@ export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown,
     if (choice !== anyway) return undefined;
     result = await restore(true);
   }
-  await reportRestore(ctx, result, what);
+  const maintenance = conn.params.database || 'postgres';
+  await reportRestore(ctx, result, what, () => withClient(conn.params, { password: conn.password, database: maintenance }, (c) => dropDatabase(c, result.database)));
   return result;
 }
 
-/** Success says so; a failure (errors ignored included) shows the first errors and offers the whole log. */
-export async function reportRestore(ctx: Ctx, result: RestoreResult, what: string): Promise<void> {
+/**
+ * Success says so; a failure (errors ignored included) shows the first errors and offers the whole log.
+ * A database this restore created and left behind (cancelled or failed) gets a button that drops it.
+ */
+export async function reportRestore(ctx: Ctx, result: RestoreResult, what: string, dropCreated?: () => Promise<void>): Promise<void> {
   ctx.log.info(`restore of ${what} into ${result.database}: ${result.status} (${result.message})`);
   if (result.status === 'succeeded') {
     for (const w of result.warnings) ctx.log.warn(w);
@@ -170,18 +192,38 @@ export async function reportRestore(ctx: Ctx, result: RestoreResult, what: strin
     else void vscode.window.showInformationMessage(printable(`Restored ${what} into ${result.database} (${result.itemsDone} items, ${(result.durationMs / 1000).toFixed(1)} s).`));
     return;
   }
+  const drop = result.created && dropCreated ? DROP_BUTTON(result.database) : undefined;
+  const offerDrop = (choice: string | undefined): void => {
+    if (!drop || choice !== drop || !dropCreated) return;
+    dropCreated().then(
+      () => {
+        ctx.log.info(`dropped database ${result.database}, created by the restore of ${what}`);
+        void vscode.window.showInformationMessage(printable(`Dropped the database ${result.database}.`));
+      },
+      (e: unknown) => {
+        ctx.log.error(e instanceof Error ? e : String(e));
+        void vscode.window.showErrorMessage(printable(`The database ${result.database} could not be dropped: ${errorMessage(e)}`));
+      },
+    );
+  };
   if (result.status === 'cancelled') {
-    void vscode.window.showWarningMessage(printable(`The restore of ${what} was cancelled: ${result.message}`));
+    // Asked for, so no alarm: a plain line, and the button when there is a database to clean up.
+    if (drop) void vscode.window.showInformationMessage(printable(`The restore of ${what} was cancelled. The database ${result.database} was created by it: drop it?`), drop).then(offerDrop);
     return;
   }
   for (const e of result.errors) ctx.log.error(e);
   const first = result.errors[0] ? ` First error: ${result.errors[0]}` : '';
-  void vscode.window.showErrorMessage(printable(`Restore of ${what} into ${result.database} FAILED: ${result.message}${first}`), 'Show log').then(async (choice) => {
+  const buttons = drop ? ['Show log', drop] : ['Show log'];
+  void vscode.window.showErrorMessage(printable(`Restore of ${what} into ${result.database} FAILED: ${result.message}${first}`), ...buttons).then(async (choice) => {
+    offerDrop(choice);
     if (choice !== 'Show log') return;
     const doc = await vscode.workspace.openTextDocument({ content: result.log, language: 'log' });
     await vscode.window.showTextDocument(doc);
   });
 }
+
+/** The button that drops a database a cancelled or failed restore created. */
+export const DROP_BUTTON = (database: string): string => `Drop ${database}`;
 
 /** The connection given, or asked for, with the one the dump came from offered first. */
 async function pickTarget(ctx: Ctx, given: string | undefined, source: string | undefined): Promise<ConnectionProfile | undefined> {

@@ -1,16 +1,20 @@
 // "Verify (test restore)": restore into a scratch database, compare exact counts, record and show the verdict.
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import { PgbrError } from '../core/errors';
+import { errorMessage } from '../core/errors';
 import { readManifest } from '../core/dump/manifest';
 import { verifyDump, type VerifyReport } from '../core/verify';
+import { verifyReportPathFor } from '../core/dump/manifest';
+import { writeFileAtomic } from '../core/fsutil';
 import { dumpPathOf } from './commands';
+import { pickDump } from './pickDump';
 import { printable } from '../core/printable';
 import { withCancellableProgress } from '../progress';
+import { VerifyReportProvider } from './verifyReport';
 
-export async function verifyCommand(ctx: Ctx, arg: unknown, options: unknown): Promise<VerifyReport | undefined> {
-  const dumpPath = dumpPathOf(arg);
-  if (!dumpPath) throw new PgbrError('usage', 'Pick a dump in the Dumps view to verify.');
+export async function verifyCommand(ctx: Ctx, reports: VerifyReportProvider, arg: unknown, options: unknown): Promise<VerifyReport | undefined> {
+  const dumpPath = dumpPathOf(arg) ?? (await pickDump(ctx, 'verify', { globals: false }));
+  if (!dumpPath) return undefined;
   const manifest = await readManifest(dumpPath).catch(() => undefined);
   const requested = typeof options === 'object' && options !== null ? (options as { profile?: string; show?: boolean }) : {};
   const profiles = (await ctx.profiles()).profiles;
@@ -38,12 +42,27 @@ export async function verifyCommand(ctx: Ctx, arg: unknown, options: unknown): P
   );
   ctx.log.info(`verify ${dumpPath}: ${report.status} — ${report.message}`);
   ctx.dumpsChanged();
+  // Asked for, so not news: the log has the line, and the last real report beside the dump stays as it was.
+  if (report.status === 'cancelled') return report;
+  // Beside the dump, so the evidence stays with it; shown from there, read-only.
+  const reportFile = verifyReportPathFor(dumpPath);
+  let saved = true;
+  try {
+    await writeFileAtomic(reportFile, renderReport(report));
+    reports.reportWritten(dumpPath);
+  } catch (e) {
+    saved = false;
+    ctx.log.warn(`the verify report could not be saved to ${reportFile}: ${errorMessage(e)}`);
+  }
   if (requested.show !== false) {
-    const doc = await vscode.workspace.openTextDocument({ content: renderReport(report), language: 'markdown' });
+    const doc = saved
+      ? await vscode.workspace.openTextDocument(VerifyReportProvider.uriFor(dumpPath))
+      : await vscode.workspace.openTextDocument({ content: renderReport(report), language: 'markdown' });
     await vscode.window.showTextDocument(doc, { preview: true });
   }
-  if (report.status === 'passed') void vscode.window.showInformationMessage(printable(`Verified ${basename(dumpPath)}: ${report.message}`));
-  else void vscode.window.showErrorMessage(printable(`Verification of ${basename(dumpPath)} ${report.status.toUpperCase()}: ${report.message}`));
+  const where = saved ? ` The report is saved as ${basename(reportFile)}.` : '';
+  if (report.status === 'passed') void vscode.window.showInformationMessage(printable(`Verified ${basename(dumpPath)}: ${report.message}${where}`));
+  else void vscode.window.showErrorMessage(printable(`Verification of ${basename(dumpPath)} ${report.status.toUpperCase()}: ${report.message}${where}`));
   return report;
 }
 

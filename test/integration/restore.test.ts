@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { PgbrError } from '../../src/core/errors';
 import { parseQualifiedName } from '../../src/core/names';
-import { runRestore, type RestoreOptions, type RestoreResult } from '../../src/core/restore';
+import { describeTruncateBlockers, runRestore, truncateBlockers, type RestoreOptions, type RestoreResult } from '../../src/core/restore';
+import { databaseNames, dropDatabase, withClient } from '../../src/core/server';
 import { readToc } from '../../src/core/toc';
 import { discoverTools, type ToolInventory } from '../../src/core/tools';
 import { createSampleDatabase, startCluster, type Cluster } from './cluster';
@@ -200,6 +201,44 @@ test('a table that exists is refused unless data-only or recreate is chosen; bot
     restore({ dumpPath: dump, database: db, tables: [parseQualifiedName('public.xay')], dataOnly: true }),
     /does not exist in database .* restore it without data-only/,
   );
+});
+
+test('TRUNCATE is ruled out, and said why, when a table that is not emptied references a chosen one', async () => {
+  const dump = pgDump('shop', 'shop-fk.dump', ['-Fc']);
+  const db = newDb();
+  await restore({ dumpPath: dump, database: db, create: true });
+  const table = (name: string) => parseQualifiedName(name);
+  const blockers = await withClient({ ...cluster.params(), database: db }, {}, (c) => truncateBlockers(c, [table('public.customers')]));
+  assert.deepEqual(
+    blockers.map((b) => `${b.referencing.schema}.${b.referencing.name} -> ${b.referenced.schema}.${b.referenced.name}`),
+    ['public.orders -> public.customers'],
+  );
+  assert.match(describeTruncateBlockers(blockers), /^public\.orders references public\.customers \(orders_customer_id_fkey\)$/);
+  // Emptied together, the keys among them do not count; the one from sales.invoices still does.
+  const two = await withClient({ ...cluster.params(), database: db }, {}, (c) => truncateBlockers(c, [table('public.customers'), table('public.orders')]));
+  assert.deepEqual(two.map((b) => `${b.referencing.schema}.${b.referencing.name}`), ['sales.invoices']);
+  const all = await withClient({ ...cluster.params(), database: db }, {}, (c) =>
+    truncateBlockers(c, [table('public.customers'), table('public.orders'), table('sales.invoices')]),
+  );
+  assert.deepEqual(all, []);
+
+  // The restore itself refuses before it empties anything, with the same reason.
+  await assert.rejects(
+    restore({ dumpPath: dump, database: db, tables: [table('public.customers')], dataOnly: true }),
+    (e: unknown) => e instanceof PgbrError && e.kind === 'usage' && /TRUNCATE is refused because public\.orders references public\.customers .*recreate/.test(e.message),
+  );
+  assert.equal(await q('SELECT count(*) FROM public.customers', db), '50', 'nothing was emptied');
+});
+
+test('databaseNames lists every database, templates included; dropDatabase drops one with a session open in it', async () => {
+  const db = newDb();
+  await q(`CREATE DATABASE ${db}`);
+  const names = await withClient(cluster.params(), {}, databaseNames);
+  for (const n of ['postgres', 'template0', 'template1', db]) assert.ok(names.has(n), `${n} missing from ${[...names].join(', ')}`);
+  await withClient({ ...cluster.params(), database: db }, {}, async () => {
+    await withClient(cluster.params(), {}, (c) => dropDatabase(c, db));
+  }).catch(() => undefined); // the session in it is ended by the drop
+  assert.equal(await q(`SELECT count(*) FROM pg_database WHERE datname = '${db}'`), '0');
 });
 
 test('a recreate that fails keeps the old table: it all runs in one transaction', async () => {

@@ -5,7 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatFromName, listDumps, verificationState, type CatalogEntry } from '../../src/core/dump/catalog';
-import { writeManifest, type DumpManifest } from '../../src/core/dump/manifest';
+import { verifyReportPathFor, writeManifest, type DumpManifest } from '../../src/core/dump/manifest';
 
 test('names tell the format; manifests, partials and hidden files are not dumps', () => {
   assert.deepEqual(formatFromName('shop_1.dump', false), { format: 'custom', gzip: false });
@@ -15,6 +15,27 @@ test('names tell the format; manifests, partials and hidden files are not dumps'
   assert.equal(formatFromName('shop_1.dump.manifest.json', false), undefined);
   assert.equal(formatFromName('shop_1.dump.partial', false), undefined);
   assert.equal(formatFromName('notes.txt', false), undefined);
+});
+
+test('a verify report beside a dump is not a dump, whatever the dump\'s name', async () => {
+  assert.equal(formatFromName('shop_1.dump.verify.md', false), undefined);
+  assert.equal(formatFromName('shop_1.sql.verify.md', false), undefined);
+  assert.equal(verifyReportPathFor('/d/shop_1.dump'), '/d/shop_1.dump.verify.md');
+  assert.equal(verifyReportPathFor('/d/shop_dir/'), '/d/shop_dir.verify.md');
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-catalog-'));
+  try {
+    await fs.writeFile(path.join(dir, 'shop_1.dump'), 'PGDMP....');
+    await fs.writeFile(verifyReportPathFor(path.join(dir, 'shop_1.dump')), '# Verification passed\n');
+    // A directory dump's report sits beside its folder.
+    await fs.mkdir(path.join(dir, 'shop_2'));
+    await fs.writeFile(path.join(dir, 'shop_2', 'toc.dat'), 'PGDMP');
+    await fs.writeFile(verifyReportPathFor(path.join(dir, 'shop_2')), '# Verification passed\n');
+    const catalog = await listDumps(dir);
+    assert.deepEqual(catalog.dumps.map((d) => d.name).sort(), ['shop_1.dump', 'shop_2']);
+    assert.deepEqual(catalog.partials, []);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('lists dumps newest first with manifests, directory dumps by toc.dat, and partial leftovers', async () => {

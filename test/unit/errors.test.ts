@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { errorMessage } from '../../src/core/errors';
+import { PgbrError, errorMessage, isCancellation } from '../../src/core/errors';
 import { makeOutput } from '../../src/cli/output';
 
 const caught = async (p: Promise<unknown>): Promise<unknown> => p.then(() => assert.fail('expected an error'), (e: unknown) => e);
@@ -43,4 +43,11 @@ test('read-only, full, permission and other path errors say what is wrong where;
   assert.equal(errorMessage(errno('EWHATEVER', 'open', '/x')), "EWHATEVER: something, open '/x'");
   assert.equal(errorMessage(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })), 'connect ECONNREFUSED');
   assert.equal(errorMessage(new Error('plain')), 'plain');
+});
+
+test('only a cancellation from the core counts as one: other errors, and text that says "cancelled", are failures', () => {
+  assert.equal(isCancellation(new PgbrError('cancelled', 'the dump of "shop" was cancelled; nothing was kept')), true);
+  assert.equal(isCancellation(new PgbrError('tool-failed', 'pg_dump was cancelled by the server')), false);
+  assert.equal(isCancellation(new Error('cancelled')), false);
+  assert.equal(isCancellation('cancelled'), false);
 });

@@ -1,7 +1,7 @@
 // Lists the dumps in a folder: each with its format, size, time and manifest, plus stale `.partial` leftovers.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { readManifest, type DumpFormat, type DumpManifest } from './manifest';
+import { readManifest, VERIFY_REPORT_SUFFIX, type DumpFormat, type DumpManifest } from './manifest';
 import { sizeDamage } from './integrity';
 import { claimedByLiveRun } from '../leftovers';
 
@@ -33,9 +33,9 @@ export interface Catalog {
   missing: boolean;
 }
 
-/** What a name says about a dump; `undefined` for files that are not dumps (manifests, notes). */
+/** What a name says about a dump; `undefined` for files that are not dumps (manifests, verify reports, notes). */
 export function formatFromName(name: string, isDirectory: boolean): { format: DumpFormat; gzip: boolean } | undefined {
-  if (name.endsWith('.partial') || name.endsWith('.manifest.json') || name.startsWith('.')) return undefined;
+  if (name.endsWith('.partial') || name.endsWith('.manifest.json') || name.endsWith(VERIFY_REPORT_SUFFIX) || name.startsWith('.')) return undefined;
   if (isDirectory) return undefined; // decided by the presence of toc.dat
   if (name.endsWith('.dump') || name.endsWith('.backup')) return { format: 'custom', gzip: false };
   if (name.endsWith('.tar')) return { format: 'tar', gzip: false };
@@ -60,6 +60,8 @@ export async function listDumps(folder: string): Promise<Catalog> {
       const stat = await fs.stat(full).catch(() => undefined);
       if (!stat) return;
       if (dirent.name.endsWith('.partial')) {
+        // `.<name>.<hex>.partial`: a manifest or report being written atomically this instant, not a dump.
+        if (dirent.name.startsWith('.')) return;
         partials.push({ path: full, sizeBytes: stat.isDirectory() ? await folderSize(full) : stat.size, time: stat.mtime, running: claimedByLiveRun(full) });
         return;
       }

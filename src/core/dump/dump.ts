@@ -761,7 +761,7 @@ export async function findPartialLeftovers(folder: string): Promise<PartialLefto
   }
   const leftovers: PartialLeftover[] = [];
   for (const entry of entries) {
-    if (!entry.name.endsWith('.partial')) continue;
+    if (!entry.name.endsWith('.partial') || entry.name.startsWith('.')) continue;
     const full = path.join(folder, entry.name);
     if (isClaimedPartial(full)) continue;
     try {

@@ -82,6 +82,14 @@ export function manifestPathFor(dumpPath: string): string {
   return `${dumpPath.replace(/[\\/]+$/, '')}.manifest.json`;
 }
 
+/** Ends the name of the last verification's report, kept beside its dump; never a dump itself. */
+export const VERIFY_REPORT_SUFFIX = '.verify.md';
+
+/** `shop_20261122-101500.dump` → `shop_20261122-101500.dump.verify.md`; a directory dump likewise. */
+export function verifyReportPathFor(dumpPath: string): string {
+  return `${dumpPath.replace(/[\\/]+$/, '')}${VERIFY_REPORT_SUFFIX}`;
+}
+
 /**
  * The manifest beside a dump, undefined when there is none. A manifest that is not JSON or has the
  * wrong shape is an error naming the file and the field, never a crash later on.

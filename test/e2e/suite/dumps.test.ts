@@ -87,6 +87,29 @@ suite('Dumps', () => {
     assert.equal((node.item.iconPath as vscode.ThemeIcon).id, 'pass');
   });
 
+  test('Verify saves its report beside the dump and shows it read-only, and the Dumps view does not list the report', async () => {
+    const report = await vscode.commands.executeCommand<{ status: string; message: string } | undefined>('pgBackup.verifyDump', dump.path, { profile: 'e2e' });
+    assert.equal(report?.status, 'passed', report?.message);
+    const saved = await fs.readFile(`${dump.path}.verify.md`, 'utf8');
+    assert.match(saved, /^# Verification passed: /);
+    const doc = vscode.window.activeTextEditor?.document;
+    assert.equal(doc?.uri.scheme, 'pgbackup-verify', 'the report is not shown from the saved file');
+    assert.equal(doc.isUntitled, false);
+    assert.equal(doc.isDirty, false);
+    assert.equal(doc.getText(), saved);
+    assert.equal(doc.languageId, 'markdown');
+    const [folder] = await children(api.dumps, undefined);
+    const listed = (await children(api.dumps, folder?.element)).map((d) => d.label);
+    assert.ok(!listed.some((l) => l.endsWith('.verify.md')), `the report is listed as a dump: ${JSON.stringify(listed)}`);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  test('Reveal uses what this VS Code has: the Explorer in a browser or remote window, the OS file manager on a desktop', async () => {
+    const where = await vscode.commands.executeCommand<string | undefined>('pgBackup.revealDump', dump.path);
+    const desktop = vscode.env.uiKind === vscode.UIKind.Desktop && vscode.env.remoteName === undefined;
+    assert.equal(where, desktop ? 'os' : 'explorer');
+  });
+
   test('Show Contents opens the table of contents read-only', async () => {
     const text = await vscode.commands.executeCommand<string>('pgBackup.showDumpContents', dump.path);
     assert.match(text, /TABLE DATA public orders/);
@@ -124,10 +147,12 @@ suite('Dumps', () => {
     await fs.access(dump.path);
   });
 
-  test('Delete Dump removes the dump and its manifest', async () => {
+  test('Delete Dump removes the dump, its manifest and its verify report', async () => {
+    await fs.access(`${dump.path}.verify.md`);
     assert.equal(await vscode.commands.executeCommand('pgBackup.deleteDump', dump.path, { confirm: true }), true);
     await assert.rejects(fs.access(dump.path));
     await assert.rejects(fs.access(`${dump.path}.manifest.json`));
+    await assert.rejects(fs.access(`${dump.path}.verify.md`));
   });
 });
 
