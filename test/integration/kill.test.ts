@@ -4,11 +4,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startCluster, type Cluster } from './cluster';
+import { processesWith } from './processes';
 
 const pgbr = path.resolve(__dirname, '../../dist/pgbr.js');
 /** A run that hangs (a pipe an orphan holds open) fails the test instead of stalling the suite. */
@@ -74,20 +74,6 @@ async function waitFor<T>(what: string, probe: () => T | undefined | false | Pro
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-/** Processes whose command line mentions `needle`, as `pid command`. */
-function processesWith(needle: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-      if (cmd.includes(needle) && Number(pid) !== process.pid) found.push(`${pid} ${cmd}`);
-    } catch {
-      // Ended meanwhile.
-    }
-  }
-  return found;
 }
 
 /** Every file under the test's temp folder: run folders, passfiles, whatever a run kept. */
