@@ -11,6 +11,8 @@ export interface HealthModel {
   overall: OverallState;
   /** One line under the title: why the state is what it is. */
   headline: string;
+  /** What is missing for a recovery although archiving works (no base backup): the banner is then not green. */
+  missing?: string;
   settings: { name: string; value: string }[];
   archiver: { name: string; value: string; emphasis?: 'bad' | 'good' }[];
   lag: { name: string; value: string; emphasis?: 'bad' | 'good' }[];

@@ -15,12 +15,18 @@ export function healthModel(
   const hours = new Map<string, { archived: number; failed: number }>();
   for (const h of chart.archived ?? []) hours.set(h.hour, { archived: h.segments, failed: 0 });
   for (const h of chart.failures) hours.set(h.hour, { archived: hours.get(h.hour)?.archived ?? 0, failed: h.failures });
-  const headline = s.reasons[0] ?? (s.overall === 'ok' ? 'WAL is being archived and nothing is failing.' : '');
+  // Archived WAL replays onto a base backup: with none known, "OK" would promise a recovery that cannot happen.
+  const missing =
+    s.rpo.baseBackup.ageSeconds === null
+      ? 'no base backup is known, and archived WAL alone restores nothing: take a base backup (PG Backup: Take Base Backup…).'
+      : undefined;
+  const headline = s.reasons[0] ?? missing ?? (s.overall === 'ok' ? 'WAL is being archived and nothing is failing.' : '');
   return {
     connection,
     polledAt: new Date(s.at).toISOString(),
     overall: s.overall,
     headline,
+    ...(missing ? { missing } : {}),
     settings: [
       { name: 'wal_level', value: s.server.walLevel },
       { name: 'archive_mode', value: s.server.archiveMode },
@@ -36,8 +42,8 @@ export function healthModel(
         value: `${a.failedCount.toLocaleString('en-US')}${s.failedSincePrevious ? ` (+${s.failedSincePrevious} since the last poll)` : ''}`,
         ...(s.failedSincePrevious ? { emphasis: 'bad' as const } : {}),
       },
-      { name: 'last archived', value: `${a.lastArchivedWal ?? 'none'} at ${time(a.lastArchivedTime)}` },
-      { name: 'last failed', value: `${a.lastFailedWal ?? 'none'} at ${time(a.lastFailedTime)}`, ...(a.lastFailedWal ? { emphasis: 'bad' as const } : {}) },
+      { name: 'last archived', value: a.lastArchivedWal ? `${a.lastArchivedWal} at ${time(a.lastArchivedTime)}` : 'nothing archived yet' },
+      { name: 'last failed', value: a.lastFailedWal ? `${a.lastFailedWal} at ${time(a.lastFailedTime)}` : 'never failed', ...(a.lastFailedWal ? { emphasis: 'bad' as const } : {}) },
       { name: 'stats reset', value: time(a.statsReset) },
     ],
     lag: [

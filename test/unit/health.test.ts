@@ -1,4 +1,5 @@
 // Archiver health without a server: durations, WAL distance, every checklist rule with and without a declared policy, the overall state, the hourly chart.
+import { healthModel } from '../../src/health/model';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CatalogEntry } from '../../src/core/dump/catalog';
@@ -437,4 +438,14 @@ test('the snapshot carries the lag, the settings and the activity for the chart'
   // Archive ages are measured on the server's clock when it is known, file ages on this machine's.
   const skewed = assessHealth(facts({ serverNow: new Date(NOW.getTime() + 30_000) }), { policy: {}, now: NOW });
   assert.equal(skewed.lag.lastArchiveAgeSeconds, 90);
+});
+
+test('the Health view does not promise a recovery without a base backup, and reads "never failed"', () => {
+  const none = healthModel('e2e', assess({}, { baseBackups: [] }), { failures: [] });
+  assert.match(none.missing ?? '', /no base backup is known, and archived WAL alone restores nothing/);
+  assert.match(none.headline, /no base backup is known/);
+  assert.equal(none.archiver.find((r) => r.name === 'last failed')?.value, 'never failed');
+  const some = healthModel('e2e', assess({}, { baseBackups: [{ label: 'nightly', stopTime: ago(3600) }] }), { failures: [] });
+  assert.equal(some.missing, undefined);
+  assert.equal(some.headline, 'WAL is being archived and nothing is failing.');
 });

@@ -57,9 +57,11 @@ function show(message: ToHealthWebview): void {
 }
 
 function renderHealth(m: HealthModel): Node[] {
-  const label = { ok: 'Archiving OK', lagging: 'Archiving lagging', failing: 'Archiving failing', unknown: 'Unknown' }[m.overall];
+  const nothingToRecover = m.overall === 'ok' && m.missing !== undefined;
+  const label = nothingToRecover ? 'Archiving OK, nothing to recover from' : { ok: 'Archiving OK', lagging: 'Archiving lagging', failing: 'Archiving failing', unknown: 'Unknown' }[m.overall];
   return [
-    el('div', { class: `banner ${m.overall}` }, el('strong', {}, label), el('span', {}, ` — ${m.headline}`)),
+    // Not green while no recovery is possible: the warning colour of "lagging".
+    el('div', { class: `banner ${nothingToRecover ? 'lagging' : m.overall}` }, el('strong', {}, label), el('span', {}, ` — ${m.headline}`)),
     el('p', { class: 'muted' }, `${m.connection}, read ${new Date(m.polledAt).toLocaleTimeString()}`),
     section('Checklist', checklist(m)),
     section('Recovery objectives', table(['', 'achieved', 'target', ''], m.objectives.map((o) => [o.name, o.achieved, o.target, statusTag(o.status)]))),
