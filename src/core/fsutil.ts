@@ -67,3 +67,16 @@ export async function pathsOutside(paths: readonly string[], folders: readonly s
   }
   return outside;
 }
+
+/** The bytes of a file, or of every file below a folder (a directory dump, a base backup). */
+export async function sizeOnDisk(target: string): Promise<number> {
+  const stat = await fs.stat(target);
+  if (!stat.isDirectory()) return stat.size;
+  let total = 0;
+  for (const dirent of await fs.readdir(target, { withFileTypes: true, recursive: true })) {
+    if (!dirent.isFile()) continue;
+    const parent = (dirent as { parentPath?: string; path?: string }).parentPath ?? (dirent as { path?: string }).path ?? target;
+    total += (await fs.stat(path.join(parent, dirent.name)).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
+}

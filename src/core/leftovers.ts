@@ -7,6 +7,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type pg from 'pg';
 import { errorMessage } from './errors';
+import { sizeOnDisk } from './fsutil';
 import { ownerAlive, processStartTicks, RUN_FOLDER_PREFIX, runFolderPath, tempRoot, type RunOwner } from './reaper';
 import * as os from 'node:os';
 
@@ -120,23 +121,27 @@ export interface DrillFolderLeftover {
 
 /** `pgbr-drill-*` folders no run folder claims (a version before the run folder, or a watcher that was killed too). */
 export async function findDrillLeftovers(roots: readonly string[]): Promise<DrillFolderLeftover[]> {
-  const claimed = claimedPaths();
-  const found: DrillFolderLeftover[] = [];
-  for (const root of new Set(roots)) {
-    const names = await fs.readdir(root).catch(() => [] as string[]);
-    for (const name of names) {
-      if (!name.startsWith('pgbr-drill-')) continue;
-      const full = path.join(root, name);
-      if (claimed.has(full)) continue;
-      const st = await fs.stat(full).catch(() => undefined);
-      if (st?.isDirectory()) found.push({ path: full, modified: st.mtime });
-    }
-  }
-  return found;
+  const found = await unclaimedEntries(roots, (name, st) => name.startsWith('pgbr-drill-') && st.isDirectory());
+  return found.map(({ path: p, stat }) => ({ path: p, modified: stat.mtime }));
 }
 
-/** Every path a live run folder has on record. */
-function claimedPaths(): Set<string> {
+/** Entries of `folders` that `wanted` picks and no live run has on record, sorted by path. */
+async function unclaimedEntries(folders: readonly string[], wanted: (name: string, stat: import('node:fs').Stats) => boolean): Promise<{ path: string; stat: import('node:fs').Stats }[]> {
+  const claimed = claimedPaths();
+  const found: { path: string; stat: import('node:fs').Stats }[] = [];
+  for (const folder of new Set(folders)) {
+    for (const name of await fs.readdir(folder).catch(() => [] as string[])) {
+      const full = path.join(folder, name);
+      if (claimed.has(full)) continue;
+      const stat = await fs.stat(full).catch(() => undefined);
+      if (stat && wanted(name, stat)) found.push({ path: full, stat });
+    }
+  }
+  return found.sort((x, y) => x.path.localeCompare(y.path));
+}
+
+/** Every path a live run folder (this process's included) has on record. */
+export function claimedPaths(): Set<string> {
   const claimed = new Set<string>();
   const root = tempRoot();
   for (const name of safeList(root)) {
@@ -195,11 +200,6 @@ export async function findScratchDatabases(c: pg.Client): Promise<ScratchDatabas
   });
 }
 
-/** Whether a live run (this process or another) has `target` on record as its work in progress. */
-export function claimedByLiveRun(target: string): boolean {
-  return claimedPaths().has(path.resolve(target));
-}
-
 export interface PartialLeftover {
   path: string;
   sizeBytes: number;
@@ -208,28 +208,8 @@ export interface PartialLeftover {
 
 /** `.partial` files and folders in `folders` that no live run is writing. */
 export async function findPartials(folders: readonly string[]): Promise<PartialLeftover[]> {
-  const claimed = claimedPaths();
-  const found: PartialLeftover[] = [];
-  for (const folder of new Set(folders)) {
-    const names = await fs.readdir(folder).catch(() => [] as string[]);
-    for (const name of names) {
-      if (!name.endsWith('.partial') || name.startsWith('.')) continue;
-      const full = path.join(folder, name);
-      if (claimed.has(full)) continue;
-      const st = await fs.stat(full).catch(() => undefined);
-      if (!st) continue;
-      found.push({ path: full, sizeBytes: st.isDirectory() ? await treeSize(full) : st.size, modified: st.mtime });
-    }
-  }
-  return found.sort((a, b) => a.path.localeCompare(b.path));
-}
-
-async function treeSize(dir: string): Promise<number> {
-  let total = 0;
-  for (const d of await fs.readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
-    if (d.isFile()) total += (await fs.stat(path.join((d as { parentPath?: string }).parentPath ?? dir, d.name)).catch(() => ({ size: 0 }))).size;
-  }
-  return total;
+  const found = await unclaimedEntries(folders, (name) => name.endsWith('.partial') && !name.startsWith('.'));
+  return Promise.all(found.map(async ({ path: p, stat }) => ({ path: p, sizeBytes: await sizeOnDisk(p), modified: stat.mtime })));
 }
 
 /** Drops scratch databases whose run is gone (or that record no owner); one still in use by a live verify is kept. */

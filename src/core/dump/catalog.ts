@@ -3,7 +3,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { readManifest, VERIFY_REPORT_SUFFIX, type DumpFormat, type DumpManifest } from './manifest';
 import { sizeDamage } from './integrity';
-import { claimedByLiveRun } from '../leftovers';
+import { claimedPaths } from '../leftovers';
+import { sizeOnDisk } from '../fsutil';
 
 export interface CatalogEntry {
   path: string;
@@ -54,6 +55,8 @@ export async function listDumps(folder: string): Promise<Catalog> {
   }
   const dumps: CatalogEntry[] = [];
   const partials: Catalog['partials'] = [];
+  // Read once per listing: which .partial files a live run has on record.
+  const claimed = claimedPaths();
   await Promise.all(
     names.map(async (dirent) => {
       const full = path.join(folder, dirent.name);
@@ -62,7 +65,7 @@ export async function listDumps(folder: string): Promise<Catalog> {
       if (dirent.name.endsWith('.partial')) {
         // `.<name>.<hex>.partial`: a manifest or report being written atomically this instant, not a dump.
         if (dirent.name.startsWith('.')) return;
-        partials.push({ path: full, sizeBytes: stat.isDirectory() ? await folderSize(full) : stat.size, time: stat.mtime, running: claimedByLiveRun(full) });
+        partials.push({ path: full, sizeBytes: await sizeOnDisk(full), time: stat.mtime, running: claimed.has(full) });
         return;
       }
       let kind = formatFromName(dirent.name, stat.isDirectory());
@@ -78,7 +81,7 @@ export async function listDumps(folder: string): Promise<Catalog> {
       } catch (e) {
         manifestError = `the manifest cannot be read (${e instanceof Error ? e.message : String(e)})`;
       }
-      const sizeBytes = stat.isDirectory() ? await folderSize(full) : stat.size;
+      const sizeBytes = await sizeOnDisk(full);
       // Only what the listing already knows: a size that differs from the manifest's, or a mark left by a failed checksum check.
       const damage = manifest?.damage?.message ?? (manifest && manifest.sizeBytes !== sizeBytes ? sizeDamage(full, sizeBytes, manifest.sizeBytes) : undefined);
       dumps.push({
@@ -96,16 +99,6 @@ export async function listDumps(folder: string): Promise<Catalog> {
   dumps.sort((a, b) => b.time.getTime() - a.time.getTime() || a.name.localeCompare(b.name));
   partials.sort((a, b) => b.time.getTime() - a.time.getTime());
   return { folder, dumps, partials, missing: false };
-}
-
-async function folderSize(dir: string): Promise<number> {
-  let total = 0;
-  for (const dirent of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!dirent.isFile()) continue;
-    const parent = (dirent as { parentPath?: string; path?: string }).parentPath ?? (dirent as { path?: string }).path ?? dir;
-    total += (await fs.stat(path.join(parent, dirent.name)).catch(() => ({ size: 0 }))).size;
-  }
-  return total;
 }
 
 /** `damaged`, `verified`, `failed` or `never`, for the tree's icon: damage wins over an earlier verification. */

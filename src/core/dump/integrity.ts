@@ -1,8 +1,7 @@
 // Is a dump still what was written? Sizes against the manifest (cheap, for listings and `toc`), and
 // every file's sha256 against it (a full read, before a verify or a restore trusts the bytes).
-import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
 import { PgbrError, errorMessage } from '../errors';
+import { sizeOnDisk } from '../fsutil';
 import type { Logger } from '../log';
 import { compareChecksums, describeMismatch } from './checksum';
 import { readManifest, writeManifest, type DumpManifest } from './manifest';
@@ -11,7 +10,7 @@ import { readManifest, writeManifest, type DumpManifest } from './manifest';
 export async function quickDamage(dumpPath: string, manifest: DumpManifest | undefined): Promise<string | undefined> {
   if (!manifest) return undefined;
   if (manifest.damage) return manifest.damage.message;
-  const size = await sizeOf(dumpPath).catch(() => undefined);
+  const size = await sizeOnDisk(dumpPath).catch(() => undefined);
   if (size === undefined) return `${dumpPath} cannot be read: the dump is gone or not accessible.`;
   return sizeDamage(dumpPath, size, manifest.sizeBytes);
 }
@@ -22,18 +21,6 @@ export function sizeDamage(dumpPath: string, size: number, recorded: number): st
   return size < recorded
     ? `${dumpPath} is ${size} bytes but its manifest recorded ${recorded}: the dump is truncated.`
     : `${dumpPath} is ${size} bytes but its manifest recorded ${recorded}: the dump was changed after it was written.`;
-}
-
-async function sizeOf(dumpPath: string): Promise<number> {
-  const stat = await fs.stat(dumpPath);
-  if (!stat.isDirectory()) return stat.size;
-  let total = 0;
-  for (const dirent of await fs.readdir(dumpPath, { withFileTypes: true, recursive: true })) {
-    if (!dirent.isFile()) continue;
-    const parent = (dirent as { parentPath?: string }).parentPath ?? dumpPath;
-    total += (await fs.stat(path.join(parent, dirent.name))).size;
-  }
-  return total;
 }
 
 export type IntegrityResult =
@@ -66,7 +53,7 @@ export async function checkIntegrity(dumpPath: string, opts: { signal?: AbortSig
     }
     return { status: 'intact', manifest };
   }
-  const size = await sizeOf(dumpPath).catch(() => undefined);
+  const size = await sizeOnDisk(dumpPath).catch(() => undefined);
   const truncated = size !== undefined && size < manifest.sizeBytes ? `the dump is truncated (${size} of ${manifest.sizeBytes} bytes): ` : '';
   const more = mismatches.length > 1 ? ` (${mismatches.length - 1} more file${mismatches.length === 2 ? '' : 's'} differ)` : '';
   const message = `${truncated}${describeMismatch(dumpPath, first)}${more}`;
