@@ -5,7 +5,11 @@ import { PgbrError, errorMessage } from '../errors';
 import { pathExists, writeFileAtomic } from '../fsutil';
 import type { Logger } from '../log';
 import { runTool } from '../runner';
-import { headerLine, renderRecoverySettings, rewriteConf, type RecoveryPlan } from './config';
+import { renderRecoverySettings, rewriteConf, type RecoveryPlan } from './config';
+import { archivingChange, sourceArchiveCommand, sourcePort } from './archiving';
+
+export { sourceArchiveCommand, sourcePort } from './archiving';
+export { recoveryAsText, type RecoveryTextOptions } from './recoveryText';
 
 export type BaseBackupFormat = 'plain' | 'tar';
 
@@ -293,44 +297,6 @@ export async function planRecoveryChanges(opts: ApplyOptions): Promise<RecoveryP
   return { dataDir, mode: opts.baseBackupDir !== undefined ? 'restore' : 'settings-only', ...(backup ? { backup } : {}), ...(owner ? { owner } : {}), settings, changes, warnings, now };
 }
 
-/** The archive_command the copied configuration sets (postgresql.auto.conf wins, the last line wins). */
-export function sourceArchiveCommand(...texts: (string | undefined)[]): string | undefined {
-  let found: string | undefined;
-  for (const text of texts) {
-    for (const line of (text ?? '').split('\n')) {
-      const m = /^\s*archive_command\s*=?\s*'((?:[^']|'')*)'/.exec(line);
-      if (m?.[1] !== undefined) found = m[1].replace(/''/g, "'");
-    }
-  }
-  return found;
-}
-
-/** The port the copied configuration sets, when it sets one (the last line wins). */
-export function sourcePort(...texts: (string | undefined)[]): number | undefined {
-  let found: number | undefined;
-  for (const text of texts) {
-    for (const line of (text ?? '').split('\n')) {
-      const m = /^\s*port\s*=?\s*'?(\d+)'?/.exec(line);
-      if (m?.[1]) found = Number(m[1]);
-    }
-  }
-  return found;
-}
-
-/** The archive_mode change as a line of the preview of its own: it decides where the new timeline's WAL goes. */
-function archivingChange(autoConf: string, plan: RecoveryPlan, sourceCommand: string | undefined): RecoveryChange {
-  const archiving = plan.archiving ?? { kind: 'off' };
-  const source = sourceCommand ? ` (the copied archive_command is ${sourceCommand})` : '';
-  return {
-    file: autoConf,
-    action: 'setting',
-    detail:
-      archiving.kind === 'off'
-        ? `archive_mode = off: once promoted, this server does not archive, so its new timeline is not pushed into the source's archive${source}. To keep archiving, name an archive_command of its own.`
-        : `archive_mode = on, archive_command = ${archiving.command.trim()}: once promoted, this server archives its new timeline with this command${source}; it must not write into the source's archive.`,
-  };
-}
-
 async function mustSucceed(what: string, r: Awaited<ReturnType<typeof runTool>>): Promise<void> {
   if (r.status === 'cancelled') throw new PgbrError('cancelled', `${what} was cancelled.`);
   if (r.status === 'failed') throw new PgbrError('tool-failed', `${what} failed: ${r.message}`);
@@ -400,54 +366,4 @@ async function copyTree(from: string, to: string, signal: AbortSignal | undefine
 async function preserveMode(from: string, to: string): Promise<void> {
   const st = await fs.stat(from).catch(() => undefined);
   if (st) await fs.chmod(to, st.mode & 0o777);
-}
-
-export interface RecoveryTextOptions {
-  dataDir?: string;
-  baseBackupDir?: string;
-  format?: BaseBackupFormat;
-  now?: Date;
-}
-
-/** "Copy as text": the same recovery done by hand on another host, step by step. */
-export function recoveryAsText(plan: RecoveryPlan, opts: RecoveryTextOptions = {}): string {
-  const q = (s: string) => `"${s.replace(/(["\\$`])/g, '\\$1')}"`;
-  const settings = renderRecoverySettings(plan, 'linux');
-  const base = opts.baseBackupDir ?? '/path/to/base-backup';
-  const restoreStep =
-    opts.format === 'tar'
-      ? [`tar -xf ${q(base)}/base.tar* -C "$PGDATA"`, `tar -xf ${q(base)}/pg_wal.tar* -C "$PGDATA/pg_wal"   # when the backup has it`]
-      : [`cp -a ${q(base)}/. "$PGDATA"/`];
-  const action = plan.action ?? 'pause';
-  return [
-    '# Point-in-time recovery by hand (PostgreSQL 12 or later), as the user that runs the server.',
-    `PGDATA=${q(opts.dataDir ?? '/var/lib/postgresql/data')}`,
-    '# 1. Stop the server and move its data directory aside (keep it until the recovery is checked).',
-    'pg_ctl -D "$PGDATA" stop -m fast',
-    'mv "$PGDATA" "$PGDATA.old" && mkdir -m 700 "$PGDATA"',
-    '# 2. Restore the base backup into the empty data directory.',
-    ...restoreStep,
-    '# 3. Comment out earlier recovery_target*, restore_command and archive_* lines, and remove standby.signal if there is one.',
-    `sed -i -E 's/^[[:space:]]*(recovery_target|restore_command|archive_mode|archive_command)/# (disabled) &/' "$PGDATA/postgresql.conf" "$PGDATA/postgresql.auto.conf"`,
-    'rm -f "$PGDATA/standby.signal"',
-    '# 4. Add the recovery settings. restore_command must be able to read the archive from this host.',
-    (plan.archiving ?? { kind: 'off' }).kind === 'off'
-      ? "#    archive_mode = off keeps the promoted server from pushing its new timeline into the source's archive."
-      : "#    The promoted server archives with the archive_command below: it must not write into the source's archive.",
-    `cat >> "$PGDATA/postgresql.auto.conf" <<'EOF'`,
-    headerLine(opts.now ?? new Date()),
-    ...settings,
-    'EOF',
-    '# 5. Ask for recovery and start.',
-    'touch "$PGDATA/recovery.signal"',
-    'chmod 700 "$PGDATA"',
-    'pg_ctl -D "$PGDATA" -l "$PGDATA/recovery.log" start',
-    `# 6. Watch the log for "recovery stopping" (or "recovery ended before configured recovery target was reached").`,
-    action === 'pause'
-      ? '#    Recovery pauses at the target: check the data, then SELECT pg_wal_replay_resume(); to end recovery and promote.'
-      : action === 'promote'
-        ? '#    The server promotes at the target and starts a new timeline.'
-        : '#    The server shuts down at the target; remove recovery.signal before starting it again to promote it.',
-    '',
-  ].join('\n');
 }
