@@ -82,6 +82,15 @@ async function tempLeftovers(): Promise<string[]> {
   return entries.map(String).sort();
 }
 
+/** A base backup followed by WAL to replay (a new table `name`), so a drill's scratch server runs for a while. */
+async function drillSource(folder: string, table: string): Promise<string> {
+  const taken = start(['basebackup', '--conn', 'k', '--out', path.join(work, folder), '--json']);
+  const backup = await taken.done;
+  assert.equal(backup.code, 0, backup.stderr);
+  await cluster.sql(`CREATE TABLE public.${table} AS SELECT g, md5(g::text) AS t FROM generate_series(1, 600000) g; SELECT pg_switch_wal();`, 'big');
+  return (JSON.parse(backup.stdout) as { path: string }).path;
+}
+
 /** A random moment within the first `ms` milliseconds after the work was seen running. */
 const randomPause = (ms: number) => new Promise((r) => setTimeout(r, Math.floor(Math.random() * ms)));
 
@@ -166,13 +175,7 @@ test('SIGKILL of pgbr during verify: pg_restore dies, the scratch database is re
 });
 
 test('SIGKILL of pgbr during a drill: the scratch server stops and its folder goes', { timeout: LIMIT }, async () => {
-  const base = path.join(work, 'drill-base');
-  const taken = start(['basebackup', '--conn', 'k', '--out', base, '--json']);
-  const backup = await taken.done;
-  assert.equal(backup.code, 0, backup.stderr);
-  const baseDir = (JSON.parse(backup.stdout) as { path: string }).path;
-  // WAL to replay after the backup, so the scratch server runs for a while.
-  await cluster.sql(`CREATE TABLE public.more AS SELECT g, md5(g::text) AS t FROM generate_series(1, 600000) g; SELECT pg_switch_wal();`, 'big');
+  const baseDir = await drillSource('drill-base', 'more');
 
   const run = start(['pitr', '--base-backup', baseDir, '--archive', cluster.archiveDir, '--latest', '--drill', '--bin-dir', cluster.binDir]);
   const line = await waitFor('the scratch server to run', () => processesWith('pgbr-drill-').find((p) => / -D /.test(p) && p.includes('postgres')));
@@ -220,12 +223,7 @@ test('SIGKILL of pg_basebackup itself: pgbr fails, keeps no .partial, and no wal
 });
 
 test("SIGKILL of the drill's scratch server: the drill reports it, and its folder goes", { timeout: LIMIT }, async () => {
-  const base = path.join(work, 'drill-base-2');
-  const taken = start(['basebackup', '--conn', 'k', '--out', base, '--json']);
-  const backup = await taken.done;
-  assert.equal(backup.code, 0, backup.stderr);
-  const baseDir = (JSON.parse(backup.stdout) as { path: string }).path;
-  await cluster.sql(`CREATE TABLE public.more2 AS SELECT g, md5(g::text) AS t FROM generate_series(1, 600000) g; SELECT pg_switch_wal();`, 'big');
+  const baseDir = await drillSource('drill-base-2', 'more2');
 
   const run = start(['pitr', '--base-backup', baseDir, '--archive', cluster.archiveDir, '--latest', '--drill', '--bin-dir', cluster.binDir]);
   const line = await waitFor('the scratch server to run', () => processesWith('pgbr-drill-').find((p) => / -D /.test(p) && /\/postgres -D/.test(p) && !p.includes('runuser')));

@@ -12,7 +12,6 @@ import {
   endsWithMarker,
   failureLine,
   finalizeOutput,
-  findPartialLeftovers,
   removePartial,
   reservePartial,
 } from '../../src/core/dump/dump';
@@ -21,6 +20,7 @@ import { takenNameNote } from '../../src/core/dump/naming';
 import { PgbrError } from '../../src/core/errors';
 import { manifestPathFor, withFileKey, type DumpManifest } from '../../src/core/dump/manifest';
 import { finalizeWithProof } from '../../src/core/partials';
+import { findPartials } from '../../src/core/leftovers';
 
 /** The smallest manifest these file tests need; its content is only compared as text. */
 const MANIFEST = { manifestVersion: 1, kind: 'database', profile: 't', rowCounts: [], sha256: {} } as unknown as DumpManifest;
@@ -192,19 +192,16 @@ test('leftovers are the .partial entries no dump of this process is writing; onl
   await fs.writeFile(path.join(folder, 'good.dump'), 'x');
   const active = await reservePartial(folder, 'running', '.dump', false);
 
-  const found = await findPartialLeftovers(folder);
+  const found = await findPartials([folder]);
   assert.deepEqual(
-    found.map((l) => [path.basename(l.path), l.isDirectory]),
-    [
-      ['old.dump.partial', false],
-      ['olddir.partial', true],
-    ],
+    found.map((l) => path.basename(l.path)),
+    ['old.dump.partial', 'olddir.partial'],
   );
   await assert.rejects(removePartial(active.partial), (e: unknown) => e instanceof PgbrError && /still being written/.test(e.message));
   await assert.rejects(removePartial(path.join(folder, 'good.dump')), (e: unknown) => e instanceof PgbrError && /not an unfinished dump/.test(e.message));
   for (const l of found) await removePartial(l.path);
-  assert.deepEqual(await findPartialLeftovers(folder), []);
-  assert.deepEqual(await findPartialLeftovers(path.join(dir, 'no-such-folder')), []);
+  assert.deepEqual(await findPartials([folder]), []);
+  assert.deepEqual(await findPartials([path.join(dir, 'no-such-folder')]), []);
 });
 
 test('the error line of a failed tool is the error, not the trailing detail or verbose chatter', () => {

@@ -743,37 +743,6 @@ export async function discardPartial(target: string, logger: Logger = silentLogg
   }
 }
 
-export interface PartialLeftover {
-  path: string;
-  isDirectory: boolean;
-  /** Last modified: an old one is safe to remove, a fresh one may belong to another running dump. */
-  modified: Date;
-}
-
-/** `.partial` files and folders in `folder` that no dump of this process is writing: what a crash or a kill left. */
-export async function findPartialLeftovers(folder: string): Promise<PartialLeftover[]> {
-  let entries;
-  try {
-    entries = await fs.readdir(folder, { withFileTypes: true });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
-  const leftovers: PartialLeftover[] = [];
-  for (const entry of entries) {
-    if (!entry.name.endsWith('.partial') || entry.name.startsWith('.')) continue;
-    const full = path.join(folder, entry.name);
-    if (isClaimedPartial(full)) continue;
-    try {
-      const stat = await fs.lstat(full);
-      leftovers.push({ path: full, isDirectory: stat.isDirectory(), modified: stat.mtime });
-    } catch {
-      // Gone since the listing: a dump finished or cleaned up.
-    }
-  }
-  return leftovers.sort((a, b) => a.path.localeCompare(b.path));
-}
-
 /** Removes a stale `.partial`; refuses anything else, so a wrong path cannot delete a real dump. */
 export async function removePartial(partialPath: string): Promise<void> {
   if (!partialPath.endsWith('.partial')) {
