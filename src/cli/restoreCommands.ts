@@ -15,6 +15,7 @@ import { Exit, makeOutput, table, type Output } from './output';
 import type { CliContext, Io } from './pgbr';
 import { abortOnSignals, binPathOption, collect, connOption, connectionFor, inventoryFor, parseJobs, stderrLogger, verboseOption } from './shared';
 import { plural } from '../core/plural';
+import { formatWhen } from '../core/when';
 
 interface TocCliOptions {
   json?: boolean;
@@ -120,7 +121,7 @@ export function renderToc(toc: Toc, tree: TocTree, manifest: DumpManifest | unde
   if (about.length) lines.push(about.join(', '));
   if (manifest) {
     const v = manifest.verification;
-    lines.push(`manifest: ${plural(manifest.rowCounts.length, 'table')} counted; ${v ? `verification ${v.status} at ${v.at}` : 'never verified'}`);
+    lines.push(`manifest: ${plural(manifest.rowCounts.length, 'table')} counted; ${v ? `verification ${v.status} ${formatWhen(v.at)}` : 'never verified'}`);
   }
   const rows = new Map((manifest?.rowCounts ?? []).map((r) => [`${r.schema}\0${r.table}`, r.rows]));
   // Names are shown as SQL writes them, so `"a b"` and `"Order""s"` read unambiguously and can be pasted into --table.

@@ -3,6 +3,7 @@ import { formatDuration, nothingUnarchived, type AgeAgainstTarget, type FailureH
 import { plural } from '../core/plural';
 import { formatBytes } from '../core/server';
 import { table } from './output';
+import { formatWhen } from '../core/when';
 
 const BARS = '▁▂▃▄▅▆▇█';
 
@@ -20,7 +21,7 @@ function targetText(t: AgeAgainstTarget, noData: string): string {
 
 export function renderStatus(name: string, h: HealthSnapshot, problems: string[], notes: string[], failures?: FailureHour[]): string {
   const { server, archiver: a, lag } = h;
-  const time = (d: Date | null): string => (d ? d.toISOString() : 'never');
+  const time = (d: Date | null): string => (d ? formatWhen(d) : 'never');
   const sincePrevious = h.failedSincePrevious === null ? '' : `, ${h.failedSincePrevious} since the previous check`;
   const distance = lag.distance
     ? `${plural(lag.distance.segments, 'segment')} (${formatBytes(lag.distance.bytes)}) behind the current WAL${lag.distance.note ? `; ${lag.distance.note}` : ''}`
@@ -32,7 +33,7 @@ export function renderStatus(name: string, h: HealthSnapshot, problems: string[]
         ? '; nothing written since the last archived segment'
         : `; ${formatBytes(lag.unarchivedBytes)} written since the last archived segment`;
   const rto = h.rto.lastRestoreSeconds !== undefined
-    ? `last measured restore ${formatDuration(h.rto.lastRestoreSeconds)} (verification of ${h.rto.from ?? 'a dump'} at ${time(h.rto.at ?? null)})`
+    ? `last measured restore ${formatDuration(h.rto.lastRestoreSeconds)} (verification of ${h.rto.from ?? 'a dump'} ${time(h.rto.at ?? null)})`
     : 'no verified restore yet';
   const rows = [
     ['connection', name],

@@ -8,6 +8,7 @@ import { scanArchive, type ArchiveScan } from '../core/wal/scan';
 import { jsonOption } from './commands';
 import { Exit, makeOutput, table } from './output';
 import type { CliContext, Io } from './pgbr';
+import { formatWhen } from '../core/when';
 
 interface WalCheckOptions {
   segmentSize?: number;
@@ -37,7 +38,7 @@ export async function walCheckCommand(dir: string, opts: WalCheckOptions, io: Io
   }
 }
 
-const time = (d: Date | undefined): string => (d ? `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC` : 'unknown time');
+const time = (d: Date | undefined): string => (d ? formatWhen(d, { seconds: true }) : 'unknown time');
 
 function point(p: WindowPoint): string {
   return `${time(p.time)} (${p.exact ? 'exact' : 'estimate'}), ${p.lsn} on timeline ${p.timeline}: ${p.source}`;

@@ -1,5 +1,6 @@
 // Judges WAL archiving from the server's settings and pg_stat_archiver: each problem says what to fix.
 import type { ArchiverStatus, ServerInfo } from './server';
+import { formatWhen } from './when';
 
 export function archiverProblems(server: ServerInfo, a: ArchiverStatus): string[] {
   const problems: string[] = [];
@@ -17,7 +18,7 @@ export function archiverProblems(server: ServerInfo, a: ArchiverStatus): string[
     (a.lastArchivedTime === null || a.lastFailedTime.getTime() > a.lastArchivedTime.getTime());
   if (failingNow) {
     problems.push(
-      `archiving is failing: ${a.failedCount} failure${a.failedCount === 1 ? '' : 's'}, the last for ${a.lastFailedWal ?? 'a WAL file'} at ${a.lastFailedTime?.toISOString()}, after the last success; check archive_command and the server log.`,
+      `archiving is failing: ${a.failedCount} failure${a.failedCount === 1 ? '' : 's'}, the last for ${a.lastFailedWal ?? 'a WAL file'} ${a.lastFailedTime ? formatWhen(a.lastFailedTime) : 'at an unknown time'}, after the last success; check archive_command and the server log.`,
     );
   }
   return problems;

@@ -21,6 +21,7 @@ import type { CatalogEntry } from './dump/catalog';
 import { PgbrError, errorMessage } from './errors';
 import type { WorkspaceConfig } from './profiles/yamlConfig';
 import { formatBytes, getArchiverStatus, getServerInfo, type ArchiverStatus, type ServerInfo } from './server';
+import { formatWhen } from './when';
 
 // ---------------------------------------------------------------------------------------------
 // Durations
@@ -631,7 +632,7 @@ export const CHECK_TITLES: Record<CheckId, string> = {
   offsite: 'an offsite copy is configured',
 };
 
-const iso = (d: Date | null | undefined): string => (d ? d.toISOString() : 'never');
+const when = (d: Date | null | undefined): string => (d ? formatWhen(d) : 'never');
 
 /** archive_mode on (or always) with a command or library, and a wal_level that archived WAL can be replayed from. */
 export function archivingOn(server: ServerInfo): boolean {
@@ -708,7 +709,7 @@ function checkRecentArchive(input: ChecklistInput): CheckItem {
     return item(id, 'warn', 'archiving is off, so nothing is archived.', `turn archiving on first (see "${CHECK_TITLES['archiving-on']}").`);
   }
   if (!archiver.lastArchivedTime) {
-    const since = archiver.statsReset ? ` since the statistics were reset at ${iso(archiver.statsReset)}` : '';
+    const since = archiver.statsReset ? ` since the statistics were reset ${when(archiver.statsReset)}` : '';
     if (archiver.failedCount > 0) {
       return item(
         id,
@@ -754,7 +755,7 @@ function checkNoFailure({ archiver, failedSincePrevious }: ChecklistInput): Chec
     return item(
       id,
       'fail',
-      `archiving is failing: ${plural(a.failedCount, 'failure')}, the last for ${a.lastFailedWal ?? 'a WAL file'} at ${iso(a.lastFailedTime)}, after the last success (${iso(a.lastArchivedTime)}).`,
+      `archiving is failing: ${plural(a.failedCount, 'failure')}, the last for ${a.lastFailedWal ?? 'a WAL file'} ${when(a.lastFailedTime)}, after the last success (${when(a.lastArchivedTime)}).`,
       'run archive_command by hand as the server\'s OS user to see why it fails (permissions, free space, the target path), fix it, and PostgreSQL retries by itself.',
     );
   }
@@ -762,12 +763,12 @@ function checkNoFailure({ archiver, failedSincePrevious }: ChecklistInput): Chec
     return item(
       id,
       'warn',
-      `${plural(failedSincePrevious, 'failure')} since the previous check, though archiving has succeeded since (last at ${iso(a.lastArchivedTime)}).`,
+      `${plural(failedSincePrevious, 'failure')} since the previous check, though archiving has succeeded since (last ${when(a.lastArchivedTime)}).`,
       'read the server log around the failures: an archive target that fails now and then will fail again.',
     );
   }
   if (a.failedCount > 0) {
-    return item(id, 'pass', `${plural(a.failedCount, 'failure')} since ${a.statsReset ? iso(a.statsReset) : 'the statistics began'}, the last at ${iso(a.lastFailedTime)}; archiving has succeeded since.`);
+    return item(id, 'pass', `${plural(a.failedCount, 'failure')} since ${a.statsReset ? when(a.statsReset) : 'the statistics began'}, the last ${when(a.lastFailedTime)}; archiving has succeeded since.`);
   }
   return item(id, 'pass', 'no archive failure recorded.');
 }
@@ -868,7 +869,7 @@ export function overallState(input: ChecklistInput): { state: OverallState; reas
   const failing: string[] = [];
   // A standby with archive_mode = on archives nothing by design: only its own settings can fail it.
   if (!archivingOn(server)) failing.push('WAL archiving is off or has no archive_command.');
-  if (failingNow(archiver)) failing.push(`archiving is failing: the last attempt, for ${archiver.lastFailedWal ?? 'a WAL file'}, failed at ${iso(archiver.lastFailedTime)}.`);
+  if (failingNow(archiver)) failing.push(`archiving is failing: the last attempt, for ${archiver.lastFailedWal ?? 'a WAL file'}, failed ${when(archiver.lastFailedTime)}.`);
   if (failing.length) return { state: 'failing', reasons: failing };
   if (inRecovery) return { state: 'ok', reasons: [] };
   const lagging: string[] = [];

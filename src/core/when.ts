@@ -107,3 +107,12 @@ export function formatWhen(d: Date | string | number, opts: WhenOptions = {}): s
   const local = formatLocal(date, opts);
   return opts.noAge ? local : `${local} · ${formatAge(date, opts.now ?? new Date())}`;
 }
+
+/** `2026-11-24 19:19:05 UTC+1`: for text that is saved and read later (reports beside a dump), where "today" and "3 min ago" would go stale. */
+export function formatStamp(d: Date | string | number, opts: Pick<WhenOptions, 'timeZone'> = {}): string {
+  const date = d instanceof Date ? d : new Date(d);
+  if (Number.isNaN(date.getTime())) return 'an unknown time';
+  const w = wall(date, opts.timeZone, true);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${w.year}-${pad(w.month)}-${pad(w.day)} ${w.time} ${w.zone}`;
+}

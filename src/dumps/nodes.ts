@@ -8,6 +8,7 @@ import { formatBytes } from '../core/server';
 import { printable } from '../core/printable';
 import { TreeNode as DumpsNode } from '../treeNode';
 import { plural } from '../core/plural';
+import { formatAge, formatWhen } from '../core/when';
 
 /** contextValue prefixes, matched by regex in package.json `when` clauses. */
 export const enum DumpsContext {
@@ -53,7 +54,7 @@ export class DumpNode extends DumpsNode {
     this.resourceUri = vscode.Uri.file(entry.path);
     const m = entry.manifest;
     const database = m?.kind === 'globals' ? 'globals' : m?.database;
-    this.description = [formatBytes(entry.sizeBytes), age(entry.time, now), database].filter(Boolean).join(' · ');
+    this.description = [formatBytes(entry.sizeBytes), formatAge(entry.time, now), database].filter(Boolean).join(' · ');
     const state = verificationState(entry);
     if (state === 'damaged') this.description = `DAMAGED · ${this.description}`;
     this.iconPath =
@@ -77,7 +78,7 @@ function tooltipFor(entry: CatalogEntry): vscode.MarkdownString {
   if (m) {
     t.appendMarkdown(`${m.kind === 'globals' ? 'roles and tablespaces' : `database \`${m.database}\``} on ${m.host}:${m.port} (profile ${m.profile})  \n`);
     t.appendMarkdown(`PostgreSQL ${m.serverVersion}, ${m.tool} ${m.toolVersion}  \n`);
-    t.appendMarkdown(`taken ${m.startedAt} in ${(m.durationMs / 1000).toFixed(1)} s`);
+    t.appendMarkdown(`taken ${formatWhen(m.startedAt)} in ${(m.durationMs / 1000).toFixed(1)} s`);
     if (m.rowCounts.length) t.appendMarkdown(`, ${plural(m.rowCounts.length, 'table')}, ${plural(m.rowCounts.reduce((s, r) => s + r.rows, 0), 'row')}`);
     t.appendMarkdown('  \n');
   } else {
@@ -87,7 +88,7 @@ function tooltipFor(entry: CatalogEntry): vscode.MarkdownString {
   t.appendMarkdown(
     !v
       ? 'never verified: run **Verify** to prove it restores'
-      : `${v.status === 'passed' ? 'verified' : '**verification failed**'} ${v?.at ?? ''} into ${v?.target ?? ''}${v?.message ? `: ${v.message}` : ''}`,
+      : `${v.status === 'passed' ? 'verified' : '**verification failed**'} ${formatWhen(v.at)} into ${v.target}${v?.message ? `: ${v.message}` : ''}`,
   );
   return t;
 }
@@ -186,12 +187,3 @@ export class DumpObjectNode extends DumpsNode {
   }
 }
 
-/** `5 min ago`, `3 h ago`, `2 days ago`. */
-export function age(time: Date, now: Date): string {
-  const s = Math.max(0, (now.getTime() - time.getTime()) / 1000);
-  if (s < 60) return 'just now';
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
-  const days = Math.floor(s / 86400);
-  return `${days} day${days === 1 ? '' : 's'} ago`;
-}

@@ -6,7 +6,7 @@ import { PgbrError } from '../core/errors';
 import { listDumps, type CatalogEntry } from '../core/dump/catalog';
 import { formatBytes } from '../core/server';
 import { dumpFolders } from './folders';
-import { age } from './nodes';
+import { formatAge } from '../core/when';
 
 export interface DumpPick extends vscode.QuickPickItem {
   entry: CatalogEntry;
@@ -18,7 +18,7 @@ export function dumpPickItems(entries: readonly CatalogEntry[], now: Date): Dump
     .sort((a, b) => b.time.getTime() - a.time.getTime() || a.name.localeCompare(b.name))
     .map((entry) => ({
       label: entry.name,
-      description: [entry.manifest?.database ?? 'database unknown', age(entry.time, now), formatBytes(entry.sizeBytes), entry.damage ? 'DAMAGED' : undefined]
+      description: [entry.manifest?.database ?? 'database unknown', formatAge(entry.time, now), formatBytes(entry.sizeBytes), entry.damage ? 'DAMAGED' : undefined]
         .filter(Boolean)
         .join(' · '),
       detail: path.dirname(entry.path),

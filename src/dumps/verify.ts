@@ -11,6 +11,7 @@ import { pickDump } from './pickDump';
 import { printable } from '../core/printable';
 import { withCancellableProgress } from '../progress';
 import { VerifyReportProvider } from './verifyReport';
+import { formatStamp } from '../core/when';
 
 export async function verifyCommand(ctx: Ctx, reports: VerifyReportProvider, arg: unknown, options: unknown): Promise<VerifyReport | undefined> {
   const dumpPath = dumpPathOf(arg) ?? (await pickDump(ctx, 'verify', { globals: false }));
@@ -74,7 +75,7 @@ export function renderReport(r: VerifyReport): string {
     '',
     r.checksum === 'damaged' ? '- **the checksums do not match the manifest**: nothing was restored' : r.checksum === 'intact' ? '- every file matches the sha256 its manifest recorded' : '- no manifest: the checksums could not be checked',
     `- restored into scratch database \`${r.scratchDatabase}\` on ${r.target} (${r.scratchDropped ? 'dropped afterwards' : '**not dropped: drop it by hand**'})`,
-    `- took ${(r.durationMs / 1000).toFixed(1)} s${r.restore ? `, restore ${(r.restore.durationMs / 1000).toFixed(1)} s (the RTO evidence for this dump)` : ''}`,
+    `- finished ${formatStamp(r.at)}, took ${(r.durationMs / 1000).toFixed(1)} s${r.restore ? `, restore ${(r.restore.durationMs / 1000).toFixed(1)} s (the RTO evidence for this dump)` : ''}`,
     `- ${r.manifestFound ? 'expected counts from the manifest, taken in the dump\'s snapshot' : 'no manifest: there are no expected counts to compare with'}`,
     r.recorded ? '- the verdict is recorded in the manifest' : '- the verdict could not be recorded (no manifest)',
     '',

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { main, type Io } from '../../src/cli/pgbr';
 import { parseSegmentSizeOption } from '../../src/cli/walCommands';
 import { segmentName } from '../../src/core/wal/names';
+import { formatLocal } from '../../src/core/when';
 
 const SEG = 16 * 1024 * 1024;
 let root: string;
@@ -56,7 +57,9 @@ test('a clean archive: exit 0, the window printed', async () => {
   const r = await run('wal-check', clean);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /12 segments .* on 1 timeline, 16 MiB segments \(detected\)/);
-  assert.match(r.out, /earliest\s+2026-11-22 07:00:05 UTC \(exact\), 0\/2000100 on timeline 1/);
+  // Shown in the machine's zone with its age; the wall time is what formatLocal gives for the segment's time.
+  const earliest = formatLocal(new Date('2026-11-22T07:00:05Z'), { seconds: true }).replace(/[+.]/g, '\\$&');
+  assert.match(r.out, new RegExp(`earliest\\s+${earliest} · \\d+ (days|months?|years?) ago \\(exact\\), 0/2000100 on timeline 1`));
   assert.match(r.out, /latest\s+.* \(estimate\), 0\/D000000 on timeline 1: time 00000001000000000000000C was archived/);
   assert.match(r.out, /No problems\./);
   assert.equal(r.err, '');

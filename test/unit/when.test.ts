@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatAge, formatWhen } from '../../src/core/when';
+import { formatAge, formatStamp, formatWhen } from '../../src/core/when';
 
 const now = new Date('2026-11-24T18:22:00Z');
 const berlin = { now, timeZone: 'Europe/Berlin' };
@@ -37,4 +37,10 @@ test('ages round down and say so for times ahead of the clock', () => {
   assert.equal(formatAge(new Date(now.getTime() - 86_400_000), now), '1 day ago');
   assert.equal(formatAge(new Date(now.getTime() + 5 * 60_000), now), 'in 5 min');
   assert.equal(formatWhen(new Date('2026-11-25T08:00:00Z'), berlin), 'tomorrow 09:00 UTC+1 · in 13 h');
+});
+
+test('a stamp for saved text: the full date, seconds and zone, nothing relative', () => {
+  assert.equal(formatStamp(new Date('2026-11-24T18:19:05.123Z'), { timeZone: 'Europe/Berlin' }), '2026-11-24 19:19:05 UTC+1');
+  assert.equal(formatStamp('2026-07-01T00:30:00Z', { timeZone: 'America/St_Johns' }), '2026-06-30 22:00:00 UTC-2:30');
+  assert.equal(formatStamp('2026-07-01T00:30:00Z', { timeZone: 'UTC' }), '2026-07-01 00:30:00 UTC');
 });
