@@ -20,7 +20,7 @@ import { sha256File } from '../src/core/dump/checksum';
 import { runDump } from '../src/core/dump/dump';
 import { manifestPathFor, readManifest } from '../src/core/dump/manifest';
 import { buildRestoreList } from '../src/core/restore';
-import { groupToc, readToc } from '../src/core/toc';
+import { groupToc, readToc } from '../src/core/logical/toc';
 import type { DumpProgress } from '../src/core/dump/progress';
 import { discoverTools, type ToolInventory } from '../src/core/tools';
 import {

@@ -7,7 +7,7 @@ import { PgbrError } from '../core/errors';
 import { formatQualifiedName, parseQualifiedName, quoteIdent, type QualifiedName } from '../core/names';
 import { printable, printableLines } from '../core/printable';
 import { isSameDatabase, runRestore, type RestoreProgress, type RestoreResult } from '../core/restore';
-import { dumpedByMajor, groupToc, readToc, readTocHeader, type Toc, type TocTree } from '../core/toc';
+import { dumpedByMajor, groupToc, readToc, readTocHeader, type Toc, type TocTree } from '../core/logical/toc';
 import { chooseTool } from '../core/tools';
 import { verifyDump, type VerifyReport } from '../core/verify';
 import { jsonOption, workspaceOption } from './commands';

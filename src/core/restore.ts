@@ -17,7 +17,7 @@ import { privateTempDir } from './reaper';
 import { checkIntegrity } from './dump/integrity';
 import { getServerInfo, withClient } from './server';
 import { chooseTool, type FoundTool, type ToolInventory } from './tools';
-import { detectDumpFormat, dumpedByMajor, readIdentifierChain, readToc, readTocHeader, RELATION_DESCS, type Toc, type TocEntry } from './toc';
+import { detectDumpFormat, dumpedByMajor, readIdentifierChain, readToc, readTocHeader, RELATION_DESCS, type Toc, type TocEntry } from './logical/toc';
 import type { DumpFormat } from './dump/manifest';
 
 // ---------------------------------------------------------------------------------------------

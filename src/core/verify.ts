@@ -9,7 +9,7 @@ import { quoteIdentAlways } from './names';
 import type { ConnectionParams } from './profiles/types';
 import { createDatabase, runRestore, type RestoreProgress, type RestoreResult } from './restore';
 import { dropDatabase, withClient } from './server';
-import { detectDumpFormat, readTocHeader } from './toc';
+import { detectDumpFormat, readTocHeader } from './logical/toc';
 import type { ToolInventory } from './tools';
 import { writeManifest, type DumpManifest, type Verification } from './dump/manifest';
 import { checkIntegrity } from './dump/integrity';

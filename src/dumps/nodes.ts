@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CatalogEntry } from '../core/dump/catalog';
 import { verificationState } from '../core/dump/catalog';
-import type { TocEntry, TocSchema, TocTable, TocTree } from '../core/toc';
+import type { TocEntry, TocSchema, TocTable, TocTree } from '../core/logical/toc';
 import { formatBytes } from '../core/server';
 import { printable } from '../core/printable';
 import { TreeNode as DumpsNode } from '../treeNode';

@@ -6,7 +6,7 @@ import { PgbrError, errorMessage } from '../core/errors';
 import { describeTruncateBlockers, isSameDatabase, runRestore, truncateBlockers, type RestoreOptions, type RestoreResult } from '../core/restore';
 import { databaseNames, dropDatabase, listDatabases, withClient } from '../core/server';
 import { readManifest } from '../core/dump/manifest';
-import { readTocHeader } from '../core/toc';
+import { readTocHeader } from '../core/logical/toc';
 import { formatQualifiedName, freeName, newDatabaseNameProblem, quoteIdentAlways, type QualifiedName } from '../core/names';
 import { printable } from '../core/printable';
 import type { ConnectionProfile } from '../core/profiles/types';

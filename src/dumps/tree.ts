@@ -5,7 +5,7 @@ import { FolderWatcher } from '../folderWatcher';
 import { ErrorNode } from '../treeNode';
 import { errorMessage } from '../core/errors';
 import { listDumps } from '../core/dump/catalog';
-import { groupToc, readToc, type TocSchema } from '../core/toc';
+import { groupToc, readToc, type TocSchema } from '../core/logical/toc';
 import type { ToolInventory } from '../core/tools';
 import { dumpFolders } from './folders';
 import {

@@ -10,7 +10,7 @@ import { PgbrError } from '../../src/core/errors';
 import { parseQualifiedName } from '../../src/core/names';
 import { describeTruncateBlockers, runRestore, truncateBlockers, type RestoreOptions, type RestoreResult } from '../../src/core/restore';
 import { databaseNames, dropDatabase, withClient } from '../../src/core/server';
-import { readToc } from '../../src/core/toc';
+import { readToc } from '../../src/core/logical/toc';
 import { discoverTools, type ToolInventory } from '../../src/core/tools';
 import { createSampleDatabase, startCluster, type Cluster } from './cluster';
 

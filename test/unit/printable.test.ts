@@ -5,7 +5,7 @@ import { printable } from '../../src/core/printable';
 import { renderToc, renderVerify } from '../../src/cli/restoreCommands';
 import { makeOutput } from '../../src/cli/output';
 import { PgbrError } from '../../src/core/errors';
-import { groupToc, type Toc, type TocEntry } from '../../src/core/toc';
+import { groupToc, type Toc, type TocEntry } from '../../src/core/logical/toc';
 import type { VerifyReport } from '../../src/core/verify';
 
 test('control characters print as escapes; quotes, dots, backslashes and other Unicode print as they are', () => {

@@ -1,7 +1,7 @@
 // Foreign keys of chosen tables: which table each references, and which cannot be restored.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { referencedTable, type TocEntry } from '../../src/core/toc';
+import { referencedTable, type TocEntry } from '../../src/core/logical/toc';
 import { withoutDanglingForeignKeys } from '../../src/core/restore';
 
 test('reads the referenced table from a foreign key definition, quoted names included', () => {

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { PgbrError } from '../../src/core/errors';
 import { parseQualifiedName } from '../../src/core/names';
 import { buildRestoreList, dbnameConninfo, isSameDatabase, schemasNeeded } from '../../src/core/restore';
-import { parseTocList, readToc, type TocEntry } from '../../src/core/toc';
+import { parseTocList, readToc, type TocEntry } from '../../src/core/logical/toc';
 
 const fixtures = path.resolve(__dirname, '../fixtures');
 const archive = () => readToc(path.join(fixtures, 'toc-hostile.dump')).then((t) => t.entries);

@@ -18,7 +18,7 @@ import {
   readTocHeader,
   scanPlainSql,
   type TocEntry,
-} from '../../src/core/toc';
+} from '../../src/core/logical/toc';
 
 const fixtures = path.resolve(__dirname, '../fixtures');
 const dumpFile = path.join(fixtures, 'toc-hostile.dump');

@@ -15,10 +15,10 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip, gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
-import { PgbrError } from './errors';
-import type { Logger } from './log';
-import type { DumpFormat } from './dump/manifest';
-import { runTool } from './runner';
+import { PgbrError } from '../../errors';
+import type { Logger } from '../../log';
+import type { DumpFormat } from '../../dump/manifest';
+import { runTool } from '../../runner';
 
 export type TocSection = 'none' | 'pre-data' | 'data' | 'post-data';
 
