@@ -1,0 +1,89 @@
+// The shape of the source tree, checked: no file over 400 lines and no runtime import cycle (type-only
+// imports are erased by the compiler, so esbuild's view of the bundle is the one that counts).
+// `tsx scripts/layout.ts` prints what breaks the rules; the unit suite asserts the same.
+import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const MAX_LINES = 400;
+const ROOT = path.resolve(__dirname, '..');
+
+function sourceFiles(dir: string): string[] {
+  return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
+    const rel = path.posix.join(dir, e.name);
+    if (e.isDirectory()) return sourceFiles(rel);
+    return /\.(ts|js|mjs)$/.test(e.name) ? [rel] : [];
+  });
+}
+
+/** Files in src/ and webview/ longer than the limit, with their line counts. */
+export function longFiles(): { file: string; lines: number }[] {
+  return [...sourceFiles('src'), ...sourceFiles('webview')]
+    .map((file) => ({ file, lines: fs.readFileSync(path.join(ROOT, file), 'utf8').split('\n').length - 1 }))
+    .filter((f) => f.lines > MAX_LINES)
+    .sort((a, b) => b.lines - a.lines);
+}
+
+/** Every runtime import graph cycle among the bundles' inputs, each as the files around the loop. */
+export async function importCycles(): Promise<string[][]> {
+  const result = await esbuild.build({
+    absWorkingDir: ROOT,
+    entryPoints: ['src/extension.ts', 'src/cli/pgbr.ts', 'webview/health/main.ts', 'webview/pitr/main.ts'],
+    bundle: true,
+    write: false,
+    metafile: true,
+    outdir: 'out-layout',
+    platform: 'node',
+    format: 'cjs',
+    external: ['vscode', 'pg-native'],
+    logLevel: 'silent',
+  });
+  const graph = new Map<string, string[]>();
+  for (const [file, input] of Object.entries(result.metafile.inputs)) {
+    if (file.includes('node_modules')) continue;
+    graph.set(file, input.imports.map((i) => i.path).filter((p) => !p.includes('node_modules') && !p.startsWith('node:')));
+  }
+  // Tarjan's strongly connected components: every component of more than one file is a cycle.
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  let next = 0;
+  const visit = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue;
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1 || (graph.get(v) ?? []).includes(v)) cycles.push(component.sort());
+    }
+  };
+  for (const v of [...graph.keys()].sort()) if (!index.has(v)) visit(v);
+  return cycles;
+}
+
+if (require.main === module) {
+  void (async () => {
+    const long = longFiles();
+    const cycles = await importCycles();
+    for (const f of long) console.log(`${f.file}: ${f.lines} lines (limit ${MAX_LINES})`);
+    for (const c of cycles) console.log(`import cycle: ${c.join(' ↔ ')}`);
+    console.log(`${long.length} file${long.length === 1 ? '' : 's'} over ${MAX_LINES} lines, ${cycles.length} import cycle${cycles.length === 1 ? '' : 's'}`);
+    process.exitCode = long.length || cycles.length ? 1 : 0;
+  })();
+}
