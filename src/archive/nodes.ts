@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { ArchiveLocation } from '../core/wal/locations';
 import type { ArchiveProblem, ArchiveScan, TimelineSummary } from '../core/wal/scan';
 import type { BackupWindow, SegmentRun, WindowPoint } from '../core/wal/check';
-import { formatSize } from '../core/wal/check';
+import { formatSize } from '../core/wal/names';
 import { formatBytes } from '../core/server';
 import type { BaseBackupCatalog, BaseBackupEntry } from '../core/basebackup';
 import type { RecordedRestorePoint } from '../core/restorePoints';

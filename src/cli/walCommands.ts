@@ -2,7 +2,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { formatBytes } from '../core/server';
 import type { ArchiveProblem, WindowPoint } from '../core/wal/check';
-import { formatSize } from '../core/wal/check';
+import { formatSize } from '../core/wal/names';
 import { parseSegmentSize } from '../core/wal/locations';
 import { scanArchive, type ArchiveScan } from '../core/wal/scan';
 import { jsonOption } from './commands';

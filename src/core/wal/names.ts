@@ -155,3 +155,10 @@ export function lsnToSegment(lsn: bigint, segmentSize: number): number {
 export function segmentStartLsn(segno: number, segmentSize: number): bigint {
   return BigInt(segno) * BigInt(segmentSize);
 }
+
+/** `16 MiB`, `1 GiB`: segment sizes are powers of two. */
+export function formatSize(bytes: number): string {
+  if (bytes >= 1024 ** 3 && bytes % 1024 ** 3 === 0) return `${bytes / 1024 ** 3} GiB`;
+  if (bytes >= 1024 ** 2 && bytes % 1024 ** 2 === 0) return `${bytes / 1024 ** 2} MiB`;
+  return `${bytes} bytes`;
+}
