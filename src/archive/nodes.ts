@@ -5,7 +5,7 @@ import type { ArchiveProblem, ArchiveScan, TimelineSummary } from '../core/wal/s
 import type { BackupWindow, SegmentRun, WindowPoint } from '../core/wal/check';
 import { formatSize } from '../core/wal/names';
 import { formatBytes } from '../core/server';
-import type { BaseBackupCatalog, BaseBackupEntry } from '../core/physical/basebackup';
+import type { BaseBackupCatalog, BaseBackupEntry } from '../core/physical';
 import type { RecordedRestorePoint } from '../core/restorePoints';
 import { TreeNode as ArchiveNode } from '../treeNode';
 import { plural } from '../core/plural';

@@ -8,7 +8,7 @@ import { scanArchive, type ArchiveScan } from '../core/wal/scan';
 import { parseWalFileName, segmentName, segmentNumber } from '../core/wal/names';
 import { archiveLocations } from './locations';
 import { baseBackupFolder } from '../basebackup/folder';
-import { listBaseBackups, toKnownBaseBackup } from '../core/physical/basebackup';
+import { listBaseBackups, toKnownBaseBackup } from '../core/physical';
 import { readRestorePoints, restorePointsFileFor } from '../core/restorePoints';
 import type { KnownBaseBackup } from '../core/wal/check';
 import {

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { CommandTable } from '../commands';
 import { PgbrError } from '../core/errors';
-import { runBaseBackup, type BaseBackupFormat, type BaseBackupResult, type CheckpointMode } from '../core/physical/basebackup';
+import { runBaseBackup, type BaseBackupFormat, type BaseBackupResult, type CheckpointMode } from '../core/physical';
 import { createRestorePoint, recordRestorePoint, restorePointsFileFor, validateRestorePointName, type RecordedRestorePoint } from '../core/restorePoints';
 import { formatBytes, withClient } from '../core/server';
 import { ProfileNode } from '../connections/nodes';

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import { defaultBaseBackupFolder } from '../core/physical/basebackup';
+import { defaultBaseBackupFolder } from '../core/physical';
 
 export async function baseBackupFolder(ctx: Ctx): Promise<string> {
   const fromSetting = vscode.workspace.getConfiguration('pgBackup').get<string>('baseBackupFolder')?.trim();

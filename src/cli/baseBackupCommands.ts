@@ -9,7 +9,7 @@ import {
   type BaseBackupProgress,
   type BaseBackupRecord,
   type CheckpointMode,
-} from '../core/physical/basebackup';
+} from '../core/physical';
 import { PgbrError } from '../core/errors';
 import { createRestorePoint, readRestorePoints, recordRestorePoint, restorePointsFileFor, validateRestorePointName } from '../core/restorePoints';
 import { formatBytes, withClient } from '../core/server';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { defaultBaseBackupFolder } from '../core/physical/basebackup';
+import { defaultBaseBackupFolder } from '../core/physical';
 import {
   describeLeftovers,
   dropScratchDatabases,

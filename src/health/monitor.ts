@@ -21,7 +21,7 @@ import { archiveFolderFromCommand, type ArchiveLocation } from '../core/wal/loca
 import { archiveLocations } from '../archive/locations';
 import { dumpFolders } from '../dumps/folders';
 import { healthModel } from './model';
-import { listBaseBackups } from '../core/physical/basebackup';
+import { listBaseBackups } from '../core/physical';
 import { baseBackupFolder } from '../basebackup/folder';
 
 const SELECTED_KEY = 'pgBackup.health.connection';

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { FromPitr, PitrDrillReport, PitrForm, PitrStep, ToPitr } from '../../webview/protocol';
 import { errorMessage, PgbrError } from '../core/errors';
-import { listBaseBackups, toKnownBaseBackup, type BaseBackupRecord } from '../core/physical/basebackup';
+import { listBaseBackups, toKnownBaseBackup, type BaseBackupRecord } from '../core/physical';
 import { readRestorePoints, restorePointsFileFor } from '../core/restorePoints';
 import { RESTORE_TEMPLATES, resolveTarget, validateTarget, type RecoveryPlan, type RecoveryTarget } from '../core/pitr/config';
 import { describeTime } from '../core/pitr/time';

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { listBaseBackups, runBaseBackup, toKnownBaseBackup, type BaseBackupProgress, type BaseBackupRecord } from '../../src/core/physical/basebackup';
+import { listBaseBackups, runBaseBackup, toKnownBaseBackup, type BaseBackupProgress, type BaseBackupRecord } from '../../src/core/physical';
 import { PgbrError } from '../../src/core/errors';
 import { memoryLogger } from '../../src/core/log';
 import { readRestorePoints } from '../../src/core/restorePoints';

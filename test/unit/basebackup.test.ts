@@ -20,7 +20,7 @@ import {
   defaultBaseBackupFolder,
   type BaseBackupProgress,
   type BaseBackupRecord,
-} from '../../src/core/physical/basebackup';
+} from '../../src/core/physical';
 import { parseCompression } from '../../src/core/dump/dump';
 
 // Captured from pg_basebackup 15.18 -F t -X stream -P -v --max-rate=12M, stderr piped (not a terminal: one report per line).
