@@ -16,13 +16,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import { startCluster, type Cluster } from '../test/integration/cluster';
-import { sha256File } from '../src/core/dump/checksum';
-import { runDump } from '../src/core/dump/dump';
-import { manifestPathFor, readManifest } from '../src/core/dump/manifest';
-import { buildRestoreList } from '../src/core/restore';
+import { sha256File } from '../src/core/logical/checksum';
+import { runDump } from '../src/core/logical/dump';
+import { manifestPathFor, readManifest } from '../src/core/logical/manifest';
+import { buildRestoreList } from '../src/core/logical/restore';
 import { groupToc, readToc } from '../src/core/logical/toc';
-import type { DumpProgress } from '../src/core/dump/progress';
-import { discoverTools, type ToolInventory } from '../src/core/tools';
+import type { DumpProgress } from '../src/core/logical/progress';
+import { discoverTools, type ToolInventory } from '../src/core/platform/tools';
 import {
   cpuMeter,
   envInt,

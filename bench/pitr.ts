@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { startCluster, type Cluster } from '../test/integration/cluster';
 import { runDrill, type DrillReport } from '../src/core/pitr/drill';
 import type { RecoveryPlan } from '../src/core/pitr/config';
-import { freePort } from '../src/core/net';
+import { freePort } from '../src/core/platform/net';
 import {
   envInt,
   formatBytes,

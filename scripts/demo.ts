@@ -1,6 +1,6 @@
 // `npm run demo`: a live PostgreSQL with WAL archiving and steady writes, and VS Code opened on it with the extension.
 // Ctrl-C stops the server, the editor server and the writes, and removes every temporary folder. Everything
-// is also on record with the reaper (src/core/reaper.ts): if the demo is killed, or tsx ends it before the
+// is also on record with the reaper (src/core/platform/reaper.ts): if the demo is killed, or tsx ends it before the
 // clean-up is done, a detached watcher stops the server and code-server and removes the folders.
 //   PGBR_DEMO_PORT   port for code-server (default: a free one); ignored when a desktop `code` is used
 //   PGBR_DEMO_WEB=1  use code-server even when `code` is on PATH
@@ -10,7 +10,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import pg from 'pg';
 import { createSampleDatabase, startCluster, type Cluster } from '../test/integration/cluster';
-import { guardProcessGroup, removeIfKilled } from '../src/core/reaper';
+import { guardProcessGroup, removeIfKilled } from '../src/core/platform/reaper';
 import {
   REPO_ROOT,
   TEST_SETTINGS,

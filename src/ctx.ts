@@ -4,11 +4,11 @@ import { Log } from './log';
 import { PasswordStore } from './connections/passwords';
 import { loadProfiles } from './core/profiles';
 import type { ConnectionProfile, ProfileSet } from './core/profiles/types';
-import { discoverTools, type ToolInventory } from './core/tools';
-import { defaultConnectContext, resolveConnection, type ResolvedConnection } from './core/connect';
-import { PgbrError } from './core/errors';
+import { discoverTools, type ToolInventory } from './core/platform/tools';
+import { defaultConnectContext, resolveConnection, type ResolvedConnection } from './core/postgres/connect';
+import { PgbrError } from './core/platform/errors';
 import { effectiveParams, findDefaultSocketDir, type EffectiveParams } from './core/profiles';
-import { withClient } from './core/server';
+import { withClient } from './core/postgres/server';
 
 export type LoadedProfiles = Awaited<ReturnType<typeof loadProfiles>>;
 

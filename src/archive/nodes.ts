@@ -4,11 +4,11 @@ import type { ArchiveLocation } from '../core/wal/locations';
 import type { ArchiveProblem, ArchiveScan, TimelineSummary } from '../core/wal/scan';
 import type { BackupWindow, SegmentRun, WindowPoint } from '../core/wal/check';
 import { formatSize } from '../core/wal/names';
-import { formatBytes } from '../core/server';
+import { formatBytes } from '../core/postgres/server';
 import type { BaseBackupCatalog, BaseBackupEntry } from '../core/physical';
-import type { RecordedRestorePoint } from '../core/restorePoints';
+import type { RecordedRestorePoint } from '../core/physical/restorePoints';
 import { TreeNode as ArchiveNode } from '../treeNode';
-import { plural } from '../core/plural';
+import { plural } from '../core/platform/plural';
 
 export const enum ArchiveContext {
   Location = 'walLocation',

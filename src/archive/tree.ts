@@ -3,13 +3,13 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import { FolderWatcher } from '../folderWatcher';
 import { ErrorNode } from '../treeNode';
-import { errorMessage } from '../core/errors';
+import { errorMessage } from '../core/platform/errors';
 import { scanArchive, type ArchiveScan } from '../core/wal/scan';
 import { parseWalFileName, segmentName, segmentNumber } from '../core/wal/names';
 import { archiveLocations } from './locations';
 import { baseBackupFolder } from '../basebackup/folder';
 import { listBaseBackups, toKnownBaseBackup } from '../core/physical';
-import { readRestorePoints, restorePointsFileFor } from '../core/restorePoints';
+import { readRestorePoints, restorePointsFileFor } from '../core/physical/restorePoints';
 import type { KnownBaseBackup } from '../core/wal/check';
 import {
   BaseBackupFolderNode,

@@ -2,10 +2,10 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { CommandTable } from '../commands';
-import { PgbrError } from '../core/errors';
+import { PgbrError } from '../core/platform/errors';
 import { runBaseBackup, type BaseBackupFormat, type BaseBackupResult, type CheckpointMode } from '../core/physical';
-import { createRestorePoint, recordRestorePoint, restorePointsFileFor, validateRestorePointName, type RecordedRestorePoint } from '../core/restorePoints';
-import { formatBytes, withClient } from '../core/server';
+import { createRestorePoint, recordRestorePoint, restorePointsFileFor, validateRestorePointName, type RecordedRestorePoint } from '../core/physical/restorePoints';
+import { formatBytes, withClient } from '../core/postgres/server';
 import { ProfileNode } from '../connections/nodes';
 import { percentReporter, withCancellableProgress } from '../progress';
 import { baseBackupFolder } from './folder';

@@ -10,9 +10,9 @@ import {
   type BaseBackupRecord,
   type CheckpointMode,
 } from '../core/physical';
-import { PgbrError } from '../core/errors';
-import { createRestorePoint, readRestorePoints, recordRestorePoint, restorePointsFileFor, validateRestorePointName } from '../core/restorePoints';
-import { formatBytes, withClient } from '../core/server';
+import { PgbrError } from '../core/platform/errors';
+import { createRestorePoint, readRestorePoints, recordRestorePoint, restorePointsFileFor, validateRestorePointName } from '../core/physical/restorePoints';
+import { formatBytes, withClient } from '../core/postgres/server';
 import { jsonOption, profilesFor, workspaceOption } from './commands';
 import { Exit, makeOutput } from './output';
 import type { CliContext, Io } from './pgbr';

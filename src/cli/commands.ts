@@ -4,15 +4,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadProfiles, parseConnectionUri, describeParams, type WorkspaceConfig } from '../core/profiles';
 import type { ConnectionProfile, ProfileProblem } from '../core/profiles/types';
-import { discoverTools, TOOL_NAMES } from '../core/tools';
-import { defaultConnectContext, resolveConnection } from '../core/connect';
-import { withClient } from '../core/server';
-import { PgbrError, errorMessage } from '../core/errors';
-import { archiverProblems } from '../core/archiverCheck';
-import { listDumps, type CatalogEntry } from '../core/dump/catalog';
-import { describeLeftovers, findPartials, findScratchDatabases } from '../core/leftovers';
-import { defaultDumpFolder } from '../core/dump/naming';
-import { writeFileAtomic } from '../core/fsutil';
+import { discoverTools, TOOL_NAMES } from '../core/platform/tools';
+import { defaultConnectContext, resolveConnection } from '../core/postgres/connect';
+import { withClient } from '../core/postgres/server';
+import { PgbrError, errorMessage } from '../core/platform/errors';
+import { archiverProblems } from '../core/health/archiverCheck';
+import { listDumps, type CatalogEntry } from '../core/logical/catalog';
+import { describeLeftovers, findPartials, findScratchDatabases } from '../core/platform/leftovers';
+import { defaultDumpFolder } from '../core/logical/naming';
+import { writeFileAtomic } from '../core/platform/fsutil';
 import {
   archivedPerHour,
   collectHealth,
@@ -24,7 +24,7 @@ import {
   type BaseBackupSeen,
   type FailureHour,
   type PreviousSnapshot,
-} from '../core/health';
+} from '../core/health/health';
 import { readBackupHistories } from '../core/wal/scan';
 import { Exit, makeOutput, table } from './output';
 import { renderStatus } from './statusText';

@@ -13,9 +13,9 @@ import {
   type DrillFolderLeftover,
   type PartialLeftover,
   type ScratchDatabaseLeftover,
-} from '../core/leftovers';
-import { tempRoot } from '../core/reaper';
-import { withClient } from '../core/server';
+} from '../core/platform/leftovers';
+import { tempRoot } from '../core/platform/reaper';
+import { withClient } from '../core/postgres/server';
 import { dumpFoldersFor, jsonOption, profilesFor, workspaceOption } from './commands';
 import { Exit, makeOutput } from './output';
 import type { CliContext, Io } from './pgbr';

@@ -7,8 +7,8 @@ import { addWalCommands } from './walCommands';
 import { addBaseBackupCommands } from './baseBackupCommands';
 import { addPitrCommands } from './pitrCommands';
 import { addLeftoverCommands } from './leftoverCommands';
-import { sweepDeadRuns } from '../core/leftovers';
-import { adviseForShell } from '../core/advice';
+import { sweepDeadRuns } from '../core/platform/leftovers';
+import { adviseForShell } from '../core/postgres/advice';
 import { Exit } from './output';
 import { version } from '../../package.json';
 

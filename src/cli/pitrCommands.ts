@@ -2,7 +2,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { PgbrError, errorMessage } from '../core/errors';
+import { PgbrError, errorMessage } from '../core/platform/errors';
 import { applyRecovery, planRecoveryChanges, readBaseBackupInfo, type RecoveryChange, type RecoveryPreview } from '../core/pitr/apply';
 import { resolveTarget, validateTarget, type RecoveryAction, type RecoveryPlan, type RecoveryTarget, type RecoveryTimeline, type TargetCheck } from '../core/pitr/config';
 import { findServerBinDir, runDrill, type DrillReport } from '../core/pitr/drill';

@@ -1,21 +1,21 @@
 // `pgbr toc`, `pgbr restore` and `pgbr verify`: what is in a dump, putting it back (whole or table by table), and proving it restores.
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { readManifest, type DumpManifest } from '../core/dump/manifest';
-import { quickDamage } from '../core/dump/integrity';
-import { PgbrError } from '../core/errors';
-import { formatQualifiedName, parseQualifiedName, quoteIdent, type QualifiedName } from '../core/names';
-import { printable, printableLines } from '../core/printable';
-import { isSameDatabase, runRestore, type RestoreProgress, type RestoreResult } from '../core/restore';
+import { readManifest, type DumpManifest } from '../core/logical/manifest';
+import { quickDamage } from '../core/logical/integrity';
+import { PgbrError } from '../core/platform/errors';
+import { formatQualifiedName, parseQualifiedName, quoteIdent, type QualifiedName } from '../core/postgres/names';
+import { printable, printableLines } from '../core/platform/printable';
+import { isSameDatabase, runRestore, type RestoreProgress, type RestoreResult } from '../core/logical/restore';
 import { dumpedByMajor, groupToc, readToc, readTocHeader, type Toc, type TocTree } from '../core/logical/toc';
-import { chooseTool } from '../core/tools';
-import { verifyDump, type VerifyReport } from '../core/verify';
+import { chooseTool } from '../core/platform/tools';
+import { verifyDump, type VerifyReport } from '../core/logical/verify';
 import { jsonOption, workspaceOption } from './commands';
 import { Exit, makeOutput, table, type Output } from './output';
 import type { CliContext, Io } from './pgbr';
 import { abortOnSignals, binPathOption, collect, connOption, connectionFor, inventoryFor, parseJobs, stderrLogger, verboseOption } from './shared';
-import { plural } from '../core/plural';
-import { formatWhen } from '../core/when';
+import { plural } from '../core/platform/plural';
+import { formatWhen } from '../core/platform/when';
 
 interface TocCliOptions {
   json?: boolean;

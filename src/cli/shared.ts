@@ -1,9 +1,9 @@
 // What every pgbr subcommand that runs a tool needs: options, the connection, the tools, logging, Ctrl-C.
 import * as os from 'node:os';
 import { InvalidArgumentError, Option } from 'commander';
-import type { Logger } from '../core/log';
-import { defaultConnectContext, resolveConnection, type ResolvedConnection } from '../core/connect';
-import { discoverTools, type ToolInventory } from '../core/tools';
+import type { Logger } from '../core/platform/log';
+import { defaultConnectContext, resolveConnection, type ResolvedConnection } from '../core/postgres/connect';
+import { discoverTools, type ToolInventory } from '../core/platform/tools';
 import { pickProfile } from './commands';
 import type { Io } from './pgbr';
 

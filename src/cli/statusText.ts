@@ -1,9 +1,9 @@
 // pgbr status for people: the health snapshot as aligned rows, a verdict, the checklist and notes.
-import { formatDuration, nothingUnarchived, type AgeAgainstTarget, type FailureHour, type HealthSnapshot } from '../core/health';
-import { plural } from '../core/plural';
-import { formatBytes } from '../core/server';
+import { formatDuration, nothingUnarchived, type AgeAgainstTarget, type FailureHour, type HealthSnapshot } from '../core/health/health';
+import { plural } from '../core/platform/plural';
+import { formatBytes } from '../core/postgres/server';
 import { table } from './output';
-import { formatWhen } from '../core/when';
+import { formatWhen } from '../core/platform/when';
 
 const BARS = '▁▂▃▄▅▆▇█';
 

@@ -1,6 +1,6 @@
 // `pgbr wal-check`: scans a WAL archive folder for a cron job or a monitoring probe; exit 1 when recovery would break.
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { formatBytes } from '../core/server';
+import { formatBytes } from '../core/postgres/server';
 import type { ArchiveProblem, WindowPoint } from '../core/wal/check';
 import { formatSize } from '../core/wal/names';
 import { parseSegmentSize } from '../core/wal/locations';
@@ -8,7 +8,7 @@ import { scanArchive, type ArchiveScan } from '../core/wal/scan';
 import { jsonOption } from './commands';
 import { Exit, makeOutput, table } from './output';
 import type { CliContext, Io } from './pgbr';
-import { formatWhen } from '../core/when';
+import { formatWhen } from '../core/platform/when';
 
 interface WalCheckOptions {
   segmentSize?: number;

@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Ctx } from '../ctx';
 import type { CommandTable } from '../commands';
-import { PgbrError } from '../core/errors';
+import { PgbrError } from '../core/platform/errors';
 import type { ConnectionParams, ConnectionProfile, SslMode } from '../core/profiles/types';
 import { SSL_MODES } from '../core/profiles/types';
 import {
@@ -14,9 +14,9 @@ import {
   removeConnectionFromYaml,
   describeParams,
 } from '../core/profiles';
-import { getServerInfo, withClient, type ServerInfo } from '../core/server';
-import { resolveConnection, defaultConnectContext } from '../core/connect';
-import { writeFileAtomic } from '../core/fsutil';
+import { getServerInfo, withClient, type ServerInfo } from '../core/postgres/server';
+import { resolveConnection, defaultConnectContext } from '../core/postgres/connect';
+import { writeFileAtomic } from '../core/platform/fsutil';
 import type { ConnectionsProvider } from './tree';
 import { ProfileNode } from './nodes';
 

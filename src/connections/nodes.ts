@@ -1,11 +1,11 @@
 // Node kinds of the Connections tree: profile → database → schema → table, plus error and problem nodes.
 import * as vscode from 'vscode';
 import type { ConnectionProfile, ProfileProblem } from '../core/profiles/types';
-import type { DatabaseInfo, SchemaInfo, TableInfo, ServerInfo } from '../core/server';
-import { formatBytes } from '../core/server';
-import type { PgbrErrorKind } from '../core/errors';
+import type { DatabaseInfo, SchemaInfo, TableInfo, ServerInfo } from '../core/postgres/server';
+import { formatBytes } from '../core/postgres/server';
+import type { PgbrErrorKind } from '../core/platform/errors';
 import { TreeNode as ConnectionsNode } from '../treeNode';
-import { plural } from '../core/plural';
+import { plural } from '../core/platform/plural';
 
 /** contextValue prefixes, matched by regex in package.json `when` clauses. */
 export const enum ConnectionsContext {

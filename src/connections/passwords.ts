@@ -9,8 +9,8 @@ import {
   type EffectiveParams,
 } from '../core/profiles';
 import type { ConnectionProfile } from '../core/profiles/types';
-import { PgbrError } from '../core/errors';
-import type { Logger } from '../core/log';
+import { PgbrError } from '../core/platform/errors';
+import type { Logger } from '../core/platform/log';
 
 type Secrets = Pick<vscode.SecretStorage, 'get' | 'store' | 'delete' | 'onDidChange'>;
 type Server = Pick<EffectiveParams, 'host' | 'port' | 'user'>;

@@ -1,8 +1,8 @@
 // The Connections view: profiles, and below each the live server's databases, schemas and tables.
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import { PgbrError, errorMessage } from '../core/errors';
-import { getServerInfo, listDatabases, listSchemas, listTables, withClient } from '../core/server';
+import { PgbrError, errorMessage } from '../core/platform/errors';
+import { getServerInfo, listDatabases, listSchemas, listTables, withClient } from '../core/postgres/server';
 import * as path from 'node:path';
 import { archiveFolderFromCommand } from '../core/wal/locations';
 import { archiveLocations } from '../archive/locations';

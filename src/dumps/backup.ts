@@ -2,17 +2,17 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import { PgbrError } from '../core/errors';
-import { listDatabases, listSchemas, listTables, withClient, getServerInfo, formatBytes, type TableInfo } from '../core/server';
-import { chooseTool } from '../core/tools';
-import { runDump, type DumpContentOptions, type DumpResult } from '../core/dump/dump';
-import { takenNameNote } from '../core/dump/naming';
+import { PgbrError } from '../core/platform/errors';
+import { listDatabases, listSchemas, listTables, withClient, getServerInfo, formatBytes, type TableInfo } from '../core/postgres/server';
+import { chooseTool } from '../core/platform/tools';
+import { runDump, type DumpContentOptions, type DumpResult } from '../core/logical/dump';
+import { takenNameNote } from '../core/logical/naming';
 import type { ConnectionProfile } from '../core/profiles/types';
-import { formatQualifiedName, type QualifiedName } from '../core/names';
+import { formatQualifiedName, type QualifiedName } from '../core/postgres/names';
 import { DatabaseNode, ProfileNode, TableNode } from '../connections/nodes';
 import { dumpFolders, nameTemplate } from './folders';
 import { percentReporter, withCancellableProgress } from '../progress';
-import { plural } from '../core/plural';
+import { plural } from '../core/platform/plural';
 
 /** The choices a backup is made of; remembered per database, and accepted whole by the command (tests, tasks). */
 export interface BackupRequest extends DumpContentOptions {

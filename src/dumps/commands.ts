@@ -4,13 +4,13 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { CommandTable } from '../commands';
-import { PgbrError } from '../core/errors';
-import { manifestPathFor, verifyReportPathFor } from '../core/dump/manifest';
-import { removePartial } from '../core/dump/dump';
-import { runGlobalsDump } from '../core/dump/globals';
-import { takenNameNote } from '../core/dump/naming';
-import { formatBytes } from '../core/server';
-import { pathsOutside } from '../core/fsutil';
+import { PgbrError } from '../core/platform/errors';
+import { manifestPathFor, verifyReportPathFor } from '../core/logical/manifest';
+import { removePartial } from '../core/logical/dump';
+import { runGlobalsDump } from '../core/logical/globals';
+import { takenNameNote } from '../core/logical/naming';
+import { formatBytes } from '../core/postgres/server';
+import { pathsOutside } from '../core/platform/fsutil';
 import { ProfileNode } from '../connections/nodes';
 import { backupCommand } from './backup';
 import { restoreCommand } from './restore';
@@ -23,7 +23,7 @@ import { dumpFolders } from './folders';
 import { DumpNode, PartialsNode } from './nodes';
 import { withCancellableProgress } from '../progress';
 import type { DumpsProvider } from './tree';
-import { plural } from '../core/plural';
+import { plural } from '../core/platform/plural';
 
 /** A dump from a tree node or a path (tests, other commands). */
 export function dumpPathOf(arg: unknown): string | undefined {

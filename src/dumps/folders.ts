@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import { DEFAULT_NAME_TEMPLATE, defaultDumpFolder } from '../core/dump/naming';
+import { DEFAULT_NAME_TEMPLATE, defaultDumpFolder } from '../core/logical/naming';
 
 /** Every dump folder to list, first one written to; relative paths are read against the workspace folder. */
 export async function dumpFolders(ctx: Ctx): Promise<string[]> {

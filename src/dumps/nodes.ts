@@ -1,14 +1,14 @@
 // Node kinds of the Dumps tree: folder → dump → its contents (schemas → tables, and object groups).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { CatalogEntry } from '../core/dump/catalog';
-import { verificationState } from '../core/dump/catalog';
+import type { CatalogEntry } from '../core/logical/catalog';
+import { verificationState } from '../core/logical/catalog';
 import type { TocEntry, TocSchema, TocTable, TocTree } from '../core/logical/toc';
-import { formatBytes } from '../core/server';
-import { printable } from '../core/printable';
+import { formatBytes } from '../core/postgres/server';
+import { printable } from '../core/platform/printable';
 import { TreeNode as DumpsNode } from '../treeNode';
-import { plural } from '../core/plural';
-import { formatAge, formatWhen } from '../core/when';
+import { plural } from '../core/platform/plural';
+import { formatAge, formatWhen } from '../core/platform/when';
 
 /** contextValue prefixes, matched by regex in package.json `when` clauses. */
 export const enum DumpsContext {

@@ -2,11 +2,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import { PgbrError } from '../core/errors';
-import { listDumps, type CatalogEntry } from '../core/dump/catalog';
-import { formatBytes } from '../core/server';
+import { PgbrError } from '../core/platform/errors';
+import { listDumps, type CatalogEntry } from '../core/logical/catalog';
+import { formatBytes } from '../core/postgres/server';
 import { dumpFolders } from './folders';
-import { formatAge } from '../core/when';
+import { formatAge } from '../core/platform/when';
 
 export interface DumpPick extends vscode.QuickPickItem {
   entry: CatalogEntry;

@@ -3,10 +3,10 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import { FolderWatcher } from '../folderWatcher';
 import { ErrorNode } from '../treeNode';
-import { errorMessage } from '../core/errors';
-import { listDumps } from '../core/dump/catalog';
+import { errorMessage } from '../core/platform/errors';
+import { listDumps } from '../core/logical/catalog';
 import { groupToc, readToc, type TocSchema } from '../core/logical/toc';
-import type { ToolInventory } from '../core/tools';
+import type { ToolInventory } from '../core/platform/tools';
 import { dumpFolders } from './folders';
 import {
   DumpFolderNode,

@@ -1,17 +1,17 @@
 // "Verify (test restore)": restore into a scratch database, compare exact counts, record and show the verdict.
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import { errorMessage } from '../core/errors';
-import { readManifest } from '../core/dump/manifest';
-import { verifyDump, type VerifyReport } from '../core/verify';
-import { verifyReportPathFor } from '../core/dump/manifest';
-import { writeFileAtomic } from '../core/fsutil';
+import { errorMessage } from '../core/platform/errors';
+import { readManifest } from '../core/logical/manifest';
+import { verifyDump, type VerifyReport } from '../core/logical/verify';
+import { verifyReportPathFor } from '../core/logical/manifest';
+import { writeFileAtomic } from '../core/platform/fsutil';
 import { dumpPathOf } from './commands';
 import { pickDump } from './pickDump';
-import { printable } from '../core/printable';
+import { printable } from '../core/platform/printable';
 import { withCancellableProgress } from '../progress';
 import { VerifyReportProvider } from './verifyReport';
-import { formatStamp } from '../core/when';
+import { formatStamp } from '../core/platform/when';
 
 export async function verifyCommand(ctx: Ctx, reports: VerifyReportProvider, arg: unknown, options: unknown): Promise<VerifyReport | undefined> {
   const dumpPath = dumpPathOf(arg) ?? (await pickDump(ctx, 'verify', { globals: false }));

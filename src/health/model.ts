@@ -1,8 +1,8 @@
 // Turns a health snapshot into what the Health view shows: text for people, statuses for colours.
 import type { HealthModel, CheckStatus } from '../../webview/protocol';
-import type { AgeAgainstTarget, FailureHour, HealthSnapshot, ArchiveActivityHour } from '../core/health';
-import { formatDuration } from '../core/health';
-import { formatBytes } from '../core/server';
+import type { AgeAgainstTarget, FailureHour, HealthSnapshot, ArchiveActivityHour } from '../core/health/health';
+import { formatDuration } from '../core/health/health';
+import { formatBytes } from '../core/postgres/server';
 
 export function healthModel(
   connection: string,

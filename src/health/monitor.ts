@@ -3,9 +3,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { ToHealthWebview } from '../../webview/protocol';
-import { errorMessage } from '../core/errors';
-import { withClient } from '../core/server';
-import { listDumps, type CatalogEntry } from '../core/dump/catalog';
+import { errorMessage } from '../core/platform/errors';
+import { withClient } from '../core/postgres/server';
+import { listDumps, type CatalogEntry } from '../core/logical/catalog';
 import {
   archivedPerHour,
   collectHealth,
@@ -15,7 +15,7 @@ import {
   recentArchiveFiles,
   type ArchiverPoll,
   type HealthSnapshot,
-} from '../core/health';
+} from '../core/health/health';
 import { readBackupHistories } from '../core/wal/scan';
 import { archiveFolderFromCommand, type ArchiveLocation } from '../core/wal/locations';
 import { archiveLocations } from '../archive/locations';

@@ -4,9 +4,9 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { FromPitr, PitrDrillReport, PitrForm, PitrStep, ToPitr } from '../../webview/protocol';
-import { errorMessage, PgbrError } from '../core/errors';
+import { errorMessage, PgbrError } from '../core/platform/errors';
 import { listBaseBackups, toKnownBaseBackup, type BaseBackupRecord } from '../core/physical';
-import { readRestorePoints, restorePointsFileFor } from '../core/restorePoints';
+import { readRestorePoints, restorePointsFileFor } from '../core/physical/restorePoints';
 import { RESTORE_TEMPLATES, resolveTarget, validateTarget, type RecoveryPlan, type RecoveryTarget } from '../core/pitr/config';
 import { describeTime } from '../core/pitr/time';
 import { applyRecovery, planRecoveryChanges, readBaseBackupInfo, recoveryAsText, type BaseBackupInfo } from '../core/pitr/apply';
@@ -16,7 +16,7 @@ import type { KnownBaseBackup } from '../core/wal/check';
 import { archiveLocations } from '../archive/locations';
 import { baseBackupFolder } from '../basebackup/folder';
 import { withCancellableProgress } from '../progress';
-import { withClient } from '../core/server';
+import { withClient } from '../core/postgres/server';
 
 const ZONES = ['UTC', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'America/Chicago', 'America/Los_Angeles', 'Asia/Tokyo', 'Asia/Kolkata', 'Australia/Sydney'];
 

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ConnectionParams } from '../../src/core/profiles/types';
-import { freePort, RESERVED_PORT } from '../../src/core/net';
+import { freePort, RESERVED_PORT } from '../../src/core/platform/net';
 
 export interface ClusterOptions {
   /** WAL archiving into `archiveDir` (default true). */

@@ -6,12 +6,12 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { PgbrError } from '../../src/core/errors';
-import { parseQualifiedName } from '../../src/core/names';
-import { describeTruncateBlockers, runRestore, truncateBlockers, type RestoreOptions, type RestoreResult } from '../../src/core/restore';
-import { databaseNames, dropDatabase, withClient } from '../../src/core/server';
+import { PgbrError } from '../../src/core/platform/errors';
+import { parseQualifiedName } from '../../src/core/postgres/names';
+import { describeTruncateBlockers, runRestore, truncateBlockers, type RestoreOptions, type RestoreResult } from '../../src/core/logical/restore';
+import { databaseNames, dropDatabase, withClient } from '../../src/core/postgres/server';
 import { readToc } from '../../src/core/logical/toc';
-import { discoverTools, type ToolInventory } from '../../src/core/tools';
+import { discoverTools, type ToolInventory } from '../../src/core/platform/tools';
 import { createSampleDatabase, startCluster, type Cluster } from './cluster';
 
 const fixtures = path.resolve(__dirname, '../fixtures');

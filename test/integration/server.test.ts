@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import type pg from 'pg';
-import { PgbrError } from '../../src/core/errors';
+import { PgbrError } from '../../src/core/platform/errors';
 import type { ConnectionParams } from '../../src/core/profiles/types';
 import {
   describeConnectionError,
@@ -19,7 +19,7 @@ import {
   listTables,
   withClient,
   type ConnectOptions,
-} from '../../src/core/server';
+} from '../../src/core/postgres/server';
 import { createSampleDatabase, startCluster, type Cluster } from './cluster';
 
 const APP_PASSWORD = "app 'secret' \\ pw";

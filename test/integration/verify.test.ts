@@ -5,11 +5,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readManifest, writeManifest, type DumpManifest } from '../../src/core/dump/manifest';
-import { checksumDump } from '../../src/core/dump/checksum';
-import { PgbrError } from '../../src/core/errors';
-import { discoverTools, type ToolInventory } from '../../src/core/tools';
-import { scratchDatabaseName, verifyDump, type VerifyOptions } from '../../src/core/verify';
+import { readManifest, writeManifest, type DumpManifest } from '../../src/core/logical/manifest';
+import { checksumDump } from '../../src/core/logical/checksum';
+import { PgbrError } from '../../src/core/platform/errors';
+import { discoverTools, type ToolInventory } from '../../src/core/platform/tools';
+import { scratchDatabaseName, verifyDump, type VerifyOptions } from '../../src/core/logical/verify';
 import { createSampleDatabase, startCluster, type Cluster } from './cluster';
 
 const pgbr = path.resolve(__dirname, '../../dist/pgbr.js');

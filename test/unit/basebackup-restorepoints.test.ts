@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readRestorePoints, recordRestorePoint, restorePointsFileFor, validateRestorePointName } from '../../src/core/restorePoints';
+import { readRestorePoints, recordRestorePoint, restorePointsFileFor, validateRestorePointName } from '../../src/core/physical/restorePoints';
 
 test('restore point names: not empty, one line, at most 63 bytes as PostgreSQL stores them', () => {
   validateRestorePointName('before-migration-42');

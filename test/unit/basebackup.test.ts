@@ -21,7 +21,7 @@ import {
   type BaseBackupProgress,
   type BaseBackupRecord,
 } from '../../src/core/physical';
-import { parseCompression } from '../../src/core/dump/dump';
+import { parseCompression } from '../../src/core/logical/dump';
 
 // Captured from pg_basebackup 15.18 -F t -X stream -P -v --max-rate=12M, stderr piped (not a terminal: one report per line).
 const VERBOSE_PIPED = `pg_basebackup: initiating base backup, waiting for checkpoint to complete

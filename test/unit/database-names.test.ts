@@ -1,7 +1,7 @@
 // The name proposed for a new restore target, and what the input box says about the one typed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_NAME_BYTES, freeName, newDatabaseNameProblem } from '../../src/core/names';
+import { MAX_NAME_BYTES, freeName, newDatabaseNameProblem } from '../../src/core/postgres/names';
 
 test('a free base name is proposed as it is; a taken one gets the first free _N', () => {
   assert.equal(freeName('shop_restored', new Set(['shop'])), 'shop_restored');

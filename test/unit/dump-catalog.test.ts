@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { formatFromName, listDumps, verificationState, type CatalogEntry } from '../../src/core/dump/catalog';
-import { verifyReportPathFor, writeManifest, type DumpManifest } from '../../src/core/dump/manifest';
+import { formatFromName, listDumps, verificationState, type CatalogEntry } from '../../src/core/logical/catalog';
+import { verifyReportPathFor, writeManifest, type DumpManifest } from '../../src/core/logical/manifest';
 
 test('names tell the format; manifests, partials and hidden files are not dumps', () => {
   assert.deepEqual(formatFromName('shop_1.dump', false), { format: 'custom', gzip: false });

@@ -6,7 +6,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { checksumDump, compareChecksums, describeMismatch, listFilesRecursive, sha256File, type ChecksumMismatch } from '../../src/core/dump/checksum';
+import { checksumDump, compareChecksums, describeMismatch, listFilesRecursive, sha256File, type ChecksumMismatch } from '../../src/core/logical/checksum';
 import {
   DUMP_END_MARKER,
   endsWithMarker,
@@ -14,13 +14,13 @@ import {
   finalizeOutput,
   removePartial,
   reservePartial,
-} from '../../src/core/dump/dump';
-import { GLOBALS_END_MARKER } from '../../src/core/dump/globals';
-import { takenNameNote } from '../../src/core/dump/naming';
-import { PgbrError } from '../../src/core/errors';
-import { manifestPathFor, withFileKey, type DumpManifest } from '../../src/core/dump/manifest';
-import { finalizeWithProof } from '../../src/core/partials';
-import { findPartials } from '../../src/core/leftovers';
+} from '../../src/core/logical/dump';
+import { GLOBALS_END_MARKER } from '../../src/core/logical/globals';
+import { takenNameNote } from '../../src/core/logical/naming';
+import { PgbrError } from '../../src/core/platform/errors';
+import { manifestPathFor, withFileKey, type DumpManifest } from '../../src/core/logical/manifest';
+import { finalizeWithProof } from '../../src/core/platform/partials';
+import { findPartials } from '../../src/core/platform/leftovers';
 
 /** The smallest manifest these file tests need; its content is only compared as text. */
 const MANIFEST = { manifestVersion: 1, kind: 'database', profile: 't', rowCounts: [], sha256: {} } as unknown as DumpManifest;

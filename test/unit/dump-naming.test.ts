@@ -12,8 +12,8 @@ import {
   safeFileName,
   splitDumpFileName,
   uniqueDumpPath,
-} from '../../src/core/dump/naming';
-import { PgbrError } from '../../src/core/errors';
+} from '../../src/core/logical/naming';
+import { PgbrError } from '../../src/core/platform/errors';
 
 // Local time on purpose: names follow the user's clock.
 const when = new Date(2026, 10, 22, 9, 5, 7);

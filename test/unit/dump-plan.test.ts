@@ -1,10 +1,10 @@
 // pg_dump argument arrays: exact table patterns, formats, jobs, compression by pg_dump version, and no secrets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCompression, planDump, validateDumpOptions, type PlanInput } from '../../src/core/dump/dump';
-import { PgbrError } from '../../src/core/errors';
+import { parseCompression, planDump, validateDumpOptions, type PlanInput } from '../../src/core/logical/dump';
+import { PgbrError } from '../../src/core/platform/errors';
 import { Exit, makeOutput } from '../../src/cli/output';
-import { parseQualifiedName } from '../../src/core/names';
+import { parseQualifiedName } from '../../src/core/postgres/names';
 
 const base: PlanInput = { toolMajor: 15, outputPath: '/backups/shop.dump.partial', snapshot: '00000003-00000012-1' };
 const t = (sql: string) => parseQualifiedName(sql);

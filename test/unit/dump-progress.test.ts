@@ -1,8 +1,8 @@
 // Progress from pg_dump --verbose, fed with lines captured from a real pg_dump 15.18 (custom, plain, tar, parallel directory).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DumpProgressTracker, parseDumpLine, untranslatedMessagesEnv, type DumpProgress } from '../../src/core/dump/progress';
-import { parseQualifiedName } from '../../src/core/names';
+import { DumpProgressTracker, parseDumpLine, untranslatedMessagesEnv, type DumpProgress } from '../../src/core/logical/progress';
+import { parseQualifiedName } from '../../src/core/postgres/names';
 
 const shop = ['customers', 'orders', 'sales.invoices'].map((n) => parseQualifiedName(n));
 

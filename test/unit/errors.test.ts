@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PgbrError, errorMessage, isCancellation } from '../../src/core/errors';
+import { PgbrError, errorMessage, isCancellation } from '../../src/core/platform/errors';
 import { makeOutput } from '../../src/cli/output';
 
 const caught = async (p: Promise<unknown>): Promise<unknown> => p.then(() => assert.fail('expected an error'), (e: unknown) => e);

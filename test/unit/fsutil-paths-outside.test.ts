@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { pathsOutside } from '../../src/core/fsutil';
+import { pathsOutside } from '../../src/core/platform/fsutil';
 
 test('only paths strictly below a dump folder pass; .., the folder itself and linked parents do not', async () => {
   const root = await mkdtemp(path.join(tmpdir(), 'pgbr-outside-'));

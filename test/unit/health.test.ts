@@ -2,9 +2,9 @@
 import { healthModel } from '../../src/health/model';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CatalogEntry } from '../../src/core/dump/catalog';
-import type { DumpManifest } from '../../src/core/dump/manifest';
-import { PgbrError } from '../../src/core/errors';
+import type { CatalogEntry } from '../../src/core/logical/catalog';
+import type { DumpManifest } from '../../src/core/logical/manifest';
+import { PgbrError } from '../../src/core/platform/errors';
 import {
   archiveTimeoutSeconds,
   archivedPerHour,
@@ -21,9 +21,9 @@ import {
   type HealthFacts,
   type HealthInputs,
   type HealthSnapshot,
-} from '../../src/core/health';
+} from '../../src/core/health/health';
 import { parseWorkspaceConfig } from '../../src/core/profiles/yamlConfig';
-import type { ArchiverStatus, ServerInfo } from '../../src/core/server';
+import type { ArchiverStatus, ServerInfo } from '../../src/core/postgres/server';
 
 const MiB = 1024 * 1024;
 const NOW = new Date('2026-11-22T12:30:00Z');

@@ -1,8 +1,8 @@
 // Table names in SQL syntax, and pg_dump patterns that match exactly one table.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { exactTablePattern, formatQualifiedName, parseQualifiedName, quoteIdent } from '../../src/core/names';
-import { PgbrError } from '../../src/core/errors';
+import { exactTablePattern, formatQualifiedName, parseQualifiedName, quoteIdent } from '../../src/core/postgres/names';
+import { PgbrError } from '../../src/core/platform/errors';
 
 test('parses names as PostgreSQL does', () => {
   assert.deepEqual(parseQualifiedName('orders'), { schema: 'public', name: 'orders' });

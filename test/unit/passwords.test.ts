@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as vscode from 'vscode';
 import { PasswordStore, type PasswordContext } from '../../src/connections/passwords';
-import { PgbrError } from '../../src/core/errors';
-import { memoryLogger } from '../../src/core/log';
+import { PgbrError } from '../../src/core/platform/errors';
+import { memoryLogger } from '../../src/core/platform/log';
 import type { ConnectionProfile } from '../../src/core/profiles';
 
 /** SecretStorage in memory: what was stored under which key. */

@@ -1,7 +1,7 @@
 // Counts read as people write them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { plural } from '../../src/core/plural';
+import { plural } from '../../src/core/platform/plural';
 
 test('one is singular, everything else plural, with thousands separated', () => {
   assert.equal(plural(1, 'table'), '1 table');

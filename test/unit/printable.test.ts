@@ -1,12 +1,12 @@
 // Printing names from a dump: control characters become visible escapes, so a name cannot fake a line of `pgbr toc` or `pgbr verify`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { printable } from '../../src/core/printable';
+import { printable } from '../../src/core/platform/printable';
 import { renderToc, renderVerify } from '../../src/cli/restoreCommands';
 import { makeOutput } from '../../src/cli/output';
-import { PgbrError } from '../../src/core/errors';
+import { PgbrError } from '../../src/core/platform/errors';
 import { groupToc, type Toc, type TocEntry } from '../../src/core/logical/toc';
-import type { VerifyReport } from '../../src/core/verify';
+import type { VerifyReport } from '../../src/core/logical/verify';
 
 test('control characters print as escapes; quotes, dots, backslashes and other Unicode print as they are', () => {
   assert.equal(printable('a\nb\tc\rd'), 'a\\nb\\tc\\rd');

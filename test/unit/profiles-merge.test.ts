@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { PgbrError } from '../../src/core/errors';
+import { PgbrError } from '../../src/core/platform/errors';
 import {
   effectiveParams,
   loadProfiles,

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveConnection } from '../../src/core/connect';
+import { resolveConnection } from '../../src/core/postgres/connect';
 import { loadProfiles } from '../../src/core/profiles';
 import { parseServiceFile, serviceFileCandidates, serviceToParams } from '../../src/core/profiles/pgService';
 

@@ -5,8 +5,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describeLeftovers, findPartials, parseScratchComment, scratchComment, sweepDeadRuns } from '../../src/core/leftovers';
-import { ownerAlive, processStartTicks } from '../../src/core/reaper';
+import { describeLeftovers, findPartials, parseScratchComment, scratchComment, sweepDeadRuns } from '../../src/core/platform/leftovers';
+import { ownerAlive, processStartTicks } from '../../src/core/platform/reaper';
 
 let dir: string;
 before(async () => {
@@ -47,7 +47,7 @@ test('a killed process takes its tools and its unfinished work with it (the watc
   await fs.writeFile(partial, 'half a dump');
   const script = `
     const { spawn } = require('node:child_process');
-    const r = require(${JSON.stringify(path.resolve(__dirname, '../../src/core/reaper.ts'))});
+    const r = require(${JSON.stringify(path.resolve(__dirname, '../../src/core/platform/reaper.ts'))});
     const tool = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
     r.guardProcessGroup(tool.pid);
     r.removeIfKilled(${JSON.stringify(partial)});

@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { PgbrError } from '../../src/core/errors';
-import { parseQualifiedName } from '../../src/core/names';
-import { buildRestoreList, dbnameConninfo, isSameDatabase, schemasNeeded } from '../../src/core/restore';
+import { PgbrError } from '../../src/core/platform/errors';
+import { parseQualifiedName } from '../../src/core/postgres/names';
+import { buildRestoreList, dbnameConninfo, isSameDatabase, schemasNeeded } from '../../src/core/logical/restore';
 import { parseTocList, readToc, type TocEntry } from '../../src/core/logical/toc';
 
 const fixtures = path.resolve(__dirname, '../fixtures');

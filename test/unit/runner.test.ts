@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { access, readFile } from 'node:fs/promises';
-import { formatCommandLine, libpqEnv, runTool } from '../../src/core/runner';
-import type { Logger } from '../../src/core/log';
+import { formatCommandLine, libpqEnv, runTool } from '../../src/core/platform/runner';
+import type { Logger } from '../../src/core/platform/log';
 
 function memoryLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];

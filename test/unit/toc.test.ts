@@ -6,7 +6,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { PgbrError } from '../../src/core/errors';
+import { PgbrError } from '../../src/core/platform/errors';
 import {
   detectDumpFormat,
   dumpedByMajor,

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { access, chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PgbrError } from '../../src/core/errors';
+import { PgbrError } from '../../src/core/platform/errors';
 import {
   TOOL_NAMES,
   candidateDirectories,
@@ -16,7 +16,7 @@ import {
   type FoundTool,
   type ToolInventory,
   type ToolName,
-} from '../../src/core/tools';
+} from '../../src/core/platform/tools';
 
 test('parseToolVersion reads what real tools print', () => {
   const cases: [string, string, number][] = [

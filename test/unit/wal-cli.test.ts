@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { main, type Io } from '../../src/cli/pgbr';
 import { parseSegmentSizeOption } from '../../src/cli/walCommands';
 import { segmentName } from '../../src/core/wal/names';
-import { formatLocal } from '../../src/core/when';
+import { formatLocal } from '../../src/core/platform/when';
 
 const SEG = 16 * 1024 * 1024;
 let root: string;

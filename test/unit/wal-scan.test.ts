@@ -5,7 +5,7 @@ import { closeSync, ftruncateSync, linkSync, openSync, utimesSync, writeSync } f
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PgbrError } from '../../src/core/errors';
+import { PgbrError } from '../../src/core/platform/errors';
 import { segmentName } from '../../src/core/wal/names';
 import { readBackupHistories, scanArchive, type ArchiveScan } from '../../src/core/wal/scan';
 

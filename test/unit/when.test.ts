@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatAge, formatStamp, formatWhen } from '../../src/core/when';
+import { formatAge, formatStamp, formatWhen } from '../../src/core/platform/when';
 
 const now = new Date('2026-11-24T18:22:00Z');
 const berlin = { now, timeZone: 'Europe/Berlin' };

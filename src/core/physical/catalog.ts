@@ -1,9 +1,9 @@
 // The base backups in a folder, with the leftovers of runs that did not finish.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { errorMessage } from '../errors';
-import { pathExists } from '../fsutil';
-import { isClaimedPartial } from '../partials';
+import { errorMessage } from '../platform/errors';
+import { pathExists } from '../platform/fsutil';
+import { isClaimedPartial } from '../platform/partials';
 import { type BaseBackupRecord, RECORD_SUFFIX, readRecord } from './record';
 
 export interface BaseBackupEntry {

@@ -1,9 +1,9 @@
 // Why pg_basebackup failed, said as the fix: the role to grant, the pg_hba.conf line, the setting to change.
-import { passwordAdvice } from '../advice';
-import { failureLine } from '../dump/dump';
-import { PgbrError } from '../errors';
-import type { RunResult } from '../runner';
-import type { ServerInfo } from '../server';
+import { passwordAdvice } from '../postgres/advice';
+import { failureLine } from '../logical/dump';
+import { PgbrError } from '../platform/errors';
+import type { RunResult } from '../platform/runner';
+import type { ServerInfo } from '../postgres/server';
 
 /**
  * The one error a user sees when pg_basebackup fails: what refused the backup and the exact fix

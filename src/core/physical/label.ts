@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { PgbrError } from '../errors';
+import { PgbrError } from '../platform/errors';
 import { parsePgTime } from '../wal/history';
 import { parseLsn } from '../wal/names';
 

@@ -1,6 +1,6 @@
 // The pg_basebackup command line for a set of options, and the options refused before anything connects.
-import { formatCompression, parseCompression, type Compression } from '../dump/dump';
-import { PgbrError } from '../errors';
+import { formatCompression, parseCompression, type Compression } from '../logical/dump';
+import { PgbrError } from '../platform/errors';
 import { type BaseBackupFormat, type BaseBackupOptions, type CheckpointMode, FIRST_WITH_COMPRESSION_METHODS, MAX_LABEL_BYTES } from './record';
 
 /** Refuses what pg_basebackup would refuse, before anything connects. */

@@ -1,10 +1,10 @@
 // What a base backup is on disk: its options and record types, where it goes and how its record is read.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { WORKSPACE_DUMP_FOLDER } from '../dump/naming';
-import type { Logger } from '../log';
+import { WORKSPACE_DUMP_FOLDER } from '../logical/naming';
+import type { Logger } from '../platform/log';
 import type { ConnectionParams } from '../profiles/types';
-import type { ToolInventory } from '../tools';
+import type { ToolInventory } from '../platform/tools';
 import { parseLsn } from '../wal/names';
 import type { KnownBaseBackup } from '../wal/scan';
 

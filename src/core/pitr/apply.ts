@@ -1,10 +1,10 @@
 // Writes a point-in-time recovery into a stopped data directory: base backup restored, settings, recovery.signal; previewed first.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { PgbrError, errorMessage } from '../errors';
-import { pathExists, writeFileAtomic } from '../fsutil';
-import type { Logger } from '../log';
-import { runTool } from '../runner';
+import { PgbrError, errorMessage } from '../platform/errors';
+import { pathExists, writeFileAtomic } from '../platform/fsutil';
+import type { Logger } from '../platform/log';
+import { runTool } from '../platform/runner';
 import { renderRecoverySettings, rewriteConf, type RecoveryPlan } from './config';
 import { archivingChange, sourceArchiveCommand, sourcePort } from './archiving';
 

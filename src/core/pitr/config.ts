@@ -1,5 +1,5 @@
 // Point-in-time recovery settings: targets, restore_command, the postgresql.auto.conf lines, and the check against the recoverable window.
-import { PgbrError } from '../errors';
+import { PgbrError } from '../platform/errors';
 import type { RecoverableWindow, WindowPoint } from '../wal/check';
 import { formatLsn, parseLsn } from '../wal/names';
 import { compareToInstant, describeTime, formatTargetTime, formatUtc, parseTargetTime, type TargetTime } from './time';

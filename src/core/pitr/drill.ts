@@ -3,16 +3,16 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PgbrError } from '../errors';
-import type { Logger } from '../log';
-import { quoteIdentAlways } from '../names';
-import { runTool, type RunResult } from '../runner';
-import { removeIfKilled } from '../reaper';
-import { withClient } from '../server';
-import { parseToolVersion, type ToolInventory } from '../tools';
+import { PgbrError } from '../platform/errors';
+import type { Logger } from '../platform/log';
+import { quoteIdentAlways } from '../postgres/names';
+import { runTool, type RunResult } from '../platform/runner';
+import { removeIfKilled } from '../platform/reaper';
+import { withClient } from '../postgres/server';
+import { parseToolVersion, type ToolInventory } from '../platform/tools';
 import { applyRecovery, resolveDataDirOwner, type BaseBackupFormat } from './apply';
 import { confString, type RecoveryPlan } from './config';
-import { freePort } from '../net';
+import { freePort } from '../platform/net';
 
 export type DrillPhase = 'restore' | 'start' | 'recover' | 'inspect' | 'stop';
 

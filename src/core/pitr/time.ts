@@ -1,5 +1,5 @@
 // Recovery target times: a date, a time and an explicit zone (IANA name or offset), turned into one instant and shown back in any zone.
-import { PgbrError } from '../errors';
+import { PgbrError } from '../platform/errors';
 
 export interface TargetTime {
   /** The instant, to the millisecond. */

@@ -1,5 +1,5 @@
 // The `environment` profile: what libpq's PG* variables describe, shown beside the declared profiles.
-import { PgbrError } from '../errors';
+import { PgbrError } from '../platform/errors';
 import { parsePort, parseSslMode } from './uri';
 import type { ConnectionParams, ConnectionProfile, ProfileProblem, ProfileSource } from './types';
 

@@ -1,7 +1,7 @@
 // Connection profiles from every source, merged by name, with libpq's defaults and its password lookup.
 import { stat, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { PgbrError } from '../errors';
+import { PgbrError } from '../platform/errors';
 import { profileFromEnv } from './env';
 import { lookupPgpass, parsePgpass, pgpassFilePath } from './pgpass';
 import { parseServiceFile, serviceFileCandidates, serviceToParams } from './pgService';
@@ -9,7 +9,7 @@ import type { ConnectionParams, ConnectionProfile, ProfileProblem, ProfileSet, P
 import { parsePort } from './uri';
 import { withoutCommands } from './trust';
 import { parseWorkspaceConfig, readConnectionEntry, WORKSPACE_CONFIG_FILE, type WorkspaceConfig } from './yamlConfig';
-import { passwordHome } from '../advice';
+import { passwordHome } from '../postgres/advice';
 
 export * from './types';
 export * from './uri';

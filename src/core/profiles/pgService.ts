@@ -1,9 +1,9 @@
 // libpq's connection service files (pg_service.conf): where they are, what they hold, and as profile parameters.
 import * as path from 'node:path';
-import { PgbrError } from '../errors';
+import { PgbrError } from '../platform/errors';
 import { parsePort, parseSslMode } from './uri';
 import type { ConnectionParams, ProfileProblem } from './types';
-import { passwordHome } from '../advice';
+import { passwordHome } from '../postgres/advice';
 
 export interface ServiceFile {
   /** Section name → its `key=value` pairs, in file order; the first section of a name wins, as in libpq. */

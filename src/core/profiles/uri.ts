@@ -1,5 +1,5 @@
 // libpq connection URIs (postgresql://user@host:port/db?param=value) and the parameter values they carry.
-import { PgbrError } from '../errors';
+import { PgbrError } from '../platform/errors';
 import { SSL_MODES, type ConnectionParams, type SslMode } from './types';
 
 const SCHEMES = ['postgresql://', 'postgres://'] as const;

@@ -25,7 +25,7 @@
 //   retention: { keepDumps: 14, keepBaseBackups: 4 }
 //   offsite: s3://bucket/pg # or { target: s3://bucket/pg, command: "rclone sync …" }
 //
-// Durations are a number and a unit (90s, 5m, 1h, 2d, 1w); the health checks read them (see core/health.ts).
+// Durations are a number and a unit (90s, 5m, 1h, 2d, 1w); the health checks read them (see core/health).
 //
 // Passwords are refused anywhere in the file: use "Set password…" (VS Code SecretStorage) or ~/.pgpass.
 // Top-level keys starting with `x-` are ignored, so anchors for shared fields can live there
@@ -45,8 +45,8 @@ import {
   type YAMLMap,
   type YAMLSeq,
 } from 'yaml';
-import { PgbrError } from '../errors';
-import { parseDuration } from '../health';
+import { PgbrError } from '../platform/errors';
+import { parseDuration } from '../health/health';
 import { closestMatch, parseConnectionUri, parsePort, parseSslMode } from './uri';
 import type { ConnectionParams, ConnectionProfile, ProfileProblem, ProfileSource, SslMode } from './types';
 

@@ -1,7 +1,7 @@
 // Where WAL archives are: locations declared in pgbackup.yaml or settings, and one found in an archive_command.
 import * as path from 'node:path';
 import { isMap, isSeq, parseDocument } from 'yaml';
-import { PgbrError } from '../errors';
+import { PgbrError } from '../platform/errors';
 import { isValidSegmentSize } from './names';
 
 export interface ArchiveLocation {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { PgbrError, errorMessage } from '../errors';
+import { PgbrError, errorMessage } from '../platform/errors';
 import {
   analyzeArchive,
   type ArchiveProblem,

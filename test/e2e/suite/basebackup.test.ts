@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';
-import { withClient } from '../../../src/core/server';
+import { withClient } from '../../../src/core/postgres/server';
 import { activateExtension, child, children, labels, type PgBackupApi } from './tree';
 
 const port = Number(process.env.PGBR_E2E_PORT);

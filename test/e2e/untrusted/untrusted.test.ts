@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { activateExtension, children } from '../suite/tree';
-import type { ToolInventory } from '../../../src/core/tools';
+import type { ToolInventory } from '../../../src/core/platform/tools';
 
 /** A folder with a pg_dump that records being run; the workspace's settings.json names it as binPath. */
 const planted = process.env.PGBR_E2E_PLANTED_BIN ?? '';

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import type { DumpFormat } from '../../dump/manifest';
+import type { DumpFormat } from '../manifest';
 import { gunzip } from 'node:zlib';
 import { type EntrySink, FORMAT_LABELS, NeedMore, TocCursor, UnsupportedArchive, readArchiveHeaderFrom, readEntry } from './cursor';
 import { TAR_BLOCK, isFile } from './format';

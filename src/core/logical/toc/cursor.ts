@@ -1,5 +1,5 @@
 // The archive's own TOC byte by byte: its header and entries in the layout of pg_backup_archiver.c.
-import type { DumpFormat } from '../../dump/manifest';
+import type { DumpFormat } from '../manifest';
 import { ArchiveEntry, SINGLE_BYTE_ENCODING, isListed } from './entry';
 import { referencedTable, tableInDropStatement } from './relations';
 import { SECTION_NAMES, TABLE_PREFIXED, type TocEntry, type TocHeader } from './types';

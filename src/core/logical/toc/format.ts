@@ -1,7 +1,7 @@
 // Which kind of dump a path holds, read from its first bytes (a name can lie).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { PgbrError } from '../../errors';
+import { PgbrError } from '../../platform/errors';
 import type { DetectedFormat } from './types';
 
 export const TAR_BLOCK = 512;

@@ -2,9 +2,9 @@
 // (archive.ts, cursor.ts), the `pg_restore --list` parser (list.ts), the plain-SQL scanner (plain.ts), the
 // relation resolver (relations.ts) and the tree the views show (tree.ts) are behind it.
 import * as path from 'node:path';
-import { PgbrError } from '../../errors';
-import type { Logger } from '../../log';
-import { runTool } from '../../runner';
+import { PgbrError } from '../../platform/errors';
+import type { Logger } from '../../platform/log';
+import { runTool } from '../../platform/runner';
 import { type ByteSource, TruncatedArchive, chunkedFile, readArchive, tarMember, wholeFile } from './archive';
 import { FORMAT_LABELS, NeedMore, TocCursor, UnsupportedArchive, readArchiveHeaderFrom } from './cursor';
 import { detectDumpFormat, isFile } from './format';

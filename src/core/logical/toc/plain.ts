@@ -1,7 +1,7 @@
 // Plain SQL dumps (gzip or not): the statements pg_dump writes, scanned line by line.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { PgbrError } from '../../errors';
+import { PgbrError } from '../../platform/errors';
 import { createGunzip } from 'node:zlib';
 import { readIdentifierChain } from './relations';
 import { TABLE_PREFIXED, type TocEntry, type TocHeader } from './types';

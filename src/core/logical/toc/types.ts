@@ -1,5 +1,5 @@
 // The shapes of a table of contents, and the entry kinds pg_dump writes.
-import type { DumpFormat } from '../../dump/manifest';
+import type { DumpFormat } from '../manifest';
 
 export type TocSection = 'none' | 'pre-data' | 'data' | 'post-data';
 

@@ -2,8 +2,8 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type pg from 'pg';
-import { PgbrError } from './errors';
-import { writeFileAtomic } from './fsutil';
+import { PgbrError } from '../platform/errors';
+import { writeFileAtomic } from '../platform/fsutil';
 
 export interface RestorePoint {
   name: string;

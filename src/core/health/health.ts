@@ -17,11 +17,11 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type pg from 'pg';
-import type { CatalogEntry } from './dump/catalog';
-import { PgbrError, errorMessage } from './errors';
-import type { WorkspaceConfig } from './profiles/yamlConfig';
-import { formatBytes, getArchiverStatus, getServerInfo, type ArchiverStatus, type ServerInfo } from './server';
-import { formatWhen } from './when';
+import type { CatalogEntry } from '../logical/catalog';
+import { PgbrError, errorMessage } from '../platform/errors';
+import type { WorkspaceConfig } from '../profiles/yamlConfig';
+import { formatBytes, getArchiverStatus, getServerInfo, type ArchiverStatus, type ServerInfo } from '../postgres/server';
+import { formatWhen } from '../platform/when';
 
 // ---------------------------------------------------------------------------------------------
 // Durations

@@ -1,8 +1,8 @@
 // Is a dump still what was written? Sizes against the manifest (cheap, for listings and `toc`), and
 // every file's sha256 against it (a full read, before a verify or a restore trusts the bytes).
-import { PgbrError, errorMessage } from '../errors';
-import { sizeOnDisk } from '../fsutil';
-import type { Logger } from '../log';
+import { PgbrError, errorMessage } from '../platform/errors';
+import { sizeOnDisk } from '../platform/fsutil';
+import type { Logger } from '../platform/log';
 import { compareChecksums, describeMismatch } from './checksum';
 import { readManifest, writeManifest, type DumpManifest } from './manifest';
 

@@ -3,8 +3,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { readManifest, VERIFY_REPORT_SUFFIX, type DumpFormat, type DumpManifest } from './manifest';
 import { sizeDamage } from './integrity';
-import { claimedPaths } from '../leftovers';
-import { sizeOnDisk } from '../fsutil';
+import { claimedPaths } from '../platform/leftovers';
+import { sizeOnDisk } from '../platform/fsutil';
 
 export interface CatalogEntry {
   path: string;

@@ -1,8 +1,8 @@
 // The manifest written beside every dump: what was dumped, from where, with which tools, and proof of content.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { PgbrError, errorMessage } from '../errors';
-import { writeFileAtomic } from '../fsutil';
+import { PgbrError, errorMessage } from '../platform/errors';
+import { writeFileAtomic } from '../platform/fsutil';
 
 export type DumpFormat = 'custom' | 'directory' | 'tar' | 'plain';
 

@@ -1,5 +1,5 @@
 // SQL identifiers: parse `schema.table` as PostgreSQL does, quote them back, and make exact pg_dump patterns.
-import { PgbrError } from './errors';
+import { PgbrError } from '../platform/errors';
 
 export interface QualifiedName {
   schema: string;

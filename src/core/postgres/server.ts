@@ -2,8 +2,8 @@
 import fs from 'node:fs/promises';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import pg from 'pg';
-import { PgbrError, errorMessage } from './errors';
-import type { ConnectionParams } from './profiles/types';
+import { PgbrError, errorMessage } from '../platform/errors';
+import type { ConnectionParams } from '../profiles/types';
 import { passwordAdvice } from './advice';
 import { quoteIdentAlways } from './names';
 

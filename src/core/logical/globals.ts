@@ -1,10 +1,10 @@
 // Cluster-wide objects a database dump leaves out (roles, tablespaces), dumped with pg_dumpall --globals-only.
 import * as fs from 'node:fs/promises';
-import { PgbrError } from '../errors';
-import { silentLogger, type Logger } from '../log';
-import { runTool } from '../runner';
-import { getServerInfo, withClient, type ServerInfo } from '../server';
-import { chooseTool, type ToolInventory } from '../tools';
+import { PgbrError } from '../platform/errors';
+import { silentLogger, type Logger } from '../platform/log';
+import { runTool } from '../platform/runner';
+import { getServerInfo, withClient, type ServerInfo } from '../postgres/server';
+import { chooseTool, type ToolInventory } from '../platform/tools';
 import { checksumDump } from './checksum';
 import { discardPartial, endsWithMarker, failureLine, finalizeOutput, reservePartial, type DumpConnection, type DumpOutput } from './dump';
 import { withFileKey, type DumpManifest } from './manifest';

@@ -3,18 +3,18 @@
 // The scratch database is dropped whatever happens, cancellation included.
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { PgbrError } from './errors';
-import type { Logger } from './log';
-import { quoteIdentAlways } from './names';
-import type { ConnectionParams } from './profiles/types';
+import { PgbrError } from '../platform/errors';
+import type { Logger } from '../platform/log';
+import { quoteIdentAlways } from '../postgres/names';
+import type { ConnectionParams } from '../profiles/types';
 import { createDatabase, runRestore, type RestoreProgress, type RestoreResult } from './restore';
-import { dropDatabase, withClient } from './server';
-import { detectDumpFormat, readTocHeader } from './logical/toc';
-import type { ToolInventory } from './tools';
-import { writeManifest, type DumpManifest, type Verification } from './dump/manifest';
-import { checkIntegrity } from './dump/integrity';
-import { scratchComment } from './leftovers';
-import { plural } from './plural';
+import { dropDatabase, withClient } from '../postgres/server';
+import { detectDumpFormat, readTocHeader } from './toc';
+import type { ToolInventory } from '../platform/tools';
+import { writeManifest, type DumpManifest, type Verification } from './manifest';
+import { checkIntegrity } from './integrity';
+import { scratchComment } from '../platform/leftovers';
+import { plural } from '../platform/plural';
 
 export interface VerifyOptions {
   dumpPath: string;

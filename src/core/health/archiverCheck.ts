@@ -1,6 +1,6 @@
 // Judges WAL archiving from the server's settings and pg_stat_archiver: each problem says what to fix.
-import type { ArchiverStatus, ServerInfo } from './server';
-import { formatWhen } from './when';
+import type { ArchiverStatus, ServerInfo } from '../postgres/server';
+import { formatWhen } from '../platform/when';
 
 export function archiverProblems(server: ServerInfo, a: ArchiverStatus): string[] {
   const problems: string[] = [];

@@ -8,7 +8,7 @@ import { finished } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type * as Execa from 'execa' with { 'resolution-mode': 'import' };
 import type { Logger } from './log';
-import type { ConnectionParams } from './profiles/types';
+import type { ConnectionParams } from '../profiles/types';
 import { guardProcessGroup, privateTempDir } from './reaper';
 
 export interface RunSpec {

@@ -1,7 +1,7 @@
 // Turns a profile into what a client or a tool needs: libpq's defaults applied and the password found.
 import os from 'node:os';
-import type { ConnectionParams, ConnectionProfile } from './profiles/types';
-import { effectiveParams, findDefaultSocketDir, ignoredPasswordWarning, resolvePassword } from './profiles';
+import type { ConnectionParams, ConnectionProfile } from '../profiles/types';
+import { effectiveParams, findDefaultSocketDir, ignoredPasswordWarning, resolvePassword } from '../profiles';
 
 /** The parts of the process a connection depends on, explicit so tests and the CLI can set them. */
 export interface ConnectContext {

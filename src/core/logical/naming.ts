@@ -1,7 +1,7 @@
 // Where a dump goes and what it is called: the name template, the extension by format, names that are safe on every file system and never taken twice.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { PgbrError } from '../errors';
+import { PgbrError } from '../platform/errors';
 import type { DumpFormat } from './manifest';
 
 export const DEFAULT_NAME_TEMPLATE = '{db}_{yyyyMMdd-HHmmss}';

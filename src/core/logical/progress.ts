@@ -1,5 +1,5 @@
 // Reads `pg_dump --verbose` output as it comes and turns it into table-by-table progress.
-import { formatQualifiedName, type QualifiedName } from '../names';
+import { formatQualifiedName, type QualifiedName } from '../postgres/names';
 
 /**
  * `reading`: pg_dump reads the catalogs; `schema`/`post-data`: a plain dump writes definitions

@@ -8,17 +8,17 @@ import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type pg from 'pg';
-import { PgbrError } from './errors';
-import type { Logger } from './log';
-import { formatQualifiedName, quoteIdentAlways, type QualifiedName } from './names';
-import type { ConnectionParams } from './profiles/types';
-import { runTool, type RunResult } from './runner';
-import { privateTempDir } from './reaper';
-import { checkIntegrity } from './dump/integrity';
-import { getServerInfo, withClient } from './server';
-import { chooseTool, type FoundTool, type ToolInventory } from './tools';
-import { detectDumpFormat, dumpedByMajor, readIdentifierChain, readToc, readTocHeader, RELATION_DESCS, type Toc, type TocEntry } from './logical/toc';
-import type { DumpFormat } from './dump/manifest';
+import { PgbrError } from '../platform/errors';
+import type { Logger } from '../platform/log';
+import { formatQualifiedName, quoteIdentAlways, type QualifiedName } from '../postgres/names';
+import type { ConnectionParams } from '../profiles/types';
+import { runTool, type RunResult } from '../platform/runner';
+import { privateTempDir } from '../platform/reaper';
+import { checkIntegrity } from './integrity';
+import { getServerInfo, withClient } from '../postgres/server';
+import { chooseTool, type FoundTool, type ToolInventory } from '../platform/tools';
+import { detectDumpFormat, dumpedByMajor, readIdentifierChain, readToc, readTocHeader, RELATION_DESCS, type Toc, type TocEntry } from './toc';
+import type { DumpFormat } from './manifest';
 
 // ---------------------------------------------------------------------------------------------
 // The -L list for chosen tables
