@@ -9,14 +9,14 @@ import { join } from 'node:path';
 import { PgbrError } from '../../src/core/platform/errors';
 import {
   TOOL_NAMES,
-  candidateDirectories,
   chooseTool,
   discoverTools,
-  parseToolVersion,
   type FoundTool,
   type ToolInventory,
   type ToolName,
 } from '../../src/core/platform/tools';
+import { candidateDirectories } from '../../src/core/platform/toolDirs';
+import { parseToolVersion } from '../../src/core/platform/toolVersion';
 
 test('parseToolVersion reads what real tools print', () => {
   const cases: [string, string, number][] = [
