@@ -20,8 +20,9 @@ function run(command: string, args: string[]): Promise<number> {
   });
 }
 
+/** `*.test.ts` in a folder and the folders below it (unit tests mirror the source layout). */
 async function testFiles(dir: string): Promise<string[]> {
-  const names = await fs.readdir(path.join(root, dir)).catch(() => [] as string[]);
+  const names = await fs.readdir(path.join(root, dir), { recursive: true }).catch(() => [] as string[]);
   return names.filter((n) => n.endsWith('.test.ts')).sort().map((n) => path.join(dir, n));
 }
 
