@@ -6,6 +6,7 @@ import { formatBytes } from '../core/postgres/server';
 import type { PgbrErrorKind } from '../core/platform/errors';
 import { TreeNode as ConnectionsNode } from '../treeNode';
 import { plural } from '../core/platform/plural';
+import { archivingBlock } from '../core/health/archiving';
 
 /** contextValue prefixes, matched by regex in package.json `when` clauses. */
 export const enum ConnectionsContext {
@@ -70,9 +71,7 @@ const FAILURE_TEXT: Partial<Record<PgbrErrorKind, string>> = {
 };
 
 function archivingText(server: ServerInfo): string {
-  if (server.archiveMode === 'off') return 'archiving off';
-  if (!server.archiveCommand && server.archiveMode !== 'off') return `archive_mode ${server.archiveMode}, no archive_command`;
-  return 'archiving on';
+  return archivingBlock(server)?.short ?? 'archiving on';
 }
 
 export class DatabaseNode extends ConnectionsNode {

@@ -22,6 +22,7 @@ import { PgbrError, errorMessage } from '../platform/errors';
 import type { WorkspaceConfig } from '../profiles/yamlConfig';
 import { formatBytes, getArchiverStatus, getServerInfo, type ArchiverStatus, type ServerInfo } from '../postgres/server';
 import { formatWhen } from '../platform/when';
+import { archivingBlock, archivingOn, archivingVia, failingNow } from './archiving';
 
 // ---------------------------------------------------------------------------------------------
 // Durations
@@ -634,22 +635,6 @@ export const CHECK_TITLES: Record<CheckId, string> = {
 
 const when = (d: Date | null | undefined): string => (d ? formatWhen(d) : 'never');
 
-/** archive_mode on (or always) with a command or library, and a wal_level that archived WAL can be replayed from. */
-export function archivingOn(server: ServerInfo): boolean {
-  const mode = server.archiveMode === 'on' || server.archiveMode === 'always';
-  const target = server.archiveCommand.trim() !== '' || (server.archiveLibrary ?? '').trim() !== '';
-  return mode && target && server.walLevel !== 'minimal';
-}
-
-/** The last failure came after the last success (or there never was one): archiving is failing now. */
-export function failingNow(a: ArchiverStatus): boolean {
-  return (
-    a.failedCount > 0 &&
-    a.lastFailedTime !== null &&
-    (a.lastArchivedTime === null || a.lastFailedTime.getTime() > a.lastArchivedTime.getTime())
-  );
-}
-
 export function buildChecklist(input: ChecklistInput): CheckItem[] {
   return [
     checkArchivingOn(input),
@@ -670,26 +655,8 @@ function item(id: CheckId, status: CheckStatus, detail: string, fix?: string): C
 
 function checkArchivingOn({ server, inRecovery }: ChecklistInput): CheckItem {
   const id = 'archiving-on';
-  if (server.walLevel === 'minimal') {
-    return item(id, 'fail', 'wal_level is minimal, so archived WAL cannot be used for recovery.', 'set wal_level = replica in postgresql.conf, then restart.');
-  }
-  if (server.archiveMode !== 'on' && server.archiveMode !== 'always') {
-    return item(
-      id,
-      'fail',
-      `archive_mode is ${server.archiveMode || 'unknown'}: no WAL is archived, so there is no point-in-time recovery.`,
-      'set archive_mode = on and archive_command in postgresql.conf, then restart.',
-    );
-  }
-  const usesLibrary = (server.archiveLibrary ?? '').trim() !== '';
-  if (!usesLibrary && server.archiveCommand.trim() === '') {
-    return item(
-      id,
-      'fail',
-      'archive_mode is on but archive_command is empty: WAL piles up in pg_wal instead of being archived.',
-      'set archive_command (or archive_library) in postgresql.conf, then reload.',
-    );
-  }
+  const block = archivingBlock(server);
+  if (block) return item(id, 'fail', block.detail, block.fix);
   if (inRecovery && server.archiveMode === 'on') {
     return item(
       id,
@@ -698,8 +665,7 @@ function checkArchivingOn({ server, inRecovery }: ChecklistInput): CheckItem {
       'check the primary\'s archiving, or set archive_mode = always here to archive from the standby too.',
     );
   }
-  const via = usesLibrary ? `archive_library = ${server.archiveLibrary ?? ''}` : 'archive_command set';
-  return item(id, 'pass', `archive_mode = ${server.archiveMode}, wal_level = ${server.walLevel}, ${via}.`);
+  return item(id, 'pass', `archive_mode = ${server.archiveMode}, wal_level = ${server.walLevel}, ${archivingVia(server) ?? ''}.`);
 }
 
 function checkRecentArchive(input: ChecklistInput): CheckItem {
