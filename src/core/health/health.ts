@@ -23,6 +23,7 @@ import type { WorkspaceConfig } from '../profiles/yamlConfig';
 import { formatBytes, getArchiverStatus, getServerInfo, type ArchiverStatus, type ServerInfo } from '../postgres/server';
 import { formatWhen } from '../platform/when';
 import { archivingBlock, archivingOn, archivingVia, failingNow } from './archiving';
+import { parseLsn } from '../wal/names';
 
 // ---------------------------------------------------------------------------------------------
 // Durations
@@ -174,11 +175,6 @@ export function walDistance(currentWal: string, lastArchivedWal: string, segment
     distance.note = `the current WAL is on timeline ${current.tli} and the last archived on timeline ${last.tli}: counted by segment number across the switch`;
   }
   return distance;
-}
-
-function parseLsn(text: string): bigint | undefined {
-  const m = /^([0-9A-F]{1,8})\/([0-9A-F]{1,8})$/i.exec(text.trim());
-  return m ? (BigInt(`0x${m[1]}`) << 32n) | BigInt(`0x${m[2]}`) : undefined;
 }
 
 /** Every segment starts with a long page header: an insert position this far into the next segment means nothing was written since. */
