@@ -9,6 +9,7 @@ import { defaultConnectContext, resolveConnection, type ResolvedConnection } fro
 import { PgbrError } from './core/platform/errors';
 import { effectiveParams, findDefaultSocketDir, type EffectiveParams } from './core/profiles';
 import { withClient } from './core/postgres/server';
+import type { Places } from './core/profiles/places';
 
 export type LoadedProfiles = Awaited<ReturnType<typeof loadProfiles>>;
 
@@ -37,6 +38,11 @@ export class Ctx implements vscode.Disposable {
   }
 
   /** False in Restricted Mode: nothing the folder names (binPath, commands in pgbackup.yaml) is run. */
+  /** Where dumps, base backups and archives are looked for: relative to the workspace, else in the extension's storage. */
+  get places(): Places {
+    return { ...(this.workspaceFolder ? { workspaceFolder: this.workspaceFolder } : {}), storage: this.extension.globalStorageUri.fsPath };
+  }
+
   get trusted(): boolean {
     return vscode.workspace.isTrusted;
   }

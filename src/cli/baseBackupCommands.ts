@@ -1,9 +1,7 @@
 // `pgbr basebackup` and `pgbr restore-point`: physical backups and named recovery targets from the command line, for cron and CI.
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import {
-  defaultBaseBackupFolder,
   runBaseBackup,
   type BaseBackupFormat,
   type BaseBackupProgress,
@@ -13,9 +11,10 @@ import {
 import { PgbrError } from '../core/platform/errors';
 import { createRestorePoint, readRestorePoints, recordRestorePoint, restorePointsFileFor, validateRestorePointName } from '../core/physical/restorePoints';
 import { formatBytes, withClient } from '../core/postgres/server';
-import { jsonOption, profilesFor, workspaceOption } from './commands';
+import { jsonOption, workspaceOption } from './commands';
+import { baseBackupFolderFor, profilesFor } from './workspace';
 import { Exit, makeOutput } from './output';
-import type { CliContext, Io } from './pgbr';
+import type { CliContext, Io } from './io';
 import { abortOnSignals, binPathOption, connOption, connectionFor, inventoryFor, stderrLogger, verboseOption } from './shared';
 
 interface CommonOptions {
@@ -46,9 +45,7 @@ function exitFor(e: unknown, printed: Exit): Exit {
 /** `--out`, else `baseBackupFolder` from pgbackup.yaml, else `<workspace>/.pg-backups/base`. */
 async function folderFor(out: string | undefined, workspace: string, io: Io): Promise<string> {
   if (out !== undefined) return path.resolve(workspace, out);
-  const loaded = await profilesFor(workspace, io);
-  const configured = loaded.config?.baseBackupFolder;
-  return defaultBaseBackupFolder({ ...(configured ? { configured } : {}), workspaceFolder: workspace, globalStorage: path.join(os.homedir(), '.pgbr') });
+  return baseBackupFolderFor((await profilesFor(workspace, io)).config, workspace);
 }
 
 const PHASE_TEXT: Record<BaseBackupProgress['phase'], string> = {

@@ -1,17 +1,14 @@
 // The foundation's pgbr subcommands (connections, tools, status): each loads what it needs from the core, prints text or JSON, returns an exit code.
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { loadProfiles, parseConnectionUri, describeParams, type WorkspaceConfig } from '../core/profiles';
-import type { ConnectionProfile, ProfileProblem } from '../core/profiles/types';
+import { describeParams, type WorkspaceConfig } from '../core/profiles';
 import { discoverTools, TOOL_NAMES } from '../core/platform/tools';
 import { defaultConnectContext, resolveConnection } from '../core/postgres/connect';
 import { withClient } from '../core/postgres/server';
-import { PgbrError, errorMessage } from '../core/platform/errors';
+import { errorMessage } from '../core/platform/errors';
 import { archiverProblems } from '../core/health/archiverCheck';
 import { listDumps, type CatalogEntry } from '../core/logical/catalog';
 import { describeLeftovers, findPartials, findScratchDatabases } from '../core/platform/leftovers';
-import { defaultDumpFolder } from '../core/logical/naming';
 import { writeFileAtomic } from '../core/platform/fsutil';
 import {
   archivedPerHour,
@@ -29,54 +26,9 @@ import { readBackupHistories } from '../core/wal/scan';
 import { Exit, makeOutput, table } from './output';
 import { renderStatus } from './statusText';
 import { Option, type Command } from 'commander';
-import type { CliContext, Io } from './pgbr';
-
-export async function profilesFor(workspace: string, io: Io) {
-  return loadProfiles({ workspaceFolder: workspace, env: io.env, homedir: os.homedir() });
-}
-
-/** `--conn`: a profile name, or a postgresql:// URI used as an unnamed profile. */
-export async function pickProfile(conn: string, workspace: string, io: Io): Promise<ConnectionProfile> {
-  if (/^postgres(ql)?:\/\//.test(conn)) {
-    return { name: describeParams(parseConnectionUri(conn)), params: parseConnectionUri(conn), source: { kind: 'setting', label: '--conn URI' } };
-  }
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(conn)?.[1];
-  if (scheme !== undefined) {
-    // Only the scheme is echoed: the rest of a URI may hold a password.
-    throw new PgbrError('usage', `--conn is a ${scheme}:// URI, but pgbr connects to PostgreSQL only: give a postgresql:// URI or a profile name.`);
-  }
-  const loaded = await profilesFor(workspace, io);
-  const found = loaded.profiles.find((p) => p.name === conn);
-  if (found) return found;
-  // The profile may be missing because its entry, or the whole file, has an error: that error is the answer.
-  const problem = whyNotLoaded(loaded.problems, conn);
-  if (problem) {
-    const more = loaded.problems.filter((p) => p.severity !== 'warning').length - 1;
-    throw new PgbrError(
-      'config',
-      `connection "${conn}" cannot be used: ${problem.message}${more > 0 ? ` (and ${more} more problem${more === 1 ? '' : 's'}: pgbr connections lists them)` : ''}`,
-      problemLocation(problem),
-    );
-  }
-  const known = loaded.profiles.map((p) => p.name);
-  const shown = known.length > 10 ? `${known.slice(0, 10).join(', ')} and ${known.length - 10} more` : known.join(', ');
-  throw new PgbrError(
-    'usage',
-    `there is no connection named "${conn}"${known.length ? ` (known: ${shown})` : ''}: pass a profile name or a postgresql:// URI.`,
-  );
-}
-
-/** The error that kept a profile of this name from loading: one of its entry, else one of a file that loads nothing (a syntax error). */
-function whyNotLoaded(problems: readonly ProfileProblem[], name: string): ProfileProblem | undefined {
-  const errors = problems.filter((p) => p.severity !== 'warning');
-  const keepsAllOut = (p: ProfileProblem) =>
-    p.profileName === undefined && p.source.kind !== 'env' && (p.key === undefined || p.key === 'connections' || p.key === 'name' || /"connections"\?/.test(p.message));
-  return errors.find((p) => p.profileName === name) ?? errors.find(keepsAllOut);
-}
-
-function problemLocation(p: ProfileProblem): { file?: string; line?: number; column?: number } {
-  return { ...(p.file ? { file: p.file } : {}), ...(p.line ? { line: p.line } : {}), ...(p.column ? { column: p.column } : {}) };
-}
+import type { CliContext, Io } from './io';
+import { cliPlaces, dumpFoldersFor, pickProfile, profilesFor } from './workspace';
+import { expandFolder } from '../core/profiles/places';
 
 const run = {
   async connections(opts: { workspace: string; json?: boolean }, io: Io): Promise<number> {
@@ -205,12 +157,6 @@ interface StatusOptions {
 /** Polls older than this are dropped from the state file: the chart shows a day. */
 const POLL_HISTORY_MS = 48 * 3_600_000;
 
-function inWorkspace(folder: string, workspace: string): string {
-  const home = os.homedir();
-  const expanded = folder.startsWith('~/') ? path.join(home, folder.slice(2)) : folder;
-  return path.resolve(workspace, expanded);
-}
-
 /** The dumps of the configured folders (default `<workspace>/.pg-backups`); a folder that cannot be read is a note, not a failure. */
 async function dumpsFor(config: WorkspaceConfig | undefined, workspace: string, notes: string[]): Promise<CatalogEntry[]> {
   const folders = dumpFoldersFor(config, workspace);
@@ -226,18 +172,12 @@ async function dumpsFor(config: WorkspaceConfig | undefined, workspace: string, 
   return dumps;
 }
 
-/** The configured dump folders (relative to the workspace), else `<workspace>/.pg-backups`. */
-export function dumpFoldersFor(config: WorkspaceConfig | undefined, workspace: string): string[] {
-  const configured = (config?.dumpFolders ?? []).filter((f) => f.trim()).map((f) => inWorkspace(f.trim(), workspace));
-  return configured.length ? [...new Set(configured)] : [defaultDumpFolder({ workspaceFolder: workspace, globalStorage: workspace })];
-}
-
 /** `--archive`, else the first archive in pgbackup.yaml given as a path (or as `{ path: … }`). */
 function archiveFor(option: string | undefined, config: WorkspaceConfig | undefined, workspace: string): string | undefined {
-  if (option) return path.resolve(workspace, option);
+  if (option) return expandFolder(option, cliPlaces(workspace));
   for (const entry of config?.archives ?? []) {
     const location = typeof entry === 'string' ? entry : (entry as { path?: unknown } | null)?.path;
-    if (typeof location === 'string' && location.trim() && !/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return inWorkspace(location.trim(), workspace);
+    if (typeof location === 'string' && location.trim() && !/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return expandFolder(location, cliPlaces(workspace));
   }
   return undefined;
 }

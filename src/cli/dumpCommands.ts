@@ -1,20 +1,20 @@
 // `pgbr dump` and `pgbr globals`: logical backups from the command line, with table picking, progress on stderr and a manifest.
 import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { runDump } from '../core/logical/dump';
 import { runGlobalsDump } from '../core/logical/globals';
 import { manifestPathFor, type DumpFormat, type DumpManifest } from '../core/logical/manifest';
-import { defaultDumpFolder, takenNameNote } from '../core/logical/naming';
+import { takenNameNote } from '../core/logical/naming';
 import type { DumpProgress } from '../core/logical/progress';
 import { PgbrError } from '../core/platform/errors';
 import { parseQualifiedName, type QualifiedName } from '../core/postgres/names';
 import { printable } from '../core/platform/printable';
 import { formatBytes } from '../core/postgres/server';
 import { jsonOption, workspaceOption } from './commands';
+import { dumpFoldersFor, profilesFor } from './workspace';
 import { Exit, makeOutput } from './output';
-import type { CliContext, Io } from './pgbr';
+import type { CliContext, Io } from './io';
 import { describeLeftovers, findPartials } from '../core/platform/leftovers';
 import { abortOnSignals, binPathOption, collect, connOption, connectionFor, inventoryFor, parseJobs, stderrLogger, verboseOption } from './shared';
 
@@ -63,11 +63,11 @@ function parseSchemaName(text: string): string {
  * `--out`: a folder to put a generated name in, or, when it has an extension and is not an
  * existing folder, the dump's own file name.
  */
-function outputFor(out: string | undefined, workspace: string, template: string | undefined, isFolder: boolean) {
+async function outputFor(out: string | undefined, workspace: string, template: string | undefined, io: Io) {
   const nameTemplate = template !== undefined ? { nameTemplate: template } : {};
-  if (out === undefined) {
-    return { folder: defaultDumpFolder({ workspaceFolder: workspace, globalStorage: path.join(os.homedir(), '.pgbr', 'dumps') }), ...nameTemplate };
-  }
+  // The first dump folder pgbackup.yaml names, as in the editor, so pgbr status and the Dumps view see the dump.
+  if (out === undefined) return { folder: dumpFoldersFor((await profilesFor(workspace, io)).config, workspace)[0] as string, ...nameTemplate };
+  const isFolder = await isDirectory(path.resolve(workspace, out));
   const resolved = path.resolve(workspace, out);
   if (!isFolder && path.extname(resolved) !== '') return { folder: path.dirname(resolved), fileName: path.basename(resolved) };
   return { folder: resolved, ...nameTemplate };
@@ -116,8 +116,7 @@ export async function dumpCommand(opts: DumpCliOptions, io: Io): Promise<number>
     const { name, resolved } = await connectionFor(opts.conn, opts.workspace, io);
     const database = opts.db ?? resolved.params.database;
     const tools = await inventoryFor(opts.binPath, io);
-    const outPath = opts.out === undefined ? undefined : path.resolve(opts.workspace, opts.out);
-    const output = outputFor(opts.out, opts.workspace, opts.name, outPath !== undefined && (await isDirectory(outPath)));
+    const output = await outputFor(opts.out, opts.workspace, opts.name, io);
     const result = await runDump({
       connection: { params: resolved.params, password: resolved.password },
       profile: name,
@@ -154,8 +153,7 @@ export async function globalsCommand(opts: GlobalsCliOptions, io: Io): Promise<n
   try {
     const { name, resolved } = await connectionFor(opts.conn, opts.workspace, io);
     const tools = await inventoryFor(opts.binPath, io);
-    const outPath = opts.out === undefined ? undefined : path.resolve(opts.workspace, opts.out);
-    const output = outputFor(opts.out, opts.workspace, opts.name, outPath !== undefined && (await isDirectory(outPath)));
+    const output = await outputFor(opts.out, opts.workspace, opts.name, io);
     // Only a database the user named: pg_dumpall's own choice (postgres, then template1) beats libpq's default of the user name.
     const database = opts.db ?? resolved.profile.params.database;
     const result = await runGlobalsDump({
@@ -179,7 +177,7 @@ export async function globalsCommand(opts: GlobalsCliOptions, io: Io): Promise<n
 }
 
 const outOption = () =>
-  new Option('--out <path>', 'the folder to write to (default <workspace>/.pg-backups), or a file name with an extension');
+  new Option('--out <path>', 'the folder to write to (default: the first of dumpFolders in pgbackup.yaml, else <workspace>/.pg-backups), or a file name with an extension');
 
 export function addDumpCommands(program: Command, { io, exit }: CliContext): void {
   program

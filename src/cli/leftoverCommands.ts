@@ -1,9 +1,6 @@
 // `pgbr leftovers`: what runs that did not finish left behind, and removing it on request.
 import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { Command } from 'commander';
-import { defaultBaseBackupFolder } from '../core/physical';
 import {
   describeLeftovers,
   dropScratchDatabases,
@@ -16,9 +13,10 @@ import {
 } from '../core/platform/leftovers';
 import { tempRoot } from '../core/platform/reaper';
 import { withClient } from '../core/postgres/server';
-import { dumpFoldersFor, jsonOption, profilesFor, workspaceOption } from './commands';
+import { jsonOption, workspaceOption } from './commands';
+import { baseBackupFolderFor, dumpFoldersFor, profilesFor } from './workspace';
 import { Exit, makeOutput } from './output';
-import type { CliContext, Io } from './pgbr';
+import type { CliContext, Io } from './io';
 import { connectionFor } from './shared';
 
 interface LeftoverOptions {
@@ -36,11 +34,7 @@ export async function leftoversCommand(opts: LeftoverOptions, io: Io): Promise<n
   const out = makeOutput(!!opts.json, io.out, io.err);
   try {
     const loaded = await profilesFor(opts.workspace, io);
-    const configuredBase = loaded.config?.baseBackupFolder;
-    const folders = [
-      ...dumpFoldersFor(loaded.config, opts.workspace),
-      defaultBaseBackupFolder({ ...(configuredBase ? { configured: configuredBase } : {}), workspaceFolder: opts.workspace, globalStorage: path.join(os.homedir(), '.pgbr') }),
-    ];
+    const folders = [...dumpFoldersFor(loaded.config, opts.workspace), baseBackupFolderFor(loaded.config, opts.workspace)];
     let partials: PartialLeftover[] = await findPartials(folders);
     const removed: string[] = [];
     if (opts.removePartials) {

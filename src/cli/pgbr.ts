@@ -10,22 +10,10 @@ import { addLeftoverCommands } from './leftoverCommands';
 import { sweepDeadRuns } from '../core/platform/leftovers';
 import { adviseForShell } from '../core/postgres/advice';
 import { Exit } from './output';
+import type { CliContext, CommandGroup, Io } from './io';
+
+export type { Io } from './io';
 import { version } from '../../package.json';
-
-export interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  env: NodeJS.ProcessEnv;
-}
-
-/** What a feature's subcommands get: the streams, and where to put the exit code of the action. */
-export interface CliContext {
-  io: Io;
-  exit: (code: number) => void;
-}
-
-/** A feature's subcommands, added to the program in one place. */
-export type CommandGroup = (program: Command, cli: CliContext) => void;
 
 const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands, addRestoreCommands, addWalCommands, addBaseBackupCommands, addPitrCommands, addLeftoverCommands];
 

@@ -10,7 +10,7 @@ import type { KnownBaseBackup } from '../core/wal/check';
 import { scanArchive } from '../core/wal/scan';
 import { jsonOption } from './commands';
 import { Exit, makeOutput } from './output';
-import type { CliContext, Io } from './pgbr';
+import type { CliContext, Io } from './io';
 import { abortOnSignals, binPathOption, inventoryFor, stderrLogger, verboseOption } from './shared';
 
 export interface PitrOptions {

@@ -4,8 +4,8 @@ import { InvalidArgumentError, Option } from 'commander';
 import type { Logger } from '../core/platform/log';
 import { defaultConnectContext, resolveConnection, type ResolvedConnection } from '../core/postgres/connect';
 import { discoverTools, type ToolInventory } from '../core/platform/tools';
-import { pickProfile } from './commands';
-import type { Io } from './pgbr';
+import { pickProfile } from './workspace';
+import type { Io } from './io';
 
 /** For repeatable options: `--table a --table b`. */
 export const collect = (value: string, previous: string[]): string[] => [...previous, value];

@@ -7,7 +7,7 @@ import { parseSegmentSize } from '../core/wal/locations';
 import { scanArchive, type ArchiveScan } from '../core/wal/scan';
 import { jsonOption } from './commands';
 import { Exit, makeOutput, table } from './output';
-import type { CliContext, Io } from './pgbr';
+import type { CliContext, Io } from './io';
 import { formatWhen } from '../core/platform/when';
 
 interface WalCheckOptions {

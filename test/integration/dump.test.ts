@@ -497,6 +497,22 @@ test('pgbr dump --json: exit 0, one JSON document with the path and the manifest
   assert.equal(r.stderr, '', 'no progress lines in JSON mode');
 });
 
+test('pgbr dump without --out writes to the first dumpFolders entry of pgbackup.yaml, where pgbr status looks', async () => {
+  const ws = await cliWorkspace();
+  await fs.appendFile(path.join(ws.dir, 'pgbackup.yaml'), 'dumpFolders:\n  - ~/nightly\n  - elsewhere\n');
+  const r = await cli(ws, ['dump', '--conn', 'app', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as { path: string };
+  // HOME is the workspace here, so ~/nightly is <workspace>/nightly.
+  assert.equal(path.dirname(doc.path), path.join(ws.dir, 'nightly'));
+  // The dump RPO counts verified dumps: once verified, pgbr status finds it in that folder.
+  const verified = await cli(ws, ['verify', doc.path, '--conn', 'app']);
+  assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+  const status = await cli(ws, ['status', '--conn', 'app', '--json']);
+  const health = JSON.parse(status.stdout) as { rpo: { dump: { newest?: string } } };
+  assert.match(health.rpo.dump.newest ?? '', new RegExp(path.basename(doc.path).replace(/[.]/g, '\\.')), status.stdout.slice(0, 400));
+});
+
 test('pgbr dump in text mode: a progress line per table on stderr, the result on stdout; --out with a file name', async () => {
   const ws = await cliWorkspace();
   const target = path.join(ws.dir, 'nightly', 'shop.tar');

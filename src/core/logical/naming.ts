@@ -6,8 +6,6 @@ import type { DumpFormat } from './manifest';
 
 export const DEFAULT_NAME_TEMPLATE = '{db}_{yyyyMMdd-HHmmss}';
 export const DEFAULT_GLOBALS_NAME_TEMPLATE = '{profile}_globals_{yyyyMMdd-HHmmss}';
-/** The folder a workspace keeps its dumps in when no folder is configured. */
-export const WORKSPACE_DUMP_FOLDER = '.pg-backups';
 
 export interface NameValues {
   db: string;
@@ -125,23 +123,6 @@ export async function uniqueDumpPath(
 export function splitDumpFileName(fileName: string): { base: string; extension: string } {
   const match = /^(.+?)((?:\.sql)?\.[A-Za-z0-9]+)$/.exec(fileName);
   return match ? { base: match[1] as string, extension: match[2] as string } : { base: fileName, extension: '' };
-}
-
-export interface DumpFolderChoice {
-  /** Folders from the settings, in order; blank entries are ignored. */
-  configured?: readonly string[];
-  /** The first workspace folder, when one is open. */
-  workspaceFolder?: string;
-  /** A folder of the extension's own (its global storage): always writable, so the last resort. */
-  globalStorage: string;
-}
-
-/** The first configured folder, else `<workspace>/.pg-backups`, else the extension's own storage. */
-export function defaultDumpFolder(choice: DumpFolderChoice): string {
-  const configured = (choice.configured ?? []).map((f) => f.trim()).find((f) => f !== '');
-  if (configured !== undefined) return configured;
-  if (choice.workspaceFolder) return path.join(choice.workspaceFolder, WORKSPACE_DUMP_FOLDER);
-  return choice.globalStorage;
 }
 
 /** What to tell the user when the chosen name was taken, so a `name-2.dump` is never a surprise. */

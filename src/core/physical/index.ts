@@ -6,9 +6,7 @@ export { parseBackupLabel, parseBackupManifest, readLabelFromTar, type BackupLab
 export { planBaseBackup, validateBaseBackupOptions, type BaseBackupPlanInput } from './plan';
 export { BaseBackupProgressTracker, parseProgressLine, type ProgressSample, type VerboseFacts } from './progress';
 export {
-  DEFAULT_BASE_BACKUP_SUBFOLDER,
   RECORD_SUFFIX,
-  defaultBaseBackupFolder,
   recordPathFor,
   toKnownBaseBackup,
   type BaseBackupConnection,

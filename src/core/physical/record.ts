@@ -1,7 +1,4 @@
 // What a base backup is on disk: its options and record types, where it goes and how its record is read.
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { WORKSPACE_DUMP_FOLDER } from '../logical/naming';
 import type { Logger } from '../platform/log';
 import type { ConnectionParams } from '../profiles/types';
 import type { ToolInventory } from '../platform/tools';
@@ -117,24 +114,12 @@ export interface BaseBackupResult {
 }
 
 export const RECORD_SUFFIX = '.basebackup.json';
-export const DEFAULT_BASE_BACKUP_SUBFOLDER = 'base';
 export const NAME_TEMPLATE = '{profile}_base_{yyyyMMdd-HHmmss}';
 export const FIRST_WITH_COMPRESSION_METHODS = 15;
 export const FIRST_VERIFYBACKUP = 13;
 export const FIRST_VERIFYBACKUP_TAR = 18;
 // backup_label's LABEL is limited to MAXPGPATH - 1 bytes by the server.
 export const MAX_LABEL_BYTES = 1023;
-
-/** The configured folder (relative to the workspace), else `<workspace>/.pg-backups/base`, else the extension's own storage. */
-export function defaultBaseBackupFolder(choice: { configured?: string; workspaceFolder?: string; globalStorage: string }): string {
-  const configured = choice.configured?.trim();
-  if (configured) {
-    const expanded = configured.startsWith('~/') ? path.join(os.homedir(), configured.slice(2)) : configured;
-    return choice.workspaceFolder ? path.resolve(choice.workspaceFolder, expanded) : path.resolve(expanded);
-  }
-  if (choice.workspaceFolder) return path.join(choice.workspaceFolder, WORKSPACE_DUMP_FOLDER, DEFAULT_BASE_BACKUP_SUBFOLDER);
-  return path.join(choice.globalStorage, DEFAULT_BASE_BACKUP_SUBFOLDER);
-}
 
 export function recordPathFor(backupPath: string): string {
   return `${backupPath}${RECORD_SUFFIX}`;

@@ -1,8 +1,8 @@
 // Where WAL archives are: locations declared in pgbackup.yaml or settings, and one found in an archive_command.
-import * as path from 'node:path';
 import { isMap, isSeq, parseDocument } from 'yaml';
 import { PgbrError } from '../platform/errors';
 import { isValidSegmentSize } from './names';
+import { expandFolder } from '../profiles/places';
 
 export interface ArchiveLocation {
   /** Absolute folder of archived WAL segments. */
@@ -17,12 +17,13 @@ export interface ArchiveLocation {
 
 /**
  * Reads `archives:` entries: a path, or `{ path, connection?, segmentSize? }`. Relative paths are read
- * against `base` (the workspace folder). Bad entries become problems; good ones still load.
+ * against `base` (the workspace folder), `~` from the home folder. Bad entries become problems; good ones still load.
  */
 export function parseArchiveLocations(
   raw: readonly unknown[],
   source: string,
   base: string | undefined,
+  homedir?: string,
 ): { locations: ArchiveLocation[]; problems: string[] } {
   const locations: ArchiveLocation[] = [];
   const problems: string[] = [];
@@ -42,9 +43,8 @@ export function parseArchiveLocations(
     }
     const size = parseSegmentSize(segmentSize);
     if (size === null) problems.push(`${at}: segmentSize ${String(segmentSize)} is not a valid WAL segment size (a power of two from 1 MB to 1 GB, e.g. 16MB)`);
-    const resolved = path.isAbsolute(p) || !base ? p : path.join(base, p);
     locations.push({
-      path: path.normalize(resolved),
+      path: expandFolder(p, { ...(base ? { workspaceFolder: base } : {}), ...(homedir ? { homedir } : {}) }),
       ...(typeof connection === 'string' ? { connection } : {}),
       ...(size ? { segmentSize: size } : {}),
       source,

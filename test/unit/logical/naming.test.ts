@@ -6,7 +6,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   candidateName,
-  defaultDumpFolder,
   dumpExtension,
   expandNameTemplate,
   safeFileName,
@@ -93,8 +92,3 @@ test('against a real folder: existing files and folders are never reused', async
   }
 });
 
-test('default folder: the first configured, else the workspace .pg-backups, else global storage', () => {
-  assert.equal(defaultDumpFolder({ configured: ['  ', '/srv/dumps', '/other'], workspaceFolder: '/ws', globalStorage: '/gs' }), '/srv/dumps');
-  assert.equal(defaultDumpFolder({ configured: [], workspaceFolder: '/ws', globalStorage: '/gs' }), path.join('/ws', '.pg-backups'));
-  assert.equal(defaultDumpFolder({ globalStorage: '/gs' }), '/gs');
-});

@@ -17,7 +17,6 @@ import {
   readLabelFromTar,
   toKnownBaseBackup,
   validateBaseBackupOptions,
-  defaultBaseBackupFolder,
   type BaseBackupProgress,
   type BaseBackupRecord,
 } from '../../../src/core/physical';
@@ -291,9 +290,3 @@ test('a record becomes a known base backup for the recoverable window', () => {
   });
 });
 
-test('the default folder: configured (relative to the workspace), else .pg-backups/base', () => {
-  assert.equal(defaultBaseBackupFolder({ workspaceFolder: '/w', globalStorage: '/g' }), path.join('/w', '.pg-backups', 'base'));
-  assert.equal(defaultBaseBackupFolder({ configured: 'backups/base', workspaceFolder: '/w', globalStorage: '/g' }), path.join('/w', 'backups', 'base'));
-  assert.equal(defaultBaseBackupFolder({ configured: '/srv/base', workspaceFolder: '/w', globalStorage: '/g' }), '/srv/base');
-  assert.equal(defaultBaseBackupFolder({ globalStorage: '/g' }), path.join('/g', 'base'));
-});
