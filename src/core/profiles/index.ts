@@ -8,12 +8,14 @@ import { parseServiceFile, serviceFileCandidates, serviceToParams } from './pgSe
 import type { ConnectionParams, ConnectionProfile, ProfileProblem, ProfileSet, ProfileSource } from './types';
 import { parsePort } from './uri';
 import { withoutCommands } from './trust';
-import { parseWorkspaceConfig, readConnectionEntry, WORKSPACE_CONFIG_FILE, type WorkspaceConfig } from './yamlConfig';
+import { parseWorkspaceConfig, WORKSPACE_CONFIG_FILE, type WorkspaceConfig } from './yamlConfig';
+import { readConnectionEntry } from './yamlEntry';
 import { passwordHome } from '../postgres/advice';
 
 export * from './types';
 export * from './uri';
 export * from './yamlConfig';
+export { addConnectionToYaml, findConnectionLine, removeConnectionFromYaml } from './yamlEdit';
 export * from './pgService';
 export * from './pgpass';
 export * from './env';

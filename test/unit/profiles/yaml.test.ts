@@ -3,13 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PgbrError } from '../../../src/core/platform/errors';
-import {
-  addConnectionToYaml,
-  findConnectionLine,
-  MAX_CONFIG_BYTES,
-  parseWorkspaceConfig,
-  removeConnectionFromYaml,
-} from '../../../src/core/profiles/yamlConfig';
+import { MAX_CONFIG_BYTES, parseWorkspaceConfig } from '../../../src/core/profiles/yamlConfig';
+import { addConnectionToYaml, findConnectionLine, removeConnectionFromYaml } from '../../../src/core/profiles/yamlEdit';
 
 const FILE = '/home/ana/shop/pgbackup.yaml';
 
