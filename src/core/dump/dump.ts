@@ -172,6 +172,8 @@ export interface DumpOptions extends DumpContentOptions {
   logger?: Logger;
   /** The clock for names and the manifest (tests). */
   now?: () => Date;
+  /** How often the size of what pg_dump wrote is read for progress (default 500 ms). */
+  progressIntervalMs?: number;
 }
 
 export interface DumpResult {
@@ -241,7 +243,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
 
       const progress = new DumpProgressTracker(counted, opts.onProgress, await tableSizes(client, counted));
       progress.setPhase('starting');
-      const watcher = watchOutputSize(partial, (bytes) => progress.setBytesWritten(bytes));
+      const watcher = watchOutputSize(partial, (bytes) => progress.setBytesWritten(bytes), opts.progressIntervalMs);
       const stopOnFailure = new AbortController();
       const signal = opts.signal ? AbortSignal.any([opts.signal, stopOnFailure.signal]) : stopOnFailure.signal;
       const dumping = runTool({
