@@ -33,11 +33,11 @@ export interface RestoreChoices {
 
 /** One line per option, as the editor and `pgbr restore --help` explain them. */
 export const RESTORE_OPTION_HELP = {
-  jobs: 'restore with several connections at once (custom and directory dumps)',
+  jobs: 'several connections at once (custom and directory dumps)',
   noOwner: 'do not set owners: everything belongs to the restoring role',
-  role: 'SET ROLE to this role after connecting: it creates and owns what is restored',
+  role: 'SET ROLE to this role: it creates and owns what is restored',
   noPrivileges: 'skip GRANT / REVOKE',
-  sections: 'only some parts: pre-data (definitions), data (rows), post-data (indexes, constraints, triggers)',
+  sections: 'only some of pre-data, data (rows), post-data (indexes)',
   singleTransaction: 'all or nothing: one transaction, rolled back on the first error',
   exitOnError: 'stop at the first error',
   disableTriggers: 'data only: no triggers fire (no foreign key checks) while rows load; needs superuser',

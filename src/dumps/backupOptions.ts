@@ -64,8 +64,8 @@ export async function askDumpOptions(input: OptionsStepInput): Promise<ExtraDump
     const picks = await vscode.window.showQuickPick(
       all.map((i) => ({ ...i, picked: keep.has(i.key) })),
       {
-        title: problem ? `Back up ${input.database}: options. ${problem}` : `Back up ${input.database}: options (each one line; the command is shown before it runs)`,
-        placeHolder: plain ? 'Space toggles, Enter goes on' : 'Space toggles, Enter goes on (create and clean apply to the plain format only)',
+        title: problem ? `Back up ${input.database}: options. ${problem}` : `Back up ${input.database}: options`,
+        placeHolder: plain ? 'Space toggles; Enter shows the command before it runs' : 'Space toggles; Enter shows the command (create/clean: plain format only)',
         canPickMany: true,
         matchOnDescription: true,
         ignoreFocusOut: true,

@@ -41,8 +41,8 @@ export async function askNewDatabaseOptions(dumpPath: string, database: string):
     const picks = await vscode.window.showQuickPick(
       items.map((i) => ({ ...i, picked: keep.has(i.key) })),
       {
-        title: problem ? `Restore into the new database ${database}: options. ${problem}` : `Restore into the new database ${database}: options (the command is shown before it runs)`,
-        placeHolder: 'Space toggles, Enter goes on',
+        title: problem ? `Restore into the new database ${database}: options. ${problem}` : `Restore into the new database ${database}: options`,
+        placeHolder: 'Space toggles; Enter shows the command before it runs',
         canPickMany: true,
         ignoreFocusOut: true,
       },

@@ -76,6 +76,8 @@ test('shell words: bare when safe, quoted with spaces and quotes, escaped with c
   assert.equal(shellWord('--table="a\nb"'), `$'--table="a\\nb"'`);
   assert.equal(shellWord("x\\'\u001b"), `$'x\\\\\\'\\x1b'`);
   assert.equal(shellWord('--table="ÜberTable"'), `'--table="ÜberTable"'`);
+  assert.equal(shellWord("dbname='shop copy'"), `"dbname='shop copy'"`, 'single quotes alone read better in double quotes');
+  assert.equal(shellWord("dbname='it\\'s'"), `'dbname='\\''it\\'\\''s'\\'''`, 'not with a backslash, which double quotes would change');
 });
 
 test('the preview is the command that runs: connection as PG* variables, the flags, never a password', () => {
@@ -87,7 +89,7 @@ test('the preview is the command that runs: connection as PG* variables, the fla
     password: 'hunter2',
     options: { passfile: '/home/u/.pgpass' },
   } as never);
-  assert.equal(command, `PGHOST=db.example PGPORT=5433 PGUSER='app user' PGDATABASE=shop /usr/bin/pg_dump --verbose '--exclude-table-data="audit"."log"'`);
+  assert.equal(command, [`PGHOST=db.example PGPORT=5433 PGUSER='app user' PGDATABASE=shop`, '/usr/bin/pg_dump', '--verbose', `'--exclude-table-data="audit"."log"'`].join(' \\\n  '));
   assert.doesNotMatch(command, /hunter2|pgpass/);
 });
 
@@ -102,6 +104,14 @@ test('a dump preview names the file the dump will have and the options picked', 
     now: new Date(2026, 0, 2, 3, 4, 5),
     excludeTableData: [t('audit.log')],
   });
-  assert.match(preview.command, /^PGHOST=\/run\/pg PGPORT=5432 PGUSER=postgres PGDATABASE=shop \/usr\/lib\/postgresql\/15\/bin\/pg_dump --verbose --no-password --format=custom --file=\/backups\/shop_20260102-030405\.dump\.partial '--exclude-table-data="audit"\."log"'$/);
+  assert.deepEqual(preview.command.split(' \\\n  '), [
+    'PGHOST=/run/pg PGPORT=5432 PGUSER=postgres PGDATABASE=shop',
+    '/usr/lib/postgresql/15/bin/pg_dump',
+    '--verbose',
+    '--no-password',
+    '--format=custom',
+    '--file=/backups/shop_20260102-030405.dump.partial',
+    `'--exclude-table-data="audit"."log"'`,
+  ]);
   assert.ok(preview.notes.some((n) => n.includes('shop_20260102-030405.dump')));
 });

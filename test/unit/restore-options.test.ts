@@ -48,9 +48,14 @@ test('the restore preview shows the database safely quoted, the options, and nev
     noOwner: true,
     jobs: 2,
   });
-  assert.equal(
-    command,
-    `PGHOST=localhost PGPORT=5432 PGUSER=postgres PGDATABASE='shop'\\''s copy' /usr/lib/postgresql/15/bin/pg_restore --verbose --dbname 'dbname='\\''shop\\'\\''s copy'\\''' --no-owner --jobs 2 '/backups/shop 1.dump'`,
-  );
+  assert.deepEqual(command.split(' \\\n  '), [
+    `PGHOST=localhost PGPORT=5432 PGUSER=postgres PGDATABASE="shop's copy"`,
+    '/usr/lib/postgresql/15/bin/pg_restore',
+    '--verbose',
+    `--dbname 'dbname='\\''shop\\'\\''s copy'\\'''`,
+    '--no-owner',
+    '--jobs 2',
+    `'/backups/shop 1.dump'`,
+  ]);
   assert.doesNotMatch(command, /s3cret/);
 });

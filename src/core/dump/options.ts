@@ -51,18 +51,18 @@ export interface DumpContentOptions {
 
 /** One line per option, as the editor and `pgbr dump --help` explain them. */
 export const DUMP_OPTION_HELP = {
-  excludeTableData: 'keep these tables\' definitions but leave out their rows (logs, caches, audit trails)',
-  schemas: 'dump only these schemas',
-  sections: 'only some parts: pre-data (definitions), data (rows), post-data (indexes, constraints, triggers)',
-  create: 'plain SQL only: the script creates the database itself and connects to it',
-  clean: 'plain SQL only: the script drops each object before creating it',
-  ifExists: 'with clean: DROP … IF EXISTS, so the script runs without errors on an empty database',
-  blobsInclude: 'include large objects even when only some schemas or tables are dumped',
+  excludeTableData: 'keep the tables\' definitions, leave out their rows',
+  schemas: 'dump only the schemas picked',
+  sections: 'only some of pre-data, data (rows), post-data (indexes)',
+  create: 'the script creates the database and connects to it',
+  clean: 'the script drops each object before creating it',
+  ifExists: 'with clean: DROP … IF EXISTS, no errors on an empty database',
+  blobsInclude: 'large objects too, even when only some tables are picked',
   blobsExclude: 'leave large objects out',
-  encoding: 'write the dump in this character set (default: the database\'s)',
-  noTablespaces: 'no tablespace assignments: everything lands in the target\'s default tablespace',
-  lockWaitTimeout: 'fail instead of waiting longer than this for a table lock held by someone else',
-  role: 'SET ROLE to this role after connecting, for a login that is granted a role which may read everything',
+  encoding: 'the dump\'s character set (default: the database\'s)',
+  noTablespaces: 'no tablespace assignments: the target\'s default for all',
+  lockWaitTimeout: 'fail rather than wait longer for another session\'s lock',
+  role: 'SET ROLE to this role after connecting',
 } as const;
 
 const SECTIONS: readonly DumpSection[] = ['pre-data', 'data', 'post-data'];

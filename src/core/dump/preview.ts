@@ -34,7 +34,7 @@ export function previewDump(input: DumpPreviewInput): DumpPreview {
   const plan = planDump({ ...input, toolMajor: input.tool.major, outputPath, ...(filterFilePath ? { filterFilePath } : {}) });
   const notes = [
     'pg_dump also gets --snapshot= with the snapshot the row counts are taken in, exported when the dump starts.',
-    `It writes to ${path.basename(outputPath)}, renamed to ${path.basename(outputPath, '.partial')} once it has been read back.`,
+    `It writes to ${path.basename(outputPath)} (the name takes the time the dump starts) and renames it to ${path.basename(outputPath, '.partial')} once it has been read back.`,
   ];
   if (plan.filterText !== undefined) notes.push(`The filter file holds:\n${plan.filterText.trimEnd()}`);
   return { command: previewCommand(input.tool.path, plan.args, { ...input.connection, database: input.database }), notes };

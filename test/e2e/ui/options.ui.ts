@@ -52,7 +52,9 @@ export async function runOptionsUi(opts: UiScenarioOptions): Promise<UiResult> {
   let earlier = new Set<string>();
   let dumpName = '';
   const dialog = page.locator('.monaco-dialog-box');
-  const dialogText = async (): Promise<string> => ((await dialog.innerText()) ?? '').replace(/\s+/g, ' ').trim();
+  // The command is one option a line, joined by shell continuations: read as one line.
+  const dialogText = async (): Promise<string> => ((await dialog.innerText()) ?? '').replace(/ \\\n\s*/g, ' ').replace(/\s+/g, ' ').trim();
+  const dialogLines = async (): Promise<string[]> => ((await dialog.innerText()) ?? '').split('\n').map((l) => l.trim());
 
   const ask = async (title: RegExp): Promise<string> => {
     const shown = await waitForQuickInput(page, title).catch(async (e: unknown) => {
@@ -128,6 +130,9 @@ export async function runOptionsUi(opts: UiScenarioOptions): Promise<UiResult> {
         throw new Error(`the command is not the pg_dump run with its output file: ${text}`);
       }
       if (text.includes(cluster.appPassword) || /PGPASSWORD/.test(text)) throw new Error('the preview shows a password');
+      // One option a line: a narrow dialog must not break a flag in two.
+      const lines = await dialogLines();
+      if (!lines.includes('--verbose \\') || !lines.includes(`'--exclude-table-data="sales"."invoices"'`)) throw new Error(`the flags are not one a line: ${lines.join(' | ')}`);
       await screenshot(page, shots.preview, log);
       await dialog.locator('.monaco-button', { hasText: 'Back Up Now' }).click();
       await dialog.waitFor({ state: 'hidden', timeout: TIMEOUT });
@@ -204,7 +209,7 @@ export async function runOptionsUi(opts: UiScenarioOptions): Promise<UiResult> {
       const text = await dialogText();
       log(`    dialog: ${text}`);
       if (!text.includes(`Create ${RESTORED} and restore into it with this command?`)) throw new Error(`the dialog does not ask: ${text}`);
-      if (!/pg_restore --verbose --dbname 'dbname='\\''shop_options'\\''' --no-owner --exit-on-error --section=pre-data --section=data \S+\.dump/.test(text)) {
+      if (!/pg_restore --verbose --dbname "dbname='shop_options'" --no-owner --exit-on-error --section=pre-data --section=data \S+\.dump/.test(text)) {
         throw new Error(`the command is not the expected pg_restore: ${text}`);
       }
       if (text.includes(cluster.appPassword)) throw new Error('the preview shows a password');
