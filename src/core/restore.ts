@@ -19,7 +19,7 @@ import { getServerInfo, withClient } from './server';
 import { chooseTool, type FoundTool, type ToolInventory } from './tools';
 import { detectDumpFormat, dumpedByMajor, readIdentifierChain, readToc, readTocHeader, RELATION_DESCS, type Toc, type TocEntry } from './toc';
 import type { DumpFormat } from './dump/manifest';
-import { pgRestoreOptionArgs, validateRestore, type RestoreChoices } from './restoreOptions';
+import { pgRestoreOptionArgs, refuseSelfConnectingScript, validateRestore, type RestoreChoices } from './restoreOptions';
 export { RESTORE_OPTION_HELP, type RestoreChoices } from './restoreOptions';
 
 // ---------------------------------------------------------------------------------------------
@@ -334,6 +334,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   const toc = quick.toc;
   const { format, gzip } = toc;
   validateRestore(opts, format, gzip);
+  if (format === 'plain') await refuseSelfConnectingScript(opts.dumpPath, gzip, opts.database);
   const tables = [...(opts.tables ?? [])];
   const warnings: string[] = [];
   if (format === 'plain' && opts.noOwner) warnings.push('no-owner does not apply to a plain SQL dump: it sets owners as it was written.');

@@ -1,4 +1,6 @@
 // What a restore can be asked for: the options, their one-line explanations, the checks on their combinations, and pg_restore's flags for them.
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
 import { PgbrError } from './errors';
 import type { DumpFormat } from './dump/manifest';
 import type { DumpSection } from './dump/options';
@@ -97,4 +99,34 @@ export function pgRestoreOptionArgs(opts: RestoreChoices, o: { recreate: boolean
   for (const s of opts.sections ?? []) args.push(`--section=${s}`);
   if (opts.disableTriggers) args.push('--disable-triggers');
   return args;
+}
+
+/** How much of a SQL script is read for its `\connect`: the database entry comes first in pg_dump's output. */
+const SCRIPT_HEAD_BYTES = 256 * 1024;
+
+/**
+ * A plain dump made with `pg_dump --create` creates its own database and connects to it (with `--clean`, it
+ * drops that database first), whatever database psql was started on: it would restore into the source's name.
+ */
+export async function refuseSelfConnectingScript(dumpPath: string, gzip: boolean, database: string): Promise<void> {
+  const source = createReadStream(dumpPath, gzip ? {} : { end: SCRIPT_HEAD_BYTES - 1 });
+  let head = '';
+  try {
+    for await (const chunk of gzip ? source.pipe(createGunzip()) : source) {
+      head += (chunk as Buffer).toString('utf8');
+      if (head.length >= SCRIPT_HEAD_BYTES) break;
+    }
+  } catch {
+    // A script that cannot be read is reported by the restore itself, with psql's words.
+    return;
+  } finally {
+    source.destroy();
+  }
+  const connect = /^\\connect (?:-reuse-previous=on )?("(?:[^"]|"")*"|'(?:[^'\\]|\\.)*'|\S+)/m.exec(head);
+  if (!connect || !/^CREATE DATABASE /m.test(head)) return;
+  const named = connect[1] ?? '';
+  throw new PgbrError(
+    'usage',
+    `this SQL dump was made with pg_dump --create: it creates and connects to its own database ${named} whatever it is restored into, so it cannot go into "${database}". Run it with psql yourself if that is what you want, or take the dump without create.`,
+  );
 }

@@ -64,8 +64,8 @@ export async function askDumpOptions(input: OptionsStepInput): Promise<ExtraDump
     const picks = await vscode.window.showQuickPick(
       all.map((i) => ({ ...i, picked: keep.has(i.key) })),
       {
-        title: problem ? `Back up ${input.database}: options. ${problem}` : `Back up ${input.database}: options`,
-        placeHolder: plain ? 'Space toggles; Enter shows the command before it runs' : 'Space toggles; Enter shows the command (create/clean: plain format only)',
+        title: problem ? `Back up ${input.database}: options. ${problem}` : `Back up ${input.database}: options${plain ? '' : ' (create and clean: plain format only)'}`,
+        placeHolder: 'Space toggles; Enter shows the command before it runs',
         canPickMany: true,
         matchOnDescription: true,
         ignoreFocusOut: true,

@@ -121,6 +121,13 @@ test('plain script options reach pg_dump: create, clean with if-exists, no table
     { create: result.manifest.options.create, clean: result.manifest.options.clean, ifExists: result.manifest.options.ifExists, role: result.manifest.options.role },
     { create: true, clean: true, ifExists: true, role: cluster.appUser },
   );
+  // Replayed into "a new database", this script would drop and recreate shop itself: refused, nothing created.
+  await assert.rejects(
+    runRestore({ dumpPath: result.path, connection: cluster.params(cluster.appUser, 'shop'), password: cluster.appPassword, inventory: tools, database: 'shop_script', create: true }),
+    (e: unknown) => e instanceof PgbrError && e.kind === 'usage' && /made with pg_dump --create: it creates and connects to its own database shop .* cannot go into "shop_script"/.test(e.message),
+  );
+  assert.equal((await cluster.sql(`SELECT count(*) FROM pg_database WHERE datname = 'shop_script'`)).trim(), '0');
+  assert.equal(await rows('shop', 'public.customers'), 50, 'shop is untouched');
 });
 
 test('contradicting options are refused before anything is written', async () => {
