@@ -16,6 +16,7 @@ import { pickDump } from './pickDump';
 import { existingTablesQuestion, type ExistingTablesChoice } from './restoreQuestions';
 import { percentReporter, withCancellableProgress } from '../progress';
 import { formatWhen } from '../core/when';
+import type { DumpSection } from '../core/dump/options';
 import { askNewDatabaseOptions, confirmRestoreCommand, NEW_WITH_OPTIONS, type NewDatabaseOptions } from './restoreOptions';
 
 /** What the command accepts without prompting (tests, other commands). Missing choices are asked for. */
@@ -30,6 +31,9 @@ export interface RestoreRequest {
   singleTransaction?: boolean;
   exitOnError?: boolean;
   jobs?: number;
+  role?: string;
+  sections?: DumpSection[];
+  disableTriggers?: boolean;
   /** Answer yes to the questions (truncate, same database). */
   confirm?: boolean;
 }
@@ -101,6 +105,9 @@ export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown,
     singleTransaction: request.singleTransaction,
     exitOnError: request.exitOnError,
     jobs: request.jobs,
+    role: request.role,
+    sections: request.sections,
+    disableTriggers: request.disableTriggers,
     ...withOptions,
   };
   const interactive = given === undefined;

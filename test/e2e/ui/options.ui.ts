@@ -109,6 +109,7 @@ export async function runOptionsUi(opts: UiScenarioOptions): Promise<UiResult> {
       if (labels.includes('Clean')) throw new Error('"Clean" is offered for a custom dump, where pg_dump ignores it');
       const exclude = ((await quickPickRow(page, 'Exclude table data…').textContent()) ?? '').replace(/\s+/g, ' ');
       if (!exclude.includes(DUMP_OPTION_HELP.excludeTableData)) throw new Error(`"Exclude table data…" is not explained: ${exclude}`);
+      await allReadable(page);
       await quickPickRow(page, 'Exclude table data…').click();
       await screenshot(page, shots.options, log);
       await page.keyboard.press('Enter');
@@ -195,6 +196,7 @@ export async function runOptionsUi(opts: UiScenarioOptions): Promise<UiResult> {
       }
       const noOwner = ((await quickPickRow(page, 'No owner').textContent()) ?? '').replace(/\s+/g, ' ');
       if (!noOwner.includes(RESTORE_OPTION_HELP.noOwner)) throw new Error(`"No owner" is not explained: ${noOwner}`);
+      await allReadable(page);
       await quickPickRow(page, 'No owner').click();
       await quickPickRow(page, 'Sections…').click();
       await screenshot(page, shots.restoreOptions, log);
@@ -259,6 +261,17 @@ async function waitForRows(view: Locator, ready: (rows: TreeRow[]) => boolean, t
     if (Date.now() > deadline) throw new Error(`after ${timeout / 1000} s the view shows: ${describeRows(rows) || 'nothing'}`);
     await view.page().waitForTimeout(250);
   }
+}
+
+/** Every row of the open QuickPick, its label and one-line explanation, and the title show whole, never cut with an ellipsis. */
+async function allReadable(page: Page): Promise<void> {
+  const found = (await page.evaluate(`(() => {
+    const rows = [...document.querySelectorAll('.quick-input-widget .quick-input-list .monaco-list-row .monaco-icon-label-container')];
+    const title = [...document.querySelectorAll('.quick-input-widget .quick-input-title')];
+    return { rows: rows.length, cut: [...rows, ...title].filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent.trim()) };
+  })()`)) as { rows: number; cut: string[] };
+  if (found.rows === 0) throw new Error('no QuickPick rows found to measure');
+  if (found.cut.length > 0) throw new Error(`cut off: ${found.cut.join(' | ')}`);
 }
 
 function contextMenuItem(page: Page, label: string): Locator {
