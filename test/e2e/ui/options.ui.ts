@@ -265,11 +265,11 @@ async function waitForRows(view: Locator, ready: (rows: TreeRow[]) => boolean, t
 
 /** Every row of the open QuickPick, its label and one-line explanation, and the title show whole, never cut with an ellipsis. */
 async function allReadable(page: Page): Promise<void> {
-  const found = (await page.evaluate(`(() => {
+  const found = await page.evaluate<{ rows: number; cut: string[] }>(`(() => {
     const rows = [...document.querySelectorAll('.quick-input-widget .quick-input-list .monaco-list-row .monaco-icon-label-container')];
     const title = [...document.querySelectorAll('.quick-input-widget .quick-input-title')];
     return { rows: rows.length, cut: [...rows, ...title].filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent.trim()) };
-  })()`)) as { rows: number; cut: string[] };
+  })()`);
   if (found.rows === 0) throw new Error('no QuickPick rows found to measure');
   if (found.cut.length > 0) throw new Error(`cut off: ${found.cut.join(' | ')}`);
 }
