@@ -1,8 +1,9 @@
 // `pgbr dump` and `pgbr globals`: logical backups from the command line, with table picking, progress on stderr and a manifest.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { runDump } from '../core/logical/dump';
+import { DUMP_OPTION_HELP, type DumpSection } from '../core/logical/options';
 import { runGlobalsDump } from '../core/logical/globals';
 import { manifestPathFor, type DumpFormat, type DumpManifest } from '../core/logical/manifest';
 import { takenNameNote } from '../core/logical/naming';
@@ -40,6 +41,18 @@ interface DumpCliOptions extends CommonOptions {
   /** Commander turns `--no-owner` into `owner: false`. */
   owner: boolean;
   privileges: boolean;
+  excludeTableData: string[];
+  section: DumpSection[];
+  create?: boolean;
+  clean?: boolean;
+  ifExists?: boolean;
+  /** `--blobs` / `--no-blobs`: undefined when neither was given. */
+  blobs?: boolean;
+  encoding?: string;
+  /** Commander turns `--no-tablespaces` into `tablespaces: false`. */
+  tablespaces: boolean;
+  lockWaitTimeout?: string;
+  role?: string;
   name?: string;
 }
 
@@ -50,6 +63,14 @@ interface GlobalsCliOptions extends CommonOptions {
   name?: string;
 }
 
+
+const SECTIONS: readonly string[] = ['pre-data', 'data', 'post-data'];
+
+/** `--section data --section post-data`: repeatable, each one a section pg_dump and pg_restore know. */
+export function collectSection(value: string, previous: DumpSection[] = []): DumpSection[] {
+  if (!SECTIONS.includes(value)) throw new InvalidArgumentError(`"${value}" is not a section: use pre-data, data or post-data.`);
+  return [...previous, value as DumpSection];
+}
 
 /** `--schema sales` or `--schema '"My Schema"'`: one identifier in SQL syntax. */
 function parseSchemaName(text: string): string {
@@ -112,6 +133,7 @@ export async function dumpCommand(opts: DumpCliOptions, io: Io): Promise<number>
     // Names are checked before anything connects: a typo is a usage error, not a failed dump.
     const tables: QualifiedName[] = opts.table.map((t) => parseQualifiedName(t));
     const excludeTables: QualifiedName[] = opts.excludeTable.map((t) => parseQualifiedName(t));
+    const excludeTableData: QualifiedName[] = opts.excludeTableData.map((t) => parseQualifiedName(t));
     const schemas = opts.schema.map(parseSchemaName);
     const { name, resolved } = await connectionFor(opts.conn, opts.workspace, io);
     const database = opts.db ?? resolved.params.database;
@@ -131,6 +153,16 @@ export async function dumpCommand(opts: DumpCliOptions, io: Io): Promise<number>
       dataOnly: !!opts.dataOnly,
       noOwner: !opts.owner,
       noPrivileges: !opts.privileges,
+      excludeTableData,
+      ...(opts.section.length > 0 ? { sections: opts.section } : {}),
+      create: !!opts.create,
+      clean: !!opts.clean,
+      ifExists: !!opts.ifExists,
+      ...(opts.blobs !== undefined ? { blobs: opts.blobs ? ('include' as const) : ('exclude' as const) } : {}),
+      ...(opts.encoding !== undefined ? { encoding: opts.encoding } : {}),
+      noTablespaces: !opts.tablespaces,
+      ...(opts.lockWaitTimeout !== undefined ? { lockWaitTimeout: opts.lockWaitTimeout } : {}),
+      ...(opts.role !== undefined ? { role: opts.role } : {}),
       output,
       tools,
       signal: interrupt.signal,
@@ -195,6 +227,17 @@ export function addDumpCommands(program: Command, { io, exit }: CliContext): voi
     .option('--data-only', 'table data only, no definitions')
     .option('--no-owner', 'leave out commands that set object owners')
     .option('--no-privileges', 'leave out GRANT and REVOKE')
+    .option('--exclude-table-data <schema.table>', `${DUMP_OPTION_HELP.excludeTableData}; repeatable`, collect, [])
+    .addOption(new Option('--section <section>', `${DUMP_OPTION_HELP.sections}; repeatable`).argParser(collectSection).default([]))
+    .option('--create', DUMP_OPTION_HELP.create)
+    .option('--clean', DUMP_OPTION_HELP.clean)
+    .option('--if-exists', DUMP_OPTION_HELP.ifExists)
+    .option('--blobs', DUMP_OPTION_HELP.blobsInclude)
+    .option('--no-blobs', DUMP_OPTION_HELP.blobsExclude)
+    .option('--encoding <name>', DUMP_OPTION_HELP.encoding)
+    .option('--no-tablespaces', DUMP_OPTION_HELP.noTablespaces)
+    .option('--lock-wait-timeout <duration>', `${DUMP_OPTION_HELP.lockWaitTimeout} (5000, 30s, 5min)`)
+    .option('--role <role>', DUMP_OPTION_HELP.role)
     .option('--name <template>', 'name template: {db} {profile} {format} {yyyy} {MM} {dd} {HH} {mm} {ss} {yyyyMMdd-HHmmss}')
     .addOption(outOption())
     .addOption(binPathOption())

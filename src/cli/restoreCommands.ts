@@ -6,6 +6,9 @@ import { quickDamage } from '../core/logical/integrity';
 import { PgbrError } from '../core/platform/errors';
 import { formatQualifiedName, parseQualifiedName, quoteIdent, type QualifiedName } from '../core/postgres/names';
 import { printable, printableLines } from '../core/platform/printable';
+import type { DumpSection } from '../core/logical/options';
+import { RESTORE_OPTION_HELP } from '../core/logical/restoreOptions';
+import { collectSection } from './dumpCommands';
 import { isSameDatabase, runRestore, type RestoreProgress, type RestoreResult } from '../core/logical/restore';
 import { dumpedByMajor, groupToc, readToc, readTocHeader, type Toc, type TocTree } from '../core/logical/toc';
 import { chooseTool } from '../core/platform/tools';
@@ -36,6 +39,9 @@ interface RestoreCliOptions {
   singleTransaction?: boolean;
   exitOnError?: boolean;
   jobs?: number;
+  role?: string;
+  section: DumpSection[];
+  disableTriggers?: boolean;
   yes?: boolean;
   logFile?: string;
   workspace: string;
@@ -216,6 +222,9 @@ export async function restoreCommand(dump: string, opts: RestoreCliOptions, io: 
       singleTransaction: !!opts.singleTransaction,
       exitOnError: !!opts.exitOnError,
       ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
+      ...(opts.role !== undefined ? { role: opts.role } : {}),
+      ...(opts.section.length > 0 ? { sections: opts.section } : {}),
+      disableTriggers: !!opts.disableTriggers,
       inventory,
       ...(opts.logFile ? { logFile: path.resolve(opts.logFile) } : {}),
       signal: interrupt.signal,
@@ -324,6 +333,9 @@ export function addRestoreCommands(program: Command, { io, exit }: CliContext): 
     .option('--single-transaction', 'all or nothing: one transaction for the whole restore')
     .option('--exit-on-error', 'stop at the first error (the restore fails either way)')
     .addOption(new Option('--jobs <n>', 'parallel pg_restore jobs (custom and directory dumps)').argParser(parseJobs))
+    .option('--role <role>', RESTORE_OPTION_HELP.role)
+    .addOption(new Option('--section <section>', `${RESTORE_OPTION_HELP.sections}; repeatable`).argParser(collectSection).default([]))
+    .option('--disable-triggers', RESTORE_OPTION_HELP.disableTriggers)
     .option('--yes', 'confirm restoring into the database the dump was taken from')
     .option('--log-file <path>', "also write the tool's full output to this file")
     .option('--no-checksum', "restore without first checking every file against the manifest's sha256 (a damaged dump then restores damaged data)")

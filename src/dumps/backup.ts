@@ -12,6 +12,9 @@ import { formatQualifiedName, type QualifiedName } from '../core/postgres/names'
 import { DatabaseNode, ProfileNode, TableNode } from '../connections/nodes';
 import { dumpFolders, nameTemplate } from './folders';
 import { percentReporter, withCancellableProgress } from '../progress';
+import { describeDumpProgress, dumpFraction } from '../core/logical/outputSize';
+import { formatWhen } from '../core/platform/when';
+import { askDumpOptions, confirmDumpCommand, OPTIONS_ITEM_DESCRIPTION, OPTIONS_ITEM_LABEL } from './backupOptions';
 import { plural } from '../core/platform/plural';
 
 /** The choices a backup is made of; remembered per database, and accepted whole by the command (tests, tasks). */
@@ -52,8 +55,8 @@ export async function backupCommand(ctx: Ctx, arg: unknown, selection: unknown):
       tools,
       signal,
       logger: ctx.log,
-      onProgress: (p) =>
-        report(p.current ? `dumping table ${Math.min(p.tablesDone + 1, p.tablesTotal)} of ${p.tablesTotal}: ${p.current}` : p.phase, p.tablesDone, p.tablesTotal),
+      // Bytes written move while one large table is dumped; the bar follows the tables' sizes.
+      onProgress: (p) => report(describeDumpProgress(p), Math.round(dumpFraction(p) * 1000), 1000),
     });
   });
   await ctx.extension.workspaceState.update(rememberKey(profile.name, request.database), remembered(request));
@@ -63,7 +66,7 @@ export async function backupCommand(ctx: Ctx, arg: unknown, selection: unknown):
   ctx.log.info(`dumped ${what} to ${result.path} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   void vscode.window
     .showInformationMessage(
-      `Backed up ${what}: ${formatBytes(m.sizeBytes)}, ${plural(m.rowCounts.length, 'table')}, ${plural(rows, 'row')}, in ${(m.durationMs / 1000).toFixed(1)} s.${taken ? ` ${taken}` : ''}`,
+      `Backed up ${what} ${formatWhen(m.finishedAt, { noAge: true })}: ${formatBytes(m.sizeBytes)}, ${plural(m.rowCounts.length, 'table')}, ${plural(rows, 'row')}, in ${(m.durationMs / 1000).toFixed(1)} s.${taken ? ` ${taken}` : ''}`,
       'Verify',
       'Reveal',
     )
@@ -114,12 +117,14 @@ async function requestFrom(ctx: Ctx, arg: unknown, selection: unknown): Promise<
   const last = ctx.extension.workspaceState.get<Remembered>(rememberKey(profile.name, database)) ?? {};
 
   // Tables: everything picked by default, or the ones selected in the tree.
-  const { tables, toolMajor } = await withClient(params, { password: conn.password, database }, async (c) => {
+  const { tables, schemas, tool } = await withClient(params, { password: conn.password, database }, async (c) => {
     const server = await getServerInfo(c);
     const all: TableInfo[] = [];
-    for (const schema of await listSchemas(c)) all.push(...(await listTables(c, schema.name)));
-    return { tables: all, toolMajor: chooseTool(await ctx.tools(), 'pg_dump', server.major).major };
+    const names = (await listSchemas(c)).map((s) => s.name);
+    for (const schema of names) all.push(...(await listTables(c, schema)));
+    return { tables: all, schemas: names, tool: chooseTool(await ctx.tools(), 'pg_dump', server.major) };
   });
+  const toolMajor = tool.major;
   const preselected = picked?.tables;
   const tableItems = tables.map((t) => {
     const name = { schema: t.schema, name: t.name };
@@ -191,6 +196,7 @@ async function requestFrom(ctx: Ctx, arg: unknown, selection: unknown): Promise<
       { label: 'Data only', value: { dataOnly: true } },
       { label: 'No owner', description: 'skip ALTER … OWNER TO', value: { noOwner: true }, option: true },
       { label: 'No privileges', description: 'skip GRANT / REVOKE', value: { noPrivileges: true }, option: true },
+      { label: OPTIONS_ITEM_LABEL, description: OPTIONS_ITEM_DESCRIPTION, value: {}, option: true },
     ].map((c) => ({
       ...c,
       picked:
@@ -206,7 +212,7 @@ async function requestFrom(ctx: Ctx, arg: unknown, selection: unknown): Promise<
   if (options.schemaOnly && options.dataOnly) {
     throw new PgbrError('usage', 'Schema only and data only exclude each other: pick one of them, or neither for both.');
   }
-  return {
+  const request: BackupRequest = {
     profile: profile.name,
     database,
     tables: whole ? undefined : chosen.map((c) => c.name),
@@ -215,6 +221,12 @@ async function requestFrom(ctx: Ctx, arg: unknown, selection: unknown): Promise<
     compression: compression.value,
     ...options,
   };
+  if (!content.some((c) => c.label === OPTIONS_ITEM_LABEL)) return request;
+  // The Options… path: more choices, then the exact command, before anything runs.
+  const extra = await askDumpOptions({ database, chosen: request, tables: tables.map((t) => ({ schema: t.schema, name: t.name })), schemas });
+  if (!extra) return undefined;
+  const full = { ...request, ...extra };
+  return (await confirmDumpCommand(ctx, { tool, params, profile: profile.name, database, options: full })) ? full : undefined;
 }
 
 async function pickProfile(ctx: Ctx): Promise<ConnectionProfile | undefined> {

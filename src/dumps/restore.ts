@@ -15,6 +15,9 @@ import { dumpPathOf } from './commands';
 import { pickDump } from './pickDump';
 import { existingTablesQuestion, type ExistingTablesChoice } from './restoreQuestions';
 import { percentReporter, withCancellableProgress } from '../progress';
+import { formatWhen } from '../core/platform/when';
+import type { DumpSection } from '../core/logical/options';
+import { askNewDatabaseOptions, confirmRestoreCommand, NEW_WITH_OPTIONS, type NewDatabaseOptions } from './restoreOptions';
 
 /** What the command accepts without prompting (tests, other commands). Missing choices are asked for. */
 export interface RestoreRequest {
@@ -28,6 +31,9 @@ export interface RestoreRequest {
   singleTransaction?: boolean;
   exitOnError?: boolean;
   jobs?: number;
+  role?: string;
+  sections?: DumpSection[];
+  disableTriggers?: boolean;
   /** Answer yes to the questions (truncate, same database). */
   confirm?: boolean;
 }
@@ -48,15 +54,16 @@ export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown,
   const conn = await ctx.connection(profile);
   let database = request.database;
   let create = request.create;
+  let withOptions: NewDatabaseOptions | undefined;
   if (!database) {
     const { databases, taken } = await withClient(conn.params, { password: conn.password }, async (c) => ({ databases: await listDatabases(c), taken: await databaseNames(c) }));
     const NEW = '$(add) New database…';
-    const choice = await vscode.window.showQuickPick([NEW, ...databases.map((d) => d.name)], {
+    const choice = await vscode.window.showQuickPick([NEW, NEW_WITH_OPTIONS, ...databases.map((d) => d.name)], {
       title: `Restore ${what}: into which database on ${profile.name}?`,
       ignoreFocusOut: true,
     });
     if (!choice) return undefined;
-    if (choice === NEW) {
+    if (choice === NEW || choice === NEW_WITH_OPTIONS) {
       // A name the server has not got, and the box refuses one it has: Enter never ends the restore in an error.
       const suggested = freeName(`${manifest?.database ?? 'restored'}_restored`, taken);
       database = await vscode.window.showInputBox({
@@ -68,6 +75,11 @@ export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown,
       });
       if (!database) return undefined;
       create = true;
+      if (choice === NEW_WITH_OPTIONS) {
+        const picked = await askNewDatabaseOptions(dumpPath, database);
+        if (!picked || !(await confirmRestoreCommand(ctx, { params: conn.params, password: conn.password, database, dumpPath, options: picked }))) return undefined;
+        withOptions = picked;
+      }
     } else database = choice;
   }
 
@@ -93,6 +105,10 @@ export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown,
     singleTransaction: request.singleTransaction,
     exitOnError: request.exitOnError,
     jobs: request.jobs,
+    role: request.role,
+    sections: request.sections,
+    disableTriggers: request.disableTriggers,
+    ...withOptions,
   };
   const interactive = given === undefined;
   if (!create && tables.length > 0) {
@@ -189,7 +205,7 @@ export async function reportRestore(ctx: Ctx, result: RestoreResult, what: strin
   if (result.status === 'succeeded') {
     for (const w of result.warnings) ctx.log.warn(w);
     if (result.warnings.length > 0) void vscode.window.showWarningMessage(printable(`Restored ${what} into ${result.database}. ${result.warnings.join(' ')}`));
-    else void vscode.window.showInformationMessage(printable(`Restored ${what} into ${result.database} (${result.itemsDone} items, ${(result.durationMs / 1000).toFixed(1)} s).`));
+    else void vscode.window.showInformationMessage(printable(`Restored ${what} into ${result.database} ${formatWhen(new Date(), { noAge: true })} (${result.itemsDone} items, ${(result.durationMs / 1000).toFixed(1)} s).`));
     return;
   }
   const drop = result.created && dropCreated ? DROP_BUTTON(result.database) : undefined;

@@ -26,6 +26,7 @@ import {
 import { runConnectionsUi } from './ui/connections.ui';
 import { runDumpsUi } from './ui/dumps.ui';
 import { runHealthUi } from './ui/health.ui';
+import { runOptionsUi } from './ui/options.ui';
 import { runPaletteUi } from './ui/palette.ui';
 import { runPitrUi } from './ui/pitr.ui';
 import { runUntrustedUi } from './ui/untrusted.ui';
@@ -122,6 +123,7 @@ async function main(): Promise<number> {
       add(total, await phase('UI checks: Connections (code-server + Chromium)', (signal) => runConnectionsUi({ ...ui, signal })));
       add(total, await phase('UI checks: Dumps, back up and restore a table (code-server + Chromium)', (signal) => runDumpsUi({ ...ui, signal })));
       add(total, await phase('UI checks: dump commands from the palette, no dead ends (code-server + Chromium)', (signal) => runPaletteUi({ ...ui, cluster, signal })));
+      add(total, await phase('UI checks: backup and restore options, the command shown first (code-server + Chromium)', (signal) => runOptionsUi({ ...ui, cluster, signal })));
       add(total, await phase('UI checks: WAL Archive and Health, a gap and failing archiving (code-server + Chromium)', (signal) => runHealthUi({ ...ui, cluster, signal })));
       add(total, await phase('UI checks: Point-in-time recovery, preview and drill (code-server + Chromium)', (signal) => runPitrUi({ ...ui, cluster, signal })));
     }

@@ -18,36 +18,12 @@ import { chooseTool, type FoundTool, type ToolInventory } from '../platform/tool
 import { checksumDump } from './checksum';
 import { manifestPathFor, manifestText, withFileKey, type DumpFormat, type DumpManifest, type TableRowCount } from './manifest';
 import { DEFAULT_NAME_TEMPLATE, dumpExtension, expandNameTemplate, splitDumpFileName, uniqueDumpPath } from './naming';
+import { extraDumpArgs, formatCompression, hasDataSection, manifestOptions, parseCompression, validateDumpOptions, type Compression, type DumpContentOptions } from './options';
+import { tableSizes, watchOutputSize } from './outputSize';
 import { DumpProgressTracker, untranslatedMessagesEnv, type DumpProgress } from './progress';
 import { plural } from '../platform/plural';
 
-export type DumpSection = 'pre-data' | 'data' | 'post-data';
-export type CompressionMethod = 'none' | 'gzip' | 'lz4' | 'zstd';
-
-export interface Compression {
-  method: CompressionMethod;
-  level?: number;
-}
-
-/** What goes into the dump; shared by the plan and the run. */
-export interface DumpContentOptions {
-  /** Exactly these tables (each matches itself only); empty or absent: the whole database. */
-  tables?: readonly QualifiedName[];
-  excludeTables?: readonly QualifiedName[];
-  /** Only these schemas; ignored when tables are picked, as pg_dump ignores -n next to -t. */
-  schemas?: readonly string[];
-  /** Default `custom`. */
-  format?: DumpFormat;
-  /** Parallel workers, directory format only. */
-  jobs?: number;
-  /** `0`-`9` (gzip level), `none`, `gzip[:level]`, `lz4[:level]`, `zstd[:level]`; lz4 and zstd need pg_dump 16. */
-  compression?: string;
-  sections?: readonly DumpSection[];
-  schemaOnly?: boolean;
-  dataOnly?: boolean;
-  noOwner?: boolean;
-  noPrivileges?: boolean;
-}
+export { formatCompression, parseCompression, validateDumpOptions, type Compression, type CompressionMethod, type DumpContentOptions, type DumpSection } from './options';
 
 export interface PlanInput extends DumpContentOptions {
   /** Major version of the pg_dump that will run. */
@@ -76,67 +52,11 @@ export interface DumpPlan {
 }
 
 const FORMAT_FLAG: Record<DumpFormat, string> = { custom: 'custom', directory: 'directory', tar: 'tar', plain: 'plain' };
-const SECTIONS: readonly DumpSection[] = ['pre-data', 'data', 'post-data'];
 const FIRST_WITH_COMPRESSION_METHODS = 16;
 const FIRST_WITH_FILTER = 17;
 
 function usage(message: string): PgbrError {
   return new PgbrError('usage', message);
-}
-
-/** Reads a compression setting: `6`, `none`, `gzip`, `gzip:9`, `lz4`, `zstd:19`. */
-export function parseCompression(text: string): Compression {
-  const spec = text.trim().toLowerCase();
-  const bad = (why: string): never => {
-    throw usage(`compression "${text}" ${why}: use 0-9 (gzip level), none, gzip[:1-9], lz4[:level] or zstd[:level]`);
-  };
-  if (/^\d+$/.test(spec)) {
-    const level = Number(spec);
-    if (level > 9) bad('is not a gzip level');
-    return level === 0 ? { method: 'none' } : { method: 'gzip', level };
-  }
-  const match = /^(none|gzip|lz4|zstd)(?::(-?\d+))?$/.exec(spec);
-  if (!match) return bad('is not understood');
-  const method = match[1] as CompressionMethod;
-  if (match[2] === undefined) return { method };
-  const level = Number(match[2]);
-  if (method === 'none') return bad('takes no level');
-  if (method === 'gzip' && (level < 1 || level > 9)) bad('is not a gzip level');
-  if (method === 'lz4' && (level < 1 || level > 12)) bad('is not an lz4 level (1-12)');
-  if (method === 'zstd' && (level < -7 || level > 22)) bad('is not a zstd level (-7 to 22)');
-  return { method, level };
-}
-
-/** `gzip:6`, `zstd`, `none`: how the manifest records it. */
-export function formatCompression(c: Compression): string {
-  return c.level === undefined ? c.method : `${c.method}:${c.level}`;
-}
-
-/** Checks that need no server: contradictions a user can fix before anything runs. */
-export function validateDumpOptions(opts: DumpContentOptions): void {
-  const format = opts.format ?? 'custom';
-  if (!(format in FORMAT_FLAG)) throw usage(`"${String(format)}" is not a dump format: use custom, directory, tar or plain`);
-  if (opts.schemaOnly && opts.dataOnly) throw usage('a dump cannot be both schema-only and data-only: pick one, or neither');
-  if (opts.sections?.length && (opts.schemaOnly || opts.dataOnly)) {
-    throw usage('sections and schema-only/data-only both choose what to dump: use one of them');
-  }
-  for (const s of opts.sections ?? []) if (!SECTIONS.includes(s)) throw usage(`"${s}" is not a dump section: use pre-data, data or post-data`);
-  if (opts.jobs !== undefined) {
-    if (!Number.isInteger(opts.jobs) || opts.jobs < 1) throw usage(`jobs must be a whole number of at least 1, not ${opts.jobs}`);
-    if (format !== 'directory' && opts.jobs > 1) throw usage('parallel jobs need the directory format: pick --format directory, or drop --jobs');
-  }
-  const compression = opts.compression === undefined ? undefined : parseCompression(opts.compression);
-  if (compression && compression.method !== 'none') {
-    if (format === 'tar') throw usage('pg_dump cannot compress the tar format: use custom or directory for a compressed dump');
-    if (format === 'plain' && compression.method !== 'gzip') {
-      throw usage(`a plain SQL dump can only be compressed with gzip here (${compression.method} output could not be checked for completeness): use custom or directory for ${compression.method}`);
-    }
-  }
-}
-
-function hasDataSection(opts: DumpContentOptions): boolean {
-  if (opts.schemaOnly) return false;
-  return !opts.sections?.length || opts.sections.includes('data');
 }
 
 /** An identifier in a `--filter` file: quoted like -t, plus the file's own escapes for backslash and newline. */
@@ -184,6 +104,7 @@ export function planDump(input: PlanInput): DumpPlan {
   for (const s of input.sections ?? []) args.push(`--section=${s}`);
   if (input.noOwner) args.push('--no-owner');
   if (input.noPrivileges) args.push('--no-privileges');
+  args.push(...extraDumpArgs(input));
 
   const tables = input.tables ?? [];
   const excludes = input.excludeTables ?? [];
@@ -251,6 +172,8 @@ export interface DumpOptions extends DumpContentOptions {
   logger?: Logger;
   /** The clock for names and the manifest (tests). */
   now?: () => Date;
+  /** How often the size of what pg_dump wrote is read for progress (default 500 ms). */
+  progressIntervalMs?: number;
 }
 
 export interface DumpResult {
@@ -318,8 +241,9 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
         await fs.writeFile(path.join(filterDir, 'filter'), plan.filterText, { mode: 0o600, flag: 'wx' });
       }
 
-      const progress = new DumpProgressTracker(counted, opts.onProgress);
+      const progress = new DumpProgressTracker(counted, opts.onProgress, await tableSizes(client, counted));
       progress.setPhase('starting');
+      const watcher = watchOutputSize(partial, (bytes) => progress.setBytesWritten(bytes), opts.progressIntervalMs);
       const stopOnFailure = new AbortController();
       const signal = opts.signal ? AbortSignal.any([opts.signal, stopOnFailure.signal]) : stopOnFailure.signal;
       const dumping = runTool({
@@ -350,7 +274,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
         return [] as TableRowCount[];
       });
 
-      const [result, rowCounts] = await Promise.all([dumping, counting]);
+      const [result, rowCounts] = await Promise.all([dumping, counting]).finally(() => watcher.stop());
       opts.signal?.removeEventListener('abort', stopCounting);
       throwIfCancelled(opts.signal, opts.database);
       if (result.status === 'failed') throw toolFailure('pg_dump', result);
@@ -403,21 +327,6 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
   }
 }
 
-function manifestOptions(opts: DumpContentOptions, plan: DumpPlan): DumpManifest['options'] {
-  const o: DumpManifest['options'] = {};
-  if (opts.tables?.length) o.tables = opts.tables.map(formatQualifiedName);
-  if (opts.excludeTables?.length) o.excludeTables = opts.excludeTables.map(formatQualifiedName);
-  if (opts.schemas?.length && !opts.tables?.length) o.schemas = [...opts.schemas];
-  if (plan.jobs !== undefined) o.jobs = plan.jobs;
-  if (plan.compression) o.compression = formatCompression(plan.compression);
-  if (opts.sections?.length) o.sections = [...opts.sections];
-  if (opts.schemaOnly) o.schemaOnly = true;
-  if (opts.dataOnly) o.dataOnly = true;
-  if (opts.noOwner) o.noOwner = true;
-  if (opts.noPrivileges) o.noPrivileges = true;
-  return o;
-}
-
 async function singleValue<T>(client: pg.Client, sql: string): Promise<T> {
   const result = await client.query<{ v: T }>(sql);
   const row = result.rows[0];
@@ -430,7 +339,8 @@ async function singleValue<T>(client: pg.Client, sql: string): Promise<T> {
  * or every ordinary and partitioned table outside system schemas and extensions, minus exclusions.
  */
 async function tablesToCount(client: pg.Client, opts: DumpOptions): Promise<QualifiedName[]> {
-  const excludes = opts.excludeTables ?? [];
+  // A table whose rows are left out has no rows to count, and a verification nothing to compare.
+  const excludes = [...(opts.excludeTables ?? []), ...(opts.excludeTableData ?? [])];
   const keep = (q: QualifiedName) => !excludes.some((x) => sameName(x, q));
   if (opts.tables?.length) {
     const picked = opts.tables;

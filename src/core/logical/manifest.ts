@@ -50,6 +50,8 @@ export interface DumpManifest {
   options: {
     tables?: string[];
     excludeTables?: string[];
+    /** Tables whose definitions are in the dump but not their rows. */
+    excludeTableData?: string[];
     schemas?: string[];
     jobs?: number;
     compression?: string;
@@ -59,6 +61,14 @@ export interface DumpManifest {
     noOwner?: boolean;
     noPrivileges?: boolean;
     noRolePasswords?: boolean;
+    create?: boolean;
+    clean?: boolean;
+    ifExists?: boolean;
+    blobs?: 'include' | 'exclude';
+    encoding?: string;
+    noTablespaces?: boolean;
+    lockWaitTimeout?: string;
+    role?: string;
   };
   startedAt: string;
   finishedAt: string;

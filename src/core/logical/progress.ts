@@ -1,5 +1,6 @@
 // Reads `pg_dump --verbose` output as it comes and turns it into table-by-table progress.
 import { formatQualifiedName, type QualifiedName } from '../postgres/names';
+import type { TableSize } from './outputSize';
 
 /**
  * `reading`: pg_dump reads the catalogs; `schema`/`post-data`: a plain dump writes definitions
@@ -13,6 +14,13 @@ export interface DumpProgress {
   tablesTotal: number;
   /** The table being dumped, in SQL syntax: `public.orders`, `public."a.b"`. */
   current?: string;
+  /** What pg_dump has written so far (the file, or all files of a directory dump). */
+  bytesWritten?: number;
+  /** `pg_table_size` of the table being dumped, read before the dump: what its rows take in the database. */
+  currentTableBytes?: number;
+  /** `pg_table_size` of every table whose rows are dumped, and of those done: the base of the estimate. */
+  tableBytesTotal?: number;
+  tableBytesDone?: number;
 }
 
 export type DumpLineEvent =
@@ -69,15 +77,32 @@ export class DumpProgressTracker {
   private sawData = false;
   private state: DumpProgress;
 
+  /** Sizes by `schema\0name`, when they were read. */
+  private readonly sizes: ReadonlyMap<string, number> | undefined;
+  private readonly doneKeys = new Set<string>();
+  private currentKey: string | undefined;
+
   constructor(
     tables: readonly QualifiedName[],
     private readonly onProgress: (p: DumpProgress) => void = () => {},
+    sizes?: readonly TableSize[],
   ) {
     for (const t of tables) {
       const raw = `${t.schema}.${t.name}`;
       if (!this.byRawName.has(raw)) this.byRawName.set(raw, t);
     }
     this.state = { phase: 'starting', tablesDone: 0, tablesTotal: tables.length };
+    if (sizes) {
+      this.sizes = new Map(sizes.map((s) => [`${s.schema}\0${s.name}`, s.bytes]));
+      this.state.tableBytesTotal = tables.reduce((sum, t) => sum + (this.sizes?.get(`${t.schema}\0${t.name}`) ?? 0), 0);
+      this.state.tableBytesDone = 0;
+    }
+  }
+
+  /** The size of the dump's output so far, from a watcher of the file or folder. */
+  setBytesWritten(bytes: number): void {
+    if (bytes === this.state.bytesWritten) return;
+    this.update({ bytesWritten: bytes });
   }
 
   get progress(): DumpProgress {
@@ -95,14 +120,15 @@ export class DumpProgressTracker {
 
   /** pg_dump exited 0: every table it was asked for is in the dump. */
   complete(phase: DumpPhase = 'verifying'): void {
-    this.update({ phase, tablesDone: this.state.tablesTotal, current: undefined });
+    this.update({ phase, tablesDone: this.state.tablesTotal, current: undefined, currentTableBytes: undefined, ...(this.sizes ? { tableBytesDone: this.state.tableBytesTotal } : {}) });
   }
 
   private apply(event: DumpLineEvent): void {
     switch (event.kind) {
       case 'phase': {
         const phase = event.phase === 'reading' ? 'reading' : this.sawData ? 'post-data' : 'schema';
-        this.update({ phase, current: undefined, tablesDone: this.done(phase) });
+        if (phase === 'post-data' || phase === 'schema') this.finishCurrent();
+        this.update({ phase, current: undefined, currentTableBytes: undefined, tablesDone: this.done(phase), ...this.bytesDone() });
         return;
       }
       case 'table-started': {
@@ -117,7 +143,17 @@ export class DumpProgressTracker {
           this.startedKnown++;
           this.inFlight.set(table.name, (this.inFlight.get(table.name) ?? 0) + 1);
         }
-        this.update({ phase: 'data', current: table ? formatQualifiedName(table) : event.rawName, tablesDone: this.done('data') });
+        // Without worker reports, the table before this one is finished.
+        if (!this.parallel) this.finishCurrent();
+        this.currentKey = table ? key : undefined;
+        const size = this.sizes?.get(key);
+        this.update({
+          phase: 'data',
+          current: table ? formatQualifiedName(table) : event.rawName,
+          currentTableBytes: size,
+          tablesDone: this.done('data'),
+          ...this.bytesDone(),
+        });
         return;
       }
       case 'table-finished': {
@@ -127,8 +163,10 @@ export class DumpProgressTracker {
         if (open > 0) {
           this.inFlight.set(event.name, open - 1);
           this.finishedCount++;
+          const key = [...this.started].find((k) => k.endsWith(`\0${event.name}`) && !this.doneKeys.has(k));
+          if (key) this.doneKeys.add(key);
         }
-        this.update({ tablesDone: this.done(this.state.phase) });
+        this.update({ tablesDone: this.done(this.state.phase), ...this.bytesDone() });
         return;
       }
     }
@@ -139,6 +177,18 @@ export class DumpProgressTracker {
     const inProgress = phase === 'data' && this.currentKnown ? 1 : 0;
     const done = this.parallel ? this.finishedCount : Math.max(0, this.startedKnown - inProgress);
     return Math.min(done, this.state.tablesTotal);
+  }
+
+  private finishCurrent(): void {
+    if (this.currentKey !== undefined) this.doneKeys.add(this.currentKey);
+    this.currentKey = undefined;
+  }
+
+  private bytesDone(): Partial<DumpProgress> {
+    if (!this.sizes) return {};
+    let done = 0;
+    for (const key of this.doneKeys) done += this.sizes.get(key) ?? 0;
+    return { tableBytesDone: done };
   }
 
   /** pg_dump prints `schema.name` unquoted: match it against the tables we know, longest first when names hold quotes or dots. */
@@ -159,12 +209,8 @@ export class DumpProgressTracker {
 
   private update(change: Partial<DumpProgress>): void {
     const next: DumpProgress = { ...this.state, ...change };
-    if ('current' in change && change.current === undefined) delete next.current;
-    const same =
-      next.phase === this.state.phase &&
-      next.tablesDone === this.state.tablesDone &&
-      next.tablesTotal === this.state.tablesTotal &&
-      next.current === this.state.current;
+    for (const k of ['current', 'currentTableBytes'] as const) if (k in change && change[k] === undefined) delete next[k];
+    const same = (['phase', 'tablesDone', 'tablesTotal', 'current', 'bytesWritten', 'currentTableBytes', 'tableBytesDone'] as const).every((k) => next[k] === this.state[k]);
     this.state = next;
     if (same && this.emitted) return;
     this.emitted = true;

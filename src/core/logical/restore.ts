@@ -19,6 +19,8 @@ import { getServerInfo, withClient } from '../postgres/server';
 import { chooseTool, type FoundTool, type ToolInventory } from '../platform/tools';
 import { detectDumpFormat, dumpedByMajor, readIdentifierChain, readToc, readTocHeader, RELATION_DESCS, type Toc, type TocEntry } from './toc';
 import type { DumpFormat } from './manifest';
+import { pgRestoreOptionArgs, refuseSelfConnectingScript, validateRestore, type RestoreChoices } from './restoreOptions';
+export { RESTORE_OPTION_HELP, type RestoreChoices } from './restoreOptions';
 
 // ---------------------------------------------------------------------------------------------
 // The -L list for chosen tables
@@ -250,30 +252,13 @@ export interface RestoreProgress {
   item: string;
 }
 
-export interface RestoreOptions {
+export interface RestoreOptions extends RestoreChoices {
   dumpPath: string;
   /** The server to restore into; its `database` is only where CREATE DATABASE is run from. */
   connection: ConnectionParams;
   password?: string;
   /** The database to restore into. */
   database: string;
-  /** Create `database` first; it must not exist yet. */
-  create?: boolean;
-  /** Restore only these tables (and what belongs to them); the whole dump when absent or empty. */
-  tables?: readonly QualifiedName[];
-  /** Drop the dump's objects before creating them (`--clean --if-exists`); for tables, the same as `recreate`. */
-  clean?: boolean;
-  /** Chosen tables that exist are dropped and restored anew, in one transaction with their restore. */
-  recreate?: boolean;
-  /** Only rows: the tables are emptied with TRUNCATE first (the caller has confirmed), then loaded. */
-  dataOnly?: boolean;
-  noOwner?: boolean;
-  noPrivileges?: boolean;
-  singleTransaction?: boolean;
-  /** Stop at the first error instead of going on (the restore fails either way). */
-  exitOnError?: boolean;
-  /** Parallel pg_restore jobs: custom or directory dumps only, not with a single transaction. */
-  jobs?: number;
   inventory: ToolInventory;
   /** The table of contents, when the caller has read it already. */
   toc?: Toc;
@@ -328,29 +313,6 @@ export function dbnameConninfo(database: string): string {
   return `dbname='${database.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-function validate(opts: RestoreOptions, format: DumpFormat, gzip: boolean): void {
-  const usage = (m: string): never => {
-    throw new PgbrError('usage', m);
-  };
-  const jobs = opts.jobs ?? 1;
-  const tables = opts.tables ?? [];
-  if (!Number.isInteger(jobs) || jobs < 1) usage(`--jobs must be a whole number of at least 1, not ${opts.jobs}.`);
-  if (opts.database.trim() === '') usage('the target database name is empty: name the database to restore into.');
-  if (jobs > 1 && opts.singleTransaction) usage('parallel jobs and a single transaction exclude each other: choose one.');
-  if (jobs > 1 && format !== 'custom' && format !== 'directory') usage(`parallel restore needs a custom or directory dump; this one is ${format}${gzip ? ' (gzip)' : ''}.`);
-  if (opts.dataOnly && (opts.recreate || opts.clean)) usage('data-only keeps the tables and replaces their rows; recreate or clean drops them: choose one.');
-  if (opts.dataOnly && opts.create) usage('a new database has no tables to load rows into: drop data-only, or restore into the existing database.');
-  if (opts.recreate && tables.length === 0) usage('recreate applies to chosen tables: pick tables, or use clean for the whole dump.');
-  if ((opts.recreate || (opts.clean && tables.length > 0)) && jobs > 1) {
-    usage('recreating tables runs in one transaction, so a failure keeps the old tables: it cannot use parallel jobs.');
-  }
-  if (format === 'plain') {
-    if (tables.length > 0) usage('restoring chosen tables needs a custom, directory or tar dump: a plain SQL dump has no table of contents pg_restore can pick from.');
-    if (opts.dataOnly) usage('a data-only restore needs a custom, directory or tar dump; a plain SQL dump is replayed as written.');
-    if (opts.clean) usage('a plain SQL dump drops objects only if it was made with pg_dump --clean: restore into an empty database instead.');
-  }
-}
-
 /** One line per item of a restore's verbose output: pg_restore's `creating`, `processing data`, `executing`. */
 const PG_RESTORE_ITEM = /^pg_restore: (creating .*|processing data for table .*|executing .*)$/;
 
@@ -371,7 +333,8 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   const quick = opts.toc ? { toc: opts.toc, complete: true } : await readTocQuick(opts.dumpPath);
   const toc = quick.toc;
   const { format, gzip } = toc;
-  validate(opts, format, gzip);
+  validateRestore(opts, format, gzip);
+  if (format === 'plain') await refuseSelfConnectingScript(opts.dumpPath, gzip, opts.database);
   const tables = [...(opts.tables ?? [])];
   const warnings: string[] = [];
   if (format === 'plain' && opts.noOwner) warnings.push('no-owner does not apply to a plain SQL dump: it sets owners as it was written.');
@@ -783,21 +746,12 @@ class ToolLog {
 }
 
 /** Whether pg_restore runs in one transaction: asked for, or to keep the old tables when a recreate or data-only load fails. */
-function isOneTransaction(opts: RestoreOptions, recreate: boolean): boolean {
+export function isOneTransaction(opts: RestoreChoices, recreate: boolean): boolean {
   return !!opts.singleTransaction || recreate || (!!opts.dataOnly && (opts.jobs ?? 1) === 1);
 }
 
 async function runPgRestore(opts: RestoreOptions, tool: FoundTool, list: RestoreList | undefined, toc: Toc, o: { recreate: boolean }): Promise<ToolOutcome> {
-  const args = ['--verbose', '--dbname', dbnameConninfo(opts.database)];
-  if (opts.clean || o.recreate) args.push('--clean', '--if-exists');
-  if (opts.noOwner) args.push('--no-owner');
-  if (opts.noPrivileges) args.push('--no-privileges');
-  // Recreating tables drops them first: in one transaction a failed restore gives the old tables back.
-  if (isOneTransaction(opts, o.recreate)) args.push('--single-transaction');
-  if (opts.exitOnError) args.push('--exit-on-error');
-  if ((opts.jobs ?? 1) > 1) args.push('--jobs', String(opts.jobs));
-  if (opts.dataOnly) args.push('--data-only');
-
+  const args = ['--verbose', '--dbname', dbnameConninfo(opts.database), ...pgRestoreOptionArgs(opts, { recreate: o.recreate, oneTransaction: isOneTransaction(opts, o.recreate) })];
   let tempDir: string | undefined;
   try {
     if (list) {

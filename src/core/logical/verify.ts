@@ -13,6 +13,7 @@ import { detectDumpFormat, readTocHeader } from './toc';
 import type { ToolInventory } from '../platform/tools';
 import { writeManifest, type DumpManifest, type Verification } from './manifest';
 import { checkIntegrity } from './integrity';
+import { leftOutData } from './options';
 import { scratchComment } from '../platform/leftovers';
 import { plural } from '../platform/plural';
 
@@ -260,10 +261,13 @@ function verdict(
   if (!r.manifest) {
     return `the dump restores cleanly (${plural(r.tables.length, 'table')}, ${plural(rows, 'row')}); it has no manifest, so there were no expected row counts to compare.`;
   }
+  const leftOut = leftOutData(r.manifest.options ?? {});
+  if (r.mismatches.length === 0 && leftOut !== undefined && r.tables.length === 0) return `the dump restores cleanly, but ${leftOut}.`;
   if (r.mismatches.length === 0) {
+    const note = leftOut === undefined ? '' : `; ${leftOut}`;
     return r.tables.length === 1
-      ? `the dump restores cleanly and its one table holds the exact row count the manifest recorded (${plural(rows, 'row')}).`
-      : `the dump restores cleanly and all ${plural(r.tables.length, 'table')} hold the exact row counts the manifest recorded (${plural(rows, 'row')}).`;
+      ? `the dump restores cleanly and its one table holds the exact row count the manifest recorded (${plural(rows, 'row')})${note}.`
+      : `the dump restores cleanly and all ${plural(r.tables.length, 'table')} hold the exact row counts the manifest recorded (${plural(rows, 'row')})${note}.`;
   }
   const shown = r.mismatches
     .slice(0, 5)

@@ -3,6 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DumpProgressTracker, parseDumpLine, untranslatedMessagesEnv, type DumpProgress } from '../../../src/core/logical/progress';
 import { parseQualifiedName } from '../../../src/core/postgres/names';
+import { describeDumpProgress, dumpFraction, outputBytes, watchOutputSize } from '../../../src/core/logical/outputSize';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 const shop = ['customers', 'orders', 'sales.invoices'].map((n) => parseQualifiedName(n));
 
@@ -167,4 +171,64 @@ test('tool messages are asked for untranslated, without touching character handl
     LC_CTYPE: 'de_DE.UTF-8',
   });
   assert.deepEqual(untranslatedMessagesEnv({}), { LC_ALL: undefined, LANGUAGE: undefined, LC_MESSAGES: 'C' });
+});
+
+test('with table sizes: the estimate weighs each table by its size, and bytes written move while one table is dumped', () => {
+  const sizes = [
+    { schema: 'public', name: 'customers', bytes: 8192 },
+    { schema: 'public', name: 'orders', bytes: 600 * 1024 * 1024 },
+    { schema: 'sales', name: 'invoices', bytes: 1024 * 1024 },
+  ];
+  const events: DumpProgress[] = [];
+  const tracker = new DumpProgressTracker(shop, (p) => events.push(p), sizes);
+  tracker.setPhase('starting');
+  assert.equal(events[0]?.tableBytesTotal, 8192 + 601 * 1024 * 1024);
+  tracker.onLine('pg_dump: dumping contents of table "public.customers"');
+  tracker.onLine('pg_dump: dumping contents of table "public.orders"');
+  const orders = events.at(-1) as DumpProgress;
+  assert.equal(orders.current, 'public.orders');
+  assert.equal(orders.currentTableBytes, 600 * 1024 * 1024);
+  assert.equal(orders.tableBytesDone, 8192, 'customers is done when orders starts');
+  // The same table for a while: only the bytes written change, and each change is reported once.
+  for (const bytes of [10, 5_000_000, 5_000_000, 90_000_000]) tracker.setBytesWritten(bytes);
+  const during = events.slice(events.indexOf(orders) + 1);
+  assert.deepEqual(during.map((e) => e.bytesWritten), [10, 5_000_000, 90_000_000]);
+  assert.ok(during.every((e) => e.current === 'public.orders' && e.tablesDone === 1));
+  assert.equal(describeDumpProgress(during.at(-1) as DumpProgress), 'table 2 of 3: public.orders (600 MB in the database) · 86 MB written');
+  assert.ok(dumpFraction(orders) < 0.001, 'a small table done is a small part of the whole');
+  tracker.onLine('pg_dump: dumping contents of table "sales.invoices"');
+  const invoices = events.at(-1) as DumpProgress;
+  assert.ok(dumpFraction(invoices) > 0.99 && dumpFraction(invoices) < 1);
+  tracker.complete('verifying');
+  assert.equal(events.at(-1)?.tableBytesDone, events.at(-1)?.tableBytesTotal);
+  assert.equal(dumpFraction(events.at(-1) as DumpProgress), 1);
+});
+
+test('progress words without sizes or before the data: the phase and what is written, counts as a fallback', () => {
+  assert.equal(describeDumpProgress({ phase: 'reading', tablesDone: 0, tablesTotal: 4 }), 'reading the catalog');
+  assert.equal(describeDumpProgress({ phase: 'post-data', tablesDone: 4, tablesTotal: 4, bytesWritten: 2048 }), 'writing indexes and constraints · 2.0 kB written');
+  assert.equal(describeDumpProgress({ phase: 'data', tablesDone: 0, tablesTotal: 1, current: 'public."a b"' }), 'table 1 of 1: public."a b"');
+  assert.equal(dumpFraction({ phase: 'data', tablesDone: 1, tablesTotal: 4 }), 0.25);
+  assert.equal(dumpFraction({ phase: 'data', tablesDone: 0, tablesTotal: 0 }), 0);
+  assert.equal(dumpFraction({ phase: 'data', tablesDone: 1, tablesTotal: 2, tableBytesTotal: 0, tableBytesDone: 0 }), 0.5, 'empty tables: by count');
+});
+
+test('the size of a dump being written: a file, or every file of a directory dump', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'outsize-'));
+  try {
+    await fs.writeFile(path.join(dir, 'one.dump.partial'), Buffer.alloc(1000));
+    assert.equal(await outputBytes(path.join(dir, 'one.dump.partial')), 1000);
+    await fs.mkdir(path.join(dir, 'd.partial'));
+    await fs.writeFile(path.join(dir, 'd.partial', 'toc.dat'), Buffer.alloc(300));
+    await fs.writeFile(path.join(dir, 'd.partial', '3001.dat.gz'), Buffer.alloc(700));
+    assert.equal(await outputBytes(path.join(dir, 'd.partial')), 1000);
+    assert.equal(await outputBytes(path.join(dir, 'gone')), 0);
+    const seen: number[] = [];
+    const watcher = watchOutputSize(path.join(dir, 'one.dump.partial'), (b) => seen.push(b), 5);
+    await fs.appendFile(path.join(dir, 'one.dump.partial'), Buffer.alloc(500));
+    await watcher.stop();
+    assert.equal(seen.at(-1), 1500, 'the last reading after stop is the final size');
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
 });
