@@ -24,6 +24,8 @@ export class ProfileNode extends ConnectionsNode {
   /** Filled once the profile was expanded: the children are kept so a re-render does not reconnect. */
   children?: Promise<ConnectionsNode[]>;
   server?: ServerInfo;
+  /** Whether the last listing failed: a failure reported elsewhere refreshes the row only when it is news. */
+  failed = false;
 
   constructor(
     readonly profile: ConnectionProfile,
