@@ -9,7 +9,7 @@ import type { SegmentRun } from '../../src/core/wal/check';
 const clock = { now: new Date('2026-11-24T18:22:00Z'), timeZone: 'Europe/Berlin' };
 
 void test('a window point is the wall time in the zone, "~" when estimated, the age only when asked for', () => {
-  const exact = { lsn: '0/3000028', timeline: 1, time: new Date('2026-11-24T18:18:59.500Z'), exact: true, source: 'backup label' };
+  const exact = { lsn: '0/3000028', timeline: 1, time: new Date('2026-11-24T18:19:00Z'), exact: true, source: 'backup label' };
   assert.equal(pointText(exact, clock), 'today 19:19 UTC+1');
   assert.equal(pointText({ ...exact, exact: false }, clock), '~today 19:19 UTC+1');
   assert.equal(pointText(exact, clock, true), 'today 19:19 UTC+1 · 3 min ago');
