@@ -53,6 +53,9 @@ export async function runTreeFreshnessUi(opts: UiScenarioOptions): Promise<UiRes
   const { context, page } = await openPage(opts);
   const connections = pane(page, 'Connections');
   let before = { shop: '', publicTables: '' };
+  // The dump taken here is removed at the end: the later scenarios count the dumps of shop.
+  const dumpDir = path.join(opts.workspace, '.pg-backups');
+  const dumpsBefore = new Set(await fs.readdir(dumpDir).catch(() => []));
 
   const answer = async (title: RegExp, label?: string): Promise<string> => {
     const shown = await waitForQuickInput(page, title);
@@ -161,7 +164,10 @@ export async function runTreeFreshnessUi(opts: UiScenarioOptions): Promise<UiRes
   } finally {
     if (checks.failed > 0) await failureScreenshot(page, failure, log);
     await context.close().catch(() => undefined);
-    // Leave the server as the later scenarios expect it.
+    // Leave the server and the dump folder as the later scenarios expect them.
+    for (const name of await fs.readdir(dumpDir).catch(() => [])) {
+      if (!dumpsBefore.has(name)) await fs.rm(path.join(dumpDir, name), { recursive: true, force: true });
+    }
     await cluster.sql(`DROP TABLE IF EXISTS public.${GROWN}, public.${LATER};`, 'shop').catch((e: unknown) => log(`    clean-up: ${String(e)}`));
     await cluster.sql(`DROP DATABASE IF EXISTS ${NEW_DATABASE} WITH (FORCE);`).catch((e: unknown) => log(`    clean-up: ${String(e)}`));
   }
