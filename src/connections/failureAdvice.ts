@@ -31,9 +31,13 @@ export interface FailureFacts {
 
 export interface FailureAdvice {
   message: string;
+  /** What went wrong in a few words, for a tree row under the profile (the message goes in its tooltip). */
+  short?: string;
   /** Buttons, the likely fix first. */
   actions: FixAction[];
 }
+
+const STORED_REFUSED = 'the server refused the password stored in VS Code';
 
 /** One or two sentences on what happened and what to do, with the buttons that do it. */
 export function adviseOnFailure(f: FailureFacts): FailureAdvice {
@@ -41,17 +45,17 @@ export function adviseOnFailure(f: FailureFacts): FailureAdvice {
   if (f.password === 'refused' && f.sentFrom === 'secret') {
     const fallback = fallbackText(f);
     return fallback
-      ? { message: `${f.server} refused the password stored in VS Code for ${who}. Forget it to use ${fallback} instead, or set the right one.`, actions: [FIX.forget, FIX.set, FIX.edit, FIX.retry] }
-      : { message: `${f.server} refused the password stored in VS Code for ${who}: set the right one.`, actions: [FIX.set, FIX.forget, FIX.edit, FIX.retry] };
+      ? { message: `${f.server} refused the password stored in VS Code for ${who}. Forget it to use ${fallback} instead, or set the right one.`, short: STORED_REFUSED, actions: [FIX.forget, FIX.set, FIX.edit, FIX.retry] }
+      : { message: `${f.server} refused the password stored in VS Code for ${who}: set the right one.`, short: STORED_REFUSED, actions: [FIX.set, FIX.forget, FIX.edit, FIX.retry] };
   }
   if (f.password === 'refused' && f.sentFrom === 'pgpass') {
-    return { message: `${f.server} refused the password ${f.pgpassFile} gives for ${who}: correct that line, or set a password for this connection.`, actions: [FIX.set, FIX.edit, FIX.retry] };
+    return { message: `${f.server} refused the password ${f.pgpassFile} gives for ${who}: correct that line, or set a password for this connection.`, short: `the server refused the password from ${f.pgpassFile}`, actions: [FIX.set, FIX.edit, FIX.retry] };
   }
   if (f.password === 'refused' && f.sentFrom === 'environment') {
-    return { message: `${f.server} refused the password in PGPASSWORD for ${who}: correct PGPASSWORD where VS Code is started, or set a password for this connection.`, actions: [FIX.set, FIX.edit, FIX.retry] };
+    return { message: `${f.server} refused the password in PGPASSWORD for ${who}: correct PGPASSWORD where VS Code is started, or set a password for this connection.`, short: 'the server refused the password in PGPASSWORD', actions: [FIX.set, FIX.edit, FIX.retry] };
   }
   if (f.password === 'missing') {
-    return { message: `${f.server} asks for a password for ${who} and none is stored: set one, or add a line for it to ${f.pgpassFile}.`, actions: [FIX.set, FIX.edit, FIX.retry] };
+    return { message: `${f.server} asks for a password for ${who} and none is stored: set one, or add a line for it to ${f.pgpassFile}.`, short: 'the server asks for a password, and none is stored', actions: [FIX.set, FIX.edit, FIX.retry] };
   }
   if (f.kind === 'auth' || f.kind === 'connection') return { message: `${who}: ${f.message}`, actions: [FIX.edit, FIX.retry] };
   return { message: f.message, actions: [] };

@@ -142,7 +142,11 @@ export class ConnectionsProvider implements vscode.TreeDataProvider<ConnectionsN
     } catch (e) {
       const advice = await adviceFor(this.ctx, profileNode.profile, e);
       this.ctx.log.warn(`${profileNode.profile.name}: ${errorMessage(e)}`);
-      return [new ErrorNode(errorParent, advice.message, { fix: fixFor(advice.actions[0], profileNode), ...(e instanceof PgbrError ? { kind: e.kind } : {}) })];
+      // Under its profile the row needs no name: a few words on a password (the whole advice in the tooltip), else the server's own.
+      const fix = fixFor(advice.actions[0], profileNode);
+      const row = new ErrorNode(errorParent, advice.short ?? errorMessage(e), { fix, ...(e instanceof PgbrError ? { kind: e.kind } : {}) });
+      if (advice.short) row.tooltip = `${advice.message}\n\nClick: ${fix.title}`;
+      return [row];
     }
   }
 }

@@ -21,6 +21,8 @@ void test('a refused stored password with a ~/.pgpass line to fall back on: Forg
   const a = adviseOnFailure(base);
   assert.equal(a.message, 'app@db.example:5432 refused the password stored in VS Code for "shop". Forget it to use the one in ~/.pgpass instead, or set the right one.');
   assert.deepEqual(a.actions, [FIX.forget, FIX.set, FIX.edit, FIX.retry]);
+  // Under the profile in the tree, a few words that fit a row.
+  assert.equal(a.short, 'the server refused the password stored in VS Code');
 });
 
 void test('a refused stored password with nothing to fall back on: Set Password… first, Forget still offered', () => {
@@ -56,6 +58,7 @@ void test('a pg_hba refusal or an unreachable server keeps the core message, nam
   const hba = adviseOnFailure({ ...base, password: undefined, message: 'the pg_hba.conf of the server … does not let user "app" connect' });
   assert.match(hba.message, /^"shop": the pg_hba\.conf/);
   assert.deepEqual(hba.actions, [FIX.edit, FIX.retry]);
+  assert.equal(hba.short, undefined);
   const down = adviseOnFailure({ ...base, kind: 'connection', password: undefined, message: 'no PostgreSQL server is listening at db.example:5432' });
   assert.deepEqual(down.actions, [FIX.edit, FIX.retry]);
   assert.deepEqual(adviseOnFailure({ ...base, kind: 'io', password: undefined, message: 'disk full' }), { message: 'disk full', actions: [] });

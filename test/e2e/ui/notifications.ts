@@ -46,3 +46,11 @@ export async function describeNotification(item: Locator): Promise<{ message: st
 export async function clickNotificationButton(item: Locator, label: string): Promise<void> {
   await item.locator('.notification-list-item-buttons-container .monaco-button', { hasText: label }).click();
 }
+
+/** Closes every notification: the workbench shows a message once while the same one is still listed. */
+export async function clearNotifications(page: Page): Promise<void> {
+  const center = await openNotifications(page);
+  const clear = center.locator('.notifications-center-header .codicon-notifications-clear-all');
+  if (await clear.isVisible()) await clear.click();
+  await center.locator('.notification-list-item').first().waitFor({ state: 'detached', timeout: TIMEOUT });
+}

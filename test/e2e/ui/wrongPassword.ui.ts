@@ -22,7 +22,7 @@ import {
   type UiResult,
   type UiScenarioOptions,
 } from './common';
-import { clickNotificationButton, describeNotification, openNotifications, waitForNotifications } from './notifications';
+import { clearNotifications, clickNotificationButton, describeNotification, openNotifications, waitForNotifications } from './notifications';
 
 const WRONG = 'not-the-password';
 const REFUSED = /refused the password stored in VS Code for "e2e"/;
@@ -62,9 +62,8 @@ export async function runWrongPasswordUi(opts: UiScenarioOptions): Promise<UiRes
     await page.keyboard.press('Enter');
     await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: TIMEOUT });
   };
-  /** The newest refused-password notification, once `count` are in the centre. */
-  const refusal = async (count = 1): Promise<Locator> => (await waitForNotifications(page, REFUSED, count)).first();
-  let connected = 0;
+  /** The refused-password notification (shown once while it is listed: each is clicked or cleared before the next). */
+  const refusal = async (): Promise<Locator> => (await waitForNotifications(page, REFUSED, 1)).first();
 
   log('UI: a wrong stored password, its toast and its fixes');
   try {
@@ -79,15 +78,18 @@ export async function runWrongPasswordUi(opts: UiScenarioOptions): Promise<UiRes
       await setPaneExpanded(page, 'Connections', true);
     });
 
-    await checks.run('"Set Password…" stores a wrong password for e2e; its row now says the stored password was refused', async () => {
+    await checks.run('"Set Password…" stores a wrong password for e2e; its row now says, in a few words, that the stored password was refused', async () => {
       await onE2e('Set Password…');
       await setPassword(WRONG);
       await row(connections, 'e2e').click();
-      const error = connections.locator('.monaco-list-row', { hasText: REFUSED });
+      const error = connections.locator('.monaco-list-row', { hasText: 'the server refused the password stored in VS Code' });
       await error.waitFor({ timeout: TIMEOUT });
       const description = ((await error.locator('.label-description').textContent()) ?? '').trim();
       log(`    row: ${((await error.locator('.label-name').textContent()) ?? '').trim()} (${description})`);
       if (description !== 'Forget Password') throw new Error(`the error row's fix is "${description}", expected Forget Password`);
+      // The whole advice is the row's tooltip, which is also what a screen reader reads.
+      const tooltip = (await error.getAttribute('aria-label')) ?? '';
+      if (!REFUSED.test(tooltip) || !/Forget it to use the one in .*pgpass/.test(tooltip)) throw new Error(`the row's tooltip does not give the whole advice: ${tooltip}`);
     });
 
     await checks.run('the status bar says "e2e: sign-in refused" on the error background, not green', async () => {
@@ -103,6 +105,8 @@ export async function runWrongPasswordUi(opts: UiScenarioOptions): Promise<UiRes
       log(`    toast: ${message} [${buttons.join(' | ')}]`);
       if (/Set password…" or in ~\/\.pgpass/.test(message)) throw new Error('the toast still points at ~/.pgpass for a stored password');
       if (buttons.join('|') !== BUTTONS.join('|')) throw new Error(`the toast offers ${buttons.join(', ') || 'no buttons'}, expected ${BUTTONS.join(', ')}`);
+      // The finished test's progress message goes a moment after the error comes.
+      await page.locator('.notifications-center .notification-list-item', { hasText: 'Testing connection' }).waitFor({ state: 'detached', timeout: TIMEOUT });
       await screenshot(page, shots.refused, log);
     });
 
@@ -114,30 +118,33 @@ export async function runWrongPasswordUi(opts: UiScenarioOptions): Promise<UiRes
     });
 
     await checks.run('Retry runs Test Connection again: with the server\'s password changed to the stored one, it connects', async () => {
+      await clearNotifications(page);
       await onE2e('Test Connection');
       const toast = await refusal();
       await cluster.sql(`ALTER ROLE ${cluster.appUser} PASSWORD ${literal(WRONG)};`);
       try {
         await clickNotificationButton(toast, 'Retry');
-        await waitForNotifications(page, CONNECTED, ++connected);
+        await waitForNotifications(page, CONNECTED, 1);
       } finally {
         await cluster.sql(`ALTER ROLE ${cluster.appUser} PASSWORD ${literal(right)};`);
       }
     });
 
     await checks.run('Set Password… asks for the password, stores it and tries again: it connects', async () => {
+      await clearNotifications(page);
       await onE2e('Test Connection');
       await clickNotificationButton(await refusal(), 'Set Password…');
       await setPassword(right);
-      await waitForNotifications(page, CONNECTED, ++connected);
+      await waitForNotifications(page, CONNECTED, 1);
     });
 
     await checks.run('with the wrong password stored again, Forget Password forgets it and tries again with ~/.pgpass: it connects', async () => {
       await onE2e('Set Password…');
       await setPassword(WRONG);
+      await clearNotifications(page);
       await onE2e('Test Connection');
       await clickNotificationButton(await refusal(), 'Forget Password');
-      const done = await waitForNotifications(page, CONNECTED, ++connected);
+      const done = await waitForNotifications(page, CONNECTED, 1);
       log(`    ${((await done.first().locator('.notification-list-item-message').textContent()) ?? '').trim()}`);
     });
 
