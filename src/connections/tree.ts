@@ -142,10 +142,11 @@ export class ConnectionsProvider implements vscode.TreeDataProvider<ConnectionsN
     } catch (e) {
       const advice = await adviceFor(this.ctx, profileNode.profile, e);
       this.ctx.log.warn(`${profileNode.profile.name}: ${errorMessage(e)}`);
-      // Under its profile the row needs no name: a few words on a password (the whole advice in the tooltip), else the server's own.
+      // A row fits what happened in a few words ("…: what to do" is cut off); the whole advice is its tooltip.
       const fix = fixFor(advice.actions[0], profileNode);
-      const row = new ErrorNode(errorParent, advice.short ?? errorMessage(e), { fix, ...(e instanceof PgbrError ? { kind: e.kind } : {}) });
-      if (advice.short) row.tooltip = `${advice.message}\n\nClick: ${fix.title}`;
+      const message = advice.short ? advice.message : errorMessage(e);
+      const row = new ErrorNode(errorParent, advice.short ?? message.split(': ')[0] ?? message, { fix, ...(e instanceof PgbrError ? { kind: e.kind } : {}) });
+      row.tooltip = `${message}\n\nClick: ${fix.title}`;
       return [row];
     }
   }
