@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
 import { errorMessage, isCancellation } from './core/platform/errors';
 import { COMMAND_IDS, type CommandId } from './commandIds';
+import { showCommandError } from './connections/failureToast';
 
 export { COMMAND_IDS, type CommandId };
 
@@ -26,7 +27,8 @@ export function registerCommands(ctx: Ctx, table: CommandTable): void {
             return undefined;
           }
           ctx.log.error(e instanceof Error ? e : String(e));
-          void vscode.window.showErrorMessage(errorMessage(e));
+          // A connection that failed comes with its fixes; Retry runs this command again with the same arguments.
+          void showCommandError(ctx, e, () => vscode.commands.executeCommand(id, ...args));
           return undefined;
         }
       }),

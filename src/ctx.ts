@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { Log } from './log';
 import { PasswordStore } from './connections/passwords';
+import { ServerEvents } from './connections/events';
 import { loadProfiles } from './core/profiles';
 import type { ConnectionProfile, ProfileSet } from './core/profiles/types';
 import { discoverTools, type ToolInventory } from './core/platform/tools';
@@ -16,6 +17,8 @@ export type LoadedProfiles = Awaited<ReturnType<typeof loadProfiles>>;
 export class Ctx implements vscode.Disposable {
   readonly log = new Log();
   readonly passwords: PasswordStore;
+  /** Databases a command changed, and connections that failed or worked: for the views that show them. */
+  readonly servers = new ServerEvents();
   readonly subscriptions: vscode.Disposable[];
   private readonly profilesChanged = new vscode.EventEmitter<void>();
   /** Fires when profiles may have changed: pgbackup.yaml, settings, or a stored password. */
@@ -29,7 +32,7 @@ export class Ctx implements vscode.Disposable {
   constructor(readonly extension: vscode.ExtensionContext) {
     this.subscriptions = extension.subscriptions;
     this.passwords = new PasswordStore(extension.secrets);
-    this.subscriptions.push(this.log, this.profilesChanged, this.dumpsChangedEmitter, this.baseBackupsChangedEmitter);
+    this.subscriptions.push(this.log, this.servers, this.profilesChanged, this.dumpsChangedEmitter, this.baseBackupsChangedEmitter);
   }
 
   /** The folder that holds pgbackup.yaml: the first workspace folder on disk. */

@@ -30,9 +30,17 @@ export function archiveCommands(ctx: Ctx, tree: WalArchiveProvider) {
         throw e;
       });
       const connection = typeof connectionArg === 'string' ? connectionArg : undefined;
-      await writeFileAtomic(file, addArchiveToYaml(text, { path: folder, ...(connection ? { connection } : {}) }));
-      ctx.log.info(`added WAL archive ${folder} to ${file}`);
+      const updated = addArchiveToYaml(text, { path: folder, ...(connection ? { connection } : {}) });
+      const added = updated !== text;
+      if (added) await writeFileAtomic(file, updated);
+      ctx.log.info(`${added ? 'added' : 'already listed:'} WAL archive ${folder} ${added ? 'to' : 'in'} ${file}`);
       ctx.invalidateProfiles();
+      const show = 'Show WAL Archive';
+      void vscode.window
+        .showInformationMessage(`${added ? 'Added' : 'Already listed:'} the WAL archive ${folder}${connection ? ` of ${connection}` : ''}, ${added ? 'saved in' : 'in'} ${file}. The WAL Archive view shows it.`, show)
+        .then((choice) => {
+          if (choice === show) void vscode.commands.executeCommand('pgBackup.walArchive.focus');
+        });
       return file;
     },
   } satisfies Partial<CommandTable>;

@@ -2,13 +2,15 @@
 import * as vscode from 'vscode';
 import type { ArchiveLocation } from '../core/wal/locations';
 import type { ArchiveProblem, ArchiveScan, TimelineSummary } from '../core/wal/scan';
-import type { BackupWindow, SegmentRun, WindowPoint } from '../core/wal/check';
+import type { BackupWindow, SegmentRun } from '../core/wal/check';
 import { formatSize } from '../core/wal/names';
 import { formatBytes } from '../core/postgres/server';
 import type { BaseBackupCatalog, BaseBackupEntry } from '../core/physical';
 import type { RecordedRestorePoint } from '../core/physical/restorePoints';
 import { TreeNode as ArchiveNode } from '../treeNode';
 import { plural } from '../core/platform/plural';
+import { formatWhen } from '../core/platform/when';
+import { baseBackupDescription, pointText, restorePointDescription, runTooltip } from './labels';
 
 export const enum ArchiveContext {
   Location = 'walLocation',
@@ -78,8 +80,8 @@ export class SummaryNode extends ArchiveNode {
     );
     tip.appendMarkdown(`${errors} problem${errors === 1 ? '' : 's'} that break recovery  \n`);
     if (w.earliest && w.latest) {
-      tip.appendMarkdown(`earliest recoverable: ${pointText(w.earliest)} (${w.earliest.exact ? 'exact' : 'estimate'}, ${w.earliest.source})  \n`);
-      tip.appendMarkdown(`latest recoverable: ${pointText(w.latest)} (${w.latest.exact ? 'exact' : 'estimate'}, ${w.latest.source})`);
+      tip.appendMarkdown(`earliest recoverable: ${pointText(w.earliest, {}, true)} (${w.earliest.exact ? 'exact' : 'estimate'}, ${w.earliest.source})  \n`);
+      tip.appendMarkdown(`latest recoverable: ${pointText(w.latest, {}, true)} (${w.latest.exact ? 'exact' : 'estimate'}, ${w.latest.source})`);
     }
     this.tooltip = tip;
     this.contextValue = ArchiveContext.Summary;
@@ -132,7 +134,7 @@ export class RunNode extends ArchiveNode {
     super(`${run.first} – ${run.last}`, vscode.TreeItemCollapsibleState.Collapsed);
     this.id = `${parent.id}/run/${index}`;
     this.description = `${run.count.toLocaleString('en-US')} segment${run.count === 1 ? '' : 's'} · ${formatBytes(run.bytes)}`;
-    this.tooltip = `${run.startLsn} – ${run.endLsn}\narchived ${run.firstTime.toISOString()} – ${run.lastTime.toISOString()}`;
+    this.tooltip = runTooltip(run);
     this.iconPath = new vscode.ThemeIcon('list-flat');
     this.contextValue = ArchiveContext.Run;
   }
@@ -208,13 +210,6 @@ export class BackupNode extends ArchiveNode {
   }
 }
 
-/** `2026-11-22 14:12 UTC`, with `~` for times estimated from file dates. */
-export function pointText(p: WindowPoint): string {
-  if (!p.time) return p.lsn;
-  const iso = p.time.toISOString();
-  return `${p.exact ? '' : '~'}${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
-}
-
 /** The base backups this extension made (their records), and the restore points it created. */
 export class BaseBackupFolderNode extends ArchiveNode {
   readonly parent = undefined;
@@ -241,10 +236,8 @@ export class BaseBackupRecordNode extends ArchiveNode {
     super(r.name, vscode.TreeItemCollapsibleState.None);
     this.id = `${parent.id}/${r.name}`;
     const v = r.verification.status;
-    this.description = entry.missing
-      ? 'its folder is gone'
-      : `${r.stopTime.replace('T', ' ').slice(0, 16)} · ${formatBytes(r.sizeBytes)} · ${r.format}${r.compression !== 'none' ? ` ${r.compression}` : ''} · ${v === 'passed' ? 'verified' : v === 'failed' ? 'verification FAILED' : 'not verified'}`;
-    this.tooltip = `${r.profile} (${r.host}:${r.port}), PostgreSQL ${r.serverVersion}\nWAL ${r.startLsn} – ${r.stopLsn} on timeline ${r.timeline}\n${r.verification.tool}: ${v}${r.verification.message ? ` — ${r.verification.message}` : ''}`;
+    this.description = entry.missing ? 'its folder is gone' : baseBackupDescription(r);
+    this.tooltip = `${r.profile} (${r.host}:${r.port}), PostgreSQL ${r.serverVersion}, finished ${formatWhen(r.stopTime)}\nWAL ${r.startLsn} – ${r.stopLsn} on timeline ${r.timeline}\n${r.verification.tool}: ${v}${r.verification.message ? ` — ${r.verification.message}` : ''}`;
     this.iconPath = entry.missing || v === 'failed' ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground')) : new vscode.ThemeIcon(v === 'passed' ? 'pass' : 'package');
     this.resourceUri = vscode.Uri.file(entry.path);
     this.contextValue = 'baseBackup';
@@ -272,7 +265,7 @@ export class RestorePointNode extends ArchiveNode {
   ) {
     super(p.name, vscode.TreeItemCollapsibleState.None);
     this.id = `${parent.id}/${index}`;
-    this.description = `${p.profile} · ${p.lsn} · ${p.time.replace('T', ' ').slice(0, 19)}`;
+    this.description = restorePointDescription(p);
     this.tooltip = `restore point "${p.name}" on ${p.profile}: ${p.lsn} on timeline ${p.timeline}, in ${p.walFile}`;
     this.iconPath = new vscode.ThemeIcon('pin');
     this.contextValue = 'restorePoint';

@@ -9,6 +9,7 @@ import { formatBytes, withClient } from '../core/postgres/server';
 import { ProfileNode } from '../connections/nodes';
 import { percentReporter, withCancellableProgress } from '../progress';
 import { baseBackupFolder } from './folder';
+import { formatWhen } from '../core/platform/when';
 
 /** What Take Base Backup accepts without prompting (tests, tasks). */
 export interface BaseBackupRequest {
@@ -117,7 +118,7 @@ export function baseBackupCommands(ctx: Ctx) {
       const record: RecordedRestorePoint = { ...created, profile: name, host: conn.params.host, port: conn.params.port };
       await recordRestorePoint(restorePointsFileFor(await baseBackupFolder(ctx)), record);
       ctx.log.info(`restore point "${point}" on ${name} at ${created.lsn}`);
-      void vscode.window.showInformationMessage(`Restore point "${point}" created on ${name} at ${created.lsn} (${created.time}). It can be used as a recovery target once ${created.walFile} is archived.`);
+      void vscode.window.showInformationMessage(`Restore point "${point}" created on ${name} at ${created.lsn}, ${formatWhen(created.time, { seconds: true, noAge: true })}. It can be used as a recovery target once ${created.walFile} is archived.`);
       ctx.baseBackupsChanged();
       return record;
     },

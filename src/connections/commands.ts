@@ -109,7 +109,7 @@ export function connectionCommands(ctx: Ctx, tree: ConnectionsProvider) {
 
     'pgBackup.setPassword': async (arg?: unknown, password?: unknown) => {
       const profile = await profileOf(arg);
-      if (!profile) return;
+      if (!profile) return false;
       const value =
         typeof password === 'string'
           ? password
@@ -119,10 +119,11 @@ export function connectionCommands(ctx: Ctx, tree: ConnectionsProvider) {
               password: true,
               ignoreFocusOut: true,
             });
-      if (value === undefined) return;
+      if (value === undefined) return false;
       await ctx.passwords.set(profile.name, await ctx.serverOf(profile), value);
       ctx.log.info(`stored a password for "${profile.name}"`);
       ctx.invalidateProfiles();
+      return true;
     },
 
     'pgBackup.forgetPassword': async (arg?: unknown) => {
@@ -139,6 +140,7 @@ async function testConnection(ctx: Ctx, profile: ConnectionProfile): Promise<Ser
   const conn = await ctx.connection(profile);
   const server = await withClient(conn.params, { password: conn.password }, getServerInfo);
   ctx.log.info(`connection "${profile.name}" (${describeParams(conn.params)}): PostgreSQL ${server.version}`);
+  ctx.servers.connectionState({ profile: profile.name, ok: true });
   return server;
 }
 

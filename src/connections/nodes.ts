@@ -25,6 +25,8 @@ export class ProfileNode extends ConnectionsNode {
   /** Filled once the profile was expanded: the children are kept so a re-render does not reconnect. */
   children?: Promise<ConnectionsNode[]>;
   server?: ServerInfo;
+  /** Whether the last listing failed: a failure reported elsewhere refreshes the row only when it is news. */
+  failed = false;
 
   constructor(
     readonly profile: ConnectionProfile,
@@ -118,16 +120,19 @@ export class TableNode extends ConnectionsNode {
   }
 }
 
+export const ARCHIVE_SUGGESTION_LABEL = 'Add its WAL archive';
+
 /** The archive folder a server's archive_command copies into, not yet shown in the WAL Archive view. */
 export class ArchiveSuggestionNode extends ConnectionsNode {
   constructor(
     readonly parent: ProfileNode,
     folder: string,
   ) {
-    super(`WAL is archived to ${folder}`, vscode.TreeItemCollapsibleState.None);
+    // A short label that fits the row; the folder beside it, and the whole sentence in the tooltip.
+    super(ARCHIVE_SUGGESTION_LABEL, vscode.TreeItemCollapsibleState.None);
     this.id = `${parent.id}/archive-suggestion`;
-    this.description = 'click to add it to the WAL Archive view';
-    this.tooltip = `This server's archive_command copies WAL into ${folder}. Add it to see its timelines, gaps and the recoverable window.`;
+    this.description = folder;
+    this.tooltip = `This server's archive_command copies WAL into ${folder}. Click to add it to the WAL Archive view (kept in pgbackup.yaml), which shows its timelines, gaps and the recoverable window.`;
     this.iconPath = new vscode.ThemeIcon('lightbulb');
     this.contextValue = 'archiveSuggestion';
     this.command = { title: 'Add WAL archive folder', command: 'pgBackup.addArchive', arguments: [folder, parent.profile.name] };

@@ -16,19 +16,39 @@ import {
   SchemaNode,
   TableNode,
 } from './nodes';
+import { adviceFor } from './failureToast';
+import { FIX, type FixAction } from './failureAdvice';
 
 export class ConnectionsProvider implements vscode.TreeDataProvider<ConnectionsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ConnectionsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
+  /** The profile rows shown now, by name: what a change on a server refreshes. */
+  private readonly shown = new Map<string, ProfileNode>();
 
   constructor(private readonly ctx: Ctx) {
-    this.subscription = ctx.onDidChangeProfiles(() => this.changed.fire(undefined));
+    this.subscriptions = [
+      ctx.onDidChangeProfiles(() => this.changed.fire(undefined)),
+      // A backup read a database, a restore wrote or created one: its sizes, tables and the list of databases move.
+      ctx.servers.onDidChangeDatabases((c) => this.refreshProfile(c.profile)),
+      // A command found the server refusing (or accepting again): the row says so without waiting for a refresh.
+      ctx.servers.onDidChangeConnectionState((s) => {
+        const node = this.shown.get(s.profile);
+        if (node?.children && node.failed !== !s.ok) this.refreshProfile(s.profile);
+      }),
+    ];
   }
 
-  /** Reloads profiles and forgets every cached server answer. */
+  /** Reloads profiles and re-reads every server: databases, sizes, schemas and tables. */
   refresh(): void {
+    for (const node of this.shown.values()) node.children = undefined;
     this.ctx.invalidateProfiles();
+  }
+
+  /** Re-reads one connection: its databases with their sizes, and below them what is expanded. */
+  refreshProfile(name: string): void {
+    const node = this.shown.get(name);
+    if (node) this.refreshNode(node);
   }
 
   /** Re-lists one node's children (after a restore or a dump, say). */
@@ -38,7 +58,7 @@ export class ConnectionsProvider implements vscode.TreeDataProvider<ConnectionsN
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    for (const d of this.subscriptions) d.dispose();
     this.changed.dispose();
   }
 
@@ -74,8 +94,11 @@ export class ConnectionsProvider implements vscode.TreeDataProvider<ConnectionsN
   private async roots(): Promise<ConnectionsNode[]> {
     const loaded = await this.ctx.profiles();
     const nodes: ConnectionsNode[] = [];
+    this.shown.clear();
     for (const profile of loaded.profiles) {
-      nodes.push(new ProfileNode(profile, await this.ctx.passwords.has(profile.name, await this.ctx.serverOf(profile))));
+      const node = new ProfileNode(profile, await this.ctx.passwords.has(profile.name, await this.ctx.serverOf(profile)));
+      this.shown.set(profile.name, node);
+      nodes.push(node);
     }
     loaded.problems.forEach((p, i) => nodes.push(new ProblemNode(p, i)));
     for (const p of loaded.problems) this.ctx.log.warn(`${p.file ?? p.source.label}${p.line ? `:${p.line}` : ''}: ${p.message}`);
@@ -94,7 +117,10 @@ export class ConnectionsProvider implements vscode.TreeDataProvider<ConnectionsN
       }
       return nodes;
     });
-    if (nodes[0] instanceof ErrorNode) node.describeFailure(nodes[0].kind);
+    const failure = nodes[0] instanceof ErrorNode ? nodes[0] : undefined;
+    node.failed = failure !== undefined;
+    if (failure) node.describeFailure(failure.kind);
+    this.ctx.servers.connectionState(failure ? { profile: node.profile.name, ok: false, kind: failure.kind, message: typeof failure.label === 'string' ? failure.label : '' } : { profile: node.profile.name, ok: true });
     this.changed.fire(node); // show the version and archiving state (or the failure) in the description
     return nodes;
   }
@@ -114,20 +140,23 @@ export class ConnectionsProvider implements vscode.TreeDataProvider<ConnectionsN
       const conn = await this.ctx.connection(profileNode.profile);
       return await withClient(conn.params, { password: conn.password, database }, list);
     } catch (e) {
-      const message = errorMessage(e);
-      this.ctx.log.warn(`${profileNode.profile.name}: ${message}`);
-      return [new ErrorNode(errorParent, message, { fix: fixFor(e, profileNode), ...(e instanceof PgbrError ? { kind: e.kind } : {}) })];
+      const advice = await adviceFor(this.ctx, profileNode.profile, e);
+      this.ctx.log.warn(`${profileNode.profile.name}: ${errorMessage(e)}`);
+      // A row fits what happened in a few words ("…: what to do" is cut off); the whole advice is its tooltip.
+      const fix = fixFor(advice.actions[0], profileNode);
+      const message = advice.short ? advice.message : errorMessage(e);
+      const row = new ErrorNode(errorParent, advice.short ?? message.split(': ')[0] ?? message, { fix, ...(e instanceof PgbrError ? { kind: e.kind } : {}) });
+      row.tooltip = `${message}\n\nClick: ${fix.title}`;
+      return [row];
     }
   }
 }
 
-function fixFor(e: unknown, node: ProfileNode): vscode.Command {
-  const kind = e instanceof PgbrError ? e.kind : undefined;
-  if (kind === 'auth') return { title: 'Set password…', command: 'pgBackup.setPassword', arguments: [node] };
-  if (kind === 'config' || kind === 'connection') {
-    if (node.profile.source.kind === 'yaml' || node.profile.source.kind === 'setting') {
-      return { title: 'Edit connection', command: 'pgBackup.editConnection', arguments: [node] };
-    }
-  }
-  return { title: 'Retry', command: 'pgBackup.refreshConnections', arguments: [] };
+/** The row's click: the likely fix, which retries by refreshing the view (a refresh button sits on the row too). */
+function fixFor(action: FixAction | undefined, node: ProfileNode): vscode.Command {
+  const retry = { title: 'Retry', command: 'pgBackup.refreshConnections', arguments: [] };
+  if (action === undefined || action === FIX.retry) return retry;
+  if (action === FIX.edit && node.profile.source.kind !== 'yaml' && node.profile.source.kind !== 'setting') return retry;
+  const command = { [FIX.forget]: 'pgBackup.forgetPassword', [FIX.set]: 'pgBackup.setPassword', [FIX.edit]: 'pgBackup.editConnection' }[action];
+  return { title: action, command, arguments: [node] };
 }

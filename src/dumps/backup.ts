@@ -75,6 +75,7 @@ export async function backupCommand(ctx: Ctx, arg: unknown, selection: unknown):
       if (choice === 'Reveal') void vscode.commands.executeCommand('pgBackup.revealDump', result.path);
     });
   ctx.dumpsChanged();
+  ctx.servers.databasesChanged({ profile: profile.name, database: request.database });
   return result;
 }
 

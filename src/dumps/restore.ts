@@ -192,7 +192,9 @@ export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown,
     result = await restore(true);
   }
   const maintenance = conn.params.database || 'postgres';
-  await reportRestore(ctx, result, what, () => withClient(conn.params, { password: conn.password, database: maintenance }, (c) => dropDatabase(c, result.database)));
+  const changed = (): void => ctx.servers.databasesChanged({ profile: profile.name, database: result.database });
+  await reportRestore(ctx, result, what, () => withClient(conn.params, { password: conn.password, database: maintenance }, (c) => dropDatabase(c, result.database)).then(changed));
+  changed();
   return result;
 }
 

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { ToHealthWebview } from '../../webview/protocol';
-import { errorMessage } from '../core/platform/errors';
+import { PgbrError, errorMessage, type PgbrErrorKind } from '../core/platform/errors';
 import { withClient } from '../core/postgres/server';
 import { listDumps, type CatalogEntry } from '../core/logical/catalog';
 import {
@@ -21,6 +21,7 @@ import { archiveFolderFromCommand, type ArchiveLocation } from '../core/wal/loca
 import { archiveLocations } from '../archive/locations';
 import { dumpFolders } from '../dumps/folders';
 import { healthModel } from './model';
+import { adviceFor } from '../connections/failureToast';
 import { listBaseBackups } from '../core/physical';
 import { baseBackupFolder } from '../basebackup/folder';
 
@@ -41,6 +42,8 @@ export class HealthMonitor implements vscode.Disposable {
   /** Alerts already shown, by kind, so a condition that lasts warns once. */
   private readonly alerted = new Set<'failing' | 'stale'>();
   private readonly disposables: vscode.Disposable[] = [];
+  /** The status bar shows a failed connection (not an archiving verdict). */
+  private connectionFailed = false;
 
   constructor(private readonly ctx: Ctx) {
     this.statusItem = vscode.window.createStatusBarItem('pgBackup.health', vscode.StatusBarAlignment.Left, 50);
@@ -51,6 +54,16 @@ export class HealthMonitor implements vscode.Disposable {
       this.updated,
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('pgBackup.health')) this.schedule();
+      }),
+      // A command or a view found the chosen connection failing: shown now, not at the next poll.
+      ctx.servers.onDidChangeConnectionState((s) => {
+        if (s.profile !== this.selected) return;
+        if (!s.ok) this.showFailure(s.profile, s.kind, s.message);
+        else if (this.connectionFailed) void this.pollNow();
+      }),
+      // A password set or forgotten, a profile edited: a failed connection is tried again at once.
+      ctx.onDidChangeProfiles(() => {
+        if (this.connectionFailed) void this.pollNow();
       }),
     );
     // No connection is made here: the first poll waits for the view or a chosen connection's timer.
@@ -155,13 +168,22 @@ export class HealthMonitor implements vscode.Disposable {
     } catch (e) {
       const message = errorMessage(e);
       this.ctx.log.warn(`health of ${name}: ${message}`);
-      this.emit({ type: 'error', connection: name, message });
-      this.statusItem.text = `$(debug-disconnect) ${name}: unreachable`;
-      this.statusItem.tooltip = message;
-      this.statusItem.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
-      this.statusItem.show();
+      // Said as the toast says it: which password was refused and what fixes it.
+      const advice = await this.ctx.profile(name).then((p) => adviceFor(this.ctx, p, e)).then((a) => a.message, () => message);
+      this.emit({ type: 'error', connection: name, message: advice });
+      this.showFailure(name, e instanceof PgbrError ? e.kind : undefined, advice);
       return undefined;
     }
+  }
+
+  /** The status bar after a failed connection: red for a refused sign-in, amber for a server out of reach. */
+  private showFailure(name: string, kind: PgbrErrorKind | undefined, message: string): void {
+    this.connectionFailed = true;
+    const refused = kind === 'auth';
+    this.statusItem.text = refused ? `$(error) ${name}: sign-in refused` : `$(debug-disconnect) ${name}: unreachable`;
+    this.statusItem.tooltip = `${message}\nClick to open PG Backup Health.`;
+    this.statusItem.backgroundColor = new vscode.ThemeColor(refused ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground');
+    this.statusItem.show();
   }
 
   /** The archive folder of this connection: declared for it, or the one its archive_command copies into. */
@@ -191,6 +213,7 @@ export class HealthMonitor implements vscode.Disposable {
   }
 
   private showStatus(name: string, s: HealthSnapshot): void {
+    this.connectionFailed = false;
     const text = { ok: 'archiving OK', lagging: 'archiving lagging', failing: 'archiving FAILING' }[s.overall];
     const icon = { ok: '$(pass)', lagging: '$(warning)', failing: '$(error)' }[s.overall];
     this.statusItem.text = `${icon} ${name}: ${text}`;

@@ -30,6 +30,8 @@ import { runOptionsUi } from './ui/options.ui';
 import { runPaletteUi } from './ui/palette.ui';
 import { runPitrUi } from './ui/pitr.ui';
 import { runUntrustedUi } from './ui/untrusted.ui';
+import { runTreeFreshnessUi } from './ui/treeFreshness.ui';
+import { runWrongPasswordUi } from './ui/wrongPassword.ui';
 
 const SUITE = path.join(REPO_ROOT, 'dist', 'test', 'e2e', 'index.js');
 const UNTRUSTED_SUITE = path.join(REPO_ROOT, 'dist', 'test', 'e2e', 'untrusted.js');
@@ -121,6 +123,8 @@ async function main(): Promise<number> {
       };
       if (!parts.has('ui')) return finish(total, memory);
       add(total, await phase('UI checks: Connections (code-server + Chromium)', (signal) => runConnectionsUi({ ...ui, signal })));
+      add(total, await phase('UI checks: the Connections tree after a backup, a restore and Refresh (code-server + Chromium)', (signal) => runTreeFreshnessUi({ ...ui, cluster, signal })));
+      add(total, await phase('UI checks: a wrong stored password, its toast, its fixes and the status bar (code-server + Chromium)', (signal) => runWrongPasswordUi({ ...ui, cluster, signal })));
       add(total, await phase('UI checks: Dumps, back up and restore a table (code-server + Chromium)', (signal) => runDumpsUi({ ...ui, signal })));
       add(total, await phase('UI checks: dump commands from the palette, no dead ends (code-server + Chromium)', (signal) => runPaletteUi({ ...ui, cluster, signal })));
       add(total, await phase('UI checks: backup and restore options, the command shown first (code-server + Chromium)', (signal) => runOptionsUi({ ...ui, cluster, signal })));

@@ -22,6 +22,8 @@ export interface PgbrErrorDetails {
   column?: number;
   /** The underlying error (driver error, errno exception). */
   cause?: unknown;
+  /** `user@host:port` of a connection that failed: the editor finds the profile (and its stored password) by it. */
+  server?: string;
 }
 
 export class PgbrError extends Error {
@@ -29,6 +31,7 @@ export class PgbrError extends Error {
   readonly file?: string;
   readonly line?: number;
   readonly column?: number;
+  readonly server?: string;
 
   constructor(
     readonly kind: PgbrErrorKind,
@@ -39,6 +42,7 @@ export class PgbrError extends Error {
     this.file = details.file;
     this.line = details.line;
     this.column = details.column;
+    this.server = details.server;
   }
 
   /** `file:line:column: message` when a position is known, else the message alone. */

@@ -45,7 +45,7 @@ suite('Profile commands', () => {
     assert.ok(databases.some((d) => d.label === 'shop'), `databases of added: ${labels(databases)}`);
   });
 
-  test('a wrong stored password shows one auth error whose fix is "Set password…"; setting it fixes the tree', async () => {
+  test('a wrong stored password shows one auth error that says so, whose fix is "Forget Password" (~/.pgpass has the right one); setting it fixes the tree', async () => {
     await vscode.commands.executeCommand('pgBackup.addConnection', {
       name: 'secret',
       host: '127.0.0.1',
@@ -59,8 +59,9 @@ suite('Profile commands', () => {
     assert.match(secret.contextValue ?? '', /storedPassword/);
     const kids = await children(api.connections, secret.element);
     assert.equal(kids.length, 1, labels(kids));
-    assert.match(kids[0]?.label ?? '', /password authentication failed for user "pgbr_app"/);
-    assert.equal(kids[0]?.item.command?.command, 'pgBackup.setPassword');
+    assert.equal(kids[0]?.label, 'the server refused the password stored in VS Code');
+    assert.match(typeof kids[0]?.item.tooltip === 'string' ? kids[0].item.tooltip : '', /refused the password stored in VS Code for "secret"\. Forget it to use the one in .*pgpass instead/);
+    assert.equal(kids[0]?.item.command?.command, 'pgBackup.forgetPassword');
 
     await vscode.commands.executeCommand('pgBackup.setPassword', 'secret', appPassword);
     const fixed = await child(api.connections, undefined, 'secret');
