@@ -83,6 +83,7 @@ export interface PitrDrillReport {
   status: 'reached' | 'ended-early' | 'failed';
   message: string;
   recoveredLsn?: string;
+  /** The last replayed commit's time, written for people. */
   recoveredTime?: string;
   timeline?: number;
   stopLine?: string;
@@ -103,7 +104,8 @@ export type FromPitr =
 /** Extension → PITR webview. */
 export type ToPitr =
   | { type: 'init'; choices: PitrChoices; defaults: Partial<PitrForm> }
-  | { type: 'validation'; step: PitrStep; ok: boolean; message: string; details: string[] }
+  /** A step's verdict; with `field`, the message is about that input and is shown beside it. */
+  | { type: 'validation'; step: PitrStep; ok: boolean; message: string; details: string[]; field?: keyof PitrForm }
   | { type: 'browsed'; field: 'baseBackup' | 'archive' | 'dataDir'; path: string }
   | { type: 'preview'; settings: string[]; changes: { file: string; action: string; detail: string; before?: string; after?: string }[]; warnings: string[] }
   | { type: 'done'; message: string }

@@ -85,6 +85,7 @@ function invalidateFrom(step: PitrStep): void {
   const i = STEPS.indexOf(step);
   state.passed = state.passed.filter((s) => STEPS.indexOf(s) < i);
   for (const s of STEPS.slice(i)) {
+    clearFieldErrors(s);
     const box = document.querySelector<HTMLElement>(`section[data-step="${s}"] .status`);
     if (box && !box.classList.contains('bad')) box.replaceChildren();
   }
@@ -120,15 +121,32 @@ function render(): void {
   document.getElementById('copy')?.toggleAttribute('disabled', !state.passed.includes('target'));
 }
 
-function status(step: PitrStep, ok: boolean, message: string, details: string[]): void {
+/** A step's verdict under it; one about a single input is shown beside that input instead, and the old verdict goes. */
+function status(step: PitrStep, ok: boolean, message: string, details: string[], field?: Field): void {
   const box = document.querySelector<HTMLElement>(`section[data-step="${step}"] .status`);
   if (!box) return;
-  box.className = `status ${ok ? 'ok' : 'bad'}`;
-  box.replaceChildren(text('div', `${ok ? '✓' : '✗'} ${message}`), ...details.map((d) => text('div', d, 'detail')));
+  clearFieldErrors(step);
+  const input = field ? document.querySelector<HTMLElement>(`section[data-step="${step}"] [data-field="${field}"]`) : null;
+  if (!ok && input) {
+    box.className = 'status';
+    box.replaceChildren();
+    const error = text('div', `✗ ${message}`, 'field-error');
+    error.setAttribute('role', 'alert');
+    error.dataset.errorFor = field;
+    (input.closest('.row') ?? input).after(error);
+  } else {
+    box.className = `status ${ok ? 'ok' : 'bad'}`;
+    box.replaceChildren(text('div', `${ok ? '✓' : '✗'} ${message}`), ...details.map((d) => text('div', d, 'detail')));
+  }
   if (ok && !state.passed.includes(step)) state.passed.push(step);
   if (!ok) state.passed = state.passed.filter((s) => STEPS.indexOf(s) < STEPS.indexOf(step));
   save();
   render();
+}
+
+/** Removes the messages shown beside the inputs of a step. */
+function clearFieldErrors(step: PitrStep): void {
+  for (const e of document.querySelectorAll(`section[data-step="${step}"] .field-error`)) e.remove();
 }
 
 function fillChoices(c: PitrChoices): void {
@@ -248,7 +266,7 @@ window.addEventListener('message', (event: MessageEvent<ToPitr>) => {
       return;
     }
     case 'validation':
-      status(m.step, m.ok, m.message, m.details);
+      status(m.step, m.ok, m.message, m.details, m.field);
       return;
     case 'browsed':
       state.form[m.field] = m.path;
