@@ -8,6 +8,8 @@ export interface HealthModel {
   connection: string;
   /** When the numbers were read (ISO). */
   polledAt: string;
+  /** The same, for people: `today 19:19:05 UTC+1`. */
+  polledText: string;
   overall: OverallState;
   /** One line under the title: why the state is what it is. */
   headline: string;
@@ -18,8 +20,10 @@ export interface HealthModel {
   lag: { name: string; value: string; emphasis?: 'bad' | 'good' }[];
   objectives: { name: string; achieved: string; target: string; status: CheckStatus | 'none' }[];
   checklist: { title: string; status: CheckStatus; detail: string; fix?: string }[];
-  /** The last 24 hours, oldest first: segments archived (from the archive folder) and failures (from polls). */
+  /** The last 24 hours, oldest first, by local start (`19:00`): segments archived (from the archive folder) and failures (from polls). */
   chart: { hour: string; archived: number; failed: number }[];
+  /** The top of the chart's scale: a round number at or above the busiest hour. */
+  chartMax: number;
   chartNote: string;
 }
 
@@ -41,6 +45,8 @@ export type ToHealthWebview =
 export interface HealthWebviewState {
   selected?: string;
   last?: ToHealthWebview;
+  /** How far the view was scrolled. */
+  scrollY?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
