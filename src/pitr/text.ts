@@ -2,6 +2,7 @@
 import type { PitrDrillReport } from '../../webview/protocol';
 import type { BaseBackupRecord } from '../core/basebackup';
 import type { DrillReport } from '../core/pitr/drill';
+import { stopLineText } from '../core/pitr/drillText';
 import type { RecordedRestorePoint } from '../core/restorePoints';
 import type { RecoverableWindow, WindowPoint } from '../core/wal/check';
 import { formatWhen, type WhenOptions } from '../core/when';
@@ -41,7 +42,7 @@ export function drillView(r: DrillReport, when?: WhenOptions): PitrDrillReport {
     ...(r.recoveredLsn ? { recoveredLsn: r.recoveredLsn } : {}),
     ...(r.recoveredTime ? { recoveredTime: moment(r.recoveredTime, when) } : {}),
     ...(r.timeline !== undefined ? { timeline: r.timeline } : {}),
-    ...(r.stopLine ? { stopLine: r.stopLine } : {}),
+    ...(r.stopLine ? { stopLine: stopLineText(r.stopLine, when) } : {}),
     tables: r.databases.flatMap((d) => d.tables.map((t) => ({ name: `${d.name}: ${t.schema}.${t.table}`, rows: t.rows === null ? 'unreadable' : t.rows.toLocaleString('en-US') }))),
     durationText: `${(r.durations.totalMs / 1000).toFixed(1)} s (recovery ${(r.durations.recoverMs / 1000).toFixed(1)} s)`,
     logTail: r.logTail,

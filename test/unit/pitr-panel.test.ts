@@ -7,7 +7,7 @@ import { baseBackupDetail, drillView, restorePointDetail, windowLines } from '..
 import { restorePointsOf, type RecordedRestorePoint } from '../../src/core/restorePoints';
 import type { BaseBackupRecord } from '../../src/core/basebackup';
 import type { DrillReport } from '../../src/core/pitr/drill';
-import { endedEarlyMessage, parsePostgresTime, reachedMessage } from '../../src/core/pitr/drillText';
+import { endedEarlyMessage, parsePostgresTime, reachedMessage, stopLineText } from '../../src/core/pitr/drillText';
 
 const when = { now: new Date('2026-11-22T14:20:00Z'), timeZone: 'Europe/Berlin' };
 const ISO_FRACTION = /\d{4}-\d{2}-\d{2}T|\.\d{3}|\d{2}:\d{2}:\d{2}\.\d/;
@@ -105,10 +105,13 @@ test('a drill report writes the last commit for people, in the panel and in its 
   assert.equal(view.durationText, '3.5 s (recovery 2.0 s)');
   assert.equal(
     reachedMessage(report, 'recovery stopping at restore point "p", time 2026-11-22 14:17:05.987+00', when),
-    'recovered to 0/5000100 (last transaction committed today 15:17:04 UTC+1 · 2 min ago): recovery stopping at restore point "p", time 2026-11-22 14:17:05.987+00; 1 table, 1 row in 1 database.',
+    'recovered to 0/5000100 (last transaction committed today 15:17:04 UTC+1 · 2 min ago): recovery stopping at restore point "p", time today 15:17:05 UTC+1 · 2 min ago; 1 table, 1 row in 1 database.',
   );
   const early = endedEarlyMessage({ redoDone: '0/6000060', lastTransaction: '2026-11-22 14:10:00.5+00' }, when);
   assert.match(early, /ran out at 0\/6000060 \(last transaction committed today 15:10:00 UTC\+1 · 9 min ago\), so the server stopped/);
   assert.doesNotMatch(view.recoveredTime ?? '', ISO_FRACTION);
+  const line = 'recovery stopping before commit of transaction 745, time 2026-11-22 14:17:05.123456+00';
+  assert.equal(stopLineText(line, when), 'recovery stopping before commit of transaction 745, time today 15:17:05 UTC+1 · 2 min ago');
+  assert.equal(stopLineText('recovery stopping after WAL location (LSN) "0/5000100"', when), 'recovery stopping after WAL location (LSN) "0/5000100"');
   assert.match(endedEarlyMessage({ lastTransaction: 'garbled' }, when), /committed garbled\)/);
 });

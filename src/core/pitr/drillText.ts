@@ -22,6 +22,11 @@ function serverTime(text: string, when: WhenOptions | undefined): string {
   return d ? formatWhen(d, { seconds: true, ...when }) : text;
 }
 
+/** PostgreSQL's `recovery stopping … time 2026-11-22 14:30:05.123456+00` with the time written for people. */
+export function stopLineText(line: string, when?: WhenOptions): string {
+  return line.replace(/(?<=\btime )\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}(?::?\d{2})?)?/, (t) => serverTime(t, when));
+}
+
 /** The report's message when the archive ran out before the target. */
 export function endedEarlyMessage(s: { redoDone?: string; lastTransaction?: string }, when?: WhenOptions): string {
   return (
@@ -41,6 +46,6 @@ export function reachedMessage(
   const tables = r.databases.reduce((n, d) => n + d.tables.length, 0);
   return (
     `recovered to ${r.recoveredLsn ?? 'an unknown LSN'}${r.recoveredTime ? ` (last transaction committed ${serverTime(r.recoveredTime, when)})` : ''}` +
-    `${stopLine ? `: ${stopLine}` : ''}; ${plural(tables, 'table')}, ${plural(rows, 'row')} in ${plural(r.databases.length, 'database')}.`
+    `${stopLine ? `: ${stopLineText(stopLine, when)}` : ''}; ${plural(tables, 'table')}, ${plural(rows, 'row')} in ${plural(r.databases.length, 'database')}.`
   );
 }
