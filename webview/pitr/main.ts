@@ -240,7 +240,9 @@ function drillReport(r: PitrDrillReport): void {
     tr.append(text('td', k), text('td', v));
     table.append(tr);
   }
-  box.replaceChildren(text('h4', title), text('div', r.message), ...(r.stopLine ? [text('pre', r.stopLine)] : []), table);
+  // The message quotes the stop line when recovery reached it: once is enough.
+  const stopLine = r.stopLine && !r.message.includes(r.stopLine) ? [text('pre', r.stopLine)] : [];
+  box.replaceChildren(text('h4', title), text('div', r.message), ...stopLine, table);
   if (r.status !== 'reached') box.append(text('h4', 'Server log (end)'), text('pre', r.logTail.join('\n')));
 }
 

@@ -28,7 +28,7 @@ import {
   type UiResult,
   type UiScenarioOptions,
 } from './common';
-import { checkChart, checkNoTargetIsText, checkScrollKept } from './healthLayout';
+import { checkChart, checkNoTargetIsText, checkScrollKept, scrollToSection } from './healthLayout';
 
 /** Archiving the switched segments, or failing to, takes the archiver a moment. */
 const ARCHIVER_TIMEOUT = 60_000;
@@ -199,16 +199,16 @@ export async function runHealthUi(opts: UiScenarioOptions): Promise<UiResult> {
     });
 
     await checks.run('"no target" in the objectives is plain words: no tag, fill, border, padding or pointer', async () => {
-      await checkNoTargetIsText(health, log);
+      await checkNoTargetIsText(page, health, log);
     });
 
     await checks.run('screenshot of the chart and the objectives', async () => {
-      await health.locator('h3', { hasText: 'Recovery objectives' }).evaluate(`(e) => e.scrollIntoView({ block: 'start' })`);
+      await scrollToSection(page, 'Recovery objectives');
       await unscroll(page, log);
       await screenshot(page, shots.chart, log);
     });
 
-    await checks.run('scrolled down to the Archiver section, a poll re-renders the view and the section stays where it was', async () => {
+    await checks.run('scrolled down to the Recovery objectives, a poll re-renders the view and the section stays where it was', async () => {
       await checkScrollKept(page, health, log);
     });
 

@@ -1,9 +1,29 @@
 // Checks of how the Health view reads: the 24-hour chart's scale and labels, objectives without a target, and the
 // reader's place kept when a poll re-renders the view. Each measures the rendered page, not the data sent to it.
-import type { FrameLocator, Page } from 'playwright-core';
+import type { Frame, FrameLocator, Page } from 'playwright-core';
 import { TIMEOUT } from './common';
 
 type Box = { x: number; y: number; width: number; height: number };
+
+/** The Health view's document as a Frame, to evaluate expressions in (strings: this file is type-checked without the DOM's types). */
+async function healthDocument(page: Page): Promise<Frame> {
+  for (const frame of page.frames()) {
+    if (frame.isDetached()) continue;
+    if ((await frame.locator('#connection').count().catch(() => 0)) > 0 && (await frame.locator('#body').count().catch(() => 0)) > 0) return frame;
+  }
+  throw new Error('the Health view\'s document is not found');
+}
+
+/** Scrolls the Health view so that the section with this heading starts at the top. */
+export async function scrollToSection(page: Page, heading: string): Promise<void> {
+  const doc = await healthDocument(page);
+  const found = await doc.evaluate(`(() => {
+    const h = [...document.querySelectorAll('h3')].find((e) => e.textContent === ${JSON.stringify(heading)});
+    if (h) h.scrollIntoView({ block: 'start' });
+    return !!h;
+  })()`);
+  if (!found) throw new Error(`the Health view has no section "${heading}"`);
+}
 
 async function box(frame: FrameLocator, selector: string): Promise<Box> {
   const b = await frame.locator(selector).first().boundingBox();
@@ -48,15 +68,17 @@ export async function checkChart(frame: FrameLocator, log: (line: string) => voi
 }
 
 /** "no target" is words in the table: no tag, no fill, no border, no pointer, not upper-cased like the PASS tags. */
-export async function checkNoTargetIsText(frame: FrameLocator, log: (line: string) => void): Promise<void> {
+export async function checkNoTargetIsText(page: Page, frame: FrameLocator, log: (line: string) => void): Promise<void> {
   const words = frame.locator('td .status.none');
   const count = await words.count();
   if (count === 0) throw new Error('no objective says "no target" (the e2e workspace declares no targets)');
   const inTags = await frame.locator('vscode-tag', { hasText: /no target/i }).count();
   if (inTags > 0) throw new Error(`${inTags} "no target" tags are still vscode-tag elements`);
-  const style = await words.first().evaluate(
-    `(e) => { const s = getComputedStyle(e); return { tag: e.tagName, text: e.innerText, background: s.backgroundColor, border: s.borderTopWidth + ' ' + s.borderTopStyle, cursor: s.cursor, transform: s.textTransform, padding: s.paddingLeft, role: e.getAttribute('role') }; }`,
-  );
+  const style = await (await healthDocument(page)).evaluate(`(() => {
+    const e = document.querySelector('td .status.none');
+    const s = getComputedStyle(e);
+    return { tag: e.tagName, text: e.innerText, background: s.backgroundColor, border: s.borderTopWidth + ' ' + s.borderTopStyle, cursor: s.cursor, transform: s.textTransform, padding: s.paddingLeft, role: e.getAttribute('role') };
+  })()`);
   const s = style as { tag: string; text: string; background: string; border: string; cursor: string; transform: string; padding: string; role: string | null };
   log(`    ${count} × "${s.text}": <${s.tag.toLowerCase()}>, background ${s.background}, border ${s.border}, cursor ${s.cursor}, text-transform ${s.transform}, padding ${s.padding}`);
   const problems = [
@@ -71,22 +93,24 @@ export async function checkNoTargetIsText(frame: FrameLocator, log: (line: strin
   if (problems.length > 0) throw new Error(`"no target" looks like a control: ${problems.join('; ')}`);
 }
 
-const SCROLL_Y = '(e) => e.ownerDocument.defaultView.scrollY';
 
 /**
- * Scrolls the view to its Archiver section, has the extension poll again (Refresh, clicked without scrolling to it,
+ * Scrolls the view to its Recovery objectives section (mid-page, so the browser does not hold the place by
+ * clamping at the bottom), has the extension poll again (Refresh, clicked without scrolling to it,
  * as a timer's poll would come), waits for the new reading, and checks the section has not moved.
  */
 export async function checkScrollKept(page: Page, frame: FrameLocator, log: (line: string) => void): Promise<void> {
-  const heading = frame.locator('h3', { hasText: 'Archiver (pg_stat_archiver)' });
-  await heading.evaluate(`(e) => e.scrollIntoView({ block: 'start' })`);
+  const doc = await healthDocument(page);
+  const heading = frame.locator('h3', { hasText: 'Recovery objectives' });
+  await scrollToSection(page, 'Recovery objectives');
   await page.waitForTimeout(300);
-  const html = frame.locator('html');
-  const before = Number(await html.evaluate(SCROLL_Y));
+  const before = Number(await doc.evaluate('window.scrollY'));
   if (before < 50) throw new Error(`the view scrolls only ${before} px: it is not taller than the side bar, nothing to keep`);
+  const maxScroll = Number(await doc.evaluate('document.documentElement.scrollHeight - window.innerHeight'));
+  if (before >= maxScroll - 2) throw new Error(`the section is at the bottom (${before} of ${maxScroll} px): a kept place would prove nothing`);
   const headingTop = (await heading.boundingBox())?.y ?? NaN;
   // Marks the shown banner: a re-render replaces it, so a mark that is gone proves the view was drawn anew.
-  await frame.locator('.banner').first().evaluate(`(e) => e.setAttribute('data-before-poll', '')`);
+  await doc.evaluate(`document.querySelector('.banner').setAttribute('data-before-poll', '')`);
   const read = frame.locator('#body > p.muted').first();
   const readBefore = ((await read.textContent()) ?? '').trim();
   await page.waitForTimeout(1100); // the reading is shown to the second
@@ -99,8 +123,8 @@ export async function checkScrollKept(page: Page, frame: FrameLocator, log: (lin
     await page.waitForTimeout(200);
   }
   await page.waitForTimeout(300);
-  const after = Number(await html.evaluate(SCROLL_Y));
+  const after = Number(await doc.evaluate('window.scrollY'));
   const headingAfter = (await heading.boundingBox())?.y ?? NaN;
-  log(`    scrolled ${before} px before the poll, ${after} px after it; the Archiver heading at ${headingTop.toFixed(0)} px, then ${headingAfter.toFixed(0)} px`);
+  log(`    scrolled ${before} px before the poll, ${after} px after it; the heading at ${headingTop.toFixed(0)} px, then ${headingAfter.toFixed(0)} px`);
   if (Math.abs(after - before) > 2 || !(Math.abs(headingAfter - headingTop) <= 2)) throw new Error(`the poll moved the view: ${before} → ${after} px`);
 }
