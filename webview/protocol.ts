@@ -8,6 +8,8 @@ export interface HealthModel {
   connection: string;
   /** When the numbers were read (ISO). */
   polledAt: string;
+  /** The same, for people: `today 19:19:05 UTC+1`. */
+  polledText: string;
   overall: OverallState;
   /** One line under the title: why the state is what it is. */
   headline: string;
@@ -18,8 +20,10 @@ export interface HealthModel {
   lag: { name: string; value: string; emphasis?: 'bad' | 'good' }[];
   objectives: { name: string; achieved: string; target: string; status: CheckStatus | 'none' }[];
   checklist: { title: string; status: CheckStatus; detail: string; fix?: string }[];
-  /** The last 24 hours, oldest first: segments archived (from the archive folder) and failures (from polls). */
+  /** The last 24 hours, oldest first, by local start (`19:00`): segments archived (from the archive folder) and failures (from polls). */
   chart: { hour: string; archived: number; failed: number }[];
+  /** The top of the chart's scale: a round number at or above the busiest hour. */
+  chartMax: number;
   chartNote: string;
 }
 
@@ -41,6 +45,8 @@ export type ToHealthWebview =
 export interface HealthWebviewState {
   selected?: string;
   last?: ToHealthWebview;
+  /** How far the view was scrolled. */
+  scrollY?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -83,6 +89,7 @@ export interface PitrDrillReport {
   status: 'reached' | 'ended-early' | 'failed';
   message: string;
   recoveredLsn?: string;
+  /** The last replayed commit's time, written for people. */
   recoveredTime?: string;
   timeline?: number;
   stopLine?: string;
@@ -103,7 +110,8 @@ export type FromPitr =
 /** Extension → PITR webview. */
 export type ToPitr =
   | { type: 'init'; choices: PitrChoices; defaults: Partial<PitrForm> }
-  | { type: 'validation'; step: PitrStep; ok: boolean; message: string; details: string[] }
+  /** A step's verdict; with `field`, the message is about that input and is shown beside it. */
+  | { type: 'validation'; step: PitrStep; ok: boolean; message: string; details: string[]; field?: keyof PitrForm }
   | { type: 'browsed'; field: 'baseBackup' | 'archive' | 'dataDir'; path: string }
   | { type: 'preview'; settings: string[]; changes: { file: string; action: string; detail: string; before?: string; after?: string }[]; warnings: string[] }
   | { type: 'done'; message: string }

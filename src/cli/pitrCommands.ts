@@ -6,6 +6,7 @@ import { PgbrError, errorMessage } from '../core/platform/errors';
 import { applyRecovery, planRecoveryChanges, readBaseBackupInfo, type RecoveryChange, type RecoveryPreview } from '../core/pitr/apply';
 import { resolveTarget, validateTarget, type RecoveryAction, type RecoveryPlan, type RecoveryTarget, type RecoveryTimeline, type TargetCheck } from '../core/pitr/config';
 import { findServerBinDir, runDrill, type DrillReport } from '../core/pitr/drill';
+import { readRestorePoints, restorePointsFileFor, restorePointsOf } from '../core/physical/restorePoints';
 import type { KnownBaseBackup } from '../core/wal/check';
 import { scanArchive } from '../core/wal/scan';
 import { jsonOption } from './commands';
@@ -62,7 +63,8 @@ export function targetFromOptions(o: PitrOptions): RecoveryTarget {
 }
 
 /** The record basebackup writes beside the backup folder (`<name>.basebackup.json`), when there is one. */
-async function readRecord(file: string | undefined, baseBackupDir: string): Promise<KnownBaseBackup | undefined> {
+/** The backup's record (this tool's `NAME.basebackup.json`), with the server it was taken from when the record says. */
+async function readRecord(file: string | undefined, baseBackupDir: string): Promise<(KnownBaseBackup & { server?: { host: string; port: number } }) | undefined> {
   const explicit = file !== undefined;
   const candidate = file ?? path.join(path.dirname(path.resolve(baseBackupDir)), `${path.basename(path.resolve(baseBackupDir))}.basebackup.json`);
   let text: string;
@@ -73,7 +75,7 @@ async function readRecord(file: string | undefined, baseBackupDir: string): Prom
     throw new PgbrError('usage', `cannot read the base backup record ${candidate}: ${errorMessage(e)}`, { cause: e });
   }
   try {
-    const r = JSON.parse(text) as { stopLsn?: string; stopWal?: string; timeline?: number; stopTime?: string };
+    const r = JSON.parse(text) as { stopLsn?: string; stopWal?: string; timeline?: number; stopTime?: string; host?: unknown; port?: unknown };
     if (typeof r.stopLsn !== 'string' || typeof r.timeline !== 'number') throw new Error('it has no stopLsn and timeline');
     const stop = r.stopTime ? new Date(r.stopTime) : undefined;
     return {
@@ -82,6 +84,7 @@ async function readRecord(file: string | undefined, baseBackupDir: string): Prom
       timeline: r.timeline,
       ...(r.stopWal ? { stopWal: r.stopWal } : {}),
       ...(stop && !Number.isNaN(stop.getTime()) ? { stopTime: stop } : {}),
+      ...(typeof r.host === 'string' && typeof r.port === 'number' ? { server: { host: r.host, port: r.port } } : {}),
     };
   } catch (e) {
     throw new PgbrError('config', `${candidate} is not a base backup record: ${errorMessage(e)}`, { cause: e });
@@ -163,7 +166,15 @@ export async function pitrCommand(o: PitrOptions, io: Io): Promise<number> {
     const scan = await scanArchive(o.archive, { ...(record ? { knownBaseBackups: [record] } : {}), signal: interrupt.signal });
     const archiveTimelines = [...new Set([...scan.timelines.map((t) => t.tli), ...scan.histories.map((h) => h.tli)])];
     const backup = info.stopLsn && info.timeline !== undefined ? { stopLsn: info.stopLsn, timeline: info.timeline } : record ? { stopLsn: record.stopLsn, timeline: record.timeline } : undefined;
-    const check = validateTarget(target, scan.window, { timeline: plan.timeline, archiveTimelines, ...(backup ? { backup } : {}), ...(o.serverTimeZone ? { serverTimeZone: o.serverTimeZone } : {}) });
+    // Restore points recorded beside the base backups (pgbr restore-point): a name target is placed by its LSN.
+    const restorePoints = target.kind === 'name' ? restorePointsOf(await readRestorePoints(restorePointsFileFor(path.dirname(path.resolve(o.baseBackup)))), record?.server) : [];
+    const check = validateTarget(target, scan.window, {
+      timeline: plan.timeline,
+      archiveTimelines,
+      restorePoints,
+      ...(backup ? { backup } : {}),
+      ...(o.serverTimeZone ? { serverTimeZone: o.serverTimeZone } : {}),
+    });
     if (!check.ok && !o.force) {
       out.result({ check, plan, written: false }, () => `${renderCheck(check)}\nNothing was done: fix the target, or pass --force to go ahead anyway.`);
       return Exit.Problem;

@@ -3,14 +3,22 @@ import type { HealthModel, CheckStatus } from '../../webview/protocol';
 import type { AgeAgainstTarget, FailureHour, HealthSnapshot, ArchiveActivityHour } from '../core/health/health';
 import { formatDuration } from '../core/health/health';
 import { formatBytes } from '../core/postgres/server';
+import { formatLocal, formatWhen, type WhenOptions } from '../core/platform/when';
+
+export interface HealthModelOptions {
+  /** The zone times are shown in (default the machine's); the clock is the snapshot's own time. */
+  timeZone?: string;
+}
 
 export function healthModel(
   connection: string,
   s: HealthSnapshot,
   chart: { archived?: ArchiveActivityHour[]; failures: FailureHour[]; archive?: string },
+  opts: HealthModelOptions = {},
 ): HealthModel {
   const a = s.archiver;
-  const time = (d: Date | null | undefined): string => (d ? `${new Date(d).toISOString().replace('T', ' ').slice(0, 19)} UTC` : 'never');
+  const when: WhenOptions = { now: new Date(s.at), ...(opts.timeZone ? { timeZone: opts.timeZone } : {}) };
+  const time = (d: Date | null | undefined): string => (d ? formatWhen(d, when) : 'never');
   const age = (seconds: number | null): string => (seconds === null ? 'never' : `${formatDuration(seconds)} ago`);
   const hours = new Map<string, { archived: number; failed: number }>();
   for (const h of chart.archived ?? []) hours.set(h.hour, { archived: h.segments, failed: 0 });
@@ -24,6 +32,7 @@ export function healthModel(
   return {
     connection,
     polledAt: new Date(s.at).toISOString(),
+    polledText: formatLocal(new Date(s.at), { ...when, seconds: true }),
     overall: s.overall,
     headline,
     ...(missing ? { missing } : {}),
@@ -68,11 +77,26 @@ export function healthModel(
       },
     ],
     checklist: s.checklist.map((c) => ({ title: c.title, status: c.status, detail: c.detail, ...(c.fix ? { fix: c.fix } : {}) })),
-    chart: [...hours.entries()].sort(([x], [y]) => x.localeCompare(y)).map(([hour, v]) => ({ hour: hour.slice(11, 16), ...v })),
+    ...hourChart(hours, when),
     chartNote: chart.archive
       ? `Archived segments by file time in ${chart.archive}; failures from this window's polls.`
       : 'No archive folder is known for this connection: failures from polls only. Add the folder in the WAL Archive view.',
   };
+}
+
+/** The 24 hours, oldest first, each labelled with its local start (`19:00`), and a scale that ends on a round number. */
+function hourChart(hours: Map<string, { archived: number; failed: number }>, when: WhenOptions): Pick<HealthModel, 'chart' | 'chartMax'> {
+  const clock = new Intl.DateTimeFormat('en-GB', { timeZone: when.timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const hourText = (iso: string): string => clock.format(new Date(iso));
+  const chart = [...hours.entries()].sort(([x], [y]) => x.localeCompare(y)).map(([hour, v]) => ({ hour: hourText(hour), ...v }));
+  return { chart, chartMax: niceCeiling(Math.max(0, ...chart.map((c) => c.archived + c.failed))) };
+}
+
+/** The smallest of 1, 2, 5, 10, 20, 50… at or above `n`: the top of the chart's scale. */
+export function niceCeiling(n: number): number {
+  for (let step = 1; ; step *= 10) {
+    for (const m of [1, 2, 5]) if (m * step >= n) return m * step;
+  }
 }
 
 function objective(name: string, t: AgeAgainstTarget): HealthModel['objectives'][number] {

@@ -1,22 +1,20 @@
 // The PITR generator panel: checks each step against the base backup and the archive, previews, writes, drills.
-import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import type { FromPitr, PitrDrillReport, PitrForm, PitrStep, ToPitr } from '../../webview/protocol';
+import type { FromPitr, PitrForm, PitrStep, ToPitr } from '../../webview/protocol';
 import { errorMessage, PgbrError } from '../core/platform/errors';
-import { listBaseBackups, toKnownBaseBackup, type BaseBackupRecord } from '../core/physical';
+import { listBaseBackups } from '../core/physical';
 import { readRestorePoints, restorePointsFileFor } from '../core/physical/restorePoints';
-import { RESTORE_TEMPLATES, resolveTarget, validateTarget, type RecoveryPlan, type RecoveryTarget } from '../core/pitr/config';
-import { describeTime } from '../core/pitr/time';
-import { applyRecovery, planRecoveryChanges, readBaseBackupInfo, recoveryAsText, type BaseBackupInfo } from '../core/pitr/apply';
+import { RESTORE_TEMPLATES, type RecoveryPlan } from '../core/pitr/config';
+import { applyRecovery, readBaseBackupInfo, recoveryAsText } from '../core/pitr/apply';
 import { findServerBinDir, runDrill, type DrillReport } from '../core/pitr/drill';
-import { scanArchive, type ArchiveScan } from '../core/wal/scan';
-import type { KnownBaseBackup } from '../core/wal/check';
 import { archiveLocations } from '../archive/locations';
 import { baseBackupFolder } from '../basebackup/folder';
 import { withCancellableProgress } from '../progress';
 import { withClient } from '../core/postgres/server';
+import { checkStep, planFromForm, type StepResult } from './steps';
+import { baseBackupDetail, drillView, restorePointDetail } from './text';
 
 const ZONES = ['UTC', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'America/Chicago', 'America/Los_Angeles', 'Asia/Tokyo', 'Asia/Kolkata', 'Australia/Sydney'];
 
@@ -105,9 +103,9 @@ export class PitrPanel implements vscode.Disposable {
       choices: {
         baseBackups: catalog.backups
           .filter((b) => !b.missing)
-          .map((b) => ({ path: b.path, label: b.record.name, detail: `${b.record.profile}, ended ${b.record.stopTime} at ${b.record.stopLsn}` })),
+          .map((b) => ({ path: b.path, label: b.record.name, detail: baseBackupDetail(b.record) })),
         archives: locations.map((l) => ({ path: l.path, label: `${l.path}${l.connection ? ` (${l.connection})` : ''}` })),
-        restorePoints: points.map((p) => ({ name: p.name, detail: `${p.profile}, ${p.time} at ${p.lsn}` })),
+        restorePoints: points.map((p) => ({ name: p.name, detail: restorePointDetail(p) })),
         templates: RESTORE_TEMPLATES.map((t) => ({ label: t.label, template: t.template })),
         zones: [...new Set([local, ...ZONES])],
       },
@@ -115,89 +113,16 @@ export class PitrPanel implements vscode.Disposable {
     });
   }
 
-  /** Runs one step's check; each step also re-checks the earlier ones, since they feed it. */
+  /** Runs one step's check and shows its verdict under the step (or beside the field it is about). */
   private async validate(step: PitrStep, form: PitrForm): Promise<void> {
-    const result = await this.check(step, form);
-    await this.post({ type: 'validation', step, ...result });
+    // Whatever goes wrong in a check is that step's verdict, so an older verdict never stays under it.
+    const result = await this.check(step, form).catch((e: unknown): StepResult => ({ ok: false, message: errorMessage(e), details: [] }));
+    if (result.preview) await this.post({ type: 'preview', ...result.preview });
+    await this.post({ type: 'validation', step, ok: result.ok, message: result.message, details: result.details, ...(result.field ? { field: result.field } : {}) });
   }
 
-  private async check(step: PitrStep, form: PitrForm): Promise<{ ok: boolean; message: string; details: string[] }> {
-    const fail = (message: string): { ok: boolean; message: string; details: string[] } => ({ ok: false, message, details: [] });
-    // 1. Base backup
-    if (!form.baseBackup) return fail('Pick a base backup, or browse to a pg_basebackup folder.');
-    let info: BaseBackupInfo;
-    try {
-      info = await readBaseBackupInfo(form.baseBackup);
-    } catch (e) {
-      return fail(errorMessage(e));
-    }
-    const record = await this.recordFor(form.baseBackup);
-    if (step === 'backup') {
-      return {
-        ok: true,
-        message: `${info.format} base backup${info.pgVersion ? ` of PostgreSQL ${info.pgVersion}` : ''}: consistent from ${info.stopLsn ?? 'its end'} on timeline ${info.timeline ?? '?'}.`,
-        details: record ? [`taken from ${record.profile} (${record.host}:${record.port}), ended ${record.stopTime}`] : [],
-      };
-    }
-    // 2. WAL source
-    let scan: ArchiveScan | undefined;
-    if (form.restoreKind === 'copy') {
-      if (!form.archive) return fail('Name the WAL archive folder the server archived into.');
-      try {
-        scan = await scanArchive(form.archive, { knownBaseBackups: known(record, info, form.baseBackup) });
-      } catch (e) {
-        return fail(errorMessage(e));
-      }
-    } else if (!/%f/.test(form.customTemplate) || !/%p/.test(form.customTemplate)) {
-      return fail('A restore_command must contain %f (the file PostgreSQL asks for) and %p (where to put it).');
-    }
-    if (step === 'source') {
-      if (!scan) return { ok: true, message: 'A custom restore_command: the archive cannot be checked from here, so the target is not checked against it.', details: [] };
-      const errors = scan.problems.filter((p) => p.severity === 'error');
-      const w = scan.window;
-      return {
-        ok: true,
-        message: `${scan.totals.segments} segments on ${scan.timelines.length} timeline${scan.timelines.length === 1 ? '' : 's'}${errors.length ? `, ${errors.length} problem${errors.length === 1 ? '' : 's'}` : ', no gaps'}.`,
-        details: [
-          ...(w.earliest && w.latest ? [`recoverable from ${w.earliest.time?.toISOString() ?? w.earliest.lsn} to ${w.latest.time?.toISOString() ?? w.latest.lsn}${w.latest.exact ? '' : ' (end estimated from file times)'}`] : w.note ? [w.note] : []),
-          ...errors.slice(0, 3).map((p) => p.message),
-        ],
-      };
-    }
-    // 3. Target
-    const plan = this.plan(form);
-    const details: string[] = [];
-    const serverTimeZone = plan.target.kind === 'time' && record ? await this.serverTimeZone(record.profile) : undefined;
-    if (plan.target.kind === 'time') {
-      const t = resolveTarget(plan.target).time;
-      if (t) {
-        const shown = describeTime(t, serverTimeZone);
-        details.push(`as given: ${shown.given}`, `in UTC: ${shown.utc}`, ...(shown.server ? [`on the server: ${shown.server}`] : []));
-      }
-    }
-    if (scan) {
-      const verdict = validateTarget(plan.target, scan.window, {
-        timeline: plan.timeline,
-        archiveTimelines: scan.timelines.map((t) => t.tli),
-        ...(info.stopLsn && info.timeline ? { backup: { stopLsn: info.stopLsn, timeline: info.timeline } } : {}),
-        ...(serverTimeZone ? { serverTimeZone } : {}),
-      });
-      if (!verdict.ok) return { ok: false, message: verdict.message, details };
-      if (step === 'target') return { ok: true, message: `${verdict.message}${verdict.estimate ? ' (partly estimated)' : ''}`, details };
-    } else {
-      resolveTarget(plan.target); // throws on a malformed LSN, xid or time
-      if (step === 'target') return { ok: true, message: 'The target is well-formed; with a custom restore_command it cannot be checked against the archive.', details };
-    }
-    // 4. Target data directory: the preview is the check.
-    if (!form.dataDir) return fail('Name the data directory to recover into: a new folder, or a stopped cluster\'s directory.');
-    const preview = await planRecoveryChanges({ baseBackupDir: form.baseBackup, dataDir: form.dataDir, plan });
-    await this.post({
-      type: 'preview',
-      settings: preview.settings,
-      changes: preview.changes.map((c) => ({ file: c.file, action: c.action, detail: c.detail, ...(c.before !== undefined ? { before: c.before } : {}), ...(c.after !== undefined ? { after: c.after } : {}) })),
-      warnings: preview.warnings,
-    });
-    return { ok: true, message: `${preview.changes.length} changes in ${form.dataDir}, shown below. Nothing is written until you choose Write recovery.`, details: preview.owner ? [`the directory will belong to ${preview.owner.user}`] : [] };
+  private check(step: PitrStep, form: PitrForm): Promise<StepResult> {
+    return checkStep(step, form, { serverTimeZone: (profile) => this.serverTimeZone(profile) });
   }
 
   private async apply(form: PitrForm): Promise<void> {
@@ -244,28 +169,7 @@ export class PitrPanel implements vscode.Disposable {
   }
 
   plan(form: PitrForm): RecoveryPlan {
-    const target: RecoveryTarget =
-      form.targetKind === 'time'
-        ? { kind: 'time', time: form.targetTime.trim(), ...(form.targetZone ? { zone: form.targetZone } : {}) }
-        : form.targetKind === 'lsn'
-          ? { kind: 'lsn', lsn: form.targetLsn.trim() }
-          : form.targetKind === 'xid'
-            ? { kind: 'xid', xid: form.targetXid.trim() }
-            : form.targetKind === 'name'
-              ? { kind: 'name', name: form.targetName }
-              : { kind: form.targetKind };
-    const timeline = form.timeline === 'latest' || form.timeline === 'current' ? form.timeline : Number(form.timeline);
-    if (typeof timeline === 'number' && (!Number.isInteger(timeline) || timeline < 1)) {
-      throw new PgbrError('usage', `timeline "${form.timeline}" is not latest, current or a timeline number.`);
-    }
-    return {
-      target,
-      inclusive: form.inclusive,
-      timeline,
-      action: form.action,
-      restore: form.restoreKind === 'copy' ? { kind: 'copy', archiveDir: form.archive } : { kind: 'custom', template: form.customTemplate },
-      archiving: form.archiving === 'keep' ? { kind: 'keep', command: form.archiveCommand ?? '' } : { kind: 'off' },
-    };
+    return planFromForm(form);
   }
 
   /** The TimeZone of the server the backup came from, to show a time target in it; undefined when it cannot be asked. */
@@ -276,11 +180,6 @@ export class PitrPanel implements vscode.Disposable {
     } catch {
       return undefined;
     }
-  }
-
-  private async recordFor(backupPath: string): Promise<BaseBackupRecord | undefined> {
-    const catalog = await listBaseBackups(path.dirname(backupPath)).catch(() => undefined);
-    return catalog?.backups.find((b) => path.resolve(b.path) === path.resolve(backupPath))?.record;
   }
 
   private post(m: ToPitr): Thenable<boolean> {
@@ -344,26 +243,6 @@ export class PitrPanel implements vscode.Disposable {
     if (PitrPanel.current === this) PitrPanel.current = undefined;
     for (const d of this.disposables) d.dispose();
   }
-}
-
-/** The chosen backup, so the archive's window is computed from its end even without a .backup file. */
-function known(record: BaseBackupRecord | undefined, info: BaseBackupInfo, backupPath: string): KnownBaseBackup[] {
-  if (record) return [toKnownBaseBackup(record)];
-  return info.stopLsn && info.timeline ? [{ label: path.basename(backupPath), stopLsn: info.stopLsn, timeline: info.timeline }] : [];
-}
-
-function drillView(r: DrillReport): PitrDrillReport {
-  return {
-    status: r.status,
-    message: r.message,
-    ...(r.recoveredLsn ? { recoveredLsn: r.recoveredLsn } : {}),
-    ...(r.recoveredTime ? { recoveredTime: r.recoveredTime } : {}),
-    ...(r.timeline !== undefined ? { timeline: r.timeline } : {}),
-    ...(r.stopLine ? { stopLine: r.stopLine } : {}),
-    tables: r.databases.flatMap((d) => d.tables.map((t) => ({ name: `${d.name}: ${t.schema}.${t.table}`, rows: t.rows === null ? 'unreadable' : t.rows.toLocaleString('en-US') }))),
-    durationText: `${(r.durations.totalMs / 1000).toFixed(1)} s (recovery ${(r.durations.recoverMs / 1000).toFixed(1)} s)`,
-    logTail: r.logTail,
-  };
 }
 
 /** Brings the panel back after a window reload, with the state the webview kept. */

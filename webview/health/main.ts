@@ -28,7 +28,19 @@ picker.addEventListener('change', () => {
 refresh.addEventListener('click', () => post({ type: 'refresh' }));
 
 window.addEventListener('message', (event: MessageEvent<ToHealthWebview>) => show(event.data));
-if (state.last) show(state.last);
+// Where the reader was, kept across the view being hidden and shown again (which reloads it).
+let scrollTimer: ReturnType<typeof setTimeout> | undefined;
+window.addEventListener('scroll', () => {
+  clearTimeout(scrollTimer);
+  scrollTimer = setTimeout(() => {
+    state = { ...state, scrollY: window.scrollY };
+    vscode.setState(state);
+  }, 200);
+});
+if (state.last) {
+  show(state.last);
+  window.scrollTo(0, state.scrollY ?? 0);
+}
 post({ type: 'ready' });
 
 function show(message: ToHealthWebview): void {
@@ -40,6 +52,11 @@ function show(message: ToHealthWebview): void {
       return;
     }
     case 'loading':
+      // A poll of the connection shown: its numbers stay in place until the new ones come.
+      if (state.last?.type === 'health' && state.last.model.connection === message.connection) {
+        body.classList.add('reading');
+        return;
+      }
       setBody(el('p', { class: 'muted' }, `Reading ${message.connection}…`));
       break;
     case 'error':
@@ -62,7 +79,7 @@ function renderHealth(m: HealthModel): Node[] {
   return [
     // Not green while no recovery is possible: the warning colour of "lagging".
     el('div', { class: `banner ${nothingToRecover ? 'lagging' : m.overall}` }, el('strong', {}, label), el('span', {}, ` — ${m.headline}`)),
-    el('p', { class: 'muted' }, `${m.connection}, read ${new Date(m.polledAt).toLocaleTimeString()}`),
+    el('p', { class: 'muted' }, `${m.connection}, read ${m.polledText}`),
     section('Checklist', checklist(m)),
     section('Recovery objectives', table(['', 'achieved', 'target', ''], m.objectives.map((o) => [o.name, o.achieved, o.target, statusTag(o.status)]))),
     section('WAL archived per hour (24 h)', chart(m), el('p', { class: 'muted' }, m.chartNote)),
@@ -89,34 +106,39 @@ function checklist(m: HealthModel): Node {
   return list;
 }
 
-/** Bars of archived segments per hour, with failures stacked in the error colour. */
+/**
+ * Bars of archived segments per hour, failures stacked on top in the error colour, on a scale from 0 to a
+ * round number with its middle marked; hour labels every 6 hours, the right edge is now. HTML rather than
+ * an SVG scaled to the width, so the labels keep the font size of the rest of the view.
+ */
 function chart(m: HealthModel): Node {
-  const width = 288;
-  const height = 64;
-  const max = Math.max(1, ...m.chart.map((c) => c.archived + c.failed));
-  const bar = width / Math.max(1, m.chart.length);
-  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
-  svg.setAttribute('class', 'chart');
-  svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', `WAL segments archived per hour, peak ${max}`);
+  const max = Math.max(1, m.chartMax);
+  const half = max % 2 === 0;
+  const total = m.chart.reduce((n, c) => n + c.archived, 0);
+  const failed = m.chart.reduce((n, c) => n + c.failed, 0);
+  const plot = el('div', { class: 'plot' }, el('div', { class: 'grid top' }), ...(half ? [el('div', { class: 'grid mid' })] : []));
+  for (const c of m.chart) {
+    const slot = el('div', { class: 'slot', title: `${c.hour}: ${c.archived} archived${c.failed ? `, ${c.failed} failed` : ''}` });
+    for (const [cls, n] of [['failed', c.failed], ['archived', c.archived]] as const) {
+      if (n === 0) continue;
+      const bar = el('div', { class: `bar ${cls}` });
+      bar.style.height = `${(n / max) * 100}%`;
+      slot.append(bar);
+    }
+    plot.append(slot);
+  }
+  const yAxis = el('div', { class: 'y-axis' }, el('span', { class: 'top' }, String(max)), ...(half ? [el('span', { class: 'mid' }, String(max / 2))] : []), el('span', { class: 'zero' }, '0'));
+  const xAxis = el('div', { class: 'x-axis' });
+  const slots = Math.max(1, m.chart.length);
   m.chart.forEach((c, i) => {
-    const archivedH = (c.archived / max) * (height - 2);
-    const failedH = (c.failed / max) * (height - 2);
-    svg.append(rect(i * bar + 1, height - archivedH, bar - 2, archivedH, 'archived', `${c.hour}: ${c.archived} archived`));
-    if (c.failed > 0) svg.append(rect(i * bar + 1, height - archivedH - failedH, bar - 2, failedH, 'failed', `${c.hour}: ${c.failed} failed`));
+    if (i % 6 !== 0) return;
+    const label = el('span', { class: i === 0 ? 'first' : '' }, c.hour);
+    label.style.left = `${(i / slots) * 100}%`;
+    xAxis.append(label);
   });
-  return svg;
-}
-
-function rect(x: number, y: number, w: number, h: number, cls: string, title: string): SVGRectElement {
-  const r = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
-  for (const [k, v] of Object.entries({ x, y, width: Math.max(0, w), height: Math.max(0, h) })) r.setAttribute(k, String(v));
-  r.setAttribute('class', cls);
-  const t = document.createElementNS('http://www.w3.org/2000/svg', 'title');
-  t.textContent = title;
-  r.append(t);
-  return r;
+  xAxis.append(el('span', { class: 'now' }, 'now'));
+  const label = `WAL segments archived per hour over 24 hours: ${total} archived, ${failed} failed, scale 0 to ${max}`;
+  return el('div', { class: 'chart', role: 'img', 'aria-label': label }, el('div', { class: 'unit' }, 'segments per hour'), yAxis, plot, xAxis);
 }
 
 function pairs(rows: { name: string; value: string; emphasis?: 'bad' | 'good' }[]): Node {
@@ -130,8 +152,10 @@ function table(head: string[], rows: (string | Node)[][]): Node {
   return t;
 }
 
+/** PASS, WARN and FAIL as coloured tags; an objective without a target as plain words, since there is nothing to judge. */
 function statusTag(status: string): Node {
-  return el('vscode-tag', { class: `status ${status}` }, status === 'none' ? 'no target' : status.toUpperCase());
+  if (status === 'none') return el('span', { class: 'status none' }, 'no target');
+  return el('vscode-tag', { class: `status ${status}` }, status.toUpperCase());
 }
 
 function section(title: string, ...content: Node[]): Node {
@@ -144,8 +168,12 @@ function option(name: string, selected: boolean): Node {
   return o;
 }
 
+/** Replaces what the view shows, keeping the reader's place: a poll re-renders everything every few seconds. */
 function setBody(...nodes: Node[]): void {
+  const y = window.scrollY;
+  body.classList.remove('reading');
   body.replaceChildren(...nodes);
+  window.scrollTo(0, y);
 }
 
 function el(tag: string, attrs: Record<string, string>, ...children: (string | Node)[]): HTMLElement {

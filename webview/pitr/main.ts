@@ -85,6 +85,7 @@ function invalidateFrom(step: PitrStep): void {
   const i = STEPS.indexOf(step);
   state.passed = state.passed.filter((s) => STEPS.indexOf(s) < i);
   for (const s of STEPS.slice(i)) {
+    clearFieldErrors(s);
     const box = document.querySelector<HTMLElement>(`section[data-step="${s}"] .status`);
     if (box && !box.classList.contains('bad')) box.replaceChildren();
   }
@@ -120,15 +121,32 @@ function render(): void {
   document.getElementById('copy')?.toggleAttribute('disabled', !state.passed.includes('target'));
 }
 
-function status(step: PitrStep, ok: boolean, message: string, details: string[]): void {
+/** A step's verdict under it; one about a single input is shown beside that input instead, and the old verdict goes. */
+function status(step: PitrStep, ok: boolean, message: string, details: string[], field?: Field): void {
   const box = document.querySelector<HTMLElement>(`section[data-step="${step}"] .status`);
   if (!box) return;
-  box.className = `status ${ok ? 'ok' : 'bad'}`;
-  box.replaceChildren(text('div', `${ok ? '✓' : '✗'} ${message}`), ...details.map((d) => text('div', d, 'detail')));
+  clearFieldErrors(step);
+  const input = field ? document.querySelector<HTMLElement>(`section[data-step="${step}"] [data-field="${field}"]`) : null;
+  if (!ok && input) {
+    box.className = 'status';
+    box.replaceChildren();
+    const error = text('div', `✗ ${message}`, 'field-error');
+    error.setAttribute('role', 'alert');
+    error.dataset.errorFor = field;
+    (input.closest('.row') ?? input).after(error);
+  } else {
+    box.className = `status ${ok ? 'ok' : 'bad'}`;
+    box.replaceChildren(text('div', `${ok ? '✓' : '✗'} ${message}`), ...details.map((d) => text('div', d, 'detail')));
+  }
   if (ok && !state.passed.includes(step)) state.passed.push(step);
   if (!ok) state.passed = state.passed.filter((s) => STEPS.indexOf(s) < STEPS.indexOf(step));
   save();
   render();
+}
+
+/** Removes the messages shown beside the inputs of a step. */
+function clearFieldErrors(step: PitrStep): void {
+  for (const e of document.querySelectorAll(`section[data-step="${step}"] .field-error`)) e.remove();
 }
 
 function fillChoices(c: PitrChoices): void {
@@ -222,7 +240,9 @@ function drillReport(r: PitrDrillReport): void {
     tr.append(text('td', k), text('td', v));
     table.append(tr);
   }
-  box.replaceChildren(text('h4', title), text('div', r.message), ...(r.stopLine ? [text('pre', r.stopLine)] : []), table);
+  // The message quotes the stop line when recovery reached it: once is enough.
+  const stopLine = r.stopLine && !r.message.includes(r.stopLine) ? [text('pre', r.stopLine)] : [];
+  box.replaceChildren(text('h4', title), text('div', r.message), ...stopLine, table);
   if (r.status !== 'reached') box.append(text('h4', 'Server log (end)'), text('pre', r.logTail.join('\n')));
 }
 
@@ -248,7 +268,7 @@ window.addEventListener('message', (event: MessageEvent<ToPitr>) => {
       return;
     }
     case 'validation':
-      status(m.step, m.ok, m.message, m.details);
+      status(m.step, m.ok, m.message, m.details, m.field);
       return;
     case 'browsed':
       state.form[m.field] = m.path;

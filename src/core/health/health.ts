@@ -32,8 +32,7 @@ const UNIT_SECONDS: Record<string, number> = {
   s: 1, sec: 1, secs: 1, second: 1, seconds: 1,
   m: 60, min: 60, mins: 60, minute: 60, minutes: 60,
   h: 3600, hr: 3600, hrs: 3600, hour: 3600, hours: 3600,
-  d: 86400, day: 86400, days: 86400,
-  w: 604800, week: 604800, weeks: 604800,
+  d: 86400, day: 86400, days: 86400, w: 604800, week: 604800, weeks: 604800,
 };
 
 const DURATION_EXAMPLE = 'a number and a unit, like 90s, 5m, 1h, 2d or 1w';
@@ -629,7 +628,7 @@ export const CHECK_TITLES: Record<CheckId, string> = {
   offsite: 'an offsite copy is configured',
 };
 
-const when = (d: Date | null | undefined): string => (d ? formatWhen(d) : 'never');
+const at = (d: Date | null | undefined, now: Date): string => (d ? formatWhen(d, { now }) : 'never');
 
 export function buildChecklist(input: ChecklistInput): CheckItem[] {
   return [
@@ -671,7 +670,7 @@ function checkRecentArchive(input: ChecklistInput): CheckItem {
     return item(id, 'warn', 'archiving is off, so nothing is archived.', `turn archiving on first (see "${CHECK_TITLES['archiving-on']}").`);
   }
   if (!archiver.lastArchivedTime) {
-    const since = archiver.statsReset ? ` since the statistics were reset ${when(archiver.statsReset)}` : '';
+    const since = archiver.statsReset ? ` since the statistics were reset ${at(archiver.statsReset, input.now)}` : '';
     if (archiver.failedCount > 0) {
       return item(
         id,
@@ -710,14 +709,14 @@ function checkRecentArchive(input: ChecklistInput): CheckItem {
   return item(id, 'pass', `${last}${idle}.`);
 }
 
-function checkNoFailure({ archiver, failedSincePrevious }: ChecklistInput): CheckItem {
+function checkNoFailure({ archiver, failedSincePrevious, now }: ChecklistInput): CheckItem {
   const id = 'no-failure-since-success';
   const a = archiver;
   if (failingNow(a)) {
     return item(
       id,
       'fail',
-      `archiving is failing: ${plural(a.failedCount, 'failure')}, the last for ${a.lastFailedWal ?? 'a WAL file'} ${when(a.lastFailedTime)}, after the last success (${when(a.lastArchivedTime)}).`,
+      `archiving is failing: ${plural(a.failedCount, 'failure')}, the last for ${a.lastFailedWal ?? 'a WAL file'} ${at(a.lastFailedTime, now)}, after the last success (${at(a.lastArchivedTime, now)}).`,
       'run archive_command by hand as the server\'s OS user to see why it fails (permissions, free space, the target path), fix it, and PostgreSQL retries by itself.',
     );
   }
@@ -725,12 +724,12 @@ function checkNoFailure({ archiver, failedSincePrevious }: ChecklistInput): Chec
     return item(
       id,
       'warn',
-      `${plural(failedSincePrevious, 'failure')} since the previous check, though archiving has succeeded since (last ${when(a.lastArchivedTime)}).`,
+      `${plural(failedSincePrevious, 'failure')} since the previous check, though archiving has succeeded since (last ${at(a.lastArchivedTime, now)}).`,
       'read the server log around the failures: an archive target that fails now and then will fail again.',
     );
   }
   if (a.failedCount > 0) {
-    return item(id, 'pass', `${plural(a.failedCount, 'failure')} since ${a.statsReset ? when(a.statsReset) : 'the statistics began'}, the last ${when(a.lastFailedTime)}; archiving has succeeded since.`);
+    return item(id, 'pass', `${plural(a.failedCount, 'failure')} since ${a.statsReset ? at(a.statsReset, now) : 'the statistics began'}, the last ${at(a.lastFailedTime, now)}; archiving has succeeded since.`);
   }
   return item(id, 'pass', 'no archive failure recorded.');
 }
@@ -827,11 +826,11 @@ function checkOffsite(policy: HealthPolicy): CheckItem {
 
 /** failing: archiving off or failing now; lagging: older than the rpo with WAL written since, or WAL piling up; else ok. */
 export function overallState(input: ChecklistInput): { state: OverallState; reasons: string[] } {
-  const { server, archiver, lag, readyFiles, rpoWal, inRecovery } = input;
+  const { server, archiver, lag, readyFiles, rpoWal, inRecovery, now } = input;
   const failing: string[] = [];
   // A standby with archive_mode = on archives nothing by design: only its own settings can fail it.
   if (!archivingOn(server)) failing.push('WAL archiving is off or has no archive_command.');
-  if (failingNow(archiver)) failing.push(`archiving is failing: the last attempt, for ${archiver.lastFailedWal ?? 'a WAL file'}, failed ${when(archiver.lastFailedTime)}.`);
+  if (failingNow(archiver)) failing.push(`archiving is failing: the last attempt, for ${archiver.lastFailedWal ?? 'a WAL file'}, failed ${at(archiver.lastFailedTime, now)}.`);
   if (failing.length) return { state: 'failing', reasons: failing };
   if (inRecovery) return { state: 'ok', reasons: [] };
   const lagging: string[] = [];

@@ -121,6 +121,15 @@ export async function readRestorePoints(file: string): Promise<RecordedRestorePo
   );
 }
 
+/**
+ * The recorded points a recovery from a backup of `server` can reach: those made on the same host and port.
+ * A point recorded without a host (older files) is kept; with no server known, all are.
+ */
+export function restorePointsOf(points: readonly RecordedRestorePoint[], server?: { host: string; port: number }): RecordedRestorePoint[] {
+  if (!server) return [...points];
+  return points.filter((p) => p.host === undefined || (p.host === server.host && p.port === server.port));
+}
+
 /** Adds one restore point to the file, rewriting it atomically so a reader never sees half a list. */
 export async function recordRestorePoint(file: string, point: RecordedRestorePoint): Promise<RecordedRestorePoint[]> {
   const points = [...(await readRestorePoints(file)), point];

@@ -1,6 +1,8 @@
 // Point-in-time recovery settings: targets, restore_command, the postgresql.auto.conf lines, and the check against the recoverable window.
 import { PgbrError } from '../platform/errors';
-import type { RecoverableWindow, WindowPoint } from '../wal/check';
+import type { RestorePoint } from '../physical/restorePoints';
+import type { BackupWindow, RecoverableWindow, WindowPoint } from '../wal/check';
+import { formatWhen, type WhenOptions } from '../platform/when';
 import { formatLsn, parseLsn } from '../wal/names';
 import { compareToInstant, describeTime, formatTargetTime, formatUtc, parseTargetTime, type TargetTime } from './time';
 
@@ -211,6 +213,10 @@ export interface ValidationContext {
   backup?: { stopLsn: string; timeline: number };
   /** The server's `TimeZone`, to show a time target in it too. */
   serverTimeZone?: string;
+  /** Restore points recorded when they were made, on the backup's server: a name target is placed by its LSN. */
+  restorePoints?: readonly Pick<RestorePoint, 'name' | 'lsn' | 'time' | 'walFile'>[];
+  /** The clock and zone for times in the messages. */
+  when?: WhenOptions;
 }
 
 const windowTime = (p: WindowPoint): string => (p.time ? formatUtc(p.time) : `LSN ${p.lsn}`);
@@ -292,14 +298,52 @@ export function validateTarget(target: RecoveryTarget, window: RecoverableWindow
       }
       return { ok: true, message: `LSN ${shown} lies within the window ${from.lsn} – ${to.lsn}.`, estimate: false };
     }
-    case 'xid':
     case 'name': {
-      const what = target.kind === 'xid' ? `transaction ${target.xid}` : `restore point "${target.name}"`;
-      return {
-        ok: true,
-        message: `${what} cannot be placed in the window from the archive listing alone: recovery stops there if it lies between ${windowTime(from)} and ${windowTime(to)}, and ends early otherwise. A drill shows where it stops.`,
-        estimate: true,
-      };
+      const point = recordedPoint(target.name, ctx.restorePoints, from);
+      if (point) return placeRestorePoint(point, b, ctx.when);
+      return unplaced(`restore point "${target.name}"`, from, to);
     }
+    case 'xid':
+      return unplaced(`transaction ${target.xid}`, from, to);
   }
+}
+
+/** An xid or an unrecorded name: the archive listing cannot say where it lies. */
+function unplaced(what: string, from: WindowPoint, to: WindowPoint): TargetCheck {
+  return {
+    ok: true,
+    message: `${what} cannot be placed in the window from the archive listing alone: recovery stops there if it lies between ${windowTime(from)} and ${windowTime(to)}, and ends early otherwise. A drill shows where it stops.`,
+    estimate: true,
+  };
+}
+
+type PlacedPoint = NonNullable<ValidationContext['restorePoints']>[number];
+
+/**
+ * The recorded point recovery would stop at: PostgreSQL stops at the first restore point of the name it
+ * replays, so the earliest at or after the backup's end; else the newest, to say it came too early.
+ */
+function recordedPoint(name: string, points: ValidationContext['restorePoints'], from: WindowPoint): PlacedPoint | undefined {
+  const start = parseLsn(from.lsn) ?? 0n;
+  const named = (points ?? [])
+    .filter((p) => p.name === name && parseLsn(p.lsn) !== undefined)
+    .sort((x, y) => ((parseLsn(x.lsn) as bigint) < (parseLsn(y.lsn) as bigint) ? -1 : 1));
+  return named.find((p) => (parseLsn(p.lsn) as bigint) >= start) ?? named.at(-1);
+}
+
+/** A restore point whose LSN was recorded when it was made: placed in the window like an LSN target. */
+function placeRestorePoint(p: PlacedPoint, b: BackupWindow, when: WhenOptions | undefined): TargetCheck {
+  const lsn = parseLsn(p.lsn) as bigint;
+  const what = `restore point "${p.name}" (made ${formatWhen(p.time, { seconds: true, ...when })} at LSN ${p.lsn})`;
+  if (lsn < (parseLsn(b.from.lsn) ?? 0n)) {
+    return { ok: false, message: `${what} is before base backup "${b.label}" ended at ${b.from.lsn}: recovery cannot stop before a backup is consistent. Use an older base backup.`, estimate: false };
+  }
+  if (lsn > (parseLsn(b.to.lsn) ?? 0n)) {
+    return {
+      ok: false,
+      message: `${what} is after the last archived WAL, which ends at ${b.to.lsn}: ${p.walFile ? `its segment ${p.walFile}` : 'its WAL'} is not in the archive yet. Run SELECT pg_switch_wal() on the server, wait for the archiver, and check again.`,
+      estimate: false,
+    };
+  }
+  return { ok: true, message: `${what} lies within the window ${b.from.lsn} – ${b.to.lsn}: recovery stops there.`, estimate: false };
 }

@@ -14,6 +14,8 @@ import { parseToolVersion } from '../platform/toolVersion';
 import { applyRecovery, resolveDataDirOwner, type BaseBackupFormat } from './apply';
 import { confString, type RecoveryPlan } from './config';
 import { freePort } from '../platform/net';
+import type { WhenOptions } from '../platform/when';
+import { endedEarlyMessage, reachedMessage } from './drillText';
 
 export type DrillPhase = 'restore' | 'start' | 'recover' | 'inspect' | 'stop';
 
@@ -41,6 +43,8 @@ export interface DrillOptions {
   scratchParent?: string;
   /** Give up on a recovery that has not reached its target by then (default 30 minutes). */
   timeoutMs?: number;
+  /** The clock and zone for times in the report's message. */
+  when?: WhenOptions;
 }
 
 export interface TableCount {
@@ -311,10 +315,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     };
     if (outcome === 'ended-early') {
       report.status = 'ended-early';
-      report.message =
-        `recovery ended before reaching the target: the archived WAL ran out${state.redoDone ? ` at ${state.redoDone}` : ''}` +
-        `${state.lastTransaction ? ` (last transaction committed at ${state.lastTransaction})` : ''}, so the server stopped. ` +
-        'The target lies beyond the archive: archive more WAL (SELECT pg_switch_wal() on the server), or choose an earlier target.';
+      report.message = endedEarlyMessage(state, opts.when);
       if (state.redoDone) report.recoveredLsn = state.redoDone;
     } else if (outcome === undefined) {
       report.message = `recovery did not reach its target within ${Math.round((opts.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s; the scratch server was stopped. The log tail says how far it got.`;
@@ -327,11 +328,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
       if (report.promoted && state.newTimeline !== undefined) report.promoted.timeline ??= state.newTimeline;
       durations.inspectMs = Math.round(performance.now() - t2);
       report.status = 'reached';
-      const rows = report.databases.reduce((n, d) => n + d.tables.reduce((m, t) => m + (t.rows ?? 0), 0), 0);
-      const tables = report.databases.reduce((n, d) => n + d.tables.length, 0);
-      report.message =
-        `recovered to ${report.recoveredLsn ?? 'an unknown LSN'}${report.recoveredTime ? ` (last transaction committed at ${report.recoveredTime})` : ''}` +
-        `${state.stopLine ? `: ${state.stopLine}` : ''}; ${tables} table${tables === 1 ? '' : 's'}, ${rows} row${rows === 1 ? '' : 's'} in ${report.databases.length} database${report.databases.length === 1 ? '' : 's'}.`;
+      report.message = reachedMessage(report, state.stopLine, opts.when);
     }
     await log.close().catch(() => {});
     return report;

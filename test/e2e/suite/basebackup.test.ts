@@ -48,9 +48,16 @@ suite('Base backups', () => {
 
     const point = await vscode.commands.executeCommand<{ name: string; lsn: string; walFile: string }>('pgBackup.createRestorePoint', 'admin', 'before-e2e-change');
     assert.equal(point.name, 'before-e2e-change');
-    // A restore point is a target once its WAL file is archived: switch, and wait for the archiver.
-    await withClient({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' }, {}, (c) => c.query('SELECT pg_switch_wal()'));
-    for (let i = 0; i < 100 && !(await fs.readdir(archiveDir)).includes(point.walFile); i++) await new Promise((r) => setTimeout(r, 200));
+    // A restore point is a target once its WAL file is archived: switch, and wait until the archiver says the copy is
+    // done (the file is in the folder while cp is still writing it, and a short segment ends the window before it).
+    await withClient({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' }, {}, async (c) => {
+      await c.query('SELECT pg_switch_wal()');
+      for (let i = 0; i < 100; i++) {
+        const last = (await c.query<{ wal: string | null }>('SELECT last_archived_wal AS wal FROM pg_stat_archiver')).rows[0]?.wal ?? '';
+        if (last >= point.walFile) return;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    });
 
     const roots = await children(api.archive, undefined);
     const folder = roots.find((r) => r.label === 'Base backups');

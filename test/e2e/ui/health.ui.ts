@@ -28,6 +28,7 @@ import {
   type UiResult,
   type UiScenarioOptions,
 } from './common';
+import { checkChart, checkNoTargetIsText, checkScrollKept, scrollToSection } from './healthLayout';
 
 /** Archiving the switched segments, or failing to, takes the archiver a moment. */
 const ARCHIVER_TIMEOUT = 60_000;
@@ -37,7 +38,12 @@ const SUMMARY = /^[\d,]+ segments? · [\d.]+ [kMG]?B$/;
 export async function runHealthUi(opts: UiScenarioOptions): Promise<UiResult> {
   const { log } = opts;
   const checks = new Checks(log);
-  const shots = { gap: path.join(opts.screenshotDir, 'wal-archive-gap.png'), failing: path.join(opts.screenshotDir, 'health-failing.png') };
+  const shots = {
+    gap: path.join(opts.screenshotDir, 'wal-archive-gap.png'),
+    chart: path.join(opts.screenshotDir, 'health-chart.png'),
+    scroll: path.join(opts.screenshotDir, 'health-scroll-kept.png'),
+    failing: path.join(opts.screenshotDir, 'health-failing.png'),
+  };
   const failure = path.join(opts.screenshotDir, 'health-failure.png');
   for (const file of [...Object.values(shots), failure]) await fs.rm(file, { force: true });
   const cluster = opts.cluster;
@@ -188,6 +194,29 @@ export async function runHealthUi(opts: UiScenarioOptions): Promise<UiResult> {
       for (const item of await checklist(health)) log(`    ${item}`);
     });
 
+    await checks.run('the 24-hour chart has 24 hours, a scale from 0 to a round number, hour labels and bars drawn to that scale', async () => {
+      await checkChart(health, log);
+    });
+
+    await checks.run('"no target" in the objectives is plain words: no tag, fill, border, padding or pointer', async () => {
+      await checkNoTargetIsText(page, health, log);
+    });
+
+    await checks.run('screenshot of the chart and the objectives', async () => {
+      await scrollToSection(page, 'Recovery objectives');
+      await unscroll(page, log);
+      await screenshot(page, shots.chart, log);
+    });
+
+    await checks.run('scrolled down to the Recovery objectives, a poll re-renders the view and the section stays where it was', async () => {
+      await checkScrollKept(page, health, log);
+    });
+
+    await checks.run('screenshot of the view still scrolled after the poll', async () => {
+      await unscroll(page, log);
+      await screenshot(page, shots.scroll, log);
+    });
+
     await checks.run('with the archive folder read-only and WAL switched, Refresh turns the banner to "Archiving failing" with a FAIL item', async () => {
       await fs.chmod(archiveDir, 0o555);
       for (let i = 0; i < 3; i++) await switchWal(cluster);
@@ -228,7 +257,7 @@ export async function runHealthUi(opts: UiScenarioOptions): Promise<UiResult> {
     await context.close().catch(() => undefined);
     await fs.rm(copyDir, { recursive: true, force: true });
   }
-  return { passed: checks.passed, failed: checks.failed, ...(checks.failed === 0 ? { screenshots: [shots.gap, shots.failing] } : {}) };
+  return { passed: checks.passed, failed: checks.failed, ...(checks.failed === 0 ? { screenshots: Object.values(shots) } : {}) };
 }
 
 /**

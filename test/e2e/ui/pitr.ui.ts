@@ -10,13 +10,20 @@ import { Checks, TIMEOUT, failureScreenshot, openPage, openWorkbench, runFromPal
 /** The drill restores the backup, starts a scratch server and replays WAL to the restore point. */
 const DRILL_TIMEOUT = 90_000;
 const RESTORE_POINT = 'before-e2e-change';
+/** A time written for a machine, not a person: `2026-12-01T23:38:42.123Z`, or with milliseconds or microseconds. */
+const RAW_TIME = /\d{4}-\d{2}-\d{2}T\d|\d{2}:\d{2}:\d{2}\.\d/;
 const STEP_TITLES = { backup: 'Check base backup', source: 'Check WAL source', target: 'Check target', dataDir: 'Preview changes' } as const;
 type Step = keyof typeof STEP_TITLES;
 
 export async function runPitrUi(opts: UiScenarioOptions): Promise<UiResult> {
   const { log } = opts;
   const checks = new Checks(log);
-  const shots = { preview: path.join(opts.screenshotDir, 'pitr-preview.png'), drill: path.join(opts.screenshotDir, 'pitr-drill-report.png') };
+  const shots = {
+    restorePoint: path.join(opts.screenshotDir, 'pitr-restore-point-check.png'),
+    timeError: path.join(opts.screenshotDir, 'pitr-time-error.png'),
+    preview: path.join(opts.screenshotDir, 'pitr-preview.png'),
+    drill: path.join(opts.screenshotDir, 'pitr-drill-report.png'),
+  };
   const failure = path.join(opts.screenshotDir, 'pitr-failure.png');
   for (const file of [...Object.values(shots), failure]) await fs.rm(file, { force: true });
   const archiveDir = opts.cluster?.archiveDir;
@@ -77,6 +84,8 @@ export async function runPitrUi(opts: UiScenarioOptions): Promise<UiResult> {
       const frame = await pitrFrame(page);
       const options = await optionTexts(frame.locator('#baseBackupPick'));
       log(`    dropdown: ${options.map((o) => `"${o}"`).join(', ')}`);
+      const raw = options.filter((o) => RAW_TIME.test(o) || (o !== 'Pick…' && !/ ended .* UTC[+\d:-]* · /.test(o)));
+      if (raw.length > 0) throw new Error(`base backups not written as "ended today 19:19:05 UTC+1 · 3 min ago": ${raw.join(' | ')}`);
       const name = path.basename(backupPath);
       await pick(frame, '#baseBackupPick', new RegExp(`^\\s*${escape(name)}\\b`));
       await expectField(page, frame, 'baseBackup', backupPath);
@@ -104,10 +113,69 @@ export async function runPitrUi(opts: UiScenarioOptions): Promise<UiResult> {
       await points.waitFor({ state: 'visible', timeout: TIMEOUT });
       const options = await optionTexts(points);
       log(`    restore points: ${options.map((o) => `"${o}"`).join(', ')}`);
-      if (options.some((o) => o.startsWith(`${RESTORE_POINT} `))) await pick(frame, '#restorePointPick', new RegExp(`^\\s*${escape(RESTORE_POINT)}\\b`));
-      else await typeInto(page, frame, 'targetName', RESTORE_POINT);
+      const raw = options.filter((o) => RAW_TIME.test(o));
+      if (raw.length > 0) throw new Error(`restore points with raw times: ${raw.join(' | ')}`);
+      if (!options.some((o) => o.startsWith(`${RESTORE_POINT} `))) throw new Error(`the dropdown does not offer ${RESTORE_POINT}, which the suite recorded`);
+      await pick(frame, '#restorePointPick', new RegExp(`^\\s*${escape(RESTORE_POINT)}\\b`));
+      await expectField(page, frame, 'targetName', RESTORE_POINT);
+      const verdict = await runCheck(page, 'target');
+      log(`    ${verdict}`);
+      // The suite recorded the point's LSN when it made it: the check places it, it does not guess.
+      if (!/lies within the window/.test(verdict) || /cannot be placed|estimated/.test(verdict)) throw new Error(`the restore point is not placed by its recorded LSN: ${verdict}`);
+      if (RAW_TIME.test(verdict)) throw new Error(`the verdict writes a raw time: ${verdict}`);
+    });
+
+    await checks.run('screenshot of the restore point placed in the window', async () => {
+      const frame = await pitrFrame(page);
+      await frame.evaluate(`document.querySelector('section[data-step="target"]').scrollIntoView({ block: 'start' })`);
+      await screenshot(page, shots.restorePoint, log);
+    });
+
+    await checks.run('a time before the backup gets a ✗ verdict under step 3; an impossible time then shows its error beside the time field and the verdict goes', async () => {
+      const frame = await pitrFrame(page);
+      await pick(frame, 'vscode-dropdown[data-field="targetKind"]', /^\s*A time\s*$/);
+      await typeInto(page, frame, 'targetTime', '2000-01-01 00:00:00');
+      const section = frame.locator('section[data-step="target"]');
+      await section.locator('vscode-button.check').click();
+      const box = section.locator('.status');
+      const early = await waitFor(page, async () => {
+        const text = ((await box.innerText()) ?? '').trim();
+        return /\bbad\b/.test((await box.getAttribute('class')) ?? '') && text ? text : undefined;
+      }, 'a verdict on the time 2000-01-01');
+      log(`    first verdict: ${early.replace(/\n+/g, ' | ')}`);
+      if (!/is before base backup/.test(early)) throw new Error(`expected "before base backup", got: ${early}`);
+      await typeInto(page, frame, 'targetTime', '2026-13-45 25:00');
+      await section.locator('vscode-button.check').click();
+      const error = section.locator('.field-error[data-error-for="targetTime"]');
+      await error.waitFor({ timeout: TIMEOUT });
+      const message = ((await error.textContent()) ?? '').trim();
+      log(`    beside the field: ${message}`);
+      if (!/"2026-13-45 25:00" is not a real date and time/.test(message)) throw new Error(`the error beside the field says: ${message}`);
+      const input = await frame.locator('vscode-text-field[data-field="targetTime"]').boundingBox();
+      const shown = await error.boundingBox();
+      if (!input || !shown) throw new Error('the time field or its error is not shown');
+      const gap = shown.y - (input.y + input.height);
+      log(`    the error is ${gap.toFixed(0)} px below the time field, ${(shown.x - input.x).toFixed(0)} px to its right`);
+      if (gap < 0 || gap > 24 || Math.abs(shown.x - input.x) > 4) throw new Error(`the error is not right below the time field (${gap} px below, ${shown.x - input.x} px across)`);
+      const stale = ((await box.innerText()) ?? '').trim();
+      if (stale) throw new Error(`the old verdict is still under step 3: ${stale}`);
+      const bottom = ((await frame.locator('#result').innerText()) ?? '').trim();
+      if (bottom) throw new Error(`the bottom of the page says: ${bottom}`);
+    });
+
+    await checks.run('screenshot of the time error beside its field', async () => {
+      const frame = await pitrFrame(page);
+      await frame.evaluate(`document.querySelector('section[data-step="target"]').scrollIntoView({ block: 'start' })`);
+      await screenshot(page, shots.timeError, log);
+    });
+
+    await checks.run(`back to the restore point ${RESTORE_POINT}: "Check target" says ✓ and the time error is gone`, async () => {
+      const frame = await pitrFrame(page);
+      await pick(frame, 'vscode-dropdown[data-field="targetKind"]', /^\s*A restore point\s*$/);
       await expectField(page, frame, 'targetName', RESTORE_POINT);
       log(`    ${await runCheck(page, 'target')}`);
+      const left = await frame.locator('.field-error').count();
+      if (left > 0) throw new Error(`${left} field errors are still shown`);
     });
 
     await checks.run('step 4: a new data directory typed in; "Preview changes" lists recovery.signal and postgresql.auto.conf', async () => {
@@ -173,6 +241,10 @@ export async function runPitrUi(opts: UiScenarioOptions): Promise<UiResult> {
       // "–" when no transaction committed between the backup's end and the restore point (none does in this run):
       // the server only knows the time of commits it replayed.
       if (!value('last commit replayed')) throw new Error('the report has no "last commit replayed" row');
+      const message = ((await frame.locator('#drill-report > div').first().textContent()) ?? '').trim();
+      for (const [what, text] of [['last commit replayed', value('last commit replayed')], ['the message', message]] as const) {
+        if (RAW_TIME.test(text)) throw new Error(`${what} writes a raw time: ${text}`);
+      }
       if (value('shop: public.customers') !== '50') throw new Error(`shop: public.customers has "${value('shop: public.customers')}" rows, expected 50`);
     });
 
@@ -189,7 +261,7 @@ export async function runPitrUi(opts: UiScenarioOptions): Promise<UiResult> {
     await context.close().catch(() => undefined);
     await fs.rm(scratch, { recursive: true, force: true });
   }
-  return { passed: checks.passed, failed: checks.failed, ...(checks.failed === 0 ? { screenshots: [shots.preview, shots.drill] } : {}) };
+  return { passed: checks.passed, failed: checks.failed, ...(checks.failed === 0 ? { screenshots: Object.values(shots) } : {}) };
 }
 
 /**
@@ -225,6 +297,17 @@ async function runCheck(page: Page, step: Step): Promise<string> {
     if (/\bok\b/.test(cls) && text.startsWith('✓')) return text;
     if (/\bbad\b/.test(cls) && text) throw new Error(`"${STEP_TITLES[step]}" says: ${text}`);
     if (Date.now() > deadline) throw new Error(`"${STEP_TITLES[step]}" showed nothing after ${TIMEOUT / 1000} s`);
+    await page.waitForTimeout(200);
+  }
+}
+
+/** Polls `probe` until it returns something. */
+async function waitFor<T>(page: Page, probe: () => Promise<T | undefined>, what: string): Promise<T> {
+  const deadline = Date.now() + TIMEOUT;
+  for (;;) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`no ${what} after ${TIMEOUT / 1000} s`);
     await page.waitForTimeout(200);
   }
 }

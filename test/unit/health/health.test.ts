@@ -1,5 +1,5 @@
 // Archiver health without a server: durations, WAL distance, every checklist rule with and without a declared policy, the overall state, the hourly chart.
-import { healthModel } from '../../../src/health/model';
+import { healthModel, niceCeiling } from '../../../src/health/model';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CatalogEntry } from '../../../src/core/logical/catalog';
@@ -448,4 +448,38 @@ test('the Health view does not promise a recovery without a base backup, and rea
   const some = healthModel('e2e', assess({}, { baseBackups: [{ label: 'nightly', stopTime: ago(3600) }] }), { failures: [] });
   assert.equal(some.missing, undefined);
   assert.equal(some.headline, 'WAL is being archived and nothing is failing.');
+});
+
+test('the Health view writes times in local time with zone and age, and reads to the second', () => {
+  const failed = archiver({ failedCount: 2, lastFailedWal: '00000001000000000000000A', lastFailedTime: ago(30) });
+  const m = healthModel('e2e', assess({ archiver: failed }), { failures: [] }, { timeZone: 'Europe/Berlin' });
+  const row = (name: string) => m.archiver.find((r) => r.name === name)?.value;
+  assert.equal(row('last archived'), '000000010000000000000009 at today 13:29 UTC+1 · 1 min ago');
+  assert.equal(row('last failed'), '00000001000000000000000A at today 13:29 UTC+1 · just now');
+  assert.equal(row('stats reset'), '1 Nov 01:00 UTC+1 · 21 days ago');
+  assert.equal(m.polledText, 'today 13:30:00 UTC+1');
+  assert.equal(m.polledAt, NOW.toISOString());
+  for (const r of [...m.archiver, ...m.lag]) assert.doesNotMatch(r.value, /\d{4}-\d{2}-\d{2}T|\.\d{3}Z/, r.name);
+  // The checklist and the headline come from the core, in the machine's zone: no ISO there either, and the age.
+  const detail = m.checklist.find((c) => c.status === 'fail')?.detail ?? '';
+  assert.match(detail, /for 00000001000000000000000A (today|yesterday) \d\d:\d\d UTC[+\d:-]* · just now, after the last success \((today|yesterday) \d\d:\d\d UTC[+\d:-]* · 1 min ago\)/);
+  assert.match(m.headline, /failed (today|yesterday) \d\d:\d\d UTC[+\d:-]* · just now\.$/);
+});
+
+test('the 24-hour chart: every hour labelled by its local start, on a scale that ends on a round number', () => {
+  const files = [
+    { name: '000000010000000000000001', mtime: ago(60) },
+    { name: '000000010000000000000002', mtime: ago(120) },
+    { name: '000000010000000000000003', mtime: ago(23 * 3600) },
+  ];
+  const archived = archivedPerHour(files, NOW);
+  const m = healthModel('e2e', assess(), { archived, failures: failuresPerHour([], NOW) }, { timeZone: 'Asia/Kolkata' });
+  assert.equal(m.chart.length, 24);
+  // 12:00 UTC is 17:30 in Kolkata; the oldest hour starts 23 hours earlier.
+  assert.equal(m.chart.at(-1)?.hour, '17:30');
+  assert.deepEqual(m.chart.at(-1), { hour: '17:30', archived: 2, failed: 0 });
+  assert.equal(m.chart[0]?.hour, '18:30');
+  assert.equal(m.chart[0]?.archived, 1);
+  assert.equal(m.chartMax, 2);
+  assert.deepEqual([0, 1, 2, 3, 5, 6, 10, 11, 49, 50, 51, 1000, 1001].map(niceCeiling), [1, 1, 2, 5, 5, 10, 10, 20, 50, 50, 100, 1000, 2000]);
 });

@@ -182,3 +182,31 @@ test('window check: LSNs outside, timelines not archived, unknown backups, and e
   assert.match(validateTarget({ kind: 'latest' }, { backups: [], note: 'no base backup is known' }).message, /no base backup is known: recovery from it cannot start/);
   assert.equal(validateTarget({ kind: 'time', time: '2026-11-22 14:30' }, window).ok, false);
 });
+
+test('window check: a recorded restore point is placed by its LSN, on each side of each edge', () => {
+  const when = { now: new Date('2026-11-22T14:20:00Z'), timeZone: 'Europe/Berlin' };
+  const point = (lsn: string, time = '2026-11-22T13:40:05.123Z') => ({ name: 'before-migration', lsn, time, walFile: '000000010000000000000005' });
+  const check = (lsn: string) => validateTarget({ kind: 'name', name: 'before-migration' }, window, { backup, restorePoints: [point(lsn)], when });
+  assert.deepEqual(check('0/5000028'), {
+    ok: true,
+    estimate: false,
+    message: 'restore point "before-migration" (made today 14:40:05 UTC+1 · 39 min ago at LSN 0/5000028) lies within the window 0/2000100 – 0/9000000: recovery stops there.',
+  });
+  // The backup's end and the archive's end are inside; one byte either side is not.
+  assert.equal(check('0/2000100').ok, true);
+  assert.equal(check('0/9000000').ok, true);
+  const early = check('0/20000FF');
+  assert.equal(early.ok, false);
+  assert.equal(early.estimate, false);
+  assert.match(early.message, /at LSN 0\/20000FF\) is before base backup "nightly" ended at 0\/2000100: recovery cannot stop before a backup is consistent/);
+  const late = check('0/9000001');
+  assert.equal(late.ok, false);
+  assert.match(late.message, /is after the last archived WAL, which ends at 0\/9000000: its segment 000000010000000000000005 is not in the archive yet\. Run SELECT pg_switch_wal\(\)/);
+  // Recovery stops at the first point of the name after the backup's end: an older one before it does not count.
+  const two = validateTarget({ kind: 'name', name: 'before-migration' }, window, { backup, restorePoints: [point('0/7000000'), point('0/1000000')], when });
+  assert.match(two.message, /at LSN 0\/7000000\) lies within the window/);
+  // Another name, or none recorded: still an estimate.
+  const other = validateTarget({ kind: 'name', name: 'after-migration' }, window, { backup, restorePoints: [point('0/5000028')], when });
+  assert.equal(other.estimate, true);
+  assert.match(other.message, /cannot be placed/);
+});
