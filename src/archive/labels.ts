@@ -30,3 +30,9 @@ export function baseBackupDescription(r: BaseBackupRecord, clock: Clock = {}): s
 export function restorePointDescription(p: RecordedRestorePoint, clock: Clock = {}): string {
   return `${p.profile} · ${p.lsn} · ${formatWhen(p.time, { ...clock, seconds: true })}`;
 }
+
+/** `segment X is missing on timeline 1: PITR past … is impossible` → `segment X is missing on timeline 1`. */
+export function problemHeadline(message: string): string {
+  const cut = message.search(/: |; /);
+  return cut > 0 ? message.slice(0, cut) : message;
+}

@@ -10,7 +10,7 @@ import type { RecordedRestorePoint } from '../core/physical/restorePoints';
 import { TreeNode as ArchiveNode } from '../treeNode';
 import { plural } from '../core/platform/plural';
 import { formatWhen } from '../core/platform/when';
-import { baseBackupDescription, pointText, restorePointDescription, runTooltip } from './labels';
+import { baseBackupDescription, pointText, problemHeadline, restorePointDescription, runTooltip } from './labels';
 
 export const enum ArchiveContext {
   Location = 'walLocation',
@@ -66,7 +66,7 @@ export class SummaryNode extends ArchiveNode {
     this.id = `${parent.id}/summary`;
     this.description = window;
     const errors = scan.problems.filter((p) => p.severity === 'error').length;
-    if (t.segments === 0) this.description = 'empty: nothing has been archived here; check archive_command and the folder';
+    if (t.segments === 0) this.description = 'empty · nothing archived yet';
     this.iconPath =
       errors > 0
         ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'))
@@ -83,6 +83,7 @@ export class SummaryNode extends ArchiveNode {
       tip.appendMarkdown(`earliest recoverable: ${pointText(w.earliest, {}, true)} (${w.earliest.exact ? 'exact' : 'estimate'}, ${w.earliest.source})  \n`);
       tip.appendMarkdown(`latest recoverable: ${pointText(w.latest, {}, true)} (${w.latest.exact ? 'exact' : 'estimate'}, ${w.latest.source})`);
     }
+    if (t.segments === 0) tip.appendMarkdown('Nothing has been archived here: check archive_command and that it writes into this folder.');
     this.tooltip = tip;
     this.contextValue = ArchiveContext.Summary;
   }
@@ -94,7 +95,8 @@ export class ProblemNode extends ArchiveNode {
     problem: ArchiveProblem,
     index: number,
   ) {
-    super(problem.message, vscode.TreeItemCollapsibleState.None);
+    // The what fits a row; the why and the fix are in the tooltip.
+    super(problemHeadline(problem.message), vscode.TreeItemCollapsibleState.None);
     this.id = `${parent.id}/problem/${index}`;
     this.description = problem.kind;
     this.tooltip = `${problem.message}${problem.file ? `\n${problem.file}` : ''}`;

@@ -47,9 +47,16 @@ export async function runWrongPasswordUi(opts: UiScenarioOptions): Promise<UiRes
 
   /** Runs a command on e2e from its context menu in the Connections view, as a person would. */
   const onE2e = async (title: string): Promise<void> => {
-    await page.keyboard.press('Escape');
-    await row(connections, 'e2e').click({ button: 'right' });
     const item = page.locator('.context-view .monaco-menu .action-item:not(.disabled) .action-label', { hasText: exactly(title) }).first();
+    // A connection that just succeeded re-renders the tree: a right-click can land on the row that moved
+    // under the pointer (its menu has other items). Then the menu is closed and the click made again.
+    for (let attempt = 1; ; attempt++) {
+      await page.keyboard.press('Escape');
+      await row(connections, 'e2e').click({ button: 'right' });
+      const opened = await item.waitFor({ timeout: 3000 }).then(() => true, () => false);
+      if (opened) break;
+      if (attempt === 3) throw new Error(`the context menu of e2e has no "${title}" after three right-clicks`);
+    }
     await item.hover({ timeout: TIMEOUT });
     // The menu ignores a click that comes right after it opened (the right button's own release).
     await page.waitForTimeout(300);

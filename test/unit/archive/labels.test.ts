@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { baseBackupDescription, pointText, restorePointDescription, runTooltip } from '../../../src/archive/labels';
+import { baseBackupDescription, pointText, problemHeadline, restorePointDescription, runTooltip } from '../../../src/archive/labels';
 import type { BaseBackupRecord } from '../../../src/core/physical';
 import type { SegmentRun } from '../../../src/core/wal/check';
 
@@ -46,4 +46,12 @@ void test('a base backup row says when it finished, its size, format and verific
 void test('a restore point is shown to the second, as a recovery target is', () => {
   const p = { name: 'before-migration', lsn: '0/3000090', time: '2026-11-24T18:19:05.987654Z', timeline: 1, walFile: '000000010000000000000003', profile: 'shop', host: 'h', port: 5432 };
   assert.equal(restorePointDescription(p, clock), 'shop · 0/3000090 · today 19:19:05 UTC+1 · 2 min ago');
+});
+
+test('a problem row keeps the what and leaves the why to its tooltip', () => {
+  assert.equal(
+    problemHeadline('segment 000000010000000000000007 is missing on timeline 1: PITR past 0/7000000 on timeline 1 is impossible from any base backup that ends before it'),
+    'segment 000000010000000000000007 is missing on timeline 1',
+  );
+  assert.equal(problemHeadline('core.1234 is not a WAL segment'), 'core.1234 is not a WAL segment');
 });
