@@ -51,8 +51,8 @@ export function healthModel(
         value: `${a.failedCount.toLocaleString('en-US')}${s.failedSincePrevious ? ` (+${s.failedSincePrevious} since the last poll)` : ''}`,
         ...(s.failedSincePrevious ? { emphasis: 'bad' as const } : {}),
       },
-      { name: 'last archived', value: a.lastArchivedWal ? `${a.lastArchivedWal} at ${time(a.lastArchivedTime)}` : 'nothing archived yet' },
-      { name: 'last failed', value: a.lastFailedWal ? `${a.lastFailedWal} at ${time(a.lastFailedTime)}` : 'never failed', ...(a.lastFailedWal ? { emphasis: 'bad' as const } : {}) },
+      { name: 'last archived', value: a.lastArchivedWal ? `${a.lastArchivedWal}, ${time(a.lastArchivedTime)}` : 'nothing archived yet' },
+      { name: 'last failed', value: a.lastFailedWal ? `${a.lastFailedWal}, ${time(a.lastFailedTime)}` : 'never failed', ...(a.lastFailedWal ? { emphasis: 'bad' as const } : {}) },
       { name: 'stats reset', value: time(a.statsReset) },
     ],
     lag: [
