@@ -454,8 +454,8 @@ test('the Health view writes times in local time with zone and age, and reads to
   const failed = archiver({ failedCount: 2, lastFailedWal: '00000001000000000000000A', lastFailedTime: ago(30) });
   const m = healthModel('e2e', assess({ archiver: failed }), { failures: [] }, { timeZone: 'Europe/Berlin' });
   const row = (name: string) => m.archiver.find((r) => r.name === name)?.value;
-  assert.equal(row('last archived'), '000000010000000000000009 at today 13:29 UTC+1 · 1 min ago');
-  assert.equal(row('last failed'), '00000001000000000000000A at today 13:29 UTC+1 · just now');
+  assert.equal(row('last archived'), '000000010000000000000009, today 13:29 UTC+1 · 1 min ago');
+  assert.equal(row('last failed'), '00000001000000000000000A, today 13:29 UTC+1 · just now');
   assert.equal(row('stats reset'), '1 Nov 01:00 UTC+1 · 21 days ago');
   assert.equal(m.polledText, 'today 13:30:00 UTC+1');
   assert.equal(m.polledAt, NOW.toISOString());
