@@ -1,5 +1,5 @@
 // pgbr status for people: the health snapshot as aligned rows, a verdict, the checklist and notes.
-import { formatDuration, nothingUnarchived, type AgeAgainstTarget, type FailureHour, type HealthSnapshot } from '../core/health/health';
+import { formatDuration, nothingUnarchived, type AgeAgainstTarget, type FailureHour, type HealthSnapshot } from '../core/health/snapshot';
 import { plural } from '../core/platform/plural';
 import { formatBytes } from '../core/postgres/server';
 import { table } from './output';

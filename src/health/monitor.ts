@@ -15,7 +15,7 @@ import {
   recentArchiveFiles,
   type ArchiverPoll,
   type HealthSnapshot,
-} from '../core/health/health';
+} from '../core/health/snapshot';
 import { readBackupHistories } from '../core/wal/scan';
 import { archiveFolderFromCommand, type ArchiveLocation } from '../core/wal/locations';
 import { archiveLocations } from '../archive/locations';

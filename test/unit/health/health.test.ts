@@ -21,7 +21,7 @@ import {
   type HealthFacts,
   type HealthInputs,
   type HealthSnapshot,
-} from '../../../src/core/health/health';
+} from '../../../src/core/health/snapshot';
 import { parseWorkspaceConfig } from '../../../src/core/profiles/yamlConfig';
 import type { ArchiverStatus, ServerInfo } from '../../../src/core/postgres/server';
 
