@@ -21,7 +21,7 @@ import {
   type BaseBackupSeen,
   type FailureHour,
   type PreviousSnapshot,
-} from '../core/health/snapshot';
+} from '../core/health';
 import { readBackupHistories } from '../core/wal/scan';
 import { Exit, makeOutput, table } from './output';
 import { renderStatus } from './statusText';

@@ -1,5 +1,6 @@
 // pgbr status for people: the health snapshot as aligned rows, a verdict, the checklist and notes.
-import { formatDuration, nothingUnarchived, type AgeAgainstTarget, type FailureHour, type HealthSnapshot } from '../core/health/snapshot';
+import { nothingUnarchived, type AgeAgainstTarget, type FailureHour, type HealthSnapshot } from '../core/health';
+import { formatDuration } from '../core/platform/duration';
 import { plural } from '../core/platform/plural';
 import { formatBytes } from '../core/postgres/server';
 import { table } from './output';

@@ -1,7 +1,7 @@
 // Turns a health snapshot into what the Health view shows: text for people, statuses for colours.
 import type { HealthModel, CheckStatus } from '../../webview/protocol';
-import type { AgeAgainstTarget, FailureHour, HealthSnapshot, ArchiveActivityHour } from '../core/health/snapshot';
-import { formatDuration } from '../core/health/snapshot';
+import type { AgeAgainstTarget, FailureHour, HealthSnapshot, ArchiveActivityHour } from '../core/health';
+import { formatDuration } from '../core/platform/duration';
 import { formatBytes } from '../core/postgres/server';
 import { formatLocal, formatWhen, type WhenOptions } from '../core/platform/when';
 

@@ -10,12 +10,12 @@ import {
   archivedPerHour,
   collectHealth,
   failuresPerHour,
-  formatDuration,
   healthPolicy,
   recentArchiveFiles,
   type ArchiverPoll,
   type HealthSnapshot,
-} from '../core/health/snapshot';
+} from '../core/health';
+import { formatDuration } from '../core/platform/duration';
 import { readBackupHistories } from '../core/wal/scan';
 import { archiveFolderFromCommand, type ArchiveLocation } from '../core/wal/locations';
 import { archiveLocations } from '../archive/locations';

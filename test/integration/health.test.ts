@@ -6,7 +6,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type pg from 'pg';
-import { archivedPerHour, collectHealth, recentArchiveFiles, type HealthInputs, type HealthSnapshot } from '../../src/core/health/snapshot';
+import { archivedPerHour, collectHealth, recentArchiveFiles, type HealthInputs, type HealthSnapshot } from '../../src/core/health';
 import { withClient } from '../../src/core/postgres/server';
 import { startCluster, type Cluster } from './cluster';
 

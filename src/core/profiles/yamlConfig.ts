@@ -32,7 +32,7 @@
 // (`x-defaults: &defaults` … `<<: *defaults`).
 import * as path from 'node:path';
 import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type ParsedNode, type YAMLMap } from 'yaml';
-import { parseDuration } from '../health/snapshot';
+import { parseDuration } from '../platform/duration';
 import type { ConnectionParams, ConnectionProfile, ProfileProblem, ProfileSource, SslMode } from './types';
 import { closestMatch } from './uri';
 import { listKeys, messageOf, readConnectionEntry, readOffsite } from './yamlEntry';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { archiverProblems } from '../../../src/core/health/archiverCheck';
 import { archivingBlock, archivingOn } from '../../../src/core/health/archiving';
-import { buildChecklist, type ChecklistInput } from '../../../src/core/health/snapshot';
+import { buildChecklist, type ChecklistInput } from '../../../src/core/health';
 import type { ArchiverStatus, ServerInfo } from '../../../src/core/postgres/server';
 
 const server = (over: Partial<ServerInfo> = {}): ServerInfo => ({

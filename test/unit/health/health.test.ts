@@ -6,22 +6,20 @@ import type { CatalogEntry } from '../../../src/core/logical/catalog';
 import type { DumpManifest } from '../../../src/core/logical/manifest';
 import { PgbrError } from '../../../src/core/platform/errors';
 import {
-  archiveTimeoutSeconds,
   archivedPerHour,
   assessHealth,
   buildChecklist,
   failuresPerHour,
-  formatDuration,
   healthPolicy,
   overallState,
-  parseDuration,
   unarchivedBytes,
   walDistance,
   type CheckId,
   type HealthFacts,
   type HealthInputs,
   type HealthSnapshot,
-} from '../../../src/core/health/snapshot';
+} from '../../../src/core/health';
+import { archiveTimeoutSeconds, formatDuration, parseDuration } from '../../../src/core/platform/duration';
 import { parseWorkspaceConfig } from '../../../src/core/profiles/yamlConfig';
 import type { ArchiverStatus, ServerInfo } from '../../../src/core/postgres/server';
 

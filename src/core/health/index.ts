@@ -1,0 +1,8 @@
+// Archiving health of one server: the snapshot (lag, RPO, RTO), the checklist, the 24-hour chart's data and the declared policy.
+export * from './activity';
+export * from './archiving';
+export * from './checklist';
+export * from './policy';
+export * from './snapshot';
+export * from './walPosition';
+export { nothingUnarchived } from './measures';
