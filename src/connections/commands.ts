@@ -19,6 +19,7 @@ import { resolveConnection, defaultConnectContext } from '../core/postgres/conne
 import { writeFileAtomic } from '../core/platform/fsutil';
 import type { ConnectionsProvider } from './tree';
 import { ProfileNode } from './nodes';
+import { isConfirmed } from '../commandArgs';
 
 export const WORKSPACE_CONFIG_FILE = 'pgbackup.yaml';
 
@@ -292,6 +293,3 @@ function isNewConnection(arg: unknown): arg is NewConnection {
   return typeof arg === 'object' && arg !== null && typeof (arg as { name?: unknown }).name === 'string';
 }
 
-function isConfirmed(options: unknown): boolean {
-  return typeof options === 'object' && options !== null && (options as { confirm?: unknown }).confirm === true;
-}

@@ -16,22 +16,15 @@ import { backupCommand } from './backup';
 import { restoreCommand } from './restore';
 import { verifyCommand } from './verify';
 import { DumpContentsProvider } from './contents';
-import { pickDump } from './pickDump';
+import { dumpPathOf, pickDump } from './pickDump';
 import { revealDump } from './reveal';
 import type { VerifyReportProvider } from './verifyReport';
 import { dumpFolders } from './folders';
-import { DumpNode, PartialsNode } from './nodes';
+import { PartialsNode } from './nodes';
 import { withCancellableProgress } from '../progress';
 import type { DumpsProvider } from './tree';
 import { plural } from '../core/platform/plural';
-
-/** A dump from a tree node or a path (tests, other commands). */
-export function dumpPathOf(arg: unknown): string | undefined {
-  if (arg instanceof DumpNode) return arg.entry.path;
-  if (typeof arg === 'string') return arg;
-  if (arg instanceof vscode.Uri) return arg.fsPath;
-  return undefined;
-}
+import { isConfirmed, selectedOrOne } from '../commandArgs';
 
 export function dumpCommands(ctx: Ctx, tree: DumpsProvider, reports: VerifyReportProvider) {
   return {
@@ -112,12 +105,6 @@ export function dumpCommands(ctx: Ctx, tree: DumpsProvider, reports: VerifyRepor
   } satisfies Partial<CommandTable>;
 }
 
-/** The selection when the clicked item is part of it (VS Code's multi-select), else just the argument. */
-function selectedOrOne(arg: unknown, selection: unknown): unknown[] {
-  if (Array.isArray(selection) && selection.length > 0 && (arg === undefined || selection.includes(arg))) return selection as unknown[];
-  return arg === undefined ? [] : [arg];
-}
-
 /**
  * A caller may answer the question itself ({ confirm: true }), but not in a folder the user has not
  * trusted: there the folder's own settings chose the dump folders, so the person is always asked.
@@ -182,6 +169,3 @@ async function backupGlobals(ctx: Ctx, arg: unknown, options: unknown) {
   return result;
 }
 
-export function isConfirmed(options: unknown): boolean {
-  return typeof options === 'object' && options !== null && (options as { confirm?: unknown }).confirm === true;
-}

@@ -7,6 +7,7 @@ import { listDumps, type CatalogEntry } from '../core/logical/catalog';
 import { formatBytes } from '../core/postgres/server';
 import { dumpFolders } from './folders';
 import { formatAge } from '../core/platform/when';
+import { DumpNode } from './nodes';
 
 export interface DumpPick extends vscode.QuickPickItem {
   entry: CatalogEntry;
@@ -48,4 +49,12 @@ export async function pickDump(ctx: Ctx, verb: string, opts: { globals?: boolean
     ignoreFocusOut: true,
   });
   return picked?.entry.path;
+}
+
+/** A dump from a tree node or a path (tests, other commands). */
+export function dumpPathOf(arg: unknown): string | undefined {
+  if (arg instanceof DumpNode) return arg.entry.path;
+  if (typeof arg === 'string') return arg;
+  if (arg instanceof vscode.Uri) return arg.fsPath;
+  return undefined;
 }

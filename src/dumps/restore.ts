@@ -11,7 +11,7 @@ import { formatQualifiedName, freeName, newDatabaseNameProblem, quoteIdentAlways
 import { printable } from '../core/platform/printable';
 import type { ConnectionProfile } from '../core/profiles/types';
 import { DumpNode, DumpTableNode } from './nodes';
-import { dumpPathOf } from './commands';
+import { dumpPathOf } from './pickDump';
 import { pickDump } from './pickDump';
 import { existingTablesQuestion, type ExistingTablesChoice } from './restoreQuestions';
 import { percentReporter, withCancellableProgress } from '../progress';

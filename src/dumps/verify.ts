@@ -6,7 +6,7 @@ import { readManifest } from '../core/logical/manifest';
 import { verifyDump, type VerifyReport } from '../core/logical/verify';
 import { verifyReportPathFor } from '../core/logical/manifest';
 import { writeFileAtomic } from '../core/platform/fsutil';
-import { dumpPathOf } from './commands';
+import { dumpPathOf } from './pickDump';
 import { pickDump } from './pickDump';
 import { printable } from '../core/platform/printable';
 import { withCancellableProgress } from '../progress';
