@@ -19,7 +19,7 @@ import { startCluster, type Cluster } from '../test/integration/cluster';
 import { sha256File } from '../src/core/logical/checksum';
 import { runDump } from '../src/core/logical/dump';
 import { manifestPathFor, readManifest } from '../src/core/logical/manifest';
-import { buildRestoreList } from '../src/core/logical/restore';
+import { buildRestoreList } from '../src/core/logical/restoreList';
 import { groupToc, readToc } from '../src/core/logical/toc';
 import type { DumpProgress } from '../src/core/logical/progress';
 import { discoverTools, type ToolInventory } from '../src/core/platform/tools';

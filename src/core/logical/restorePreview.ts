@@ -1,7 +1,7 @@
 // The exact pg_restore command a restore will run, shown before it runs.
 import { previewCommand } from '../platform/commandPreview';
 import type { ConnectionParams } from '../profiles/types';
-import { dbnameConninfo, isOneTransaction } from './restore';
+import { dbnameConninfo, isOneTransaction } from './restoreRun';
 import { pgRestoreOptionArgs, type RestoreChoices } from './restoreOptions';
 
 export interface RestorePreviewInput extends RestoreChoices {

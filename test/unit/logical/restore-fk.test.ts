@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { referencedTable, type TocEntry } from '../../../src/core/logical/toc';
-import { withoutDanglingForeignKeys } from '../../../src/core/logical/restore';
+import { withoutDanglingForeignKeys } from '../../../src/core/logical/restoreList';
 
 test('reads the referenced table from a foreign key definition, quoted names included', () => {
   assert.deepEqual(

@@ -5,7 +5,9 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { PgbrError } from '../../../src/core/platform/errors';
 import { parseQualifiedName } from '../../../src/core/postgres/names';
-import { buildRestoreList, dbnameConninfo, isSameDatabase, schemasNeeded } from '../../../src/core/logical/restore';
+import { buildRestoreList, schemasNeeded } from '../../../src/core/logical/restoreList';
+import { dbnameConninfo } from '../../../src/core/logical/restoreRun';
+import { isSameDatabase } from '../../../src/core/logical/restoreTarget';
 import { parseTocList, readToc, type TocEntry } from '../../../src/core/logical/toc';
 
 const fixtures = path.resolve(__dirname, '../../fixtures');
