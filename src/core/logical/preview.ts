@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { previewCommand } from '../platform/commandPreview';
 import type { ConnectionParams } from '../profiles/types';
 import type { FoundTool } from '../platform/tools';
-import { planDump } from './dump';
+import { planDump } from './dumpPlan';
 import { DEFAULT_NAME_TEMPLATE, expandNameTemplate } from './naming';
 import type { DumpContentOptions } from './options';
 

@@ -1,6 +1,6 @@
 // Why pg_basebackup failed, said as the fix: the role to grant, the pg_hba.conf line, the setting to change.
 import { passwordAdvice } from '../postgres/advice';
-import { failureLine } from '../logical/dump';
+import { failureLine } from '../platform/toolFailure';
 import { PgbrError } from '../platform/errors';
 import type { RunResult } from '../platform/runner';
 import type { ServerInfo } from '../postgres/server';

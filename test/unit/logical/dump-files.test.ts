@@ -7,14 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { checksumDump, compareChecksums, describeMismatch, listFilesRecursive, sha256File, type ChecksumMismatch } from '../../../src/core/logical/checksum';
-import {
-  DUMP_END_MARKER,
-  endsWithMarker,
-  failureLine,
-  finalizeOutput,
-  removePartial,
-  reservePartial,
-} from '../../../src/core/logical/dump';
+import { DUMP_END_MARKER, endsWithMarker, finalizeOutput, removePartial, reservePartial } from '../../../src/core/logical/dumpOutput';
+import { failureLine } from '../../../src/core/platform/toolFailure';
 import { GLOBALS_END_MARKER } from '../../../src/core/logical/globals';
 import { takenNameNote } from '../../../src/core/logical/naming';
 import { PgbrError } from '../../../src/core/platform/errors';

@@ -1,7 +1,7 @@
 // pg_dump options a DBA picks: their flags, their checks, what the manifest keeps of them, and the command preview.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planDump, type PlanInput } from '../../../src/core/logical/dump';
+import { planDump, type PlanInput } from '../../../src/core/logical/dumpPlan';
 import { leftOutData, manifestOptions, validateDumpOptions } from '../../../src/core/logical/options';
 import { previewDump } from '../../../src/core/logical/preview';
 import { previewCommand, shellWord } from '../../../src/core/platform/commandPreview';

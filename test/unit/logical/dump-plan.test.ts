@@ -1,7 +1,8 @@
 // pg_dump argument arrays: exact table patterns, formats, jobs, compression by pg_dump version, and no secrets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCompression, planDump, validateDumpOptions, type PlanInput } from '../../../src/core/logical/dump';
+import { parseCompression, validateDumpOptions } from '../../../src/core/logical/dump';
+import { planDump, type PlanInput } from '../../../src/core/logical/dumpPlan';
 import { PgbrError } from '../../../src/core/platform/errors';
 import { Exit, makeOutput } from '../../../src/cli/output';
 import { parseQualifiedName } from '../../../src/core/postgres/names';
