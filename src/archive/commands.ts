@@ -7,7 +7,7 @@ import type { CommandTable } from '../commands';
 import { PgbrError } from '../core/platform/errors';
 import { writeFileAtomic } from '../core/platform/fsutil';
 import { addArchiveToYaml } from '../core/wal/locations';
-import { WORKSPACE_CONFIG_FILE } from '../connections/commands';
+import { WORKSPACE_CONFIG_FILE } from '../core/profiles';
 import type { WalArchiveProvider } from './tree';
 
 export function archiveCommands(ctx: Ctx, tree: WalArchiveProvider) {

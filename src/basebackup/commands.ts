@@ -8,7 +8,7 @@ import { createRestorePoint, recordRestorePoint, restorePointsFileFor, validateR
 import { formatBytes, withClient } from '../core/postgres/server';
 import { ProfileNode } from '../connections/nodes';
 import { percentReporter, withCancellableProgress } from '../progress';
-import { baseBackupFolder } from './folder';
+import { baseBackupFolder } from '../places';
 import { formatWhen } from '../core/platform/when';
 
 /** What Take Base Backup accepts without prompting (tests, tasks). */

@@ -13,6 +13,7 @@ import {
   parseConnectionUri,
   removeConnectionFromYaml,
   describeParams,
+  WORKSPACE_CONFIG_FILE,
 } from '../core/profiles';
 import { getServerInfo, withClient, type ServerInfo } from '../core/postgres/server';
 import { resolveConnection, defaultConnectContext } from '../core/postgres/connect';
@@ -20,8 +21,6 @@ import { writeFileAtomic } from '../core/platform/fsutil';
 import type { ConnectionsProvider } from './tree';
 import { ProfileNode } from './nodes';
 import { isConfirmed } from '../commandArgs';
-
-export const WORKSPACE_CONFIG_FILE = 'pgbackup.yaml';
 
 /** What "Add connection" accepts without prompting (from tests, or other commands). */
 export interface NewConnection {

@@ -5,7 +5,7 @@ import { PgbrError, errorMessage } from '../core/platform/errors';
 import { getServerInfo, listDatabases, listSchemas, listTables, withClient } from '../core/postgres/server';
 import * as path from 'node:path';
 import { archiveFolderFromCommand } from '../core/wal/locations';
-import { archiveLocations } from '../archive/locations';
+import { archiveLocations } from '../places';
 import {
   ArchiveSuggestionNode,
   ConnectionsNode,

@@ -10,7 +10,7 @@ import { takenNameNote } from '../core/logical/naming';
 import type { ConnectionProfile } from '../core/profiles/types';
 import { formatQualifiedName, type QualifiedName } from '../core/postgres/names';
 import { DatabaseNode, ProfileNode, TableNode } from '../connections/nodes';
-import { dumpFolders, nameTemplate } from './folders';
+import { dumpFolders, nameTemplate } from '../places';
 import { percentReporter, withCancellableProgress } from '../progress';
 import { describeDumpProgress, dumpFraction } from '../core/logical/outputSize';
 import { formatWhen } from '../core/platform/when';

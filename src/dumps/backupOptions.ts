@@ -7,7 +7,7 @@ import { previewDump } from '../core/logical/preview';
 import { formatQualifiedName, type QualifiedName } from '../core/postgres/names';
 import type { ConnectionParams } from '../core/profiles/types';
 import type { FoundTool } from '../core/platform/tools';
-import { dumpFolders, nameTemplate } from './folders';
+import { dumpFolders, nameTemplate } from '../places';
 
 export type ExtraDumpOptions = Pick<
   DumpContentOptions,

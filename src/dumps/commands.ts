@@ -19,7 +19,7 @@ import { DumpContentsProvider } from './contents';
 import { dumpPathOf, pickDump } from './pickDump';
 import { revealDump } from './reveal';
 import type { VerifyReportProvider } from './verifyReport';
-import { dumpFolders } from './folders';
+import { dumpFolders } from '../places';
 import { PartialsNode } from './nodes';
 import { withCancellableProgress } from '../progress';
 import type { DumpsProvider } from './tree';

@@ -5,7 +5,7 @@ import type { Ctx } from '../ctx';
 import { PgbrError } from '../core/platform/errors';
 import { listDumps, type CatalogEntry } from '../core/logical/catalog';
 import { formatBytes } from '../core/postgres/server';
-import { dumpFolders } from './folders';
+import { dumpFolders } from '../places';
 import { formatAge } from '../core/platform/when';
 import { DumpNode } from './nodes';
 

@@ -7,7 +7,7 @@ import { errorMessage } from '../core/platform/errors';
 import { listDumps } from '../core/logical/catalog';
 import { groupToc, readToc, type TocSchema } from '../core/logical/toc';
 import type { ToolInventory } from '../core/platform/tools';
-import { dumpFolders } from './folders';
+import { dumpFolders } from '../places';
 import {
   DumpFolderNode,
   DumpGroupNode,

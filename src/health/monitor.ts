@@ -18,12 +18,10 @@ import {
 import { formatDuration } from '../core/platform/duration';
 import { readBackupHistories } from '../core/wal/scan';
 import { archiveFolderFromCommand, type ArchiveLocation } from '../core/wal/locations';
-import { archiveLocations } from '../archive/locations';
-import { dumpFolders } from '../dumps/folders';
+import { archiveLocations, baseBackupFolder, dumpFolders } from '../places';
 import { healthModel } from './model';
 import { adviceFor } from '../connections/failureToast';
 import { listBaseBackups } from '../core/physical';
-import { baseBackupFolder } from '../basebackup/folder';
 
 const SELECTED_KEY = 'pgBackup.health.connection';
 const POLLS_KEY = (profile: string): string => `pgBackup.health.polls/${profile}`;
