@@ -56,6 +56,22 @@ export class Checks {
       this.log(`  ✘ ${name}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
     }
   }
+
+  /**
+   * A step that is not a check (taking a screenshot for people to look at): it is not counted as
+   * passed, but a step that throws still fails the scenario, and it is skipped after a failure.
+   */
+  async step(name: string, step: () => Promise<void>): Promise<void> {
+    if (this.broken) return;
+    try {
+      await step();
+      this.log(`  · ${name}`);
+    } catch (e) {
+      this.failed++;
+      this.broken = true;
+      this.log(`  ✘ ${name}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    }
+  }
 }
 
 /** A fresh browser context (no state left by another scenario) whose page closes when the run is aborted. */

@@ -90,7 +90,7 @@ export async function runConnectionsUi(opts: UiScenarioOptions): Promise<UiResul
         .waitFor({ timeout: TIMEOUT });
     });
 
-    await checks.run('screenshot of the expanded tree', async () => {
+    await checks.step('screenshot of the expanded tree', async () => {
       await screenshot(page, shot, log);
       const rows = await Promise.all((await connections().locator('.monaco-list-row').all()).map((r) => r.getAttribute('aria-label')));
       log(`  rows: ${JSON.stringify(rows.map((r) => r?.replace(/\s*\n+\s*/g, ' / ')))}`);

@@ -139,7 +139,7 @@ export async function runDumpsUi(opts: UiScenarioOptions): Promise<UiResult> {
       expect('orders', '200 rows');
     });
 
-    await checks.run('screenshot of the expanded dump', async () => {
+    await checks.step('screenshot of the expanded dump', async () => {
       await screenshot(page, shots.dump, log);
     });
 
@@ -203,7 +203,7 @@ export async function runDumpsUi(opts: UiScenarioOptions): Promise<UiResult> {
       if (schemas.includes('sales')) throw new Error(`${RESTORED} has a sales schema: more than the one table was restored`);
     });
 
-    await checks.run('screenshot of the restored database', async () => {
+    await checks.step('screenshot of the restored database', async () => {
       await page.keyboard.press('Escape'); // close the notification centre's focus trap, keep the tree as it is
       await screenshot(page, shots.restore, log);
     });

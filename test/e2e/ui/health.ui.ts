@@ -155,7 +155,7 @@ export async function runHealthUi(opts: UiScenarioOptions): Promise<UiResult> {
       if (runs.length !== 2) throw new Error(`${runs.length} runs under the copy's timeline 1, expected 2`);
     });
 
-    await checks.run('screenshot of the WAL Archive view with the gap', async () => {
+    await checks.step('screenshot of the WAL Archive view with the gap', async () => {
       // Wide enough for the whole red row, the only view open so that it has the height.
       await widenSideBar(page, 900);
       await collapseOtherPanes(page, 'WAL Archive');
@@ -202,7 +202,7 @@ export async function runHealthUi(opts: UiScenarioOptions): Promise<UiResult> {
       await checkNoTargetIsText(page, health, log);
     });
 
-    await checks.run('screenshot of the chart and the objectives', async () => {
+    await checks.step('screenshot of the chart and the objectives', async () => {
       await scrollToSection(page, 'Recovery objectives');
       await unscroll(page, log);
       await screenshot(page, shots.chart, log);
@@ -212,7 +212,7 @@ export async function runHealthUi(opts: UiScenarioOptions): Promise<UiResult> {
       await checkScrollKept(page, health, log);
     });
 
-    await checks.run('screenshot of the view still scrolled after the poll', async () => {
+    await checks.step('screenshot of the view still scrolled after the poll', async () => {
       await unscroll(page, log);
       await screenshot(page, shots.scroll, log);
     });
@@ -247,7 +247,7 @@ export async function runHealthUi(opts: UiScenarioOptions): Promise<UiResult> {
       }
     });
 
-    await checks.run('screenshot of the failing Health view and the status bar', async () => {
+    await checks.step('screenshot of the failing Health view and the status bar', async () => {
       await unscroll(page, log);
       await screenshot(page, shots.failing, log);
     });

@@ -125,7 +125,7 @@ export async function runPitrUi(opts: UiScenarioOptions): Promise<UiResult> {
       if (RAW_TIME.test(verdict)) throw new Error(`the verdict writes a raw time: ${verdict}`);
     });
 
-    await checks.run('screenshot of the restore point placed in the window', async () => {
+    await checks.step('screenshot of the restore point placed in the window', async () => {
       const frame = await pitrFrame(page);
       await frame.evaluate(`document.querySelector('section[data-step="target"]').scrollIntoView({ block: 'start' })`);
       await screenshot(page, shots.restorePoint, log);
@@ -163,7 +163,7 @@ export async function runPitrUi(opts: UiScenarioOptions): Promise<UiResult> {
       if (bottom) throw new Error(`the bottom of the page says: ${bottom}`);
     });
 
-    await checks.run('screenshot of the time error beside its field', async () => {
+    await checks.step('screenshot of the time error beside its field', async () => {
       const frame = await pitrFrame(page);
       await frame.evaluate(`document.querySelector('section[data-step="target"]').scrollIntoView({ block: 'start' })`);
       await screenshot(page, shots.timeError, log);
@@ -203,7 +203,7 @@ export async function runPitrUi(opts: UiScenarioOptions): Promise<UiResult> {
       );
     });
 
-    await checks.run('screenshot of the preview', async () => {
+    await checks.step('screenshot of the preview', async () => {
       const frame = await pitrFrame(page);
       // The panel is taller than the editor: scroll inside it so that the preview's start is at the top.
       // An expression, not a function: this file is type-checked without the DOM's types.
@@ -248,7 +248,7 @@ export async function runPitrUi(opts: UiScenarioOptions): Promise<UiResult> {
       if (value('shop: public.customers') !== '50') throw new Error(`shop: public.customers has "${value('shop: public.customers')}" rows, expected 50`);
     });
 
-    await checks.run('screenshot of the drill report', async () => {
+    await checks.step('screenshot of the drill report', async () => {
       const frame = await pitrFrame(page);
       await frame.evaluate(`document.getElementById('drill-report').scrollIntoView({ block: 'end' })`);
       await screenshot(page, shots.drill, log);

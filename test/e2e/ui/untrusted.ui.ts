@@ -41,7 +41,7 @@ export async function runUntrustedUi(opts: UiScenarioOptions): Promise<UiResult>
       await problem.first().waitFor({ timeout: TIMEOUT });
     });
 
-    await checks.run('screenshot of the Connections view in Restricted Mode', async () => {
+    await checks.step('screenshot of the Connections view in Restricted Mode', async () => {
       await screenshot(page, shot, log);
     });
   } finally {
