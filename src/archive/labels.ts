@@ -2,7 +2,7 @@
 import type { SegmentRun, WindowPoint } from '../core/wal/check';
 import type { BaseBackupRecord } from '../core/physical';
 import type { RecordedRestorePoint } from '../core/physical/restorePoints';
-import { formatBytes } from '../core/postgres/server';
+import { formatBytes } from '../core/platform/bytes';
 import { formatWhen, type WhenOptions } from '../core/platform/when';
 
 /** The clock and zone times are shown against; the machine's own unless a test sets them. */

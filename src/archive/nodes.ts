@@ -4,7 +4,7 @@ import type { ArchiveLocation } from '../core/wal/locations';
 import type { ArchiveProblem, ArchiveScan, TimelineSummary } from '../core/wal/scan';
 import type { BackupWindow, SegmentRun } from '../core/wal/check';
 import { formatSize } from '../core/wal/names';
-import { formatBytes } from '../core/postgres/server';
+import { formatBytes } from '../core/platform/bytes';
 import type { BaseBackupCatalog, BaseBackupEntry } from '../core/physical';
 import type { RecordedRestorePoint } from '../core/physical/restorePoints';
 import { TreeNode as ArchiveNode } from '../treeNode';

@@ -10,7 +10,8 @@ import {
 } from '../core/physical';
 import { PgbrError } from '../core/platform/errors';
 import { createRestorePoint, readRestorePoints, recordRestorePoint, restorePointsFileFor, validateRestorePointName } from '../core/physical/restorePoints';
-import { formatBytes, withClient } from '../core/postgres/server';
+import { withClient } from '../core/postgres/server';
+import { formatBytes } from '../core/platform/bytes';
 import { jsonOption, workspaceOption } from './commands';
 import { baseBackupFolderFor, profilesFor } from './workspace';
 import { Exit, makeOutput } from './output';

@@ -21,6 +21,7 @@ import {
   type BaseBackupSeen,
   type FailureHour,
   type PreviousSnapshot,
+  POLL_HISTORY_MS,
 } from '../core/health';
 import { readBackupHistories } from '../core/wal/scan';
 import { Exit, makeOutput, table } from './output';
@@ -154,8 +155,6 @@ interface StatusOptions {
   state?: string;
 }
 
-/** Polls older than this are dropped from the state file: the chart shows a day. */
-const POLL_HISTORY_MS = 48 * 3_600_000;
 
 /** The dumps of the configured folders (default `<workspace>/.pg-backups`); a folder that cannot be read is a note, not a failure. */
 async function dumpsFor(config: WorkspaceConfig | undefined, workspace: string, notes: string[]): Promise<CatalogEntry[]> {

@@ -11,7 +11,7 @@ import type { DumpProgress } from '../core/logical/progress';
 import { PgbrError } from '../core/platform/errors';
 import { parseQualifiedName, type QualifiedName } from '../core/postgres/names';
 import { printable } from '../core/platform/printable';
-import { formatBytes } from '../core/postgres/server';
+import { formatBytes } from '../core/platform/bytes';
 import { jsonOption, workspaceOption } from './commands';
 import { dumpFoldersFor, profilesFor } from './workspace';
 import { Exit, makeOutput } from './output';

@@ -2,7 +2,7 @@
 import { nothingUnarchived, type AgeAgainstTarget, type FailureHour, type HealthSnapshot } from '../core/health';
 import { formatDuration } from '../core/platform/duration';
 import { plural } from '../core/platform/plural';
-import { formatBytes } from '../core/postgres/server';
+import { formatBytes } from '../core/platform/bytes';
 import { table } from './output';
 import { formatWhen } from '../core/platform/when';
 

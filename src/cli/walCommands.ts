@@ -1,6 +1,6 @@
 // `pgbr wal-check`: scans a WAL archive folder for a cron job or a monitoring probe; exit 1 when recovery would break.
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { formatBytes } from '../core/postgres/server';
+import { formatBytes } from '../core/platform/bytes';
 import type { ArchiveProblem, WindowPoint } from '../core/wal/check';
 import { formatSize } from '../core/wal/names';
 import { parseSegmentSize } from '../core/wal/locations';

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import type { ConnectionProfile, ProfileProblem } from '../core/profiles/types';
 import type { DatabaseInfo, SchemaInfo, TableInfo, ServerInfo } from '../core/postgres/server';
-import { formatBytes } from '../core/postgres/server';
+import { formatBytes } from '../core/platform/bytes';
 import type { PgbrErrorKind } from '../core/platform/errors';
 import { TreeNode as ConnectionsNode } from '../treeNode';
 import { plural } from '../core/platform/plural';

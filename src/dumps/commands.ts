@@ -9,7 +9,7 @@ import { manifestPathFor, verifyReportPathFor } from '../core/logical/manifest';
 import { removePartial } from '../core/logical/dumpOutput';
 import { runGlobalsDump } from '../core/logical/globals';
 import { takenNameNote } from '../core/logical/naming';
-import { formatBytes } from '../core/postgres/server';
+import { formatBytes } from '../core/platform/bytes';
 import { pathsOutside } from '../core/platform/fsutil';
 import { ProfileNode } from '../connections/nodes';
 import { backupCommand } from './backup';

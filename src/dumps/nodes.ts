@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { CatalogEntry } from '../core/logical/catalog';
 import { verificationState } from '../core/logical/catalog';
 import type { TocEntry, TocSchema, TocTable, TocTree } from '../core/logical/toc';
-import { formatBytes } from '../core/postgres/server';
+import { formatBytes } from '../core/platform/bytes';
 import { printable } from '../core/platform/printable';
 import { TreeNode as DumpsNode } from '../treeNode';
 import { plural } from '../core/platform/plural';

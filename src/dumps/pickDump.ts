@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import { PgbrError } from '../core/platform/errors';
 import { listDumps, type CatalogEntry } from '../core/logical/catalog';
-import { formatBytes } from '../core/postgres/server';
+import { formatBytes } from '../core/platform/bytes';
 import { dumpFolders } from '../places';
 import { formatAge } from '../core/platform/when';
 import { DumpNode } from './nodes';

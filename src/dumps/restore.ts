@@ -19,6 +19,7 @@ import { percentReporter, withCancellableProgress } from '../progress';
 import { formatWhen } from '../core/platform/when';
 import type { DumpSection } from '../core/logical/options';
 import { askNewDatabaseOptions, confirmRestoreCommand, NEW_WITH_OPTIONS, type NewDatabaseOptions } from './restoreOptions';
+import { lastPathPart } from '../core/platform/fsutil';
 
 /** What the command accepts without prompting (tests, other commands). Missing choices are asked for. */
 export interface RestoreRequest {
@@ -47,7 +48,7 @@ export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown,
   if (!dumpPath) return undefined;
   const tables = picked?.tables ?? [];
   const manifest = await readManifest(dumpPath).catch(() => undefined);
-  const what = tables.length ? `${tables.map(formatQualifiedName).join(', ')} from ${basename(dumpPath)}` : basename(dumpPath);
+  const what = tables.length ? `${tables.map(formatQualifiedName).join(', ')} from ${lastPathPart(dumpPath)}` : lastPathPart(dumpPath);
 
   // Target: a connection and a database, existing or new.
   const profile = await pickTarget(ctx, request.profile, manifest?.profile);
@@ -283,8 +284,4 @@ function tablesFrom(arg: unknown, selection: unknown): { dumpPath: string; table
 
 function isRequest(x: unknown): x is RestoreRequest {
   return typeof x === 'object' && x !== null && !(x instanceof vscode.TreeItem) && !Array.isArray(x);
-}
-
-function basename(p: string): string {
-  return p.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? p;
 }

@@ -12,6 +12,7 @@ import { printable } from '../core/platform/printable';
 import { withCancellableProgress } from '../progress';
 import { VerifyReportProvider } from './verifyReport';
 import { formatStamp } from '../core/platform/when';
+import { lastPathPart } from '../core/platform/fsutil';
 
 export async function verifyCommand(ctx: Ctx, reports: VerifyReportProvider, arg: unknown, options: unknown): Promise<VerifyReport | undefined> {
   const dumpPath = dumpPathOf(arg) ?? (await pickDump(ctx, 'verify', { globals: false }));
@@ -29,7 +30,7 @@ export async function verifyCommand(ctx: Ctx, reports: VerifyReportProvider, arg
   }
   const profile = await ctx.profile(name);
   const conn = await ctx.connection(profile);
-  const report = await withCancellableProgress(`Verifying ${basename(dumpPath)} on ${name}`, async (progress, signal) =>
+  const report = await withCancellableProgress(`Verifying ${lastPathPart(dumpPath)} on ${name}`, async (progress, signal) =>
     verifyDump({
       dumpPath,
       connection: conn.params,
@@ -61,15 +62,15 @@ export async function verifyCommand(ctx: Ctx, reports: VerifyReportProvider, arg
       : await vscode.workspace.openTextDocument({ content: renderReport(report), language: 'markdown' });
     await vscode.window.showTextDocument(doc, { preview: true });
   }
-  const where = saved ? ` The report is saved as ${basename(reportFile)}.` : '';
-  if (report.status === 'passed') void vscode.window.showInformationMessage(printable(`Verified ${basename(dumpPath)}: ${report.message}${where}`));
-  else void vscode.window.showErrorMessage(printable(`Verification of ${basename(dumpPath)} ${report.status.toUpperCase()}: ${report.message}${where}`));
+  const where = saved ? ` The report is saved as ${lastPathPart(reportFile)}.` : '';
+  if (report.status === 'passed') void vscode.window.showInformationMessage(printable(`Verified ${lastPathPart(dumpPath)}: ${report.message}${where}`));
+  else void vscode.window.showErrorMessage(printable(`Verification of ${lastPathPart(dumpPath)} ${report.status.toUpperCase()}: ${report.message}${where}`));
   return report;
 }
 
 export function renderReport(r: VerifyReport): string {
   const lines = [
-    `# Verification ${r.status === 'passed' ? 'passed' : r.status === 'cancelled' || r.status === 'interrupted' ? r.status : 'FAILED'}: ${basename(r.dumpPath)}`,
+    `# Verification ${r.status === 'passed' ? 'passed' : r.status === 'cancelled' || r.status === 'interrupted' ? r.status : 'FAILED'}: ${lastPathPart(r.dumpPath)}`,
     '',
     printable(r.message),
     '',
@@ -88,8 +89,4 @@ export function renderReport(r: VerifyReport): string {
   ];
   if (r.restore && r.restore.errors.length > 0) lines.push('', '## First restore errors', '', ...r.restore.errors.map((e) => `- ${printable(e)}`));
   return lines.join('\n') + '\n';
-}
-
-function basename(p: string): string {
-  return p.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? p;
 }

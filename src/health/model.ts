@@ -2,7 +2,7 @@
 import type { HealthModel, CheckStatus } from '../../webview/protocol';
 import type { AgeAgainstTarget, FailureHour, HealthSnapshot, ArchiveActivityHour } from '../core/health';
 import { formatDuration } from '../core/platform/duration';
-import { formatBytes } from '../core/postgres/server';
+import { formatBytes } from '../core/platform/bytes';
 import { formatLocal, formatWhen, type WhenOptions } from '../core/platform/when';
 
 export interface HealthModelOptions {

@@ -14,6 +14,7 @@ import {
   recentArchiveFiles,
   type ArchiverPoll,
   type HealthSnapshot,
+  POLL_HISTORY_MS,
 } from '../core/health';
 import { formatDuration } from '../core/platform/duration';
 import { readBackupHistories } from '../core/wal/scan';
@@ -25,7 +26,6 @@ import { listBaseBackups } from '../core/physical';
 
 const SELECTED_KEY = 'pgBackup.health.connection';
 const POLLS_KEY = (profile: string): string => `pgBackup.health.polls/${profile}`;
-const POLL_HISTORY_MS = 48 * 3_600_000;
 
 export class HealthMonitor implements vscode.Disposable {
   private readonly updated = new vscode.EventEmitter<ToHealthWebview>();

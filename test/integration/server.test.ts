@@ -9,17 +9,8 @@ import path from 'node:path';
 import type pg from 'pg';
 import { PgbrError } from '../../src/core/platform/errors';
 import type { ConnectionParams } from '../../src/core/profiles/types';
-import {
-  describeConnectionError,
-  formatBytes,
-  getArchiverStatus,
-  getServerInfo,
-  listDatabases,
-  listSchemas,
-  listTables,
-  withClient,
-  type ConnectOptions,
-} from '../../src/core/postgres/server';
+import { describeConnectionError, getArchiverStatus, getServerInfo, listDatabases, listSchemas, listTables, withClient, type ConnectOptions } from '../../src/core/postgres/server';
+import { formatBytes } from '../../src/core/platform/bytes';
 import { createSampleDatabase, startCluster, type Cluster } from './cluster';
 
 const APP_PASSWORD = "app 'secret' \\ pw";

@@ -18,6 +18,8 @@ export interface FailureHour {
 }
 
 const HOUR_MS = 3_600_000;
+/** Polls older than this are dropped from the history (the editor's and pgbr status --state alike): the chart shows a day. */
+export const POLL_HISTORY_MS = 48 * HOUR_MS;
 // Complete segments only: history, backup and .partial files are not "WAL archived".
 const ARCHIVED_SEGMENT_RE = /^[0-9A-F]{24}(?:\.(?:gz|zst|lz4|bz2|xz))?$/;
 

@@ -1,6 +1,7 @@
 // The health checklist, each item pass, warn or fail with its fix, and the overall state of a server.
 import type { CatalogEntry } from '../logical/catalog';
-import { formatBytes, type ArchiverStatus, type ServerInfo } from '../postgres/server';
+import type { ArchiverStatus, ServerInfo } from '../postgres/server';
+import { formatBytes } from '../platform/bytes';
 import { archivingBlock, archivingOn, archivingVia, failingNow } from './archiving';
 import { archiveTimeoutSeconds, formatDuration } from '../platform/duration';
 import { plural } from '../platform/plural';

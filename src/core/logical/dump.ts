@@ -2,7 +2,7 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PgbrError, errorMessage } from '../platform/errors';
+import { PgbrError, cancelledError, errorMessage } from '../platform/errors';
 import { silentLogger, type Logger } from '../platform/log';
 import { plural } from '../platform/plural';
 import { privateTempDir } from '../platform/reaper';
@@ -150,7 +150,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       if (countError !== undefined) {
         throw new PgbrError('tool-failed', `the dump of "${opts.database}" failed: could not count its rows: ${errorMessage(countError)}`, { cause: countError });
       }
-      if (result.status === 'cancelled') throw cancelledError(opts.database);
+      if (result.status === 'cancelled') throw cancelledError(`the dump of "${opts.database}"`);
       // Dump and counts are done; closing the read-only transaction is housekeeping that must not cost the dump.
       await client.query('COMMIT').catch((e: unknown) => logger.debug(`ending the snapshot transaction: ${errorMessage(e)}`));
       progress.complete('verifying');
@@ -189,18 +189,15 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
     return { path: finalPath, manifest: withFileKey(manifest, finalPath), ...(finalPath !== dumped.target.requested ? { requestedPath: dumped.target.requested } : {}) };
   } catch (e) {
     if (partial !== undefined) await discardPartial(partial, logger);
-    if (opts.signal?.aborted) throw cancelledError(opts.database);
+    if (opts.signal?.aborted) throw cancelledError(`the dump of "${opts.database}"`);
     throw e;
   } finally {
     if (filterDir) await fs.rm(filterDir, { recursive: true, force: true });
   }
 }
 
-function cancelledError(database: string): PgbrError {
-  return new PgbrError('cancelled', `the dump of "${database}" was cancelled; nothing was kept`);
-}
 
 function throwIfCancelled(signal: AbortSignal | undefined, database: string): void {
-  if (signal?.aborted) throw cancelledError(database);
+  if (signal?.aborted) throw cancelledError(`the dump of "${database}"`);
 }
 

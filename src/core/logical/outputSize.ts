@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type pg from 'pg';
 import type { QualifiedName } from '../postgres/names';
-import { formatBytes } from '../postgres/server';
+import { formatBytes } from '../platform/bytes';
 import type { DumpProgress } from './progress';
 
 export interface TableSize extends QualifiedName {

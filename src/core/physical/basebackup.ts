@@ -7,7 +7,7 @@ import { formatCompression } from '../logical/dump';
 import { discardPartial } from '../logical/dumpOutput';
 import { expandNameTemplate } from '../logical/naming';
 import { untranslatedMessagesEnv } from '../logical/progress';
-import { PgbrError, errorMessage } from '../platform/errors';
+import { PgbrError, cancelledError, errorMessage } from '../platform/errors';
 import { pathExists } from '../platform/fsutil';
 import { silentLogger, type Logger } from '../platform/log';
 import { claimPartial, finalizeWithProof, ProofNotSaved, releasePartial } from '../platform/partials';
@@ -94,7 +94,7 @@ export async function runBaseBackup(opts: BaseBackupOptions): Promise<BaseBackup
         logger,
         label: 'pg_basebackup',
       });
-      if (result.status === 'cancelled') throw cancelledError();
+      if (result.status === 'cancelled') throw cancelledError('the base backup');
       if (result.status === 'failed') throw explainRunFailure(result, params.user, server);
       const stopTime = await stopClock.read();
       stopClock.client = undefined;
@@ -163,7 +163,7 @@ export async function runBaseBackup(opts: BaseBackupOptions): Promise<BaseBackup
       await discardPartial(partial, logger);
       releasePartial(partial);
     }
-    if (opts.signal?.aborted) throw cancelledError();
+    if (opts.signal?.aborted) throw cancelledError('the base backup');
     throw e;
   }
 }
@@ -310,7 +310,7 @@ async function verifyBackup(
   }
   const args = format === 'tar' ? ['--no-parse-wal', dir] : [dir];
   const result = await runTool({ file: tool.path, args, signal, logger, label: 'pg_verifybackup', env: untranslatedMessagesEnv() });
-  if (result.status === 'cancelled') throw cancelledError();
+  if (result.status === 'cancelled') throw cancelledError('the base backup');
   const base = { tool: 'pg_verifybackup', toolVersion: tool.version, at: at() };
   if (result.status === 'failed') {
     const problems = result.stderrTail.map((l) => l.replace(/^pg_verifybackup:\s*(error:\s*)?/, '').trim()).filter((l) => l !== '' && !/^hint:/.test(l));
@@ -373,10 +373,7 @@ async function finalizeFolder(partial: string, final: string, recordText: (final
   return taken;
 }
 
-function cancelledError(): PgbrError {
-  return new PgbrError('cancelled', 'the base backup was cancelled; nothing was kept');
-}
 
 function throwIfCancelled(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw cancelledError();
+  if (signal?.aborted) throw cancelledError('the base backup');
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../platform/log';
 import { runTool } from '../platform/runner';
 import { renderRecoverySettings, rewriteConf, type RecoveryPlan } from './config';
 import { archivingChange, sourceArchiveCommand, sourcePort } from './archiving';
+import { isRoot } from './scratchServer';
 
 export { sourceArchiveCommand, sourcePort } from './archiving';
 export { recoveryAsText, type RecoveryTextOptions } from './recoveryText';
@@ -67,7 +68,6 @@ export interface ApplyOptions {
   signal?: AbortSignal;
 }
 
-const isRoot = (): boolean => process.getuid?.() === 0;
 
 /** `base.tar`, `base.tar.gz`, ...: tar reads the compression from the file itself. */
 const TAR_SUFFIXES = ['', '.gz', '.zst', '.lz4', '.bz2', '.xz'];

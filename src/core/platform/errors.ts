@@ -110,3 +110,8 @@ export function fileErrorSentence(e: Error): string | undefined {
       return undefined;
   }
 }
+
+/** What a cancelled run says, for dumps and base backups alike: what was cancelled, and that nothing was kept. */
+export function cancelledError(what: string): PgbrError {
+  return new PgbrError('cancelled', `${what} was cancelled; nothing was kept`);
+}

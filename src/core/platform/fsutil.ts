@@ -80,3 +80,8 @@ export async function sizeOnDisk(target: string): Promise<number> {
   }
   return total;
 }
+
+/** The last part of a path, a directory dump's trailing slash ignored: `shop.dump`, `shop_dir`. */
+export function lastPathPart(p: string): string {
+  return p.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? p;
+}
