@@ -28,13 +28,13 @@ export interface HealthModel {
 }
 
 /** Webview → extension. */
-export type FromWebview =
+export type FromHealth =
   | { type: 'ready' }
   | { type: 'selectConnection'; name: string }
   | { type: 'refresh' };
 
 /** Extension → Health webview. */
-export type ToHealthWebview =
+export type ToHealth =
   | { type: 'connections'; names: string[]; selected?: string; pollSeconds: number }
   | { type: 'loading'; connection: string }
   | { type: 'health'; model: HealthModel }
@@ -44,7 +44,7 @@ export type ToHealthWebview =
 /** What the webview keeps across reloads (vscode.setState). */
 export interface HealthWebviewState {
   selected?: string;
-  last?: ToHealthWebview;
+  last?: ToHealth;
   /** How far the view was scrolled. */
   scrollY?: number;
 }

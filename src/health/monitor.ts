@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import type { ToHealthWebview } from '../../webview/protocol';
+import type { ToHealth } from '../../webview/protocol';
 import { PgbrError, errorMessage, type PgbrErrorKind } from '../core/platform/errors';
 import { withClient } from '../core/postgres/server';
 import { listDumps, type CatalogEntry } from '../core/logical/catalog';
@@ -28,11 +28,11 @@ const SELECTED_KEY = 'pgBackup.health.connection';
 const POLLS_KEY = (profile: string): string => `pgBackup.health.polls/${profile}`;
 
 export class HealthMonitor implements vscode.Disposable {
-  private readonly updated = new vscode.EventEmitter<ToHealthWebview>();
+  private readonly updated = new vscode.EventEmitter<ToHealth>();
   /** Every message for the Health view: loading, a snapshot, an error. */
   readonly onDidUpdate = this.updated.event;
   readonly statusItem: vscode.StatusBarItem;
-  last?: ToHealthWebview;
+  last?: ToHealth;
   lastSnapshot?: HealthSnapshot;
   private viewVisible = false;
   private timer?: ReturnType<typeof setTimeout>;
@@ -89,7 +89,7 @@ export class HealthMonitor implements vscode.Disposable {
     if (visible && !this.polling) void this.pollNow();
   }
 
-  async connectionsMessage(): Promise<ToHealthWebview> {
+  async connectionsMessage(): Promise<ToHealth> {
     const names = (await this.ctx.profiles()).profiles.map((p) => p.name);
     return { type: 'connections', names, selected: this.selected ?? names[0], pollSeconds: this.pollSeconds(true) };
   }
@@ -246,7 +246,7 @@ export class HealthMonitor implements vscode.Disposable {
     );
   }
 
-  private emit(message: ToHealthWebview): void {
+  private emit(message: ToHealth): void {
     this.last = message;
     this.updated.fire(message);
   }

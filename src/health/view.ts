@@ -1,8 +1,9 @@
 // The Health side-panel webview: archiver status, lag, RPO/RTO and a checklist for the chosen connection.
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
-import type { FromWebview, ToHealthWebview } from '../../webview/protocol';
+import type { FromHealth, ToHealth } from '../../webview/protocol';
 import type { HealthMonitor } from './monitor';
+import { isFromHealth } from '../../webview/guards';
 
 export class HealthViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   static readonly viewId = 'pgBackup.health';
@@ -37,7 +38,10 @@ export class HealthViewProvider implements vscode.WebviewViewProvider, vscode.Di
 <script nonce="${nonce}" src="${script.toString()}"></script>
 </body></html>`;
     this.disposables.push(
-      view.webview.onDidReceiveMessage((message: FromWebview) => void this.receive(message)),
+      view.webview.onDidReceiveMessage((message: unknown) => {
+        // Only the shapes the protocol names are acted on.
+        if (isFromHealth(message)) void this.receive(message);
+      }),
       view.onDidChangeVisibility(() => this.monitor.setViewVisible(view.visible)),
       view.onDidDispose(() => {
         this.view = undefined;
@@ -52,7 +56,7 @@ export class HealthViewProvider implements vscode.WebviewViewProvider, vscode.Di
     await vscode.commands.executeCommand(`${HealthViewProvider.viewId}.focus`);
   }
 
-  private async receive(message: FromWebview): Promise<void> {
+  private async receive(message: FromHealth): Promise<void> {
     switch (message.type) {
       case 'ready':
         await this.post(await this.monitor.connectionsMessage());
@@ -68,7 +72,7 @@ export class HealthViewProvider implements vscode.WebviewViewProvider, vscode.Di
     }
   }
 
-  private async post(message: ToHealthWebview): Promise<void> {
+  private async post(message: ToHealth): Promise<void> {
     await this.view?.webview.postMessage(message);
   }
 

@@ -15,6 +15,7 @@ import { withCancellableProgress } from '../progress';
 import { withClient } from '../core/postgres/server';
 import { checkStep, planFromForm, type StepResult } from './steps';
 import { baseBackupDetail, drillView, restorePointDetail } from './text';
+import { isFromPitr } from '../../webview/guards';
 
 const ZONES = ['UTC', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'America/Chicago', 'America/Los_Angeles', 'Asia/Tokyo', 'Asia/Kolkata', 'Australia/Sydney'];
 
@@ -48,7 +49,10 @@ export class PitrPanel implements vscode.Disposable {
     panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist', 'webview')] };
     panel.webview.html = this.html();
     this.disposables.push(
-      panel.webview.onDidReceiveMessage((m: FromPitr) => void this.receive(m)),
+      panel.webview.onDidReceiveMessage((m: unknown) => {
+        if (isFromPitr(m)) void this.receive(m);
+        else this.ctx.log.warn('PITR: a message from the panel that is not in its protocol was ignored');
+      }),
       panel.onDidDispose(() => this.dispose()),
     );
   }

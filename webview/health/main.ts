@@ -1,12 +1,13 @@
 // The Health view's script: lays out what the extension sends; a connection picker and a refresh button.
 import { provideVSCodeDesignSystem, vsCodeButton, vsCodeDivider, vsCodeDropdown, vsCodeOption, vsCodeTag } from '@vscode/webview-ui-toolkit';
-import type { FromWebview, HealthModel, HealthWebviewState, ToHealthWebview } from '../protocol';
+import type { FromHealth, HealthModel, HealthWebviewState, ToHealth } from '../protocol';
 import './health.css';
+import { isToHealth } from '../guards';
 
 provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeDropdown(), vsCodeOption(), vsCodeDivider(), vsCodeTag());
 
 interface VsCodeApi {
-  postMessage(message: FromWebview): void;
+  postMessage(message: FromHealth): void;
   getState(): HealthWebviewState | undefined;
   setState(state: HealthWebviewState): void;
 }
@@ -27,7 +28,9 @@ picker.addEventListener('change', () => {
 });
 refresh.addEventListener('click', () => post({ type: 'refresh' }));
 
-window.addEventListener('message', (event: MessageEvent<ToHealthWebview>) => show(event.data));
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  if (isToHealth(event.data)) show(event.data);
+});
 // Where the reader was, kept across the view being hidden and shown again (which reloads it).
 let scrollTimer: ReturnType<typeof setTimeout> | undefined;
 window.addEventListener('scroll', () => {
@@ -43,7 +46,7 @@ if (state.last) {
 }
 post({ type: 'ready' });
 
-function show(message: ToHealthWebview): void {
+function show(message: ToHealth): void {
   switch (message.type) {
     case 'connections': {
       picker.replaceChildren(...message.names.map((n) => option(n, n === message.selected)));
@@ -189,6 +192,6 @@ function byId(id: string): HTMLElement {
   return e;
 }
 
-function post(message: FromWebview): void {
+function post(message: FromHealth): void {
   vscode.postMessage(message);
 }

@@ -10,6 +10,7 @@ import {
 } from '@vscode/webview-ui-toolkit';
 import type { FromPitr, PitrChoices, PitrDrillReport, PitrForm, PitrStep, PitrWebviewState, ToPitr } from '../protocol';
 import './pitr.css';
+import { isToPitr } from '../guards';
 
 provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeCheckbox(), vsCodeDivider(), vsCodeDropdown(), vsCodeOption(), vsCodeTextField());
 
@@ -253,7 +254,8 @@ function text(tag: string, content: string, cls?: string): HTMLElement {
   return e;
 }
 
-window.addEventListener('message', (event: MessageEvent<ToPitr>) => {
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  if (!isToPitr(event.data)) return;
   const m = event.data;
   const busy = document.getElementById('busy');
   if (busy && m.type !== 'busy') busy.textContent = '';

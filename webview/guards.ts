@@ -1,0 +1,71 @@
+// Runtime checks of the messages both sides receive: a webview or an extension of another version (or a
+// page script that has no business posting) cannot make either side act on a message of the wrong shape.
+import type { FromHealth, FromPitr, PitrForm, ToHealth, ToPitr } from './protocol';
+
+type Shape = Record<string, 'string' | 'number' | 'boolean' | 'object' | 'array' | readonly string[]>;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The message's `type` is known and each listed field has its kind (or is one of the listed words). */
+function matches(message: unknown, shapes: Record<string, Shape>): boolean {
+  if (!isObject(message) || typeof message.type !== 'string' || !Object.hasOwn(shapes, message.type)) return false;
+  const shape = shapes[message.type] as Shape;
+  return Object.entries(shape).every(([field, kind]) => {
+    const value = message[field];
+    if (Array.isArray(kind)) return typeof value === 'string' && kind.includes(value);
+    if (kind === 'array') return Array.isArray(value);
+    return kind === 'object' ? isObject(value) : typeof value === kind;
+  });
+}
+
+const STEPS = ['backup', 'source', 'target', 'dataDir'] as const;
+const BROWSE_FIELDS = ['baseBackup', 'archive', 'dataDir'] as const;
+const FORM_STRINGS: (keyof PitrForm)[] = ['baseBackup', 'archive', 'customTemplate', 'targetTime', 'targetZone', 'targetLsn', 'targetXid', 'targetName', 'timeline', 'dataDir', 'archiveCommand'];
+
+/** A form as the PITR page posts it: every text field a string, every choice one of its words. */
+function isForm(v: unknown): v is PitrForm {
+  return (
+    isObject(v) &&
+    FORM_STRINGS.every((k) => typeof v[k] === 'string') &&
+    typeof v.inclusive === 'boolean' &&
+    ['copy', 'custom'].includes(v.restoreKind as string) &&
+    ['latest', 'immediate', 'time', 'lsn', 'xid', 'name'].includes(v.targetKind as string) &&
+    ['pause', 'promote', 'shutdown'].includes(v.action as string) &&
+    ['off', 'keep'].includes(v.archiving as string)
+  );
+}
+
+export function isFromHealth(m: unknown): m is FromHealth {
+  return matches(m, { ready: {}, refresh: {}, selectConnection: { name: 'string' } });
+}
+
+export function isToHealth(m: unknown): m is ToHealth {
+  return matches(m, {
+    connections: { names: 'array', pollSeconds: 'number' },
+    loading: { connection: 'string' },
+    health: { model: 'object' },
+    error: { connection: 'string', message: 'string' },
+    empty: { message: 'string' },
+  });
+}
+
+export function isFromPitr(m: unknown): m is FromPitr {
+  if (!matches(m, { ready: {}, validate: { step: STEPS, form: 'object' }, browse: { field: BROWSE_FIELDS }, apply: { form: 'object' }, copyText: { form: 'object' }, drill: { form: 'object' } })) {
+    return false;
+  }
+  const form = (m as { form?: unknown }).form;
+  return form === undefined || isForm(form);
+}
+
+export function isToPitr(m: unknown): m is ToPitr {
+  return matches(m, {
+    init: { choices: 'object', defaults: 'object' },
+    validation: { step: STEPS, ok: 'boolean', message: 'string' },
+    browsed: { field: BROWSE_FIELDS, path: 'string' },
+    preview: { settings: 'array', changes: 'array', warnings: 'array' },
+    done: { message: 'string' },
+    busy: { message: 'string' },
+    drillReport: { report: 'object' },
+    error: { message: 'string' },
+  });
+}
