@@ -11,6 +11,7 @@ import { PgbrError } from './core/platform/errors';
 import { effectiveParams, findDefaultSocketDir, type EffectiveParams } from './core/profiles';
 import { withClient } from './core/postgres/server';
 import type { Places } from './core/profiles/places';
+import { setting, userSetting } from './settings';
 
 export type LoadedProfiles = Awaited<ReturnType<typeof loadProfiles>>;
 
@@ -54,7 +55,7 @@ export class Ctx implements vscode.Disposable {
     this.profilesCache ??= loadProfiles({
       workspaceFolder: this.workspaceFolder,
       trusted: this.trusted,
-      settingConnections: vscode.workspace.getConfiguration('pgBackup').get<unknown>('connections'),
+      settingConnections: setting('connections'),
       env: process.env,
       homedir: defaultConnectContext().homedir,
     });
@@ -101,10 +102,7 @@ export class Ctx implements vscode.Disposable {
    * lists it in restrictedConfigurations, so VS Code does the same; this keeps it so on any host.
    */
   private binPath(): string | Record<string, string> | undefined {
-    type BinPath = string | Record<string, string>;
-    const config = vscode.workspace.getConfiguration('pgBackup');
-    const value = this.trusted ? config.get<BinPath>('binPath') : config.inspect<BinPath>('binPath')?.globalValue;
-    return value || undefined;
+    return (this.trusted ? setting('binPath') : userSetting('binPath')) || undefined;
   }
 
   /** The server a profile connects to as libpq would (its defaults applied): what its password is bound to. */

@@ -19,6 +19,7 @@ import { VERIFY_REPORT_SCHEME, VerifyReportProvider } from './dumps/verifyReport
 import { WalArchiveProvider } from './archive/tree';
 import { archiveCommands } from './archive/commands';
 import { showRestrictedMode } from './restrictedMode';
+import { onSettingChange } from './settings';
 
 /** What activate() returns: used by the end-to-end suite and by other extensions. */
 export interface PgBackupApi {
@@ -92,9 +93,9 @@ function watchProfileSources(ctx: Ctx): vscode.Disposable {
     watcher.onDidChange(reload),
     watcher.onDidCreate(reload),
     watcher.onDidDelete(reload),
-    vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('pgBackup')) reload();
-    }),
+    // Profiles come from pgBackup.connections (and pgbackup.yaml); the tools from pgBackup.binPath.
+    onSettingChange(['connections'], reload),
+    onSettingChange(['binPath'], () => void ctx.tools(true)),
     ctx.passwords.onDidChange(reload),
   );
 }

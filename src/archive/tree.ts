@@ -10,6 +10,7 @@ import { archiveLocations, baseBackupFolder } from '../places';
 import { listBaseBackups, toKnownBaseBackup } from '../core/physical';
 import { readRestorePoints, restorePointsFileFor } from '../core/physical/restorePoints';
 import type { KnownBaseBackup } from '../core/wal/check';
+import { onSettingChange } from '../settings';
 import {
   BaseBackupFolderNode,
   BaseBackupRecordNode,
@@ -46,9 +47,7 @@ export class WalArchiveProvider implements vscode.TreeDataProvider<ArchiveNode>,
     this.subscriptions = [
       ctx.onDidChangeProfiles(() => this.refresh()),
       ctx.onDidChangeBaseBackups(() => this.refresh()),
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('pgBackup.archives')) this.refresh();
-      }),
+      onSettingChange(['archives', 'baseBackupFolder'], () => this.refresh()),
     ];
   }
 

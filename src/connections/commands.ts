@@ -21,6 +21,7 @@ import { writeFileAtomic } from '../core/platform/fsutil';
 import type { ConnectionsProvider } from './tree';
 import { ProfileNode } from './nodes';
 import { isConfirmed } from '../commandArgs';
+import { settingScopes, updateSetting } from '../settings';
 
 /** What "Add connection" accepts without prompting (from tests, or other commands). */
 export interface NewConnection {
@@ -177,9 +178,8 @@ async function addConnection(ctx: Ctx, input: NewConnection): Promise<string | u
     await writeFileAtomic(file, addConnectionToYaml(text, entry));
     where = file;
   } else {
-    const config = vscode.workspace.getConfiguration('pgBackup');
-    const list = config.get<unknown[]>('connections') ?? [];
-    await config.update('connections', [...list, entry], vscode.ConfigurationTarget.Global);
+    const list = settingScopes('connections').user ?? [];
+    await updateSetting('connections', [...list, entry], vscode.ConfigurationTarget.Global);
     where = 'setting pgBackup.connections';
   }
   if (input.password !== undefined) {
@@ -196,11 +196,10 @@ async function removeConnection(ctx: Ctx, profile: ConnectionProfile): Promise<v
     const text = await fs.readFile(profile.source.file, 'utf8');
     await writeFileAtomic(profile.source.file, removeConnectionFromYaml(text, profile.name));
   } else if (profile.source.kind === 'setting') {
-    const config = vscode.workspace.getConfiguration('pgBackup');
-    const inspect = config.inspect<{ name?: string }[]>('connections');
-    const target = inspect?.workspaceValue ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
-    const list = (target === vscode.ConfigurationTarget.Workspace ? inspect?.workspaceValue : inspect?.globalValue) ?? [];
-    await config.update('connections', list.filter((c) => c.name !== profile.name), target);
+    const scopes = settingScopes('connections');
+    const target = scopes.workspace ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+    const list = (scopes.workspace ?? scopes.user ?? []) as { name?: string }[];
+    await updateSetting('connections', list.filter((c) => c.name !== profile.name), target);
   } else {
     throw new PgbrError(
       'config',

@@ -8,6 +8,7 @@ import { listDumps } from '../core/logical/catalog';
 import { groupToc, readToc, type TocSchema } from '../core/logical/toc';
 import type { ToolInventory } from '../core/platform/tools';
 import { dumpFolders } from '../places';
+import { onSettingChange } from '../settings';
 import {
   DumpFolderNode,
   DumpGroupNode,
@@ -32,9 +33,7 @@ export class DumpsProvider implements vscode.TreeDataProvider<DumpsNode>, vscode
     this.subscriptions = [
       ctx.onDidChangeDumps(() => this.refresh()),
       ctx.onDidChangeProfiles(() => this.refresh()), // pgbackup.yaml may name other dump folders
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('pgBackup.dumpFolders')) this.refresh();
-      }),
+      onSettingChange(['dumpFolders'], () => this.refresh()),
     ];
   }
 

@@ -23,6 +23,7 @@ import { archiveLocations, baseBackupFolder, dumpFolders } from '../places';
 import { healthModel } from './model';
 import { adviceFor } from '../connections/failureToast';
 import { listBaseBackups } from '../core/physical';
+import { onSettingChange, setting } from '../settings';
 
 const SELECTED_KEY = 'pgBackup.health.connection';
 const POLLS_KEY = (profile: string): string => `pgBackup.health.polls/${profile}`;
@@ -50,9 +51,9 @@ export class HealthMonitor implements vscode.Disposable {
     this.disposables.push(
       this.statusItem,
       this.updated,
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('pgBackup.health')) this.schedule();
-      }),
+      onSettingChange(['health.pollSeconds', 'health.backgroundPollSeconds'], () => this.schedule()),
+      // Where dumps, base backups and archives are decides the RPO rows: measured again at once.
+      onSettingChange(['dumpFolders', 'baseBackupFolder', 'archives'], () => void this.pollNow()),
       // A command or a view found the chosen connection failing: shown now, not at the next poll.
       ctx.servers.onDidChangeConnectionState((s) => {
         if (s.profile !== this.selected) return;
@@ -104,8 +105,7 @@ export class HealthMonitor implements vscode.Disposable {
   }
 
   private pollSeconds(forView: boolean): number {
-    const config = vscode.workspace.getConfiguration('pgBackup.health');
-    return forView ? Math.max(5, config.get<number>('pollSeconds', 30)) : config.get<number>('backgroundPollSeconds', 300);
+    return forView ? Math.max(5, setting('health.pollSeconds') ?? 30) : (setting('health.backgroundPollSeconds') ?? 300);
   }
 
   /** While the view is visible: its interval. Hidden: the background interval for the status bar (0 = off). */
@@ -224,7 +224,7 @@ export class HealthMonitor implements vscode.Disposable {
   /** One warning per condition while it lasts: failed_count rising, or the last archive older than the RPO target. */
   private alert(name: string, s: HealthSnapshot): void {
     const failing = (s.failedSincePrevious ?? 0) > 0 || s.checklist.some((c) => c.id === 'no-failure-since-success' && c.status === 'fail');
-    const limit = s.policy.rpoSeconds ?? vscode.workspace.getConfiguration('pgBackup.health').get<number>('staleAfterMinutes', 60) * 60;
+    const limit = s.policy.rpoSeconds ?? (setting('health.staleAfterMinutes') ?? 60) * 60;
     const stale = s.rpo.wal.status === 'missed' || (s.lag.lastArchiveAgeSeconds !== null && s.lag.lastArchiveAgeSeconds > limit && (s.lag.unarchivedBytes ?? 1) > 0);
     const show = (kind: 'failing' | 'stale', active: boolean, message: string): void => {
       if (!active) {
