@@ -20,12 +20,12 @@ test('archive entries: paths or objects, relative to the workspace, bad ones rep
   const { locations, problems } = parseArchiveLocations(
     ['wal', { path: '/srv/wal', connection: 'prod', segmentSize: '64MB' }, { connection: 'x' }, { path: '/b', segmentSize: '3MB' }, 42, { path: '/c', colour: 'red' }],
     'pgbackup.yaml',
-    '/work/proj',
+    '/home/ann/proj',
   );
   assert.deepEqual(
     locations.map((l) => [l.path, l.connection, l.segmentSize]),
     [
-      ['/work/proj/wal', undefined, undefined],
+      ['/home/ann/proj/wal', undefined, undefined],
       ['/srv/wal', 'prod', 64 * 1024 * 1024],
       ['/b', undefined, undefined],
       ['/c', undefined, undefined],
