@@ -1,5 +1,4 @@
 // The foundation's pgbr subcommands (connections, tools, status): each loads what it needs from the core, prints text or JSON, returns an exit code.
-import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import { describeParams, type WorkspaceConfig } from '../core/profiles';
 import { discoverTools, TOOL_NAMES } from '../core/platform/tools';
@@ -9,7 +8,7 @@ import { errorMessage } from '../core/platform/errors';
 import { archiverProblems } from '../core/health/archiverCheck';
 import { listDumps, type CatalogEntry } from '../core/logical/catalog';
 import { describeLeftovers, findPartials, findScratchDatabases } from '../core/platform/leftovers';
-import { writeFileAtomic } from '../core/platform/fsutil';
+import { readPollHistory, withPoll, writePollHistory } from '../core/health/pollHistory';
 import {
   archivedPerHour,
   collectHealth,
@@ -21,7 +20,6 @@ import {
   type BaseBackupSeen,
   type FailureHour,
   type PreviousSnapshot,
-  POLL_HISTORY_MS,
 } from '../core/health';
 import { readBackupHistories } from '../core/wal/scan';
 import { Exit, makeOutput, table } from './output';
@@ -107,7 +105,7 @@ const run = {
       const fromArchive = archive ? await readArchive(archive, now, notes) : {};
       if (!archive) notes.push('no WAL archive given (--archive DIR or archives: in pgbackup.yaml): base backups and WAL per hour are not shown');
       const identity = describeParams(conn.params);
-      const polls = opts.state ? await readPolls(opts.state, identity, notes) : [];
+      const polls = opts.state ? await readPollHistory(opts.state, identity, notes) : [];
       const previous = polls[polls.length - 1];
 
       const snapshot = await withClient(conn.params, { password: conn.password }, async (c) => {
@@ -131,9 +129,9 @@ const run = {
       let failures: FailureHour[] | undefined;
       if (opts.state) {
         const current: ArchiverPoll = { at: now, failedCount: snapshot.archiver.failedCount, statsReset: snapshot.archiver.statsReset };
-        const kept = [...polls, current].filter((p) => now.getTime() - new Date(p.at).getTime() <= POLL_HISTORY_MS);
+        const kept = withPoll(polls, current, now);
         failures = failuresPerHour(kept, now);
-        await writePolls(opts.state, identity, kept, notes);
+        await writePollHistory(opts.state, identity, kept, notes);
       }
       out.result(
         { connection: { name: profile.name, ...conn.params }, ...snapshot, ...(failures ? { failuresPerHour: failures } : {}), problems, notes },
@@ -198,44 +196,6 @@ async function readArchive(dir: string, now: Date, notes: string[]): Promise<{ b
     notes.push(`WAL per hour not shown: ${errorMessage(e)}`);
   }
   return result;
-}
-
-interface PollState {
-  stateVersion: 1;
-  /** Which server the polls are of: a state file reused for another one starts over. */
-  connection: string;
-  polls: ArchiverPoll[];
-}
-
-async function readPolls(file: string, identity: string, notes: string[]): Promise<ArchiverPoll[]> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') notes.push(`cannot read the state file ${file}: ${errorMessage(e)}`);
-    return [];
-  }
-  try {
-    const state = JSON.parse(text) as Partial<PollState>;
-    if (state.stateVersion !== 1 || !Array.isArray(state.polls)) throw new Error('not a pgbr status state file');
-    if (state.connection !== identity) {
-      notes.push(`the state file ${file} is of ${state.connection ?? 'another server'}: starting over for ${identity}`);
-      return [];
-    }
-    return state.polls.filter((p) => typeof p.failedCount === 'number' && !Number.isNaN(new Date(p.at).getTime()));
-  } catch (e) {
-    notes.push(`the state file ${file} cannot be used (${errorMessage(e)}): it is replaced`);
-    return [];
-  }
-}
-
-async function writePolls(file: string, identity: string, polls: ArchiverPoll[], notes: string[]): Promise<void> {
-  const state: PollState = { stateVersion: 1, connection: identity, polls };
-  try {
-    await writeFileAtomic(file, JSON.stringify(state, null, 2) + '\n');
-  } catch (e) {
-    notes.push(`cannot write the state file ${file}: ${errorMessage(e)}`);
-  }
 }
 
 function previousSnapshot(poll: ArchiverPoll): PreviousSnapshot {

@@ -1,4 +1,5 @@
 // Polls the chosen connection's archiver health: feeds the Health view, the status bar item and one-shot alerts.
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
@@ -14,7 +15,6 @@ import {
   recentArchiveFiles,
   type ArchiverPoll,
   type HealthSnapshot,
-  POLL_HISTORY_MS,
 } from '../core/health';
 import { formatDuration } from '../core/platform/duration';
 import { readBackupHistories } from '../core/wal/scan';
@@ -24,9 +24,12 @@ import { healthModel } from './model';
 import { adviceFor } from '../connections/failureToast';
 import { listBaseBackups } from '../core/physical';
 import { onSettingChange, setting } from '../settings';
+import { readPollHistory, withPoll, writePollHistory } from '../core/health/pollHistory';
+import { describeParams } from '../core/profiles';
 
 const SELECTED_KEY = 'pgBackup.health.connection';
-const POLLS_KEY = (profile: string): string => `pgBackup.health.polls/${profile}`;
+/** Before poll history went to files: migrated from here once, then removed. */
+const LEGACY_POLLS_KEY = (profile: string): string => `pgBackup.health.polls/${profile}`;
 
 export class HealthMonitor implements vscode.Disposable {
   private readonly updated = new vscode.EventEmitter<ToHealth>();
@@ -152,7 +155,7 @@ export class HealthMonitor implements vscode.Disposable {
         });
         return { s, archive };
       });
-      const polls = await this.recordPoll(name, snapshot.s);
+      const polls = await this.recordPoll(name, describeParams(profile.params), snapshot.s);
       this.lastSnapshot = snapshot.s;
       const model = healthModel(name, snapshot.s, {
         archived: snapshot.s.activity,
@@ -200,13 +203,21 @@ export class HealthMonitor implements vscode.Disposable {
     return all;
   }
 
-  /** Keeps 48 hours of failed counts per connection, across reloads, for the failures chart. */
-  private async recordPoll(profile: string, s: HealthSnapshot): Promise<ArchiverPoll[]> {
-    const state = this.ctx.extension.workspaceState;
-    const cutoff = Date.now() - POLL_HISTORY_MS;
-    const polls = (state.get<ArchiverPoll[]>(POLLS_KEY(profile)) ?? []).filter((p) => new Date(p.at).getTime() >= cutoff);
-    polls.push({ at: s.at.toISOString(), failedCount: s.archiver.failedCount, statsReset: s.archiver.statsReset?.toISOString() ?? null });
-    await state.update(POLLS_KEY(profile), polls);
+  /**
+   * Keeps 48 hours of failed counts per connection, across reloads, for the failures chart: a file in the
+   * extension's storage in `pgbr status --state` format (`health-polls/<profile>.json`).
+   */
+  private async recordPoll(profile: string, identity: string, s: HealthSnapshot): Promise<ArchiverPoll[]> {
+    const storage = (this.ctx.extension.storageUri ?? this.ctx.extension.globalStorageUri).fsPath;
+    const file = path.join(storage, 'health-polls', `${encodeURIComponent(profile)}.json`);
+    const notes: string[] = [];
+    const legacy = this.ctx.extension.workspaceState.get<ArchiverPoll[]>(LEGACY_POLLS_KEY(profile));
+    const earlier = legacy ?? (await readPollHistory(file, identity, notes));
+    const polls = withPoll(earlier, { at: s.at.toISOString(), failedCount: s.archiver.failedCount, statsReset: s.archiver.statsReset?.toISOString() ?? null }, s.at);
+    await fs.mkdir(path.dirname(file), { recursive: true }).catch(() => undefined);
+    await writePollHistory(file, identity, polls, notes);
+    if (legacy) await this.ctx.extension.workspaceState.update(LEGACY_POLLS_KEY(profile), undefined);
+    for (const note of notes) this.ctx.log.warn(`Health: ${note}`);
     return polls;
   }
 
