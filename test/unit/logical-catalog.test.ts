@@ -1,0 +1,94 @@
+// The dump catalog: which files are dumps, newest first, manifests read, leftovers found.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { formatFromName, listDumps, verificationState, type CatalogEntry } from '../../src/core/logical/catalog';
+import { verifyReportPathFor, writeManifest, type DumpManifest } from '../../src/core/logical/manifest';
+
+test('names tell the format; manifests, partials and hidden files are not dumps', () => {
+  assert.deepEqual(formatFromName('shop_1.dump', false), { format: 'custom', gzip: false });
+  assert.deepEqual(formatFromName('shop_1.tar', false), { format: 'tar', gzip: false });
+  assert.deepEqual(formatFromName('shop_1.sql', false), { format: 'plain', gzip: false });
+  assert.deepEqual(formatFromName('shop_1.sql.gz', false), { format: 'plain', gzip: true });
+  assert.equal(formatFromName('shop_1.dump.manifest.json', false), undefined);
+  assert.equal(formatFromName('shop_1.dump.partial', false), undefined);
+  assert.equal(formatFromName('notes.txt', false), undefined);
+});
+
+test('a verify report beside a dump is not a dump, whatever the dump\'s name', async () => {
+  assert.equal(formatFromName('shop_1.dump.verify.md', false), undefined);
+  assert.equal(formatFromName('shop_1.sql.verify.md', false), undefined);
+  assert.equal(verifyReportPathFor('/d/shop_1.dump'), '/d/shop_1.dump.verify.md');
+  assert.equal(verifyReportPathFor('/d/shop_dir/'), '/d/shop_dir.verify.md');
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-catalog-'));
+  try {
+    await fs.writeFile(path.join(dir, 'shop_1.dump'), 'PGDMP....');
+    await fs.writeFile(verifyReportPathFor(path.join(dir, 'shop_1.dump')), '# Verification passed\n');
+    // A directory dump's report sits beside its folder.
+    await fs.mkdir(path.join(dir, 'shop_2'));
+    await fs.writeFile(path.join(dir, 'shop_2', 'toc.dat'), 'PGDMP');
+    await fs.writeFile(verifyReportPathFor(path.join(dir, 'shop_2')), '# Verification passed\n');
+    const catalog = await listDumps(dir);
+    assert.deepEqual(catalog.dumps.map((d) => d.name).sort(), ['shop_1.dump', 'shop_2']);
+    assert.deepEqual(catalog.partials, []);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('lists dumps newest first with manifests, directory dumps by toc.dat, and partial leftovers', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-catalog-'));
+  try {
+    await fs.writeFile(path.join(dir, 'old.sql'), 'select 1;\n');
+    await fs.utimes(path.join(dir, 'old.sql'), new Date('2026-01-01'), new Date('2026-01-01'));
+    await fs.writeFile(path.join(dir, 'new.dump'), 'PGDMP....');
+    const manifest = {
+      manifestVersion: 1,
+      kind: 'database',
+      format: 'custom',
+      sizeBytes: 9,
+      sha256: { '': 'a'.repeat(64) },
+      rowCounts: [],
+      finishedAt: '2026-11-01T10:00:00.000Z',
+      verification: { status: 'failed', at: '2026-11-01T10:05:00.000Z', tables: [] },
+    } as unknown as DumpManifest;
+    await writeManifest(path.join(dir, 'new.dump'), manifest);
+    await fs.mkdir(path.join(dir, 'dirdump'));
+    await fs.writeFile(path.join(dir, 'dirdump', 'toc.dat'), 'x'.repeat(10));
+    await fs.writeFile(path.join(dir, 'dirdump', '3001.dat.gz'), 'y'.repeat(5));
+    await fs.utimes(path.join(dir, 'dirdump'), new Date('2025-06-01'), new Date('2025-06-01'));
+    await fs.mkdir(path.join(dir, 'not-a-dump'));
+    await fs.writeFile(path.join(dir, 'half.dump.partial'), 'PGD');
+    await fs.writeFile(path.join(dir, 'notes.txt'), 'hello');
+
+    const catalog = await listDumps(dir);
+    assert.deepEqual(catalog.dumps.map((d) => d.name), ['new.dump', 'old.sql', 'dirdump']);
+    assert.equal(catalog.dumps[2]?.format, 'directory');
+    assert.equal(catalog.dumps[2]?.sizeBytes, 15);
+    assert.equal(catalog.dumps[0]?.time.toISOString(), '2026-11-01T10:00:00.000Z');
+    assert.equal(verificationState(catalog.dumps[0]), 'failed');
+    assert.equal(verificationState(catalog.dumps[1] as CatalogEntry), 'never');
+    assert.deepEqual(catalog.partials.map((p) => path.basename(p.path)), ['half.dump.partial']);
+
+    // A dump shorter than its manifest says is damaged (truncated), whatever an earlier verification said.
+    await fs.truncate(path.join(dir, 'new.dump'), 4);
+    const cut = (await listDumps(dir)).dumps.find((d) => d.name === 'new.dump') as CatalogEntry;
+    assert.equal(verificationState(cut), 'damaged');
+    assert.match(cut.damage ?? '', /new\.dump is 4 bytes but its manifest recorded 9: the dump is truncated\./);
+
+    // A manifest of the wrong shape names its field, and the dump is still listed.
+    await fs.writeFile(path.join(dir, 'new.dump.manifest.json'), JSON.stringify({ ...manifest, rowCounts: 'x' }));
+    const odd = (await listDumps(dir)).dumps.find((d) => d.name === 'new.dump') as CatalogEntry;
+    assert.match(odd.manifestError ?? '', /"rowCounts" must be a list of \{ schema, table, rows \}, found string "x"/);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a folder that does not exist yet is an empty catalog, not an error', async () => {
+  const catalog = await listDumps(path.join(os.tmpdir(), 'pgbr-no-such-folder-' + process.pid));
+  assert.equal(catalog.missing, true);
+  assert.deepEqual(catalog.dumps, []);
+});
