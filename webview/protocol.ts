@@ -75,6 +75,26 @@ export interface PitrForm {
   archiveCommand: string;
 }
 
+/** A form before anything is chosen: what the page starts from, and fills in for fields a saved state lacks. */
+export const EMPTY_PITR_FORM: PitrForm = {
+  baseBackup: '',
+  archive: '',
+  restoreKind: 'copy',
+  customTemplate: '',
+  targetKind: 'latest',
+  targetTime: '',
+  targetZone: 'UTC',
+  targetLsn: '',
+  targetXid: '',
+  targetName: '',
+  inclusive: true,
+  timeline: 'latest',
+  action: 'pause',
+  dataDir: '',
+  archiving: 'off',
+  archiveCommand: '',
+};
+
 export type PitrStep = 'backup' | 'source' | 'target' | 'dataDir';
 
 export interface PitrChoices {

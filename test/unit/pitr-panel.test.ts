@@ -1,7 +1,7 @@
 // The PITR panel's words and checks that need no editor: a bad value is pinned to its field; times are written for people.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PitrForm } from '../../webview/protocol';
+import { EMPTY_PITR_FORM, type PitrForm } from '../../webview/protocol';
 import { FieldError, planFromForm } from '../../src/pitr/steps';
 import { baseBackupDetail, drillView, restorePointDetail, windowLines } from '../../src/pitr/text';
 import { restorePointsOf, type RecordedRestorePoint } from '../../src/core/physical/restorePoints';
@@ -12,24 +12,7 @@ import { endedEarlyMessage, parsePostgresTime, reachedMessage, stopLineText } fr
 const when = { now: new Date('2026-11-22T14:20:00Z'), timeZone: 'Europe/Berlin' };
 const ISO_FRACTION = /\d{4}-\d{2}-\d{2}T|\.\d{3}|\d{2}:\d{2}:\d{2}\.\d/;
 
-const form: PitrForm = {
-  baseBackup: '/b',
-  archive: '/a',
-  restoreKind: 'copy',
-  customTemplate: '',
-  targetKind: 'time',
-  targetTime: '2026-11-22 14:30:00',
-  targetZone: 'Europe/Berlin',
-  targetLsn: '',
-  targetXid: '',
-  targetName: '',
-  inclusive: true,
-  timeline: 'latest',
-  action: 'pause',
-  dataDir: '',
-  archiving: 'off',
-  archiveCommand: '',
-};
+const form: PitrForm = { ...EMPTY_PITR_FORM, baseBackup: '/b', archive: '/a', targetKind: 'time', targetTime: '2026-11-22 14:30:00', targetZone: 'Europe/Berlin' };
 
 function fieldOf(f: PitrForm): string | undefined {
   try {

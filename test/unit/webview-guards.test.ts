@@ -2,26 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isFromHealth, isFromPitr, isToHealth, isToPitr } from '../../webview/guards';
-import type { PitrForm } from '../../webview/protocol';
+import { EMPTY_PITR_FORM, type PitrForm } from '../../webview/protocol';
 
-const form: PitrForm = {
-  baseBackup: '/srv/base/b1',
-  archive: '/srv/wal',
-  restoreKind: 'copy',
-  customTemplate: '',
-  targetKind: 'time',
-  targetTime: '2026-11-22 14:30:00',
-  targetZone: 'Europe/Berlin',
-  targetLsn: '',
-  targetXid: '',
-  targetName: '',
-  inclusive: true,
-  timeline: 'latest',
-  action: 'pause',
-  dataDir: '',
-  archiving: 'off',
-  archiveCommand: '',
-};
+const form: PitrForm = { ...EMPTY_PITR_FORM, baseBackup: '/srv/base/b1', archive: '/srv/wal', targetKind: 'time', targetTime: '2026-11-22 14:30:00', targetZone: 'Europe/Berlin' };
 
 test('Health messages: the protocol\'s shapes pass, others do not', () => {
   assert.equal(isFromHealth({ type: 'ready' }), true);

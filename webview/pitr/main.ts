@@ -8,7 +8,7 @@ import {
   vsCodeOption,
   vsCodeTextField,
 } from '@vscode/webview-ui-toolkit';
-import type { FromPitr, PitrChoices, PitrDrillReport, PitrForm, PitrStep, PitrWebviewState, ToPitr } from '../protocol';
+import { EMPTY_PITR_FORM, type FromPitr, type PitrChoices, type PitrDrillReport, type PitrForm, type PitrStep, type PitrWebviewState, type ToPitr } from '../protocol';
 import './pitr.css';
 import { isToPitr } from '../guards';
 
@@ -23,27 +23,9 @@ declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
 
 const STEPS: PitrStep[] = ['backup', 'source', 'target', 'dataDir'];
-const EMPTY: PitrForm = {
-  baseBackup: '',
-  archive: '',
-  restoreKind: 'copy',
-  customTemplate: '',
-  targetKind: 'latest',
-  targetTime: '',
-  targetZone: 'UTC',
-  targetLsn: '',
-  targetXid: '',
-  targetName: '',
-  inclusive: true,
-  timeline: 'latest',
-  action: 'pause',
-  dataDir: '',
-  archiving: 'off',
-  archiveCommand: '',
-};
 const saved = vscode.getState();
 // A state saved before a field existed gets that field's default.
-const state: PitrWebviewState = saved ? { ...saved, form: { ...EMPTY, ...saved.form } } : { form: { ...EMPTY }, passed: [] };
+const state: PitrWebviewState = saved ? { ...saved, form: { ...EMPTY_PITR_FORM, ...saved.form } } : { form: { ...EMPTY_PITR_FORM }, passed: [] };
 type Field = keyof PitrForm;
 type Input = HTMLElement & { value: string; checked?: boolean };
 
@@ -52,7 +34,7 @@ function bind(): void {
   for (const el of document.querySelectorAll<Input>('[data-field]')) {
     const field = el.dataset.field as Field;
     const update = (): void => {
-      const isFlag = typeof EMPTY[field] === 'boolean';
+      const isFlag = typeof EMPTY_PITR_FORM[field] === 'boolean';
       const value = isFlag ? !!el.checked : el.value;
       if (state.form[field] === value) return;
       (state.form as unknown as Record<string, unknown>)[field] = value;
@@ -262,7 +244,7 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
   switch (m.type) {
     case 'init': {
       const kept = Object.fromEntries(Object.entries(state.form).filter(([, v]) => v !== ''));
-      state.form = { ...EMPTY, ...m.defaults, ...kept };
+      state.form = { ...EMPTY_PITR_FORM, ...m.defaults, ...kept };
       fillChoices(m.choices);
       showForm();
       render();
