@@ -117,6 +117,32 @@ export async function failureScreenshot(page: Page, file: string, log: (line: st
   );
 }
 
+/**
+ * A scenario's screenshot paths in the screenshot folder, and its failure shot; copies left by an earlier
+ * run are removed first, so an old picture can never stand in for a new one.
+ */
+export async function screenshotPaths<K extends string>(
+  opts: UiScenarioOptions,
+  names: Record<K, string>,
+  failureName: string,
+): Promise<{ shots: Record<K, string>; failure: string }> {
+  const shots = Object.fromEntries(Object.entries(names).map(([k, name]) => [k, path.join(opts.screenshotDir, name as string)])) as Record<K, string>;
+  const failure = path.join(opts.screenshotDir, failureName);
+  for (const file of [...Object.values<string>(shots), failure]) await fs.rm(file, { force: true });
+  return { shots, failure };
+}
+
+/** The end of a scenario: the failure screenshot when a check failed, then the browser context closed. */
+export async function endScenario(page: Page, context: BrowserContext, checks: Checks, failure: string, log: (line: string) => void): Promise<void> {
+  if (checks.failed > 0) await failureScreenshot(page, failure, log);
+  await context.close().catch(() => undefined);
+}
+
+/** What a scenario reports: its counts, and its screenshots when every check passed. */
+export function scenarioResult(checks: Checks, screenshots: readonly string[]): UiResult {
+  return { passed: checks.passed, failed: checks.failed, ...(checks.failed === 0 ? { screenshots: [...screenshots] } : {}) };
+}
+
 /** Drags the side bar's edge so that descriptions and error messages are readable in the screenshot. */
 export async function widenSideBar(page: Page, width: number): Promise<void> {
   const box = await page.locator('.part.sidebar').boundingBox();

@@ -4,16 +4,17 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Locator } from 'playwright-core';
 import {
-  Checks,
-  TIMEOUT,
   activityIcon,
+  Checks,
   collapseOtherPanes,
   failureScreenshot,
   openPage,
   openWorkbench,
   pane,
   row,
+  scenarioResult,
   screenshot,
+  TIMEOUT,
   widenSideBar,
   type UiResult,
   type UiScenarioOptions,
@@ -121,5 +122,5 @@ export async function runConnectionsUi(opts: UiScenarioOptions): Promise<UiResul
     // The later scenarios start from the profiles alone, as a new user would.
     if (yamlBefore !== undefined) await fs.writeFile(yamlFile, yamlBefore);
   }
-  return { passed: checks.passed, failed: checks.failed, ...(checks.failed === 0 ? { screenshots: [shot, addedShot, shownShot] } : {}) };
+  return scenarioResult(checks, [shot, addedShot, shownShot]);
 }

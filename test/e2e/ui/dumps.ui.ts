@@ -1,17 +1,14 @@
 // UI scenario: a person backs up shop from the command palette, opens the dump down to its tables, and restores
 // one table into a new database, which then shows in the Connections tree.
-import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import {
-  Checks,
-  TIMEOUT,
   activityIcon,
+  Checks,
   childRows,
   clickViewAction,
   collapseOtherPanes,
   describeRows,
-  failureScreenshot,
+  endScenario,
   openPage,
   openWorkbench,
   pane,
@@ -20,8 +17,11 @@ import {
   resizePane,
   row,
   runFromPalette,
+  scenarioResult,
   screenshot,
+  screenshotPaths,
   setPaneExpanded,
+  TIMEOUT,
   treeRows,
   waitForQuickInput,
   widenSideBar,
@@ -38,13 +38,15 @@ export async function runDumpsUi(opts: UiScenarioOptions): Promise<UiResult> {
   const { log } = opts;
   const checks = new Checks(log);
   const { context, page } = await openPage(opts);
-  const shots = {
-    dump: path.join(opts.screenshotDir, 'dump-expanded.png'),
-    restore: path.join(opts.screenshotDir, 'restore-result.png'),
-    recreate: path.join(opts.screenshotDir, 'restore-recreate-question.png'),
-  };
-  const failure = path.join(opts.screenshotDir, 'dumps-failure.png');
-  for (const file of [...Object.values(shots), failure]) await fs.rm(file, { force: true });
+  const { shots, failure } = await screenshotPaths(
+    opts,
+    {
+      dump: 'dump-expanded.png',
+      restore: 'restore-result.png',
+      recreate: 'restore-recreate-question.png',
+    },
+    'dumps-failure.png',
+  );
   const dumps = pane(page, 'Dumps');
   const connections = pane(page, 'Connections');
   /** Dumps of shop listed before ours (say, left by an earlier run), and ours. */
@@ -237,10 +239,9 @@ export async function runDumpsUi(opts: UiScenarioOptions): Promise<UiResult> {
       if (restoredAfter !== restoredBefore) throw new Error(`a restore ran after Cancel (${restoredBefore} → ${restoredAfter} "Restored" or "Restoring" messages)`);
     });
   } finally {
-    if (checks.failed > 0) await failureScreenshot(page, failure, log);
-    await context.close().catch(() => undefined);
+    await endScenario(page, context, checks, failure, log);
   }
-  return { passed: checks.passed, failed: checks.failed, ...(checks.failed === 0 ? { screenshots: [shots.dump, shots.restore, shots.recreate] } : {}) };
+  return scenarioResult(checks, [shots.dump, shots.restore, shots.recreate]);
 }
 
 /** A dump of shop, as the Dumps view lists it under its folder (named after the database by default). */

@@ -6,21 +6,23 @@ import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { parseDocument } from 'yaml';
 import type { Cluster } from '../../integration/cluster';
 import {
-  Checks,
-  TIMEOUT,
   activityIcon,
+  Checks,
   childRows,
   collapseOtherPanes,
   describeRows,
+  endScenario,
   exactly,
-  failureScreenshot,
   openPage,
   openWorkbench,
   pane,
   row,
   runFromPalette,
+  scenarioResult,
   screenshot,
+  screenshotPaths,
   setPaneExpanded,
+  TIMEOUT,
   treeRows,
   waitForQuickInput,
   widenSideBar,
@@ -38,14 +40,16 @@ const SUMMARY = /^[\d,]+ segments? · [\d.]+ [kMG]?B$/;
 export async function runHealthUi(opts: UiScenarioOptions): Promise<UiResult> {
   const { log } = opts;
   const checks = new Checks(log);
-  const shots = {
-    gap: path.join(opts.screenshotDir, 'wal-archive-gap.png'),
-    chart: path.join(opts.screenshotDir, 'health-chart.png'),
-    scroll: path.join(opts.screenshotDir, 'health-scroll-kept.png'),
-    failing: path.join(opts.screenshotDir, 'health-failing.png'),
-  };
-  const failure = path.join(opts.screenshotDir, 'health-failure.png');
-  for (const file of [...Object.values(shots), failure]) await fs.rm(file, { force: true });
+  const { shots, failure } = await screenshotPaths(
+    opts,
+    {
+      gap: 'wal-archive-gap.png',
+      chart: 'health-chart.png',
+      scroll: 'health-scroll-kept.png',
+      failing: 'health-failing.png',
+    },
+    'health-failure.png',
+  );
   const cluster = opts.cluster;
   if (!cluster) {
     log('UI: Health: no cluster given, cannot switch WAL or break archiving');
@@ -253,11 +257,10 @@ export async function runHealthUi(opts: UiScenarioOptions): Promise<UiResult> {
     });
   } finally {
     await fs.chmod(archiveDir, archiveMode).catch((e: unknown) => log(`  could not restore ${archiveDir}'s permissions: ${String(e)}`));
-    if (checks.failed > 0) await failureScreenshot(page, failure, log);
-    await context.close().catch(() => undefined);
+    await endScenario(page, context, checks, failure, log);
     await fs.rm(copyDir, { recursive: true, force: true });
   }
-  return { passed: checks.passed, failed: checks.failed, ...(checks.failed === 0 ? { screenshots: Object.values(shots) } : {}) };
+  return scenarioResult(checks, Object.values(shots));
 }
 
 /**

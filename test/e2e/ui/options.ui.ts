@@ -6,13 +6,12 @@ import type { Locator, Page } from 'playwright-core';
 import { DUMP_OPTION_HELP } from '../../../src/core/logical/options';
 import { RESTORE_OPTION_HELP } from '../../../src/core/logical/restoreOptions';
 import {
-  Checks,
-  TIMEOUT,
   activityIcon,
+  Checks,
   childRows,
   collapseOtherPanes,
   describeRows,
-  failureScreenshot,
+  endScenario,
   openPage,
   openWorkbench,
   pane,
@@ -20,8 +19,11 @@ import {
   quickPickRow,
   row,
   runFromPalette,
+  scenarioResult,
   screenshot,
+  screenshotPaths,
   setPaneExpanded,
+  TIMEOUT,
   treeRows,
   waitForQuickInput,
   widenSideBar,
@@ -39,15 +41,17 @@ export async function runOptionsUi(opts: UiScenarioOptions): Promise<UiResult> {
   if (!cluster) throw new Error('the options scenario needs the cluster, to look at what the restore made');
   const checks = new Checks(log);
   const { context, page } = await openPage(opts);
-  const shots = {
-    options: path.join(opts.screenshotDir, 'backup-options-step.png'),
-    preview: path.join(opts.screenshotDir, 'backup-options-preview.png'),
-    dump: path.join(opts.screenshotDir, 'backup-options-dump.png'),
-    restoreOptions: path.join(opts.screenshotDir, 'restore-new-database-options.png'),
-    restorePreview: path.join(opts.screenshotDir, 'restore-new-database-preview.png'),
-  };
-  const failure = path.join(opts.screenshotDir, 'options-failure.png');
-  for (const file of [...Object.values(shots), failure]) await fs.rm(file, { force: true });
+  const { shots, failure } = await screenshotPaths(
+    opts,
+    {
+      options: 'backup-options-step.png',
+      preview: 'backup-options-preview.png',
+      dump: 'backup-options-dump.png',
+      restoreOptions: 'restore-new-database-options.png',
+      restorePreview: 'restore-new-database-preview.png',
+    },
+    'options-failure.png',
+  );
   const dumps = pane(page, 'Dumps');
   let earlier = new Set<string>();
   let dumpName = '';
@@ -235,11 +239,10 @@ export async function runOptionsUi(opts: UiScenarioOptions): Promise<UiResult> {
       if (customers !== '50' || indexes !== '0' || invoices !== '0') throw new Error(`${RESTORED} has ${customers} customers, ${invoices} invoices and ${indexes} indexes; expected 50, 0, 0`);
     });
   } finally {
-    if (checks.failed > 0) await failureScreenshot(page, failure, log);
-    await context.close().catch(() => undefined);
+    await endScenario(page, context, checks, failure, log);
     await cluster.sql(`DROP DATABASE IF EXISTS ${RESTORED}`).catch(() => undefined);
   }
-  return { passed: checks.passed, failed: checks.failed, ...(checks.failed === 0 ? { screenshots: Object.values(shots) } : {}) };
+  return scenarioResult(checks, Object.values(shots));
 }
 
 /** The first file called `name` under `dir`, dot-folders included (dumps go to .pg-backups by default). */

@@ -5,19 +5,21 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import {
-  Checks,
-  TIMEOUT,
   activityIcon,
+  Checks,
   collapseOtherPanes,
-  failureScreenshot,
+  endScenario,
   openPage,
   openWorkbench,
   pane,
   quickPickRow,
   row,
   runFromPalette,
+  scenarioResult,
   screenshot,
+  screenshotPaths,
   setPaneExpanded,
+  TIMEOUT,
   treeRows,
   waitForQuickInput,
   widenSideBar,
@@ -38,14 +40,16 @@ export async function runPaletteUi(opts: UiScenarioOptions): Promise<UiResult> {
   if (!cluster) throw new Error('the palette scenario needs the cluster, to create a database whose name is taken');
   const checks = new Checks(log);
   const { context, page } = await openPage(opts);
-  const shots = {
-    picker: path.join(opts.screenshotDir, 'palette-dump-picker.png'),
-    report: path.join(opts.screenshotDir, 'verify-report-readonly.png'),
-    taken: path.join(opts.screenshotDir, 'new-database-name-taken.png'),
-    truncate: path.join(opts.screenshotDir, 'truncate-ruled-out.png'),
-  };
-  const failure = path.join(opts.screenshotDir, 'palette-failure.png');
-  for (const file of [...Object.values(shots), failure]) await fs.rm(file, { force: true });
+  const { shots, failure } = await screenshotPaths(
+    opts,
+    {
+      picker: 'palette-dump-picker.png',
+      report: 'verify-report-readonly.png',
+      taken: 'new-database-name-taken.png',
+      truncate: 'truncate-ruled-out.png',
+    },
+    'palette-failure.png',
+  );
   const dumps = pane(page, 'Dumps');
   let newest = '';
   let older = '';
@@ -226,12 +230,11 @@ export async function runPaletteUi(opts: UiScenarioOptions): Promise<UiResult> {
       await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: TIMEOUT });
     });
   } finally {
-    if (checks.failed > 0) await failureScreenshot(page, failure, log);
-    await context.close().catch(() => undefined);
+    await endScenario(page, context, checks, failure, log);
     await cluster.sql(`DROP DATABASE IF EXISTS ${TAKEN}`).catch(() => undefined);
     if (older) await fs.rm(older, { force: true });
   }
-  return { passed: checks.passed, failed: checks.failed, ...(checks.failed === 0 ? { screenshots: Object.values(shots) } : {}) };
+  return scenarioResult(checks, Object.values(shots));
 }
 
 /** Opens a tree row unless it is open already (a view may keep its rows open from an earlier session). */

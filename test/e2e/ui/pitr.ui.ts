@@ -5,7 +5,19 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ConsoleMessage, Frame, Locator, Page } from 'playwright-core';
-import { Checks, TIMEOUT, failureScreenshot, openPage, openWorkbench, runFromPalette, screenshot, type UiResult, type UiScenarioOptions } from './common';
+import {
+  Checks,
+  failureScreenshot,
+  openPage,
+  openWorkbench,
+  runFromPalette,
+  scenarioResult,
+  screenshot,
+  screenshotPaths,
+  TIMEOUT,
+  type UiResult,
+  type UiScenarioOptions,
+} from './common';
 
 /** The drill restores the backup, starts a scratch server and replays WAL to the restore point. */
 const DRILL_TIMEOUT = 90_000;
@@ -18,14 +30,16 @@ type Step = keyof typeof STEP_TITLES;
 export async function runPitrUi(opts: UiScenarioOptions): Promise<UiResult> {
   const { log } = opts;
   const checks = new Checks(log);
-  const shots = {
-    restorePoint: path.join(opts.screenshotDir, 'pitr-restore-point-check.png'),
-    timeError: path.join(opts.screenshotDir, 'pitr-time-error.png'),
-    preview: path.join(opts.screenshotDir, 'pitr-preview.png'),
-    drill: path.join(opts.screenshotDir, 'pitr-drill-report.png'),
-  };
-  const failure = path.join(opts.screenshotDir, 'pitr-failure.png');
-  for (const file of [...Object.values(shots), failure]) await fs.rm(file, { force: true });
+  const { shots, failure } = await screenshotPaths(
+    opts,
+    {
+      restorePoint: 'pitr-restore-point-check.png',
+      timeError: 'pitr-time-error.png',
+      preview: 'pitr-preview.png',
+      drill: 'pitr-drill-report.png',
+    },
+    'pitr-failure.png',
+  );
   const archiveDir = opts.cluster?.archiveDir;
   if (!archiveDir) {
     log('UI: PITR: no cluster given, the archive folder is unknown');
@@ -261,7 +275,7 @@ export async function runPitrUi(opts: UiScenarioOptions): Promise<UiResult> {
     await context.close().catch(() => undefined);
     await fs.rm(scratch, { recursive: true, force: true });
   }
-  return { passed: checks.passed, failed: checks.failed, ...(checks.failed === 0 ? { screenshots: Object.values(shots) } : {}) };
+  return scenarioResult(checks, Object.values(shots));
 }
 
 /**

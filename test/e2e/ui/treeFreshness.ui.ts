@@ -4,22 +4,24 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import {
-  Checks,
-  TIMEOUT,
   activityIcon,
+  Checks,
   childRows,
   clickViewAction,
   collapseOtherPanes,
   describeRows,
-  failureScreenshot,
+  endScenario,
   openPage,
   openWorkbench,
   pane,
   quickPickRow,
   row,
   runFromPalette,
+  scenarioResult,
   screenshot,
+  screenshotPaths,
   setPaneExpanded,
+  TIMEOUT,
   treeRows,
   waitForQuickInput,
   widenSideBar,
@@ -43,13 +45,15 @@ export async function runTreeFreshnessUi(opts: UiScenarioOptions): Promise<UiRes
     log('UI: Connections tree freshness: no cluster given, cannot change the database');
     return { passed: 0, failed: 1 };
   }
-  const shots = {
-    backup: path.join(opts.screenshotDir, 'connections-after-backup.png'),
-    restore: path.join(opts.screenshotDir, 'connections-after-restore.png'),
-    refresh: path.join(opts.screenshotDir, 'connections-after-refresh.png'),
-  };
-  const failure = path.join(opts.screenshotDir, 'tree-freshness-failure.png');
-  for (const file of [...Object.values(shots), failure]) await fs.rm(file, { force: true });
+  const { shots, failure } = await screenshotPaths(
+    opts,
+    {
+      backup: 'connections-after-backup.png',
+      restore: 'connections-after-restore.png',
+      refresh: 'connections-after-refresh.png',
+    },
+    'tree-freshness-failure.png',
+  );
   const { context, page } = await openPage(opts);
   const connections = pane(page, 'Connections');
   let before = { shop: '', publicTables: '' };
@@ -162,8 +166,7 @@ export async function runTreeFreshnessUi(opts: UiScenarioOptions): Promise<UiRes
       await screenshot(page, shots.refresh, log);
     });
   } finally {
-    if (checks.failed > 0) await failureScreenshot(page, failure, log);
-    await context.close().catch(() => undefined);
+    await endScenario(page, context, checks, failure, log);
     // Leave the server and the dump folder as the later scenarios expect them.
     for (const name of await fs.readdir(dumpDir).catch(() => [])) {
       if (!dumpsBefore.has(name)) await fs.rm(path.join(dumpDir, name), { recursive: true, force: true });
@@ -171,7 +174,7 @@ export async function runTreeFreshnessUi(opts: UiScenarioOptions): Promise<UiRes
     await cluster.sql(`DROP TABLE IF EXISTS public.${GROWN}, public.${LATER};`, 'shop').catch((e: unknown) => log(`    clean-up: ${String(e)}`));
     await cluster.sql(`DROP DATABASE IF EXISTS ${NEW_DATABASE} WITH (FORCE);`).catch((e: unknown) => log(`    clean-up: ${String(e)}`));
   }
-  return { passed: checks.passed, failed: checks.failed, ...(checks.failed === 0 ? { screenshots: Object.values(shots) } : {}) };
+  return scenarioResult(checks, Object.values(shots));
 }
 
 /** The description of the row reached by following `labels` from the top ('' when it is not shown). */

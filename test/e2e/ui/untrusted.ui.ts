@@ -2,7 +2,20 @@
 // left out, and how to trust the folder; the yaml's offsite command shows as left out.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { Checks, TIMEOUT, activityIcon, failureScreenshot, openPage, openWorkbench, pane, screenshot, widenSideBar, type UiResult, type UiScenarioOptions } from './common';
+import {
+  activityIcon,
+  Checks,
+  endScenario,
+  openPage,
+  openWorkbench,
+  pane,
+  scenarioResult,
+  screenshot,
+  TIMEOUT,
+  widenSideBar,
+  type UiResult,
+  type UiScenarioOptions,
+} from './common';
 
 const MESSAGE = /Restricted Mode: this folder is not trusted, so pgBackup\.binPath from its settings and commands in its pgbackup\.yaml are not run\. To use them, trust the folder with "Workspaces: Manage Workspace Trust"\./;
 
@@ -45,8 +58,7 @@ export async function runUntrustedUi(opts: UiScenarioOptions): Promise<UiResult>
       await screenshot(page, shot, log);
     });
   } finally {
-    if (checks.failed > 0) await failureScreenshot(page, failure, log);
-    await context.close().catch(() => undefined);
+    await endScenario(page, context, checks, failure, log);
   }
-  return { passed: checks.passed, failed: checks.failed, ...(checks.failed === 0 ? { screenshots: [shot] } : {}) };
+  return scenarioResult(checks, [shot]);
 }

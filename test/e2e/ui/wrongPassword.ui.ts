@@ -4,19 +4,20 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import {
-  Checks,
-  TIMEOUT,
   activityIcon,
+  Checks,
   collapseOtherPanes,
+  endScenario,
   exactly,
-  failureScreenshot,
   openPage,
   openWorkbench,
   pane,
   row,
   runFromPalette,
+  scenarioResult,
   screenshot,
   setPaneExpanded,
+  TIMEOUT,
   waitForQuickInput,
   widenSideBar,
   type UiResult,
@@ -166,11 +167,10 @@ export async function runWrongPasswordUi(opts: UiScenarioOptions): Promise<UiRes
       await screenshot(page, shots.fixed, log);
     });
   } finally {
-    if (checks.failed > 0) await failureScreenshot(page, failure, log);
-    await context.close().catch(() => undefined);
+    await endScenario(page, context, checks, failure, log);
     await cluster.sql(`ALTER ROLE ${cluster.appUser} PASSWORD ${literal(right)};`).catch(() => undefined);
   }
-  return { passed: checks.passed, failed: checks.failed, ...(checks.failed === 0 ? { screenshots: Object.values(shots) } : {}) };
+  return scenarioResult(checks, Object.values(shots));
 }
 
 async function statusText(item: Locator): Promise<string> {
