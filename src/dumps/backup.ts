@@ -26,6 +26,8 @@ export interface BackupRequest extends DumpContentOptions {
   quiet?: boolean;
   /** Output folder; default the first dump folder. */
   folder?: string;
+  /** The file name, when a command preview already showed it; default from the name template. */
+  fileName?: string;
 }
 
 type Remembered = Pick<BackupRequest, 'format' | 'jobs' | 'compression' | 'schemaOnly' | 'dataOnly' | 'noOwner' | 'noPrivileges' | 'sections'>;
@@ -52,7 +54,7 @@ export async function backupCommand(ctx: Ctx, arg: unknown, selection: unknown):
       ...request,
       connection: { params: conn.params, password: conn.password },
       profile: profile.name,
-      output: { folder, nameTemplate: template },
+      output: { folder, ...(request.fileName ? { fileName: request.fileName } : { nameTemplate: template }) },
       tools,
       signal,
       logger: ctx.log,
@@ -228,7 +230,9 @@ async function requestFrom(ctx: Ctx, arg: unknown, selection: unknown): Promise<
   const extra = await askDumpOptions({ database, chosen: request, tables: tables.map((t) => ({ schema: t.schema, name: t.name })), schemas });
   if (!extra) return undefined;
   const full = { ...request, ...extra };
-  return (await confirmDumpCommand(ctx, { tool, params, profile: profile.name, database, options: full })) ? full : undefined;
+  // The name the preview showed is the name written: it is not worked out again when the dump starts.
+  const fileName = await confirmDumpCommand(ctx, { tool, params, profile: profile.name, database, ...(request.folder ? { folder: request.folder } : {}), options: full });
+  return fileName ? { ...full, fileName } : undefined;
 }
 
 async function pickProfile(ctx: Ctx): Promise<ConnectionProfile | undefined> {

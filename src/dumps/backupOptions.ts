@@ -147,13 +147,13 @@ async function valuesFor(keys: ReadonlySet<Key>, input: OptionsStepInput): Promi
 }
 
 /**
- * Shows the exact command, quoted for a shell and without any password, and asks to run it.
- * Returns false when the person steps back.
+ * Shows the exact command, quoted for a shell and without any password, and asks to run it. Returns the
+ * file name the command writes, for the dump to use, or undefined when the person steps back.
  */
 export async function confirmDumpCommand(
   ctx: Ctx,
   input: { tool: FoundTool; params: ConnectionParams; profile: string; database: string; folder?: string; options: DumpContentOptions },
-): Promise<boolean> {
+): Promise<string | undefined> {
   const folder = input.folder ?? (await dumpFolders(ctx))[0];
   if (!folder) throw new PgbrError('config', 'No dump folder is configured: set pgBackup.dumpFolders.');
   const preview = previewDump({
@@ -173,5 +173,5 @@ export async function confirmDumpCommand(
     { modal: true, detail: [preview.command, '', ...preview.notes].join('\n') },
     run,
   );
-  return choice === run;
+  return choice === run ? preview.fileName : undefined;
 }

@@ -114,4 +114,5 @@ test('a dump preview names the file the dump will have and the options picked', 
     `'--exclude-table-data="audit"."log"'`,
   ]);
   assert.ok(preview.notes.some((n) => n.includes('shop_20260102-030405.dump')));
+  assert.equal(preview.fileName, 'shop_20260102-030405.dump', 'the name the dump is then written under');
 });

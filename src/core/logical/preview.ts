@@ -23,6 +23,8 @@ export interface DumpPreview {
   command: string;
   /** What the command line cannot show: the snapshot and the filter file are made when the dump starts. */
   notes: string[];
+  /** The dump's final file name, as the preview shows it: pass it on so the dump is written under this name. */
+  fileName: string;
 }
 
 export function previewDump(input: DumpPreviewInput): DumpPreview {
@@ -34,8 +36,8 @@ export function previewDump(input: DumpPreviewInput): DumpPreview {
   const plan = planDump({ ...input, toolMajor: input.tool.major, outputPath, ...(filterFilePath ? { filterFilePath } : {}) });
   const notes = [
     'pg_dump also gets --snapshot= with the snapshot the row counts are taken in, exported when the dump starts.',
-    `It writes to ${path.basename(outputPath)} (the name takes the time the dump starts) and renames it to ${path.basename(outputPath, '.partial')} once it has been read back.`,
+    `It writes to ${path.basename(outputPath)} and renames it to ${path.basename(outputPath, '.partial')} once it has been read back (a name taken by then gets -2).`,
   ];
   if (plan.filterText !== undefined) notes.push(`The filter file holds:\n${plan.filterText.trimEnd()}`);
-  return { command: previewCommand(input.tool.path, plan.args, { ...input.connection, database: input.database }), notes };
+  return { command: previewCommand(input.tool.path, plan.args, { ...input.connection, database: input.database }), notes, fileName: path.basename(outputPath, '.partial') };
 }
