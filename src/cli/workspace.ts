@@ -6,8 +6,16 @@ import { baseBackupFolderFrom, cliStorage, dumpFoldersFrom, type Places } from '
 import { PgbrError } from '../core/platform/errors';
 import type { Io } from './io';
 
-export async function profilesFor(workspace: string, io: Io) {
-  return loadProfiles({ workspaceFolder: workspace, env: io.env, homedir: os.homedir() });
+type Loaded = Awaited<ReturnType<typeof loadProfiles>>;
+/** One read of the workspace's profiles per command run (a run has its own `io`): finding the connection and the folders share it. */
+const loads = new WeakMap<Io, Map<string, Promise<Loaded>>>();
+
+export function profilesFor(workspace: string, io: Io): Promise<Loaded> {
+  let byWorkspace = loads.get(io);
+  if (!byWorkspace) loads.set(io, (byWorkspace = new Map<string, Promise<Loaded>>()));
+  let loaded = byWorkspace.get(workspace);
+  if (!loaded) byWorkspace.set(workspace, (loaded = loadProfiles({ workspaceFolder: workspace, env: io.env, homedir: os.homedir() })));
+  return loaded;
 }
 
 /** `--conn`: a profile name, or a postgresql:// URI used as an unnamed profile. */
