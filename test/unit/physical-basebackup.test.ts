@@ -215,6 +215,8 @@ test('failures are explained with the fix to apply', () => {
     explainBaseBackupFailure(['pg_basebackup: error: connection to server on socket "/run/postgresql/.s.PGSQL.5433" failed: FATAL:  permission denied to start WAL sender'], { user: 'Mixed Case' }).message,
     /ALTER ROLE "Mixed Case" REPLICATION;/,
   );
+  // A role named like a reserved word is quoted, or the advised SQL would not parse.
+  assert.match(explainBaseBackupFailure(NO_REPLICATION, { user: 'user' }).message, /ALTER ROLE "user" REPLICATION;/);
 
   const hba = explainBaseBackupFailure([
     'pg_basebackup: error: connection to server at "10.0.0.5", port 5432 failed: FATAL:  no pg_hba.conf entry for replication connection from host "10.0.0.9", user "backup", no encryption',

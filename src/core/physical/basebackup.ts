@@ -15,11 +15,12 @@ import { runTool } from '../platform/runner';
 import { getServerInfo, withClient, type ServerInfo } from '../postgres/server';
 import { chooseTool, type FoundTool, type ToolInventory } from '../platform/tools';
 import { lsnToSegment, parseLsn, segmentName, DEFAULT_SEGMENT_SIZE } from '../wal/names';
-import { explainRunFailure, noWalSendersError, quoteRole, replicationRoleError, walLevelError } from './failure';
+import { explainRunFailure, noWalSendersError, replicationRoleError, walLevelError } from './failure';
 import { type ManifestSummary, parseBackupLabel, parseBackupManifest, readLabelFromTar } from './label';
 import { planBaseBackup, usage, validateBaseBackupOptions } from './plan';
 import { BaseBackupProgressTracker, type VerboseFacts } from './progress';
 import { type BaseBackupFormat, type BaseBackupOptions, type BaseBackupRecord, type BaseBackupResult, type BaseBackupVerification, FIRST_VERIFYBACKUP, FIRST_VERIFYBACKUP_TAR, NAME_TEMPLATE, recordPathFor } from './record';
+import { quoteIdent } from '../postgres/names';
 
 /**
  * Checks what pg_basebackup will need before it runs, with the same fixes its failures would get:
@@ -32,7 +33,7 @@ export async function checkBaseBackupPrerequisites(client: pg.Client): Promise<S
     `SELECT current_user AS u, (SELECT count(*)::int FROM pg_catalog.pg_stat_replication) AS busy`,
   );
   const user = who.rows[0]?.u ?? '';
-  if (!server.hasReplication) throw replicationRoleError(user, quoteRole(user));
+  if (!server.hasReplication) throw replicationRoleError(user, quoteIdent(user));
   if (server.walLevel === 'minimal') throw walLevelError();
   if (server.maxWalSenders === 0) throw noWalSendersError();
   // One sender copies the files and one streams WAL: both must be free.

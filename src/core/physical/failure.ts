@@ -4,6 +4,7 @@ import { failureLine } from '../platform/toolFailure';
 import { PgbrError } from '../platform/errors';
 import type { RunResult } from '../platform/runner';
 import type { ServerInfo } from '../postgres/server';
+import { quoteIdent } from '../postgres/names';
 
 /**
  * The one error a user sees when pg_basebackup fails: what refused the backup and the exact fix
@@ -12,7 +13,7 @@ import type { ServerInfo } from '../postgres/server';
 export function explainBaseBackupFailure(lines: readonly string[], context: { user?: string; server?: ServerInfo } = {}): PgbrError {
   const text = lines.join('\n');
   const user = context.user ?? 'the backup role';
-  const role = context.user ? quoteRole(context.user) : '<role>';
+  const role = context.user ? quoteIdent(context.user) : '<role>';
   if (/must be superuser or replication role to start walsender|permission denied to start WAL sender|REPLICATION attribute may start a WAL sender/i.test(text)) {
     return replicationRoleError(user, role);
   }
@@ -63,10 +64,6 @@ function lastError(lines: readonly string[]): string | undefined {
   const meaningful = lines.map((l) => l.trim()).filter((l) => l !== '' && !/^pg_basebackup: (hint|removing|detail)/.test(l));
   const errorLine = [...meaningful].reverse().find((l) => /\b(error|FATAL|ERROR):/.test(l)) ?? meaningful.at(-1);
   return errorLine?.replace(/^pg_basebackup:\s*(error:\s*)?/, '');
-}
-
-export function quoteRole(name: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
 }
 
 export function replicationRoleError(user: string, role: string): PgbrError {

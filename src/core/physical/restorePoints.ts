@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type pg from 'pg';
 import { PgbrError } from '../platform/errors';
 import { writeFileAtomic } from '../platform/fsutil';
+import { quoteIdent } from '../postgres/names';
 
 export interface RestorePoint {
   name: string;
@@ -73,7 +74,7 @@ async function explainRestorePointError(client: pg.Client, e: unknown): Promise<
       .query<{ u: string; d: string }>('SELECT current_user AS u, pg_catalog.current_database() AS d')
       .then((r) => r.rows[0] ?? { u: 'the role', d: 'this database' })
       .catch(() => ({ u: 'the role', d: 'this database' }));
-    const role = /^[a-z_][a-z0-9_$]*$/.test(who.u) ? who.u : `"${who.u.replace(/"/g, '""')}"`;
+    const role = quoteIdent(who.u);
     // pg_catalog's functions belong to each database: the grant must be made in the one connected to.
     return new PgbrError(
       'auth',
