@@ -6,7 +6,8 @@ import { createGunzip } from 'node:zlib';
 import { PgbrError, errorMessage } from '../platform/errors';
 import { pathExists } from '../platform/fsutil';
 import { silentLogger, type Logger } from '../platform/log';
-import { claimPartial, finalizeWithProof, isClaimedPartial, ProofNotSaved, releasePartial } from '../platform/partials';
+import { claimPartial, finalizeWithProof, ProofNotSaved, releasePartial } from '../platform/partials';
+import { claimedPaths } from '../platform/leftovers';
 import { runTool } from '../platform/runner';
 import type { FoundTool } from '../platform/tools';
 import { manifestPathFor, manifestText, withFileKey, type DumpFormat, type DumpManifest } from './manifest';
@@ -189,7 +190,8 @@ export async function removePartial(partialPath: string): Promise<void> {
   if (!partialPath.endsWith('.partial')) {
     throw new PgbrError('usage', `${partialPath} is not an unfinished dump (its name does not end in .partial): it was not removed`);
   }
-  if (isClaimedPartial(partialPath)) {
+  // A claim of any live process counts, not only this one's: another window's dump may be writing it.
+  if (claimedPaths().has(partialPath)) {
     throw new PgbrError('usage', `${partialPath} is a dump still being written: cancel it instead`);
   }
   await fs.rm(partialPath, { recursive: true, force: true });

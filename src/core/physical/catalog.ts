@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { errorMessage } from '../platform/errors';
 import { pathExists } from '../platform/fsutil';
-import { isClaimedPartial } from '../platform/partials';
+import { claimedPaths } from '../platform/leftovers';
 import { type BaseBackupRecord, RECORD_SUFFIX, readRecord } from './record';
 
 export interface BaseBackupEntry {
@@ -40,10 +40,12 @@ export async function listBaseBackups(folder: string): Promise<BaseBackupCatalog
   const backups: BaseBackupEntry[] = [];
   const partials: BaseBackupPartial[] = [];
   const problems: string[] = [];
+  // Being written by this process or any other live pgbr or editor: not a leftover.
+  const claimed = claimedPaths();
   for (const name of names) {
     const full = path.join(folder, name);
     if (name.endsWith('.partial')) {
-      if (isClaimedPartial(full)) continue;
+      if (claimed.has(full)) continue;
       const stat = await fs.lstat(full).catch(() => undefined);
       if (stat?.isDirectory()) partials.push({ path: full, modified: stat.mtime });
       continue;

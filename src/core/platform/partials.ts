@@ -28,10 +28,6 @@ export function releasePartial(partialPath: string): void {
   claimed.delete(partialPath);
 }
 
-export function isClaimedPartial(partialPath: string): boolean {
-  return claimed.has(partialPath);
-}
-
 export interface Finalize {
   partial: string;
   /** Final names to try in order: the first free one is taken. */

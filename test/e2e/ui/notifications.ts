@@ -44,6 +44,9 @@ export async function describeNotification(item: Locator): Promise<{ message: st
 
 /** Clicks one of a notification's buttons. */
 export async function clickNotificationButton(item: Locator, label: string): Promise<void> {
+  // The pointer may still rest on the status bar's bell, whose "Hide Notifications" hover then covers the
+  // toast's last button: move it away first, as a person reaching for the button would.
+  await item.page().mouse.move(0, 0);
   await item.locator('.notification-list-item-buttons-container .monaco-button', { hasText: label }).click();
 }
 
