@@ -32,7 +32,7 @@ export async function adviceFor(ctx: Ctx, profile: ConnectionProfile, e: unknown
 }
 
 /** The profile a connection error is about: the one whose server it names, one with a stored password first. */
-export async function profileOfError(ctx: Ctx, e: unknown): Promise<ConnectionProfile | undefined> {
+async function profileOfError(ctx: Ctx, e: unknown): Promise<ConnectionProfile | undefined> {
   if (!(e instanceof PgbrError) || !e.server || (e.kind !== 'auth' && e.kind !== 'connection')) return undefined;
   const matching: ConnectionProfile[] = [];
   for (const p of (await ctx.profiles()).profiles) {
@@ -59,7 +59,7 @@ export async function showCommandError(ctx: Ctx, e: unknown, retry: () => Thenab
 }
 
 /** Runs the button's fix; after a password was forgotten or set, what failed is tried again. */
-export async function applyFix(profile: string, choice: string | undefined, retry: () => Thenable<unknown>): Promise<void> {
+async function applyFix(profile: string, choice: string | undefined, retry: () => Thenable<unknown>): Promise<void> {
   if (choice === FIX.forget) {
     await vscode.commands.executeCommand('pgBackup.forgetPassword', profile);
     await retry();

@@ -120,7 +120,7 @@ export class TableNode extends ConnectionsNode {
   }
 }
 
-export const ARCHIVE_SUGGESTION_LABEL = 'Add its WAL archive';
+const ARCHIVE_SUGGESTION_LABEL = 'Add its WAL archive';
 
 /** The archive folder a server's archive_command copies into, not yet shown in the WAL Archive view. */
 export class ArchiveSuggestionNode extends ConnectionsNode {

@@ -14,7 +14,7 @@ export interface DumpPick extends vscode.QuickPickItem {
 }
 
 /** The QuickPick's rows: name, then database and age, the folder under it; newest first across every dump folder. */
-export function dumpPickItems(entries: readonly CatalogEntry[], now: Date): DumpPick[] {
+function dumpPickItems(entries: readonly CatalogEntry[], now: Date): DumpPick[] {
   return [...entries]
     .sort((a, b) => b.time.getTime() - a.time.getTime() || a.name.localeCompare(b.name))
     .map((entry) => ({

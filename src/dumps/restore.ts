@@ -204,7 +204,7 @@ export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown,
  * Success says so; a failure (errors ignored included) shows the first errors and offers the whole log.
  * A database this restore created and left behind (cancelled or failed) gets a button that drops it.
  */
-export async function reportRestore(ctx: Ctx, result: RestoreResult, what: string, dropCreated?: () => Promise<void>): Promise<void> {
+async function reportRestore(ctx: Ctx, result: RestoreResult, what: string, dropCreated?: () => Promise<void>): Promise<void> {
   ctx.log.info(`restore of ${what} into ${result.database}: ${result.status} (${result.message})`);
   if (result.status === 'succeeded') {
     for (const w of result.warnings) ctx.log.warn(w);
@@ -243,7 +243,7 @@ export async function reportRestore(ctx: Ctx, result: RestoreResult, what: strin
 }
 
 /** The button that drops a database a cancelled or failed restore created. */
-export const DROP_BUTTON = (database: string): string => `Drop ${database}`;
+const DROP_BUTTON = (database: string): string => `Drop ${database}`;
 
 /** The connection given, or asked for, with the one the dump came from offered first. */
 async function pickTarget(ctx: Ctx, given: string | undefined, source: string | undefined): Promise<ConnectionProfile | undefined> {

@@ -68,7 +68,7 @@ export async function verifyCommand(ctx: Ctx, reports: VerifyReportProvider, arg
   return report;
 }
 
-export function renderReport(r: VerifyReport): string {
+function renderReport(r: VerifyReport): string {
   const lines = [
     `# Verification ${r.status === 'passed' ? 'passed' : r.status === 'cancelled' || r.status === 'interrupted' ? r.status : 'FAILED'}: ${lastPathPart(r.dumpPath)}`,
     '',

@@ -1,10 +1,9 @@
 // Bytes for a dump's progress: the tables' sizes read before it starts, the size of what pg_dump has written, and the words for both.
-import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
 import type pg from 'pg';
 import type { QualifiedName } from '../postgres/names';
 import { formatBytes } from '../platform/bytes';
 import type { DumpProgress } from './progress';
+import { sizeOnDisk } from '../platform/fsutil';
 
 export interface TableSize extends QualifiedName {
   /** `pg_table_size`: the table's rows with their TOAST, without indexes (which a dump holds as definitions only). */
@@ -23,18 +22,9 @@ export async function tableSizes(client: pg.Client, tables: readonly QualifiedNa
 }
 
 /** The bytes under `target`: a file's size, or the sum of a folder's files; 0 while it cannot be read. */
-export async function outputBytes(target: string): Promise<number> {
-  try {
-    const stat = await fs.stat(target);
-    if (!stat.isDirectory()) return stat.size;
-    let sum = 0;
-    for (const entry of await fs.readdir(target, { withFileTypes: true })) {
-      if (entry.isFile()) sum += (await fs.stat(path.join(target, entry.name)).catch(() => ({ size: 0 }))).size;
-    }
-    return sum;
-  } catch {
-    return 0;
-  }
+export function outputBytes(target: string): Promise<number> {
+  // The folder-size walk every listing uses; a file not there yet (or gone) is 0 bytes written.
+  return sizeOnDisk(target).catch(() => 0);
 }
 
 /**

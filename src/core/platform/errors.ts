@@ -53,10 +53,6 @@ export class PgbrError extends Error {
   }
 }
 
-export function isPgbrError(e: unknown): e is PgbrError {
-  return e instanceof PgbrError;
-}
-
 /** A stop the person asked for (a Cancel button, Ctrl-C): the core says so with kind `cancelled`. */
 export function isCancellation(e: unknown): boolean {
   return e instanceof PgbrError && e.kind === 'cancelled';

@@ -13,7 +13,7 @@
 // on a normal exit.
 
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync, chmodSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -139,11 +139,6 @@ export async function privateTempDir(prefix: string): Promise<string> {
   return fs.mkdtemp(path.join(runFolder(), prefix));
 }
 
-/** The same, synchronously, for callers that must have it before an await (none hold secrets longer than a run). */
-export function privateTempDirSync(prefix: string): string {
-  return mkdtempSync(path.join(runFolder(), prefix));
-}
-
 /** Puts a running tool's process group on record; the returned function takes it off once the tool has ended. */
 export function guardProcessGroup(pgid: number): () => void {
   if (process.platform === 'win32') return () => undefined;
@@ -173,7 +168,3 @@ export function removeIfKilled(target: string): () => void {
   return () => rmSync(file, { force: true });
 }
 
-/** For tests: forget the folder so the next use makes a new one (the old one's watcher stays until exit). */
-export function resetRunFolderForTests(): void {
-  folder = undefined;
-}
