@@ -1,5 +1,5 @@
 // Why pg_basebackup failed, said as the fix: the role to grant, the pg_hba.conf line, the setting to change.
-import { passwordAdvice } from '../postgres/advice';
+import { passwordAdvice } from '../profiles/advice';
 import { failureLine } from '../platform/toolFailure';
 import { PgbrError } from '../platform/errors';
 import type { RunResult } from '../platform/runner';
