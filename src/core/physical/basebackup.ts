@@ -7,7 +7,7 @@ import { formatCompression } from '../logical/dump';
 import { discardPartial } from '../logical/dumpOutput';
 import { expandNameTemplate } from '../logical/naming';
 import { untranslatedMessagesEnv } from '../logical/progress';
-import { PgbrError, cancelledError, errorMessage } from '../platform/errors';
+import { PgbrError, cancelledError, errorMessage, usageError } from '../platform/errors';
 import { pathExists } from '../platform/fsutil';
 import { silentLogger, type Logger } from '../platform/log';
 import { claimPartial, finalizeWithProof, ProofNotSaved, releasePartial } from '../platform/partials';
@@ -17,7 +17,7 @@ import { chooseTool, type FoundTool, type ToolInventory } from '../platform/tool
 import { lsnToSegment, parseLsn, segmentName, DEFAULT_SEGMENT_SIZE } from '../wal/names';
 import { explainRunFailure, noWalSendersError, replicationRoleError, walLevelError } from './failure';
 import { type ManifestSummary, parseBackupLabel, parseBackupManifest, readLabelFromTar } from './label';
-import { planBaseBackup, usage, validateBaseBackupOptions } from './plan';
+import { planBaseBackup, validateBaseBackupOptions } from './plan';
 import { BaseBackupProgressTracker, type VerboseFacts } from './progress';
 import { type BaseBackupFormat, type BaseBackupOptions, type BaseBackupRecord, type BaseBackupResult, type BaseBackupVerification, FIRST_VERIFYBACKUP, FIRST_VERIFYBACKUP_TAR, NAME_TEMPLATE, recordPathFor } from './record';
 import { quoteIdent } from '../postgres/names';
@@ -207,7 +207,7 @@ async function refuseTablespacesInPlain(client: pg.Client): Promise<void> {
   );
   const names = r.rows[0]?.names ?? [];
   if (names.length > 0) {
-    throw usage(
+    throw usageError(
       `the server has tablespaces outside its data directory (${names.join(', ')}), which the plain format would write to their original paths on this machine: use the tar format`,
     );
   }
