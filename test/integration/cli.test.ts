@@ -115,6 +115,9 @@ test('status takes a URI, and text output names the server', async () => {
   assert.match(r.stdout, /PostgreSQL 15\./);
   assert.match(r.stdout, /archiving: OK/);
   assert.doesNotMatch(r.stdout, /^state: /m, 'one verdict line, not two');
+  // The archive comes from the server's archive_command, as in the editor; it holds no base backup yet.
+  assert.doesNotMatch(r.stdout, /no WAL archive given/);
+  assert.match(r.stdout, /^warning: no base backup is known, and archived WAL alone restores nothing: take a base backup \(pgbr basebackup --conn postgresql:\/\/\S+\)\.$/m, 'said with what the user typed');
 });
 
 test('a wrong password exits 2 with the server message and what to do', () => {
