@@ -7,14 +7,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { checksumDump, compareChecksums, describeMismatch, listFilesRecursive, sha256File, type ChecksumMismatch } from '../../src/core/logical/checksum';
-import { DUMP_END_MARKER, endsWithMarker, finalizeOutput, removePartial, reserveDumpPartial } from '../../src/core/logical/dumpOutput';
+import { DUMP_END_MARKER, endsWithMarker, finalizeOutput, reserveDumpPartial } from '../../src/core/logical/dumpOutput';
 import { failureLine } from '../../src/core/platform/toolFailure';
 import { GLOBALS_END_MARKER } from '../../src/core/logical/globals';
 import { takenNameNote } from '../../src/core/logical/naming';
 import { PgbrError } from '../../src/core/platform/errors';
 import { manifestPathFor, withFileKey, type DumpManifest } from '../../src/core/logical/manifest';
-import { finalizeWithProof } from '../../src/core/platform/partials';
-import { findPartials } from '../../src/core/platform/leftovers';
+import { finalizeWithProof, findPartials, removePartial } from '../../src/core/platform/partials';
 
 /** The smallest manifest these file tests need; its content is only compared as text. */
 const MANIFEST = { manifestVersion: 1, kind: 'database', profile: 't', rowCounts: [], sha256: {} } as unknown as DumpManifest;

@@ -5,8 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PgbrError } from '../../src/core/platform/errors';
-import { claimedPaths } from '../../src/core/platform/leftovers';
-import { candidateName, freeName, reservePartial, type PartialSpec } from '../../src/core/platform/partials';
+import { candidateName, claimedPaths, freeName, reservePartial, type PartialSpec } from '../../src/core/platform/partials';
 
 let dir: string;
 before(async () => {

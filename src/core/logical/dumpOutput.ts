@@ -5,7 +5,6 @@ import { createGunzip } from 'node:zlib';
 import { PgbrError } from '../platform/errors';
 import { silentLogger, type Logger } from '../platform/log';
 import { reservePartial, type PartialWork } from '../platform/partials';
-import { claimedPaths } from '../platform/leftovers';
 import { runTool } from '../platform/runner';
 import type { FoundTool } from '../platform/tools';
 import { manifestPathFor, manifestText, withFileKey, type DumpFormat, type DumpManifest } from './manifest';
@@ -104,16 +103,4 @@ export async function endsWithMarker(file: string, marker: string, gzip = false)
     else break;
   }
   return lines[lines.length - 1]?.trim() === marker;
-}
-
-/** Removes a stale `.partial`; refuses anything else, so a wrong path cannot delete a real dump. */
-export async function removePartial(partialPath: string): Promise<void> {
-  if (!partialPath.endsWith('.partial')) {
-    throw new PgbrError('usage', `${partialPath} is not an unfinished dump (its name does not end in .partial): it was not removed`);
-  }
-  // A claim of any live process counts, not only this one's: another window's dump may be writing it.
-  if (claimedPaths().has(partialPath)) {
-    throw new PgbrError('usage', `${partialPath} is a dump still being written: cancel it instead`);
-  }
-  await fs.rm(partialPath, { recursive: true, force: true });
 }

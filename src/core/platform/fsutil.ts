@@ -1,4 +1,5 @@
 // File helpers that never leave a half-written file under a final name.
+import { readdirSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -99,4 +100,13 @@ export async function sizeOnDisk(target: string): Promise<number> {
 /** The last part of a path, a directory dump's trailing slash ignored: `shop.dump`, `shop_dir`. */
 export function lastPathPart(p: string): string {
   return p.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? p;
+}
+
+/** The names in `dir`, or none when it cannot be read (gone, or not ours): for sweeps that must not fail. */
+export function listOrEmptySync(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }

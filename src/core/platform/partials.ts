@@ -1,13 +1,15 @@
 // The `.partial` lifecycle shared by dumps and base backups, files and folders alike: a final name
 // free together with its `.partial` and its proof, the partial created exclusively and claimed by this
 // process (removed by the reaper if the process dies), then either finished under its final name
-// (proof first, nothing ever replaced) or discarded, its claim released exactly once either way.
+// (proof first, nothing ever replaced) or discarded, its claim released exactly once either way; and
+// the leftovers, the `.partial` entries no live pgbr or editor has claimed.
+import { readFileSync, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { PgbrError, errorMessage } from './errors';
-import { noHardLinks, pathExists, renameIfAbsent, writeFileExclusive } from './fsutil';
+import { listOrEmptySync, noHardLinks, pathExists, renameIfAbsent, sizeOnDisk, writeFileExclusive } from './fsutil';
 import { silentLogger, type Logger } from './log';
-import { removeIfKilled } from './reaper';
+import { removeIfKilled, RUN_FOLDER_PREFIX, tempRoot } from './reaper';
 
 /** The manifest or record could not be written (full disk, permissions): the backup must not stay. */
 export class ProofNotSaved extends Error {
@@ -228,4 +230,61 @@ export async function moveWithoutReplacing(from: string, to: string, kind: 'file
     return renameIfAbsent(from, to);
   }
   await fs.unlink(from);
+}
+
+/** Entries of `folders` that `wanted` picks and no live run has on record, sorted by path. */
+export async function unclaimedEntries(folders: readonly string[], wanted: (name: string, stat: Stats) => boolean): Promise<{ path: string; stat: Stats }[]> {
+  const claimed = claimedPaths();
+  const found: { path: string; stat: Stats }[] = [];
+  for (const folder of new Set(folders)) {
+    for (const name of await fs.readdir(folder).catch(() => [] as string[])) {
+      const full = path.join(folder, name);
+      if (claimed.has(full)) continue;
+      const stat = await fs.stat(full).catch(() => undefined);
+      if (stat && wanted(name, stat)) found.push({ path: full, stat });
+    }
+  }
+  return found.sort((x, y) => x.path.localeCompare(y.path));
+}
+
+/** Every path a live run folder (this process's included) has on record. */
+export function claimedPaths(): Set<string> {
+  const claimed = new Set<string>();
+  const root = tempRoot();
+  for (const name of listOrEmptySync(root)) {
+    if (!name.startsWith(RUN_FOLDER_PREFIX)) continue;
+    const removeDir = path.join(root, name, 'remove');
+    for (const r of listOrEmptySync(removeDir)) {
+      try {
+        claimed.add(readFileSync(path.join(removeDir, r), 'utf8'));
+      } catch {
+        // Released meanwhile.
+      }
+    }
+  }
+  return claimed;
+}
+
+export interface PartialLeftover {
+  path: string;
+  sizeBytes: number;
+  modified: Date;
+}
+
+/** `.partial` files and folders in `folders` that no live run is writing. */
+export async function findPartials(folders: readonly string[]): Promise<PartialLeftover[]> {
+  const found = await unclaimedEntries(folders, (name) => name.endsWith('.partial') && !name.startsWith('.'));
+  return Promise.all(found.map(async ({ path: p, stat }) => ({ path: p, sizeBytes: await sizeOnDisk(p), modified: stat.mtime })));
+}
+
+/** Removes a stale `.partial`; refuses anything else, so a wrong path cannot delete a real dump. */
+export async function removePartial(partialPath: string): Promise<void> {
+  if (!partialPath.endsWith('.partial')) {
+    throw new PgbrError('usage', `${partialPath} is not an unfinished dump (its name does not end in .partial): it was not removed`);
+  }
+  // A claim of any live process counts, not only this one's: another window's dump may be writing it.
+  if (claimedPaths().has(partialPath)) {
+    throw new PgbrError('usage', `${partialPath} is a dump still being written: cancel it instead`);
+  }
+  await fs.rm(partialPath, { recursive: true, force: true });
 }
