@@ -8,7 +8,8 @@ import { withClient } from '../core/postgres/server';
 import { errorMessage } from '../core/platform/errors';
 import { archiverProblems } from '../core/health/archiverCheck';
 import { listDumps, type CatalogEntry } from '../core/logical/catalog';
-import { describeLeftovers, findPartials, findScratchDatabases } from '../core/platform/leftovers';
+import { describeLeftovers, findScratchDatabases } from '../core/platform/leftovers';
+import { findPartials } from '../core/platform/partials';
 import { readPollHistory, withPoll, writePollHistory } from '../core/health/pollHistory';
 import {
   archivedPerHour,

@@ -5,12 +5,11 @@ import {
   describeLeftovers,
   dropScratchDatabases,
   findDrillLeftovers,
-  findPartials,
   findScratchDatabases,
   type DrillFolderLeftover,
-  type PartialLeftover,
   type ScratchDatabaseLeftover,
 } from '../core/platform/leftovers';
+import { findPartials, type PartialLeftover } from '../core/platform/partials';
 import { tempRoot } from '../core/platform/reaper';
 import { withClient } from '../core/postgres/server';
 import { jsonOption, workspaceOption } from './commands';

@@ -6,7 +6,7 @@ import type { Ctx } from '../ctx';
 import type { CommandTable } from '../commands';
 import { PgbrError } from '../core/platform/errors';
 import { manifestPathFor, verifyReportPathFor } from '../core/logical/manifest';
-import { removePartial } from '../core/logical/dumpOutput';
+import { removePartial } from '../core/platform/partials';
 import { runGlobalsDump } from '../core/logical/globals';
 import { takenNameNote } from '../core/logical/naming';
 import { formatBytes } from '../core/platform/bytes';
