@@ -190,3 +190,19 @@ test('status exits 1 when archiving fails, naming the failure', async () => {
     await cluster.sql(`alter system reset archive_command; select pg_reload_conf();`);
   }
 });
+
+test('leftovers --remove-partials removes unfinished dumps and base backups, and nothing finished', async () => {
+  const dumps = path.join(workspace, '.pg-backups');
+  await fs.mkdir(path.join(dumps, 'base', 'prod_base.partial'), { recursive: true });
+  await fs.writeFile(path.join(dumps, 'base', 'prod_base.partial', 'base.tar'), 'x');
+  await fs.writeFile(path.join(dumps, 'shop.dump.partial'), 'half');
+  await fs.writeFile(path.join(dumps, 'shop.dump'), 'whole');
+  const seen = cli(['leftovers', '--json']);
+  assert.equal(seen.code, 1, seen.stderr);
+  assert.deepEqual(((json(seen).partials as { path: string }[]).map((p) => path.relative(workspace, p.path))).sort(), ['.pg-backups/base/prod_base.partial', '.pg-backups/shop.dump.partial']);
+  const r = cli(['leftovers', '--remove-partials', '--json']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal((json(r).removed as string[]).length, 2);
+  assert.deepEqual(await fs.readdir(dumps).then((n) => n.sort()), ['base', 'shop.dump']);
+  assert.deepEqual(await fs.readdir(path.join(dumps, 'base')), []);
+});

@@ -191,7 +191,7 @@ test('leftovers are the .partial entries no dump of this process is writing; onl
     ['old.dump.partial', 'olddir.partial'],
   );
   await assert.rejects(removePartial(active.partial), (e: unknown) => e instanceof PgbrError && /still being written/.test(e.message));
-  await assert.rejects(removePartial(path.join(folder, 'good.dump')), (e: unknown) => e instanceof PgbrError && /not an unfinished dump/.test(e.message));
+  await assert.rejects(removePartial(path.join(folder, 'good.dump')), (e: unknown) => e instanceof PgbrError && /not an unfinished backup/.test(e.message));
   for (const l of found) await removePartial(l.path);
   assert.deepEqual(await findPartials([folder]), []);
   assert.deepEqual(await findPartials([path.join(dir, 'no-such-folder')]), []);

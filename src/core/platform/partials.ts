@@ -236,7 +236,8 @@ export async function moveWithoutReplacing(from: string, to: string, kind: 'file
 export async function unclaimedEntries(folders: readonly string[], wanted: (name: string, stat: Stats) => boolean): Promise<{ path: string; stat: Stats }[]> {
   const claimed = claimedPaths();
   const found: { path: string; stat: Stats }[] = [];
-  for (const folder of new Set(folders)) {
+  // Claims are recorded as absolute paths: a folder given relative to the working directory still matches them.
+  for (const folder of new Set(folders.map((f) => path.resolve(f)))) {
     for (const name of await fs.readdir(folder).catch(() => [] as string[])) {
       const full = path.join(folder, name);
       if (claimed.has(full)) continue;
@@ -277,14 +278,14 @@ export async function findPartials(folders: readonly string[]): Promise<PartialL
   return Promise.all(found.map(async ({ path: p, stat }) => ({ path: p, sizeBytes: await sizeOnDisk(p), modified: stat.mtime })));
 }
 
-/** Removes a stale `.partial`; refuses anything else, so a wrong path cannot delete a real dump. */
+/** Removes a stale `.partial` (a dump's or a base backup's); refuses anything else, so a wrong path cannot delete a finished backup. */
 export async function removePartial(partialPath: string): Promise<void> {
   if (!partialPath.endsWith('.partial')) {
-    throw new PgbrError('usage', `${partialPath} is not an unfinished dump (its name does not end in .partial): it was not removed`);
+    throw new PgbrError('usage', `${partialPath} is not an unfinished backup (its name does not end in .partial): it was not removed`);
   }
   // A claim of any live process counts, not only this one's: another window's dump may be writing it.
-  if (claimedPaths().has(partialPath)) {
-    throw new PgbrError('usage', `${partialPath} is a dump still being written: cancel it instead`);
+  if (claimedPaths().has(path.resolve(partialPath))) {
+    throw new PgbrError('usage', `${partialPath} is a backup still being written: cancel it instead`);
   }
   await fs.rm(partialPath, { recursive: true, force: true });
 }
