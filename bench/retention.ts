@@ -11,7 +11,6 @@ import { closeSync, ftruncateSync, openSync, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as esbuild from 'esbuild';
 import { listDumps } from '../src/core/logical/catalog';
 import { manifestPathFor, manifestText, type DumpManifest } from '../src/core/logical/manifest';
 import { planRetention } from '../src/core/retention/gfs';
@@ -19,7 +18,7 @@ import { parseWithin, type KeepRules, type RetentionCandidate } from '../src/cor
 import { planWalCleanup, type WalBaseBackup } from '../src/core/retention/wal';
 import { formatLsn, segmentName } from '../src/core/wal/names';
 import { readArchiveInventory } from '../src/core/wal/scan';
-import { envInt, formatMs, installCleanup, loadAverage, median, renderTable, timed, timedRun } from './support';
+import { envInt, formatMs, installCleanup, loadAverage, median, renderTable, timed, timedRun, bundleForNode } from './support';
 
 const SEG = 16 * 1024 * 1024;
 /** The issue's "instant": the whole preview in well under a second; the GFS rules alone under 100 ms. */
@@ -36,7 +35,6 @@ const settings = {
   parent: path.resolve(process.env.BENCH_RETENTION_DIR ?? os.tmpdir()),
   jsonOut: process.env.BENCH_JSON ? path.resolve(process.env.BENCH_JSON) : undefined,
 };
-const REPO_ROOT = path.resolve(__dirname, '..');
 const folders = new Set<string>();
 
 /** Tiny dump files with real manifests naming the plan: the listing reads every manifest, as it would in a real folder. */
@@ -91,20 +89,7 @@ function cpuMs<T>(step: () => T): { cpu: number; value: T } {
 }
 
 async function bundle(work: string): Promise<string> {
-  const outfile = path.join(work, 'retention-preview.js');
-  await esbuild.build({
-    absWorkingDir: REPO_ROOT,
-    entryPoints: ['bench/retention-preview.ts'],
-    outfile,
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['pg-native'],
-    logLevel: 'warning',
-  });
-  return outfile;
+  return bundleForNode('bench/retention-preview.ts', path.join(work, 'retention-preview.js'));
 }
 
 async function main(): Promise<void> {
