@@ -211,6 +211,10 @@ test('a plan without keep rules removes nothing; no backups, nothing to decide',
   assert.deepEqual(planRetention([], { daily: 7 }, 'Europe/Berlin'), { keep: [], remove: [] });
 });
 
+test('a zone Intl does not know is refused whatever the rules, before anything is decided', () => {
+  assert.throws(() => planRetention([backup('a', '2026-11-24T02:30:00Z')], { last: 1 }, 'Europe/Atlantis'), RangeError);
+});
+
 test('the zone clock agrees with Intl through two years of zones with odd rules, and to the second at a change', () => {
   const intlLocal = (zone: string): ((ms: number) => string) => {
     const f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });

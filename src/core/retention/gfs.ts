@@ -46,10 +46,11 @@ type PeriodRule = 'hourly' | 'daily' | 'weekly' | 'monthly' | 'yearly';
 const PERIOD_RULES: readonly PeriodRule[] = ['hourly', 'daily', 'weekly', 'monthly', 'yearly'];
 
 /**
- * The plan's retention: what to keep (with every reason) and what to remove. Pure and synchronous:
- * 10,000 backups take a few tens of milliseconds, most of it the one zone conversion per backup.
+ * The plan's retention: what to keep (with every reason) and what to remove. Pure and synchronous.
+ * Throws a RangeError for a time zone Intl does not know (plans are validated before they get here).
  */
 export function planRetention(candidates: readonly RetentionCandidate[], rules: KeepRules, timeZone: string): RetentionPlan {
+  zoneClock(timeZone);
   const ordered = [...candidates].sort(newestFirst);
   const reasons = new Map<RetentionCandidate, string[]>();
   const add = (c: RetentionCandidate, reason: string): void => {
