@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { listDumps } from '../../src/core/logical/catalog';
 import { manifestPathFor, readManifest, verifyReportPathFor, writeManifest, type DumpManifest } from '../../src/core/logical/manifest';
 import { listBaseBackups } from '../../src/core/physical/catalog';
@@ -147,6 +148,27 @@ test('a .partial or a claimed backup is never removed; a failure on one does not
       for (const p of [partial, claimed]) await fs.access(p);
     } finally {
       releasePartial(claimed);
+    }
+  });
+});
+
+test('a dump removed but its manifest not: the report says which part went and what is left', async (t) => {
+  await inTempDir(async (dir) => {
+    const file = path.join(dir, 'app_1.dump');
+    await fs.writeFile(file, 'PGDMP');
+    await writeManifest(file, manifest('2026-11-24T02:30:00Z', { plan: 'nightly' }));
+    // An immutable file cannot be removed even by root; where chattr cannot set it, there is no way to make rm fail here.
+    if (spawnSync('chattr', ['+i', manifestPathFor(file)]).status !== 0) {
+      t.skip('chattr +i is not available here (needs root and a file system with attributes)');
+      return;
+    }
+    try {
+      const [report] = await removeDumps([file]);
+      assert.deepEqual(report?.removed, [file]);
+      assert.match(report?.error ?? '', /app_1\.dump\.manifest\.json could not be removed \(.*app_1\.dump was removed\): permission denied on .*app_1\.dump\.manifest\.json/);
+      await fs.access(manifestPathFor(file));
+    } finally {
+      spawnSync('chattr', ['-i', manifestPathFor(file)]);
     }
   });
 });

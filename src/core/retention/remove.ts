@@ -87,7 +87,9 @@ async function removeEach(targets: readonly string[], filesOf: (target: string) 
     }
     for (const file of files) {
       try {
-        await fs.rm(file, { recursive: true });
+        // unlink for a file: fs.rm that cannot unlink one retries it as a folder and reports ENOTDIR, not the EPERM that happened.
+        if ((await fs.lstat(file)).isDirectory()) await fs.rm(file, { recursive: true });
+        else await fs.unlink(file);
         result.removed.push(file);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
