@@ -14,7 +14,6 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as esbuild from 'esbuild';
 import { startCluster, type Cluster } from '../test/integration/cluster';
 import { sha256File } from '../src/core/logical/checksum';
 import { runDump } from '../src/core/logical/dump';
@@ -24,6 +23,7 @@ import { groupToc, readToc } from '../src/core/logical/toc';
 import type { DumpProgress } from '../src/core/logical/progress';
 import { discoverTools, type ToolInventory } from '../src/core/platform/tools';
 import {
+  bundleForNode,
   cpuMeter,
   envInt,
   formatBytes,
@@ -52,7 +52,6 @@ const settings = {
   jsonOut: process.env.BENCH_JSON ? path.resolve(process.env.BENCH_JSON) : undefined,
 };
 
-const REPO_ROOT = path.resolve(__dirname, '..');
 const BENCH_DB = 'bench';
 const TOC_DB = 'many_tables';
 const ONE_PERCENT_TABLE = 'accounts_1pct';
@@ -125,21 +124,7 @@ function passed(c: Comparison): boolean {
 
 /** The CLI as users get it: a minified bundle of the current sources, built once so a rebuild of dist/ cannot change it mid-run. */
 async function bundleCli(work: string): Promise<string> {
-  const outfile = path.join(work, 'cli', 'pgbr.js');
-  await esbuild.build({
-    absWorkingDir: REPO_ROOT,
-    entryPoints: ['src/cli/pgbr.ts'],
-    outfile,
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['pg-native'],
-    banner: { js: '#!/usr/bin/env node' },
-    logLevel: 'warning',
-  });
-  return outfile;
+  return bundleForNode('src/cli/pgbr.ts', path.join(work, 'cli', 'pgbr.js'), '#!/usr/bin/env node');
 }
 
 async function sqlNumber(cluster: Cluster, query: string, database = BENCH_DB): Promise<number> {

@@ -2,6 +2,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
+import * as esbuild from 'esbuild';
 
 export interface TimedRun {
   ms: number;
@@ -233,3 +235,23 @@ const timer = setInterval(() => {
   }
 }, 250);
 `;
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+
+/** A source entry (relative to the repository) as users get it: one minified CommonJS bundle for Node, built once so a rebuild of dist/ cannot change it mid-run. */
+export async function bundleForNode(entry: string, outfile: string, banner?: string): Promise<string> {
+  await esbuild.build({
+    absWorkingDir: REPO_ROOT,
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['pg-native'],
+    ...(banner ? { banner: { js: banner } } : {}),
+    logLevel: 'warning',
+  });
+  return outfile;
+}

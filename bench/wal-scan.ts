@@ -12,10 +12,9 @@ import { closeSync, ftruncateSync, openSync, statSync, writeFileSync } from 'nod
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as esbuild from 'esbuild';
 import { segmentName } from '../src/core/wal/names';
 import { scanArchive } from '../src/core/wal/scan';
-import { envInt, formatMs, installCleanup, loadAverage, median, renderTable, timed, timedRun, toolEnv } from './support';
+import { envInt, formatMs, installCleanup, loadAverage, median, renderTable, timed, timedRun, toolEnv, bundleForNode } from './support';
 
 const SEG = 16 * 1024 * 1024;
 /** The issue's budget for scanning, checking and summarising 100,000 segments. */
@@ -29,7 +28,6 @@ const settings = {
   jsonOut: process.env.BENCH_JSON ? path.resolve(process.env.BENCH_JSON) : undefined,
 };
 
-const REPO_ROOT = path.resolve(__dirname, '..');
 const folders = new Set<string>();
 
 /**
@@ -57,20 +55,7 @@ function makeArchive(dir: string, count: number): void {
 
 /** The CLI as users get it: a minified bundle of the current sources. */
 async function bundleCli(work: string): Promise<string> {
-  const outfile = path.join(work, 'pgbr.js');
-  await esbuild.build({
-    absWorkingDir: REPO_ROOT,
-    entryPoints: ['src/cli/pgbr.ts'],
-    outfile,
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['pg-native'],
-    logLevel: 'warning',
-  });
-  return outfile;
+  return bundleForNode('src/cli/pgbr.ts', path.join(work, 'pgbr.js'));
 }
 
 /** `ext4`, `tmpfs`, `xfs`: a scan of a RAM disk says little about one on a disk. */

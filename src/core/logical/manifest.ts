@@ -38,6 +38,8 @@ export interface DumpManifest {
   kind: 'database' | 'globals';
   /** Profile name; never a password or a URI with secrets. */
   profile: string;
+  /** The plan (`plans:` in pgbackup.yaml) that made it; absent for a dump taken by hand and in manifests written before plans. Retention only ever decides over a plan's own dumps. */
+  plan?: string;
   host: string;
   port: number;
   user: string;
@@ -139,6 +141,7 @@ export function manifestProblem(v: unknown): string | undefined {
     want('sizeBytes', isCount(v.sizeBytes), 'a whole number of bytes'),
     want('sha256', isObject(v.sha256) && Object.values(v.sha256).every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h)), 'an object of file → 64-digit hex sha256'),
     want('rowCounts', Array.isArray(v.rowCounts), 'a list of { schema, table, rows }'),
+    want('plan', v.plan === undefined || (typeof v.plan === 'string' && v.plan !== ''), 'the name of the plan that made the dump'),
   ];
   const first = checks.find((c) => c !== undefined);
   if (first) return first;

@@ -65,6 +65,8 @@ export interface BaseBackupRecord {
   name: string;
   label: string;
   profile: string;
+  /** The plan (`plans:` in pgbackup.yaml) that made it; absent for one taken by hand and in records written before plans. */
+  plan?: string;
   host: string;
   port: number;
   user: string;
@@ -105,6 +107,8 @@ export interface BaseBackupRecord {
   /** Whether the manifest's own sha256 matched its contents (absent without a manifest, before PostgreSQL 13). */
   manifestChecksum?: 'valid';
   verification: BaseBackupVerification;
+  /** The last recovery drill of this backup, recorded by the run that drilled it: `passed` when recovery reached its target. */
+  drill?: { status: 'passed' | 'failed'; at: string; message?: string };
 }
 
 export interface BaseBackupResult {
@@ -130,6 +134,7 @@ export function readRecord(text: string): BaseBackupRecord {
   if (r.kind !== 'basebackup' || r.recordVersion !== 1) throw new Error('not a pgbr base backup record');
   if (typeof r.stopLsn !== 'string' || parseLsn(r.stopLsn) === undefined) throw new Error('it has no stop LSN');
   if (typeof r.timeline !== 'number' || typeof r.stopTime !== 'string' || typeof r.label !== 'string') throw new Error('it lacks the timeline, stop time or label');
+  if (r.plan !== undefined && (typeof r.plan !== 'string' || r.plan === '')) throw new Error('its plan is not a plan name');
   return r as BaseBackupRecord;
 }
 

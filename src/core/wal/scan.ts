@@ -6,6 +6,7 @@ import { gunzip } from 'node:zlib';
 import { PgbrError, errorMessage } from '../platform/errors';
 import {
   analyzeArchive,
+  type ArchiveInventory,
   type ArchiveProblem,
   type BackupEntry,
   type HistoryEntry,
@@ -64,6 +65,33 @@ export interface ArchiveScan {
 const STAT_SLICE = 2000;
 
 export async function scanArchive(dir: string, opts: ScanOptions = {}): Promise<ArchiveScan> {
+  const read = await readArchiveInventory(dir, opts);
+  const { inventory } = read;
+  const analysis = analyzeArchive(inventory);
+  return {
+    location: read.location,
+    segmentSize: inventory.segmentSize,
+    segmentSizeFrom: read.segmentSizeFrom,
+    scannedAt: read.now(),
+    totals: read.totals,
+    timelines: analysis.timelines,
+    histories: inventory.histories.map((h) => ({ file: h.file, tli: h.tli, ...(h.switches ? { switches: h.switches } : {}), ...(h.error ? { error: h.error } : {}) })),
+    backups: inventory.backups.map((b) => ({ file: b.file, ...b.backup, ...(b.error ? { error: b.error } : {}) })),
+    problems: analysis.problems,
+    window: analysis.window,
+  };
+}
+
+export interface ArchiveInventoryRead {
+  location: string;
+  inventory: ArchiveInventory;
+  segmentSizeFrom: ArchiveScan['segmentSizeFrom'];
+  totals: ArchiveScan['totals'];
+  now: () => Date;
+}
+
+/** What an archive folder holds, read but not judged: the input of `analyzeArchive` and of WAL retention's preview. */
+export async function readArchiveInventory(dir: string, opts: ScanOptions = {}): Promise<ArchiveInventoryRead> {
   const location = path.resolve(dir);
   if (opts.segmentSize !== undefined && !isValidSegmentSize(opts.segmentSize)) {
     throw new PgbrError(
@@ -173,7 +201,7 @@ export async function scanArchive(dir: string, opts: ScanOptions = {}): Promise<
     }),
   );
 
-  const analysis = analyzeArchive({
+  const inventory: ArchiveInventory = {
     segmentSize,
     segments,
     histories,
@@ -182,19 +210,8 @@ export async function scanArchive(dir: string, opts: ScanOptions = {}): Promise<
     misnamed,
     knownBaseBackups: opts.knownBaseBackups ?? [],
     listedAtMs,
-  });
-  return {
-    location,
-    segmentSize,
-    segmentSizeFrom,
-    scannedAt: now(),
-    totals,
-    timelines: analysis.timelines,
-    histories: histories.map((h) => ({ file: h.file, tli: h.tli, ...(h.switches ? { switches: h.switches } : {}), ...(h.error ? { error: h.error } : {}) })),
-    backups: backups.map((b) => ({ file: b.file, ...b.backup, ...(b.error ? { error: b.error } : {}) })),
-    problems: analysis.problems,
-    window: analysis.window,
   };
+  return { location, inventory, segmentSizeFrom, totals, now };
 }
 
 /**
