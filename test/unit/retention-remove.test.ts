@@ -9,7 +9,7 @@ import { listDumps } from '../../src/core/logical/catalog';
 import { manifestPathFor, readManifest, verifyReportPathFor, writeManifest, type DumpManifest } from '../../src/core/logical/manifest';
 import { listBaseBackups } from '../../src/core/physical/catalog';
 import type { BaseBackupRecord } from '../../src/core/physical/record';
-import { claimPartial, releasePartial } from '../../src/core/platform/partials';
+import { removeIfKilled } from '../../src/core/platform/reaper';
 import { baseBackupCandidates, dumpCandidates } from '../../src/core/retention/candidates';
 import { removeBaseBackups, removeDumps, removeWalFiles } from '../../src/core/retention/remove';
 
@@ -138,7 +138,7 @@ test('a .partial or a claimed backup is never removed; a failure on one does not
     const stuck = path.join(notFolder, 'app_2.dump');
     const free = path.join(dir, 'app_3.dump');
     await fs.writeFile(free, 'PGDMP');
-    claimPartial(claimed);
+    const release = removeIfKilled(claimed);
     try {
       const report = await removeDumps([partial, claimed, stuck, free]);
       assert.match(report[0]?.error ?? '', /unfinished work \(\.partial\), which retention never removes/);
@@ -147,7 +147,7 @@ test('a .partial or a claimed backup is never removed; a failure on one does not
       assert.deepEqual(report[3], { path: free, removed: [free] });
       for (const p of [partial, claimed]) await fs.access(p);
     } finally {
-      releasePartial(claimed);
+      release();
     }
   });
 });

@@ -5,7 +5,7 @@ import { manifestPathFor, verifyReportPathFor } from '../logical/manifest';
 import { recordPathFor } from '../physical/record';
 import { errorMessage } from '../platform/errors';
 import { pathExists } from '../platform/fsutil';
-import { claimedPaths } from '../platform/leftovers';
+import { claimedPaths } from '../platform/partials';
 import { parseWalFileName } from '../wal/names';
 
 export interface Removal {
