@@ -355,23 +355,55 @@ test('RTO evidence is the newest passed verification, against the declared rto',
   assert.equal(assess({}, { dumps: [], policy: { rtoSeconds: 60 } }).rto.status, 'no-data');
 });
 
-test('retention and offsite pass when declared, warn otherwise', () => {
+test('retention passes only when a plan with keep rules has pruned; an offsite declaration is not a checked copy', () => {
   const none = assess();
   assert.equal(check(none, 'retention').status, 'warn');
-  assert.match(check(none, 'retention').fix ?? '', /retention: \{ keepDumps: 14/);
+  assert.match(check(none, 'retention').fix ?? '', /keep: \{ daily: 7/);
   assert.equal(check(none, 'offsite').status, 'warn');
   assert.match(check(none, 'offsite').fix ?? '', /offsite: s3:\/\//);
   const declared = assess({}, { policy: { retention: { keepDumps: 14 }, offsite: { command: 'rclone sync a b' } } });
-  assert.equal(check(declared, 'retention').status, 'pass');
-  assert.equal(check(declared, 'offsite').status, 'pass');
-  assert.equal(check(declared, 'offsite').fix, undefined);
+  assert.equal(check(declared, 'retention').status, 'warn', 'written down, never applied');
+  assert.match(check(declared, 'retention').detail, /no plan applies it: nothing is ever removed/);
+  assert.equal(check(declared, 'offsite').status, 'warn');
+  assert.match(check(declared, 'offsite').detail, /declared \(rclone sync a b\), but nothing has checked/);
+  const ran = { outcome: 'succeeded' as const, endedAt: new Date(NOW.getTime() - 3600_000) };
+  const notYet = assess({}, { plans: [{ name: 'nightly', keepRules: true, periodSeconds: 86400, lastRun: ran, lastSuccess: ran }] });
+  assert.equal(check(notYet, 'retention').status, 'warn');
+  assert.match(check(notYet, 'retention').detail, /plan nightly has keep rules but never pruned/);
+  const pruned = assess({}, { plans: [{ name: 'nightly', keepRules: true, lastRun: ran, lastSuccess: ran, lastPrune: { endedAt: ran.endedAt, removed: 2 } }] });
+  assert.equal(check(pruned, 'retention').status, 'pass');
+  assert.match(check(pruned, 'retention').detail, /plan nightly applied its keep rules .* and removed 2 backups\./);
+  assert.equal(check(pruned, 'retention').fix, undefined);
+});
+
+test('plans: a failed last run or a missed schedule fails, a plan that never ran warns', () => {
+  const hoursAgo = (h: number): Date => new Date(NOW.getTime() - h * 3600_000);
+  const ok = (h: number) => ({ outcome: 'succeeded' as const, endedAt: hoursAgo(h) });
+  assert.equal(check(assess(), 'plans').status, 'warn');
+  assert.match(check(assess(), 'plans').detail, /no plan is declared, so every backup is taken by hand/);
+  const good = assess({}, { plans: [{ name: 'nightly', keepRules: false, periodSeconds: 86400, lastRun: ok(20), lastSuccess: ok(20) }] });
+  assert.equal(check(good, 'plans').status, 'pass');
+  const failed = assess({}, {
+    plans: [{ name: 'nightly', keepRules: false, periodSeconds: 86400, lastRun: { outcome: 'failed', endedAt: hoursAgo(1), error: 'could not connect to the server.' }, lastSuccess: ok(25) }],
+  });
+  assert.equal(check(failed, 'plans').status, 'fail');
+  assert.match(check(failed, 'plans').detail, /the last run of plan nightly failed .*: could not connect to the server\./);
+  assert.match(check(failed, 'plans').fix ?? '', /pgbr run nightly/);
+  // Two periods and a bit without a success: the timer stopped.
+  const missed = assess({}, { plans: [{ name: 'nightly', keepRules: false, periodSeconds: 86400, lastRun: ok(49), lastSuccess: ok(49) }] });
+  assert.equal(check(missed, 'plans').status, 'fail');
+  assert.match(check(missed, 'plans').detail, /more than two of its periods \(1 day\) ago: its schedule is not running/);
+  assert.equal(check(assess({}, { plans: [{ name: 'nightly', keepRules: false, periodSeconds: 86400, lastRun: ok(47), lastSuccess: ok(47) }] }), 'plans').status, 'pass');
+  const never = assess({}, { plans: [{ name: 'weekly', keepRules: true }] });
+  assert.equal(check(never, 'plans').status, 'warn');
+  assert.match(check(never, 'plans').detail, /1 plan \(weekly\) never ran/);
 });
 
 test('every item has a title and a detail; warn and fail items carry one fix sentence', () => {
   const s = assess({ server: server({ archiveMode: 'off' }) }, { dumps: [], baseBackups: [], policy: { dumpMaxAgeSeconds: 60, baseBackupMaxAgeSeconds: 60 } });
   assert.deepEqual(
     s.checklist.map((i) => i.id),
-    ['archiving-on', 'recent-archive', 'no-failure-since-success', 'base-backup', 'verified-dump', 'retention', 'offsite'],
+    ['archiving-on', 'recent-archive', 'no-failure-since-success', 'base-backup', 'verified-dump', 'plans', 'retention', 'offsite'],
   );
   for (const i of s.checklist) {
     assert.ok(i.title && i.detail.endsWith('.'), i.id);

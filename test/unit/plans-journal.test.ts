@@ -115,9 +115,18 @@ test('the last run and the last success are found reading only the end of a larg
   assert.deepEqual(summary.problems, []);
   assert.ok(summary.bytesRead <= 64 * 1024, `read ${summary.bytesRead} bytes`);
 
+  const noPrune = await journalSummary(file, { prunes: true });
+  assert.equal(noPrune.lastPrune, undefined, 'no run pruned');
+  await appendRecord(file, record(20_001, 'succeeded', { retention: { kept: 3, removed: ['/a'], errors: ['cannot remove /b'] } }));
+  await appendRecord(file, record(20_002, 'succeeded', { retention: { kept: 3, removed: ['/c'], errors: [] } }));
+  await appendRecord(file, record(20_003, 'succeeded'));
+  const pruned = await journalSummary(file, { prunes: true });
+  assert.equal(pruned.lastPrune?.runId, 'run-20002', 'the newest prune without an error');
+  assert.equal(pruned.lastRun?.runId, 'run-20003');
+
   const first = await readJournal(file, { last: 1, match: (r) => r.runId === 'run-0' });
   assert.equal(first.records[0]?.runId, 'run-0', 'and the whole file when the record is at its start');
-  assert.equal(first.bytesRead, size);
+  assert.equal(first.bytesRead, (await fs.stat(file)).size);
 });
 
 test('a line longer than a read chunk is read whole, before and after it', async () => {

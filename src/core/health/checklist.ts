@@ -6,6 +6,7 @@ import { archivingBlock, archivingOn, archivingVia, failingNow } from './archivi
 import { archiveTimeoutSeconds, formatDuration } from '../platform/duration';
 import { plural } from '../platform/plural';
 import type { HealthPolicy } from './policy';
+import { checkPlans, checkRetention, type PlanHealth } from './plans';
 import type { AgeAgainstTarget, BaseBackupSeen, CheckId, CheckItem, CheckStatus, OverallState, WalLag } from './snapshot';
 import { DEFAULT_RECENT_SECONDS, LAGGING_SEGMENTS, at, isDatabaseDump, nothingUnarchived, passedVerifications } from './measures';
 
@@ -27,6 +28,7 @@ export interface ChecklistInput {
   dumpRpo: AgeAgainstTarget;
   baseBackups?: readonly BaseBackupSeen[];
   baseRpo: AgeAgainstTarget;
+  plans?: readonly PlanHealth[] | undefined;
 }
 
 export const CHECK_TITLES: Record<CheckId, string> = {
@@ -35,7 +37,8 @@ export const CHECK_TITLES: Record<CheckId, string> = {
   'no-failure-since-success': 'no archive failure since the last success',
   'base-backup': 'a base backup within policy',
   'verified-dump': 'a verified dump within policy',
-  retention: 'a retention policy is defined',
+  plans: 'backup plans run on schedule',
+  retention: 'retention is applied',
   offsite: 'an offsite copy is configured',
 };
 
@@ -46,7 +49,8 @@ export function buildChecklist(input: ChecklistInput): CheckItem[] {
     checkNoFailure(input),
     checkBaseBackup(input),
     checkVerifiedDump(input),
-    checkRetention(input.policy),
+    checkPlans(input.plans, input.now, (status, detail, fix) => item('plans', status, detail, fix)),
+    checkRetention(input.plans, input.policy.retention, input.now, (status, detail, fix) => item('retention', status, detail, fix)),
     checkOffsite(input.policy),
   ];
 }
@@ -210,20 +214,16 @@ function checkVerifiedDump({ dumps, policy, now }: ChecklistInput): CheckItem {
   );
 }
 
-function checkRetention(policy: HealthPolicy): CheckItem {
-  if (policy.retention !== undefined) return item('retention', 'pass', `retention is declared: ${JSON.stringify(policy.retention)}.`);
-  return item(
-    'retention',
-    'warn',
-    'no retention is declared, so old dumps and WAL are kept until the disk fills.',
-    'declare retention in pgbackup.yaml, e.g. retention: { keepDumps: 14, keepBaseBackups: 4 }.',
-  );
-}
-
 function checkOffsite(policy: HealthPolicy): CheckItem {
   const o = policy.offsite;
   if (o && (o.target || o.command)) {
-    return item('offsite', 'pass', `an offsite copy is declared (${o.target ?? o.command ?? ''}); pgbr does not check the copy itself.`);
+    // A declaration is not a copy: until one is checked against its manifest, this cannot pass.
+    return item(
+      'offsite',
+      'warn',
+      `an offsite copy is declared (${o.target ?? o.command ?? ''}), but nothing has checked that the copy exists and matches the backups.`,
+      'check the offsite copy by hand: list it, and compare its sizes and checksums with the backups here.',
+    );
   }
   return item(
     'offsite',

@@ -6,3 +6,4 @@ export * from './policy';
 export * from './snapshot';
 export * from './walPosition';
 export { missingBaseBackup, nothingUnarchived } from './measures';
+export { planHealthFrom, type PlanHealth } from './plans';

@@ -23,12 +23,13 @@ import { type ChecklistInput, buildChecklist, overallState } from './checklist';
 import { isDatabaseDump, nothingUnarchived, passedVerifications } from './measures';
 import type { HealthPolicy } from './policy';
 import { type WalDistance, unarchivedBytes, walDistance } from './walPosition';
+import type { PlanHealth } from './plans';
 
 // ---------------------------------------------------------------------------------------------
 // The snapshot
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
-export type CheckId = 'archiving-on' | 'recent-archive' | 'no-failure-since-success' | 'base-backup' | 'verified-dump' | 'retention' | 'offsite';
+export type CheckId = 'archiving-on' | 'recent-archive' | 'no-failure-since-success' | 'base-backup' | 'verified-dump' | 'plans' | 'retention' | 'offsite';
 
 export interface CheckItem {
   id: CheckId;
@@ -129,6 +130,8 @@ export interface HealthInputs {
   /** Base backups seen (archive backup history files, the extension's own); undefined when none was looked for. */
   baseBackups?: readonly BaseBackupSeen[];
   archiveActivity?: ArchiveActivityHour[];
+  /** The workspace's plans with their last runs; undefined when none were looked for. */
+  plans?: readonly PlanHealth[];
   now?: Date;
 }
 
@@ -223,6 +226,7 @@ export function assessHealth(facts: HealthFacts, inputs: HealthInputs): HealthSn
     dumpRpo,
     baseBackups: inputs.baseBackups,
     baseRpo,
+    plans: inputs.plans,
   };
   const checklist = buildChecklist(input);
   const { state, reasons } = overallState(input);

@@ -226,18 +226,24 @@ export interface JournalSummary {
   /** The newest run that did something (succeeded or failed). */
   lastRun?: JournalRecord;
   lastSuccess?: JournalRecord;
+  /** The newest run that applied the plan's keep rules without an error (looked for only when asked). */
+  lastPrune?: JournalRecord;
   problems: string[];
   bytesRead: number;
 }
 
-/** The last run and the last success, found in one read from the end that stops once both are known. */
-export async function journalSummary(file: string): Promise<JournalSummary> {
+/**
+ * The last run and the last success (and with `prunes`, the last clean prune), found in one read from
+ * the end that stops once all are known. A plan without keep rules never prunes: do not ask, or the whole file is read.
+ */
+export async function journalSummary(file: string, opts: { prunes?: boolean } = {}): Promise<JournalSummary> {
   const summary: JournalSummary = { problems: [], bytesRead: 0 };
   const counter = { bytes: 0 };
   for await (const record of recordsFromEnd(file, summary.problems, counter)) {
     if (record.outcome !== 'skipped') summary.lastRun ??= record;
     if (record.outcome === 'succeeded') summary.lastSuccess ??= record;
-    if (summary.lastRun && summary.lastSuccess) break;
+    if (record.retention && record.retention.errors.length === 0) summary.lastPrune ??= record;
+    if (summary.lastRun && summary.lastSuccess && (!opts.prunes || summary.lastPrune)) break;
   }
   summary.bytesRead = counter.bytes;
   return summary;
