@@ -1,5 +1,6 @@
 // systemd OnCalendar expressions: parsed and checked here, their next run times computed by croner in the plan's time zone.
 import { Cron } from 'croner';
+import { zoneOffsetMinutes } from '../pitr/time';
 
 /** One comma-separated part of a field: `5`, `1..7`, `0/15`, `1..10/3`. */
 export interface CalendarItem {
@@ -168,25 +169,9 @@ function cronerPattern(spec: CalendarSpec): string {
   ].join(' ');
 }
 
-const wallClocks = new Map<string, Intl.DateTimeFormat>();
-
-/** The local time in `zone` as a sortable text, to compare wall-clock times across a DST change. */
-function wallClock(date: Date, zone: string): string {
-  let format = wallClocks.get(zone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-CA', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    wallClocks.set(zone, format);
-  }
-  return format.format(date);
+/** The local time in `zone` as milliseconds, to compare wall-clock times across a DST change. */
+function wallClock(date: Date, zone: string): number {
+  return date.getTime() + zoneOffsetMinutes(zone, date.getTime()) * 60_000;
 }
 
 /**
