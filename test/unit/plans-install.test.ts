@@ -2,10 +2,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseCalendar } from '../../src/core/plans/calendar';
-import { previewSchedule, schedulePlaces, type SchedulePlaces } from '../../src/core/plans/install';
+import { previewSchedule, removeSchedule, schedulePlaces, type SchedulePlaces } from '../../src/core/plans/install';
 import type { RunTarget } from '../../src/core/plans/schedule';
 
 const parsed = parseCalendar('daily');
@@ -52,4 +53,17 @@ test('cron: root without --user writes /etc/cron.d/pgbr-PLAN with the user field
     assert.match(own.crontabBlock ?? '', /^0 0 \* \* \* flock -n /m);
   }
   assert.throws(() => previewSchedule('cron', { ...TARGET, plan: { ...TARGET.plan, timezone: 'Asia/Tokyo' } }, places({})), /has no CRON_TZ/);
+});
+
+test('removing a cron schedule needs only where it went: a plan cron can no longer run still comes out of /etc/cron.d', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-cron-d-'));
+  try {
+    await fs.writeFile(path.join(dir, 'pgbr-nightly'), '# BEGIN pgbr nightly\n# END pgbr nightly\n');
+    const tokyo = { ...TARGET, plan: { ...TARGET.plan, timezone: 'Asia/Tokyo' } };
+    assert.deepEqual(await removeSchedule('cron', tokyo, places({ cronDir: dir })), [`removed ${path.join(dir, 'pgbr-nightly')}`]);
+    assert.deepEqual(await fs.readdir(dir), []);
+    assert.deepEqual(await removeSchedule('cron', tokyo, places({ cronDir: dir })), ['plan nightly has no cron schedule installed: nothing to remove']);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
 });

@@ -112,7 +112,13 @@ export async function installSchedule(preview: SchedulePreview, places: Schedule
 
 /** Undoes `installSchedule`: the timer disabled and stopped, the files removed, systemd reloaded; the crontab block taken out. */
 export async function removeSchedule(scheduler: Scheduler, target: RunTarget, places: SchedulePlaces): Promise<string[]> {
-  const preview = previewSchedule(scheduler, target, places);
+  // Removing needs only where the schedule went, so a plan cron can no longer run (its zone changed) still comes out.
+  const preview: SchedulePreview =
+    scheduler === 'systemd'
+      ? previewSchedule(scheduler, target, places)
+      : places.root && !places.user
+        ? { scheduler, plan: target.plan.name, files: [{ path: path.join(places.cronDir, cronFileName(target.plan.name)), text: '' }], commands: [], notes: [] }
+        : { scheduler, plan: target.plan.name, files: [], crontabBlock: '', commands: [], notes: [] };
   const done: string[] = [];
   const present: string[] = [];
   for (const file of preview.files) if (await pathExists(file.path)) present.push(file.path);
