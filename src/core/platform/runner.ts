@@ -38,6 +38,8 @@ export interface RunSpec {
   logger?: Logger;
   /** Names the run in log lines (default: the tool's file name). */
   label?: string;
+  /** What to do when the program is not installed (default: install the PostgreSQL client tools or set pgBackup.binPath). */
+  missingHint?: string;
 }
 
 export type RunResult =
@@ -320,7 +322,7 @@ export async function runTool(spec: RunSpec): Promise<RunResult> {
       const code = result.code;
       const message =
         code === 'ENOENT'
-          ? `${tool} was not found at ${spec.file}: install the PostgreSQL client tools or set pgBackup.binPath`
+          ? `${tool} was not found at ${spec.file}: ${spec.missingHint ?? 'install the PostgreSQL client tools or set pgBackup.binPath'}`
           : code === 'EACCES'
             ? `${tool} at ${spec.file} is not executable: fix its permissions or set pgBackup.binPath to another installation`
             : `${tool} could not be started: ${result.originalMessage ?? result.shortMessage ?? code ?? 'unknown error'}`;

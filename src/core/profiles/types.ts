@@ -43,6 +43,8 @@ export interface ProfileProblem {
   source: ProfileSource;
   /** The profile the problem belongs to, when its name could be read. */
   profileName?: string;
+  /** The plan (`plans:`) the problem belongs to: its name, or `#2` for an entry without one. */
+  plan?: string;
   /** One actionable sentence, e.g. `port 70000 is out of range: use 1-65535`. */
   message: string;
   /** `warning` when the profile still loaded (an ignored password, a hidden duplicate); absent means error. */

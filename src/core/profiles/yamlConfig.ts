@@ -24,6 +24,20 @@
 //   dumpMaxAge: 1d          # newest verified dump at most this old
 //   retention: { keepDumps: 14, keepBaseBackups: 4 }
 //   offsite: s3://bucket/pg # or { target: s3://bucket/pg, command: "rclone sync …" }
+//   plans:                  # backups that run on their own (core/plans/config.ts; README "Plans")
+//     - name: nightly       # letters, digits, - and _: pgbr-nightly.timer, its lock and journal
+//       connection: prod    # a connection of this file
+//       backup: dump        # dump (database:, tables:, format:, compression:, jobs:), globals or basebackup
+//       database: app
+//       folder: /srv/pg/dumps        # default: the first dump folder (base backups: the base-backup folder)
+//       schedule: "*-*-* 02:30:00"   # systemd OnCalendar: daily, weekly, Mon..Fri 02:00, Sat *-*-1..7 03:00
+//       timezone: Europe/Berlin      # IANA zone for the schedule and retention; default: the machine's
+//       spread: 30m                  # start up to this much later (RandomizedDelaySec, fixed per machine)
+//       keep: { last: 3, daily: 7, weekly: 4, monthly: 6, yearly: 2, within: 2d }
+//       verify: always               # always (default), daily, weekly or never
+//       notify: { on: failure, webhook: https://hooks.example/pg, command: [notify-send, pgbr] }
+//       archive: /srv/wal-archive    # basebackup plans: the archives: entry whose WAL retention cleans up
+//   A plan with any problem is not loaded at all.
 //
 // Durations are a number and a unit (90s, 5m, 1h, 2d, 1w); the health checks read them (see core/health).
 //
@@ -31,11 +45,13 @@
 // Top-level keys starting with `x-` are ignored, so anchors for shared fields can live there
 // (`x-defaults: &defaults` … `<<: *defaults`).
 import * as path from 'node:path';
-import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type ParsedNode, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type ParsedNode } from 'yaml';
 import { parseDuration } from '../platform/duration';
 import type { ConnectionParams, ConnectionProfile, ProfileProblem, ProfileSource, SslMode } from './types';
 import { closestMatch } from './uri';
 import { listKeys, messageOf, readConnectionEntry, readOffsite } from './yamlEntry';
+import { readPlanEntry, type Plan } from '../plans/config';
+import { AliasBomb, entryFields, keyText, MAX_ALIAS_COUNT, resolve, valueOf } from './yamlNodes';
 
 export const WORKSPACE_CONFIG_FILE = 'pgbackup.yaml';
 
@@ -54,6 +70,8 @@ export interface WorkspaceConfig {
   retention?: unknown;
   /** A location (`s3://bucket/pg`), or how and where copies go. */
   offsite?: string | { target?: string; command?: string };
+  /** The plans with no problem, in file order (`plans:`, read by core/plans/config.ts). */
+  plans?: Plan[];
 }
 
 export interface UriConnectionEntry {
@@ -90,6 +108,8 @@ export interface EntryField {
   text?: string;
   keyAt?: Position;
   valueAt?: Position;
+  /** The keys of a nested mapping, each with its own position. */
+  entries?: EntryField[];
 }
 
 export interface EntryIssue {
@@ -118,6 +138,7 @@ const TOP_LEVEL_KEYS = [
   'dumpMaxAge',
   'retention',
   'offsite',
+  'plans',
 ] as const;
 
 /**
@@ -125,29 +146,6 @@ const TOP_LEVEL_KEYS = [
  * second to parse, where 1 MiB took 2 s and 10 MB 10 s and 950 MB, each time the file is read.
  */
 export const MAX_CONFIG_BYTES = 256 * 1024;
-/** Alias uses expanded per value: shared defaults need a handful; an alias bomb needs millions. */
-const MAX_ALIAS_COUNT = 100;
-
-/** A value whose aliases expand past MAX_ALIAS_COUNT, with where it was written. */
-class AliasBomb extends Error {
-  constructor(
-    readonly key: string,
-    readonly at: Position | undefined,
-  ) {
-    super('too many aliases');
-  }
-}
-
-/** `node.toJS` with the alias limit, turning the library's refusal into an `AliasBomb` for `key` at `at`. */
-function valueOf(doc: Document.Parsed, node: ParsedNode, key: string, at: Position | undefined): unknown {
-  try {
-    return node.toJS(doc, { maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (e) {
-    if (e instanceof ReferenceError && /alias/i.test(e.message)) throw new AliasBomb(key, at);
-    throw e;
-  }
-}
-
 export interface WorkspaceConfigResult {
   profiles: ConnectionProfile[];
   problems: ProfileProblem[];
@@ -206,6 +204,8 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
     return result();
   }
 
+  const connectionNames = new Set<string>();
+  let plansAt: { node: ParsedNode | null; at: Position | undefined } | undefined;
   for (const pair of root.items) {
     const keyNode = pair.key;
     const key = keyText(keyNode);
@@ -218,23 +218,40 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
     }
     // Anchors for shared fields live under x- keys: read only where they are used.
     if (key.startsWith('x-')) continue;
+    // Plans are read last: they are checked against the connections and archives, wherever those are written.
+    if (key === 'plans') {
+      plansAt = { node: valueNode, at: valueAt };
+      continue;
+    }
     try {
       // Connections are read entry by entry from their nodes, so a problem is placed on its own line.
       const value = valueNode && key !== 'connections' ? valueOf(doc, valueNode, key, valueAt) : null;
       readTopLevel(key, valueNode, value, keyAt, valueAt);
     } catch (e) {
-      if (!(e instanceof AliasBomb)) throw e;
-      // Like a syntax error, the file is refused whole: what it expands to cannot be trusted to be what was meant.
-      config.connections.length = 0;
-      report(
-        `"${e.key}" expands YAML aliases (*name) more than ${MAX_ALIAS_COUNT} times, as an alias bomb does, so ${base} is refused and no connection in it loads: write the values out or use fewer aliases`,
-        e.at ?? valueAt,
-        { key: e.key },
-      );
-      return result();
+      return refuseAliasBomb(e, valueAt);
+    }
+  }
+  if (plansAt) {
+    try {
+      readPlans(plansAt.node, plansAt.at);
+    } catch (e) {
+      return refuseAliasBomb(e, plansAt.at);
     }
   }
   return result();
+
+  function refuseAliasBomb(e: unknown, at: Position | undefined): WorkspaceConfigResult {
+    if (!(e instanceof AliasBomb)) throw e;
+    // Like a syntax error, the file is refused whole: what it expands to cannot be trusted to be what was meant.
+    config.connections.length = 0;
+    delete config.plans;
+    report(
+      `"${e.key}" expands YAML aliases (*name) more than ${MAX_ALIAS_COUNT} times, as an alias bomb does, so ${base} is refused and no connection in it loads: write the values out or use fewer aliases`,
+      e.at ?? at,
+      { key: e.key },
+    );
+    return result();
+  }
 
   function readTopLevel(key: string, valueNode: ParsedNode | null, value: unknown, keyAt: Position | undefined, valueAt: Position | undefined): void {
     switch (key) {
@@ -292,87 +309,72 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
   }
 
   function readConnections(node: ParsedNode | null, at: Position | undefined): void {
-    if (!node || (isScalar(node) && node.value === null)) return;
-    if (!isSeq(node)) {
-      report(`"connections" must be a list: start each connection with "- name: …"`, at, { key: 'connections' });
-      return;
-    }
-    const firstLine = new Map<string, number>();
-    node.items.forEach((raw, index) => {
-      const item = resolve(doc, raw);
-      const itemAt = nodeAt(item) ?? at;
-      if (!isMap(item)) {
-        report(`connection #${index + 1} must be a mapping like "- name: local" with a uri or host fields`, itemAt);
-        return;
-      }
-      const entry = readConnectionEntry(entryFields(doc, item, positionOf), index, itemAt);
-      const source = sourceAt(itemAt?.line);
-      for (const issue of entry.issues) {
-        report(issue.message, issue.at, { source, profileName: entry.name, key: issue.key });
-      }
-      if (entry.name === undefined) return;
-      const seen = firstLine.get(entry.name);
-      if (seen !== undefined) {
-        const nameAt = item.items.find((p) => isScalar(p.key) && p.key.value === 'name');
-        report(`connection name "${entry.name}" is already used at line ${seen}: rename one of them`, nodeAt(nameAt?.value) ?? itemAt, {
-          source,
-          profileName: entry.name,
-          key: 'name',
-        });
-        return;
-      }
-      firstLine.set(entry.name, itemAt?.line ?? 0);
+    const list = { key: 'connections', noun: 'connection', shape: '"- name: local" with a uri or host fields' } as const;
+    readList(node, at, list, (fields, index, itemAt) => readConnectionEntry(fields, index, itemAt), (entry, source) => {
+      connectionNames.add(entry.name);
       if (!entry.params) return;
       const profile: ConnectionProfile = { name: entry.name, params: entry.params, source };
       if (entry.service !== undefined) profile.service = entry.service;
       config.connections.push(profile);
     });
   }
-}
 
-/** A map key written as a plain name, number or boolean; undefined for empty or complex keys. */
-function keyText(node: unknown): string | undefined {
-  if (!isScalar(node)) return undefined;
-  const { value } = node;
-  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
-}
+  function readPlans(node: ParsedNode | null, at: Position | undefined): void {
+    const archives = (config.archives ?? []).flatMap((a) => {
+      const where = typeof a === 'string' ? a : (a as { path?: unknown } | null)?.path;
+      return typeof where === 'string' ? [where] : [];
+    });
+    const list = { key: 'plans', noun: 'plan', shape: '"- name: nightly" with a connection, backup and schedule' } as const;
+    const plans: Plan[] = [];
+    const context = { connections: connectionNames, archives };
+    readList(node, at, list, (fields, index, itemAt) => readPlanEntry(fields, index, itemAt, context), (entry) => {
+      if (entry.plan) plans.push(entry.plan);
+    });
+    config.plans = plans;
+  }
 
-export function resolve(doc: Document.Parsed, node: Node | null | undefined): ParsedNode | null {
-  if (!node) return null;
-  if (isAlias(node)) return (node.resolve(doc) as ParsedNode | undefined) ?? null;
-  return node as ParsedNode;
-}
-
-/** The keys of one entry with their positions; `<<: *anchor` merges add keys the entry does not set. */
-function entryFields(doc: Document.Parsed, map: YAMLMap, positionOf: (offset: number) => Position): EntryField[] {
-  const fields: EntryField[] = [];
-  const merged: EntryField[] = [];
-  for (const pair of map.items) {
-    const key = pair.key;
-    const valueNode = resolve(doc, pair.value as Node | null);
-    if (isScalar(key) && (typeof key.value === 'symbol' || key.value === '<<')) {
-      const sources = isSeq(valueNode) ? valueNode.items.map((n) => resolve(doc, n as Node | null)) : [valueNode];
-      for (const source of sources) if (isMap(source)) merged.push(...entryFields(doc, source, positionOf));
-      continue;
+  /** A list of named entries (connections, plans): each read on its own, its problems at its lines, a repeated name refused. */
+  function readList<E extends { name?: string; issues: EntryIssue[] }>(
+    node: ParsedNode | null,
+    at: Position | undefined,
+    list: { key: 'connections' | 'plans'; noun: 'connection' | 'plan'; shape: string },
+    read: (fields: EntryField[], index: number, itemAt: Position | undefined) => E,
+    accept: (entry: E & { name: string }, source: ProfileSource) => void,
+  ): void {
+    if (!node || (isScalar(node) && node.value === null)) return;
+    if (!isSeq(node)) {
+      report(`"${list.key}" must be a list: start each ${list.noun} with "- name: …"`, at, { key: list.key });
+      return;
     }
-    const keyRange = (key as Node | null)?.range;
-    const keyAt = keyRange ? positionOf(keyRange[0]) : undefined;
-    const valueAt = valueNode?.range ? positionOf(valueNode.range[0]) : keyAt;
-    const field: EntryField = {
-      key: keyText(key) ?? String(key),
-      value: valueNode ? valueOf(doc, valueNode, keyText(key) ?? String(key), valueAt) : null,
-    };
-    if (isScalar(valueNode) && valueNode.type === 'PLAIN' && typeof valueNode.source === 'string') field.text = valueNode.source;
-    if (keyAt) field.keyAt = keyAt;
-    field.valueAt = valueAt;
-    fields.push(field);
+    const owner = (name: string | undefined, index: number): Partial<ProfileProblem> =>
+      list.noun === 'plan' ? { plan: name ?? `#${index + 1}` } : { profileName: name };
+    const firstLine = new Map<string, number>();
+    node.items.forEach((raw, index) => {
+      const item = resolve(doc, raw);
+      const itemAt = nodeAt(item) ?? at;
+      if (!isMap(item)) {
+        report(`${list.noun} #${index + 1} must be a mapping like ${list.shape}`, itemAt, owner(undefined, index));
+        return;
+      }
+      const entry = read(entryFields(doc, item, positionOf), index, itemAt);
+      const source = sourceAt(itemAt?.line);
+      for (const issue of entry.issues) {
+        report(issue.message, issue.at, { source, ...owner(entry.name, index), key: issue.key });
+      }
+      const name = entry.name;
+      if (name === undefined) return;
+      const seen = firstLine.get(name);
+      if (seen !== undefined) {
+        const nameAt = item.items.find((p) => isScalar(p.key) && p.key.value === 'name');
+        report(`${list.noun} name "${name}" is already used at line ${seen}: rename one of them`, nodeAt(nameAt?.value) ?? itemAt, {
+          source,
+          ...owner(name, index),
+          key: 'name',
+        });
+        return;
+      }
+      firstLine.set(name, itemAt?.line ?? 0);
+      accept({ ...entry, name }, source);
+    });
   }
-  const own = new Set(fields.map((f) => f.key));
-  const fromMerges = new Set<string>();
-  for (const field of merged) {
-    if (own.has(field.key) || fromMerges.has(field.key)) continue;
-    fromMerges.add(field.key);
-    fields.push(field);
-  }
-  return fields;
 }

@@ -4,7 +4,8 @@
 // that fails that check, goes through the yaml Document, which keeps comments but may re-indent.
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLSeq } from 'yaml';
 import { PgbrError } from '../platform/errors';
-import { type ConnectionEntry, type EntryField, WORKSPACE_CONFIG_FILE, resolve } from './yamlConfig';
+import { type ConnectionEntry, type EntryField, WORKSPACE_CONFIG_FILE } from './yamlConfig';
+import { resolve } from './yamlNodes';
 import { CONNECTION_KEYS, KNOWN_CONNECTION_KEYS, readConnectionEntry } from './yamlEntry';
 
 const EDIT_OPTIONS = { lineWidth: 0, flowCollectionPadding: false } as const;

@@ -28,6 +28,7 @@ const OPTIONS_RESERVED: Record<string, string> = {
 const PASSWORD_REFUSED = 'passwords are not kept in plain text: remove it and use "Set password…" or ~/.pgpass';
 
 export function listKeys(keys: readonly string[]): string {
+  if (keys.length < 2) return keys[0] ?? '';
   return `${keys.slice(0, -1).join(', ')} and ${keys[keys.length - 1] ?? ''}`;
 }
 

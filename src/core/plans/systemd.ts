@@ -1,0 +1,57 @@
+// A plan as systemd units: pgbr-<plan>.service runs `pgbr run` once, pgbr-<plan>.timer starts it on the plan's calendar.
+import { planSummary, runArgv, unitNames, type RunTarget } from './schedule';
+
+export interface UnitFiles {
+  service: { name: string; text: string };
+  timer: { name: string; text: string };
+}
+
+/** `user`: the account a system unit runs as (the workspace's owner); user units (`--user`) run as their owner. */
+export function planUnits(target: RunTarget, user?: string): UnitFiles {
+  const names = unitNames(target.plan);
+  const service = [
+    '[Unit]',
+    `Description=${escapeSpecifiers(planSummary(target.plan))}`,
+    'Wants=network-online.target',
+    'After=network-online.target',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    ...(user !== undefined ? [`User=${user}`] : []),
+    `WorkingDirectory=${escapeSpecifiers(target.workspace)}`,
+    `ExecStart=${runArgv(target).map(execArgument).join(' ')}`,
+    '',
+  ];
+  const timer = [
+    '[Unit]',
+    `Description=${escapeSpecifiers(`Schedule of ${planSummary(target.plan)}`)}`,
+    '',
+    '[Timer]',
+    `OnCalendar=${onCalendar(target.plan)}`,
+    // A run missed while the machine was off happens once at boot.
+    'Persistent=true',
+    ...(target.plan.spread ? [`RandomizedDelaySec=${target.plan.spread.seconds}`, 'FixedRandomDelay=true'] : []),
+    '',
+    '[Install]',
+    'WantedBy=timers.target',
+    '',
+  ];
+  return { service: { name: names.service, text: service.join('\n') }, timer: { name: names.timer, text: timer.join('\n') } };
+}
+
+/** The plan's expression exactly as written, with its zone appended (systemd reads a trailing IANA zone). */
+export function onCalendar(plan: RunTarget['plan']): string {
+  const expression = plan.schedule.expression.trim().replace(/\s+/g, ' ');
+  return plan.timezone ? `${expression} ${plan.timezone}` : expression;
+}
+
+/** systemd expands `%x` specifiers in most settings; a literal `%` is `%%`. */
+function escapeSpecifiers(text: string): string {
+  return text.replace(/%/g, '%%');
+}
+
+/** One ExecStart= argument: bare when it is plain, else double-quoted with `\` and `"` escaped; `$` and `%` never expand. */
+function execArgument(arg: string): string {
+  const literal = escapeSpecifiers(arg).replace(/\$/g, '$$$$');
+  return /^[A-Za-z0-9_@%+=:,./$-]+$/.test(literal) ? literal : `"${literal.replace(/[\\"]/g, '\\$&')}"`;
+}
