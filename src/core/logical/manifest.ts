@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { PgbrError, errorMessage } from '../platform/errors';
 import { writeFileAtomic } from '../platform/fsutil';
+import type { LeftOutForeignKey } from './restoreList';
 
 export type DumpFormat = 'custom' | 'directory' | 'tar' | 'plain';
 
@@ -29,6 +30,8 @@ export interface Verification {
   /** `profile/database` the dump was restored into (a scratch database, dropped afterwards). */
   target: string;
   tables: VerificationTable[];
+  /** Foreign keys left out of the test restore, and so not checked, because the table they reference is not in the dump. */
+  foreignKeysLeftOut?: LeftOutForeignKey[];
   /** Why it failed, in one or two sentences. */
   message?: string;
 }
