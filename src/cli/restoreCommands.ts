@@ -13,7 +13,7 @@ import { runRestore, type RestoreProgress, type RestoreResult } from '../core/lo
 import { isSameDatabase } from '../core/logical/restoreTarget';
 import { dumpedByMajor, groupToc, readToc, readTocHeader, type Toc, type TocTree } from '../core/logical/toc';
 import { chooseTool } from '../core/platform/tools';
-import { verifyDump, type VerifyReport } from '../core/logical/verify';
+import { leftOutForeignKeyLine, verifyDump, type VerifyReport } from '../core/logical/verify';
 import { jsonOption, workspaceOption } from './commands';
 import { Exit, makeOutput, table, type Output } from './output';
 import type { CliContext, Io } from './io';
@@ -271,6 +271,7 @@ export function renderVerify(report: VerifyReport): string {
   ]);
   const lines = [`verification ${report.status}: ${printable(report.message)}`];
   if (rows.length) lines.push(table([['TABLE', 'EXPECTED', 'ACTUAL', ''], ...rows]));
+  lines.push(...report.foreignKeysLeftOut.map((k) => `left out: ${printable(leftOutForeignKeyLine(k))}`));
   if (report.restore && report.restore.status === 'failed') lines.push(...report.restore.errors.map((e) => `error: ${printable(e)}`));
   if (report.recorded) lines.push('recorded in the manifest.');
   return lines.join('\n');

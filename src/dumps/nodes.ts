@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CatalogEntry } from '../core/logical/catalog';
 import { verificationState } from '../core/logical/catalog';
+import { uncheckedForeignKeys } from '../core/logical/verify';
 import type { TocEntry, TocSchema, TocTable, TocTree } from '../core/logical/toc';
 import { formatBytes } from '../core/platform/bytes';
 import { printable } from '../core/platform/printable';
@@ -77,7 +78,7 @@ export class DumpNode extends DumpsNode implements Targeted {
 function tooltipFor(entry: CatalogEntry): vscode.MarkdownString {
   const t = new vscode.MarkdownString(undefined, true);
   const m = entry.manifest;
-  if (entry.damage) t.appendMarkdown(`**damaged**: ${entry.damage.replace(/[\\`*_[\]<>]/g, '\\$&')}  \n`);
+  if (entry.damage) t.appendMarkdown(`**damaged**: ${escapeMarkdown(entry.damage)}  \n`);
   t.appendMarkdown(`**${entry.name}** (${entry.format}${entry.gzip ? ', gzip' : ''}, ${formatBytes(entry.sizeBytes)})  \n`);
   if (m) {
     t.appendMarkdown(`${m.kind === 'globals' ? 'roles and tablespaces' : `database \`${m.database}\``} on ${m.host}:${m.port} (profile ${m.profile})  \n`);
@@ -94,8 +95,13 @@ function tooltipFor(entry: CatalogEntry): vscode.MarkdownString {
       ? 'never verified: run **Verify** to prove it restores'
       : `${v.status === 'passed' ? 'verified' : '**verification failed**'} ${formatWhen(v.at)} into ${v.target}${v?.message ? `: ${v.message}` : ''}`,
   );
+  // A pass that could not check every key says so, as its report does.
+  const unchecked = v?.status === 'passed' ? uncheckedForeignKeys(v.foreignKeysLeftOut ?? []) : undefined;
+  if (unchecked) t.appendMarkdown(`  \n${escapeMarkdown(printable(unchecked))}`);
   return t;
 }
+
+const escapeMarkdown = (text: string) => text.replace(/[\\`*_[\]<>]/g, '\\$&');
 
 /** Leftovers of dumps that did not finish; clicking offers to delete them. */
 export class PartialsNode extends DumpsNode implements Targeted {

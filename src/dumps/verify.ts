@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import { errorMessage } from '../core/platform/errors';
 import { readManifest } from '../core/logical/manifest';
-import { verifyDump, type VerifyReport } from '../core/logical/verify';
+import { leftOutForeignKeyLine, verifyDump, type VerifyReport } from '../core/logical/verify';
 import { verifyReportPathFor } from '../core/logical/manifest';
 import { writeFileAtomic } from '../core/platform/fsutil';
 import type { ExtraValues } from '../commandArgs';
@@ -83,6 +83,7 @@ function renderReport(r: VerifyReport): string {
         `| ${printable(`${t.schema}.${t.table}`)} | ${t.expected ?? '–'} | ${t.actual ?? 'missing'} | ${t.ok ? 'ok' : '**differs**'} |`,
     ),
   ];
+  if (r.foreignKeysLeftOut.length > 0) lines.push('', '## Left out of the test restore', '', ...r.foreignKeysLeftOut.map((k) => `- ${printable(leftOutForeignKeyLine(k))}`));
   if (r.restore && r.restore.errors.length > 0) lines.push('', '## First restore errors', '', ...r.restore.errors.map((e) => `- ${printable(e)}`));
   return lines.join('\n') + '\n';
 }

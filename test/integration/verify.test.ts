@@ -186,16 +186,41 @@ test('without a manifest the counts are reported as found, and a clean restore p
   assert.equal(await readManifest(dump), undefined, 'no manifest is invented');
 });
 
-test('restore errors fail the verification even when pg_restore went on', async () => {
-  // A dump of one table whose foreign key points at a table the dump does not hold.
+test('a dump of one table whose foreign key points at a table left out passes, and names the key it could not check', async () => {
   const dump = pgDump('shop', 'orphan.dump', ['-Fc', '-t', 'public.orders']);
   await manifestFor(dump, 'shop', 'custom').then((m) => writeManifest(dump, { ...m, rowCounts: m.rowCounts.filter((c) => c.table === 'orders') }));
+  const r = await verify({ dumpPath: dump });
+  assert.equal(r.status, 'passed', r.message);
+  assert.equal(r.restore?.status, 'succeeded');
+  assert.equal(r.restore?.errorsIgnored, 0);
+  const customerKey = { schema: 'public', table: 'orders', name: 'orders_customer_id_fkey', references: { schema: 'public', name: 'customers' } };
+  assert.deepEqual(r.foreignKeysLeftOut, [customerKey]);
+  assert.match(
+    r.message,
+    /^the dump restores cleanly and its one table holds the exact row count the manifest recorded \(200 rows\)\. 1 foreign key \("orders_customer_id_fkey" on "public"\."orders" to "public"\."customers"\) was left out of the test restore and not checked: the table it references is not in the dump\.$/,
+  );
+  assert.deepEqual(r.tables.map((t) => [t.table, t.actual, t.ok]), [['orders', 200, true]]);
+  const written = await readManifest(dump);
+  assert.equal(written?.verification?.status, 'passed');
+  assert.deepEqual(written?.verification?.foreignKeysLeftOut, [customerKey]);
+  assert.deepEqual(await scratchDatabases(), []);
+});
+
+test('restore errors fail the verification even when pg_restore went on', async () => {
+  // Rows that break a foreign key to a table the dump does hold: that key fails to restore, and the
+  // key to the table left out is still only left out.
+  await createSampleDatabase(cluster, 'broken');
+  await cluster.sql(`SET session_replication_role = replica; INSERT INTO sales.invoices (order_id, amount) VALUES (9999, 1);`, 'broken');
+  const dump = pgDump('broken', 'broken.dump', ['-Fc', '-t', 'public.orders', '-t', 'sales.invoices']);
+  await manifestFor(dump, 'broken', 'custom').then((m) => writeManifest(dump, { ...m, rowCounts: m.rowCounts.filter((c) => c.table !== 'customers') }));
   const r = await verify({ dumpPath: dump });
   assert.equal(r.status, 'failed');
   assert.equal(r.restore?.status, 'failed');
   assert.ok((r.restore?.errorsIgnored ?? 0) >= 1);
-  assert.match(r.message, /^the dump does not restore cleanly: .*relation "public\.customers" does not exist/);
-  assert.equal(r.tables[0]?.actual, 200, 'counts are still taken');
+  assert.match(r.message, /^the dump does not restore cleanly: .*violates foreign key constraint "invoices_order_id_fkey"/);
+  assert.deepEqual(r.foreignKeysLeftOut.map((k) => k.name), ['orders_customer_id_fkey']);
+  assert.deepEqual(r.tables.map((t) => [t.table, t.actual]), [['orders', 200], ['invoices', 121]], 'counts are still taken');
+  assert.equal((await readManifest(dump))?.verification?.status, 'failed');
   assert.deepEqual(await scratchDatabases(), []);
 });
 
@@ -269,6 +294,12 @@ test('pgbr verify --json: 0 when it passes, 1 when counts differ, 2 when it cann
   assert.equal(differs.code, 1, differs.stderr);
   assert.match(differs.stdout, /verification failed: 1 of 4 tables differ/);
   assert.match(differs.stdout, /"public"\."customers"|customers\s+49\s+50\s+DIFFERS/);
+
+  const oneTable = pgDump('shop', 'cli-orphan.dump', ['-Fc', '-t', 'public.orders']);
+  const leftOut = cli(['verify', oneTable, '--conn', conn, '--bin-path', cluster.binDir], { PGPASSFILE: passfile });
+  assert.equal(leftOut.code, 0, leftOut.stdout + leftOut.stderr);
+  assert.match(leftOut.stdout, /^verification passed: the dump restores cleanly \(1 table, 200 rows\); it has no manifest, .* 1 foreign key \("orders_customer_id_fkey" on "public"\."orders" to "public"\."customers"\) was left out/);
+  assert.match(leftOut.stdout, /^left out: foreign key "orders_customer_id_fkey" on "public"\."orders" not checked: it references "public"\."customers", which is not in the dump$/m);
 
   const down = cli(['verify', dump, '--conn', 'postgresql://postgres@127.0.0.1:1/postgres', '--json']);
   assert.equal(down.code, 2);

@@ -5,7 +5,10 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatFromName, listDumps, verificationState, type CatalogEntry } from '../../src/core/logical/catalog';
-import { verifyReportPathFor, writeManifest, type DumpManifest } from '../../src/core/logical/manifest';
+import { manifestProblem, verifyReportPathFor, writeManifest, type DumpManifest } from '../../src/core/logical/manifest';
+
+/** The fields a manifest cannot do without. */
+const MINIMAL_MANIFEST = { manifestVersion: 1, kind: 'database', format: 'custom', sizeBytes: 9, sha256: { '': 'a'.repeat(64) }, rowCounts: [] };
 
 test('names tell the format; manifests, partials and hidden files are not dumps', () => {
   assert.deepEqual(formatFromName('shop_1.dump', false), { format: 'custom', gzip: false });
@@ -45,12 +48,7 @@ test('lists dumps newest first with manifests, directory dumps by toc.dat, and p
     await fs.utimes(path.join(dir, 'old.sql'), new Date('2026-01-01'), new Date('2026-01-01'));
     await fs.writeFile(path.join(dir, 'new.dump'), 'PGDMP....');
     const manifest = {
-      manifestVersion: 1,
-      kind: 'database',
-      format: 'custom',
-      sizeBytes: 9,
-      sha256: { '': 'a'.repeat(64) },
-      rowCounts: [],
+      ...MINIMAL_MANIFEST,
       finishedAt: '2026-11-01T10:00:00.000Z',
       verification: { status: 'failed', at: '2026-11-01T10:05:00.000Z', tables: [] },
     } as unknown as DumpManifest;
@@ -91,4 +89,19 @@ test('a folder that does not exist yet is an empty catalog, not an error', async
   const catalog = await listDumps(path.join(os.tmpdir(), 'pgbr-no-such-folder-' + process.pid));
   assert.equal(catalog.missing, true);
   assert.deepEqual(catalog.dumps, []);
+});
+
+test('the foreign keys a verification left out are a list of keys with the table each references', () => {
+  const key = { schema: 'public', table: 'orders', name: 'orders_customer_id_fkey', references: { schema: 'public', name: 'customers' } };
+  const verified = (extra: Record<string, unknown>) => ({ ...MINIMAL_MANIFEST, verification: { status: 'passed', at: '2026-11-22T10:00:00Z', tables: [], ...extra } });
+  assert.equal(manifestProblem(verified({})), undefined);
+  assert.equal(manifestProblem(verified({ foreignKeysLeftOut: [] })), undefined);
+  assert.equal(manifestProblem(verified({ foreignKeysLeftOut: [key] })), undefined);
+  for (const bad of ['orders_customer_id_fkey', [{ ...key, references: 'customers' }], [{ ...key, name: 3 }], [key, null]]) {
+    assert.match(
+      manifestProblem(verified({ foreignKeysLeftOut: bad })) ?? '',
+      /^"verification\.foreignKeysLeftOut" must be a list of \{ schema, table, name, references: \{ schema, name \} \}, found /,
+      JSON.stringify(bad),
+    );
+  }
 });

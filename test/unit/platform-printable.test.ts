@@ -51,6 +51,7 @@ test('pgbr verify text output and every pgbr error line escape control character
     scratchDropped: true,
     target: 'p/x',
     tables: [{ schema: 'public', table: FAKE, expected: 3, actual: 2, ok: false }],
+    foreignKeysLeftOut: [],
     message: `1 table differs: public."${FAKE}"`,
     at: '2026-11-22T10:00:00Z',
     durationMs: 10,

@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { PgbrError, errorMessage } from '../platform/errors';
 import { writeFileAtomic } from '../platform/fsutil';
+import type { LeftOutForeignKey } from './restoreList';
 
 export type DumpFormat = 'custom' | 'directory' | 'tar' | 'plain';
 
@@ -29,6 +30,8 @@ export interface Verification {
   /** `profile/database` the dump was restored into (a scratch database, dropped afterwards). */
   target: string;
   tables: VerificationTable[];
+  /** Foreign keys left out of the test restore, and so not checked, because the table they reference is not in the dump. */
+  foreignKeysLeftOut?: LeftOutForeignKey[];
   /** Why it failed, in one or two sentences. */
   message?: string;
 }
@@ -128,6 +131,9 @@ export async function readManifest(dumpPath: string): Promise<DumpManifest | und
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+const isText = (v: unknown): v is string => typeof v === 'string';
+const isLeftOutKey = (k: unknown): boolean =>
+  isObject(k) && isText(k.schema) && isText(k.table) && isText(k.name) && isObject(k.references) && isText(k.references.schema) && isText(k.references.name);
 const shapeOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`.slice(0, 60));
 
 /** The first field that does not have the shape the code relies on, as "`field` must be …, found …". */
@@ -152,6 +158,10 @@ export function manifestProblem(v: unknown): string | undefined {
     const ver = v.verification;
     if (!isObject(ver) || (ver.status !== 'passed' && ver.status !== 'failed') || !Array.isArray(ver.tables)) {
       return `"verification" must be { status: passed|failed, at, tables: [...] }, found ${shapeOf(ver)}`;
+    }
+    const keys = ver.foreignKeysLeftOut;
+    if (keys !== undefined && !(Array.isArray(keys) && keys.every(isLeftOutKey))) {
+      return `"verification.foreignKeysLeftOut" must be a list of { schema, table, name, references: { schema, name } }, found ${JSON.stringify(keys).slice(0, 80)}`;
     }
   }
   return undefined;

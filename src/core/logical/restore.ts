@@ -9,7 +9,7 @@ import { checkIntegrity } from './integrity';
 import type { DumpFormat } from './manifest';
 import { refuseSelfConnectingScript, validateRestore, type RestoreChoices } from './restoreOptions';
 import { detectDumpFormat, dumpedByMajor, readToc, readTocHeader, type Toc } from './toc';
-import { type RestoreList, buildRestoreList, dumpTables, fmtName, key, schemasNeeded, withoutDanglingForeignKeys } from './restoreList';
+import { type LeftOutForeignKey, type RestoreList, buildRestoreList, dumpRelations, dumpTables, fmtName, key, listOf, schemasNeeded, withoutDanglingForeignKeys } from './restoreList';
 import { CORRUPT_PATTERNS, isOneTransaction, runPgRestore, runPsql } from './restoreRun';
 import { checkDataOnlyTarget, checkEmpty, checkTablesTarget, createDatabase, createMissingSchemas, existingTables, truncateTables } from './restoreTarget';
 
@@ -48,6 +48,11 @@ export interface RestoreOptions extends RestoreChoices {
   onProgress?: (p: RestoreProgress) => void;
   /** Restore without comparing the dump's files with its manifest's sha256 first (the user chose to). */
   skipChecksum?: boolean;
+  /**
+   * A whole restore of an archive leaves out the foreign keys whose referenced table is neither in the
+   * dump nor in the target, as a restore of chosen tables always does (a dump of chosen tables holds such keys).
+   */
+  leaveOutDanglingForeignKeys?: boolean;
 }
 
 /** Whether the dump's bytes were proven against its manifest before the restore. */
@@ -75,8 +80,10 @@ export interface RestoreResult {
   log: string;
   logTruncated: boolean;
   logFile?: string;
-  /** Options that did not apply to this dump and were ignored. */
+  /** Options that did not apply to this dump and were ignored, and foreign keys left out. */
   warnings: string[];
+  /** Foreign keys not restored because the table they reference is neither restored nor in the target. */
+  foreignKeysLeftOut: LeftOutForeignKey[];
   durationMs: number;
   /** The run was cut short from outside (the tool killed, the server gone): the failure says nothing about the dump. */
   interrupted?: string;
@@ -163,11 +170,16 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     await truncateTables(target, opts.password, emptied, where);
   }
 
-  if (list && !opts.dataOnly) {
-    const referenced = list.entries.filter((e) => e.desc === 'FK CONSTRAINT' && e.references).map((e) => e.references!);
+  let foreignKeysLeftOut: LeftOutForeignKey[] = [];
+  const wholeWithoutDangling = !list && !!opts.leaveOutDanglingForeignKeys && format !== 'plain';
+  if ((list || wholeWithoutDangling) && !opts.dataOnly) {
+    const candidates = list ?? listOf(fullToc.entries);
+    const referenced = candidates.entries.filter((e) => e.desc === 'FK CONSTRAINT' && e.references).map((e) => e.references!);
     const present = exists && referenced.length > 0 ? await withClient(target, { password: opts.password }, (c) => existingTables(c, referenced)) : new Set<string>();
-    const checked = withoutDanglingForeignKeys(list, tables, (t) => present.has(key(t.schema, t.name)));
-    list = checked.list;
+    const checked = withoutDanglingForeignKeys(candidates, list ? tables : dumpRelations(fullToc.entries), (t) => present.has(key(t.schema, t.name)));
+    // A whole restore with every key in place runs without a list, as it always has.
+    if (list || checked.left.length > 0) list = checked.list;
+    foreignKeysLeftOut = checked.left;
     warnings.push(...checked.warnings);
     for (const w of checked.warnings) opts.logger?.warn(w);
   }
@@ -196,6 +208,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     logTruncated: outcome.logTruncated,
     ...(opts.logFile ? { logFile: opts.logFile } : {}),
     warnings,
+    foreignKeysLeftOut,
     durationMs,
     ...(outcome.interrupted ? { interrupted: outcome.interrupted } : {}),
   };
@@ -247,7 +260,7 @@ function describeOutcome(r: RestoreResult, runMessage: string | undefined, o: { 
   const what = r.tables?.length ? `${r.tables.map(fmtName).join(', ')} from ${r.dumpPath}` : r.dumpPath;
   const seconds = `${(r.durationMs / 1000).toFixed(1)} s`;
   if (r.status === 'succeeded') {
-    const left = r.warnings.filter((w) => w.startsWith('foreign key ')).length;
+    const left = r.foreignKeysLeftOut.length;
     const note = left > 0 ? ` ${left} foreign key${left === 1 ? ' was' : 's were'} left out because the tables they reference are not there: see the warnings.` : '';
     return `restored ${what} into database "${r.database}" (${r.itemsDone} items, ${seconds}).${note}`;
   }

@@ -106,32 +106,51 @@ export function buildRestoreList(
       if (about) chosen.add(e.dumpId!);
     }
   }
-  const picked = entries.filter((e) => chosen.has(e.dumpId!));
-  return { entries: picked, text: picked.map((e) => e.rawLine).join('\n') + '\n' };
+  return listOf(entries.filter((e) => chosen.has(e.dumpId!)));
+}
+
+/** A `pg_restore -L` list of these entries, in their order. */
+export function listOf(entries: readonly TocEntry[]): RestoreList {
+  return { entries: [...entries], text: entries.map((e) => e.rawLine).join('\n') + '\n' };
+}
+
+/** A foreign key a restore leaves out, and the table it references that is not there. */
+export interface LeftOutForeignKey {
+  schema: string;
+  table: string;
+  name: string;
+  references: QualifiedName;
 }
 
 /**
- * Leaves out the foreign keys that cannot be created: those of chosen tables whose referenced table is
- * neither among the chosen ones nor in the target (`present`). Comments on them go too. Each one left
- * out gets a warning that says what to do, so the restore still succeeds honestly for what it restored.
+ * Leaves out the foreign keys that cannot be created: those whose referenced table is neither among
+ * the restored ones (`tables`: the chosen tables, or every relation of a whole dump) nor in the target
+ * (`present`). Comments on them go too. Each one left out gets a warning that says what to do, so the
+ * restore still succeeds honestly for what it restored.
  */
 export function withoutDanglingForeignKeys(
   list: RestoreList,
   tables: readonly QualifiedName[],
   present: (t: QualifiedName) => boolean,
-): { list: RestoreList; warnings: string[]; left: TocEntry[] } {
-  const chosen = new Set(tables.map((t) => key(t.schema, t.name)));
-  const left = list.entries.filter(
-    (e) => e.desc === 'FK CONSTRAINT' && e.references !== undefined && !chosen.has(key(e.references.schema, e.references.name)) && !present(e.references),
+): { list: RestoreList; warnings: string[]; left: LeftOutForeignKey[] } {
+  const restored = new Set(tables.map((t) => key(t.schema, t.name)));
+  const dangling = list.entries.filter(
+    (e) => e.desc === 'FK CONSTRAINT' && e.references !== undefined && !restored.has(key(e.references.schema, e.references.name)) && !present(e.references),
   );
-  if (left.length === 0) return { list, warnings: [], left };
-  const ids = new Set(left.map((e) => e.dumpId));
+  if (dangling.length === 0) return { list, warnings: [], left: [] };
+  const ids = new Set(dangling.map((e) => e.dumpId));
   const entries = list.entries.filter((e) => !ids.has(e.dumpId) && !(ABOUT_ANOTHER.has(e.desc) && (e.dependencies ?? []).some((d) => ids.has(d))));
-  const warnings = left.map((e) => {
-    const ref = fmtName(e.references!);
-    return `foreign key ${quoteIdentAlways(e.name)} on ${fmtName({ schema: e.schema ?? '', name: e.table ?? '' })} was not restored: it references ${ref}, which is neither restored nor in the target. Restore ${ref} too, then add the constraint again.`;
+  const left = dangling.map((e) => ({ schema: e.schema ?? '', table: e.table ?? '', name: e.name, references: e.references! }));
+  const warnings = left.map((k) => {
+    const ref = fmtName(k.references);
+    return `foreign key ${quoteIdentAlways(k.name)} on ${fmtName({ schema: k.schema, name: k.table })} was not restored: it references ${ref}, which is neither restored nor in the target. Restore ${ref} too, then add the constraint again.`;
   });
-  return { list: { entries, text: entries.map((e) => e.rawLine).join('\n') + '\n' }, warnings, left };
+  return { list: listOf(entries), warnings, left };
+}
+
+/** The relations a dump creates: what its foreign keys may reference without the target holding it. */
+export function dumpRelations(entries: readonly TocEntry[]): QualifiedName[] {
+  return entries.filter((e) => RELATION_DESCS.has(e.desc)).map((e) => ({ schema: e.schema ?? 'public', name: e.tag }));
 }
 
 /** Why a table is not in the dump, with the names that differ only in case or schema. */

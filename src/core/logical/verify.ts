@@ -17,6 +17,7 @@ import { checkIntegrity } from './integrity';
 import { leftOutData } from './options';
 import { scratchComment } from '../platform/leftovers';
 import { plural } from '../platform/plural';
+import { fmtName, type LeftOutForeignKey } from './restoreList';
 
 export interface VerifyOptions {
   dumpPath: string;
@@ -57,6 +58,8 @@ export interface VerifyReport {
   /** `profile/database` as recorded in the manifest. */
   target: string;
   tables: VerifiedTable[];
+  /** Foreign keys left out of the test restore because the table they reference is not in the dump: not checked. */
+  foreignKeysLeftOut: LeftOutForeignKey[];
   restore?: Pick<RestoreResult, 'status' | 'errors' | 'errorsIgnored' | 'itemsDone' | 'itemsTotal' | 'message' | 'log' | 'logTruncated' | 'durationMs'>;
   /** One or two sentences: the verdict and why. */
   message: string;
@@ -126,6 +129,8 @@ export async function verifyDump(opts: VerifyOptions): Promise<VerifyReport> {
         onProgress: opts.onProgress,
         // Checked above, once.
         skipChecksum: true,
+        // A dump of chosen tables holds keys to tables it leaves out: what it holds is verified, and they are named.
+        leaveOutDanglingForeignKeys: true,
       });
     } catch (e) {
       // A dump the reader cannot get through is a verdict on the dump, not an error of the run.
@@ -150,6 +155,7 @@ export async function verifyDump(opts: VerifyOptions): Promise<VerifyReport> {
   const cancelled = restore?.status === 'cancelled' || opts.signal?.aborted === true;
   const restoreClean = restore?.status === 'succeeded';
   const mismatches = tables.filter((t) => !t.ok);
+  const foreignKeysLeftOut = restore?.foreignKeysLeftOut ?? [];
   const status: VerifyReport['status'] = cancelled
     ? 'cancelled'
     : restore?.interrupted
@@ -158,6 +164,8 @@ export async function verifyDump(opts: VerifyOptions): Promise<VerifyReport> {
         ? 'passed'
         : 'failed';
   let message = verdict(status, { manifest, restore, stopped, tables, mismatches });
+  const unchecked = uncheckedForeignKeys(foreignKeysLeftOut);
+  if (status === 'passed' && unchecked) message += ` ${unchecked}`;
   if (dropError !== undefined) message += ` The scratch database ${scratch} could not be dropped (${dropError}): drop it by hand.`;
 
   const durationMs = Math.round(performance.now() - started);
@@ -170,6 +178,7 @@ export async function verifyDump(opts: VerifyOptions): Promise<VerifyReport> {
       durationMs,
       target,
       tables: tables.map((t) => ({ schema: t.schema, table: t.table, expected: t.expected ?? 0, actual: t.actual })),
+      ...(foreignKeysLeftOut.length > 0 ? { foreignKeysLeftOut } : {}),
       ...(status === 'failed' ? { message } : {}),
     };
     await writeManifest(opts.dumpPath, { ...manifest, verification });
@@ -183,6 +192,7 @@ export async function verifyDump(opts: VerifyOptions): Promise<VerifyReport> {
     scratchDropped: dropped || !created,
     target,
     tables,
+    foreignKeysLeftOut,
     ...(restore
       ? {
           restore: {
@@ -212,10 +222,27 @@ async function damagedReport(opts: VerifyOptions, manifest: DumpManifest, messag
   const at = new Date().toISOString();
   const recorded = opts.record !== false;
   if (recorded) await writeManifest(opts.dumpPath, { ...manifest, verification: { status: 'failed', at, durationMs, target, tables: [], message } });
-  return { status: 'failed', dumpPath: opts.dumpPath, manifestFound: true, scratchDatabase: scratch, scratchDropped: true, target, tables: [], message, at, durationMs, recorded, checksum: 'damaged' };
+  return { status: 'failed', dumpPath: opts.dumpPath, manifestFound: true, scratchDatabase: scratch, scratchDropped: true, target, tables: [], foreignKeysLeftOut: [], message, at, durationMs, recorded, checksum: 'damaged' };
 }
 
-const fmt = (schema: string, table: string) => `${quoteIdentAlways(schema)}.${quoteIdentAlways(table)}`;
+const fmt = (schema: string, table: string) => fmtName({ schema, name: table });
+
+/** One foreign key the test restore left out, and why: a line of the CLI's and the editor's report. */
+export function leftOutForeignKeyLine(k: LeftOutForeignKey): string {
+  return `foreign key ${quoteIdentAlways(k.name)} on ${fmt(k.schema, k.table)} not checked: it references ${fmtName(k.references)}, which is not in the dump`;
+}
+
+/** What the verification could not check, in a sentence: undefined when every foreign key was restored. */
+export function uncheckedForeignKeys(left: readonly LeftOutForeignKey[]): string | undefined {
+  if (left.length === 0) return undefined;
+  const shown = left
+    .slice(0, 3)
+    .map((k) => `${quoteIdentAlways(k.name)} on ${fmt(k.schema, k.table)} to ${fmtName(k.references)}`)
+    .join(', ');
+  const more = left.length > 3 ? ` and ${left.length - 3} more` : '';
+  const one = left.length === 1;
+  return `${plural(left.length, 'foreign key')} (${shown}${more}) ${one ? 'was' : 'were'} left out of the test restore and not checked: the ${one ? 'table it references is' : 'tables they reference are'} not in the dump.`;
+}
 
 /** Exact counts: the manifest's tables when there is one, else every table the restore made. */
 async function countTables(c: pg.Client, manifest: DumpManifest | undefined, signal?: AbortSignal): Promise<VerifiedTable[]> {

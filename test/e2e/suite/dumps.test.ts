@@ -104,6 +104,33 @@ suite('Dumps', () => {
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
+  test('Verify passes a backup of one table whose foreign key points at a table left out, and names the key it did not check', async () => {
+    const one = await vscode.commands.executeCommand<DumpResult | undefined>('pgBackup.backupDatabase', {
+      profile: 'e2e',
+      database: 'shop',
+      quiet: true,
+      tables: [{ schema: 'public', name: 'orders' }],
+      fileName: 'orders-only.dump',
+    });
+    assert.ok(one, 'the backup command returned nothing: see the log');
+    try {
+      const report = await vscode.commands.executeCommand<{ status: string; message: string; foreignKeysLeftOut: { name: string }[] }>('pgBackup.verifyDump', one.path, {
+        profile: 'e2e',
+        show: false,
+      });
+      assert.equal(report.status, 'passed', report.message);
+      assert.deepEqual(report.foreignKeysLeftOut.map((k) => k.name), ['orders_customer_id_fkey']);
+      const saved = await fs.readFile(`${one.path}.verify.md`, 'utf8');
+      assert.match(saved, /## Left out of the test restore\n\n- foreign key "orders_customer_id_fkey" on "public"\."orders" not checked: it references "public"\."customers", which is not in the dump\n/);
+      const node = await dumpNode(api, one.path);
+      assert.equal((node.item.iconPath as vscode.ThemeIcon).id, 'pass');
+      const tooltip = (node.item.tooltip as vscode.MarkdownString).value;
+      assert.match(tooltip, /verified .*\n1 foreign key \("orders\\_customer\\_id\\_fkey" on "public"\."orders" to "public"\."customers"\) was left out of the test restore and not checked/);
+    } finally {
+      await vscode.commands.executeCommand('pgBackup.deleteDump', one.path, { confirm: true });
+    }
+  });
+
   test('Reveal uses what this VS Code has: the Explorer in a browser or remote window, the OS file manager on a desktop', async () => {
     const where = await vscode.commands.executeCommand<string | undefined>('pgBackup.revealDump', dump.path);
     const desktop = vscode.env.uiKind === vscode.UIKind.Desktop && vscode.env.remoteName === undefined;
