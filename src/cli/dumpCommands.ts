@@ -17,7 +17,8 @@ import { dumpFoldersFor, profilesFor } from './workspace';
 import { Exit, makeOutput } from './output';
 import type { CliContext, Io } from './io';
 import { describeLeftovers, findPartials } from '../core/platform/leftovers';
-import { abortOnSignals, binPathOption, collect, connOption, connectionFor, inventoryFor, parseJobs, stderrLogger, verboseOption } from './shared';
+import { abortOnSignals } from '../core/platform/reaper';
+import { binPathOption, collect, connOption, connectionFor, inventoryFor, parseJobs, stderrLogger, verboseOption } from './shared';
 
 interface CommonOptions {
   conn: string;

@@ -188,6 +188,24 @@ test('SIGKILL of pgbr during a drill: the scratch server stops and its folder go
   await waitFor('the temp folder to be empty', async () => (await tempLeftovers()).length === 0, 15_000).catch(async () => assert.deepEqual(await tempLeftovers(), []));
 });
 
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  test(`${signal} of pgbr during a drill cancels it: no postgres keeps running and no scratch folder stays`, { timeout: LIMIT }, async () => {
+    const baseDir = await drillSource(`drill-base-${signal}`, `more_${signal.toLowerCase()}`);
+
+    const run = start(['pitr', '--base-backup', baseDir, '--archive', cluster.archiveDir, '--latest', '--drill', '--bin-dir', cluster.binDir]);
+    const line = await waitFor('the scratch server to run', () => processesWith('pgbr-drill-').find((p) => / -D /.test(p) && p.includes('postgres')));
+    const drillDir = /(\S*pgbr-drill-[^/\s]+)/.exec(line)?.[1] as string;
+    await randomPause(300);
+    run.child.kill(signal);
+    const r = await run.done;
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /the recovery drill was cancelled; its scratch server was stopped and its folder removed/);
+    await waitFor('the scratch server to stop', () => processesWith(drillDir).length === 0, 15_000).catch(() => assert.deepEqual(processesWith(drillDir), []));
+    await waitFor('the drill folder to go', async () => !(await fs.stat(drillDir).then(() => true, () => false)), 15_000);
+    await waitFor('the temp folder to be empty', async () => (await tempLeftovers()).length === 0, 15_000).catch(async () => assert.deepEqual(await tempLeftovers(), []));
+  });
+}
+
 test('SIGKILL of pg_restore during verify: "interrupted", exit 2, nothing recorded, the scratch database dropped', { timeout: LIMIT }, async () => {
   const folder = path.join(work, 'dumps-interrupted');
   const made = start(['dump', '--conn', 'k', '--db', 'big', '--out', folder, '--json']);

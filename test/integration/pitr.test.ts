@@ -1,7 +1,7 @@
 // Point-in-time recovery against a real archiving cluster: every target kind drilled, the window check, a second timeline, the CLI.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -61,6 +61,9 @@ const plan = (target: RecoveryTarget, more: Partial<RecoveryPlan> = {}): Recover
   restore: { kind: 'copy', archiveDir: cluster.archiveDir },
   ...more,
 });
+
+/** Command lines of running processes that mention `needle`. */
+const processesWith = (needle: string) => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(needle));
 
 async function drill(target: RecoveryTarget, more: Partial<RecoveryPlan> = {}): Promise<DrillReport> {
   const report = await runDrill({ baseBackupDir: baseDir, plan: plan(target, more), binDir: cluster.binDir, timeoutMs: 60_000 });
@@ -212,8 +215,27 @@ test('a cancelled drill stops its scratch server and removes its folder', async 
   );
   assert.deepEqual(phases, ['restore', 'start', 'recover', 'stop']);
   assert.deepEqual(await fs.readdir(scratch), []);
-  const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(scratch));
-  assert.deepEqual(left, []);
+  assert.deepEqual(processesWith(scratch), []);
+});
+
+test('a process that exits mid-drill has stopped the scratch server and removed its folder by the time it is gone', async () => {
+  const scratch = path.join(work, 'scratch-exit');
+  await fs.mkdir(scratch, { mode: 0o711 });
+  const options = { baseBackupDir: baseDir, plan: plan({ kind: 'latest' }), binDir: cluster.binDir, scratchParent: scratch };
+  const script = `
+    const fs = require('node:fs');
+    const { runDrill } = require(${JSON.stringify(path.resolve(__dirname, '../../src/core/pitr/drill.ts'))});
+    // Once the scratch server has written its pid file, while it recovers.
+    const running = () => fs.readdirSync(${JSON.stringify(scratch)}).some((d) => fs.existsSync(${JSON.stringify(scratch)} + '/' + d + '/data/postmaster.pid'));
+    setInterval(() => running() && process.exit(5), 10);
+    void runDrill(${JSON.stringify(options)});
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  assert.equal(code, 5);
+  // No waiting: the exit hook stopped the server (pg_ctl waits for it) and removed the folder before the process ended.
+  assert.deepEqual(processesWith(scratch), []);
+  assert.deepEqual(await fs.readdir(scratch), []);
 });
 
 test('property: ten random times between single-row commits each recover exactly the rows committed before them', async () => {

@@ -13,7 +13,7 @@ import { withClient } from '../postgres/server';
 import { applyRecovery, resolveDataDirOwner, type BaseBackupFormat } from './apply';
 import type { RecoveryPlan } from './config';
 import { endedEarlyMessage, reachedMessage } from './drillText';
-import { DEFAULT_TIMEOUT_MS, LOG_TAIL_LINES, type LogState, asUser, checkArchiveReadable, checkServerVersion, isRoot, liveScratch, postmasterPidSync, prepareScratchConfig, reachableTempDir, readLogLine, runuserPath, serverEnv, signalPid, stopScratch, trackScratch } from './scratchServer';
+import { DEFAULT_TIMEOUT_MS, LOG_TAIL_LINES, type LogState, asUser, checkArchiveReadable, checkServerVersion, isRoot, prepareScratchConfig, reachableTempDir, readLogLine, runuserPath, serverEnv, stopIfKilled, stopScratch } from './scratchServer';
 
 // A recovery drill: restore a base backup into a scratch folder, recover it on a private socket, report what came back, remove it all.
 
@@ -96,8 +96,9 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   const runuser = isRoot() ? await runuserPath() : undefined;
 
   const root = await fs.mkdtemp(path.join(opts.scratchParent ?? (runuser ? await reachableTempDir() : os.tmpdir()), 'pgbr-drill-'));
-  // If this process is killed mid-drill, the reaper kills the scratch server's process group and removes the folder.
+  // If this process exits or is killed mid-drill, the reaper stops the scratch server and removes the folder.
   const forgetRoot = removeIfKilled(root);
+  let forgetServer: (() => void) | undefined;
   const dataDir = path.join(root, 'data');
   const logFile = path.join(root, 'server.log');
   const logTail: string[] = [];
@@ -140,13 +141,10 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     const t1 = performance.now();
     const cmd = asUser(runuser, user, postgres, ['-D', dataDir]);
     server = runTool({ ...cmd, env: serverEnv(), cwd: root, onStderrLine: onLine, onStdoutLine: onLine, logger, label: 'postgres (recovery drill)' });
+    forgetServer = stopIfKilled(dataDir, opts.binDir, runuser, user);
     void server.then(() => {
       serverExited = true;
       wake?.();
-    });
-    trackScratch(root, () => {
-      const pid = postmasterPidSync(dataDir);
-      if (pid) signalPid(pid, 'SIGQUIT');
     });
 
     const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -219,7 +217,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
       progress('stop', 'stopping the scratch server');
       await stopScratch(dataDir, server, () => serverExited);
     }
-    liveScratch.delete(root);
+    forgetServer?.();
     await fs.rm(root, { recursive: true, force: true });
     forgetRoot();
     durations.stopMs = Math.round(performance.now() - t3);
