@@ -78,8 +78,15 @@ async function waitFor<T>(what: string, probe: () => T | undefined | false | Pro
 
 /** Every file under the test's temp folder: run folders, passfiles, whatever a run kept. */
 async function tempLeftovers(): Promise<string[]> {
-  const entries = await fs.readdir(tmp, { recursive: true });
-  return entries.map(String).sort();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await fs.readdir(tmp, { recursive: true })).map(String).sort();
+    } catch (e) {
+      // A run folder the watcher removes while it is being listed vanishes mid-walk: list again.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 50) throw e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
 }
 
 /** A base backup followed by WAL to replay (a new table `name`), so a drill's scratch server runs for a while. */
