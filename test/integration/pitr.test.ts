@@ -2,6 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readlinkSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -61,6 +62,19 @@ const plan = (target: RecoveryTarget, more: Partial<RecoveryPlan> = {}): Recover
   restore: { kind: 'copy', archiveDir: cluster.archiveDir },
   ...more,
 });
+
+/** Files this process still has open inside a drill's scratch folder (its server log, say), from /proc. */
+function openDrillFiles(): string[] {
+  return readdirSync('/proc/self/fd')
+    .map((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return ''; // closed meanwhile
+      }
+    })
+    .filter((target) => target.includes('/pgbr-drill-'));
+}
 
 /** Command lines of running processes that mention `needle`. */
 const processesWith = (needle: string) => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(needle));
@@ -192,6 +206,7 @@ test('a forced target past the archive ends early, and says so', async () => {
   assert.match(r.message, /recovery ended before reaching the target/);
   assert.ok(r.logTail.some((l) => /recovery ended before configured recovery target was reached/.test(l)));
   assert.deepEqual(r.databases, []);
+  assert.deepEqual(openDrillFiles(), [], 'the server log is closed');
 });
 
 test('a cancelled drill stops its scratch server and removes its folder', async () => {
@@ -216,6 +231,19 @@ test('a cancelled drill stops its scratch server and removes its folder', async 
   assert.deepEqual(phases, ['restore', 'start', 'recover', 'stop']);
   assert.deepEqual(await fs.readdir(scratch), []);
   assert.deepEqual(processesWith(scratch), []);
+  assert.deepEqual(openDrillFiles(), [], 'the server log is closed');
+});
+
+test('a drill that fails while inspecting (no such role) still stops its server, closes its log and removes its folder', async () => {
+  const scratch = path.join(work, 'scratch-failed');
+  await fs.mkdir(scratch, { mode: 0o711 });
+  await assert.rejects(
+    runDrill({ baseBackupDir: baseDir, plan: plan({ kind: 'latest' }), binDir: cluster.binDir, scratchParent: scratch, superuser: 'pgbr_no_such_role', timeoutMs: 60_000 }),
+    /pgbr_no_such_role/,
+  );
+  assert.deepEqual(await fs.readdir(scratch), []);
+  assert.deepEqual(processesWith(scratch), []);
+  assert.deepEqual(openDrillFiles(), [], 'the server log is closed');
 });
 
 test('a process that exits mid-drill has stopped the scratch server and removed its folder by the time it is gone', async () => {

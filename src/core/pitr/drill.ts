@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PgbrError } from '../platform/errors';
@@ -105,6 +106,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   const durations = { restoreMs: 0, recoverMs: 0, inspectMs: 0, stopMs: 0, totalMs: 0 };
   let server: Promise<RunResult> | undefined;
   let serverExited = false;
+  let log: FileHandle | undefined;
   let port = 0;
   let settings: string[] = [];
   try {
@@ -129,12 +131,12 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
 
     progress('start', `starting a scratch server on a private socket (port ${port})`);
     const state: LogState = { paused: false, ready: false, readOnlyReady: false };
-    const log = await fs.open(logFile, 'a');
+    const serverLog = (log = await fs.open(logFile, 'a'));
     let wake: (() => void) | undefined;
     const onLine = (line: string) => {
       logTail.push(line);
       if (logTail.length > LOG_TAIL_LINES) logTail.shift();
-      void log.write(`${line}\n`).catch(() => {});
+      void serverLog.write(`${line}\n`).catch(() => {});
       readLogLine(line, state);
       wake?.();
     };
@@ -209,7 +211,6 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
       report.status = 'reached';
       report.message = reachedMessage(report, state.stopLine, opts.when);
     }
-    await log.close().catch(() => {});
     return report;
   } finally {
     const t3 = performance.now();
@@ -218,6 +219,8 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
       await stopScratch(dataDir, server, () => serverExited);
     }
     forgetServer?.();
+    // Closed on every path (a failure, a cancel, an exception), once the server can write no more.
+    await log?.close().catch(() => {});
     await fs.rm(root, { recursive: true, force: true });
     forgetRoot();
     durations.stopMs = Math.round(performance.now() - t3);
