@@ -79,6 +79,13 @@ function openDrillFiles(): string[] {
 /** Command lines of running processes that mention `needle`. */
 const processesWith = (needle: string) => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(needle));
 
+/** A drill under `scratch` left nothing: no folder, no process, no open file. */
+async function assertDrillLeftNothing(scratch: string): Promise<void> {
+  assert.deepEqual(await fs.readdir(scratch), []);
+  assert.deepEqual(processesWith(scratch), []);
+  assert.deepEqual(openDrillFiles(), [], 'the server log is closed');
+}
+
 async function drill(target: RecoveryTarget, more: Partial<RecoveryPlan> = {}): Promise<DrillReport> {
   const report = await runDrill({ baseBackupDir: baseDir, plan: plan(target, more), binDir: cluster.binDir, timeoutMs: 60_000 });
   drillTimes.push(report.durations);
@@ -229,9 +236,7 @@ test('a cancelled drill stops its scratch server and removes its folder', async 
     /recovery drill was cancelled; its scratch server was stopped and its folder removed/,
   );
   assert.deepEqual(phases, ['restore', 'start', 'recover', 'stop']);
-  assert.deepEqual(await fs.readdir(scratch), []);
-  assert.deepEqual(processesWith(scratch), []);
-  assert.deepEqual(openDrillFiles(), [], 'the server log is closed');
+  await assertDrillLeftNothing(scratch);
 });
 
 test('a drill that fails while inspecting (no such role) still stops its server, closes its log and removes its folder', async () => {
@@ -241,9 +246,7 @@ test('a drill that fails while inspecting (no such role) still stops its server,
     runDrill({ baseBackupDir: baseDir, plan: plan({ kind: 'latest' }), binDir: cluster.binDir, scratchParent: scratch, superuser: 'pgbr_no_such_role', timeoutMs: 60_000 }),
     /pgbr_no_such_role/,
   );
-  assert.deepEqual(await fs.readdir(scratch), []);
-  assert.deepEqual(processesWith(scratch), []);
-  assert.deepEqual(openDrillFiles(), [], 'the server log is closed');
+  await assertDrillLeftNothing(scratch);
 });
 
 test('a process that exits mid-drill has stopped the scratch server and removed its folder by the time it is gone', async () => {

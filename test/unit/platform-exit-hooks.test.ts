@@ -44,6 +44,14 @@ function child(body: string): Child {
   };
 }
 
+/** Runs `body` in a child kept alive by a timer, and sends `signal` once the child has set up. */
+async function signalledWhenReady(body: string, signal: NodeJS.Signals): Promise<Child> {
+  const c = child(`${body}\nsay('ready');\nsetInterval(() => {}, 1000);`);
+  assert.equal(await c.line(), 'ready');
+  c.kill(signal);
+  return c;
+}
+
 test('runs, cancellable commands and recorded paths leave the listener count as they found it, with one of each while they last', async () => {
   const before = listeners();
   const during: number[][] = [];
@@ -82,28 +90,19 @@ test('on exit the cleanups still registered run newest first; one taken off does
 });
 
 test('a signal with nothing to cancel runs the cleanups and ends the process by that signal', { skip: process.platform === 'win32' }, async () => {
-  const c = child(`
-    r.atExit(() => say('cleaned'));
-    say('ready');
-    setInterval(() => {}, 1000);
-  `);
-  assert.equal(await c.line(), 'ready');
-  c.kill('SIGTERM');
+  const c = await signalledWhenReady(`r.atExit(() => say('cleaned'));`, 'SIGTERM');
   const r = await c.ended;
   assert.equal(r.signal, 'SIGTERM');
   assert.equal(r.out, 'ready\ncleaned\n');
 });
 
 test('the first Ctrl-C cancels the command and the process goes on; a second one ends it after the cleanups', { skip: process.platform === 'win32' }, async () => {
-  const c = child(`
-    const interrupt = r.abortOnSignals();
+  const c = await signalledWhenReady(
+    `const interrupt = r.abortOnSignals();
     r.atExit(() => say('cleaned'));
-    interrupt.signal.addEventListener('abort', () => say('aborted'));
-    say('ready');
-    setInterval(() => {}, 1000);
-  `);
-  assert.equal(await c.line(), 'ready');
-  c.kill('SIGINT');
+    interrupt.signal.addEventListener('abort', () => say('aborted'));`,
+    'SIGINT',
+  );
   assert.equal(await c.line(), 'aborted');
   c.kill('SIGINT');
   const r = await c.ended;
@@ -112,35 +111,28 @@ test('the first Ctrl-C cancels the command and the process goes on; a second one
 });
 
 test('a cancelled command that finishes ends normally, its cleanups taken off by their owners', { skip: process.platform === 'win32' }, async () => {
-  const c = child(`
-    const interrupt = r.abortOnSignals();
+  const c = await signalledWhenReady(
+    `const interrupt = r.abortOnSignals();
     const forget = r.atExit(() => say('cleaned'));
-    const timer = setInterval(() => {}, 1000);
     interrupt.signal.addEventListener('abort', () => {
       forget();
       interrupt.dispose();
-      clearInterval(timer);
       say('stopped');
-      process.exitCode = 130;
-    });
-    say('ready');
-  `);
-  assert.equal(await c.line(), 'ready');
-  c.kill('SIGTERM');
+      process.exit(130);
+    });`,
+    'SIGTERM',
+  );
   const r = await c.ended;
   assert.equal(r.code, 130);
   assert.equal(r.out, 'ready\nstopped\n');
 });
 
 test('where another listener owns a signal, it decides; the cleanups run when it exits', { skip: process.platform === 'win32' }, async () => {
-  const c = child(`
-    process.on('SIGTERM', () => { say('theirs'); setTimeout(() => process.exit(4), 50); });
-    r.atExit(() => say('cleaned'));
-    say('ready');
-    setInterval(() => {}, 1000);
-  `);
-  assert.equal(await c.line(), 'ready');
-  c.kill('SIGTERM');
+  const c = await signalledWhenReady(
+    `process.on('SIGTERM', () => { say('theirs'); setTimeout(() => process.exit(4), 50); });
+    r.atExit(() => say('cleaned'));`,
+    'SIGTERM',
+  );
   const r = await c.ended;
   assert.equal(r.code, 4);
   assert.equal(r.out, 'ready\ntheirs\ncleaned\n');
