@@ -1,5 +1,6 @@
-// The shape of the source tree, checked: no file over 400 lines and no runtime import cycle (type-only
-// imports are erased by the compiler, so esbuild's view of the bundle is the one that counts).
+// The shape of the source tree, checked: no file over 400 lines, no runtime import cycle (type-only
+// imports are erased by the compiler, so esbuild's view of the bundle is the one that counts), and no
+// feature folder importing another feature's tree nodes (type imports too: what they share is in src/targets.ts).
 // `tsx scripts/layout.ts` prints what breaks the rules; the unit suite asserts the same.
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
@@ -77,13 +78,41 @@ export async function importCycles(): Promise<string[][]> {
   return cycles;
 }
 
+/** A module's import specifiers: `import … from`, `export … from`, a bare `import '…'` and `import('…')`. */
+function importSpecifiers(text: string): string[] {
+  const found = text.matchAll(/\bfrom\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm);
+  return [...found].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
+}
+
+/**
+ * Imports of a feature's `nodes` module (src/<feature>/nodes.ts) from outside that feature's folder,
+ * as "importer → imported". `files` are paths relative to the repository with their text; default src/.
+ */
+export function nodeImportsAcrossFeatures(files?: readonly { file: string; text: string }[]): string[] {
+  const sources = files ?? sourceFiles('src').map((file) => ({ file, text: fs.readFileSync(path.join(ROOT, file), 'utf8') }));
+  return sources.flatMap(({ file, text }) =>
+    importSpecifiers(text)
+      .filter((spec) => spec.startsWith('.'))
+      .map((spec) => path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)).replace(/\.ts$/, ''))
+      .filter((target) => {
+        const nodes = /^src\/([^/]+)\/nodes$/.exec(target);
+        return nodes !== null && !file.startsWith(`src/${nodes[1]}/`);
+      })
+      .map((target) => `${file} → ${target}`),
+  );
+}
+
 if (require.main === module) {
   void (async () => {
     const long = longFiles();
     const cycles = await importCycles();
+    const reaching = nodeImportsAcrossFeatures();
     for (const f of long) console.log(`${f.file}: ${f.lines} lines (limit ${MAX_LINES})`);
     for (const c of cycles) console.log(`import cycle: ${c.join(' ↔ ')}`);
-    console.log(`${long.length} file${long.length === 1 ? '' : 's'} over ${MAX_LINES} lines, ${cycles.length} import cycle${cycles.length === 1 ? '' : 's'}`);
-    process.exitCode = long.length || cycles.length ? 1 : 0;
+    for (const r of reaching) console.log(`another feature's nodes imported: ${r}`);
+    console.log(
+      `${long.length} file${long.length === 1 ? '' : 's'} over ${MAX_LINES} lines, ${cycles.length} import cycle${cycles.length === 1 ? '' : 's'}, ${reaching.length} import${reaching.length === 1 ? '' : 's'} of another feature's nodes`,
+    );
+    process.exitCode = long.length || cycles.length || reaching.length ? 1 : 0;
   })();
 }

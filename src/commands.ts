@@ -3,23 +3,18 @@ import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
 import { errorMessage, isCancellation } from './core/platform/errors';
 import { COMMAND_IDS, type CommandId } from './commandIds';
+import { runCommand, type CommandTable } from './commandArgs';
 import { showCommandError } from './connections/failureToast';
 
-export { COMMAND_IDS, type CommandId };
+export { COMMAND_IDS, type CommandId, type CommandTable };
 
-// Handlers receive whatever VS Code passes (tree nodes, or arguments from tests and other commands);
-// each handler narrows its own arguments.
-export type CommandHandler = (...args: unknown[]) => unknown;
-export type CommandTable = Record<CommandId, CommandHandler>;
-
-/** Registers every command in one loop; a handler that throws is reported once, in the user's words (a cancellation only logged). */
+/** Registers every command in one loop, each through the argument resolver; a handler that throws is reported once, in the user's words (a cancellation only logged). */
 export function registerCommands(ctx: Ctx, table: CommandTable): void {
   for (const id of COMMAND_IDS) {
-    const handler = table[id];
     ctx.subscriptions.push(
       vscode.commands.registerCommand(id, async (...args: unknown[]) => {
         try {
-          return await handler(...args);
+          return await runCommand(id, table[id], args);
         } catch (e) {
           // A cancel the person asked for is not a failure: a line in the log, no red toast.
           if (isCancellation(e)) {

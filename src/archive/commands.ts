@@ -12,36 +12,32 @@ import type { WalArchiveProvider } from './tree';
 
 export function archiveCommands(ctx: Ctx, tree: WalArchiveProvider) {
   return {
-    'pgBackup.refreshArchive': () => tree.refresh(),
+    'pgBackup.refreshArchive': { run: () => tree.refresh() },
 
     /** Adds a folder (argument, or picked) with the connection it belongs to, when given. */
-    'pgBackup.addArchive': async (folderArg?: unknown, connectionArg?: unknown) => {
-      let folder = typeof folderArg === 'string' ? folderArg : undefined;
-      if (!folder) {
-        const picked = await vscode.window.showOpenDialog({ title: 'WAL archive folder', canSelectFiles: false, canSelectFolders: true });
-        folder = picked?.[0]?.fsPath;
-      }
-      if (!folder) return undefined;
-      const workspace = ctx.workspaceFolder;
-      if (!workspace) throw new PgbrError('config', 'Open a folder first: archive locations are kept in its pgbackup.yaml.');
-      const file = path.join(workspace, WORKSPACE_CONFIG_FILE);
-      const text = await fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') return undefined;
-        throw e;
-      });
-      const connection = typeof connectionArg === 'string' ? connectionArg : undefined;
-      const updated = addArchiveToYaml(text, { path: folder, ...(connection ? { connection } : {}) });
-      const added = updated !== text;
-      if (added) await writeFileAtomic(file, updated);
-      ctx.log.info(`${added ? 'added' : 'already listed:'} WAL archive ${folder} ${added ? 'to' : 'in'} ${file}`);
-      ctx.invalidateProfiles();
-      const show = 'Show WAL Archive';
-      void vscode.window
-        .showInformationMessage(`${added ? 'Added' : 'Already listed:'} the WAL archive ${folder}${connection ? ` of ${connection}` : ''}, ${added ? 'saved in' : 'in'} ${file}. The WAL Archive view shows it.`, show)
-        .then((choice) => {
-          if (choice === show) void vscode.commands.executeCommand('pgBackup.walArchive.focus');
+    'pgBackup.addArchive': {
+      pick: async () => (await vscode.window.showOpenDialog({ title: 'WAL archive folder', canSelectFiles: false, canSelectFolders: true }))?.[0]?.fsPath,
+      run: async (folder, connection) => {
+        const workspace = ctx.workspaceFolder;
+        if (!workspace) throw new PgbrError('config', 'Open a folder first: archive locations are kept in its pgbackup.yaml.');
+        const file = path.join(workspace, WORKSPACE_CONFIG_FILE);
+        const text = await fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+          if (e.code === 'ENOENT') return undefined;
+          throw e;
         });
-      return file;
+        const updated = addArchiveToYaml(text, { path: folder, ...(connection ? { connection } : {}) });
+        const added = updated !== text;
+        if (added) await writeFileAtomic(file, updated);
+        ctx.log.info(`${added ? 'added' : 'already listed:'} WAL archive ${folder} ${added ? 'to' : 'in'} ${file}`);
+        ctx.invalidateProfiles();
+        const show = 'Show WAL Archive';
+        void vscode.window
+          .showInformationMessage(`${added ? 'Added' : 'Already listed:'} the WAL archive ${folder}${connection ? ` of ${connection}` : ''}, ${added ? 'saved in' : 'in'} ${file}. The WAL Archive view shows it.`, show)
+          .then((choice) => {
+            if (choice === show) void vscode.commands.executeCommand('pgBackup.walArchive.focus');
+          });
+        return file;
+      },
     },
   } satisfies Partial<CommandTable>;
 }

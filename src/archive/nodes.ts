@@ -10,6 +10,7 @@ import type { RecordedRestorePoint } from '../core/physical/restorePoints';
 import { TreeNode as ArchiveNode } from '../treeNode';
 import { plural } from '../core/platform/plural';
 import { formatWhen } from '../core/platform/when';
+import type { NodeTarget, Targeted } from '../targets';
 import { baseBackupDescription, pointText, problemHeadline, restorePointDescription, runTooltip } from './labels';
 
 export const enum ArchiveContext {
@@ -229,7 +230,7 @@ export class BaseBackupFolderNode extends ArchiveNode {
   }
 }
 
-export class BaseBackupRecordNode extends ArchiveNode {
+export class BaseBackupRecordNode extends ArchiveNode implements Targeted {
   constructor(
     readonly parent: BaseBackupFolderNode,
     readonly entry: BaseBackupEntry,
@@ -243,6 +244,9 @@ export class BaseBackupRecordNode extends ArchiveNode {
     this.iconPath = entry.missing || v === 'failed' ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground')) : new vscode.ThemeIcon(v === 'passed' ? 'pass' : 'package');
     this.resourceUri = vscode.Uri.file(entry.path);
     this.contextValue = 'baseBackup';
+  }
+  get target(): NodeTarget {
+    return { kind: 'baseBackup', path: this.entry.path };
   }
 }
 

@@ -1,5 +1,6 @@
 // The foundation's pgbr subcommands (connections, tools, status): each loads what it needs from the core, prints text or JSON, returns an exit code.
 import * as os from 'node:os';
+import type pg from 'pg';
 import { describeParams, type WorkspaceConfig } from '../core/profiles';
 import { discoverTools, TOOL_NAMES } from '../core/platform/tools';
 import { defaultConnectContext, resolveConnection } from '../core/postgres/connect';
@@ -7,12 +8,14 @@ import { withClient } from '../core/postgres/server';
 import { errorMessage } from '../core/platform/errors';
 import { archiverProblems } from '../core/health/archiverCheck';
 import { listDumps, type CatalogEntry } from '../core/logical/catalog';
-import { describeLeftovers, findPartials, findScratchDatabases } from '../core/platform/leftovers';
+import { describeLeftovers, findScratchDatabases } from '../core/platform/leftovers';
+import { findPartials } from '../core/platform/partials';
 import { readPollHistory, withPoll, writePollHistory } from '../core/health/pollHistory';
 import {
   archivedPerHour,
   collectHealth,
   failuresPerHour,
+  missingBaseBackup,
   healthPolicy,
   recentArchiveFiles,
   type ArchiveActivityHour,
@@ -22,8 +25,10 @@ import {
   type PreviousSnapshot,
 } from '../core/health';
 import { readBackupHistories } from '../core/wal/scan';
+import { archiveForConnection, parseArchiveLocations } from '../core/wal/locations';
 import { Exit, makeOutput, table } from './output';
 import { renderStatus } from './statusText';
+import { shellWord } from '../core/platform/shell';
 import { Option, type Command } from 'commander';
 import type { CliContext, Io } from './io';
 import { cliPlaces, dumpFoldersFor, pickProfile, profilesFor } from './workspace';
@@ -101,14 +106,14 @@ const run = {
       const policy = healthPolicy(loaded.config);
       const now = new Date();
       const dumps = await dumpsFor(loaded.config, opts.workspace, notes);
-      const archive = archiveFor(opts.archive, loaded.config, opts.workspace);
-      const fromArchive = archive ? await readArchive(archive, now, notes) : {};
-      if (!archive) notes.push('no WAL archive given (--archive DIR or archives: in pgbackup.yaml): base backups and WAL per hour are not shown');
       const identity = describeParams(conn.params);
       const polls = opts.state ? await readPollHistory(opts.state, identity, notes) : [];
       const previous = polls[polls.length - 1];
 
       const snapshot = await withClient(conn.params, { password: conn.password }, async (c) => {
+        const archive = await archiveFor(opts, profile.name, loaded.config, c);
+        const fromArchive = archive ? await readArchive(archive, now, notes) : {};
+        if (!archive) notes.push('no WAL archive given (--archive DIR or archives: in pgbackup.yaml): base backups and WAL per hour are not shown');
         const health = await collectHealth(c, {
           policy,
           dumps,
@@ -133,9 +138,11 @@ const run = {
         failures = failuresPerHour(kept, now);
         await writePollHistory(opts.state, identity, kept, notes);
       }
+      const missing = missingBaseBackup(snapshot, `pgbr basebackup --conn ${shellWord(opts.conn)}`);
+      const warnings = missing ? [missing] : [];
       out.result(
-        { connection: { name: profile.name, ...conn.params }, ...snapshot, ...(failures ? { failuresPerHour: failures } : {}), problems, notes },
-        () => renderStatus(profile.name, snapshot, problems, notes, failures),
+        { connection: { name: profile.name, ...conn.params }, ...snapshot, ...(failures ? { failuresPerHour: failures } : {}), problems, warnings, notes },
+        () => renderStatus(profile.name, snapshot, { problems, warnings, notes }, failures),
       );
       const failed = snapshot.overall === 'failing' || snapshot.checklist.some((i) => i.status === 'fail');
       return failed || problems.length ? Exit.Problem : Exit.Ok;
@@ -169,14 +176,12 @@ async function dumpsFor(config: WorkspaceConfig | undefined, workspace: string, 
   return dumps;
 }
 
-/** `--archive`, else the first archive in pgbackup.yaml given as a path (or as `{ path: … }`). */
-function archiveFor(option: string | undefined, config: WorkspaceConfig | undefined, workspace: string): string | undefined {
-  if (option) return expandFolder(option, cliPlaces(workspace));
-  for (const entry of config?.archives ?? []) {
-    const location = typeof entry === 'string' ? entry : (entry as { path?: unknown } | null)?.path;
-    if (typeof location === 'string' && location.trim() && !/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return expandFolder(location, cliPlaces(workspace));
-  }
-  return undefined;
+/** `--archive`, else the archive of pgbackup.yaml this connection archives into, chosen as the editor chooses it. */
+async function archiveFor(opts: StatusOptions, connection: string, config: WorkspaceConfig | undefined, c: pg.Client): Promise<string | undefined> {
+  if (opts.archive) return expandFolder(opts.archive, cliPlaces(opts.workspace));
+  const { locations } = parseArchiveLocations(config?.archives ?? [], 'pgbackup.yaml', opts.workspace);
+  const command = (await c.query<{ archive_command: string }>('SHOW archive_command')).rows[0]?.archive_command ?? '';
+  return archiveForConnection(locations, connection, command)?.path;
 }
 
 /** Base backups from the archive's backup history files, and WAL archived per hour from its newest files. */

@@ -16,7 +16,8 @@ import { jsonOption, workspaceOption } from './commands';
 import { dumpFoldersFor, profilesFor } from './workspace';
 import { Exit, makeOutput } from './output';
 import type { CliContext, Io } from './io';
-import { describeLeftovers, findPartials } from '../core/platform/leftovers';
+import { describeLeftovers } from '../core/platform/leftovers';
+import { findPartials } from '../core/platform/partials';
 import { abortOnSignals } from '../core/platform/reaper';
 import { binPathOption, collect, connOption, connectionFor, inventoryFor, parseJobs, stderrLogger, verboseOption } from './shared';
 

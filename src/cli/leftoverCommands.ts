@@ -1,16 +1,15 @@
 // `pgbr leftovers`: what runs that did not finish left behind, and removing it on request.
-import * as fs from 'node:fs/promises';
+import { errorMessage } from '../core/platform/errors';
 import type { Command } from 'commander';
 import {
   describeLeftovers,
   dropScratchDatabases,
   findDrillLeftovers,
-  findPartials,
   findScratchDatabases,
   type DrillFolderLeftover,
-  type PartialLeftover,
   type ScratchDatabaseLeftover,
 } from '../core/platform/leftovers';
+import { findPartials, removePartial, type PartialLeftover } from '../core/platform/partials';
 import { tempRoot } from '../core/platform/reaper';
 import { withClient } from '../core/postgres/server';
 import { jsonOption, workspaceOption } from './commands';
@@ -38,11 +37,18 @@ export async function leftoversCommand(opts: LeftoverOptions, io: Io): Promise<n
     let partials: PartialLeftover[] = await findPartials(folders);
     const removed: string[] = [];
     if (opts.removePartials) {
+      // removePartial looks at the claims again: a run that started since the listing keeps its file.
+      const kept: PartialLeftover[] = [];
       for (const p of partials) {
-        await fs.rm(p.path, { recursive: true, force: true });
-        removed.push(p.path);
+        try {
+          await removePartial(p.path);
+          removed.push(p.path);
+        } catch (e) {
+          io.err(`pgbr: ${errorMessage(e)}\n`);
+          kept.push(p);
+        }
       }
-      partials = [];
+      partials = kept;
     }
     const drills: DrillFolderLeftover[] = await findDrillLeftovers(DRILL_ROOTS());
     let scratch: ScratchDatabaseLeftover[] = [];

@@ -8,7 +8,7 @@ import { addBaseBackupCommands } from './baseBackupCommands';
 import { addPitrCommands } from './pitrCommands';
 import { addLeftoverCommands } from './leftoverCommands';
 import { sweepDeadRuns } from '../core/platform/leftovers';
-import { adviseForShell } from '../core/postgres/advice';
+import { adviseForShell } from '../core/profiles/advice';
 import { Exit } from './output';
 import type { CliContext, CommandGroup, Io } from './io';
 

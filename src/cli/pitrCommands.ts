@@ -9,6 +9,7 @@ import { resolveTarget, validateTarget, type RecoveryAction, type RecoveryPlan, 
 import { runDrill, type DrillReport } from '../core/pitr/drill';
 import { findServerBinDir } from '../core/pitr/scratchServer';
 import { readRestorePoints, restorePointsFileFor, restorePointsOf } from '../core/physical/restorePoints';
+import { readRecord, recordPathFor, toKnownBaseBackup, type BaseBackupRecord } from '../core/physical/record';
 import type { KnownBaseBackup } from '../core/wal/check';
 import { scanArchive } from '../core/wal/scan';
 import { jsonOption } from './commands';
@@ -64,33 +65,23 @@ export function targetFromOptions(o: PitrOptions): RecoveryTarget {
   return given[0] as RecoveryTarget;
 }
 
-/** The record basebackup writes beside the backup folder (`<name>.basebackup.json`), when there is one. */
-/** The backup's record (this tool's `NAME.basebackup.json`), with the server it was taken from when the record says. */
-async function readRecord(file: string | undefined, baseBackupDir: string): Promise<(KnownBaseBackup & { server?: { host: string; port: number } }) | undefined> {
-  const explicit = file !== undefined;
-  const candidate = file ?? path.join(path.dirname(path.resolve(baseBackupDir)), `${path.basename(path.resolve(baseBackupDir))}.basebackup.json`);
+/** The backup's record (this tool's `NAME.basebackup.json` beside the folder), with the server it was taken from. */
+async function readRecordOf(file: string | undefined, baseBackupDir: string): Promise<(KnownBaseBackup & { server: { host: string; port: number } }) | undefined> {
+  const candidate = file ?? recordPathFor(path.resolve(baseBackupDir));
   let text: string;
   try {
     text = await fs.readFile(candidate, 'utf8');
   } catch (e) {
-    if (!explicit) return undefined;
+    if (file === undefined) return undefined;
     throw new PgbrError('usage', `cannot read the base backup record ${candidate}: ${errorMessage(e)}`, { cause: e });
   }
+  let record: BaseBackupRecord;
   try {
-    const r = JSON.parse(text) as { stopLsn?: string; stopWal?: string; timeline?: number; stopTime?: string; host?: unknown; port?: unknown };
-    if (typeof r.stopLsn !== 'string' || typeof r.timeline !== 'number') throw new Error('it has no stopLsn and timeline');
-    const stop = r.stopTime ? new Date(r.stopTime) : undefined;
-    return {
-      label: path.basename(path.resolve(baseBackupDir)),
-      stopLsn: r.stopLsn,
-      timeline: r.timeline,
-      ...(r.stopWal ? { stopWal: r.stopWal } : {}),
-      ...(stop && !Number.isNaN(stop.getTime()) ? { stopTime: stop } : {}),
-      ...(typeof r.host === 'string' && typeof r.port === 'number' ? { server: { host: r.host, port: r.port } } : {}),
-    };
+    record = readRecord(text);
   } catch (e) {
     throw new PgbrError('config', `${candidate} is not a base backup record: ${errorMessage(e)}`, { cause: e });
   }
+  return { ...toKnownBaseBackup(record), server: { host: record.host, port: record.port } };
 }
 
 function renderCheck(check: TargetCheck): string {
@@ -163,7 +154,7 @@ export async function pitrCommand(o: PitrOptions, io: Io): Promise<number> {
     };
     const logger = stderrLogger(io, o.verbose);
 
-    const record = await readRecord(o.record, o.baseBackup);
+    const record = await readRecordOf(o.record, o.baseBackup);
     const info = await readBaseBackupInfo(o.baseBackup);
     const scan = await scanArchive(o.archive, { ...(record ? { knownBaseBackups: [record] } : {}), signal: interrupt.signal });
     const archiveTimelines = [...new Set([...scan.timelines.map((t) => t.tli), ...scan.histories.map((h) => h.tli)])];

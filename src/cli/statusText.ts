@@ -20,7 +20,8 @@ function targetText(t: AgeAgainstTarget, noData: string): string {
   return `${age}${target}${t.note ? ` (${t.note})` : ''}`;
 }
 
-export function renderStatus(name: string, h: HealthSnapshot, problems: string[], notes: string[], failures?: FailureHour[]): string {
+export function renderStatus(name: string, h: HealthSnapshot, report: { problems: string[]; warnings: string[]; notes: string[] }, failures?: FailureHour[]): string {
+  const { problems, warnings, notes } = report;
   const { server, archiver: a, lag } = h;
   const time = (d: Date | null): string => (d ? formatWhen(d) : 'never');
   const sincePrevious = h.failedSincePrevious === null ? '' : `, ${h.failedSincePrevious} since the previous check`;
@@ -60,7 +61,7 @@ export function renderStatus(name: string, h: HealthSnapshot, problems: string[]
   if (failures?.some((f) => f.failures > 0)) rows.push(['failures/hour', `${sparkline(failures.map((f) => f.failures))} (24 h)`]);
   // One verdict line (it said "archiving: OK" and "state: ok" both), then the problems behind it.
   const verdict = `archiving: ${h.overall === 'ok' && !problems.length ? 'OK' : h.overall.toUpperCase()}${h.reasons.length ? ` (${h.reasons.join(' ')})` : ''}`;
-  const state = problems.map((p) => `problem: ${p}`).join('\n');
+  const state = [...warnings.map((w) => `warning: ${w}`), ...problems.map((p) => `problem: ${p}`)].join('\n');
   const checklist = h.checklist.map((i) => {
     const head = `${i.status.toUpperCase().padEnd(4)}  ${i.title}: ${i.detail}`;
     return i.fix ? `${head}\n      fix: ${i.fix}` : head;

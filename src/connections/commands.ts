@@ -19,120 +19,103 @@ import { getServerInfo, withClient, type ServerInfo } from '../core/postgres/ser
 import { resolveConnection, defaultConnectContext } from '../core/postgres/connect';
 import { writeFileAtomic } from '../core/platform/fsutil';
 import type { ConnectionsProvider } from './tree';
-import { ProfileNode } from './nodes';
-import { isConfirmed } from '../commandArgs';
+import type { NewConnection } from '../requests';
+import { pickConnection } from '../pickConnection';
 import { settingScopes, updateSetting } from '../settings';
 
-/** What "Add connection" accepts without prompting (from tests, or other commands). */
-export interface NewConnection {
-  name: string;
-  uri?: string;
-  host?: string;
-  port?: number;
-  user?: string;
-  database?: string;
-  sslmode?: SslMode;
-  /** Stored in SecretStorage, never written to the profile. */
-  password?: string;
-  /** Write the profile even when the connection test fails. */
-  saveWithoutTest?: boolean;
-}
-
 export function connectionCommands(ctx: Ctx, tree: ConnectionsProvider) {
-  const profileOf = async (arg: unknown): Promise<ConnectionProfile | undefined> => {
-    if (arg instanceof ProfileNode) return arg.profile;
-    if (typeof arg === 'string') return ctx.profile(arg);
-    const names = (await ctx.profiles()).profiles.map((p) => p.name);
-    if (names.length === 0) throw new PgbrError('config', 'There are no connections yet: add one with "PG Backup: Add Connection…".');
-    const picked = await vscode.window.showQuickPick(names, { placeHolder: 'Connection' });
-    return picked === undefined ? undefined : ctx.profile(picked);
-  };
+  const pick = (): Promise<string | undefined> => pickConnection(ctx, { placeHolder: 'Connection' });
 
   return {
-    'pgBackup.refreshConnections': () => tree.refresh(),
+    'pgBackup.refreshConnections': { run: () => tree.refresh() },
 
-    'pgBackup.addConnection': async (arg?: unknown) => {
-      const input = isNewConnection(arg) ? arg : await promptNewConnection(ctx);
-      if (!input) return undefined;
-      return addConnection(ctx, input);
+    'pgBackup.addConnection': { pick: () => promptNewConnection(ctx), run: (input) => addConnection(ctx, input) },
+
+    'pgBackup.editConnection': {
+      pick,
+      run: async (name) => {
+        const profile = await ctx.profile(name);
+        if (profile.source.kind === 'yaml' && profile.source.file) {
+          const text = await fs.readFile(profile.source.file, 'utf8');
+          const line = (findConnectionLine(text, profile.name) ?? profile.source.line ?? 1) - 1;
+          await vscode.window.showTextDocument(vscode.Uri.file(profile.source.file), {
+            selection: new vscode.Range(line, 0, line, 0),
+          });
+        } else if (profile.source.kind === 'setting') {
+          await vscode.commands.executeCommand('workbench.action.openSettings', 'pgBackup.connections');
+        } else if (profile.source.file) {
+          const line = Math.max(0, (profile.source.line ?? 1) - 1);
+          await vscode.window.showTextDocument(vscode.Uri.file(profile.source.file), { selection: new vscode.Range(line, 0, line, 0) });
+        } else {
+          void vscode.window.showInformationMessage(
+            `"${profile.name}" comes from the PGHOST/PGPORT/PGUSER/PGDATABASE variables: change them where VS Code is started.`,
+          );
+        }
+      },
     },
 
-    'pgBackup.editConnection': async (arg?: unknown) => {
-      const profile = await profileOf(arg);
-      if (!profile) return;
-      if (profile.source.kind === 'yaml' && profile.source.file) {
-        const text = await fs.readFile(profile.source.file, 'utf8');
-        const line = (findConnectionLine(text, profile.name) ?? profile.source.line ?? 1) - 1;
-        await vscode.window.showTextDocument(vscode.Uri.file(profile.source.file), {
-          selection: new vscode.Range(line, 0, line, 0),
-        });
-      } else if (profile.source.kind === 'setting') {
-        await vscode.commands.executeCommand('workbench.action.openSettings', 'pgBackup.connections');
-      } else if (profile.source.file) {
-        const line = Math.max(0, (profile.source.line ?? 1) - 1);
-        await vscode.window.showTextDocument(vscode.Uri.file(profile.source.file), { selection: new vscode.Range(line, 0, line, 0) });
-      } else {
-        void vscode.window.showInformationMessage(
-          `"${profile.name}" comes from the PGHOST/PGPORT/PGUSER/PGDATABASE variables: change them where VS Code is started.`,
+    'pgBackup.removeConnection': {
+      pick,
+      run: async (name, callerConfirmed) => {
+        const profile = await ctx.profile(name);
+        const confirmed =
+          callerConfirmed ||
+          (await vscode.window.showWarningMessage(
+            `Remove the connection "${profile.name}" from ${profile.source.label}? Its stored password is forgotten too.`,
+            { modal: true },
+            'Remove',
+          )) === 'Remove';
+        if (!confirmed) return false;
+        await removeConnection(ctx, profile);
+        await ctx.passwords.forget(profile.name, await ctx.serverOf(profile));
+        ctx.invalidateProfiles();
+        return true;
+      },
+    },
+
+    'pgBackup.testConnection': {
+      pick,
+      run: async (name) => {
+        const profile = await ctx.profile(name);
+        const server = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Testing connection "${profile.name}"…` },
+          () => testConnection(ctx, profile),
         );
-      }
+        void vscode.window.showInformationMessage(
+          `Connected to "${profile.name}": PostgreSQL ${server.version}, wal_level ${server.walLevel}, archive_mode ${server.archiveMode}.`,
+        );
+        return server;
+      },
     },
 
-    'pgBackup.removeConnection': async (arg?: unknown, options?: unknown) => {
-      const profile = await profileOf(arg);
-      if (!profile) return false;
-      const confirmed =
-        isConfirmed(options) ||
-        (await vscode.window.showWarningMessage(
-          `Remove the connection "${profile.name}" from ${profile.source.label}? Its stored password is forgotten too.`,
-          { modal: true },
-          'Remove',
-        )) === 'Remove';
-      if (!confirmed) return false;
-      await removeConnection(ctx, profile);
-      await ctx.passwords.forget(profile.name, await ctx.serverOf(profile));
-      ctx.invalidateProfiles();
-      return true;
+    'pgBackup.setPassword': {
+      pick,
+      run: async (name, password) => {
+        const profile = await ctx.profile(name);
+        const value =
+          password ??
+          (await vscode.window.showInputBox({
+            title: `Password for "${profile.name}"`,
+            prompt: 'Kept in VS Code secret storage; never written to settings or pgbackup.yaml.',
+            password: true,
+            ignoreFocusOut: true,
+          }));
+        if (value === undefined) return false;
+        await ctx.passwords.set(profile.name, await ctx.serverOf(profile), value);
+        ctx.log.info(`stored a password for "${profile.name}"`);
+        ctx.invalidateProfiles();
+        return true;
+      },
     },
 
-    'pgBackup.testConnection': async (arg?: unknown) => {
-      const profile = await profileOf(arg);
-      if (!profile) return undefined;
-      const server = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Testing connection "${profile.name}"…` },
-        () => testConnection(ctx, profile),
-      );
-      void vscode.window.showInformationMessage(
-        `Connected to "${profile.name}": PostgreSQL ${server.version}, wal_level ${server.walLevel}, archive_mode ${server.archiveMode}.`,
-      );
-      return server;
-    },
-
-    'pgBackup.setPassword': async (arg?: unknown, password?: unknown) => {
-      const profile = await profileOf(arg);
-      if (!profile) return false;
-      const value =
-        typeof password === 'string'
-          ? password
-          : await vscode.window.showInputBox({
-              title: `Password for "${profile.name}"`,
-              prompt: 'Kept in VS Code secret storage; never written to settings or pgbackup.yaml.',
-              password: true,
-              ignoreFocusOut: true,
-            });
-      if (value === undefined) return false;
-      await ctx.passwords.set(profile.name, await ctx.serverOf(profile), value);
-      ctx.log.info(`stored a password for "${profile.name}"`);
-      ctx.invalidateProfiles();
-      return true;
-    },
-
-    'pgBackup.forgetPassword': async (arg?: unknown) => {
-      const profile = await profileOf(arg);
-      if (!profile) return;
-      await ctx.passwords.forget(profile.name, await ctx.serverOf(profile));
-      ctx.log.info(`forgot the stored password for "${profile.name}"`);
-      ctx.invalidateProfiles();
+    'pgBackup.forgetPassword': {
+      pick,
+      run: async (name) => {
+        const profile = await ctx.profile(name);
+        await ctx.passwords.forget(profile.name, await ctx.serverOf(profile));
+        ctx.log.info(`forgot the stored password for "${profile.name}"`);
+        ctx.invalidateProfiles();
+      },
     },
   } satisfies Partial<CommandTable>;
 }
@@ -285,9 +268,5 @@ function fieldsOf(input: NewConnection): ConnectionParams {
   if (input.database) params.database = input.database;
   if (input.sslmode) params.sslmode = input.sslmode;
   return params;
-}
-
-function isNewConnection(arg: unknown): arg is NewConnection {
-  return typeof arg === 'object' && arg !== null && typeof (arg as { name?: unknown }).name === 'string';
 }
 

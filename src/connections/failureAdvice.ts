@@ -9,6 +9,9 @@ export const FIX = {
 } as const;
 export type FixAction = (typeof FIX)[keyof typeof FIX];
 
+/** The command behind each fix button, for the toast and the tree row alike (Retry is each place's own: it runs again what failed). */
+export const FIX_COMMAND = { [FIX.forget]: 'pgBackup.forgetPassword', [FIX.set]: 'pgBackup.setPassword', [FIX.edit]: 'pgBackup.editConnection' } as const;
+
 /** Where the password sent came from, as the editor resolves it (core/connect's passwordFrom). */
 export type PasswordSource = 'secret' | 'pgpass' | 'environment' | 'none';
 

@@ -7,7 +7,7 @@ import { PgbrError, errorMessage } from '../core/platform/errors';
 import { defaultConnectContext, resolveConnection } from '../core/postgres/connect';
 import { pgpassFilePath, serverOf } from '../core/profiles';
 import type { ConnectionProfile } from '../core/profiles/types';
-import { FIX, adviseOnFailure, passwordProblem, type FailureAdvice } from './failureAdvice';
+import { FIX, FIX_COMMAND, adviseOnFailure, passwordProblem, type FailureAdvice } from './failureAdvice';
 
 /** What to tell about `e`, a failure of `profile`'s connection, knowing where the password sent came from. */
 export async function adviceFor(ctx: Ctx, profile: ConnectionProfile, e: unknown): Promise<FailureAdvice> {
@@ -60,14 +60,9 @@ export async function showCommandError(ctx: Ctx, e: unknown, retry: () => Thenab
 
 /** Runs the button's fix; after a password was forgotten or set, what failed is tried again. */
 async function applyFix(profile: string, choice: string | undefined, retry: () => Thenable<unknown>): Promise<void> {
-  if (choice === FIX.forget) {
-    await vscode.commands.executeCommand('pgBackup.forgetPassword', profile);
-    await retry();
-  } else if (choice === FIX.set) {
-    if (await vscode.commands.executeCommand<boolean>('pgBackup.setPassword', profile)) await retry();
-  } else if (choice === FIX.edit) {
-    await vscode.commands.executeCommand('pgBackup.editConnection', profile);
-  } else if (choice === FIX.retry) {
-    await retry();
-  }
+  if (choice === FIX.retry) return void (await retry());
+  if (choice !== FIX.forget && choice !== FIX.set && choice !== FIX.edit) return;
+  const done = await vscode.commands.executeCommand<boolean | undefined>(FIX_COMMAND[choice], profile);
+  // Editing opens the file; the new connection is read when it is saved, not now.
+  if (choice === FIX.forget || (choice === FIX.set && done)) await retry();
 }

@@ -7,6 +7,7 @@ import type { PgbrErrorKind } from '../core/platform/errors';
 import { TreeNode as ConnectionsNode } from '../treeNode';
 import { plural } from '../core/platform/plural';
 import { archivingBlock } from '../core/health/archiving';
+import type { NodeTarget, Targeted } from '../targets';
 
 /** contextValue prefixes, matched by regex in package.json `when` clauses. */
 export const enum ConnectionsContext {
@@ -20,7 +21,7 @@ export const enum ConnectionsContext {
 /** Every node of this view; the error row is the shared one. */
 export { TreeNode as ConnectionsNode, ErrorNode } from '../treeNode';
 
-export class ProfileNode extends ConnectionsNode {
+export class ProfileNode extends ConnectionsNode implements Targeted {
   readonly parent = undefined;
   /** Filled once the profile was expanded: the children are kept so a re-render does not reconnect. */
   children?: Promise<ConnectionsNode[]>;
@@ -40,6 +41,10 @@ export class ProfileNode extends ConnectionsNode {
       .filter(Boolean)
       .join('.');
     this.describe();
+  }
+
+  get target(): NodeTarget {
+    return { kind: 'connection', profile: this.profile };
   }
 
   /** After a failed connection: the source, and in a word what went wrong (the error child says the rest). */
@@ -76,7 +81,7 @@ function archivingText(server: ServerInfo): string {
   return archivingBlock(server)?.short ?? 'archiving on';
 }
 
-export class DatabaseNode extends ConnectionsNode {
+export class DatabaseNode extends ConnectionsNode implements Targeted {
   constructor(
     readonly parent: ProfileNode,
     readonly database: DatabaseInfo,
@@ -89,6 +94,9 @@ export class DatabaseNode extends ConnectionsNode {
   }
   get profile(): ConnectionProfile {
     return this.parent.profile;
+  }
+  get target(): NodeTarget {
+    return { kind: 'database', profile: this.profile, database: this.database.name };
   }
 }
 
@@ -105,7 +113,7 @@ export class SchemaNode extends ConnectionsNode {
   }
 }
 
-export class TableNode extends ConnectionsNode {
+export class TableNode extends ConnectionsNode implements Targeted {
   constructor(
     readonly parent: SchemaNode,
     readonly table: TableInfo,
@@ -117,6 +125,10 @@ export class TableNode extends ConnectionsNode {
     this.description = `${formatBytes(table.sizeBytes)} · ${rows}`;
     this.tooltip = `${table.schema}.${table.name} (${table.kind})\n${this.description}`;
     this.contextValue = ConnectionsContext.Table;
+  }
+  get target(): NodeTarget {
+    const database = this.parent.parent;
+    return { kind: 'table', profile: database.profile, database: database.database.name, table: { schema: this.table.schema, name: this.table.name } };
   }
 }
 

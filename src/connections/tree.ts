@@ -17,7 +17,7 @@ import {
   TableNode,
 } from './nodes';
 import { adviceFor } from './failureToast';
-import { FIX, type FixAction } from './failureAdvice';
+import { FIX, FIX_COMMAND, type FixAction } from './failureAdvice';
 
 export class ConnectionsProvider implements vscode.TreeDataProvider<ConnectionsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ConnectionsNode | undefined>();
@@ -157,6 +157,5 @@ function fixFor(action: FixAction | undefined, node: ProfileNode): vscode.Comman
   const retry = { title: 'Retry', command: 'pgBackup.refreshConnections', arguments: [] };
   if (action === undefined || action === FIX.retry) return retry;
   if (action === FIX.edit && node.profile.source.kind !== 'yaml' && node.profile.source.kind !== 'setting') return retry;
-  const command = { [FIX.forget]: 'pgBackup.forgetPassword', [FIX.set]: 'pgBackup.setPassword', [FIX.edit]: 'pgBackup.editConnection' }[action];
-  return { title: action, command, arguments: [node] };
+  return { title: action, command: FIX_COMMAND[action], arguments: [node] };
 }

@@ -6,11 +6,12 @@ import { PgbrError } from '../core/platform/errors';
 import { listDatabases, listSchemas, listTables, withClient, getServerInfo, type TableInfo } from '../core/postgres/server';
 import { formatBytes } from '../core/platform/bytes';
 import { chooseTool } from '../core/platform/tools';
-import { runDump, type DumpContentOptions, type DumpResult } from '../core/logical/dump';
+import { runDump, type DumpResult } from '../core/logical/dump';
 import { takenNameNote } from '../core/logical/naming';
-import type { ConnectionProfile } from '../core/profiles/types';
-import { formatQualifiedName, type QualifiedName } from '../core/postgres/names';
-import { DatabaseNode, ProfileNode, TableNode } from '../connections/nodes';
+import { formatQualifiedName } from '../core/postgres/names';
+import type { BackupTarget } from '../commandArgs';
+import type { BackupRequest } from '../requests';
+import { pickConnection } from '../pickConnection';
 import { dumpFolders, nameTemplate } from '../places';
 import { percentReporter, withCancellableProgress } from '../progress';
 import { describeDumpProgress, dumpFraction } from '../core/logical/outputSize';
@@ -18,24 +19,12 @@ import { formatWhen } from '../core/platform/when';
 import { askDumpOptions, confirmDumpCommand, OPTIONS_ITEM_DESCRIPTION, OPTIONS_ITEM_LABEL } from './backupOptions';
 import { plural } from '../core/platform/plural';
 
-/** The choices a backup is made of; remembered per database, and accepted whole by the command (tests, tasks). */
-export interface BackupRequest extends DumpContentOptions {
-  profile: string;
-  database: string;
-  /** Skip every prompt: use what is given and the remembered or default choices. */
-  quiet?: boolean;
-  /** Output folder; default the first dump folder. */
-  folder?: string;
-  /** The file name, when a command preview already showed it; default from the name template. */
-  fileName?: string;
-}
-
 type Remembered = Pick<BackupRequest, 'format' | 'jobs' | 'compression' | 'schemaOnly' | 'dataOnly' | 'noOwner' | 'noPrivileges' | 'sections'>;
 
 const rememberKey = (profile: string, database: string): string => `pgBackup.lastBackup/${profile}/${database}`;
 
-export async function backupCommand(ctx: Ctx, arg: unknown, selection: unknown): Promise<DumpResult | undefined> {
-  const request = await requestFrom(ctx, arg, selection);
+export async function backupCommand(ctx: Ctx, target: BackupTarget): Promise<DumpResult | undefined> {
+  const request = await requestFrom(ctx, target);
   if (!request) return undefined;
   const profile = await ctx.profile(request.profile);
   const conn = await ctx.connection(profile);
@@ -82,30 +71,14 @@ export async function backupCommand(ctx: Ctx, arg: unknown, selection: unknown):
   return result;
 }
 
-/** Builds the request: from the arguments when complete, else by asking, step by step. */
-async function requestFrom(ctx: Ctx, arg: unknown, selection: unknown): Promise<BackupRequest | undefined> {
-  if (isBackupRequest(arg) && arg.quiet) {
-    const last = ctx.extension.workspaceState.get<Remembered>(rememberKey(arg.profile, arg.database)) ?? {};
-    return { ...last, ...arg };
+/** Builds the request: from the target when it is a complete quiet one, else by asking, step by step. */
+async function requestFrom(ctx: Ctx, target: BackupTarget): Promise<BackupRequest | undefined> {
+  if (target.quiet && target.database !== undefined) {
+    const last = ctx.extension.workspaceState.get<Remembered>(rememberKey(target.profile, target.database)) ?? {};
+    return { ...last, ...target, database: target.database };
   }
-  // From the Connections tree: a database, or one or more selected tables of one database.
-  const picked = tablesFromSelection(arg, selection);
-  let profile: ConnectionProfile | undefined;
-  let database: string | undefined;
-  if (picked) {
-    profile = picked.profile;
-    database = picked.database;
-  } else if (arg instanceof DatabaseNode) {
-    profile = arg.profile;
-    database = arg.database.name;
-  } else if (arg instanceof ProfileNode) {
-    profile = arg.profile;
-  } else if (isBackupRequest(arg)) {
-    profile = await ctx.profile(arg.profile);
-    database = arg.database;
-  }
-  profile ??= await pickProfile(ctx);
-  if (!profile) return undefined;
+  const profile = await ctx.profile(target.profile);
+  let database = target.database;
   const conn = await ctx.connection(profile);
   const params = conn.params;
 
@@ -129,7 +102,7 @@ async function requestFrom(ctx: Ctx, arg: unknown, selection: unknown): Promise<
     return { tables: all, schemas: names, tool: chooseTool(await ctx.tools(), 'pg_dump', server.major) };
   });
   const toolMajor = tool.major;
-  const preselected = picked?.tables;
+  const preselected = target.tables;
   const tableItems = tables.map((t) => {
     const name = { schema: t.schema, name: t.name };
     return {
@@ -235,33 +208,10 @@ async function requestFrom(ctx: Ctx, arg: unknown, selection: unknown): Promise<
   return fileName ? { ...full, fileName } : undefined;
 }
 
-async function pickProfile(ctx: Ctx): Promise<ConnectionProfile | undefined> {
-  const profiles = (await ctx.profiles()).profiles;
-  if (profiles.length === 0) throw new PgbrError('config', 'There are no connections yet: add one with "PG Backup: Add Connection…".');
-  const choice = await vscode.window.showQuickPick(
-    profiles.map((p) => ({ label: p.name, description: p.source.label, profile: p })),
-    { title: 'Back up: connection', ignoreFocusOut: true },
-  );
-  return choice?.profile;
-}
-
-/** Tables selected in the Connections tree, when they all belong to one database. */
-function tablesFromSelection(
-  arg: unknown,
-  selection: unknown,
-): { profile: ConnectionProfile; database: string; tables: QualifiedName[] } | undefined {
-  const nodes = (Array.isArray(selection) && selection.length > 0 ? selection : [arg]).filter((n): n is TableNode => n instanceof TableNode);
-  const first = nodes[0];
-  if (!first) return undefined;
-  const database = first.parent.parent;
-  if (nodes.some((n) => n.parent.parent.id !== database.id)) {
-    throw new PgbrError('usage', 'The selected tables belong to different databases: back up one database at a time.');
-  }
-  return {
-    profile: database.profile,
-    database: database.database.name,
-    tables: nodes.map((n) => ({ schema: n.table.schema, name: n.table.name })),
-  };
+/** With nothing selected, a backup starts from a connection: the database is asked next. */
+export async function pickBackupConnection(ctx: Ctx): Promise<BackupTarget | undefined> {
+  const profile = await pickConnection(ctx, { title: 'Back up: connection' });
+  return profile === undefined ? undefined : { profile };
 }
 
 function remembered(r: BackupRequest): Remembered {
@@ -275,8 +225,4 @@ function remembered(r: BackupRequest): Remembered {
     noPrivileges: r.noPrivileges,
     sections: r.sections,
   };
-}
-
-function isBackupRequest(arg: unknown): arg is BackupRequest {
-  return typeof arg === 'object' && arg !== null && typeof (arg as BackupRequest).profile === 'string' && typeof (arg as BackupRequest).database === 'string';
 }

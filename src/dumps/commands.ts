@@ -6,101 +6,105 @@ import type { Ctx } from '../ctx';
 import type { CommandTable } from '../commands';
 import { PgbrError } from '../core/platform/errors';
 import { manifestPathFor, verifyReportPathFor } from '../core/logical/manifest';
-import { removePartial } from '../core/logical/dumpOutput';
+import { removePartial } from '../core/platform/partials';
 import { runGlobalsDump } from '../core/logical/globals';
 import { takenNameNote } from '../core/logical/naming';
 import { formatBytes } from '../core/platform/bytes';
 import { pathsOutside } from '../core/platform/fsutil';
-import { ProfileNode } from '../connections/nodes';
-import { backupCommand } from './backup';
+import { backupCommand, pickBackupConnection } from './backup';
 import { restoreCommand } from './restore';
 import { verifyCommand } from './verify';
 import { DumpContentsProvider } from './contents';
-import { dumpPathOf, pickDump } from './pickDump';
+import { pickDump } from './pickDump';
 import { revealDump } from './reveal';
 import type { VerifyReportProvider } from './verifyReport';
 import { dumpFolders } from '../places';
-import { PartialsNode } from './nodes';
 import { withCancellableProgress } from '../progress';
 import type { DumpsProvider } from './tree';
 import { plural } from '../core/platform/plural';
-import { isConfirmed, selectedOrOne } from '../commandArgs';
+import { pickConnection } from '../pickConnection';
+import type { BackupTarget, DumpSelection } from '../commandArgs';
+import type { RestoreRequest } from '../requests';
 
 export function dumpCommands(ctx: Ctx, tree: DumpsProvider, reports: VerifyReportProvider) {
+  const backup = { pick: () => pickBackupConnection(ctx), run: (target: BackupTarget) => backupCommand(ctx, target) };
+  const restore = {
+    pick: async () => {
+      const dumpPath = await pickDump(ctx, 'restore');
+      return dumpPath === undefined ? undefined : { dumpPath, tables: [] };
+    },
+    run: (picked: DumpSelection, request: RestoreRequest | undefined) => restoreCommand(ctx, picked, request),
+  };
   return {
-    'pgBackup.backupDatabase': (arg?: unknown, selection?: unknown) => backupCommand(ctx, arg, selection),
-    'pgBackup.backupTables': (arg?: unknown, selection?: unknown) => backupCommand(ctx, arg, selection),
-    'pgBackup.backupGlobals': (arg?: unknown, options?: unknown) => backupGlobals(ctx, arg, options),
-    'pgBackup.refreshDumps': () => tree.refresh(),
-    'pgBackup.restoreDump': (arg?: unknown, selection?: unknown, options?: unknown) => restoreCommand(ctx, arg, selection, options),
-    'pgBackup.restoreTables': (arg?: unknown, selection?: unknown, options?: unknown) => restoreCommand(ctx, arg, selection, options),
-    'pgBackup.verifyDump': (arg?: unknown, options?: unknown) => verifyCommand(ctx, reports, arg, options),
+    'pgBackup.backupDatabase': backup,
+    'pgBackup.backupTables': backup,
+    'pgBackup.backupGlobals': {
+      pick: () => pickConnection(ctx, { title: 'Back up roles and tablespaces: connection' }),
+      run: (name, options) => backupGlobals(ctx, name, options.noRolePasswords),
+    },
+    'pgBackup.refreshDumps': { run: () => tree.refresh() },
+    'pgBackup.restoreDump': restore,
+    'pgBackup.restoreTables': restore,
+    'pgBackup.verifyDump': { pick: () => pickDump(ctx, 'verify', { globals: false }), run: (dump, options) => verifyCommand(ctx, reports, dump, options) },
 
-    'pgBackup.showDumpContents': async (arg?: unknown) => {
-      const dump = dumpPathOf(arg) ?? (await pickDump(ctx, 'show'));
-      if (!dump) return undefined;
-      const doc = await vscode.workspace.openTextDocument(DumpContentsProvider.uriFor(dump));
-      await vscode.window.showTextDocument(doc, { preview: true });
-      return doc.getText();
+    'pgBackup.showDumpContents': {
+      pick: () => pickDump(ctx, 'show'),
+      run: async (dump) => {
+        const doc = await vscode.workspace.openTextDocument(DumpContentsProvider.uriFor(dump));
+        await vscode.window.showTextDocument(doc, { preview: true });
+        return doc.getText();
+      },
     },
 
-    'pgBackup.revealDump': async (arg?: unknown) => {
-      const dump = dumpPathOf(arg) ?? (await pickDump(ctx, 'reveal'));
-      return dump ? revealDump(ctx, dump) : undefined;
-    },
+    'pgBackup.revealDump': { pick: () => pickDump(ctx, 'reveal'), run: (dump) => revealDump(ctx, dump) },
 
-    // A context-menu click passes the clicked node and the whole selection; other callers pass paths.
-    'pgBackup.deleteDump': async (arg?: unknown, selection?: unknown, options?: unknown) => {
-      const dumps = [...new Set(selectedOrOne(arg, selection).map(dumpPathOf).filter((p): p is string => p !== undefined))];
-      if (dumps.length === 0) {
+    // A context-menu click acts on the whole selection; other callers pass paths.
+    'pgBackup.deleteDump': {
+      pick: async () => {
         const picked = await pickDump(ctx, 'delete');
-        if (!picked) return false;
-        dumps.push(picked);
-      }
-      await refuseOutsideDumpFolders(ctx, dumps, 'deleted');
-      const names = dumps.map((d) => path.basename(d));
-      const ok =
-        callerConfirmed(ctx, selection, options) ||
-        (await vscode.window.showWarningMessage(
-          dumps.length === 1
-            ? `Delete the dump ${names[0]}, its manifest and its verify report? This cannot be undone.`
-            : `Delete ${plural(dumps.length, 'dump')}, their manifests and verify reports? This cannot be undone.`,
-          { modal: true, ...(dumps.length > 1 ? { detail: names.join('\n') } : {}) },
-          'Delete',
-        )) === 'Delete';
-      if (!ok) return false;
-      for (const dump of dumps) {
-        await fs.rm(dump, { recursive: true, force: true });
-        await fs.rm(manifestPathFor(dump), { force: true });
-        await fs.rm(verifyReportPathFor(dump), { force: true });
-        ctx.log.info(`deleted ${dump}`);
-      }
-      ctx.dumpsChanged();
-      return true;
+        return picked === undefined ? undefined : [picked];
+      },
+      run: async (dumps, confirmed) => {
+        await refuseOutsideDumpFolders(ctx, dumps, 'deleted');
+        const names = dumps.map((d) => path.basename(d));
+        const ok =
+          callerConfirmed(ctx, confirmed) ||
+          (await vscode.window.showWarningMessage(
+            dumps.length === 1
+              ? `Delete the dump ${names[0]}, its manifest and its verify report? This cannot be undone.`
+              : `Delete ${plural(dumps.length, 'dump')}, their manifests and verify reports? This cannot be undone.`,
+            { modal: true, ...(dumps.length > 1 ? { detail: names.join('\n') } : {}) },
+            'Delete',
+          )) === 'Delete';
+        if (!ok) return false;
+        for (const dump of dumps) {
+          await fs.rm(dump, { recursive: true, force: true });
+          await fs.rm(manifestPathFor(dump), { force: true });
+          await fs.rm(verifyReportPathFor(dump), { force: true });
+          ctx.log.info(`deleted ${dump}`);
+        }
+        ctx.dumpsChanged();
+        return true;
+      },
     },
 
-    'pgBackup.cleanPartials': async (arg?: unknown, selection?: unknown, options?: unknown) => {
-      const paths = [
-        ...new Set(
-          selectedOrOne(arg, selection).flatMap((a) =>
-            a instanceof PartialsNode ? a.paths : Array.isArray(a) ? a.filter((p): p is string => typeof p === 'string') : typeof a === 'string' ? [a] : [],
-          ),
-        ),
-      ];
-      if (paths.length === 0) return 0;
-      await refuseOutsideDumpFolders(ctx, paths, 'removed');
-      const ok =
-        callerConfirmed(ctx, selection, options) ||
-        (await vscode.window.showWarningMessage(
-          `Delete ${paths.length} unfinished dump${paths.length === 1 ? '' : 's'} (.partial)? A dump still running in another window would fail.`,
-          { modal: true, detail: paths.map((p) => path.basename(p)).join('\n') },
-          'Delete',
-        )) === 'Delete';
-      if (!ok) return 0;
-      for (const p of paths) await removePartial(p);
-      ctx.log.info(`removed ${paths.length} .partial leftover(s)`);
-      ctx.dumpsChanged();
-      return paths.length;
+    'pgBackup.cleanPartials': {
+      run: async (paths, confirmed) => {
+        if (!paths) return 0;
+        await refuseOutsideDumpFolders(ctx, paths, 'removed');
+        const ok =
+          callerConfirmed(ctx, confirmed) ||
+          (await vscode.window.showWarningMessage(
+            `Delete ${paths.length} unfinished dump${paths.length === 1 ? '' : 's'} (.partial)? A dump still running in another window would fail.`,
+            { modal: true, detail: paths.map((p) => path.basename(p)).join('\n') },
+            'Delete',
+          )) === 'Delete';
+        if (!ok) return 0;
+        for (const p of paths) await removePartial(p);
+        ctx.log.info(`removed ${paths.length} .partial leftover(s)`);
+        ctx.dumpsChanged();
+        return paths.length;
+      },
     },
   } satisfies Partial<CommandTable>;
 }
@@ -109,8 +113,8 @@ export function dumpCommands(ctx: Ctx, tree: DumpsProvider, reports: VerifyRepor
  * A caller may answer the question itself ({ confirm: true }), but not in a folder the user has not
  * trusted: there the folder's own settings chose the dump folders, so the person is always asked.
  */
-function callerConfirmed(ctx: Ctx, selection: unknown, options: unknown): boolean {
-  return ctx.trusted && (isConfirmed(options) || isConfirmed(selection));
+function callerConfirmed(ctx: Ctx, confirmed: boolean): boolean {
+  return ctx.trusted && confirmed;
 }
 
 /** Deleting commands act only inside the dump folders, whoever calls them (a menu, a keybinding, another extension). */
@@ -126,16 +130,9 @@ async function refuseOutsideDumpFolders(ctx: Ctx, paths: readonly string[], verb
   }
 }
 
-async function backupGlobals(ctx: Ctx, arg: unknown, options: unknown) {
-  const name =
-    arg instanceof ProfileNode
-      ? arg.profile.name
-      : typeof arg === 'string'
-        ? arg
-        : (await vscode.window.showQuickPick((await ctx.profiles()).profiles.map((p) => p.name), { title: 'Back up roles and tablespaces: connection' }));
-  if (!name) return undefined;
+async function backupGlobals(ctx: Ctx, name: string, givenNoRolePasswords: boolean | undefined) {
   const profile = await ctx.profile(name);
-  let noRolePasswords = typeof options === 'object' && options !== null ? (options as { noRolePasswords?: boolean }).noRolePasswords : undefined;
+  let noRolePasswords = givenNoRolePasswords;
   if (noRolePasswords === undefined) {
     const choice = await vscode.window.showQuickPick(
       [

@@ -9,6 +9,7 @@ import { printable } from '../core/platform/printable';
 import { TreeNode as DumpsNode } from '../treeNode';
 import { plural } from '../core/platform/plural';
 import { formatAge, formatWhen } from '../core/platform/when';
+import type { NodeTarget, Targeted } from '../targets';
 
 /** contextValue prefixes, matched by regex in package.json `when` clauses. */
 export const enum DumpsContext {
@@ -40,7 +41,7 @@ export class DumpFolderNode extends DumpsNode {
   }
 }
 
-export class DumpNode extends DumpsNode {
+export class DumpNode extends DumpsNode implements Targeted {
   /** The dump's contents, read once per node (a refresh makes new nodes). */
   tree?: Promise<TocTree & { damage?: string }>;
 
@@ -68,6 +69,9 @@ export class DumpNode extends DumpsNode {
     this.contextValue = `${DumpsContext.Dump}.${entry.format}${m?.kind === 'globals' ? '.globals' : ''}`;
     this.tooltip = tooltipFor(entry);
   }
+  get target(): NodeTarget {
+    return { kind: 'dump', path: this.entry.path };
+  }
 }
 
 function tooltipFor(entry: CatalogEntry): vscode.MarkdownString {
@@ -94,7 +98,7 @@ function tooltipFor(entry: CatalogEntry): vscode.MarkdownString {
 }
 
 /** Leftovers of dumps that did not finish; clicking offers to delete them. */
-export class PartialsNode extends DumpsNode {
+export class PartialsNode extends DumpsNode implements Targeted {
   constructor(
     readonly parent: DumpFolderNode,
     readonly paths: string[],
@@ -107,6 +111,9 @@ export class PartialsNode extends DumpsNode {
     this.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
     this.contextValue = DumpsContext.Partials;
     this.command = { title: 'Clean up', command: 'pgBackup.cleanPartials', arguments: [this] };
+  }
+  get target(): NodeTarget {
+    return { kind: 'partials', paths: this.paths };
   }
 }
 
@@ -140,7 +147,7 @@ export class DumpSchemaNode extends DumpsNode {
   }
 }
 
-export class DumpTableNode extends DumpsNode {
+export class DumpTableNode extends DumpsNode implements Targeted {
   constructor(
     readonly parent: DumpSchemaNode,
     readonly table: TocTable,
@@ -156,6 +163,9 @@ export class DumpTableNode extends DumpsNode {
   }
   get dump(): DumpNode {
     return this.parent.parent;
+  }
+  get target(): NodeTarget {
+    return { kind: 'dumpTable', dumpPath: this.dump.entry.path, table: { schema: this.table.schema, name: this.table.name } };
   }
 }
 

@@ -7,7 +7,6 @@ import { listDumps, type CatalogEntry } from '../core/logical/catalog';
 import { formatBytes } from '../core/platform/bytes';
 import { dumpFolders } from '../places';
 import { formatAge } from '../core/platform/when';
-import { DumpNode } from './nodes';
 
 export interface DumpPick extends vscode.QuickPickItem {
   entry: CatalogEntry;
@@ -51,10 +50,3 @@ export async function pickDump(ctx: Ctx, verb: string, opts: { globals?: boolean
   return picked?.entry.path;
 }
 
-/** A dump from a tree node or a path (tests, other commands). */
-export function dumpPathOf(arg: unknown): string | undefined {
-  if (arg instanceof DumpNode) return arg.entry.path;
-  if (typeof arg === 'string') return arg;
-  if (arg instanceof vscode.Uri) return arg.fsPath;
-  return undefined;
-}

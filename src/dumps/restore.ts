@@ -11,42 +11,17 @@ import { readTocHeader } from '../core/logical/toc';
 import { formatQualifiedName, freeName, newDatabaseNameProblem, quoteIdentAlways, type QualifiedName } from '../core/postgres/names';
 import { printable } from '../core/platform/printable';
 import type { ConnectionProfile } from '../core/profiles/types';
-import { DumpNode, DumpTableNode } from './nodes';
-import { dumpPathOf } from './pickDump';
-import { pickDump } from './pickDump';
+import type { DumpSelection } from '../commandArgs';
+import type { RestoreRequest } from '../requests';
 import { existingTablesQuestion, type ExistingTablesChoice } from './restoreQuestions';
 import { percentReporter, withCancellableProgress } from '../progress';
 import { formatWhen } from '../core/platform/when';
-import type { DumpSection } from '../core/logical/options';
 import { askNewDatabaseOptions, confirmRestoreCommand, NEW_WITH_OPTIONS, type NewDatabaseOptions } from './restoreOptions';
 import { lastPathPart } from '../core/platform/fsutil';
 
-/** What the command accepts without prompting (tests, other commands). Missing choices are asked for. */
-export interface RestoreRequest {
-  profile?: string;
-  database?: string;
-  create?: boolean;
-  clean?: boolean;
-  dataOnly?: boolean;
-  recreate?: boolean;
-  noOwner?: boolean;
-  singleTransaction?: boolean;
-  exitOnError?: boolean;
-  jobs?: number;
-  role?: string;
-  sections?: DumpSection[];
-  disableTriggers?: boolean;
-  /** Answer yes to the questions (truncate, same database). */
-  confirm?: boolean;
-}
-
-export async function restoreCommand(ctx: Ctx, arg: unknown, selection: unknown, requestArg: unknown): Promise<RestoreResult | undefined> {
-  const given = isRequest(requestArg) ? requestArg : isRequest(selection) ? selection : undefined;
-  const request: RestoreRequest = given ?? {};
-  const picked = tablesFrom(arg, selection);
-  const dumpPath = picked?.dumpPath ?? dumpPathOf(arg) ?? (await pickDump(ctx, 'restore'));
-  if (!dumpPath) return undefined;
-  const tables = picked?.tables ?? [];
+/** Restores a dump, or the tables picked in it, asking for what the request leaves out. */
+export async function restoreCommand(ctx: Ctx, { dumpPath, tables }: DumpSelection, given: RestoreRequest | undefined): Promise<RestoreResult | undefined> {
+  const request = given ?? {};
   const manifest = await readManifest(dumpPath).catch(() => undefined);
   const what = tables.length ? `${tables.map(formatQualifiedName).join(', ')} from ${lastPathPart(dumpPath)}` : lastPathPart(dumpPath);
 
@@ -268,20 +243,4 @@ async function existingTables(ctx: Ctx, profile: ConnectionProfile, database: st
     }
     return found;
   });
-}
-
-/** Tables picked in the Dumps view: the clicked one, or the whole selection, all from one dump. */
-function tablesFrom(arg: unknown, selection: unknown): { dumpPath: string; tables: QualifiedName[] } | undefined {
-  const nodes = (Array.isArray(selection) && selection.length > 0 ? selection : [arg]).filter((n): n is DumpTableNode => n instanceof DumpTableNode);
-  const first = nodes[0];
-  if (!first) return undefined;
-  const dump: DumpNode = first.dump;
-  if (nodes.some((n) => n.dump.entry.path !== dump.entry.path)) {
-    throw new PgbrError('usage', 'The selected tables come from different dumps: restore from one dump at a time.');
-  }
-  return { dumpPath: dump.entry.path, tables: nodes.map((n) => ({ schema: n.table.schema, name: n.table.name })) };
-}
-
-function isRequest(x: unknown): x is RestoreRequest {
-  return typeof x === 'object' && x !== null && !(x instanceof vscode.TreeItem) && !Array.isArray(x);
 }

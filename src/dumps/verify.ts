@@ -6,19 +6,15 @@ import { readManifest } from '../core/logical/manifest';
 import { verifyDump, type VerifyReport } from '../core/logical/verify';
 import { verifyReportPathFor } from '../core/logical/manifest';
 import { writeFileAtomic } from '../core/platform/fsutil';
-import { dumpPathOf } from './pickDump';
-import { pickDump } from './pickDump';
+import type { ExtraValues } from '../commandArgs';
 import { printable } from '../core/platform/printable';
 import { withCancellableProgress } from '../progress';
 import { VerifyReportProvider } from './verifyReport';
 import { formatStamp } from '../core/platform/when';
 import { lastPathPart } from '../core/platform/fsutil';
 
-export async function verifyCommand(ctx: Ctx, reports: VerifyReportProvider, arg: unknown, options: unknown): Promise<VerifyReport | undefined> {
-  const dumpPath = dumpPathOf(arg) ?? (await pickDump(ctx, 'verify', { globals: false }));
-  if (!dumpPath) return undefined;
+export async function verifyCommand(ctx: Ctx, reports: VerifyReportProvider, dumpPath: string, requested: ExtraValues['verify']): Promise<VerifyReport | undefined> {
   const manifest = await readManifest(dumpPath).catch(() => undefined);
-  const requested = typeof options === 'object' && options !== null ? (options as { profile?: string; show?: boolean }) : {};
   const profiles = (await ctx.profiles()).profiles;
   let name = requested.profile ?? (manifest && profiles.some((p) => p.name === manifest.profile) ? manifest.profile : undefined);
   if (!name) {

@@ -1,6 +1,6 @@
 // Turns a health snapshot into what the Health view shows: text for people, statuses for colours.
 import type { HealthModel, CheckStatus } from '../../webview/protocol';
-import type { AgeAgainstTarget, FailureHour, HealthSnapshot, ArchiveActivityHour } from '../core/health';
+import { missingBaseBackup, type AgeAgainstTarget, type FailureHour, type HealthSnapshot, type ArchiveActivityHour } from '../core/health';
 import { formatDuration } from '../core/platform/duration';
 import { formatBytes } from '../core/platform/bytes';
 import { formatLocal, formatWhen, type WhenOptions } from '../core/platform/when';
@@ -23,11 +23,7 @@ export function healthModel(
   const hours = new Map<string, { archived: number; failed: number }>();
   for (const h of chart.archived ?? []) hours.set(h.hour, { archived: h.segments, failed: 0 });
   for (const h of chart.failures) hours.set(h.hour, { archived: hours.get(h.hour)?.archived ?? 0, failed: h.failures });
-  // Archived WAL replays onto a base backup: with none known, "OK" would promise a recovery that cannot happen.
-  const missing =
-    s.rpo.baseBackup.ageSeconds === null
-      ? 'no base backup is known, and archived WAL alone restores nothing: take a base backup (PG Backup: Take Base Backup…).'
-      : undefined;
+  const missing = missingBaseBackup(s, 'PG Backup: Take Base Backup…');
   const headline = s.reasons[0] ?? missing ?? (s.overall === 'ok' ? 'WAL is being archived and nothing is failing.' : '');
   return {
     connection,

@@ -18,7 +18,7 @@ import {
 } from '../core/health';
 import { formatDuration } from '../core/platform/duration';
 import { readBackupHistories } from '../core/wal/scan';
-import { archiveFolderFromCommand, type ArchiveLocation } from '../core/wal/locations';
+import { archiveForConnection, type ArchiveLocation } from '../core/wal/locations';
 import { archiveLocations, baseBackupFolder, dumpFolders } from '../places';
 import { healthModel } from './model';
 import { adviceFor } from '../connections/failureToast';
@@ -190,11 +190,8 @@ export class HealthMonitor implements vscode.Disposable {
   /** The archive folder of this connection: declared for it, or the one its archive_command copies into. */
   private async archiveFor(profile: string, c: Parameters<Parameters<typeof withClient>[2]>[0]): Promise<ArchiveLocation | undefined> {
     const { locations } = await archiveLocations(this.ctx);
-    const declared = locations.find((l) => l.connection === profile);
-    if (declared) return declared;
     const command = (await c.query<{ archive_command: string }>('SHOW archive_command')).rows[0]?.archive_command ?? '';
-    const folder = archiveFolderFromCommand(command);
-    return folder ? (locations.find((l) => path.resolve(l.path) === path.resolve(folder)) ?? { path: folder, source: 'archive_command' }) : undefined;
+    return archiveForConnection(locations, profile, command);
   }
 
   private async dumps(): Promise<CatalogEntry[]> {

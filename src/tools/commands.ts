@@ -6,16 +6,17 @@ import { TOOL_NAMES, type ToolInventory } from '../core/platform/tools';
 
 export function toolCommands(ctx: Ctx) {
   return {
-    'pgBackup.showTools': async (options?: unknown) => {
-      const inventory = await ctx.tools(true);
-      const quiet = typeof options === 'object' && options !== null && (options as { show?: unknown }).show === false;
-      if (!quiet) {
-        const doc = await vscode.workspace.openTextDocument({ content: renderTools(inventory), language: 'markdown' });
-        await vscode.window.showTextDocument(doc, { preview: true });
-      }
-      return inventory;
+    'pgBackup.showTools': {
+      run: async (_none, options) => {
+        const inventory = await ctx.tools(true);
+        if (options.show !== false) {
+          const doc = await vscode.workspace.openTextDocument({ content: renderTools(inventory), language: 'markdown' });
+          await vscode.window.showTextDocument(doc, { preview: true });
+        }
+        return inventory;
+      },
     },
-    'pgBackup.showLog': () => ctx.log.show(),
+    'pgBackup.showLog': { run: () => ctx.log.show() },
   } satisfies Partial<CommandTable>;
 }
 

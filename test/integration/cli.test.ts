@@ -115,6 +115,9 @@ test('status takes a URI, and text output names the server', async () => {
   assert.match(r.stdout, /PostgreSQL 15\./);
   assert.match(r.stdout, /archiving: OK/);
   assert.doesNotMatch(r.stdout, /^state: /m, 'one verdict line, not two');
+  // The archive comes from the server's archive_command, as in the editor; it holds no base backup yet.
+  assert.doesNotMatch(r.stdout, /no WAL archive given/);
+  assert.match(r.stdout, /^warning: no base backup is known, and archived WAL alone restores nothing: take a base backup \(pgbr basebackup --conn postgresql:\/\/\S+\)\.$/m, 'said with what the user typed');
 });
 
 test('a wrong password exits 2 with the server message and what to do', () => {
@@ -186,4 +189,20 @@ test('status exits 1 when archiving fails, naming the failure', async () => {
   } finally {
     await cluster.sql(`alter system reset archive_command; select pg_reload_conf();`);
   }
+});
+
+test('leftovers --remove-partials removes unfinished dumps and base backups, and nothing finished', async () => {
+  const dumps = path.join(workspace, '.pg-backups');
+  await fs.mkdir(path.join(dumps, 'base', 'prod_base.partial'), { recursive: true });
+  await fs.writeFile(path.join(dumps, 'base', 'prod_base.partial', 'base.tar'), 'x');
+  await fs.writeFile(path.join(dumps, 'shop.dump.partial'), 'half');
+  await fs.writeFile(path.join(dumps, 'shop.dump'), 'whole');
+  const seen = cli(['leftovers', '--json']);
+  assert.equal(seen.code, 1, seen.stderr);
+  assert.deepEqual(((json(seen).partials as { path: string }[]).map((p) => path.relative(workspace, p.path))).sort(), ['.pg-backups/base/prod_base.partial', '.pg-backups/shop.dump.partial']);
+  const r = cli(['leftovers', '--remove-partials', '--json']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal((json(r).removed as string[]).length, 2);
+  assert.deepEqual(await fs.readdir(dumps).then((n) => n.sort()), ['base', 'shop.dump']);
+  assert.deepEqual(await fs.readdir(path.join(dumps, 'base')), []);
 });

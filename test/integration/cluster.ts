@@ -7,6 +7,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ConnectionParams } from '../../src/core/profiles/types';
 import { freePort, RESERVED_PORT } from '../../src/core/platform/net';
+import { shellQuote } from '../../src/core/platform/shell';
 
 export interface ClusterOptions {
   /** WAL archiving into `archiveDir` (default true). */
@@ -230,10 +231,6 @@ function confLines(settings: Record<string, string>): string {
 /** A postgresql.conf string value. */
 function confString(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-}
-
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 function sqlLiteral(value: string): string {

@@ -7,14 +7,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { checksumDump, compareChecksums, describeMismatch, listFilesRecursive, sha256File, type ChecksumMismatch } from '../../src/core/logical/checksum';
-import { DUMP_END_MARKER, endsWithMarker, finalizeOutput, removePartial, reservePartial } from '../../src/core/logical/dumpOutput';
+import { DUMP_END_MARKER, endsWithMarker, finalizeOutput, reserveDumpPartial } from '../../src/core/logical/dumpOutput';
 import { failureLine } from '../../src/core/platform/toolFailure';
 import { GLOBALS_END_MARKER } from '../../src/core/logical/globals';
 import { takenNameNote } from '../../src/core/logical/naming';
 import { PgbrError } from '../../src/core/platform/errors';
 import { manifestPathFor, withFileKey, type DumpManifest } from '../../src/core/logical/manifest';
-import { finalizeWithProof } from '../../src/core/platform/partials';
-import { findPartials } from '../../src/core/platform/leftovers';
+import { finalizeWithProof, findPartials, removePartial } from '../../src/core/platform/partials';
 
 /** The smallest manifest these file tests need; its content is only compared as text. */
 const MANIFEST = { manifestVersion: 1, kind: 'database', profile: 't', rowCounts: [], sha256: {} } as unknown as DumpManifest;
@@ -106,10 +105,10 @@ test('the globals marker is a different line', async () => {
 test('finalizing never replaces an existing dump: it takes the next free name', async () => {
   const folder = path.join(dir, 'final');
   await fs.mkdir(folder);
-  const first = await reservePartial(folder, 'shop', '.dump', false);
+  const first = await reserveDumpPartial(folder, 'shop', '.dump', false);
   assert.equal(first.final, path.join(folder, 'shop.dump'));
   assert.equal(first.partial, path.join(folder, 'shop.dump.partial'));
-  const second = await reservePartial(folder, 'shop', '.dump', false);
+  const second = await reserveDumpPartial(folder, 'shop', '.dump', false);
   assert.equal(second.final, path.join(folder, 'shop-2.dump'), 'a name whose .partial exists is taken');
   assert.equal(second.requested, path.join(folder, 'shop.dump'), 'the name asked for is kept, to say it was taken');
   assert.equal(takenNameNote({ path: second.final, requestedPath: second.requested }), `${first.final} already exists and was left alone, so this dump is shop-2.dump.`);
@@ -118,14 +117,14 @@ test('finalizing never replaces an existing dump: it takes the next free name', 
   await fs.writeFile(first.partial, 'new content');
   // Someone else wrote shop.dump while we were dumping.
   await fs.writeFile(first.final, 'someone else');
-  const landed = await finalizeOutput(first.partial, first.final, false, MANIFEST);
+  const landed = await finalizeOutput(first, MANIFEST);
   assert.notEqual(landed, first.final);
   assert.equal(await fs.readFile(first.final, 'utf8'), 'someone else');
   assert.equal(await fs.readFile(landed, 'utf8'), 'new content');
   assert.deepEqual(JSON.parse(await fs.readFile(manifestPathFor(landed), 'utf8')), MANIFEST);
   await assert.rejects(fs.stat(manifestPathFor(first.final)), 'the other file got no manifest of ours');
   await assert.rejects(fs.stat(first.partial));
-  await fs.rm(second.partial);
+  await second.discard();
 });
 
 test('the manifest is in place before the dump has its final name, and an existing manifest is never replaced', async () => {
@@ -169,11 +168,11 @@ test('the manifest is in place before the dump has its final name, and an existi
 test('a directory dump is finalized by rename, and never onto an existing folder', async () => {
   const folder = path.join(dir, 'finaldir');
   await fs.mkdir(folder);
-  const target = await reservePartial(folder, 'shop', '', true);
+  const target = await reserveDumpPartial(folder, 'shop', '', true);
   assert.equal((await fs.stat(target.partial)).mode & 0o777, 0o700);
   await fs.writeFile(path.join(target.partial, 'toc.dat'), 'toc');
   await fs.mkdir(target.final);
-  const landed = await finalizeOutput(target.partial, target.final, true, MANIFEST);
+  const landed = await finalizeOutput(target, MANIFEST);
   assert.equal(landed, path.join(folder, 'shop-2'));
   assert.equal(await fs.readFile(path.join(landed, 'toc.dat'), 'utf8'), 'toc');
 });
@@ -184,7 +183,7 @@ test('leftovers are the .partial entries no dump of this process is writing; onl
   await fs.writeFile(path.join(folder, 'old.dump.partial'), 'x');
   await fs.mkdir(path.join(folder, 'olddir.partial'));
   await fs.writeFile(path.join(folder, 'good.dump'), 'x');
-  const active = await reservePartial(folder, 'running', '.dump', false);
+  const active = await reserveDumpPartial(folder, 'running', '.dump', false);
 
   const found = await findPartials([folder]);
   assert.deepEqual(
@@ -192,7 +191,7 @@ test('leftovers are the .partial entries no dump of this process is writing; onl
     ['old.dump.partial', 'olddir.partial'],
   );
   await assert.rejects(removePartial(active.partial), (e: unknown) => e instanceof PgbrError && /still being written/.test(e.message));
-  await assert.rejects(removePartial(path.join(folder, 'good.dump')), (e: unknown) => e instanceof PgbrError && /not an unfinished dump/.test(e.message));
+  await assert.rejects(removePartial(path.join(folder, 'good.dump')), (e: unknown) => e instanceof PgbrError && /not an unfinished backup/.test(e.message));
   for (const l of found) await removePartial(l.path);
   assert.deepEqual(await findPartials([folder]), []);
   assert.deepEqual(await findPartials([path.join(dir, 'no-such-folder')]), []);

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { planDump, type PlanInput } from '../../src/core/logical/dumpPlan';
 import { leftOutData, manifestOptions, validateDumpOptions } from '../../src/core/logical/options';
 import { previewDump } from '../../src/core/logical/preview';
-import { previewCommand, shellWord } from '../../src/core/platform/commandPreview';
+import { previewCommand } from '../../src/core/platform/commandPreview';
+import { shellWord } from '../../src/core/platform/shell';
 import { PgbrError } from '../../src/core/platform/errors';
 import { parseQualifiedName } from '../../src/core/postgres/names';
 

@@ -1,17 +1,7 @@
-// Dump names: the template, safe characters, extensions by format, never reusing a taken name, and the default folder.
+// Dump names: the template, safe characters, extensions by format, and the default folder.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import {
-  candidateName,
-  dumpExtension,
-  expandNameTemplate,
-  safeFileName,
-  splitDumpFileName,
-  uniqueDumpPath,
-} from '../../src/core/logical/naming';
+import { dumpExtension, expandNameTemplate, safeFileName, splitDumpFileName } from '../../src/core/logical/naming';
 import { PgbrError } from '../../src/core/platform/errors';
 
 // Local time on purpose: names follow the user's clock.
@@ -60,35 +50,10 @@ test('extensions by format', () => {
   assert.equal(dumpExtension('plain', true), '.sql.gz');
 });
 
-test('candidates count up before the extension', () => {
-  assert.equal(candidateName('shop', '.dump', 1), 'shop.dump');
-  assert.equal(candidateName('shop', '.dump', 2), 'shop-2.dump');
-  assert.equal(candidateName('shop', '', 3), 'shop-3');
-});
-
 test('a chosen file name splits into base and extension, .sql.gz kept whole', () => {
   assert.deepEqual(splitDumpFileName('nightly.dump'), { base: 'nightly', extension: '.dump' });
   assert.deepEqual(splitDumpFileName('shop.sql.gz'), { base: 'shop', extension: '.sql.gz' });
   assert.deepEqual(splitDumpFileName('my.db.v2.tar'), { base: 'my.db.v2', extension: '.tar' });
   assert.deepEqual(splitDumpFileName('noext'), { base: 'noext', extension: '' });
-});
-
-test('a name whose dump, .partial or manifest exists is skipped', async () => {
-  const taken = new Set(['/b/shop.dump', '/b/shop-2.dump.partial', '/b/shop-3.dump.manifest.json']);
-  const found = await uniqueDumpPath('/b', 'shop', '.dump', async (f) => taken.has(f));
-  assert.equal(found, path.join('/b', 'shop-4.dump'));
-});
-
-test('against a real folder: existing files and folders are never reused', async () => {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-naming-'));
-  try {
-    await fs.writeFile(path.join(dir, 'shop.dump'), 'x');
-    await fs.mkdir(path.join(dir, 'shop'));
-    assert.equal(await uniqueDumpPath(dir, 'shop', '.dump'), path.join(dir, 'shop-2.dump'));
-    assert.equal(await uniqueDumpPath(dir, 'shop', ''), path.join(dir, 'shop-2'));
-    assert.equal(await uniqueDumpPath(dir, 'other', '.tar'), path.join(dir, 'other.tar'));
-  } finally {
-    await fs.rm(dir, { recursive: true, force: true });
-  }
 });
 

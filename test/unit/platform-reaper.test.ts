@@ -5,7 +5,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describeLeftovers, findPartials, parseScratchComment, scratchComment, sweepDeadRuns } from '../../src/core/platform/leftovers';
+import { describeLeftovers, parseScratchComment, scratchComment, sweepDeadRuns } from '../../src/core/platform/leftovers';
+import { findPartials } from '../../src/core/platform/partials';
 import { ownerAlive, processStartTicks } from '../../src/core/platform/reaper';
 
 let dir: string;

@@ -289,6 +289,6 @@ test('libpqEnv maps profile fields and libpq keywords, never a password', () => 
 test('formatCommandLine quotes what a shell would split or expand', () => {
   assert.equal(
     formatCommandLine('/usr/lib/postgresql/16/bin/pg_dump', ['--format=custom', '-f', 'my dump.pgdump', "it's", '', '--table=public.*', '$HOME']),
-    "/usr/lib/postgresql/16/bin/pg_dump --format=custom -f 'my dump.pgdump' 'it'\\''s' '' '--table=public.*' '$HOME'",
+    `/usr/lib/postgresql/16/bin/pg_dump --format=custom -f 'my dump.pgdump' "it's" '' '--table=public.*' '$HOME'`,
   );
 });

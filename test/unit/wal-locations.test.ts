@@ -1,7 +1,7 @@
 // Archive locations from configuration, and the folder of a plain-copy archive_command.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addArchiveToYaml, archiveFolderFromCommand, parseArchiveLocations, parseSegmentSize } from '../../src/core/wal/locations';
+import { addArchiveToYaml, archiveFolderFromCommand, archiveForConnection, parseArchiveLocations, parseSegmentSize } from '../../src/core/wal/locations';
 
 test('reads a plain-copy archive_command, with or without test ! -f and quotes', () => {
   assert.equal(archiveFolderFromCommand('cp %p /srv/wal/%f'), '/srv/wal');
@@ -66,4 +66,16 @@ test('shell quoting that joins words is read as the shell reads it', () => {
   assert.equal(archiveFolderFromCommand('cp %p "/srv/w"/%f'), '/srv/w');
   assert.equal(archiveFolderFromCommand('cp %p /srv/$DIR/%f'), undefined);
   assert.equal(archiveFolderFromCommand("cp %p '/srv/w/%f' extra"), undefined);
+});
+
+test('the archive of a connection: declared for it, else its archive_command folder, else the one unnamed location', () => {
+  const prod = { path: '/srv/wal/prod', connection: 'prod', source: 'pgbackup.yaml' };
+  const shared = { path: '/srv/wal/shared', source: 'pgbackup.yaml' };
+  const copy = (dir: string): string => `test ! -f ${dir}/%f && cp %p ${dir}/%f`;
+  assert.equal(archiveForConnection([shared, prod], 'prod', copy('/elsewhere')), prod, 'a declaration wins over the command');
+  assert.equal(archiveForConnection([prod, shared], 'app', copy('/srv/wal/shared/')), shared, 'the declared location of the command folder');
+  assert.deepEqual(archiveForConnection([prod], 'app', copy('/srv/other')), { path: '/srv/other', source: 'archive_command' });
+  assert.equal(archiveForConnection([shared], 'app', ''), shared, 'one location that names no connection');
+  assert.equal(archiveForConnection([prod], 'app', ''), undefined, "another connection's archive is not this one's");
+  assert.equal(archiveForConnection([shared, { ...shared, path: '/srv/b' }], 'app', ''), undefined, 'two unnamed: no guess');
 });

@@ -5,4 +5,4 @@ export * from './checklist';
 export * from './policy';
 export * from './snapshot';
 export * from './walPosition';
-export { nothingUnarchived } from './measures';
+export { missingBaseBackup, nothingUnarchived } from './measures';

@@ -29,3 +29,11 @@ export function passedVerifications(dumps: readonly CatalogEntry[] | undefined):
 }
 
 export const at = (d: Date | null | undefined, now: Date): string => (d ? formatWhen(d, { now }) : 'never');
+
+/**
+ * Archived WAL replays onto a base backup: with none known, "OK" would promise a recovery that cannot
+ * happen. `takeOne` is how to take one where this is read (an editor command, a pgbr command line).
+ */
+export function missingBaseBackup(s: { rpo: { baseBackup: { ageSeconds: number | null } } }, takeOne: string): string | undefined {
+  return s.rpo.baseBackup.ageSeconds === null ? `no base backup is known, and archived WAL alone restores nothing: take a base backup (${takeOne}).` : undefined;
+}

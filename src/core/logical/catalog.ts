@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { readManifest, VERIFY_REPORT_SUFFIX, type DumpFormat, type DumpManifest } from './manifest';
 import { sizeDamage } from './integrity';
-import { claimedPaths } from '../platform/leftovers';
+import { claimedPaths } from '../platform/partials';
 import { sizeOnDisk } from '../platform/fsutil';
 
 export interface CatalogEntry {

@@ -8,6 +8,7 @@ import { plural } from '../platform/plural';
 import { privateTempDir } from '../platform/reaper';
 import { runTool } from '../platform/runner';
 import { chooseTool, type ToolInventory } from '../platform/tools';
+import type { PartialWork } from '../platform/partials';
 import { getServerInfo, withClient } from '../postgres/server';
 import type { ConnectionParams } from '../profiles/types';
 import { checksumDump } from './checksum';
@@ -16,7 +17,7 @@ import { hasDataSection, manifestOptions, validateDumpOptions, type DumpContentO
 import { tableSizes, watchOutputSize } from './outputSize';
 import { DumpProgressTracker, untranslatedMessagesEnv, type DumpProgress } from './progress';
 import { RowCounter, cancelBackend, refuseUnreadable, singleValue, tablesToCount } from './dumpCounts';
-import { checkReadable, discardPartial, finalizeOutput, reserveOutput } from './dumpOutput';
+import { checkReadable, finalizeOutput, reserveOutput } from './dumpOutput';
 import { FIRST_WITH_FILTER, planDump } from './dumpPlan';
 import { toolFailure } from '../platform/toolFailure';
 
@@ -75,7 +76,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
 
   const startedAt = now();
   const startedMs = performance.now();
-  let partial: string | undefined;
+  let output: PartialWork | undefined;
   let filterDir: string | undefined;
 
   try {
@@ -94,13 +95,13 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       const counted = hasDataSection(opts) ? await tablesToCount(client, opts) : [];
       await refuseUnreadable(client, counted, params.user ?? 'this user', opts.database);
 
-      const target = await reserveOutput(opts, format, extension, now());
-      partial = target.partial;
+      const target = await reserveOutput(opts, format, extension, now(), logger);
+      output = target;
       if (dumpTool.major >= FIRST_WITH_FILTER) filterDir = await privateTempDir('filter-');
       const plan = planDump({
         ...opts,
         toolMajor: dumpTool.major,
-        outputPath: partial,
+        outputPath: target.partial,
         snapshot,
         // More workers than tables only costs connections.
         defaultJobs: Math.min(os.availableParallelism(), Math.max(1, counted.length)),
@@ -112,7 +113,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
 
       const progress = new DumpProgressTracker(counted, opts.onProgress, await tableSizes(client, counted));
       progress.setPhase('starting');
-      const watcher = watchOutputSize(partial, (bytes) => progress.setBytesWritten(bytes), opts.progressIntervalMs);
+      const watcher = watchOutputSize(target.partial, (bytes) => progress.setBytesWritten(bytes), opts.progressIntervalMs);
       const stopOnFailure = new AbortController();
       const signal = opts.signal ? AbortSignal.any([opts.signal, stopOnFailure.signal]) : stopOnFailure.signal;
       const dumping = runTool({
@@ -182,13 +183,12 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       snapshot: dumped.snapshot,
       rowCounts: dumped.rowCounts,
     };
-    const finalPath = await finalizeOutput(dumped.target.partial, dumped.target.final, format === 'directory', manifest);
-    partial = undefined;
+    const finalPath = await finalizeOutput(dumped.target, manifest);
     dumped.progress.setPhase('done');
     logger.info(`Dumped ${opts.database} to ${finalPath} (${sizeBytes} bytes, ${plural(dumped.rowCounts.length, 'table')} counted)`);
     return { path: finalPath, manifest: withFileKey(manifest, finalPath), ...(finalPath !== dumped.target.requested ? { requestedPath: dumped.target.requested } : {}) };
   } catch (e) {
-    if (partial !== undefined) await discardPartial(partial, logger);
+    await output?.discard();
     if (opts.signal?.aborted) throw cancelledError(`the dump of "${opts.database}"`);
     throw e;
   } finally {

@@ -1,12 +1,11 @@
 // Exact row counts taken in pg_dump's own snapshot: which tables to count, refusing unreadable ones up front, counting while pg_dump runs.
 import type pg from 'pg';
-import { PgbrError, errorMessage } from '../platform/errors';
+import { PgbrError, errorMessage, usageError } from '../platform/errors';
 import type { Logger } from '../platform/log';
 import { formatQualifiedName, quoteIdentAlways, sameName, type QualifiedName } from '../postgres/names';
 import { withClient } from '../postgres/server';
 import type { TableRowCount } from './manifest';
 import type { DumpConnection, DumpOptions } from './dump';
-import { usage } from './dumpPlan';
 
 /** The table kinds whose rows pg_dump copies: ordinary and partitioned tables. */
 export const COUNTED_KINDS = new Set(['r', 'p']);
@@ -41,7 +40,7 @@ export async function tablesToCount(client: pg.Client, opts: DumpOptions): Promi
     for (const q of picked) {
       const kind = kinds.get(`${q.schema}\0${q.name}`);
       if (kind === undefined || !PICKABLE_KINDS.has(kind)) {
-        throw usage(
+        throw usageError(
           `there is no table ${formatQualifiedName(q)} in database "${opts.database}": check the name (quoted names are case-sensitive) and the schema`,
         );
       }
@@ -54,7 +53,7 @@ export async function tablesToCount(client: pg.Client, opts: DumpOptions): Promi
   if (schemas) {
     const found = await client.query<{ nspname: string }>(`SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname = ANY($1::text[])`, [schemas]);
     const missing = schemas.filter((s) => !found.rows.some((r) => r.nspname === s));
-    if (missing.length > 0) throw usage(`there is no schema ${missing.map(quoteIdentAlways).join(', ')} in database "${opts.database}": check the name`);
+    if (missing.length > 0) throw usageError(`there is no schema ${missing.map(quoteIdentAlways).join(', ')} in database "${opts.database}": check the name`);
   }
   const all = await client.query<{ nspname: string; relname: string }>(
     `SELECT n.nspname, c.relname

@@ -35,9 +35,6 @@ const FORMAT_FLAG: Record<DumpFormat, string> = { custom: 'custom', directory: '
 const FIRST_WITH_COMPRESSION_METHODS = 16;
 export const FIRST_WITH_FILTER = 17;
 
-export function usage(message: string): PgbrError {
-  return new PgbrError('usage', message);
-}
 
 /** An identifier in a `--filter` file: quoted like -t, plus the file's own escapes for backslash and newline. */
 function filterIdent(id: string): string {

@@ -1,5 +1,4 @@
 // Cluster-wide objects a database dump leaves out (roles, tablespaces), dumped with pg_dumpall --globals-only.
-import * as fs from 'node:fs/promises';
 import { PgbrError } from '../platform/errors';
 import { silentLogger, type Logger } from '../platform/log';
 import { runTool } from '../platform/runner';
@@ -7,7 +6,7 @@ import { getServerInfo, withClient, type ServerInfo } from '../postgres/server';
 import { chooseTool, type ToolInventory } from '../platform/tools';
 import { checksumDump } from './checksum';
 import { type DumpConnection, type DumpOutput } from './dump';
-import { discardPartial, endsWithMarker, finalizeOutput, reservePartial } from './dumpOutput';
+import { endsWithMarker, finalizeOutput, reserveDumpPartial } from './dumpOutput';
 import { failureLine } from '../platform/toolFailure';
 import { withFileKey, type DumpManifest } from './manifest';
 import { DEFAULT_GLOBALS_NAME_TEMPLATE, dumpExtension, expandNameTemplate, splitDumpFileName } from './naming';
@@ -77,10 +76,8 @@ export async function runGlobalsDump(opts: GlobalsOptions): Promise<GlobalsResul
   const server = await probeServer(opts);
   const tool = chooseTool(opts.tools, 'pg_dumpall', server.major);
 
-  await fs.mkdir(opts.output.folder, { recursive: true });
   const { base, extension } = globalsName(opts, startedAt);
-  const target = await reservePartial(opts.output.folder, base, extension, false);
-  let partial: string | undefined = target.partial;
+  const target = await reserveDumpPartial(opts.output.folder, base, extension, false, logger);
 
   try {
     const args = ['--globals-only', '--no-password', `--file=${target.partial}`];
@@ -130,12 +127,11 @@ export async function runGlobalsDump(opts: GlobalsOptions): Promise<GlobalsResul
       sha256,
       rowCounts: [],
     };
-    const finalPath = await finalizeOutput(target.partial, target.final, false, manifest);
-    partial = undefined;
+    const finalPath = await finalizeOutput(target, manifest);
     logger.info(`Dumped globals to ${finalPath} (${sizeBytes} bytes)`);
     return { path: finalPath, manifest: withFileKey(manifest, finalPath), ...(finalPath !== target.requested ? { requestedPath: target.requested } : {}) };
   } catch (e) {
-    if (partial !== undefined) await discardPartial(partial, logger);
+    await target.discard();
     if (opts.signal?.aborted) throw cancelled();
     throw e;
   }

@@ -1,5 +1,4 @@
-// Where a dump goes and what it is called: the name template, the extension by format, names that are safe on every file system and never taken twice.
-import * as fs from 'node:fs/promises';
+// Where a dump goes and what it is called: the name template, the extension by format, names that are safe on every file system.
 import * as path from 'node:path';
 import { PgbrError } from '../platform/errors';
 import type { DumpFormat } from './manifest';
@@ -87,39 +86,7 @@ export function dumpExtension(format: DumpFormat, plainGzip = false): string {
   }
 }
 
-/** The n-th candidate for a name: `shop.dump`, then `shop-2.dump`, `shop-3.dump`, ... */
-export function candidateName(base: string, extension: string, n: number): string {
-  return n <= 1 ? `${base}${extension}` : `${base}-${n}${extension}`;
-}
-
-async function taken(file: string): Promise<boolean> {
-  try {
-    await fs.lstat(file);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw e;
-  }
-}
-
-/**
- * The first candidate in `folder` whose dump, `.partial` and manifest are all free: a finished dump
- * is never overwritten, and a dump still being written elsewhere keeps its name.
- */
-export async function uniqueDumpPath(
-  folder: string,
-  base: string,
-  extension: string,
-  exists: (file: string) => Promise<boolean> = taken,
-): Promise<string> {
-  for (let n = 1; ; n++) {
-    const candidate = path.join(folder, candidateName(base, extension, n));
-    const busy = await Promise.all([candidate, `${candidate}.partial`, `${candidate}.manifest.json`].map(exists));
-    if (!busy.some(Boolean)) return candidate;
-  }
-}
-
-/** Splits a file name the user chose into the base and the extension `uniqueDumpPath` keeps at the end. */
+/** Splits a file name the user chose into the base and the extension a numbered name keeps at the end. */
 export function splitDumpFileName(fileName: string): { base: string; extension: string } {
   const match = /^(.+?)((?:\.sql)?\.[A-Za-z0-9]+)$/.exec(fileName);
   return match ? { base: match[1] as string, extension: match[2] as string } : { base: fileName, extension: '' };

@@ -1,5 +1,5 @@
 // What a pg_dump can be asked for: the options, their one-line explanations, their checks, their flags and what the manifest records of them.
-import { PgbrError } from '../platform/errors';
+import { usageError } from '../platform/errors';
 import { exactTablePattern, formatQualifiedName, type QualifiedName } from '../postgres/names';
 import type { DumpFormat, DumpManifest } from './manifest';
 
@@ -70,15 +70,12 @@ const FORMATS: readonly DumpFormat[] = ['custom', 'directory', 'tar', 'plain'];
 const ENCODING = /^[A-Za-z][A-Za-z0-9_-]{0,30}$/;
 const LOCK_WAIT = /^\d+\s*(?:ms|s|min|h)?$/;
 
-function usage(message: string): PgbrError {
-  return new PgbrError('usage', message);
-}
 
 /** Reads a compression setting: `6`, `none`, `gzip`, `gzip:9`, `lz4`, `zstd:19`. */
 export function parseCompression(text: string): Compression {
   const spec = text.trim().toLowerCase();
   const bad = (why: string): never => {
-    throw usage(`compression "${text}" ${why}: use 0-9 (gzip level), none, gzip[:1-9], lz4[:level] or zstd[:level]`);
+    throw usageError(`compression "${text}" ${why}: use 0-9 (gzip level), none, gzip[:1-9], lz4[:level] or zstd[:level]`);
   };
   if (/^\d+$/.test(spec)) {
     const level = Number(spec);
@@ -105,41 +102,41 @@ export function formatCompression(c: Compression): string {
 /** Checks that need no server: contradictions a user can fix before anything runs. */
 export function validateDumpOptions(opts: DumpContentOptions): void {
   const format = opts.format ?? 'custom';
-  if (!FORMATS.includes(format)) throw usage(`"${String(format)}" is not a dump format: use custom, directory, tar or plain`);
-  if (opts.schemaOnly && opts.dataOnly) throw usage('a dump cannot be both schema-only and data-only: pick one, or neither');
+  if (!FORMATS.includes(format)) throw usageError(`"${String(format)}" is not a dump format: use custom, directory, tar or plain`);
+  if (opts.schemaOnly && opts.dataOnly) throw usageError('a dump cannot be both schema-only and data-only: pick one, or neither');
   if (opts.sections?.length && (opts.schemaOnly || opts.dataOnly)) {
-    throw usage('sections and schema-only/data-only both choose what to dump: use one of them');
+    throw usageError('sections and schema-only/data-only both choose what to dump: use one of them');
   }
-  for (const s of opts.sections ?? []) if (!SECTIONS.includes(s)) throw usage(`"${s}" is not a dump section: use pre-data, data or post-data`);
+  for (const s of opts.sections ?? []) if (!SECTIONS.includes(s)) throw usageError(`"${s}" is not a dump section: use pre-data, data or post-data`);
   if (opts.jobs !== undefined) {
-    if (!Number.isInteger(opts.jobs) || opts.jobs < 1) throw usage(`jobs must be a whole number of at least 1, not ${opts.jobs}`);
-    if (format !== 'directory' && opts.jobs > 1) throw usage('parallel jobs need the directory format: pick --format directory, or drop --jobs');
+    if (!Number.isInteger(opts.jobs) || opts.jobs < 1) throw usageError(`jobs must be a whole number of at least 1, not ${opts.jobs}`);
+    if (format !== 'directory' && opts.jobs > 1) throw usageError('parallel jobs need the directory format: pick --format directory, or drop --jobs');
   }
   const compression = opts.compression === undefined ? undefined : parseCompression(opts.compression);
   if (compression && compression.method !== 'none') {
-    if (format === 'tar') throw usage('pg_dump cannot compress the tar format: use custom or directory for a compressed dump');
+    if (format === 'tar') throw usageError('pg_dump cannot compress the tar format: use custom or directory for a compressed dump');
     if (format === 'plain' && compression.method !== 'gzip') {
-      throw usage(`a plain SQL dump can only be compressed with gzip here (${compression.method} output could not be checked for completeness): use custom or directory for ${compression.method}`);
+      throw usageError(`a plain SQL dump can only be compressed with gzip here (${compression.method} output could not be checked for completeness): use custom or directory for ${compression.method}`);
     }
   }
   validateScriptOptions(opts, format);
   if (opts.encoding !== undefined && !ENCODING.test(opts.encoding)) {
-    throw usage(`"${opts.encoding}" is not an encoding name: use one PostgreSQL knows, such as UTF8, LATIN1 or WIN1252`);
+    throw usageError(`"${opts.encoding}" is not an encoding name: use one PostgreSQL knows, such as UTF8, LATIN1 or WIN1252`);
   }
   if (opts.lockWaitTimeout !== undefined && !LOCK_WAIT.test(opts.lockWaitTimeout.trim())) {
-    throw usage(`lock wait timeout "${opts.lockWaitTimeout}" is not a duration: use milliseconds (5000) or a unit (30s, 5min, 1h)`);
+    throw usageError(`lock wait timeout "${opts.lockWaitTimeout}" is not a duration: use milliseconds (5000) or a unit (30s, 5min, 1h)`);
   }
-  if (opts.role !== undefined && (opts.role.trim() === '' || opts.role.includes('\0'))) throw usage('the role to dump as is empty: name a role, or leave the option out');
+  if (opts.role !== undefined && (opts.role.trim() === '' || opts.role.includes('\0'))) throw usageError('the role to dump as is empty: name a role, or leave the option out');
 }
 
 /** `--create`, `--clean`, `--if-exists` shape a SQL script; for archives pg_restore takes them at restore time. */
 function validateScriptOptions(opts: DumpContentOptions, format: DumpFormat): void {
-  if (opts.ifExists && !opts.clean) throw usage('if-exists only changes the DROP commands that clean writes: add clean, or leave if-exists out');
+  if (opts.ifExists && !opts.clean) throw usageError('if-exists only changes the DROP commands that clean writes: add clean, or leave if-exists out');
   const scriptOnly = [opts.create && 'create', opts.clean && 'clean'].filter((o): o is string => typeof o === 'string');
   if (scriptOnly.length > 0 && format !== 'plain') {
-    throw usage(`${scriptOnly.join(' and ')} only change${scriptOnly.length === 1 ? 's' : ''} a plain SQL dump: use the plain format, or choose ${scriptOnly.join('/')} when restoring this ${format} dump`);
+    throw usageError(`${scriptOnly.join(' and ')} only change${scriptOnly.length === 1 ? 's' : ''} a plain SQL dump: use the plain format, or choose ${scriptOnly.join('/')} when restoring this ${format} dump`);
   }
-  if (opts.clean && opts.dataOnly) throw usage('clean drops objects, and a data-only dump has none to drop: pick one of them');
+  if (opts.clean && opts.dataOnly) throw usageError('clean drops objects, and a data-only dump has none to drop: pick one of them');
 }
 
 /** The flags of the options above that `planDump` does not place itself; names as exact patterns. */

@@ -4,20 +4,18 @@ import * as path from 'node:path';
 import type pg from 'pg';
 import { listFilesRecursive } from '../logical/checksum';
 import { formatCompression } from '../logical/dump';
-import { discardPartial } from '../logical/dumpOutput';
 import { expandNameTemplate } from '../logical/naming';
 import { untranslatedMessagesEnv } from '../logical/progress';
-import { PgbrError, cancelledError, errorMessage } from '../platform/errors';
-import { pathExists } from '../platform/fsutil';
+import { PgbrError, cancelledError, errorMessage, usageError } from '../platform/errors';
 import { silentLogger, type Logger } from '../platform/log';
-import { claimPartial, finalizeWithProof, ProofNotSaved, releasePartial } from '../platform/partials';
+import { reservePartial, type PartialWork } from '../platform/partials';
 import { runTool } from '../platform/runner';
 import { getServerInfo, withClient, type ServerInfo } from '../postgres/server';
 import { chooseTool, type FoundTool, type ToolInventory } from '../platform/tools';
 import { lsnToSegment, parseLsn, segmentName, DEFAULT_SEGMENT_SIZE } from '../wal/names';
 import { explainRunFailure, noWalSendersError, replicationRoleError, walLevelError } from './failure';
 import { type ManifestSummary, parseBackupLabel, parseBackupManifest, readLabelFromTar } from './label';
-import { planBaseBackup, usage, validateBaseBackupOptions } from './plan';
+import { planBaseBackup, validateBaseBackupOptions } from './plan';
 import { BaseBackupProgressTracker, type VerboseFacts } from './progress';
 import { type BaseBackupFormat, type BaseBackupOptions, type BaseBackupRecord, type BaseBackupResult, type BaseBackupVerification, FIRST_VERIFYBACKUP, FIRST_VERIFYBACKUP_TAR, NAME_TEMPLATE, recordPathFor } from './record';
 import { quoteIdent } from '../postgres/names';
@@ -64,7 +62,7 @@ export async function runBaseBackup(opts: BaseBackupOptions): Promise<BaseBackup
   const label = opts.label ?? name;
   const stopClock = new StopClock();
   const progress = new BaseBackupProgressTracker(opts.onProgress, () => stopClock.mark());
-  let partial: string | undefined;
+  let output: PartialWork | undefined;
 
   try {
     progress.setPhase('connecting');
@@ -78,8 +76,8 @@ export async function runBaseBackup(opts: BaseBackupOptions): Promise<BaseBackup
       // Refuse what this pg_basebackup cannot do before a folder is made.
       args('');
 
-      const target = await reserveFolder(opts.folder, name);
-      partial = target.partial;
+      const target = await reserveBackupFolder(opts.folder, name, logger);
+      output = target;
       stopClock.client = client;
       const result = await runTool({
         file: tool.path,
@@ -152,18 +150,14 @@ export async function runBaseBackup(opts: BaseBackupOptions): Promise<BaseBackup
       ...(contents.manifestValid ? { manifestChecksum: 'valid' as const } : {}),
       verification,
     });
-    const finalPath = await finalizeFolder(taken.target.partial, taken.target.final, (p) => JSON.stringify(recordFor(p), null, 2) + '\n');
-    partial = undefined;
+    const finalPath = await taken.target.finish((p) => JSON.stringify(recordFor(p), null, 2) + '\n');
     const recordPath = recordPathFor(finalPath);
     const record = recordFor(finalPath);
     progress.setPhase('done');
     logger.info(`Base backup ${record.name}: ${record.startLsn} – ${record.stopLsn} on timeline ${record.timeline}, ${record.sizeBytes} bytes, verification ${verification.status}`);
     return { path: finalPath, recordPath, record };
   } catch (e) {
-    if (partial !== undefined) {
-      await discardPartial(partial, logger);
-      releasePartial(partial);
-    }
+    await output?.discard();
     if (opts.signal?.aborted) throw cancelledError('the base backup');
     throw e;
   }
@@ -207,7 +201,7 @@ async function refuseTablespacesInPlain(client: pg.Client): Promise<void> {
   );
   const names = r.rows[0]?.names ?? [];
   if (names.length > 0) {
-    throw usage(
+    throw usageError(
       `the server has tablespaces outside its data directory (${names.join(', ')}), which the plain format would write to their original paths on this machine: use the tar format`,
     );
   }
@@ -321,59 +315,16 @@ async function verifyBackup(
   return { ...base, status: 'passed', ...(format === 'tar' ? { message: 'files checked against the manifest; WAL not parsed in tar format' } : {}) };
 }
 
-interface ReservedFolder {
-  final: string;
-  partial: string;
-}
-
-/** A free `<name>` (or `<name>-2`...) whose `.partial` folder this call created, so two backups never share one. */
-async function reserveFolder(folder: string, name: string): Promise<ReservedFolder> {
-  await fs.mkdir(folder, { recursive: true }).catch((e: unknown) => {
-    throw new PgbrError('io', `cannot create the base backup folder ${folder}: ${errorMessage(e)}`, { cause: e });
-  });
-  for (let n = 1; n <= 100; n++) {
-    const final = path.join(folder, n === 1 ? name : `${name}-${n}`);
-    if ((await pathExists(final)) || (await pathExists(recordPathFor(final)))) continue;
-    const partial = `${final}.partial`;
-    try {
-      await fs.mkdir(partial, { mode: 0o700 });
-      claimPartial(partial);
-      return { final, partial };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new PgbrError('io', `cannot create ${partial}: ${errorMessage(e)}`, { cause: e });
-    }
-  }
-  throw new PgbrError('io', `no free base backup name in ${folder} for ${name}: remove old backups`);
-}
+const BASE_BACKUP_WORDS = { thing: 'base backup', proof: 'record', remedy: 'remove old backups' };
 
 /**
- * Gives the verified `.partial` its final name, never over an existing folder, with its record
- * written first: a base backup under a final name always has the record a PITR needs.
+ * A free `<name>` (or `<name>-2`...) whose `.partial` folder this call created, so two backups never
+ * share one; it is finished only with its record written first, so a base backup under a final name
+ * always has the record a PITR needs.
  */
-async function finalizeFolder(partial: string, final: string, recordText: (finalPath: string) => string): Promise<string> {
-  const candidates = Array.from({ length: 100 }, (_, i) => (i === 0 ? final : `${final}-${i + 1}`));
-  let taken: string | undefined;
-  try {
-    taken = await finalizeWithProof({
-      partial,
-      candidates,
-      proofPathFor: recordPathFor,
-      proofText: recordText,
-      move: async (from, to) => {
-        if (await pathExists(to)) throw Object.assign(new Error(`${to} exists`), { code: 'EEXIST' });
-        await fs.rename(from, to);
-      },
-    });
-  } catch (e) {
-    if (e instanceof ProofNotSaved) {
-      throw new PgbrError('io', `the base backup was written but its record could not be saved (${errorMessage(e.cause)}), so it was removed: check the folder's free space and permissions`, { cause: e.cause });
-    }
-    throw new PgbrError('io', `cannot move the finished base backup to ${final}: ${errorMessage(e)}`, { cause: e });
-  }
-  if (taken === undefined) throw new PgbrError('io', `no free name for the finished base backup ${final}: remove old backups`);
-  return taken;
+function reserveBackupFolder(folder: string, name: string, logger: Logger): Promise<PartialWork> {
+  return reservePartial({ folder, base: name, extension: '', kind: 'folder', proofPathFor: recordPathFor, words: BASE_BACKUP_WORDS }, logger);
 }
-
 
 function throwIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw cancelledError('the base backup');

@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { errorMessage } from '../platform/errors';
 import { pathExists } from '../platform/fsutil';
-import { claimedPaths } from '../platform/leftovers';
+import { claimedPaths } from '../platform/partials';
 import { type BaseBackupRecord, RECORD_SUFFIX, readRecord } from './record';
 
 export interface BaseBackupEntry {

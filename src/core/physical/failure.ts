@@ -1,10 +1,11 @@
 // Why pg_basebackup failed, said as the fix: the role to grant, the pg_hba.conf line, the setting to change.
-import { passwordAdvice } from '../postgres/advice';
+import { passwordAdvice } from '../profiles/advice';
 import { failureLine } from '../platform/toolFailure';
 import { PgbrError } from '../platform/errors';
 import type { RunResult } from '../platform/runner';
 import type { ServerInfo } from '../postgres/server';
 import { quoteIdent } from '../postgres/names';
+import { errorLineOf } from '../platform/toolFailure';
 
 /**
  * The one error a user sees when pg_basebackup fails: what refused the backup and the exact fix
@@ -60,10 +61,10 @@ export function explainBaseBackupFailure(lines: readonly string[], context: { us
   return new PgbrError('tool-failed', `pg_basebackup failed: ${lastError(lines) ?? 'it exited with an error and printed nothing'}`);
 }
 
+/** pg_basebackup's own error line, else its last line that is not a hint or its clean-up chatter. */
 function lastError(lines: readonly string[]): string | undefined {
   const meaningful = lines.map((l) => l.trim()).filter((l) => l !== '' && !/^pg_basebackup: (hint|removing|detail)/.test(l));
-  const errorLine = [...meaningful].reverse().find((l) => /\b(error|FATAL|ERROR):/.test(l)) ?? meaningful.at(-1);
-  return errorLine?.replace(/^pg_basebackup:\s*(error:\s*)?/, '');
+  return errorLineOf(meaningful) ?? meaningful.at(-1)?.replace(/^pg_basebackup:\s*/, '');
 }
 
 export function replicationRoleError(user: string, role: string): PgbrError {

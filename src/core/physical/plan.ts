@@ -1,23 +1,23 @@
 // The pg_basebackup command line for a set of options, and the options refused before anything connects.
 import { formatCompression, parseCompression, type Compression } from '../logical/dump';
-import { PgbrError } from '../platform/errors';
+import { PgbrError, usageError } from '../platform/errors';
 import { type BaseBackupFormat, type BaseBackupOptions, type CheckpointMode, FIRST_WITH_COMPRESSION_METHODS, MAX_LABEL_BYTES } from './record';
 
 /** Refuses what pg_basebackup would refuse, before anything connects. */
 export function validateBaseBackupOptions(opts: Pick<BaseBackupOptions, 'format' | 'compression' | 'checkpoint' | 'label' | 'maxRate'>): Compression | undefined {
-  if (opts.format !== 'plain' && opts.format !== 'tar') throw usage(`"${String(opts.format)}" is not a base backup format: use plain or tar`);
-  if (opts.checkpoint !== 'fast' && opts.checkpoint !== 'spread') throw usage(`"${String(opts.checkpoint)}" is not a checkpoint mode: use fast or spread`);
+  if (opts.format !== 'plain' && opts.format !== 'tar') throw usageError(`"${String(opts.format)}" is not a base backup format: use plain or tar`);
+  if (opts.checkpoint !== 'fast' && opts.checkpoint !== 'spread') throw usageError(`"${String(opts.checkpoint)}" is not a checkpoint mode: use fast or spread`);
   if (opts.label !== undefined) {
-    if (opts.label.trim() === '') throw usage('the backup label is empty: give a label, or leave it out to use the backup name');
-    if (/[\u0000-\u001f\u007f]/.test(opts.label)) throw usage('the backup label has a line break or control character, which backup_label cannot hold: use a single line');
-    if (Buffer.byteLength(opts.label) > MAX_LABEL_BYTES) throw usage(`the backup label is longer than ${MAX_LABEL_BYTES} bytes: shorten it`);
+    if (opts.label.trim() === '') throw usageError('the backup label is empty: give a label, or leave it out to use the backup name');
+    if (/[\u0000-\u001f\u007f]/.test(opts.label)) throw usageError('the backup label has a line break or control character, which backup_label cannot hold: use a single line');
+    if (Buffer.byteLength(opts.label) > MAX_LABEL_BYTES) throw usageError(`the backup label is longer than ${MAX_LABEL_BYTES} bytes: shorten it`);
   }
   if (opts.maxRate !== undefined && !/^\d+[kM]?$/.test(opts.maxRate)) {
-    throw usage(`max rate "${opts.maxRate}" is not understood: give kB/s (like 2048) or a number with k or M (like 500k, 20M), from 32k to 1024M`);
+    throw usageError(`max rate "${opts.maxRate}" is not understood: give kB/s (like 2048) or a number with k or M (like 500k, 20M), from 32k to 1024M`);
   }
   const compression = opts.compression === undefined ? undefined : parseCompression(opts.compression);
   if (compression && compression.method !== 'none' && opts.format === 'plain') {
-    throw usage('pg_basebackup only compresses the tar format: use --format tar for a compressed base backup');
+    throw usageError('pg_basebackup only compresses the tar format: use --format tar for a compressed base backup');
   }
   return compression && compression.method !== 'none' ? compression : undefined;
 }
@@ -60,6 +60,3 @@ export function planBaseBackup(input: BaseBackupPlanInput): string[] {
   return args;
 }
 
-export function usage(message: string): PgbrError {
-  return new PgbrError('usage', message);
-}

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { PgbrError } from '../platform/errors';
 import { writeFileAtomic } from '../platform/fsutil';
 import { quoteIdent } from '../postgres/names';
+import { shellWord } from '../platform/shell';
 
 export interface RestorePoint {
   name: string;
@@ -78,7 +79,7 @@ async function explainRestorePointError(client: pg.Client, e: unknown): Promise<
     // pg_catalog's functions belong to each database: the grant must be made in the one connected to.
     return new PgbrError(
       'auth',
-      `role "${who.u}" may not create restore points (${message}): as a superuser connected to database "${who.d}" (psql -d ${quoteForShell(who.d)}), run GRANT EXECUTE ON FUNCTION pg_catalog.pg_create_restore_point(text) TO ${role}; then retry`,
+      `role "${who.u}" may not create restore points (${message}): as a superuser connected to database "${who.d}" (psql -d ${shellWord(who.d)}), run GRANT EXECUTE ON FUNCTION pg_catalog.pg_create_restore_point(text) TO ${role}; then retry`,
       { cause: e },
     );
   }
@@ -138,9 +139,4 @@ export async function recordRestorePoint(file: string, point: RecordedRestorePoi
   const doc: RestorePointsFile = { restorePointsVersion: 1, restorePoints: points };
   await writeFileAtomic(file, JSON.stringify(doc, null, 2) + '\n');
   return points;
-}
-
-/** A database name as a POSIX shell word, for the psql command in the advice. */
-function quoteForShell(word: string): string {
-  return /^[A-Za-z0-9_.-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -5,6 +5,7 @@ import type { BackupWindow, RecoverableWindow, WindowPoint } from '../wal/check'
 import { formatWhen, type WhenOptions } from '../platform/when';
 import { formatLsn, parseLsn } from '../wal/names';
 import { compareToInstant, describeTime, formatTargetTime, formatUtc, parseTargetTime, type TargetTime } from './time';
+import { shellQuote } from '../platform/shell';
 
 export type RecoveryTarget =
   | { kind: 'latest' }
@@ -73,11 +74,6 @@ export const RESTORE_TEMPLATES: readonly RestoreTemplate[] = [
   { id: 'pgbackrest', label: 'pgBackRest', template: 'pgbackrest --stanza=main archive-get %f "%p"' },
   { id: 'wal-g', label: 'WAL-G', template: 'wal-g wal-fetch %f %p' },
 ];
-
-/** A word for /bin/sh: single-quoted, with each single quote closed, escaped and reopened. */
-export function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
 
 /**
  * The restore_command for a source. The copy form tests for the file first so a missing segment is a

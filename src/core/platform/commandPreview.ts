@@ -1,32 +1,7 @@
 // A tool's command line as a person can read and paste it: the connection as PG* variables, every word shell-quoted, never a password.
 import type { ConnectionParams } from '../profiles/types';
 import { libpqEnv } from './runner';
-
-const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-
-/**
- * One word for a POSIX shell: bare when safe, else in single quotes, and in `$'…'` when it holds a
- * control character, so a newline in a table name shows as `\n` instead of breaking the line.
- */
-export function shellWord(word: string): string {
-  if (word === '') return "''";
-  if (SHELL_SAFE.test(word)) return word;
-  // `"dbname='shop'"` reads better than `'dbname='\''shop'\'''`, and means the same to a shell.
-  if (!CONTROL.test(word) && word.includes("'") && !/["$`\\!]/.test(word)) return `"${word}"`;
-  if (!CONTROL.test(word)) return `'${word.replace(/'/g, `'\\''`)}'`;
-  const escaped = [...word]
-    .map((c) => {
-      if (c === '\\') return '\\\\';
-      if (c === "'") return "\\'";
-      if (!CONTROL.test(c)) return c;
-      const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-      const code = c.codePointAt(0) ?? 0;
-      return named[c] ?? (code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
-    })
-    .join('');
-  return `$'${escaped}'`;
-}
+import { shellWord } from './shell';
 
 /**
  * What the runner starts, one option a line with shell continuations, so that a narrow dialog never breaks

@@ -107,6 +107,11 @@ export function fileErrorSentence(e: Error): string | undefined {
   }
 }
 
+/** Input the user gave that cannot work (a flag, an option, a name): exit code 2 for pgbr, shown as it is in the editor. */
+export function usageError(message: string): PgbrError {
+  return new PgbrError('usage', message);
+}
+
 /** What a cancelled run says, for dumps and base backups alike: what was cancelled, and that nothing was kept. */
 export function cancelledError(what: string): PgbrError {
   return new PgbrError('cancelled', `${what} was cancelled; nothing was kept`);

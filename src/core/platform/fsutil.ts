@@ -1,4 +1,5 @@
 // File helpers that never leave a half-written file under a final name.
+import { readdirSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -25,6 +26,23 @@ export async function pathExists(p: string): Promise<boolean> {
   }
 }
 
+/** The error a link gets where the file system has no hard links (FAT, some network shares). */
+export function noHardLinks(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS';
+}
+
+/**
+ * Renames `from` to `to` unless something is there (EEXIST). Node has no rename that refuses an
+ * existing name, so this checks first: it stands in where a hard link cannot be made (a folder, a file
+ * system without links). A rename onto a non-empty folder or onto a file of the other kind still fails
+ * (ENOTEMPTY, ENOTDIR, EISDIR) instead of replacing it.
+ */
+export async function renameIfAbsent(from: string, to: string): Promise<void> {
+  if (await pathExists(to)) throw Object.assign(new Error(`${to} exists`), { code: 'EEXIST' });
+  await fs.rename(from, to);
+}
+
 /**
  * Writes `file` whole or not at all, and only if nothing is at that name yet: a sibling temp file is
  * hard-linked to the name (which fails with EEXIST when taken), then removed. Where the file system
@@ -37,10 +55,8 @@ export async function writeFileExclusive(file: string, text: string, mode?: numb
     try {
       await fs.link(tmp, file);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
-      if (await pathExists(file)) throw Object.assign(new Error(`${file} exists`), { code: 'EEXIST' });
-      await fs.rename(tmp, file);
+      if (!noHardLinks(e)) throw e;
+      await renameIfAbsent(tmp, file);
     }
   } finally {
     await fs.rm(tmp, { force: true });
@@ -84,4 +100,13 @@ export async function sizeOnDisk(target: string): Promise<number> {
 /** The last part of a path, a directory dump's trailing slash ignored: `shop.dump`, `shop_dir`. */
 export function lastPathPart(p: string): string {
   return p.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? p;
+}
+
+/** The names in `dir`, or none when it cannot be read (gone, or not ours): for sweeps that must not fail. */
+export function listOrEmptySync(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }

@@ -3,11 +3,11 @@
 // person must judge (`.partial` dumps and base backups, scratch databases of killed verifies, drill
 // folders no run owns) is only reported, with the way to remove it.
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type pg from 'pg';
 import { errorMessage } from './errors';
-import { sizeOnDisk } from './fsutil';
+import { listOrEmptySync } from './fsutil';
+import { unclaimedEntries, type PartialLeftover } from './partials';
 import { ownerAlive, processStartTicks, RUN_FOLDER_PREFIX, runFolderPath, tempRoot, type RunOwner } from './reaper';
 import * as os from 'node:os';
 
@@ -90,7 +90,7 @@ function clearRunFolder(dir: string): void {
   const entries = readdirSync(dir);
   // Private temp folders (passfiles) go first, before anything that might fail.
   for (const e of entries) if (e.startsWith('pass-')) rmSync(path.join(dir, e), { recursive: true, force: true });
-  for (const g of safeList(path.join(dir, 'groups'))) {
+  for (const g of listOrEmptySync(path.join(dir, 'groups'))) {
     let ticks: number | undefined;
     try {
       ticks = (JSON.parse(readFileSync(path.join(dir, 'groups', g), 'utf8')) as { startTicks?: number }).startTicks;
@@ -99,19 +99,11 @@ function clearRunFolder(dir: string): void {
     }
     if (/^\d+$/.test(g)) killGroup(Number(g), ticks);
   }
-  for (const r of safeList(path.join(dir, 'remove'))) {
+  for (const r of listOrEmptySync(path.join(dir, 'remove'))) {
     const target = readFileSync(path.join(dir, 'remove', r), 'utf8');
     if (target !== '' && path.isAbsolute(target)) rmSync(target, { recursive: true, force: true, maxRetries: 3 });
   }
   rmSync(dir, { recursive: true, force: true });
-}
-
-function safeList(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
 }
 
 export interface DrillFolderLeftover {
@@ -123,39 +115,6 @@ export interface DrillFolderLeftover {
 export async function findDrillLeftovers(roots: readonly string[]): Promise<DrillFolderLeftover[]> {
   const found = await unclaimedEntries(roots, (name, st) => name.startsWith('pgbr-drill-') && st.isDirectory());
   return found.map(({ path: p, stat }) => ({ path: p, modified: stat.mtime }));
-}
-
-/** Entries of `folders` that `wanted` picks and no live run has on record, sorted by path. */
-async function unclaimedEntries(folders: readonly string[], wanted: (name: string, stat: import('node:fs').Stats) => boolean): Promise<{ path: string; stat: import('node:fs').Stats }[]> {
-  const claimed = claimedPaths();
-  const found: { path: string; stat: import('node:fs').Stats }[] = [];
-  for (const folder of new Set(folders)) {
-    for (const name of await fs.readdir(folder).catch(() => [] as string[])) {
-      const full = path.join(folder, name);
-      if (claimed.has(full)) continue;
-      const stat = await fs.stat(full).catch(() => undefined);
-      if (stat && wanted(name, stat)) found.push({ path: full, stat });
-    }
-  }
-  return found.sort((x, y) => x.path.localeCompare(y.path));
-}
-
-/** Every path a live run folder (this process's included) has on record. */
-export function claimedPaths(): Set<string> {
-  const claimed = new Set<string>();
-  const root = tempRoot();
-  for (const name of safeList(root)) {
-    if (!name.startsWith(RUN_FOLDER_PREFIX)) continue;
-    const removeDir = path.join(root, name, 'remove');
-    for (const r of safeList(removeDir)) {
-      try {
-        claimed.add(readFileSync(path.join(removeDir, r), 'utf8'));
-      } catch {
-        // Released meanwhile.
-      }
-    }
-  }
-  return claimed;
 }
 
 export interface ScratchDatabaseLeftover {
@@ -198,18 +157,6 @@ export async function findScratchDatabases(c: pg.Client): Promise<ScratchDatabas
     const state: ScratchDatabaseLeftover['state'] = !owner ? 'unknown' : ownerAlive(owner) ? 'running' : 'dead';
     return { name: row.datname, ...(owner ? { owner } : {}), state, ...(row.size !== null ? { sizeBytes: Number(row.size) } : {}) };
   });
-}
-
-export interface PartialLeftover {
-  path: string;
-  sizeBytes: number;
-  modified: Date;
-}
-
-/** `.partial` files and folders in `folders` that no live run is writing. */
-export async function findPartials(folders: readonly string[]): Promise<PartialLeftover[]> {
-  const found = await unclaimedEntries(folders, (name) => name.endsWith('.partial') && !name.startsWith('.'));
-  return Promise.all(found.map(async ({ path: p, stat }) => ({ path: p, sizeBytes: await sizeOnDisk(p), modified: stat.mtime })));
 }
 
 /** Drops scratch databases whose run is gone (or that record no owner); one still in use by a live verify is kept. */

@@ -10,6 +10,7 @@ import type * as Execa from 'execa' with { 'resolution-mode': 'import' };
 import type { Logger } from './log';
 import type { ConnectionParams } from '../profiles/types';
 import { guardProcessGroup, privateTempDir, signalProcessGroup } from './reaper';
+import { shellWord } from './shell';
 
 export interface RunSpec {
   file: string;
@@ -116,17 +117,9 @@ function unpassableOptions(params: ConnectionParams): string[] {
   return Object.keys(params.options ?? {}).filter((k) => LIBPQ_ENV_BY_KEYWORD[k] === undefined);
 }
 
-const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
-
 /** A POSIX-shell-quoted command line for logs and "copy command" actions; args never hold secrets. */
 export function formatCommandLine(file: string, args: readonly string[]): string {
-  return [file, ...args].map(shellQuote).join(' ');
-}
-
-function shellQuote(word: string): string {
-  if (word === '') return "''";
-  if (SHELL_SAFE.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
+  return [file, ...args].map(shellWord).join(' ');
 }
 
 /** The tool's name for messages: `/usr/lib/postgresql/16/bin/pg_dump` → `pg_dump`. */

@@ -7,7 +7,12 @@ import type { RunResult } from './runner';
  * the server's own words when a detail line carries them.
  */
 export function failureLine(result: Extract<RunResult, { status: 'failed' }>): string {
-  const lines = result.stderrTail.map((l) => l.trim()).filter((l) => l !== '');
+  return errorLineOf(result.stderrTail) ?? result.message;
+}
+
+/** The last error line among a tool's output lines (see `failureLine`), or undefined when none says "error". */
+export function errorLineOf(output: readonly string[]): string | undefined {
+  const lines = output.map((l) => l.trim()).filter((l) => l !== '');
   let index = -1;
   for (let i = lines.length - 1; i >= 0; i--) {
     if (/\b(?:error|fatal|FATAL|ERROR|PANIC):/.test(lines[i] as string) && !/\bdetail:/.test(lines[i] as string)) {
@@ -15,7 +20,7 @@ export function failureLine(result: Extract<RunResult, { status: 'failed' }>): s
       break;
     }
   }
-  if (index < 0) return result.message;
+  if (index < 0) return undefined;
   const message = (lines[index] as string).replace(/^.*?\bpg_\w+(?:\[[^\]]*\])?:\s*(?:error:\s*)?/, '');
   const fromServer = lines
     .slice(index + 1)

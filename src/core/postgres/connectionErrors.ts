@@ -2,7 +2,7 @@
 import { PgbrError, type PgbrErrorDetails } from '../platform/errors';
 import type { ConnectionParams } from '../profiles/types';
 import type { ConnectOptions } from './server';
-import { passwordAdvice } from './advice';
+import { passwordAdvice } from '../profiles/advice';
 import { serverOf } from '../profiles/passwordKey';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;

@@ -10,7 +10,7 @@ import { parsePort } from './uri';
 import { withoutCommands } from './trust';
 import { parseWorkspaceConfig, WORKSPACE_CONFIG_FILE, type WorkspaceConfig } from './yamlConfig';
 import { readConnectionEntry } from './yamlEntry';
-import { passwordHome } from '../postgres/advice';
+import { passwordHome } from './advice';
 
 export * from './types';
 export * from './uri';

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { PgbrError } from '../platform/errors';
 import { parsePort, parseSslMode } from './uri';
 import type { ConnectionParams, ProfileProblem } from './types';
-import { passwordHome } from '../postgres/advice';
+import { passwordHome } from './advice';
 
 export interface ServiceFile {
   /** Section name → its `key=value` pairs, in file order; the first section of a name wins, as in libpq. */

@@ -1,4 +1,5 @@
 // Where WAL archives are: locations declared in pgbackup.yaml or settings, and one found in an archive_command.
+import * as path from 'node:path';
 import { isMap, isSeq, parseDocument } from 'yaml';
 import { PgbrError } from '../platform/errors';
 import { isValidSegmentSize } from './names';
@@ -65,6 +66,24 @@ export function parseSegmentSize(value: unknown): number | undefined | null {
     bytes = Number(m[1]) * (unit === 'GB' ? 1 << 30 : unit === 'MB' ? 1 << 20 : unit === 'KB' ? 1 << 10 : 1);
   } else return null;
   return isValidSegmentSize(bytes) ? bytes : null;
+}
+
+/**
+ * The archive a connection's server archives into, decided the same way by the editor and pgbr: the
+ * location declared for the connection; else the folder its archive_command copies into (the declared
+ * location of that folder, when there is one); else the one location declared, when it names no connection.
+ */
+export function archiveForConnection(
+  locations: readonly ArchiveLocation[],
+  connection: string,
+  archiveCommand: string,
+): ArchiveLocation | undefined {
+  const declared = locations.find((l) => l.connection === connection);
+  if (declared) return declared;
+  const folder = archiveFolderFromCommand(archiveCommand);
+  if (folder) return locations.find((l) => path.resolve(l.path) === path.resolve(folder)) ?? { path: folder, source: 'archive_command' };
+  const [only, ...others] = locations;
+  return only && others.length === 0 && only.connection === undefined ? only : undefined;
 }
 
 /**
