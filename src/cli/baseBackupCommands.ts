@@ -12,11 +12,12 @@ import { PgbrError } from '../core/platform/errors';
 import { createRestorePoint, readRestorePoints, recordRestorePoint, restorePointsFileFor, validateRestorePointName } from '../core/physical/restorePoints';
 import { withClient } from '../core/postgres/server';
 import { formatBytes } from '../core/platform/bytes';
+import { abortOnSignals } from '../core/platform/reaper';
 import { jsonOption, workspaceOption } from './commands';
 import { baseBackupFolderFor, profilesFor } from './workspace';
 import { Exit, makeOutput } from './output';
 import type { CliContext, Io } from './io';
-import { abortOnSignals, binPathOption, connOption, connectionFor, inventoryFor, stderrLogger, verboseOption } from './shared';
+import { binPathOption, connOption, connectionFor, inventoryFor, stderrLogger, verboseOption } from './shared';
 
 interface CommonOptions {
   conn: string;

@@ -18,7 +18,8 @@ import { Exit, makeOutput } from './output';
 import type { CliContext, Io } from './io';
 import { describeLeftovers } from '../core/platform/leftovers';
 import { findPartials } from '../core/platform/partials';
-import { abortOnSignals, binPathOption, collect, connOption, connectionFor, inventoryFor, parseJobs, stderrLogger, verboseOption } from './shared';
+import { abortOnSignals } from '../core/platform/reaper';
+import { binPathOption, collect, connOption, connectionFor, inventoryFor, parseJobs, stderrLogger, verboseOption } from './shared';
 
 interface CommonOptions {
   conn: string;

@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { PgbrError, errorMessage } from '../core/platform/errors';
+import { abortOnSignals } from '../core/platform/reaper';
 import { applyRecovery, planRecoveryChanges, readBaseBackupInfo, type RecoveryChange, type RecoveryPreview } from '../core/pitr/apply';
 import { resolveTarget, validateTarget, type RecoveryAction, type RecoveryPlan, type RecoveryTarget, type RecoveryTimeline, type TargetCheck } from '../core/pitr/config';
 import { runDrill, type DrillReport } from '../core/pitr/drill';
@@ -14,7 +15,7 @@ import { scanArchive } from '../core/wal/scan';
 import { jsonOption } from './commands';
 import { Exit, makeOutput } from './output';
 import type { CliContext, Io } from './io';
-import { abortOnSignals, binPathOption, inventoryFor, stderrLogger, verboseOption } from './shared';
+import { binPathOption, inventoryFor, stderrLogger, verboseOption } from './shared';
 
 export interface PitrOptions {
   baseBackup: string;

@@ -17,9 +17,10 @@ import { leftOutForeignKeyLine, verifyDump, type VerifyReport } from '../core/lo
 import { jsonOption, workspaceOption } from './commands';
 import { Exit, makeOutput, table, type Output } from './output';
 import type { CliContext, Io } from './io';
-import { abortOnSignals, binPathOption, collect, connOption, connectionFor, inventoryFor, parseJobs, stderrLogger, verboseOption } from './shared';
+import { binPathOption, collect, connOption, connectionFor, inventoryFor, parseJobs, stderrLogger, verboseOption } from './shared';
 import { plural } from '../core/platform/plural';
 import { formatWhen } from '../core/platform/when';
+import { abortOnSignals } from '../core/platform/reaper';
 
 interface TocCliOptions {
   json?: boolean;

@@ -1,4 +1,4 @@
-// What every pgbr subcommand that runs a tool needs: options, the connection, the tools, logging, Ctrl-C.
+// What every pgbr subcommand that runs a tool needs: options, the connection, the tools, logging.
 import * as os from 'node:os';
 import { InvalidArgumentError, Option } from 'commander';
 import type { Logger } from '../core/platform/log';
@@ -26,21 +26,6 @@ export function stderrLogger(io: Io, verbose: boolean | undefined): Logger | und
   if (!verbose) return undefined;
   const line = (level: string) => (m: string | Error) => io.err(`pgbr: ${level}: ${m instanceof Error ? (m.stack ?? m.message) : m}\n`);
   return { trace: () => {}, debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
-}
-
-/** Aborts on Ctrl-C or a kill, so an interrupted run removes its `.partial` and stops its tools. */
-export function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose() {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-    },
-  };
 }
 
 /** `--conn` as a profile (or URI) with its password found; a pgpass warning goes to stderr. */

@@ -78,8 +78,15 @@ async function waitFor<T>(what: string, probe: () => T | undefined | false | Pro
 
 /** Every file under the test's temp folder: run folders, passfiles, whatever a run kept. */
 async function tempLeftovers(): Promise<string[]> {
-  const entries = await fs.readdir(tmp, { recursive: true });
-  return entries.map(String).sort();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await fs.readdir(tmp, { recursive: true })).map(String).sort();
+    } catch (e) {
+      // A run folder the watcher removes while it is being listed vanishes mid-walk: list again.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 50) throw e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
 }
 
 /** A base backup followed by WAL to replay (a new table `name`), so a drill's scratch server runs for a while. */
@@ -187,6 +194,24 @@ test('SIGKILL of pgbr during a drill: the scratch server stops and its folder go
   await waitFor('the drill folder to go', async () => !(await fs.stat(drillDir).then(() => true, () => false)), 15_000);
   await waitFor('the temp folder to be empty', async () => (await tempLeftovers()).length === 0, 15_000).catch(async () => assert.deepEqual(await tempLeftovers(), []));
 });
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  test(`${signal} of pgbr during a drill cancels it: no postgres keeps running and no scratch folder stays`, { timeout: LIMIT }, async () => {
+    const baseDir = await drillSource(`drill-base-${signal}`, `more_${signal.toLowerCase()}`);
+
+    const run = start(['pitr', '--base-backup', baseDir, '--archive', cluster.archiveDir, '--latest', '--drill', '--bin-dir', cluster.binDir]);
+    const line = await waitFor('the scratch server to run', () => processesWith('pgbr-drill-').find((p) => / -D /.test(p) && p.includes('postgres')));
+    const drillDir = /(\S*pgbr-drill-[^/\s]+)/.exec(line)?.[1] as string;
+    await randomPause(300);
+    run.child.kill(signal);
+    const r = await run.done;
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /the recovery drill was cancelled; its scratch server was stopped and its folder removed/);
+    await waitFor('the scratch server to stop', () => processesWith(drillDir).length === 0, 15_000).catch(() => assert.deepEqual(processesWith(drillDir), []));
+    await waitFor('the drill folder to go', async () => !(await fs.stat(drillDir).then(() => true, () => false)), 15_000);
+    await waitFor('the temp folder to be empty', async () => (await tempLeftovers()).length === 0, 15_000).catch(async () => assert.deepEqual(await tempLeftovers(), []));
+  });
+}
 
 test('SIGKILL of pg_restore during verify: "interrupted", exit 2, nothing recorded, the scratch database dropped', { timeout: LIMIT }, async () => {
   const folder = path.join(work, 'dumps-interrupted');

@@ -1,7 +1,8 @@
 // Point-in-time recovery against a real archiving cluster: every target kind drilled, the window check, a second timeline, the CLI.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readlinkSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -61,6 +62,29 @@ const plan = (target: RecoveryTarget, more: Partial<RecoveryPlan> = {}): Recover
   restore: { kind: 'copy', archiveDir: cluster.archiveDir },
   ...more,
 });
+
+/** Files this process still has open inside a drill's scratch folder (its server log, say), from /proc. */
+function openDrillFiles(): string[] {
+  return readdirSync('/proc/self/fd')
+    .map((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return ''; // closed meanwhile
+      }
+    })
+    .filter((target) => target.includes('/pgbr-drill-'));
+}
+
+/** Command lines of running processes that mention `needle`. */
+const processesWith = (needle: string) => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(needle));
+
+/** A drill under `scratch` left nothing: no folder, no process, no open file. */
+async function assertDrillLeftNothing(scratch: string): Promise<void> {
+  assert.deepEqual(await fs.readdir(scratch), []);
+  assert.deepEqual(processesWith(scratch), []);
+  assert.deepEqual(openDrillFiles(), [], 'the server log is closed');
+}
 
 async function drill(target: RecoveryTarget, more: Partial<RecoveryPlan> = {}): Promise<DrillReport> {
   const report = await runDrill({ baseBackupDir: baseDir, plan: plan(target, more), binDir: cluster.binDir, timeoutMs: 60_000 });
@@ -189,6 +213,7 @@ test('a forced target past the archive ends early, and says so', async () => {
   assert.match(r.message, /recovery ended before reaching the target/);
   assert.ok(r.logTail.some((l) => /recovery ended before configured recovery target was reached/.test(l)));
   assert.deepEqual(r.databases, []);
+  assert.deepEqual(openDrillFiles(), [], 'the server log is closed');
 });
 
 test('a cancelled drill stops its scratch server and removes its folder', async () => {
@@ -211,9 +236,37 @@ test('a cancelled drill stops its scratch server and removes its folder', async 
     /recovery drill was cancelled; its scratch server was stopped and its folder removed/,
   );
   assert.deepEqual(phases, ['restore', 'start', 'recover', 'stop']);
+  await assertDrillLeftNothing(scratch);
+});
+
+test('a drill that fails while inspecting (no such role) still stops its server, closes its log and removes its folder', async () => {
+  const scratch = path.join(work, 'scratch-failed');
+  await fs.mkdir(scratch, { mode: 0o711 });
+  await assert.rejects(
+    runDrill({ baseBackupDir: baseDir, plan: plan({ kind: 'latest' }), binDir: cluster.binDir, scratchParent: scratch, superuser: 'pgbr_no_such_role', timeoutMs: 60_000 }),
+    /pgbr_no_such_role/,
+  );
+  await assertDrillLeftNothing(scratch);
+});
+
+test('a process that exits mid-drill has stopped the scratch server and removed its folder by the time it is gone', async () => {
+  const scratch = path.join(work, 'scratch-exit');
+  await fs.mkdir(scratch, { mode: 0o711 });
+  const options = { baseBackupDir: baseDir, plan: plan({ kind: 'latest' }), binDir: cluster.binDir, scratchParent: scratch };
+  const script = `
+    const fs = require('node:fs');
+    const { runDrill } = require(${JSON.stringify(path.resolve(__dirname, '../../src/core/pitr/drill.ts'))});
+    // Once the scratch server has written its pid file, while it recovers.
+    const running = () => fs.readdirSync(${JSON.stringify(scratch)}).some((d) => fs.existsSync(${JSON.stringify(scratch)} + '/' + d + '/data/postmaster.pid'));
+    setInterval(() => running() && process.exit(5), 10);
+    void runDrill(${JSON.stringify(options)});
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  assert.equal(code, 5);
+  // No waiting: the exit hook stopped the server (pg_ctl waits for it) and removed the folder before the process ended.
+  assert.deepEqual(processesWith(scratch), []);
   assert.deepEqual(await fs.readdir(scratch), []);
-  const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(scratch));
-  assert.deepEqual(left, []);
 });
 
 test('property: ten random times between single-row commits each recover exactly the rows committed before them', async () => {

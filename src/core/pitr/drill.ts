@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PgbrError } from '../platform/errors';
@@ -13,7 +14,7 @@ import { withClient } from '../postgres/server';
 import { applyRecovery, resolveDataDirOwner, type BaseBackupFormat } from './apply';
 import type { RecoveryPlan } from './config';
 import { endedEarlyMessage, reachedMessage } from './drillText';
-import { DEFAULT_TIMEOUT_MS, LOG_TAIL_LINES, type LogState, asUser, checkArchiveReadable, checkServerVersion, isRoot, liveScratch, postmasterPidSync, prepareScratchConfig, reachableTempDir, readLogLine, runuserPath, serverEnv, signalPid, stopScratch, trackScratch } from './scratchServer';
+import { DEFAULT_TIMEOUT_MS, LOG_TAIL_LINES, type LogState, asUser, checkArchiveReadable, checkServerVersion, isRoot, prepareScratchConfig, reachableTempDir, readLogLine, runuserPath, serverEnv, stopIfKilled, stopScratch } from './scratchServer';
 
 // A recovery drill: restore a base backup into a scratch folder, recover it on a private socket, report what came back, remove it all.
 
@@ -96,14 +97,16 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   const runuser = isRoot() ? await runuserPath() : undefined;
 
   const root = await fs.mkdtemp(path.join(opts.scratchParent ?? (runuser ? await reachableTempDir() : os.tmpdir()), 'pgbr-drill-'));
-  // If this process is killed mid-drill, the reaper kills the scratch server's process group and removes the folder.
+  // If this process exits or is killed mid-drill, the reaper stops the scratch server and removes the folder.
   const forgetRoot = removeIfKilled(root);
+  let forgetServer: (() => void) | undefined;
   const dataDir = path.join(root, 'data');
   const logFile = path.join(root, 'server.log');
   const logTail: string[] = [];
   const durations = { restoreMs: 0, recoverMs: 0, inspectMs: 0, stopMs: 0, totalMs: 0 };
   let server: Promise<RunResult> | undefined;
   let serverExited = false;
+  let log: FileHandle | undefined;
   let port = 0;
   let settings: string[] = [];
   try {
@@ -128,25 +131,22 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
 
     progress('start', `starting a scratch server on a private socket (port ${port})`);
     const state: LogState = { paused: false, ready: false, readOnlyReady: false };
-    const log = await fs.open(logFile, 'a');
+    const serverLog = (log = await fs.open(logFile, 'a'));
     let wake: (() => void) | undefined;
     const onLine = (line: string) => {
       logTail.push(line);
       if (logTail.length > LOG_TAIL_LINES) logTail.shift();
-      void log.write(`${line}\n`).catch(() => {});
+      void serverLog.write(`${line}\n`).catch(() => {});
       readLogLine(line, state);
       wake?.();
     };
     const t1 = performance.now();
     const cmd = asUser(runuser, user, postgres, ['-D', dataDir]);
     server = runTool({ ...cmd, env: serverEnv(), cwd: root, onStderrLine: onLine, onStdoutLine: onLine, logger, label: 'postgres (recovery drill)' });
+    forgetServer = stopIfKilled(dataDir, opts.binDir, runuser, user);
     void server.then(() => {
       serverExited = true;
       wake?.();
-    });
-    trackScratch(root, () => {
-      const pid = postmasterPidSync(dataDir);
-      if (pid) signalPid(pid, 'SIGQUIT');
     });
 
     const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -211,7 +211,6 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
       report.status = 'reached';
       report.message = reachedMessage(report, state.stopLine, opts.when);
     }
-    await log.close().catch(() => {});
     return report;
   } finally {
     const t3 = performance.now();
@@ -219,7 +218,9 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
       progress('stop', 'stopping the scratch server');
       await stopScratch(dataDir, server, () => serverExited);
     }
-    liveScratch.delete(root);
+    forgetServer?.();
+    // Closed on every path (a failure, a cancel, an exception), once the server can write no more.
+    await log?.close().catch(() => {});
     await fs.rm(root, { recursive: true, force: true });
     forgetRoot();
     durations.stopMs = Math.round(performance.now() - t3);

@@ -1,9 +1,11 @@
 // The scratch server a drill recovers on: its binaries, a folder the server's user can reach, its config and log, and stopping it (also when this process dies).
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PgbrError } from '../platform/errors';
+import { atExit } from '../platform/reaper';
 import { runTool, type RunResult } from '../platform/runner';
 import { parseToolVersion } from '../platform/toolVersion';
 import type { ToolInventory } from '../platform/tools';
@@ -97,20 +99,22 @@ export function readLogLine(line: string, s: LogState): void {
   if (/\b(FATAL|PANIC):/.test(line) && !s.fatal) s.fatal = line.replace(/^.*?(FATAL|PANIC):\s*/, '');
 }
 
-/** Live scratch servers, stopped if this process exits mid-drill so none is left behind. */
-export const liveScratch = new Map<string, () => void>();
-let exitHookInstalled = false;
-export function trackScratch(root: string, kill: () => void): void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const [dir, stop] of liveScratch) {
-        stop();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
-  }
-  liveScratch.set(root, kill);
+/**
+ * Until the returned function is called, the scratch server is stopped if this process exits or is
+ * stopped: `pg_ctl stop -m immediate` (as the server's user), and SIGKILL of its postmaster if that
+ * fails. The scratch folder itself is removed by its own record (`removeIfKilled`), which runs after.
+ */
+export function stopIfKilled(dataDir: string, binDir: string, runuser: string | undefined, user: string | undefined): () => void {
+  const pgCtl = path.join(binDir, process.platform === 'win32' ? 'pg_ctl.exe' : 'pg_ctl');
+  const cmd = asUser(runuser, user, pgCtl, ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '10']);
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ ...process.env, ...serverEnv() })) if (value !== undefined) env[key] = value;
+  return atExit(() => {
+    const stopped = existsSync(pgCtl) && spawnSync(cmd.file, cmd.args, { env, stdio: 'ignore', timeout: 15_000 }).status === 0;
+    if (stopped) return;
+    const pid = postmasterPidSync(dataDir);
+    if (pid) signalPid(pid, 'SIGKILL');
+  });
 }
 
 async function postmasterPid(dataDir: string): Promise<number | undefined> {
@@ -119,7 +123,7 @@ async function postmasterPid(dataDir: string): Promise<number | undefined> {
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-export function signalPid(pid: number, signal: NodeJS.Signals): void {
+function signalPid(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(pid, signal);
   } catch {
@@ -128,7 +132,7 @@ export function signalPid(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** For the exit hook, which cannot wait. */
-export function postmasterPidSync(dataDir: string): number | undefined {
+function postmasterPidSync(dataDir: string): number | undefined {
   try {
     const pid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;

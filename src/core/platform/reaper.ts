@@ -11,6 +11,12 @@
 // was killed too, the next run's sweep (see leftovers.ts) finds the folder of a dead owner and does
 // the same. A recorded group or path is released as soon as the work is done, so nothing is touched
 // on a normal exit.
+//
+// Inside the process, the same records are one registry of cleanups (kill a group, stop a scratch
+// server, remove a path) run newest first when the process exits or is stopped by a signal nothing
+// here can answer gracefully; `abortOnSignals` lets a command cancel its work on the first Ctrl-C
+// instead. The exit and signal listeners are on the process only while something is registered, one
+// of each however many runs there are.
 
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
@@ -139,32 +145,137 @@ export async function privateTempDir(prefix: string): Promise<string> {
   return fs.mkdtemp(path.join(runFolder(), prefix));
 }
 
-/** Puts a running tool's process group on record; the returned function takes it off once the tool has ended. */
+/** Sends `signal` to every process in a group; a group that is already gone is no error. */
+export function signalProcessGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // ESRCH: the whole group is already gone.
+  }
+}
+
+/**
+ * Puts a running tool's process group on record: if this process exits or is stopped first, the
+ * group gets SIGTERM, and the watcher kills whatever is left. The returned function is for when the
+ * tool's leader has exited: what it left in its group is killed (an orphan would hold our pipes
+ * open) and the group comes off the record. Calling it again does nothing.
+ */
 export function guardProcessGroup(pgid: number): () => void {
   if (process.platform === 'win32') return () => undefined;
   const file = path.join(runFolder(), 'groups', String(pgid));
   const leader: { startTicks?: number } = {};
   const ticks = processStartTicks(pgid);
   if (ticks !== undefined) leader.startTicks = ticks;
+  let recorded = true;
   try {
     writeFileSync(file, JSON.stringify(leader));
   } catch {
-    return () => undefined;
+    recorded = false;
   }
-  return () => rmSync(file, { force: true });
+  const forget = atExit(() => signalProcessGroup(pgid, 'SIGTERM'));
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    signalProcessGroup(pgid, 'SIGKILL');
+    forget();
+    if (recorded) rmSync(file, { force: true });
+  };
 }
 
 /**
- * Puts a path on record to be removed if this process dies before the work is done (an unfinished
- * dump, a drill's scratch folder); the returned function takes it off the record, leaving the path.
+ * Puts a path on record to be removed if this process exits or dies before the work is done (an
+ * unfinished dump, a drill's scratch folder); the returned function takes it off the record, leaving the path.
  */
 export function removeIfKilled(target: string): () => void {
+  const resolved = path.resolve(target);
   const file = path.join(runFolder(), 'remove', `${++serial}`);
+  let recorded = true;
   try {
-    writeFileSync(file, path.resolve(target));
+    writeFileSync(file, resolved);
   } catch {
-    return () => undefined;
+    recorded = false;
   }
-  return () => rmSync(file, { force: true });
+  const forget = atExit(() => rmSync(resolved, { recursive: true, force: true }));
+  return () => {
+    forget();
+    if (recorded) rmSync(file, { force: true });
+  };
+}
+
+const cleanups = new Map<number, () => void>();
+let cleanupSerial = 0;
+const interruptible = new Set<AbortController>();
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+let hooked = false;
+
+/**
+ * Runs `cleanup` if this process exits, or is stopped by a signal, before the returned function is
+ * called. Cleanups run newest first and must be synchronous: an exiting process cannot wait.
+ */
+export function atExit(cleanup: () => void): () => void {
+  const id = ++cleanupSerial;
+  cleanups.set(id, cleanup);
+  updateHooks();
+  return () => {
+    if (cleanups.delete(id)) updateHooks();
+  };
+}
+
+/**
+ * Aborts on Ctrl-C or SIGTERM, so an interrupted command stops its tools and removes what it wrote
+ * before it ends; a second signal ends the process at once, after the registered cleanups.
+ */
+export function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  interruptible.add(controller);
+  updateHooks();
+  return {
+    signal: controller.signal,
+    dispose() {
+      if (interruptible.delete(controller)) updateHooks();
+    },
+  };
+}
+
+function runCleanups(): void {
+  const pending = [...cleanups.values()].reverse();
+  cleanups.clear();
+  updateHooks();
+  for (const cleanup of pending) {
+    try {
+      cleanup();
+    } catch {
+      // One cleanup that fails must not keep the others from running; the watcher is the second line.
+    }
+  }
+}
+
+function onStopSignal(signal: NodeJS.Signals): void {
+  if (interruptible.size > 0) {
+    const owners = [...interruptible];
+    interruptible.clear();
+    updateHooks();
+    for (const controller of owners) controller.abort();
+    return;
+  }
+  // Another listener (the editor, a test harness) decides whether this process ends; if it does, the exit hook runs.
+  if (process.listenerCount(signal) > 1) return;
+  runCleanups();
+  // Our listener is gone now, so the signal ends the process the way it would have without us.
+  process.kill(process.pid, signal);
+}
+
+function updateHooks(): void {
+  const wanted = cleanups.size > 0 || interruptible.size > 0;
+  if (wanted === hooked) return;
+  hooked = wanted;
+  if (wanted) {
+    process.on('exit', runCleanups);
+    for (const signal of STOP_SIGNALS) process.on(signal, onStopSignal);
+  } else {
+    process.removeListener('exit', runCleanups);
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, onStopSignal);
+  }
 }
 

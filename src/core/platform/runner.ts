@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import type * as Execa from 'execa' with { 'resolution-mode': 'import' };
 import type { Logger } from './log';
 import type { ConnectionParams } from '../profiles/types';
-import { guardProcessGroup, privateTempDir } from './reaper';
+import { guardProcessGroup, privateTempDir, signalProcessGroup } from './reaper';
 import { shellWord } from './shell';
 
 export interface RunSpec {
@@ -145,28 +145,6 @@ function passfileLine(password: string): string {
   return `*:*:*:*:${password.replace(/\\/g, '\\\\').replace(/:/g, '\\:')}\n`;
 }
 
-// Detached children lead their own process group, which execa's exit cleanup skips; these are killed
-// when this process exits so a closed editor does not leave pg_dump running.
-const liveProcessGroups = new Set<number>();
-let exitHookInstalled = false;
-function trackProcessGroup(pid: number): void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const pgid of liveProcessGroups) signalGroup(pgid, 'SIGTERM');
-    });
-  }
-  liveProcessGroups.add(pid);
-}
-
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // ESRCH: the whole group is already gone.
-  }
-}
-
 /** Runs one tool to completion. Never throws for the tool's own failures: they come back as results. */
 export async function runTool(spec: RunSpec): Promise<RunResult> {
   const tool = toolName(spec.file);
@@ -268,23 +246,23 @@ export async function runTool(spec: RunSpec): Promise<RunResult> {
     }
 
     const pgid = posix ? subprocess.pid : undefined;
+    // On record before anything else can happen: if this process exits or is killed, the group goes with it.
+    // Detached children lead their own process group, which execa's exit cleanup skips.
+    const releaseGroup = pgid !== undefined ? guardProcessGroup(pgid) : undefined;
     // Whatever the leader leaves in its group when it exits is an orphan (pg_basebackup's WAL streamer
     // after pg_basebackup was killed): it would hold our pipes open and the run would never end.
-    if (pgid !== undefined) subprocess.once('exit', () => signalGroup(pgid, 'SIGKILL'));
+    if (releaseGroup) subprocess.once('exit', releaseGroup);
     let forceKillTimer: NodeJS.Timeout | undefined;
     const onAbort = () => {
       if (pgid !== undefined) {
-        signalGroup(pgid, 'SIGTERM');
-        forceKillTimer = setTimeout(() => signalGroup(pgid, 'SIGKILL'), spec.forceKillAfterMs ?? DEFAULT_FORCE_KILL_AFTER_MS);
+        signalProcessGroup(pgid, 'SIGTERM');
+        forceKillTimer = setTimeout(() => signalProcessGroup(pgid, 'SIGKILL'), spec.forceKillAfterMs ?? DEFAULT_FORCE_KILL_AFTER_MS);
         forceKillTimer.unref();
       } else if (!posix && subprocess.pid !== undefined) {
         // Windows has no process groups to signal; taskkill /T walks the tree instead.
         void execa('taskkill', ['/pid', String(subprocess.pid), '/T', '/F'], { reject: false, windowsHide: true });
       }
     };
-    // On record before anything else can happen: if this process is killed, the group goes with it.
-    const releaseGroup = pgid !== undefined ? guardProcessGroup(pgid) : undefined;
-    if (pgid !== undefined) trackProcessGroup(pgid);
     spec.signal?.addEventListener('abort', onAbort, { once: true });
 
     let result: Execa.Result;
@@ -293,15 +271,9 @@ export async function runTool(spec: RunSpec): Promise<RunResult> {
       await Promise.all(reading);
     } finally {
       spec.signal?.removeEventListener('abort', onAbort);
-      if (pgid !== undefined) {
-        liveProcessGroups.delete(pgid);
-        if (forceKillTimer) {
-          clearTimeout(forceKillTimer);
-          // The leader has exited; whatever it left behind in its group goes now.
-          signalGroup(pgid, 'SIGKILL');
-        }
-        releaseGroup?.();
-      }
+      clearTimeout(forceKillTimer);
+      // The leader has exited (or never started); whatever it left behind in its group goes now.
+      releaseGroup?.();
     }
 
     const durationMs = elapsed();
