@@ -8,8 +8,8 @@
 // reads the lock again, and only if it is still the stale one replaces it by a rename, so the lock's
 // name is never free during a takeover for a fresh taker to slip in.
 //
-// Released on every way out that runs code: `release()`, and this process's exit (process.exit, an
-// uncaught error). A killed holder leaves its file, which the next run takes over as above. It is not
+// Released on every way out that runs code: `release()`, and this process's exit or stop signal (the
+// reaper's atExit cleanups: process.exit, an uncaught error, SIGTERM). A killed holder leaves its file, which the next run takes over as above. It is not
 // put on the reaper's remove-if-killed record on purpose: the reaper's watcher removes a path without
 // looking at it, and could remove the lock of the run that took over in the meantime.
 
@@ -18,7 +18,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileAtomic, writeFileExclusive } from '../platform/fsutil';
-import { ownerAlive, processStartTicks } from '../platform/reaper';
+import { atExit, ownerAlive, processStartTicks } from '../platform/reaper';
 import { formatAge, formatStamp } from '../platform/when';
 import { planFile } from './files';
 
@@ -91,29 +91,22 @@ async function readOrUndefined(file: string): Promise<string | undefined> {
   }
 }
 
-// Locks this process holds, removed by the exit hook if their runs did not release them.
-const held = new Map<string, string>();
-let exitHookInstalled = false;
+// Locks this process holds, each with the reaper's exit cleanup that removes it if its run did not release it.
+const held = new Map<string, () => void>();
 
-function onExit(): void {
-  for (const [file, content] of held) {
+function remember(file: string, content: string): void {
+  const forget = atExit(() => {
     try {
       if (readFileSync(file, 'utf8') === content) rmSync(file, { force: true });
     } catch {
       // Already gone, or the folder went: nothing to release.
     }
-  }
-}
-
-function remember(file: string, content: string): void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', onExit);
-  }
-  held.set(file, content);
+  });
+  held.set(file, forget);
 }
 
 async function releaseFile(file: string, content: string): Promise<void> {
+  held.get(file)?.();
   held.delete(file);
   // Only ever this run's own lock: a lock taken over from this process (judged dead) is the new holder's.
   if ((await readOrUndefined(file)) === content) await fs.rm(file, { force: true });
