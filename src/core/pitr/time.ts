@@ -1,5 +1,6 @@
 // Recovery target times: a date, a time and an explicit zone (IANA name or offset), turned into one instant and shown back in any zone.
 import { PgbrError } from '../platform/errors';
+import { isTimeZone, zoneOffsetMinutes } from '../platform/zones';
 
 export interface TargetTime {
   /** The instant, to the millisecond. */
@@ -19,44 +20,6 @@ const TIME_PATTERN =
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-
-/** True when Node's ICU knows the zone (`Europe/Berlin`, `UTC`, `Etc/GMT+5`). */
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function wallFormatter(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(zone, f);
-  }
-  return f;
-}
-
-/** The zone's offset from UTC at an instant, in minutes. */
-export function zoneOffsetMinutes(zone: string, epochMs: number): number {
-  const parts: Record<string, number> = {};
-  for (const p of wallFormatter(zone).formatToParts(new Date(epochMs))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  const wall = Date.UTC(parts.year ?? 1970, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0);
-  const whole = epochMs - (((epochMs % 1000) + 1000) % 1000);
-  return Math.round((wall - whole) / MINUTE);
-}
 
 /**
  * Parses `2026-11-22 14:30`, `2026-11-22T14:30:00.25+01:00`, `2026-11-22 14:30:00Z` or

@@ -1,6 +1,6 @@
 // systemd OnCalendar expressions: parsed and checked here, their next run times computed by croner in the plan's time zone.
 import { Cron } from 'croner';
-import { zoneOffsetMinutes } from '../pitr/time';
+import { zoneOffsetMinutes } from '../platform/zones';
 
 /** One comma-separated part of a field: `5`, `1..7`, `0/15`, `1..10/3`. */
 export interface CalendarItem {

@@ -2,7 +2,7 @@
 import type { DumpFormat } from '../logical/manifest';
 import { parseCompression } from '../logical/options';
 import { parseDuration } from '../platform/duration';
-import { isTimeZone } from '../pitr/time';
+import { isTimeZone } from '../platform/zones';
 import { baseBackupFolderFrom, dumpFoldersFrom, expandFolder, type Places } from '../profiles/places';
 import { closestMatch } from '../profiles/uri';
 import type { EntryField, EntryIssue, Position, WorkspaceConfig } from '../profiles/yamlConfig';

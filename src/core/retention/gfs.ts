@@ -27,7 +27,7 @@
 // one real hour: in autumn the repeated local hour (02:00–03:00 twice in Europe/Berlin) is two
 // periods, told apart by the UTC offset, where borg's naive local time would merge them.
 import { hasKeepRules, type KeepRules, type RetentionCandidate } from './rules';
-import { civilDate, DAY_MS, zoneClock } from './zone';
+import { civilDate, DAY_MS, zoneClock } from '../platform/zones';
 
 export interface KeptBackup {
   candidate: RetentionCandidate;

@@ -26,14 +26,19 @@ export function zoneClock(timeZone: string): ZoneClock {
   return clock;
 }
 
-/** True when `Intl` knows the zone. */
-export function isKnownTimeZone(timeZone: string): boolean {
+/** True when Node's ICU knows the zone (`Europe/Berlin`, `UTC`, `Etc/GMT+5`). */
+export function isTimeZone(zone: string): boolean {
   try {
-    zoneClock(timeZone);
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
     return true;
   } catch {
     return false;
   }
+}
+
+/** The zone's offset from UTC at an instant, in minutes. */
+export function zoneOffsetMinutes(zone: string, epochMs: number): number {
+  return zoneClock(zone).offsetMinutes(epochMs);
 }
 
 function makeClock(timeZone: string): ZoneClock {
