@@ -1,6 +1,7 @@
 // A plan as a crontab block: the OnCalendar expression as cron's five fields where they mean the same, the run under `flock -n`, between markers that make re-installing replace it.
 import { cronField, type CalendarSpec } from './calendar';
 import { planSummary, runArgv, type RunTarget } from './schedule';
+import { shellWord } from '../platform/shell';
 
 /** The five cron fields (minute hour day month weekday) for `spec`, or why cron cannot run it at the same times. */
 export function cronFields(spec: CalendarSpec): { fields: string } | { problem: string } {
@@ -40,7 +41,7 @@ export function cronBlock(target: CronTarget): { text: string } | { problem: str
   }
   const fields = cronFields(plan.schedule);
   if ('problem' in fields) return fields;
-  const command = ['flock', '-n', target.lockFile, ...runArgv(target)].map(shellWord).join(' ');
+  const command = ['flock', '-n', target.lockFile, ...runArgv(target)].map(cronWord).join(' ');
   const line = [fields.fields, ...(target.user !== undefined ? [target.user] : []), command].join(' ');
   const summary = `${planSummary(plan)}; schedule ${plan.schedule.expression.trim()}`;
   return { text: [beginMarker(plan.name), `# ${summary.replace(/\n/g, ' ')}`, line, endMarker(plan.name), ''].join('\n') };
@@ -69,8 +70,7 @@ export function cronFileName(plan: string): string {
   return `pgbr-${plan}`;
 }
 
-/** One word for /bin/sh, single-quoted when it is not plain; `%` escaped, since cron turns a bare one into a newline. */
-function shellWord(word: string): string {
-  const quoted = /^[A-Za-z0-9_@+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-  return quoted.replace(/%/g, '\\%');
+/** One word for /bin/sh in a crontab line: `%` escaped, since cron turns a bare one into a newline. */
+function cronWord(word: string): string {
+  return shellWord(word).replace(/%/g, '\\%');
 }
