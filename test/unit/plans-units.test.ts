@@ -101,7 +101,7 @@ test('the crontab block: markers, the run under flock -n, % escaped, a user fiel
   });
   const odd = cronBlock({ ...t, workspace: "/srv/50% it's", user: 'ana', plan: { ...t.plan, timezone: 'UTC' } });
   assert.ok('text' in odd);
-  assert.match(odd.text, /^30 2 \* \* \* ana flock -n \S+ \/usr\/bin\/node \S+ run nightly --workspace '\/srv\/50\\% it'\\''s'$/m);
+  assert.match(odd.text, /^30 2 \* \* \* ana flock -n \S+ \/usr\/bin\/node \S+ run nightly --workspace "\/srv\/50\\% it's"$/m, 'quoted for sh, the % escaped for cron');
   assert.equal(cronFileName('nightly-app_2'), 'pgbr-nightly-app_2');
 });
 
