@@ -28,6 +28,8 @@ import { readBackupHistories } from '../core/wal/scan';
 import { archiveForConnection, parseArchiveLocations } from '../core/wal/locations';
 import { Exit, makeOutput, table } from './output';
 import { renderStatus } from './statusText';
+import { describePlans, plansHealth } from '../core/plans/overview';
+import { machineZone } from '../core/plans/config';
 import { shellWord } from '../core/platform/shell';
 import { Option, type Command } from 'commander';
 import type { CliContext, Io } from './io';
@@ -106,6 +108,8 @@ const run = {
       const policy = healthPolicy(loaded.config);
       const now = new Date();
       const dumps = await dumpsFor(loaded.config, opts.workspace, notes);
+      const plans = await plansHealth(describePlans(loaded.config ?? {}, cliPlaces(opts.workspace), now, machineZone()).filter((p) => p.connection === profile.name));
+      notes.push(...plans.problems);
       const identity = describeParams(conn.params);
       const polls = opts.state ? await readPollHistory(opts.state, identity, notes) : [];
       const previous = polls[polls.length - 1];
@@ -117,6 +121,7 @@ const run = {
         const health = await collectHealth(c, {
           policy,
           dumps,
+          plans: plans.plans,
           ...(fromArchive.baseBackups ? { baseBackups: fromArchive.baseBackups } : {}),
           ...(fromArchive.activity ? { archiveActivity: fromArchive.activity } : {}),
           ...(previous ? { previous: previousSnapshot(previous) } : {}),

@@ -26,6 +26,8 @@ import { listBaseBackups } from '../core/physical';
 import { onSettingChange, setting } from '../settings';
 import { readPollHistory, withPoll, writePollHistory } from '../core/health/pollHistory';
 import { describeParams } from '../core/profiles';
+import { describePlans, plansHealth } from '../core/plans/overview';
+import { machineZone } from '../core/plans/config';
 
 const SELECTED_KEY = 'pgBackup.health.connection';
 /** Before poll history went to files: migrated from here once, then removed. */
@@ -135,6 +137,8 @@ export class HealthMonitor implements vscode.Disposable {
       const loaded = await this.ctx.profiles();
       const now = new Date();
       const dumps = await this.dumps();
+      const plans = await plansHealth(describePlans(loaded.config ?? {}, this.ctx.places, now, machineZone()).filter((p) => p.connection === name));
+      for (const problem of plans.problems) this.ctx.log.warn(problem);
       const snapshot = await withClient(conn.params, { password: conn.password }, async (c) => {
         const archive = await this.archiveFor(name, c);
         const fromArchive = archive
@@ -149,6 +153,7 @@ export class HealthMonitor implements vscode.Disposable {
           policy: healthPolicy(loaded.config),
           ...(this.lastSnapshot ? { previous: this.lastSnapshot } : {}),
           dumps,
+          plans: plans.plans,
           baseBackups,
           ...(activity ? { archiveActivity: activity } : {}),
           now,

@@ -6,6 +6,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startCluster, type Cluster } from './cluster';
+import { appendRecord, journalPath, runIdentity } from '../../src/core/plans/journal';
 
 const pgbr = path.resolve(__dirname, '../../dist/pgbr.js');
 let cluster: Cluster;
@@ -205,4 +206,26 @@ test('leftovers --remove-partials removes unfinished dumps and base backups, and
   assert.equal((json(r).removed as string[]).length, 2);
   assert.deepEqual(await fs.readdir(dumps).then((n) => n.sort()), ['base', 'shop.dump']);
   assert.deepEqual(await fs.readdir(path.join(dumps, 'base')), []);
+});
+
+test('status judges the plans of the connection from their journals: a failed last run fails, a clean prune passes retention', async () => {
+  const folder = path.join(workspace, 'plan-dumps');
+  await writeYaml(`${goodYaml(cluster.port)}plans:\n  - name: nightly\n    connection: app\n    backup: dump\n    database: postgres\n    folder: ${folder}\n    schedule: daily\n    keep: { daily: 7 }\n`);
+  const file = journalPath({ name: 'nightly', folder });
+  const at = (minutesAgo: number): string => new Date(Date.now() - minutesAgo * 60_000).toISOString();
+  const run = (minutesAgo: number) => ({ ...runIdentity('nightly', new Date(Date.now() - minutesAgo * 60_000)), endedAt: at(minutesAgo - 1) });
+  await fs.mkdir(folder, { recursive: true });
+  await appendRecord(file, { ...run(120), outcome: 'succeeded', retention: { kept: 7, removed: ['/old.dump'], errors: [] } });
+  const items = (r: CliResult) => Object.fromEntries((json(r).checklist as { id: string; status: string; detail: string }[]).map((i) => [i.id, i]));
+
+  const good = cli(['status', '--conn', 'app', '--json']);
+  assert.equal(items(good).plans?.status, 'pass', items(good).plans?.detail);
+  assert.equal(items(good).retention?.status, 'pass', items(good).retention?.detail);
+  assert.match(items(good).retention?.detail ?? '', /plan nightly applied its keep rules .* and removed 1 backup\./);
+
+  await appendRecord(file, { ...run(30), outcome: 'failed', error: { message: 'could not connect to the server.' } });
+  const bad = cli(['status', '--conn', 'app']);
+  assert.equal(bad.code, 1, 'a failed plan fails the status');
+  assert.match(bad.stdout, /^FAIL {2}backup plans run on schedule: the last run of plan nightly failed .*: could not connect to the server\.$/m);
+  await fs.rm(folder, { recursive: true, force: true });
 });

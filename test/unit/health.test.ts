@@ -380,7 +380,7 @@ test('plans: a failed last run or a missed schedule fails, a plan that never ran
   const hoursAgo = (h: number): Date => new Date(NOW.getTime() - h * 3600_000);
   const ok = (h: number) => ({ outcome: 'succeeded' as const, endedAt: hoursAgo(h) });
   assert.equal(check(assess(), 'plans').status, 'warn');
-  assert.match(check(assess(), 'plans').detail, /no plan is declared, so every backup is taken by hand/);
+  assert.match(check(assess(), 'plans').detail, /no plan backs up this connection, so its backups are taken by hand/);
   const good = assess({}, { plans: [{ name: 'nightly', keepRules: false, periodSeconds: 86400, lastRun: ok(20), lastSuccess: ok(20) }] });
   assert.equal(check(good, 'plans').status, 'pass');
   const failed = assess({}, {

@@ -42,7 +42,7 @@ export function checkPlans(plans: readonly PlanHealth[] | undefined, now: Date, 
   if (!plans || plans.length === 0) {
     return item(
       'warn',
-      'no plan is declared, so every backup is taken by hand.',
+      'no plan backs up this connection, so its backups are taken by hand.',
       'add a plan under plans: in pgbackup.yaml and install its schedule with pgbr schedule PLAN --systemd --install.',
     );
   }

@@ -3,6 +3,10 @@ import type { Places } from '../profiles/places';
 import type { WorkspaceConfig } from '../profiles/yamlConfig';
 import { nextRuns } from './calendar';
 import { planFolder, type Plan } from './config';
+import { journalPath, journalSummary, type JournalSummary } from './journal';
+import { errorMessage } from '../platform/errors';
+import { hasKeepRules } from '../retention/rules';
+import { planHealthFrom, type PlanHealth } from '../health/plans';
 
 export interface PlanOverview {
   name: string;
@@ -38,4 +42,28 @@ export function describePlans(config: Pick<WorkspaceConfig, 'plans' | 'dumpFolde
     if (plan.keep) overview.keep = plan.keep;
     return overview;
   });
+}
+
+/** Seconds between the plan's next two runs: the period a missed schedule is judged by. */
+export function schedulePeriodSeconds(plan: Pick<PlanOverview, 'nextRuns'>): number | undefined {
+  const [first, second] = plan.nextRuns;
+  return first && second ? (second.getTime() - first.getTime()) / 1000 : undefined;
+}
+
+/** Each plan's last run, last success and last prune, read from the end of its journal; what the checklist judges. */
+export async function plansHealth(plans: readonly PlanOverview[]): Promise<{ plans: PlanHealth[]; problems: string[] }> {
+  const problems: string[] = [];
+  const health = await Promise.all(
+    plans.map(async (p) => {
+      const keepRules = hasKeepRules(p.keep);
+      const summary = await journalSummary(journalPath(p), { prunes: keepRules }).catch((e: unknown): JournalSummary => {
+        problems.push(`plan ${p.name}: its run journal cannot be read (${errorMessage(e)}), so its last run is not known.`);
+        return { problems: [], bytesRead: 0 };
+      });
+      problems.push(...summary.problems.map((m) => `plan ${p.name}: ${m}`));
+      const period = schedulePeriodSeconds(p);
+      return planHealthFrom({ name: p.name, keepRules, ...(period !== undefined ? { periodSeconds: period } : {}) }, summary);
+    }),
+  );
+  return { plans: health, problems };
 }
