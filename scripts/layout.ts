@@ -102,17 +102,37 @@ export function nodeImportsAcrossFeatures(files?: readonly { file: string; text:
   );
 }
 
+/**
+ * Imports from outside src/core into a core folder's own files: the editor and pgbr use a capability
+ * through its index.ts, its public face. (Core folders import one another's files directly, so that a
+ * face that gathers a whole folder never closes a loop between two capabilities.)
+ */
+export function deepCoreImports(files?: readonly { file: string; text: string }[]): string[] {
+  const sources = files ?? [...sourceFiles('src'), ...sourceFiles('webview')].map((file) => ({ file, text: fs.readFileSync(path.join(ROOT, file), 'utf8') }));
+  return sources
+    .filter(({ file }) => !file.startsWith('src/core/'))
+    .flatMap(({ file, text }) =>
+      importSpecifiers(text)
+        .filter((spec) => spec.startsWith('.'))
+        .map((spec) => path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)).replace(/\.ts$/, '').replace(/\/index$/, ''))
+        .filter((target) => /^src\/core\/[^/]+\/.+/.test(target))
+        .map((target) => `${file} → ${target}`),
+    );
+}
+
 if (require.main === module) {
   void (async () => {
     const long = longFiles();
     const cycles = await importCycles();
     const reaching = nodeImportsAcrossFeatures();
+    const deep = deepCoreImports();
     for (const f of long) console.log(`${f.file}: ${f.lines} lines (limit ${MAX_LINES})`);
     for (const c of cycles) console.log(`import cycle: ${c.join(' ↔ ')}`);
     for (const r of reaching) console.log(`another feature's nodes imported: ${r}`);
+    for (const d of deep) console.log(`a core folder's file imported past its index.ts: ${d}`);
     console.log(
-      `${long.length} file${long.length === 1 ? '' : 's'} over ${MAX_LINES} lines, ${cycles.length} import cycle${cycles.length === 1 ? '' : 's'}, ${reaching.length} import${reaching.length === 1 ? '' : 's'} of another feature's nodes`,
+      `${long.length} file${long.length === 1 ? '' : 's'} over ${MAX_LINES} lines, ${cycles.length} import cycle${cycles.length === 1 ? '' : 's'}, ${reaching.length} import${reaching.length === 1 ? '' : 's'} of another feature's nodes, ${deep.length} import${deep.length === 1 ? '' : 's'} past a core folder's index.ts`,
     );
-    process.exitCode = long.length || cycles.length || reaching.length ? 1 : 0;
+    process.exitCode = long.length || cycles.length || reaching.length || deep.length ? 1 : 0;
   })();
 }

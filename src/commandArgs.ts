@@ -1,8 +1,8 @@
 // What VS Code passes a command (a tree node with the multi-selection it belongs to, a path, a caller's
 // object, nothing) turned into the one typed argument each command id takes, in one place.
 import type { CommandId } from './commandIds';
-import { PgbrError } from './core/platform/errors';
-import type { QualifiedName } from './core/postgres/names';
+import { PgbrError } from './core/platform';
+import type { QualifiedName } from './core/postgres';
 import { EMPTY_PITR_FORM, type PitrForm } from '../webview/protocol';
 import type { BackupRequest, BaseBackupRequest, NewConnection, RestoreRequest } from './requests';
 import { TARGET_NOUNS, targetOf } from './targets';

@@ -1,7 +1,7 @@
 // Registers the commands of every feature in one loop, reporting a failure once in the user's words.
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
-import { errorMessage, isCancellation } from './core/platform/errors';
+import { errorMessage, isCancellation } from './core/platform';
 import { COMMAND_IDS, type CommandId } from './commandIds';
 import { runCommand, type CommandTable } from './commandArgs';
 import { showCommandError } from './connections/failureToast';

@@ -3,14 +3,9 @@ import * as vscode from 'vscode';
 import { Log } from './log';
 import { PasswordStore } from './connections/passwords';
 import { ServerEvents } from './connections/events';
-import { loadProfiles } from './core/profiles';
-import type { ConnectionProfile, ProfileSet } from './core/profiles/types';
-import { discoverTools, type ToolInventory } from './core/platform/tools';
-import { defaultConnectContext, resolveConnection, type ResolvedConnection } from './core/postgres/connect';
-import { PgbrError } from './core/platform/errors';
-import { effectiveParams, findDefaultSocketDir, type EffectiveParams } from './core/profiles';
-import { withClient } from './core/postgres/server';
-import type { Places } from './core/profiles/places';
+import { loadProfiles, type ConnectionProfile, type ProfileSet, effectiveParams, findDefaultSocketDir, type EffectiveParams, type Places } from './core/profiles';
+import { discoverTools, type ToolInventory, PgbrError } from './core/platform';
+import { defaultConnectContext, resolveConnection, type ResolvedConnection, withClient } from './core/postgres';
 import { setting, userSetting } from './settings';
 
 export type LoadedProfiles = Awaited<ReturnType<typeof loadProfiles>>;

@@ -1,6 +1,6 @@
 // Wiring only: builds the services, registers views and commands, and reports a failed activation.
 import * as vscode from 'vscode';
-import { sweepDeadRuns } from './core/platform/leftovers';
+import { sweepDeadRuns } from './core/platform';
 import { Ctx } from './ctx';
 import { registerCommands, type CommandTable } from './commands';
 import { ConnectionsProvider } from './connections/tree';

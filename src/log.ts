@@ -1,6 +1,6 @@
 // The extension's one log: a LogOutputChannel named "PG Backup", exposed to the core as a Logger.
 import * as vscode from 'vscode';
-import type { Logger } from './core/platform/log';
+import type { Logger } from './core/platform';
 
 export class Log implements Logger, vscode.Disposable {
   readonly channel: vscode.LogOutputChannel;

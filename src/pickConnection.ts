@@ -1,7 +1,7 @@
 // The one way a command started with no connection asks for one: every profile, with where it comes from.
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
-import { PgbrError } from './core/platform/errors';
+import { PgbrError } from './core/platform';
 
 /** A connection's name, picked; undefined when the person closes the list. */
 export async function pickConnection(ctx: Ctx, options: { title?: string; placeHolder?: string }): Promise<string | undefined> {

@@ -1,9 +1,9 @@
 // Where the editor finds dumps, base backups and WAL archives: its settings first, then pgbackup.yaml,
 // read by the core's rules (core/profiles/places.ts) that pgbr follows too. Every feature asks here.
 import type { Ctx } from './ctx';
-import { DEFAULT_NAME_TEMPLATE } from './core/logical/naming';
-import { baseBackupFolderFrom, dumpFoldersFrom } from './core/profiles/places';
-import { parseArchiveLocations, type ArchiveLocation } from './core/wal/locations';
+import { DEFAULT_NAME_TEMPLATE } from './core/logical';
+import { baseBackupFolderFrom, dumpFoldersFrom } from './core/profiles';
+import { parseArchiveLocations, type ArchiveLocation } from './core/wal';
 import { setting } from './settings';
 
 /** Every dump folder to list, first one written to; relative paths are read against the workspace folder. */

@@ -1,7 +1,7 @@
 // What commands accept whole from a caller (a test, a task, another command) instead of asking for it.
-import type { SslMode } from './core/profiles/types';
-import type { DumpContentOptions, DumpSection } from './core/logical/options';
-import type { BaseBackupFormat, CheckpointMode } from './core/physical/record';
+import type { SslMode } from './core/profiles';
+import type { DumpContentOptions, DumpSection } from './core/logical';
+import type { BaseBackupFormat, CheckpointMode } from './core/physical';
 
 /** What "Add connection" accepts without prompting. */
 export interface NewConnection {

@@ -1,7 +1,7 @@
 // What a tree node stands for, as plain data: the one thing commands read from a node, so that a feature
 // needs no other feature's node classes and the command-argument resolver needs no editor.
-import type { ConnectionProfile } from './core/profiles/types';
-import type { QualifiedName } from './core/postgres/names';
+import type { ConnectionProfile } from './core/profiles';
+import type { QualifiedName } from './core/postgres';
 
 export type NodeTarget =
   | { kind: 'connection'; profile: ConnectionProfile }

@@ -1,6 +1,6 @@
 // What every tree view's nodes share: a parent for reveal, and the one error row a failed listing shows.
 import * as vscode from 'vscode';
-import type { PgbrErrorKind } from './core/platform/errors';
+import type { PgbrErrorKind } from './core/platform';
 
 export abstract class TreeNode extends vscode.TreeItem {
   abstract readonly parent: TreeNode | undefined;

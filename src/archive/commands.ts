@@ -4,9 +4,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { CommandTable } from '../commands';
-import { PgbrError } from '../core/platform/errors';
-import { writeFileAtomic } from '../core/platform/fsutil';
-import { addArchiveToYaml } from '../core/wal/locations';
+import { PgbrError, writeFileAtomic } from '../core/platform';
+import { addArchiveToYaml } from '../core/wal';
 import { WORKSPACE_CONFIG_FILE } from '../core/profiles';
 import type { WalArchiveProvider } from './tree';
 

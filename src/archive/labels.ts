@@ -1,9 +1,7 @@
 // The words and times of WAL Archive and base backup rows: local wall time with its zone, never raw ISO.
-import type { SegmentRun, WindowPoint } from '../core/wal/check';
-import type { BaseBackupRecord } from '../core/physical';
-import type { RecordedRestorePoint } from '../core/physical/restorePoints';
-import { formatBytes } from '../core/platform/bytes';
-import { formatWhen, type WhenOptions } from '../core/platform/when';
+import type { SegmentRun, WindowPoint } from '../core/wal';
+import type { BaseBackupRecord, RecordedRestorePoint } from '../core/physical';
+import { formatBytes, formatWhen, type WhenOptions } from '../core/platform';
 
 /** The clock and zone times are shown against; the machine's own unless a test sets them. */
 export type Clock = Pick<WhenOptions, 'now' | 'timeZone'>;

@@ -1,15 +1,9 @@
 // Node kinds of the WAL Archive tree: location → summary, problems, timelines → runs → segments, backups.
 import * as vscode from 'vscode';
-import type { ArchiveLocation } from '../core/wal/locations';
-import type { ArchiveProblem, ArchiveScan, TimelineSummary } from '../core/wal/scan';
-import type { BackupWindow, SegmentRun } from '../core/wal/check';
-import { formatSize } from '../core/wal/names';
-import { formatBytes } from '../core/platform/bytes';
-import type { BaseBackupCatalog, BaseBackupEntry } from '../core/physical';
-import type { RecordedRestorePoint } from '../core/physical/restorePoints';
+import { type ArchiveLocation, type ArchiveProblem, type ArchiveScan, type TimelineSummary, type BackupWindow, type SegmentRun, formatSize } from '../core/wal';
+import { formatBytes, plural, formatWhen } from '../core/platform';
+import type { BaseBackupCatalog, BaseBackupEntry, RecordedRestorePoint } from '../core/physical';
 import { TreeNode as ArchiveNode } from '../treeNode';
-import { plural } from '../core/platform/plural';
-import { formatWhen } from '../core/platform/when';
 import type { NodeTarget, Targeted } from '../targets';
 import { baseBackupDescription, pointText, problemHeadline, restorePointDescription, runTooltip } from './labels';
 

@@ -3,13 +3,10 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import { FolderWatcher } from '../folderWatcher';
 import { ErrorNode } from '../treeNode';
-import { errorMessage } from '../core/platform/errors';
-import { scanArchive, type ArchiveScan } from '../core/wal/scan';
-import { parseWalFileName, segmentName, segmentNumber } from '../core/wal/names';
+import { errorMessage } from '../core/platform';
+import { scanArchive, type ArchiveScan, parseWalFileName, segmentName, segmentNumber, type KnownBaseBackup } from '../core/wal';
 import { archiveLocations, baseBackupFolder } from '../places';
-import { listBaseBackups, toKnownBaseBackup } from '../core/physical';
-import { readRestorePoints, restorePointsFileFor } from '../core/physical/restorePoints';
-import type { KnownBaseBackup } from '../core/wal/check';
+import { listBaseBackups, toKnownBaseBackup, readRestorePoints, restorePointsFileFor } from '../core/physical';
 import { onSettingChange } from '../settings';
 import {
   BaseBackupFolderNode,

@@ -2,14 +2,12 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { CommandTable } from '../commands';
-import { runBaseBackup, type BaseBackupResult } from '../core/physical';
-import { createRestorePoint, recordRestorePoint, restorePointsFileFor, validateRestorePointName, type RecordedRestorePoint } from '../core/physical/restorePoints';
-import { withClient } from '../core/postgres/server';
-import { formatBytes } from '../core/platform/bytes';
+import { runBaseBackup, type BaseBackupResult, createRestorePoint, recordRestorePoint, restorePointsFileFor, validateRestorePointName, type RecordedRestorePoint } from '../core/physical';
+import { withClient } from '../core/postgres';
+import { formatBytes, formatWhen } from '../core/platform';
 import { pickConnection } from '../pickConnection';
 import { percentReporter, withCancellableProgress } from '../progress';
 import { baseBackupFolder } from '../places';
-import { formatWhen } from '../core/platform/when';
 
 export function baseBackupCommands(ctx: Ctx) {
   return {

@@ -1,18 +1,9 @@
 // `pgbr basebackup` and `pgbr restore-point`: physical backups and named recovery targets from the command line, for cron and CI.
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import {
-  runBaseBackup,
-  type BaseBackupFormat,
-  type BaseBackupProgress,
-  type BaseBackupRecord,
-  type CheckpointMode,
-} from '../core/physical';
-import { PgbrError } from '../core/platform/errors';
-import { createRestorePoint, readRestorePoints, recordRestorePoint, restorePointsFileFor, validateRestorePointName } from '../core/physical/restorePoints';
-import { withClient } from '../core/postgres/server';
-import { formatBytes } from '../core/platform/bytes';
-import { abortOnSignals } from '../core/platform/reaper';
+import { runBaseBackup, type BaseBackupFormat, type BaseBackupProgress, type BaseBackupRecord, type CheckpointMode, createRestorePoint, readRestorePoints, recordRestorePoint, restorePointsFileFor, validateRestorePointName } from '../core/physical';
+import { PgbrError, formatBytes, abortOnSignals } from '../core/platform';
+import { withClient } from '../core/postgres';
 import { jsonOption, workspaceOption } from './commands';
 import { baseBackupFolderFor, profilesFor } from './workspace';
 import { Exit, makeOutput } from './output';

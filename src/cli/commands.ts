@@ -1,40 +1,18 @@
 // The foundation's pgbr subcommands (connections, tools, status): each loads what it needs from the core, prints text or JSON, returns an exit code.
 import * as os from 'node:os';
 import type pg from 'pg';
-import { describeParams, type WorkspaceConfig } from '../core/profiles';
-import { discoverTools, TOOL_NAMES } from '../core/platform/tools';
-import { defaultConnectContext, resolveConnection } from '../core/postgres/connect';
-import { withClient } from '../core/postgres/server';
-import { errorMessage } from '../core/platform/errors';
-import { archiverProblems } from '../core/health/archiverCheck';
-import { listDumps, type CatalogEntry } from '../core/logical/catalog';
-import { describeLeftovers, findScratchDatabases } from '../core/platform/leftovers';
-import { findPartials } from '../core/platform/partials';
-import { readPollHistory, withPoll, writePollHistory } from '../core/health/pollHistory';
-import {
-  archivedPerHour,
-  collectHealth,
-  failuresPerHour,
-  missingBaseBackup,
-  healthPolicy,
-  recentArchiveFiles,
-  type ArchiveActivityHour,
-  type ArchiverPoll,
-  type BaseBackupSeen,
-  type FailureHour,
-  type PreviousSnapshot,
-} from '../core/health';
-import { readBackupHistories } from '../core/wal/scan';
-import { archiveForConnection, parseArchiveLocations } from '../core/wal/locations';
+import { describeParams, type WorkspaceConfig, expandFolder } from '../core/profiles';
+import { discoverTools, TOOL_NAMES, errorMessage, describeLeftovers, findScratchDatabases, findPartials, shellWord } from '../core/platform';
+import { defaultConnectContext, resolveConnection, withClient } from '../core/postgres';
+import { archiverProblems, readPollHistory, withPoll, writePollHistory, archivedPerHour, collectHealth, failuresPerHour, missingBaseBackup, healthPolicy, recentArchiveFiles, type ArchiveActivityHour, type ArchiverPoll, type BaseBackupSeen, type FailureHour, type PreviousSnapshot } from '../core/health';
+import { listDumps, type CatalogEntry } from '../core/logical';
+import { readBackupHistories, archiveForConnection, parseArchiveLocations } from '../core/wal';
 import { Exit, makeOutput, table } from './output';
 import { renderStatus } from './statusText';
-import { describePlans, plansHealth } from '../core/plans/overview';
-import { machineZone } from '../core/plans/config';
-import { shellWord } from '../core/platform/shell';
+import { describePlans, plansHealth, machineZone } from '../core/plans';
 import { Option, type Command } from 'commander';
 import type { CliContext, Io } from './io';
 import { cliPlaces, dumpFoldersFor, pickProfile, profilesFor } from './workspace';
-import { expandFolder } from '../core/profiles/places';
 
 const run = {
   async connections(opts: { workspace: string; json?: boolean }, io: Io): Promise<number> {

@@ -2,23 +2,13 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { runDump } from '../core/logical/dump';
-import { DUMP_OPTION_HELP, type DumpSection } from '../core/logical/options';
-import { runGlobalsDump } from '../core/logical/globals';
-import { manifestPathFor, type DumpFormat, type DumpManifest } from '../core/logical/manifest';
-import { takenNameNote } from '../core/logical/naming';
-import type { DumpProgress } from '../core/logical/progress';
-import { PgbrError } from '../core/platform/errors';
-import { parseQualifiedName, type QualifiedName } from '../core/postgres/names';
-import { printable } from '../core/platform/printable';
-import { formatBytes } from '../core/platform/bytes';
+import { runDump, DUMP_OPTION_HELP, type DumpSection, runGlobalsDump, manifestPathFor, type DumpFormat, type DumpManifest, takenNameNote, type DumpProgress } from '../core/logical';
+import { PgbrError, printable, formatBytes, describeLeftovers, findPartials, abortOnSignals } from '../core/platform';
+import { parseQualifiedName, type QualifiedName } from '../core/postgres';
 import { jsonOption, workspaceOption } from './commands';
 import { dumpFoldersFor, profilesFor } from './workspace';
 import { Exit, makeOutput } from './output';
 import type { CliContext, Io } from './io';
-import { describeLeftovers } from '../core/platform/leftovers';
-import { findPartials } from '../core/platform/partials';
-import { abortOnSignals } from '../core/platform/reaper';
 import { binPathOption, collect, connOption, connectionFor, inventoryFor, parseJobs, stderrLogger, verboseOption } from './shared';
 
 interface CommonOptions {

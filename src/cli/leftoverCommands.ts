@@ -1,17 +1,7 @@
 // `pgbr leftovers`: what runs that did not finish left behind, and removing it on request.
-import { errorMessage } from '../core/platform/errors';
+import { errorMessage, describeLeftovers, dropScratchDatabases, findDrillLeftovers, findScratchDatabases, type DrillFolderLeftover, type ScratchDatabaseLeftover, findPartials, removePartial, type PartialLeftover, tempRoot } from '../core/platform';
 import type { Command } from 'commander';
-import {
-  describeLeftovers,
-  dropScratchDatabases,
-  findDrillLeftovers,
-  findScratchDatabases,
-  type DrillFolderLeftover,
-  type ScratchDatabaseLeftover,
-} from '../core/platform/leftovers';
-import { findPartials, removePartial, type PartialLeftover } from '../core/platform/partials';
-import { tempRoot } from '../core/platform/reaper';
-import { withClient } from '../core/postgres/server';
+import { withClient } from '../core/postgres';
 import { jsonOption, workspaceOption } from './commands';
 import { baseBackupFolderFor, dumpFoldersFor, profilesFor } from './workspace';
 import { Exit, makeOutput } from './output';

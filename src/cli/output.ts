@@ -1,6 +1,5 @@
 // How pgbr reports: human text or exactly one JSON document on stdout, and exit codes for cron and monitors.
-import { PgbrError, errorMessage } from '../core/platform/errors';
-import { printable } from '../core/platform/printable';
+import { PgbrError, errorMessage, printable } from '../core/platform';
 
 /** 0: fine. 1: a problem was found (archiving failing, verification failed). 2: usage, config or connection error. */
 export const enum Exit {

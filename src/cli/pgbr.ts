@@ -8,8 +8,8 @@ import { addBaseBackupCommands } from './baseBackupCommands';
 import { addPitrCommands } from './pitrCommands';
 import { addLeftoverCommands } from './leftoverCommands';
 import { addPlanCommands } from './planCommands';
-import { sweepDeadRuns } from '../core/platform/leftovers';
-import { adviseForShell } from '../core/profiles/advice';
+import { sweepDeadRuns } from '../core/platform';
+import { adviseForShell } from '../core/profiles';
 import { Exit } from './output';
 import type { CliContext, CommandGroup, Io } from './io';
 

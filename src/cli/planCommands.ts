@@ -1,15 +1,8 @@
 // `pgbr plans` and `pgbr schedule`: the workspace's plans with their next runs, and their systemd timers or crontab lines printed, installed or removed.
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { machineZone, type Plan } from '../core/plans/config';
-import { previewSchedule, installSchedule, ownerOf, removeSchedule, schedulePlaces, systemdCalendarCheck, type Scheduler, type SchedulePreview } from '../core/plans/install';
-import { describePlans } from '../core/plans/overview';
-import type { RunTarget } from '../core/plans/schedule';
-import { onCalendar } from '../core/plans/systemd';
-import { nextRuns } from '../core/plans/calendar';
-import { PgbrError } from '../core/platform/errors';
-import { formatCommandLine } from '../core/platform/runner';
-import { formatStamp } from '../core/platform/when';
+import { machineZone, type Plan, previewSchedule, installSchedule, ownerOf, removeSchedule, schedulePlaces, systemdCalendarCheck, type Scheduler, type SchedulePreview, describePlans, type RunTarget, onCalendar, nextRuns } from '../core/plans';
+import { PgbrError, formatCommandLine, formatStamp } from '../core/platform';
 import { jsonOption, workspaceOption } from './commands';
 import type { CliContext, Io } from './io';
 import { Exit, makeOutput, table } from './output';

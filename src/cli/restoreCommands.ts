@@ -1,26 +1,14 @@
 // `pgbr toc`, `pgbr restore` and `pgbr verify`: what is in a dump, putting it back (whole or table by table), and proving it restores.
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { readManifest, type DumpManifest } from '../core/logical/manifest';
-import { quickDamage } from '../core/logical/integrity';
-import { PgbrError } from '../core/platform/errors';
-import { formatQualifiedName, parseQualifiedName, quoteIdent, type QualifiedName } from '../core/postgres/names';
-import { printable, printableLines } from '../core/platform/printable';
-import type { DumpSection } from '../core/logical/options';
-import { RESTORE_OPTION_HELP } from '../core/logical/restoreOptions';
+import { readManifest, type DumpManifest, quickDamage, type DumpSection, RESTORE_OPTION_HELP, runRestore, type RestoreProgress, type RestoreResult, isSameDatabase, dumpedByMajor, groupToc, readToc, readTocHeader, type Toc, type TocTree, leftOutForeignKeyLine, verifyDump, type VerifyReport } from '../core/logical';
+import { PgbrError, printable, printableLines, chooseTool, plural, formatWhen, abortOnSignals } from '../core/platform';
+import { formatQualifiedName, parseQualifiedName, quoteIdent, type QualifiedName } from '../core/postgres';
 import { collectSection } from './dumpCommands';
-import { runRestore, type RestoreProgress, type RestoreResult } from '../core/logical/restore';
-import { isSameDatabase } from '../core/logical/restoreTarget';
-import { dumpedByMajor, groupToc, readToc, readTocHeader, type Toc, type TocTree } from '../core/logical/toc';
-import { chooseTool } from '../core/platform/tools';
-import { leftOutForeignKeyLine, verifyDump, type VerifyReport } from '../core/logical/verify';
 import { jsonOption, workspaceOption } from './commands';
 import { Exit, makeOutput, table, type Output } from './output';
 import type { CliContext, Io } from './io';
 import { binPathOption, collect, connOption, connectionFor, inventoryFor, parseJobs, stderrLogger, verboseOption } from './shared';
-import { plural } from '../core/platform/plural';
-import { formatWhen } from '../core/platform/when';
-import { abortOnSignals } from '../core/platform/reaper';
 
 interface TocCliOptions {
   json?: boolean;

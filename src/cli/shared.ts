@@ -1,9 +1,8 @@
 // What every pgbr subcommand that runs a tool needs: options, the connection, the tools, logging.
 import * as os from 'node:os';
 import { InvalidArgumentError, Option } from 'commander';
-import type { Logger } from '../core/platform/log';
-import { defaultConnectContext, resolveConnection, type ResolvedConnection } from '../core/postgres/connect';
-import { discoverTools, type ToolInventory } from '../core/platform/tools';
+import { type Logger, discoverTools, type ToolInventory } from '../core/platform';
+import { defaultConnectContext, resolveConnection, type ResolvedConnection } from '../core/postgres';
 import { pickProfile } from './workspace';
 import type { Io } from './io';
 

@@ -1,10 +1,7 @@
 // pgbr status for people: the health snapshot as aligned rows, a verdict, the checklist and notes.
 import { nothingUnarchived, type AgeAgainstTarget, type FailureHour, type HealthSnapshot } from '../core/health';
-import { formatDuration } from '../core/platform/duration';
-import { plural } from '../core/platform/plural';
-import { formatBytes } from '../core/platform/bytes';
+import { formatDuration, plural, formatBytes, formatWhen } from '../core/platform';
 import { table } from './output';
-import { formatWhen } from '../core/platform/when';
 
 const BARS = '▁▂▃▄▅▆▇█';
 

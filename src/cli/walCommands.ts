@@ -1,14 +1,10 @@
 // `pgbr wal-check`: scans a WAL archive folder for a cron job or a monitoring probe; exit 1 when recovery would break.
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { formatBytes } from '../core/platform/bytes';
-import type { ArchiveProblem, WindowPoint } from '../core/wal/check';
-import { formatSize } from '../core/wal/names';
-import { parseSegmentSize } from '../core/wal/locations';
-import { scanArchive, type ArchiveScan } from '../core/wal/scan';
+import { formatBytes, formatWhen } from '../core/platform';
+import { type ArchiveProblem, type WindowPoint, formatSize, parseSegmentSize, scanArchive, type ArchiveScan } from '../core/wal';
 import { jsonOption } from './commands';
 import { Exit, makeOutput, table } from './output';
 import type { CliContext, Io } from './io';
-import { formatWhen } from '../core/platform/when';
 
 interface WalCheckOptions {
   segmentSize?: number;

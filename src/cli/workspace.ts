@@ -1,9 +1,7 @@
 // The workspace pgbr runs in: its profiles, and where its dumps and base backups live (the same rules as the editor's).
 import * as os from 'node:os';
-import { loadProfiles, parseConnectionUri, describeParams, type WorkspaceConfig } from '../core/profiles';
-import type { ConnectionProfile, ProfileProblem } from '../core/profiles/types';
-import { baseBackupFolderFrom, cliStorage, dumpFoldersFrom, type Places } from '../core/profiles/places';
-import { PgbrError } from '../core/platform/errors';
+import { loadProfiles, parseConnectionUri, describeParams, type WorkspaceConfig, type ConnectionProfile, type ProfileProblem, baseBackupFolderFrom, cliStorage, dumpFoldersFrom, type Places } from '../core/profiles';
+import { PgbrError } from '../core/platform';
 import type { Io } from './io';
 
 type Loaded = Awaited<ReturnType<typeof loadProfiles>>;

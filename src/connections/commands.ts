@@ -4,20 +4,9 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Ctx } from '../ctx';
 import type { CommandTable } from '../commands';
-import { PgbrError } from '../core/platform/errors';
-import type { ConnectionParams, ConnectionProfile, SslMode } from '../core/profiles/types';
-import { SSL_MODES } from '../core/profiles/types';
-import {
-  addConnectionToYaml,
-  findConnectionLine,
-  parseConnectionUri,
-  removeConnectionFromYaml,
-  describeParams,
-  WORKSPACE_CONFIG_FILE,
-} from '../core/profiles';
-import { getServerInfo, withClient, type ServerInfo } from '../core/postgres/server';
-import { resolveConnection, defaultConnectContext } from '../core/postgres/connect';
-import { writeFileAtomic } from '../core/platform/fsutil';
+import { PgbrError, writeFileAtomic } from '../core/platform';
+import { type ConnectionParams, type ConnectionProfile, type SslMode, SSL_MODES, addConnectionToYaml, findConnectionLine, parseConnectionUri, removeConnectionFromYaml, describeParams, WORKSPACE_CONFIG_FILE } from '../core/profiles';
+import { getServerInfo, withClient, type ServerInfo, resolveConnection, defaultConnectContext } from '../core/postgres';
 import type { ConnectionsProvider } from './tree';
 import type { NewConnection } from '../requests';
 import { pickConnection } from '../pickConnection';

@@ -1,6 +1,6 @@
 // What happened on a server, told to the views that show it: databases changed, a connection failed or worked again.
 import * as vscode from 'vscode';
-import type { PgbrErrorKind } from '../core/platform/errors';
+import type { PgbrErrorKind } from '../core/platform';
 
 /** A backup read, or a restore wrote or created, a database of this connection. */
 export interface DatabaseChange {

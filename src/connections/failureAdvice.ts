@@ -1,5 +1,5 @@
 // What a failed connection tells the person, and the buttons that fix it: decided from what was sent and what the server said.
-import type { PgbrErrorKind } from '../core/platform/errors';
+import type { PgbrErrorKind } from '../core/platform';
 
 export const FIX = {
   forget: 'Forget Password',

@@ -3,10 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import { PgbrError, errorMessage } from '../core/platform/errors';
-import { defaultConnectContext, resolveConnection } from '../core/postgres/connect';
-import { pgpassFilePath, serverOf } from '../core/profiles';
-import type { ConnectionProfile } from '../core/profiles/types';
+import { PgbrError, errorMessage } from '../core/platform';
+import { defaultConnectContext, resolveConnection } from '../core/postgres';
+import { pgpassFilePath, serverOf, type ConnectionProfile } from '../core/profiles';
 import { FIX, FIX_COMMAND, adviseOnFailure, passwordProblem, type FailureAdvice } from './failureAdvice';
 
 /** What to tell about `e`, a failure of `profile`'s connection, knowing where the password sent came from. */

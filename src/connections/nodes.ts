@@ -1,12 +1,10 @@
 // Node kinds of the Connections tree: profile → database → schema → table, plus error and problem nodes.
 import * as vscode from 'vscode';
-import type { ConnectionProfile, ProfileProblem } from '../core/profiles/types';
-import type { DatabaseInfo, SchemaInfo, TableInfo, ServerInfo } from '../core/postgres/server';
-import { formatBytes } from '../core/platform/bytes';
-import type { PgbrErrorKind } from '../core/platform/errors';
+import type { ConnectionProfile, ProfileProblem } from '../core/profiles';
+import type { DatabaseInfo, SchemaInfo, TableInfo, ServerInfo } from '../core/postgres';
+import { formatBytes, type PgbrErrorKind, plural } from '../core/platform';
 import { TreeNode as ConnectionsNode } from '../treeNode';
-import { plural } from '../core/platform/plural';
-import { archivingBlock } from '../core/health/archiving';
+import { archivingBlock } from '../core/health';
 import type { NodeTarget, Targeted } from '../targets';
 
 /** contextValue prefixes, matched by regex in package.json `when` clauses. */

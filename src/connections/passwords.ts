@@ -1,16 +1,7 @@
 // Passwords in VS Code SecretStorage, each bound to the server it was given for: never in settings, YAML or logs.
 import type * as vscode from 'vscode';
-import {
-  LEGACY_PASSWORD_PREFIX,
-  PASSWORD_PREFIX,
-  legacyPasswordKey,
-  passwordKey,
-  serverOf,
-  type EffectiveParams,
-} from '../core/profiles';
-import type { ConnectionProfile } from '../core/profiles/types';
-import { PgbrError } from '../core/platform/errors';
-import type { Logger } from '../core/platform/log';
+import { LEGACY_PASSWORD_PREFIX, PASSWORD_PREFIX, legacyPasswordKey, passwordKey, serverOf, type EffectiveParams, type ConnectionProfile } from '../core/profiles';
+import { PgbrError, type Logger } from '../core/platform';
 
 type Secrets = Pick<vscode.SecretStorage, 'get' | 'store' | 'delete' | 'onDidChange'>;
 type Server = Pick<EffectiveParams, 'host' | 'port' | 'user'>;

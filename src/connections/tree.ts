@@ -1,10 +1,10 @@
 // The Connections view: profiles, and below each the live server's databases, schemas and tables.
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import { PgbrError, errorMessage } from '../core/platform/errors';
-import { getServerInfo, listDatabases, listSchemas, listTables, withClient } from '../core/postgres/server';
+import { PgbrError, errorMessage } from '../core/platform';
+import { getServerInfo, listDatabases, listSchemas, listTables, withClient } from '../core/postgres';
 import * as path from 'node:path';
-import { archiveFolderFromCommand } from '../core/wal/locations';
+import { archiveFolderFromCommand } from '../core/wal';
 import { archiveLocations } from '../places';
 import {
   ArchiveSuggestionNode,

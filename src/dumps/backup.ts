@@ -2,22 +2,15 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import { PgbrError } from '../core/platform/errors';
-import { listDatabases, listSchemas, listTables, withClient, getServerInfo, type TableInfo } from '../core/postgres/server';
-import { formatBytes } from '../core/platform/bytes';
-import { chooseTool } from '../core/platform/tools';
-import { runDump, type DumpResult } from '../core/logical/dump';
-import { takenNameNote } from '../core/logical/naming';
-import { formatQualifiedName } from '../core/postgres/names';
+import { PgbrError, formatBytes, chooseTool, formatWhen, plural } from '../core/platform';
+import { listDatabases, listSchemas, listTables, withClient, getServerInfo, type TableInfo, formatQualifiedName } from '../core/postgres';
+import { runDump, type DumpResult, takenNameNote, describeDumpProgress, dumpFraction } from '../core/logical';
 import type { BackupTarget } from '../commandArgs';
 import type { BackupRequest } from '../requests';
 import { pickConnection } from '../pickConnection';
 import { dumpFolders, nameTemplate } from '../places';
 import { percentReporter, withCancellableProgress } from '../progress';
-import { describeDumpProgress, dumpFraction } from '../core/logical/outputSize';
-import { formatWhen } from '../core/platform/when';
 import { askDumpOptions, confirmDumpCommand, OPTIONS_ITEM_DESCRIPTION, OPTIONS_ITEM_LABEL } from './backupOptions';
-import { plural } from '../core/platform/plural';
 
 type Remembered = Pick<BackupRequest, 'format' | 'jobs' | 'compression' | 'schemaOnly' | 'dataOnly' | 'noOwner' | 'noPrivileges' | 'sections'>;
 

@@ -1,12 +1,10 @@
 // The Backup flow's "Options…" step: the pg_dump options a DBA looks for, one line each, then the exact command before it runs.
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import { PgbrError } from '../core/platform/errors';
-import { DUMP_OPTION_HELP, validateDumpOptions, type DumpContentOptions, type DumpSection } from '../core/logical/options';
-import { previewDump } from '../core/logical/preview';
-import { formatQualifiedName, type QualifiedName } from '../core/postgres/names';
-import type { ConnectionParams } from '../core/profiles/types';
-import type { FoundTool } from '../core/platform/tools';
+import { PgbrError, type FoundTool } from '../core/platform';
+import { DUMP_OPTION_HELP, validateDumpOptions, type DumpContentOptions, type DumpSection, previewDump } from '../core/logical';
+import { formatQualifiedName, type QualifiedName } from '../core/postgres';
+import type { ConnectionParams } from '../core/profiles';
 import { dumpFolders, nameTemplate } from '../places';
 
 export type ExtraDumpOptions = Pick<

@@ -1,7 +1,7 @@
 // "Show contents": a dump's table of contents as a read-only document.
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import { readToc } from '../core/logical/toc';
+import { readToc } from '../core/logical';
 import { newestTool } from './tree';
 
 export const TOC_SCHEME = 'pgbackup-toc';

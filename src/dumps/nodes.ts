@@ -1,15 +1,9 @@
 // Node kinds of the Dumps tree: folder → dump → its contents (schemas → tables, and object groups).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { CatalogEntry } from '../core/logical/catalog';
-import { verificationState } from '../core/logical/catalog';
-import { uncheckedForeignKeys } from '../core/logical/verify';
-import type { TocEntry, TocSchema, TocTable, TocTree } from '../core/logical/toc';
-import { formatBytes } from '../core/platform/bytes';
-import { printable } from '../core/platform/printable';
+import { type CatalogEntry, verificationState, uncheckedForeignKeys, type TocEntry, type TocSchema, type TocTable, type TocTree } from '../core/logical';
+import { formatBytes, printable, plural, formatAge, formatWhen } from '../core/platform';
 import { TreeNode as DumpsNode } from '../treeNode';
-import { plural } from '../core/platform/plural';
-import { formatAge, formatWhen } from '../core/platform/when';
 import type { NodeTarget, Targeted } from '../targets';
 
 /** contextValue prefixes, matched by regex in package.json `when` clauses. */

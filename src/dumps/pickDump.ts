@@ -2,11 +2,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import { PgbrError } from '../core/platform/errors';
-import { listDumps, type CatalogEntry } from '../core/logical/catalog';
-import { formatBytes } from '../core/platform/bytes';
+import { PgbrError, formatBytes, formatAge } from '../core/platform';
+import { listDumps, type CatalogEntry } from '../core/logical';
 import { dumpFolders } from '../places';
-import { formatAge } from '../core/platform/when';
 
 export interface DumpPick extends vscode.QuickPickItem {
   entry: CatalogEntry;

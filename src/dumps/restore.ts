@@ -2,22 +2,15 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import { PgbrError, errorMessage } from '../core/platform/errors';
-import { runRestore, type RestoreOptions, type RestoreResult } from '../core/logical/restore';
-import { describeTruncateBlockers, isSameDatabase, truncateBlockers } from '../core/logical/restoreTarget';
-import { databaseNames, dropDatabase, listDatabases, withClient } from '../core/postgres/server';
-import { readManifest } from '../core/logical/manifest';
-import { readTocHeader } from '../core/logical/toc';
-import { formatQualifiedName, freeName, newDatabaseNameProblem, quoteIdentAlways, type QualifiedName } from '../core/postgres/names';
-import { printable } from '../core/platform/printable';
-import type { ConnectionProfile } from '../core/profiles/types';
+import { PgbrError, errorMessage, printable, formatWhen, lastPathPart } from '../core/platform';
+import { runRestore, type RestoreOptions, type RestoreResult, describeTruncateBlockers, isSameDatabase, truncateBlockers, readManifest, readTocHeader } from '../core/logical';
+import { databaseNames, dropDatabase, listDatabases, withClient, formatQualifiedName, freeName, newDatabaseNameProblem, quoteIdentAlways, type QualifiedName } from '../core/postgres';
+import type { ConnectionProfile } from '../core/profiles';
 import type { DumpSelection } from '../commandArgs';
 import type { RestoreRequest } from '../requests';
 import { existingTablesQuestion, type ExistingTablesChoice } from './restoreQuestions';
 import { percentReporter, withCancellableProgress } from '../progress';
-import { formatWhen } from '../core/platform/when';
 import { askNewDatabaseOptions, confirmRestoreCommand, NEW_WITH_OPTIONS, type NewDatabaseOptions } from './restoreOptions';
-import { lastPathPart } from '../core/platform/fsutil';
 
 /** Restores a dump, or the tables picked in it, asking for what the request leaves out. */
 export async function restoreCommand(ctx: Ctx, { dumpPath, tables }: DumpSelection, given: RestoreRequest | undefined): Promise<RestoreResult | undefined> {

@@ -2,14 +2,10 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import { PgbrError } from '../core/platform/errors';
-import type { DumpSection } from '../core/logical/options';
-import type { ConnectionParams } from '../core/profiles/types';
-import { RESTORE_OPTION_HELP, validateRestore, type RestoreChoices } from '../core/logical/restoreOptions';
-import { previewRestore } from '../core/logical/restorePreview';
-import { getServerInfo, withClient } from '../core/postgres/server';
-import { detectDumpFormat } from '../core/logical/toc';
-import { chooseTool } from '../core/platform/tools';
+import { PgbrError, chooseTool } from '../core/platform';
+import { type DumpSection, RESTORE_OPTION_HELP, validateRestore, type RestoreChoices, previewRestore, detectDumpFormat } from '../core/logical';
+import type { ConnectionParams } from '../core/profiles';
+import { getServerInfo, withClient } from '../core/postgres';
 
 /** The database QuickPick's second "new" item: the same new database, with the options step after its name. */
 export const NEW_WITH_OPTIONS = '$(settings-gear) New database, with options…';

@@ -3,10 +3,8 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import { FolderWatcher } from '../folderWatcher';
 import { ErrorNode } from '../treeNode';
-import { errorMessage } from '../core/platform/errors';
-import { listDumps } from '../core/logical/catalog';
-import { groupToc, readToc, type TocSchema } from '../core/logical/toc';
-import type { ToolInventory } from '../core/platform/tools';
+import { errorMessage, type ToolInventory } from '../core/platform';
+import { listDumps, groupToc, readToc, type TocSchema } from '../core/logical';
 import { dumpFolders } from '../places';
 import { onSettingChange } from '../settings';
 import {

@@ -1,17 +1,11 @@
 // "Verify (test restore)": restore into a scratch database, compare exact counts, record and show the verdict.
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import { errorMessage } from '../core/platform/errors';
-import { readManifest } from '../core/logical/manifest';
-import { leftOutForeignKeyLine, verifyDump, type VerifyReport } from '../core/logical/verify';
-import { verifyReportPathFor } from '../core/logical/manifest';
-import { writeFileAtomic } from '../core/platform/fsutil';
+import { errorMessage, writeFileAtomic, printable, formatStamp, lastPathPart } from '../core/platform';
+import { readManifest, leftOutForeignKeyLine, verifyDump, type VerifyReport, verifyReportPathFor } from '../core/logical';
 import type { ExtraValues } from '../commandArgs';
-import { printable } from '../core/platform/printable';
 import { withCancellableProgress } from '../progress';
 import { VerifyReportProvider } from './verifyReport';
-import { formatStamp } from '../core/platform/when';
-import { lastPathPart } from '../core/platform/fsutil';
 
 export async function verifyCommand(ctx: Ctx, reports: VerifyReportProvider, dumpPath: string, requested: ExtraValues['verify']): Promise<VerifyReport | undefined> {
   const manifest = await readManifest(dumpPath).catch(() => undefined);

@@ -1,7 +1,7 @@
 // The verify report, saved beside the dump as `<dump>.verify.md` and shown read-only from that file.
 import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';
-import { verifyReportPathFor } from '../core/logical/manifest';
+import { verifyReportPathFor } from '../core/logical';
 
 export const VERIFY_REPORT_SCHEME = 'pgbackup-verify';
 

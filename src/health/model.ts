@@ -1,9 +1,7 @@
 // Turns a health snapshot into what the Health view shows: text for people, statuses for colours.
 import type { HealthModel, CheckStatus } from '../../webview/protocol';
 import { missingBaseBackup, type AgeAgainstTarget, type FailureHour, type HealthSnapshot, type ArchiveActivityHour } from '../core/health';
-import { formatDuration } from '../core/platform/duration';
-import { formatBytes } from '../core/platform/bytes';
-import { formatLocal, formatWhen, type WhenOptions } from '../core/platform/when';
+import { formatDuration, formatBytes, formatLocal, formatWhen, type WhenOptions } from '../core/platform';
 
 export interface HealthModelOptions {
   /** The zone times are shown in (default the machine's); the clock is the snapshot's own time. */

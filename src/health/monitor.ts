@@ -4,30 +4,18 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { ToHealth } from '../../webview/protocol';
-import { PgbrError, errorMessage, type PgbrErrorKind } from '../core/platform/errors';
-import { withClient } from '../core/postgres/server';
-import { listDumps, type CatalogEntry } from '../core/logical/catalog';
-import {
-  archivedPerHour,
-  collectHealth,
-  failuresPerHour,
-  healthPolicy,
-  recentArchiveFiles,
-  type ArchiverPoll,
-  type HealthSnapshot,
-} from '../core/health';
-import { formatDuration } from '../core/platform/duration';
-import { readBackupHistories } from '../core/wal/scan';
-import { archiveForConnection, type ArchiveLocation } from '../core/wal/locations';
+import { PgbrError, errorMessage, type PgbrErrorKind, formatDuration } from '../core/platform';
+import { withClient } from '../core/postgres';
+import { listDumps, type CatalogEntry } from '../core/logical';
+import { archivedPerHour, collectHealth, failuresPerHour, healthPolicy, recentArchiveFiles, type ArchiverPoll, type HealthSnapshot, readPollHistory, withPoll, writePollHistory } from '../core/health';
+import { readBackupHistories, archiveForConnection, type ArchiveLocation } from '../core/wal';
 import { archiveLocations, baseBackupFolder, dumpFolders } from '../places';
 import { healthModel } from './model';
 import { adviceFor } from '../connections/failureToast';
 import { listBaseBackups } from '../core/physical';
 import { onSettingChange, setting } from '../settings';
-import { readPollHistory, withPoll, writePollHistory } from '../core/health/pollHistory';
 import { describeParams } from '../core/profiles';
-import { describePlans, plansHealth } from '../core/plans/overview';
-import { machineZone } from '../core/plans/config';
+import { describePlans, plansHealth, machineZone } from '../core/plans';
 
 const SELECTED_KEY = 'pgBackup.health.connection';
 /** Before poll history went to files: migrated from here once, then removed. */

@@ -1,15 +1,10 @@
 // What each step of the PITR panel checks, from the form alone: the base backup, the WAL source, the target, the data directory.
 import * as path from 'node:path';
 import type { PitrForm, PitrStep, ToPitr } from '../../webview/protocol';
-import { errorMessage, PgbrError } from '../core/platform/errors';
-import { listBaseBackups, toKnownBaseBackup, type BaseBackupRecord } from '../core/physical';
-import { readRestorePoints, restorePointsFileFor, restorePointsOf } from '../core/physical/restorePoints';
-import { resolveTarget, validateTarget, type RecoveryPlan, type RecoveryTarget } from '../core/pitr/config';
-import { describeTime } from '../core/pitr/time';
-import { planRecoveryChanges, readBaseBackupInfo, type BaseBackupInfo } from '../core/pitr/apply';
-import { scanArchive, type ArchiveScan } from '../core/wal/scan';
-import type { KnownBaseBackup } from '../core/wal/check';
-import type { WhenOptions } from '../core/platform/when';
+import { errorMessage, PgbrError, type WhenOptions } from '../core/platform';
+import { listBaseBackups, toKnownBaseBackup, type BaseBackupRecord, readRestorePoints, restorePointsFileFor, restorePointsOf } from '../core/physical';
+import { resolveTarget, validateTarget, type RecoveryPlan, type RecoveryTarget, describeTime, planRecoveryChanges, readBaseBackupInfo, type BaseBackupInfo } from '../core/pitr';
+import { scanArchive, type ArchiveScan, type KnownBaseBackup } from '../core/wal';
 import { moment, windowLines } from './text';
 
 export type PitrPreview = Omit<Extract<ToPitr, { type: 'preview' }>, 'type'>;

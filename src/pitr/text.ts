@@ -1,11 +1,9 @@
 // How the PITR panel writes backups, restore points, the recoverable window and drill reports for people.
 import type { PitrDrillReport } from '../../webview/protocol';
-import type { BaseBackupRecord } from '../core/physical';
-import type { DrillReport } from '../core/pitr/drill';
-import { stopLineText } from '../core/pitr/drillText';
-import type { RecordedRestorePoint } from '../core/physical/restorePoints';
-import type { RecoverableWindow, WindowPoint } from '../core/wal/check';
-import { formatWhen, type WhenOptions } from '../core/platform/when';
+import type { BaseBackupRecord, RecordedRestorePoint } from '../core/physical';
+import { type DrillReport, stopLineText } from '../core/pitr';
+import type { RecoverableWindow, WindowPoint } from '../core/wal';
+import { formatWhen, type WhenOptions } from '../core/platform';
 
 /** A moment where the second matters (backup ends, restore points, window edges): `today 19:19:05 UTC+1 · 3 min ago`. */
 export function moment(d: Date | string, when?: WhenOptions): string {

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { CommandTable } from '../commands';
-import { TOOL_NAMES, type ToolInventory } from '../core/platform/tools';
+import { TOOL_NAMES, type ToolInventory } from '../core/platform';
 
 export function toolCommands(ctx: Ctx) {
   return {

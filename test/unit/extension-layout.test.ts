@@ -2,7 +2,7 @@
 // and no feature importing another feature's tree nodes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { importCycles, longFiles, MAX_LINES, nodeImportsAcrossFeatures } from '../../scripts/layout';
+import { deepCoreImports, importCycles, longFiles, MAX_LINES, nodeImportsAcrossFeatures } from '../../scripts/layout';
 
 test(`no file in src/ or webview/ is longer than ${MAX_LINES} lines`, () => {
   assert.deepEqual(longFiles(), []);
@@ -29,4 +29,17 @@ test('an import of another feature\'s nodes is found, type-only and across lines
     'src/health/commands.ts → src/connections/nodes',
     'src/extension.ts → src/dumps/nodes',
   ]);
+});
+
+test('the editor and pgbr use a core folder through its index.ts', () => {
+  assert.deepEqual(deepCoreImports(), []);
+});
+
+test('an import past a core folder\'s index.ts is found; the index itself and core-internal imports are not', () => {
+  const found = deepCoreImports([
+    { file: 'src/dumps/contents.ts', text: "import { readToc } from '../core/logical/toc';\nimport { runDump } from '../core/logical';" },
+    { file: 'src/cli/commands.ts', text: "import type {\n  Plan,\n} from '../core/plans/config';\nimport { listDumps } from '../core/logical/index';" },
+    { file: 'src/core/plans/run.ts', text: "import { runDump } from '../logical/dump';" },
+  ]);
+  assert.deepEqual(found, ['src/dumps/contents.ts → src/core/logical/toc', 'src/cli/commands.ts → src/core/plans/config']);
 });

@@ -7,3 +7,5 @@ export * from './snapshot';
 export * from './walPosition';
 export { missingBaseBackup, nothingUnarchived } from './measures';
 export { planHealthFrom, type PlanHealth } from './plans';
+export { archiverProblems } from './archiverCheck';
+export { readPollHistory, withPoll, writePollHistory } from './pollHistory';

@@ -20,3 +20,5 @@ export {
   type CheckpointMode,
   type VerificationStatus,
 } from './record';
+export { readRecord } from './record';
+export { createRestorePoint, readRestorePoints, type RecordedRestorePoint, recordRestorePoint, restorePointsFileFor, restorePointsOf, validateRestorePointName } from './restorePoints';

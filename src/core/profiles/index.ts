@@ -381,4 +381,5 @@ export function ignoredPasswordWarning(profile: ConnectionProfile): string | und
   if (profile.ignoredPasswordIn === undefined) return undefined;
   return `the password in ${profile.ignoredPasswordIn} is not used, because a service file is not kept private the way ~/.pgpass must be (mode 0600): move it to ${passwordHome()}`;
 }
-
+export { adviseForShell } from './advice';
+export { baseBackupFolderFrom, cliStorage, dumpFoldersFrom, expandFolder, type Places } from './places';

@@ -1,0 +1,7 @@
+// Plans: backups that run on their own, their schedules, the run journal, the lock and notifications.
+export { nextRuns } from './calendar';
+export { machineZone, type Plan } from './config';
+export { installSchedule, ownerOf, previewSchedule, removeSchedule, schedulePlaces, type SchedulePreview, type Scheduler, systemdCalendarCheck } from './install';
+export { describePlans, plansHealth } from './overview';
+export type { RunTarget } from './schedule';
+export { onCalendar } from './systemd';
