@@ -7,6 +7,7 @@ import { addWalCommands } from './walCommands';
 import { addBaseBackupCommands } from './baseBackupCommands';
 import { addPitrCommands } from './pitrCommands';
 import { addLeftoverCommands } from './leftoverCommands';
+import { addPlanCommands } from './planCommands';
 import { sweepDeadRuns } from '../core/platform/leftovers';
 import { adviseForShell } from '../core/profiles/advice';
 import { Exit } from './output';
@@ -15,7 +16,7 @@ import type { CliContext, CommandGroup, Io } from './io';
 export type { Io } from './io';
 import { version } from '../../package.json';
 
-const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands, addRestoreCommands, addWalCommands, addBaseBackupCommands, addPitrCommands, addLeftoverCommands];
+const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands, addRestoreCommands, addWalCommands, addBaseBackupCommands, addPitrCommands, addLeftoverCommands, addPlanCommands];
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   adviseForShell();
