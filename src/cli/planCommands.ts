@@ -41,7 +41,8 @@ export async function runCommand(name: string, opts: RunOptions, io: Io): Promis
       signal: interrupt.signal,
       ...(opts.verbose ? { logger: stderrLogger(io, true) } : {}),
     });
-    if (result.exitCode === RunExit.Locked && !opts.json) {
+    // For people, a run that did not succeed is said on stderr, where cron and systemd look for trouble.
+    if (result.exitCode !== RunExit.Ok && !opts.json) {
       io.err(`pgbr: ${result.message}\n`);
       return result.exitCode;
     }

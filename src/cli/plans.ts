@@ -77,10 +77,10 @@ export async function findPlan(workspace: string, name: string): Promise<PlanToR
   const entry = plans.find((p) => p.name === name);
   if (!entry) {
     const known = plans.map((p) => p.name).filter((n): n is string => typeof n === 'string');
-    throw new PgbrError('usage', `there is no plan named "${name}" in ${file}${known.length ? ` (plans: ${known.join(', ')})` : ' (it has no "plans:")'}: give the name of a plan there.`, { file });
+    throw new PgbrError('usage', `there is no plan named "${name}"${known.length ? ` (plans: ${known.join(', ')})` : ' (it has no "plans:")'}: give the name of a plan there, or add it under "plans:".`, { file });
   }
   const fail = (why: string): never => {
-    throw new PgbrError('config', `plan ${name} in ${file} cannot be run: ${why}.`, { file });
+    throw new PgbrError('config', `plan ${name} cannot be run: ${why}.`, { file });
   };
   const config = doc as Entry;
   const places = cliPlaces(workspace);

@@ -201,7 +201,7 @@ test('a run with the server stopped exits 1, is journaled as failed and notified
   await cluster.stop();
   const r = await cli(['run', 'down']);
   assert.equal(r.code, 1, r.stdout + r.stderr);
-  assert.match(r.stdout, /plan down failed: /);
+  assert.match(r.stderr, /^pgbr: plan down failed: /);
   const journal = await journalOf(path.join(workspace, 'dumps-down'), 'down');
   assert.equal(journal.length, 1);
   assert.equal(journal[0]?.outcome, 'failed');
