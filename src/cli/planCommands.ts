@@ -26,7 +26,8 @@ interface PruneOptions {
 
 export async function runCommand(name: string, opts: RunOptions, io: Io): Promise<number> {
   const out = makeOutput(!!opts.json, io.out, io.err);
-  const interrupt = abortOnSignals();
+  // Said at once: a run waiting on the server may take a moment to stop, and cron's mail should say why it did.
+  const interrupt = abortOnSignals((signal) => io.err(`pgbr: ${signal} received: stopping the run of ${name}; what it was writing is removed and the run is journaled as cancelled\n`));
   try {
     const plan = await findPlan(opts.workspace, name);
     const result = await runPlan(plan, {

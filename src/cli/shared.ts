@@ -29,16 +29,19 @@ export function stderrLogger(io: Io, verbose: boolean | undefined): Logger | und
 }
 
 /** Aborts on Ctrl-C or a kill, so an interrupted run removes its `.partial` and stops its tools. */
-export function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
+export function abortOnSignals(onSignal?: (name: NodeJS.Signals) => void): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const abort = (name: NodeJS.Signals) => {
+    onSignal?.(name);
+    controller.abort();
+  };
+  process.once('SIGINT', abort);
+  process.once('SIGTERM', abort);
   return {
     signal: controller.signal,
     dispose() {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
+      process.removeListener('SIGINT', abort);
+      process.removeListener('SIGTERM', abort);
     },
   };
 }

@@ -1,12 +1,13 @@
 // `pgbr run` and `pgbr prune` against a real cluster: a dump plan and a base-backup plan end to end, the lock, and a failing run journaled and notified.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import pg from 'pg';
 import { listDumps } from '../../src/core/logical/catalog';
 import { listBaseBackups } from '../../src/core/physical/catalog';
 import { readJournal, type JournalRecord } from '../../src/core/plans/journal';
@@ -28,14 +29,17 @@ interface CliResult {
   ms: number;
 }
 
-function cli(args: string[]): Promise<CliResult> {
+function cli(args: string[], onStderr?: (soFar: string, child: ChildProcess) => void): Promise<CliResult> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [pgbr, ...args, '--workspace', workspace], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      onStderr?.(stderr, child);
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
   });
@@ -161,6 +165,46 @@ test('a second run while the plan\'s lock is held exits 75 at once, names the ho
     assert.deepEqual((await fs.readdir(dumpsFolder())).sort(), before, 'no dump, no journal record');
   } finally {
     await attempt.lock.release();
+  }
+});
+
+test('a run stopped by SIGTERM while its dump waits on the server: no .partial, journaled as cancelled, the lock released', async () => {
+  // A transaction holding the table makes the dump wait, so the signal arrives while the dump is under way, whatever the machine's load.
+  const blocker = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'postgres', database: 'appdb' });
+  await blocker.connect();
+  let released = false;
+  const release = async (): Promise<void> => {
+    if (released) return;
+    released = true;
+    await blocker.query('ROLLBACK');
+  };
+  try {
+    await blocker.query('BEGIN; LOCK TABLE orders IN ACCESS EXCLUSIVE MODE');
+    const waiting = async (): Promise<boolean> =>
+      Number((await cluster.sql("SELECT count(*) FROM pg_stat_activity WHERE datname = 'appdb' AND application_name = 'pgbr dump' AND wait_event_type = 'Lock'")).trim()) > 0;
+    const run = cli(['run', 'nightly'], (stderr) => {
+      // The run has seen the signal: let the server answer the query it waits on, and the run end.
+      if (/SIGTERM received: stopping the run of nightly/.test(stderr)) void release();
+    });
+    const deadline = Date.now() + 60_000;
+    while (!(await waiting())) {
+      assert.ok(Date.now() < deadline, 'the dump never waited on the table');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const lockHolder = JSON.parse(await fs.readFile(path.join(dumpsFolder(), '.pgbr-nightly.lock'), 'utf8')) as { pid: number };
+    process.kill(lockHolder.pid, 'SIGTERM');
+    const r = await run;
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /pgbr: plan nightly failed: cancelled: the dump of "appdb" was cancelled; nothing was kept/);
+    const journal = await journalOf(dumpsFolder(), 'nightly');
+    assert.equal(journal.length, 4);
+    assert.equal(journal[0]?.outcome, 'failed');
+    assert.match(journal[0]?.error?.message ?? '', /^cancelled: /);
+    const names = await fs.readdir(dumpsFolder());
+    assert.deepEqual(names.filter((n) => n.endsWith('.partial') || n.endsWith('.lock')), [], 'no .partial, no lock left');
+  } finally {
+    await release().catch(() => undefined);
+    await blocker.end();
   }
 });
 
