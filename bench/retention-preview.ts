@@ -1,11 +1,9 @@
-// The process the retention benchmark times: a plan's preview from the files on disk to JSON on stdout, as `pgbr prune --dry-run --json` will do it.
+// The process the retention benchmark times: a plan's preview from the files on disk to JSON on stdout, through the function `pgbr prune --dry-run --json` calls.
 //
 //   node retention-preview.js dumps DIR PLAN ZONE KEEP_JSON
 //   node retention-preview.js wal ARCHIVE BACKUPS_JSON_FILE
 import { readFileSync } from 'node:fs';
-import { listDumps } from '../src/core/logical/catalog';
-import { dumpCandidates } from '../src/core/retention/candidates';
-import { planRetention } from '../src/core/retention/gfs';
+import { previewPrune } from '../src/core/retention/prune';
 import type { KeepRules } from '../src/core/retention/rules';
 import { planWalCleanup, type WalBaseBackup } from '../src/core/retention/wal';
 import { readArchiveInventory } from '../src/core/wal/scan';
@@ -14,15 +12,8 @@ async function main(): Promise<void> {
   const [mode, where, ...rest] = process.argv.slice(2);
   if (mode === 'dumps' && where) {
     const [plan = 'nightly', zone = 'UTC', keep = '{}'] = rest;
-    const { candidates } = dumpCandidates((await listDumps(where)).dumps, plan);
-    const result = planRetention(candidates, JSON.parse(keep) as KeepRules, zone);
-    process.stdout.write(
-      JSON.stringify({
-        plan,
-        keep: result.keep.map((k) => ({ path: k.candidate.path, time: k.candidate.startedAt.toISOString(), reasons: k.reasons })),
-        remove: result.remove.map((c) => ({ path: c.path, time: c.startedAt.toISOString() })),
-      }) + '\n',
-    );
+    const preview = await previewPrune({ name: plan, backup: 'dump', folder: where, timezone: zone, keep: JSON.parse(keep) as KeepRules });
+    process.stdout.write(JSON.stringify(preview) + '\n');
   } else if (mode === 'wal' && where && rest[0]) {
     const backups = (JSON.parse(readFileSync(rest[0], 'utf8')) as WalBaseBackup[]).map((b) => ({ ...b, known: { ...b.known, ...(b.known.stopTime ? { stopTime: new Date(b.known.stopTime) } : {}) } }));
     const { inventory } = await readArchiveInventory(where);

@@ -8,6 +8,7 @@ import { addBaseBackupCommands } from './baseBackupCommands';
 import { addPitrCommands } from './pitrCommands';
 import { addLeftoverCommands } from './leftoverCommands';
 import { addPlanCommands } from './planCommands';
+import { addRunCommands } from './runCommands';
 import { sweepDeadRuns } from '../core/platform';
 import { adviseForShell } from '../core/profiles';
 import { Exit } from './output';
@@ -16,7 +17,7 @@ import type { CliContext, CommandGroup, Io } from './io';
 export type { Io } from './io';
 import { version } from '../../package.json';
 
-const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands, addRestoreCommands, addWalCommands, addBaseBackupCommands, addPitrCommands, addLeftoverCommands, addPlanCommands];
+const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands, addRestoreCommands, addWalCommands, addBaseBackupCommands, addPitrCommands, addLeftoverCommands, addPlanCommands, addRunCommands];
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   adviseForShell();

@@ -1,12 +1,13 @@
 // `pgbr plans` and `pgbr schedule`: the workspace's plans with their next runs, and their systemd timers or crontab lines printed, installed or removed.
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { machineZone, type Plan, previewSchedule, installSchedule, ownerOf, removeSchedule, schedulePlaces, systemdCalendarCheck, type Scheduler, type SchedulePreview, describePlans, type RunTarget, onCalendar, nextRuns } from '../core/plans';
+import { machineZone, previewSchedule, installSchedule, ownerOf, removeSchedule, schedulePlaces, systemdCalendarCheck, type Scheduler, type SchedulePreview, describePlans, type RunTarget, onCalendar, nextRuns } from '../core/plans';
 import { PgbrError, formatCommandLine, formatStamp } from '../core/platform';
 import { jsonOption, workspaceOption } from './commands';
 import type { CliContext, Io } from './io';
 import { Exit, makeOutput, table } from './output';
 import { cliPlaces, profilesFor } from './workspace';
+import { findPlan } from './plans';
 
 interface PlansOptions {
   workspace: string;
@@ -95,19 +96,6 @@ function pickOne<K extends string>(flags: Record<K, boolean | undefined>, ask: s
 }
 
 /** The loaded plan, or why there is none: its own problem in pgbackup.yaml, or the names there are. */
-async function findPlan(name: string, workspace: string, io: Io): Promise<Plan> {
-  const loaded = await profilesFor(workspace, io);
-  const plan = loaded.config?.plans?.find((p) => p.name === name);
-  if (plan) return plan;
-  const problem = loaded.problems.find((p) => p.plan === name && p.severity !== 'warning');
-  if (problem) {
-    const where = { ...(problem.file ? { file: problem.file } : {}), ...(problem.line ? { line: problem.line } : {}), ...(problem.column ? { column: problem.column } : {}) };
-    throw new PgbrError('config', `${problem.message}; plan "${name}" does not load until this is fixed`, where);
-  }
-  const known = (loaded.config?.plans ?? []).map((p) => p.name);
-  throw new PgbrError('usage', `there is no plan named "${name}" in pgbackup.yaml${known.length ? ` (plans: ${known.join(', ')})` : ''}: give one of its plans: names.`);
-}
-
 export function addPlanCommands(program: Command, { io, exit }: CliContext): void {
   program
     .command('plans')

@@ -1,4 +1,4 @@
-// Retention on real files: which catalogue entries are a plan's candidates, and removing dumps, base backups and WAL with everything beside them.
+// Retention on real files: which catalogue entries are a plan's candidates, removing dumps, base backups and WAL with everything beside them, and a plan's prune.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { listBaseBackups } from '../../src/core/physical/catalog';
 import type { BaseBackupRecord } from '../../src/core/physical/record';
 import { removeIfKilled } from '../../src/core/platform/reaper';
 import { baseBackupCandidates, dumpCandidates } from '../../src/core/retention/candidates';
+import { previewPrune, prune } from '../../src/core/retention/prune';
 import { removeBaseBackups, removeDumps, removeWalFiles } from '../../src/core/retention/remove';
 
 async function inTempDir(run: (dir: string) => Promise<void>): Promise<void> {
@@ -201,4 +202,53 @@ test('removing WAL: segments and .backup files by name; history files, folders a
     assert.match(report[7]?.error ?? '', /is not a WAL segment or backup history file/);
     assert.deepEqual((await fs.readdir(dir)).sort(), ['000000010000000000000004', '00000002.history', 'notes.txt']);
   });
+});
+
+test('a plan\'s prune: the preview lists each kept dump with its reasons and changes nothing; the prune removes the rest and only the plan\'s', async () => {
+  await inTempDir(async (dir) => {
+    const dump = async (name: string, m: DumpManifest): Promise<string> => {
+      const file = path.join(dir, name);
+      await fs.writeFile(file, 'PGDMP');
+      await writeManifest(file, m);
+      return file;
+    };
+    // Three days of nightly dumps in Berlin; the middle one is the newest that passed verification.
+    const d24 = await dump('d24.dump', manifest('2026-11-24T01:30:00Z', { plan: 'nightly' }));
+    const d23 = await dump('d23.dump', manifest('2026-11-23T01:30:00Z', { plan: 'nightly', verification: passed }));
+    const d22 = await dump('d22.dump', manifest('2026-11-22T01:30:00Z', { plan: 'nightly' }));
+    const d21 = await dump('d21.dump', manifest('2026-11-21T01:30:00Z', { plan: 'nightly' }));
+    const byHand = await dump('by-hand.dump', manifest('2026-11-01T01:30:00Z'));
+    const plan = { name: 'nightly', backup: 'dump' as const, folder: dir, timezone: 'Europe/Berlin', keep: { last: 1 } };
+
+    const preview = await previewPrune(plan);
+    assert.deepEqual(preview, {
+      plan: 'nightly',
+      keep: [
+        { path: d24, time: '2026-11-24T01:30:00.000Z', reasons: ['last 1', 'newest'] },
+        { path: d23, time: '2026-11-23T01:30:00.000Z', reasons: ['newest verified'] },
+      ],
+      remove: [
+        { path: d22, time: '2026-11-22T01:30:00.000Z' },
+        { path: d21, time: '2026-11-21T01:30:00.000Z' },
+      ],
+      skipped: [],
+    });
+    assert.deepEqual((await listDumps(dir)).dumps.length, 5, 'the preview removes nothing');
+
+    const result = await prune(plan);
+    assert.deepEqual(result.errors, []);
+    assert.deepEqual(result.removals.map((r) => r.removed), [[d22, manifestPathFor(d22)], [d21, manifestPathFor(d21)]]);
+    assert.deepEqual((await listDumps(dir)).dumps.map((d) => d.path).sort(), [byHand, d23, d24].sort());
+    // Pruned once, a second prune finds nothing more to remove.
+    assert.deepEqual((await prune(plan)).remove, []);
+    // Without keep rules nothing is removed.
+    assert.deepEqual((await previewPrune({ ...plan, keep: {} })).remove, []);
+  });
+});
+
+test('a plan\'s prune refuses a time zone it does not know, before reading anything', async () => {
+  await assert.rejects(
+    previewPrune({ name: 'nightly', backup: 'dump', folder: '/nonexistent', timezone: 'Mars/Olympus', keep: { last: 1 } }),
+    /plan nightly's timezone "Mars\/Olympus" is not an IANA time zone: write one such as Europe\/Berlin or UTC/,
+  );
 });

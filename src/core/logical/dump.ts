@@ -41,6 +41,8 @@ export interface DumpOptions extends DumpContentOptions {
   connection: DumpConnection;
   /** The profile's name, recorded in the manifest and usable in the name template. */
   profile: string;
+  /** The plan that takes this dump, recorded in the manifest so retention decides over the plan's own dumps only. */
+  plan?: string;
   database: string;
   output: DumpOutput;
   /** The installed client tools; the pg_dump used is the closest one not older than the server. */
@@ -166,6 +168,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       manifestVersion: 1,
       kind: 'database',
       profile: opts.profile,
+      ...(opts.plan !== undefined ? { plan: opts.plan } : {}),
       host: params.host ?? '',
       port: params.port ?? 5432,
       user: params.user ?? '',

@@ -22,6 +22,8 @@ export interface GlobalsOptions {
   database?: string;
   /** Roles without their password hashes: what a non-superuser can dump, and safer to keep around. */
   noRolePasswords?: boolean;
+  /** The plan that takes this dump, recorded in the manifest (see DumpOptions.plan). */
+  plan?: string;
   /** Default name template `{profile}_globals_{yyyyMMdd-HHmmss}`. */
   output: DumpOutput;
   tools: ToolInventory;
@@ -112,6 +114,7 @@ export async function runGlobalsDump(opts: GlobalsOptions): Promise<GlobalsResul
       manifestVersion: 1,
       kind: 'globals',
       profile: opts.profile,
+      ...(opts.plan !== undefined ? { plan: opts.plan } : {}),
       host: params.host ?? '',
       port: params.port ?? 5432,
       user: params.user ?? '',

@@ -121,6 +121,7 @@ export async function runBaseBackup(opts: BaseBackupOptions): Promise<BaseBackup
       name: path.basename(finalPath),
       label,
       profile: opts.profile,
+      ...(opts.plan !== undefined ? { plan: opts.plan } : {}),
       host: params.host ?? '',
       port: params.port ?? 5432,
       user: params.user ?? '',

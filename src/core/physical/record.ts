@@ -28,6 +28,8 @@ export interface BaseBackupOptions {
   connection: BaseBackupConnection;
   /** The profile's name: recorded, and part of the backup's name. */
   profile: string;
+  /** The plan that takes this backup, recorded so retention decides over the plan's own base backups only. */
+  plan?: string;
   tools: ToolInventory;
   /** Where backups go: each one is a folder `<name>` in it with a `<name>.basebackup.json` beside it. */
   folder: string;

@@ -2,6 +2,9 @@
 export { nextRuns } from './calendar';
 export { machineZone, type Plan } from './config';
 export { installSchedule, ownerOf, previewSchedule, removeSchedule, schedulePlaces, type SchedulePreview, type Scheduler, systemdCalendarCheck } from './install';
-export { describePlans, plansHealth } from './overview';
+export { describePlans, plansHealth, runnablePlan } from './overview';
 export type { RunTarget } from './schedule';
 export { onCalendar } from './systemd';
+export { acquirePlanLock, alreadyRunning } from './lock';
+export { RunExit, runPlan } from './run';
+export type { PlanToRun } from './run';

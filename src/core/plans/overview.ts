@@ -1,5 +1,6 @@
 // The plans of a workspace as people and monitors see them: what each backs up, where to, and when it runs next.
-import type { Places } from '../profiles/places';
+import { expandFolder, type Places } from '../profiles/places';
+import type { PlanToRun } from './run';
 import type { WorkspaceConfig } from '../profiles/yamlConfig';
 import { nextRuns } from './calendar';
 import { planFolder, type Plan } from './config';
@@ -66,4 +67,23 @@ export async function plansHealth(plans: readonly PlanOverview[]): Promise<{ pla
     }),
   );
   return { plans: health, problems };
+}
+
+/** The plan as a run takes it: its folder and archive resolved, its zone decided, its schedule as written. */
+export function runnablePlan(plan: Plan, config: Pick<WorkspaceConfig, 'dumpFolders' | 'baseBackupFolder'>, places: Places, zone: string): PlanToRun {
+  return {
+    name: plan.name,
+    connection: plan.connection,
+    backup: plan.backup,
+    ...(plan.database !== undefined ? { database: plan.database } : {}),
+    ...(plan.tables ? { tables: plan.tables } : {}),
+    ...(plan.format ? { format: plan.format } : {}),
+    folder: planFolder(plan, config, places),
+    schedule: plan.schedule.expression,
+    timezone: plan.timezone ?? zone,
+    ...(plan.keep ? { keep: plan.keep } : {}),
+    verify: plan.verify,
+    ...(plan.notify ? { notify: plan.notify } : {}),
+    ...(plan.archive ? { archive: expandFolder(plan.archive, places) } : {}),
+  };
 }

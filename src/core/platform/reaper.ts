@@ -205,7 +205,7 @@ export function removeIfKilled(target: string): () => void {
 
 const cleanups = new Map<number, () => void>();
 let cleanupSerial = 0;
-const interruptible = new Set<AbortController>();
+const interruptible = new Map<AbortController, ((signal: NodeJS.Signals) => void) | undefined>();
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 let hooked = false;
 
@@ -226,9 +226,9 @@ export function atExit(cleanup: () => void): () => void {
  * Aborts on Ctrl-C or SIGTERM, so an interrupted command stops its tools and removes what it wrote
  * before it ends; a second signal ends the process at once, after the registered cleanups.
  */
-export function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
+export function abortOnSignals(onSignal?: (signal: NodeJS.Signals) => void): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
-  interruptible.add(controller);
+  interruptible.set(controller, onSignal);
   updateHooks();
   return {
     signal: controller.signal,
@@ -256,7 +256,10 @@ function onStopSignal(signal: NodeJS.Signals): void {
     const owners = [...interruptible];
     interruptible.clear();
     updateHooks();
-    for (const controller of owners) controller.abort();
+    for (const [controller, said] of owners) {
+      said?.(signal);
+      controller.abort();
+    }
     return;
   }
   // Another listener (the editor, a test harness) decides whether this process ends; if it does, the exit hook runs.

@@ -1,0 +1,145 @@
+// `pgbr run PLAN`: one headless run of a plan, end to end: the lock, the backup, its verification when due, retention, one journal record, the notification.
+import type { DumpFormat } from '../logical/manifest';
+import { PgbrError, errorMessage, isCancellation } from '../platform/errors';
+import type { Logger } from '../platform/log';
+import type { ToolInventory } from '../platform/tools';
+import type { ConnectionParams } from '../profiles/types';
+import { prune, type PruneResult } from '../retention/prune';
+import type { KeepRules } from '../retention/rules';
+import { appendRecord, journalPath, readJournal, runIdentity, type JournalRecord } from './journal';
+import { acquirePlanLock, alreadyRunning, EX_TEMPFAIL } from './lock';
+import { notifiedField, notifyRun, type NotifyOptions, type NotifySettings } from './notify';
+import { canVerify, takeBackup, verificationDue, verifyBackup, type RunContext, type TakenBackup, type Verification } from './take';
+
+/** A plan as `pgbr run` takes it: the keys of a `plans:` entry in pgbackup.yaml, with paths resolved. */
+export interface PlanToRun {
+  name: string;
+  connection: string;
+  backup: 'dump' | 'globals' | 'basebackup';
+  database?: string;
+  tables?: string[];
+  format?: DumpFormat;
+  /** Absolute. */
+  folder: string;
+  schedule: string;
+  timezone: string;
+  keep?: KeepRules;
+  verify: 'always' | 'daily' | 'weekly' | 'never';
+  notify?: { on: 'failure' | 'always'; webhook?: string; command?: string[] };
+  /** The WAL archive of a basebackup plan, absolute. */
+  archive?: string;
+}
+
+/** What a run needs from outside: resolved after the lock is taken, so a failure to resolve is journaled like any other. */
+export interface RunDeps {
+  connect(): Promise<{ profile: string; params: ConnectionParams; password?: string }>;
+  tools(): Promise<ToolInventory>;
+  serverBinDir(tools: ToolInventory, major: number | undefined): Promise<string>;
+  /** Whether pgbackup.yaml may start programs and reach URLs (notify); false in an untrusted folder. */
+  trusted: boolean;
+  signal?: AbortSignal;
+  logger?: Logger;
+  now?: () => Date;
+  /** Timeouts of the notification (tests shorten them). */
+  notify?: Pick<NotifyOptions, 'timeoutMs' | 'retryDelayMs'>;
+}
+
+export const enum RunExit {
+  Ok = 0,
+  Failed = 1,
+  Config = 2,
+  Locked = EX_TEMPFAIL,
+}
+
+export interface PlanRunResult {
+  exitCode: RunExit;
+  /** One or two sentences for people: what the run did, or why it did nothing. */
+  message: string;
+  /** The journal record written; absent when the lock was held (nothing was done). */
+  record?: JournalRecord;
+  prune?: PruneResult;
+}
+
+/** Setup problems (the plan, the connection's profile, the tools' absence) exit 2; everything else that fails exits 1. */
+const CONFIG_KINDS = new Set(['usage', 'config', 'tool-missing']);
+
+/** The newest passed verifications of the plan, from the journal: what `daily` and `weekly` are judged on. */
+async function passedVerifications(file: string): Promise<Date[]> {
+  const read = await readJournal(file, { last: 1, match: (r) => r.verification?.outcome === 'passed' });
+  return read.records.map((r) => new Date(r.startedAt));
+}
+
+export function notifySettings(plan: PlanToRun): NotifySettings | undefined {
+  const n = plan.notify;
+  if (!n) return undefined;
+  const [program, ...args] = n.command ?? [];
+  return { on: n.on, ...(n.webhook !== undefined ? { webhook: n.webhook } : {}), ...(program !== undefined ? { command: { program, args } } : {}) };
+}
+
+/** Runs the plan once. Never throws for what the run does: every outcome is a journal record and an exit code. */
+export async function runPlan(plan: PlanToRun, deps: RunDeps): Promise<PlanRunResult> {
+  const now = deps.now ?? (() => new Date());
+  const attempt = await acquirePlanLock(plan, now());
+  if (!attempt.acquired) {
+    const busy = alreadyRunning(plan.name, attempt, { now: now(), timeZone: plan.timezone });
+    return { exitCode: RunExit.Locked, message: busy.message };
+  }
+  try {
+    const startedAt = now();
+    const journal = journalPath(plan);
+    const record: JournalRecord = { ...runIdentity(plan.name, startedAt), endedAt: startedAt.toISOString(), outcome: 'failed' };
+    let exitCode = RunExit.Ok;
+    let pruned: PruneResult | undefined;
+    const steps: string[] = [];
+    try {
+      const connection = await deps.connect();
+      const tools = await deps.tools();
+      const ctx: RunContext = {
+        ...connection,
+        tools,
+        serverBinDir: (major) => deps.serverBinDir(tools, major),
+        ...(deps.signal ? { signal: deps.signal } : {}),
+        ...(deps.logger ? { logger: deps.logger } : {}),
+      };
+      const taken: TakenBackup = await takeBackup(plan, ctx);
+      record.backup = { path: taken.path, bytes: taken.bytes, seconds: taken.seconds };
+      steps.push(`took ${taken.path}`);
+      let verification: Verification | undefined;
+      if (canVerify(plan) && verificationDue(plan, startedAt, await passedVerifications(journal))) {
+        verification = await verifyBackup(plan, taken, ctx);
+        record.verification = { what: verification.what, outcome: verification.outcome, seconds: verification.seconds };
+        steps.push(`${verification.what} ${verification.outcome}`);
+      }
+      if (verification?.outcome === 'failed') {
+        record.error = { message: `the ${verification.what} of ${taken.path} failed: ${verification.message ?? 'see the manifest or record beside it'}` };
+        exitCode = RunExit.Failed;
+      } else {
+        record.outcome = 'succeeded';
+      }
+      // A backup that failed its verification does not count as one retention may keep in place of older good ones.
+      if (record.outcome === 'succeeded') {
+        pruned = await prune(plan);
+        record.retention = { kept: pruned.keep.length, removed: pruned.removals.flatMap((r) => r.removed), errors: pruned.errors };
+        steps.push(`kept ${pruned.keep.length}, removed ${pruned.remove.length}${pruned.wal ? ` and ${pruned.wal.remove.length} archive files` : ''}`);
+        // The backup stands; the run still exits 1 so cron or systemd tells someone that something stayed.
+        if (pruned.errors.length > 0) exitCode = RunExit.Failed;
+      }
+    } catch (e) {
+      record.outcome = 'failed';
+      record.error = { message: isCancellation(e) || deps.signal?.aborted ? `cancelled: ${errorMessage(e)}` : errorMessage(e) };
+      exitCode = e instanceof PgbrError && CONFIG_KINDS.has(e.kind) ? RunExit.Config : RunExit.Failed;
+    }
+    record.endedAt = now().toISOString();
+    const sent = await notifyRun(notifySettings(plan), record, { trusted: deps.trusted, ...(deps.logger ? { logger: deps.logger } : {}), ...deps.notify });
+    const notified = notifiedField(sent);
+    if (notified) record.notified = notified;
+    await appendRecord(journal, record);
+    const message =
+      record.outcome === 'succeeded'
+        ? `plan ${plan.name}: ${steps.join('; ')}${exitCode === RunExit.Ok ? '' : `; but ${pruned?.errors.length ?? 0} removal(s) failed: ${pruned?.errors.join(' ') ?? ''}`}`
+        : `plan ${plan.name} failed: ${record.error?.message ?? 'unknown error'}`;
+    return { exitCode, message, record, ...(pruned ? { prune: pruned } : {}) };
+  } finally {
+    await attempt.lock.release();
+  }
+}
