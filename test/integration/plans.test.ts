@@ -84,12 +84,15 @@ before(async () => {
     port: ${cluster.port}
     user: postgres
     database: postgres
+archives:
+  - ${cluster.archiveDir}
 plans:
   - name: nightly
     connection: super
     backup: dump
     database: appdb
     folder: dumps
+    schedule: daily
     timezone: UTC
     keep: { last: 2 }
     verify: always
@@ -98,6 +101,7 @@ plans:
     backup: basebackup
     folder: base
     archive: ${cluster.archiveDir}
+    schedule: daily
     timezone: UTC
     keep: { last: 1 }
     verify: always
@@ -106,6 +110,7 @@ plans:
     backup: dump
     database: appdb
     folder: dumps-down
+    schedule: daily
     timezone: UTC
     verify: never
     notify: { on: failure, webhook: ${hookUrl} }
