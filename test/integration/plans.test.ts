@@ -105,6 +105,14 @@ plans:
     timezone: UTC
     keep: { last: 1 }
     verify: always
+  - name: badzone
+    connection: super
+    backup: dump
+    database: appdb
+    folder: dumps-badzone
+    timezone: Mars/Olympus
+    keep: { last: 1 }
+    verify: never
   - name: down
     connection: super
     backup: dump
@@ -244,6 +252,15 @@ test('a base-backup plan run twice with keep last 1: the drill is recorded, the 
   assert.equal(doc.prune.wal.segments, segmentsBefore.length);
   assert.ok(left.includes('00000002.history'));
   assert.ok(left.some((n) => n.endsWith('.backup') && n.startsWith(doc.prune.wal.cutoff.segment)), 'the kept backup\'s .backup file stays');
+});
+
+test('retention that cannot run leaves the backup a success in the journal, and the run exits 1 saying why', async () => {
+  const r = await cli(['run', 'badzone', '--json']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const [record] = await journalOf(path.join(workspace, 'dumps-badzone'), 'badzone');
+  assert.equal(record?.outcome, 'succeeded');
+  assert.ok(record?.backup && (await fs.stat(record.backup.path)).isFile());
+  assert.match(record?.retention?.errors[0] ?? '', /^retention did not run: plan badzone's timezone "Mars\/Olympus" is not an IANA time zone/);
 });
 
 test('a run with the server stopped exits 1, is journaled as failed and notified to the webhook', async () => {

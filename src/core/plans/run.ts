@@ -118,11 +118,15 @@ export async function runPlan(plan: PlanToRun, deps: RunDeps): Promise<PlanRunRe
       }
       // A backup that failed its verification does not count as one retention may keep in place of older good ones.
       if (record.outcome === 'succeeded') {
-        pruned = await prune(plan);
-        record.retention = { kept: pruned.keep.length, removed: pruned.removals.flatMap((r) => r.removed), errors: pruned.errors };
-        steps.push(`kept ${pruned.keep.length}, removed ${pruned.remove.length}${pruned.wal ? ` and ${pruned.wal.remove.length} archive files` : ''}`);
-        // The backup stands; the run still exits 1 so cron or systemd tells someone that something stayed.
-        if (pruned.errors.length > 0) exitCode = RunExit.Failed;
+        // The backup stands whatever retention does; the run still exits 1 so cron or systemd tells someone that something stayed.
+        try {
+          pruned = await prune(plan);
+          record.retention = { kept: pruned.keep.length, removed: pruned.removals.flatMap((r) => r.removed), errors: pruned.errors };
+          steps.push(`kept ${pruned.keep.length}, removed ${pruned.remove.length}${pruned.wal ? ` and ${pruned.wal.remove.length} archive files` : ''}`);
+        } catch (e) {
+          record.retention = { kept: 0, removed: [], errors: [`retention did not run: ${errorMessage(e)}`] };
+        }
+        if (record.retention.errors.length > 0) exitCode = RunExit.Failed;
       }
     } catch (e) {
       record.outcome = 'failed';
@@ -136,7 +140,7 @@ export async function runPlan(plan: PlanToRun, deps: RunDeps): Promise<PlanRunRe
     await appendRecord(journal, record);
     const message =
       record.outcome === 'succeeded'
-        ? `plan ${plan.name}: ${steps.join('; ')}${exitCode === RunExit.Ok ? '' : `; but ${pruned?.errors.length ?? 0} removal(s) failed: ${pruned?.errors.join(' ') ?? ''}`}`
+        ? `plan ${plan.name}: ${steps.join('; ')}${exitCode === RunExit.Ok ? '' : `; but retention left something: ${record.retention?.errors.join(' ') ?? ''}`}`
         : `plan ${plan.name} failed: ${record.error?.message ?? 'unknown error'}`;
     return { exitCode, message, record, ...(pruned ? { prune: pruned } : {}) };
   } finally {
