@@ -110,6 +110,7 @@ plans:
     backup: dump
     database: appdb
     folder: dumps-badzone
+    schedule: daily
     timezone: Mars/Olympus
     keep: { last: 1 }
     verify: never
@@ -254,13 +255,13 @@ test('a base-backup plan run twice with keep last 1: the drill is recorded, the 
   assert.ok(left.some((n) => n.endsWith('.backup') && n.startsWith(doc.prune.wal.cutoff.segment)), 'the kept backup\'s .backup file stays');
 });
 
-test('retention that cannot run leaves the backup a success in the journal, and the run exits 1 saying why', async () => {
+test('a plan with an unknown time zone does not load: pgbr run exits 2 saying where, and takes no backup', async () => {
   const r = await cli(['run', 'badzone', '--json']);
-  assert.equal(r.code, 1, r.stdout + r.stderr);
-  const [record] = await journalOf(path.join(workspace, 'dumps-badzone'), 'badzone');
-  assert.equal(record?.outcome, 'succeeded');
-  assert.ok(record?.backup && (await fs.stat(record.backup.path)).isFile());
-  assert.match(record?.retention?.errors[0] ?? '', /^retention did not run: plan badzone's timezone "Mars\/Olympus" is not an IANA time zone/);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  const doc = JSON.parse(r.stdout) as { error: { kind: string; message: string } };
+  assert.equal(doc.error.kind, 'config');
+  assert.match(doc.error.message, /pgbackup\.yaml:\d+:\d+: .*Mars\/Olympus.*plan "badzone" does not load until this is fixed/);
+  assert.deepEqual(await fs.readdir(path.join(workspace, 'dumps-badzone')).catch(() => []), [], 'nothing was written');
 });
 
 test('a run with the server stopped exits 1, is journaled as failed and notified to the webhook', async () => {
