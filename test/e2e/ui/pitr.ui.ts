@@ -358,11 +358,16 @@ async function expectField(page: Page, frame: Frame, field: string, expected: st
 /** Clicks a text field, replaces its content and types `value`, as a person would. */
 async function typeInto(page: Page, frame: Frame, field: string, value: string): Promise<void> {
   const input = frame.locator(`vscode-text-field[data-field="${field}"] input`);
-  await input.click();
-  await input.press('ControlOrMeta+a');
-  await input.pressSequentially(value, { delay: 5 });
-  const typed = await input.inputValue();
-  if (typed !== value) throw new Error(`the ${field} field shows "${typed}" after typing "${value}"`);
+  // A keystroke that lands while the panel redraws the step (its verdict arriving) can be lost on a busy
+  // machine: type again, a few times, and fail only if the field never shows what was typed.
+  let typed = '';
+  for (let attempt = 0; attempt < 3 && typed !== value; attempt++) {
+    await input.click();
+    await input.press('ControlOrMeta+a');
+    await input.pressSequentially(value, { delay: 5 });
+    typed = await input.inputValue();
+  }
+  if (typed !== value) throw new Error(`the ${field} field shows "${typed}" after typing "${value}" three times`);
   await page.waitForTimeout(100);
 }
 
