@@ -87,6 +87,7 @@ export const COMMAND_ARGS = {
   'pgBackup.deleteDump': { arg: 'dumps', extra: 'confirmed' },
   'pgBackup.cleanPartials': { arg: 'partials', extra: 'confirmed', optional: true },
   'pgBackup.refreshArchive': { arg: 'none' },
+  'pgBackup.refreshPlans': { arg: 'none' },
   'pgBackup.addArchive': { arg: 'folder', extra: 'text' },
   'pgBackup.showHealth': { arg: 'connection', optional: true },
   'pgBackup.takeBaseBackup': { arg: 'baseBackup' },

@@ -21,6 +21,7 @@ export const COMMAND_IDS = [
   'pgBackup.deleteDump',
   'pgBackup.cleanPartials',
   'pgBackup.refreshArchive',
+  'pgBackup.refreshPlans',
   'pgBackup.addArchive',
   'pgBackup.showHealth',
   'pgBackup.takeBaseBackup',
