@@ -67,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
       watchProfileSources(ctx),
       vscode.window.registerWebviewPanelSerializer(PitrPanel.viewType, new PitrSerializer(ctx)),
     );
-    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps, verifyReports), ...archiveCommands(ctx, archive), ...planCommands(plans), ...healthCommands(health, healthView), ...baseBackupCommands(ctx), ...pitrCommands(ctx) };
+    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps, verifyReports), ...archiveCommands(ctx, archive), ...planCommands(ctx, plans), ...healthCommands(health, healthView), ...baseBackupCommands(ctx), ...pitrCommands(ctx) };
     registerCommands(ctx, table);
     const activationMs = performance.now() - started;
     ctx.log.info(`PG Backup activated in ${activationMs.toFixed(1)} ms`);

@@ -1,5 +1,7 @@
-// What the Plans view says about a plan: its row's description and tooltip, and the rows under it (no vscode import: unit tests read it).
+// What the Plans view says about a plan: its row's description and tooltip, the rows under it, its retention preview (no vscode import: unit tests read it).
+import * as path from 'node:path';
 import { formatBytes, formatDuration, formatWhen } from '../core/platform';
+import type { PrunePreview } from '../core/retention';
 import type { JournalRecord, Plan } from '../core/plans';
 
 /** What a row needs to know of a plan: its schedule, its next runs, its keep rules, and its journal's last run. */
@@ -45,4 +47,21 @@ export function keepRulesText(keep: PlanFacts['keep']): string {
     return [`${rule} ${value.text}`];
   });
   return rules.length ? rules.join(', ') : 'no keep rules: nothing is removed';
+}
+
+/** The keep/remove table with each kept backup's reasons, as markdown. */
+export function retentionTable(preview: PrunePreview): string {
+  const rows = [
+    ...preview.keep.map((k) => `| keep | ${k.time} | ${path.basename(k.path)} | ${k.reasons.join(', ')} |`),
+    ...preview.remove.map((r) => `| remove | ${r.time} | ${path.basename(r.path)} | not kept by any rule |`),
+  ];
+  const lines = [`# Retention preview of plan ${preview.plan}`, '', 'Nothing has been removed: this is what a run of the plan would keep and remove.', ''];
+  if (rows.length) lines.push('| | Started | Backup | Why |', '|---|---|---|---|', ...rows);
+  else lines.push(`Plan ${preview.plan} has no backups yet.`);
+  for (const s of preview.skipped) lines.push('', `Note: ${s}`);
+  if (preview.wal) {
+    const w = preview.wal;
+    lines.push('', `WAL in ${w.archive}: would remove ${w.remove.length} files (${w.segments} segments, ${formatBytes(w.bytes)})${w.note ? `; ${w.note}` : ''}.`);
+  }
+  return lines.join('\n');
 }

@@ -2,13 +2,15 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import { TreeNode, ErrorNode } from '../treeNode';
+import type { NodeTarget, Targeted } from '../targets';
 import { errorMessage, formatWhen } from '../core/platform';
 import { describePlans, journalPath, journalSummary, machineZone } from '../core/plans';
 import { keepRulesText, lastRunLines, planDescription, planTooltip, type PlanFacts } from './rows';
 
 /** A plan's row; `journal` is where its runs are recorded, what Open Journal opens. */
-export class PlanNode extends TreeNode {
+export class PlanNode extends TreeNode implements Targeted {
   readonly parent = undefined;
+  readonly target: NodeTarget;
   constructor(
     readonly facts: PlanFacts,
     readonly journal: string,
@@ -21,6 +23,7 @@ export class PlanNode extends TreeNode {
     const failed = facts.lastRun?.outcome === 'failed';
     this.iconPath = new vscode.ThemeIcon(failed ? 'error' : 'calendar', failed ? new vscode.ThemeColor('errorForeground') : undefined);
     this.contextValue = 'plan';
+    this.target = { kind: 'plan', name: facts.name };
   }
 }
 

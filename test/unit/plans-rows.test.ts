@@ -1,7 +1,7 @@
 // The Plans view's words for a plan: its last and next run, its tooltip with duration, size and error, its keep rules.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { keepRulesText, lastRunLines, planDescription, planTooltip, type PlanFacts } from '../../src/plans/rows';
+import { keepRulesText, lastRunLines, planDescription, planTooltip, retentionTable, type PlanFacts } from '../../src/plans/rows';
 import type { JournalRecord } from '../../src/core/plans';
 
 const now = new Date('2026-03-10T12:00:00Z');
@@ -47,4 +47,23 @@ test('keep rules list the ones that keep something; none says nothing is removed
   assert.equal(keepRulesText({ daily: 7, weekly: 0, within: { text: '2d', seconds: 172800 } }), 'daily 7, within 2d');
   assert.equal(keepRulesText(undefined), 'no keep rules: nothing is removed');
   assert.equal(keepRulesText({ daily: 0 }), 'no keep rules: nothing is removed');
+});
+
+test('the retention preview lists each kept backup with its reasons and each removed one, and says nothing was removed', () => {
+  const text = retentionTable({
+    plan: 'nightly',
+    keep: [{ path: '/b/nightly-2.dump', time: '2026-03-10T03:00:00Z', reasons: ['daily #1', 'last #1'] }],
+    remove: [{ path: '/b/nightly-1.dump', time: '2026-03-01T03:00:00Z' }],
+    skipped: ['nightly-0.dump has no manifest'],
+  });
+  assert.match(text, /Nothing has been removed/);
+  assert.match(text, /\| keep \| 2026-03-10T03:00:00Z \| nightly-2\.dump \| daily #1, last #1 \|/);
+  assert.match(text, /\| remove \| 2026-03-01T03:00:00Z \| nightly-1\.dump \| not kept by any rule \|/);
+  assert.match(text, /Note: nightly-0\.dump has no manifest/);
+});
+
+test('a plan with no backups yet says so instead of an empty table', () => {
+  const text = retentionTable({ plan: 'nightly', keep: [], remove: [], skipped: [] });
+  assert.match(text, /Plan nightly has no backups yet\./);
+  assert.doesNotMatch(text, /\| Started \|/);
 });
