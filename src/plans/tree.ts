@@ -7,13 +7,12 @@ import { errorMessage, formatWhen } from '../core/platform';
 import { describePlans, journalPath, journalSummary, machineZone } from '../core/plans';
 import { keepRulesText, lastRunLines, planDescription, planTooltip, type PlanFacts } from './rows';
 
-/** A plan's row; `journal` is where its runs are recorded, what Open Journal opens. */
+/** A plan's row: its commands (Run Now, Preview Retention, Open Journal) act on `target`. */
 export class PlanNode extends TreeNode implements Targeted {
   readonly parent = undefined;
   readonly target: NodeTarget;
   constructor(
     readonly facts: PlanFacts,
-    readonly journal: string,
     now: Date,
   ) {
     super(facts.name, vscode.TreeItemCollapsibleState.Collapsed);
@@ -90,11 +89,10 @@ export class PlansProvider implements vscode.TreeDataProvider<PlansNode>, vscode
     const overviews = describePlans(loaded.config ?? {}, this.ctx.places, now, machineZone(), 3);
     const nodes: PlansNode[] = await Promise.all(
       overviews.map(async (p) => {
-        const journal = journalPath(p);
-        const summary = await journalSummary(journal);
+        const summary = await journalSummary(journalPath(p));
         for (const problem of summary.problems) this.ctx.log.warn(`plan ${p.name}: ${problem}`);
         const facts: PlanFacts = { name: p.name, schedule: p.schedule, timezone: p.timezone, nextRuns: p.nextRuns, ...(p.keep ? { keep: p.keep } : {}), ...(summary.lastRun ? { lastRun: summary.lastRun } : {}) };
-        return new PlanNode(facts, journal, now);
+        return new PlanNode(facts, now);
       }),
     );
     // A plan that does not load is shown with its reason, where the plan would be.
