@@ -40,6 +40,8 @@ export interface ArgValues {
   pitrDefaults: Partial<PitrForm>;
   /** A folder's path. */
   folder: string;
+  /** A plan's name (`plans:` in pgbackup.yaml). */
+  plan: string;
 }
 
 /** What a caller may pass after the node (or the selection). */
@@ -87,6 +89,10 @@ export const COMMAND_ARGS = {
   'pgBackup.deleteDump': { arg: 'dumps', extra: 'confirmed' },
   'pgBackup.cleanPartials': { arg: 'partials', extra: 'confirmed', optional: true },
   'pgBackup.refreshArchive': { arg: 'none' },
+  'pgBackup.refreshPlans': { arg: 'none' },
+  'pgBackup.runPlanNow': { arg: 'plan' },
+  'pgBackup.previewPlanRetention': { arg: 'plan' },
+  'pgBackup.openPlanJournal': { arg: 'plan' },
   'pgBackup.addArchive': { arg: 'folder', extra: 'text' },
   'pgBackup.showHealth': { arg: 'connection', optional: true },
   'pgBackup.takeBaseBackup': { arg: 'baseBackup' },
@@ -208,6 +214,11 @@ const READERS: { [K in keyof ArgValues]: Reader<K> } = {
     return callerObject<Partial<PitrForm>>(x, PITR_FIELDS, []) ?? wrong(id, 'pitrDefaults', x);
   },
   folder: (id, x) => (x === undefined ? undefined : (typeof x === 'string' ? x : fileUriPath(x)) ?? wrong(id, 'folder', x)),
+  plan: (id, x) => {
+    if (x === undefined || typeof x === 'string') return x;
+    const target = targetOf(x);
+    return target?.kind === 'plan' ? target.name : wrong(id, 'plan', x);
+  },
 };
 
 function connectionName(id: CommandId, x: unknown): string | undefined {
@@ -307,6 +318,7 @@ const ARG_NOUNS: Record<keyof ArgValues, string> = {
   baseBackup: "a connection (one in the Connections view, or its name) or { profile, format, checkpoint }",
   pitrDefaults: 'a base backup in the WAL Archive view, or the fields of the recovery form',
   folder: "a folder's path",
+  plan: "a plan (one in the Plans view, or its name)",
 };
 
 const EXTRA_NOUNS: Record<keyof ExtraValues, string> = {

@@ -18,6 +18,8 @@ import { DumpContentsProvider, TOC_SCHEME } from './dumps/contents';
 import { VERIFY_REPORT_SCHEME, VerifyReportProvider } from './dumps/verifyReport';
 import { WalArchiveProvider } from './archive/tree';
 import { archiveCommands } from './archive/commands';
+import { PlansProvider } from './plans/tree';
+import { planCommands } from './plans/commands';
 import { showRestrictedMode } from './restrictedMode';
 import { onSettingChange } from './settings';
 
@@ -26,6 +28,7 @@ export interface PgBackupApi {
   connections: ConnectionsProvider;
   dumps: DumpsProvider;
   archive: WalArchiveProvider;
+  plans: PlansProvider;
   health: HealthMonitor;
   /** How long activate() took, in milliseconds. */
   activationMs: number;
@@ -38,6 +41,7 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
     const connections = new ConnectionsProvider(ctx);
     const dumps = new DumpsProvider(ctx);
     const archive = new WalArchiveProvider(ctx);
+    const plans = new PlansProvider(ctx);
     const health = new HealthMonitor(ctx);
     const healthView = new HealthViewProvider(context.extensionUri, health);
     const verifyReports = new VerifyReportProvider();
@@ -45,11 +49,13 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
       vscode.window.createTreeView('pgBackup.connections', { treeDataProvider: connections, canSelectMany: true, showCollapseAll: true }),
       vscode.window.createTreeView('pgBackup.dumps', { treeDataProvider: dumps, canSelectMany: true, showCollapseAll: true }),
       vscode.window.createTreeView('pgBackup.walArchive', { treeDataProvider: archive, showCollapseAll: true }),
+      vscode.window.createTreeView('pgBackup.plans', { treeDataProvider: plans, showCollapseAll: true }),
     ];
     context.subscriptions.push(
       connections,
       dumps,
       archive,
+      plans,
       ...views,
       showRestrictedMode(ctx, views),
       vscode.workspace.registerTextDocumentContentProvider(TOC_SCHEME, new DumpContentsProvider(ctx)),
@@ -61,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
       watchProfileSources(ctx),
       vscode.window.registerWebviewPanelSerializer(PitrPanel.viewType, new PitrSerializer(ctx)),
     );
-    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps, verifyReports), ...archiveCommands(ctx, archive), ...healthCommands(health, healthView), ...baseBackupCommands(ctx), ...pitrCommands(ctx) };
+    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps, verifyReports), ...archiveCommands(ctx, archive), ...planCommands(ctx, plans), ...healthCommands(health, healthView), ...baseBackupCommands(ctx), ...pitrCommands(ctx) };
     registerCommands(ctx, table);
     const activationMs = performance.now() - started;
     ctx.log.info(`PG Backup activated in ${activationMs.toFixed(1)} ms`);
@@ -71,7 +77,7 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
       for (const dir of swept.removed) ctx.log.info(`removed ${dir}, left by a run that ended`);
       for (const problem of swept.problems) ctx.log.warn(problem);
     });
-    return { connections, dumps, archive, health, activationMs };
+    return { connections, dumps, archive, plans, health, activationMs };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     void vscode.window.showErrorMessage(`PG Backup could not start: ${message}. Run "Developer: Show Logs…" for details.`);

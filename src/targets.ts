@@ -10,11 +10,12 @@ export type NodeTarget =
   | { kind: 'dump'; path: string }
   | { kind: 'dumpTable'; dumpPath: string; table: QualifiedName }
   | { kind: 'partials'; paths: readonly string[] }
-  | { kind: 'baseBackup'; path: string };
+  | { kind: 'baseBackup'; path: string }
+  | { kind: 'plan'; name: string };
 
 export type NodeTargetKind = NodeTarget['kind'];
 
-/** A node that stands for a target (the Connections, Dumps and WAL Archive views' nodes that commands act on). */
+/** A node that stands for a target (the Connections, Dumps, WAL Archive and Plans views' nodes that commands act on). */
 export interface Targeted {
   readonly target: NodeTarget;
 }
@@ -28,6 +29,7 @@ export const TARGET_NOUNS: Record<NodeTargetKind, string> = {
   dumpTable: 'a table in a dump',
   partials: 'unfinished dumps',
   baseBackup: 'a base backup',
+  plan: 'a plan',
 };
 
 /** The target of a node VS Code passed, or undefined for anything else. */

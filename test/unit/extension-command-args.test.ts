@@ -187,3 +187,13 @@ test('a command that takes nothing ignores the node it is run on, and reads its 
   assert.deepEqual((await run('pgBackup.showTools', [{ show: false }])).calls, [[undefined, { show: false }]]);
   assert.deepEqual((await run('pgBackup.showTools', [])).calls, [[undefined, {}]]);
 });
+
+test('the plan commands take a Plans view row or a plan\'s name, ask when given nothing, and refuse a dump', async () => {
+  for (const id of ['pgBackup.runPlanNow', 'pgBackup.previewPlanRetention', 'pgBackup.openPlanJournal'] as const) {
+    assert.deepEqual((await run(id, [node({ kind: 'plan', name: 'nightly' })])).calls, [['nightly', undefined]]);
+    assert.deepEqual((await run(id, ['weekly'])).calls, [['weekly', undefined]]);
+    const asked = await run(id, [], 'picked');
+    assert.deepEqual([asked.picks, asked.calls], [1, [['picked', undefined]]]);
+    assert.match(await refusal(id, [dump('/d/a.dump')]), new RegExp(`^${id.replace('.', '\\.')} acts on a plan \\(one in the Plans view, or its name\\), not on a dump: `));
+  }
+});

@@ -44,14 +44,14 @@ test('activation is lazy: no "*" and no onStartupFinished', () => {
   }
 });
 
-test('the PG Backup container holds Connections, Dumps, WAL Archive and a Health webview', () => {
+test('the PG Backup container holds Connections, Dumps, WAL Archive, Plans and a Health webview', () => {
   const container = manifest.contributes.viewsContainers.activitybar.find((c) => c.id === 'pgBackup');
   assert.equal(container?.title, 'PG Backup');
   assert.ok(container && fs.existsSync(path.join(root, container.icon)), 'activity-bar icon file missing');
   const views = manifest.contributes.views.pgBackup ?? [];
   assert.deepEqual(
     views.map((v) => v.name),
-    ['Connections', 'Dumps', 'WAL Archive', 'Health'],
+    ['Connections', 'Dumps', 'WAL Archive', 'Plans', 'Health'],
   );
   assert.equal(views.find((v) => v.name === 'Health')?.type, 'webview');
   assert.deepEqual(manifest.extensionKind, ['workspace']);

@@ -5,6 +5,7 @@ export { installSchedule, ownerOf, previewSchedule, removeSchedule, schedulePlac
 export { describePlans, plansHealth, runnablePlan } from './overview';
 export type { RunTarget } from './schedule';
 export { onCalendar } from './systemd';
+export { journalPath, journalSummary, readJournal, type JournalRecord } from './journal';
 export { acquirePlanLock, alreadyRunning } from './lock';
 export { RunExit, runPlan } from './run';
 export type { PlanToRun } from './run';

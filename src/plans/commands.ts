@@ -1,0 +1,86 @@
+// Commands on plans: refresh the view, run a plan now, preview its retention, open its journal.
+import * as fs from 'node:fs/promises';
+import * as vscode from 'vscode';
+import type { Ctx } from '../ctx';
+import type { CommandTable } from '../commands';
+import { PgbrError } from '../core/platform';
+import { journalPath, machineZone, runnablePlan, runPlan, RunExit, type PlanToRun } from '../core/plans';
+import { previewPrune } from '../core/retention';
+import { findServerBinDir } from '../core/pitr';
+import { withCancellableProgress } from '../progress';
+import type { PlansProvider } from './tree';
+import { retentionTable } from './rows';
+
+export function planCommands(ctx: Ctx, tree: PlansProvider) {
+  const pick = (verb: string) => async () => {
+    const names = ((await ctx.profiles()).config?.plans ?? []).map((p) => p.name);
+    if (names.length === 0) throw new PgbrError('config', 'pgbackup.yaml has no plans: add one under plans: to run, preview or journal it.');
+    return vscode.window.showQuickPick(names, { title: `${verb}: plan` });
+  };
+  return {
+    'pgBackup.refreshPlans': { run: () => tree.refresh() },
+    'pgBackup.runPlanNow': {
+      pick: pick('Run now'),
+      run: async (name) => {
+        const result = await runNow(ctx, await planToRun(ctx, name));
+        tree.refresh();
+        return result;
+      },
+    },
+    'pgBackup.previewPlanRetention': {
+      pick: pick('Preview retention'),
+      run: async (name) => {
+        const preview = await previewPrune(await planToRun(ctx, name));
+        const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: retentionTable(preview) });
+        await vscode.window.showTextDocument(doc, { preview: true });
+        return preview;
+      },
+    },
+    'pgBackup.openPlanJournal': {
+      pick: pick('Open journal'),
+      run: async (name) => {
+        const file = journalPath(await planToRun(ctx, name));
+        const exists = await fs.access(file).then(() => true, () => false);
+        if (!exists) {
+          void vscode.window.showInformationMessage(`Plan ${name} has no journal yet (${file}): its first run writes one; Run Now starts it.`);
+          return undefined;
+        }
+        await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
+        // The journal is appended by runs; an edit here would corrupt what monitors read.
+        await vscode.commands.executeCommand('workbench.action.files.setActiveEditorReadonlyInSession');
+        return file;
+      },
+    },
+  } satisfies Partial<CommandTable>;
+}
+
+/** The plan of pgbackup.yaml by that name, resolved as a run takes it. */
+async function planToRun(ctx: Ctx, name: string): Promise<PlanToRun> {
+  const loaded = await ctx.profiles();
+  const plan = loaded.config?.plans?.find((p) => p.name === name);
+  if (!plan) throw new PgbrError('config', `pgbackup.yaml has no plan named ${name}: check its name under plans:, or fix the problem the Plans view shows for it.`);
+  return runnablePlan(plan, loaded.config ?? {}, ctx.places, machineZone());
+}
+
+async function runNow(ctx: Ctx, plan: PlanToRun) {
+  const result = await withCancellableProgress(`Running plan ${plan.name}`, async (progress, signal) => {
+    progress.report({ message: 'backing up, verifying when due, applying retention' });
+    return runPlan(plan, {
+      async connect() {
+        const profile = await ctx.profile(plan.connection);
+        const conn = await ctx.connection(profile);
+        return { profile: profile.name, params: conn.params, ...(conn.password !== undefined ? { password: conn.password } : {}) };
+      },
+      tools: () => ctx.tools(),
+      serverBinDir: findServerBinDir,
+      // An untrusted folder's pgbackup.yaml may not start programs or reach URLs: no notification.
+      trusted: ctx.trusted,
+      signal,
+      logger: ctx.log,
+    });
+  });
+  ctx.dumpsChanged();
+  if (result.exitCode === RunExit.Ok) void vscode.window.showInformationMessage(result.message);
+  else void vscode.window.showErrorMessage(result.message);
+  return result;
+}

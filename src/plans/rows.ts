@@ -1,0 +1,67 @@
+// What the Plans view says about a plan: its row's description and tooltip, the rows under it, its retention preview (no vscode import: unit tests read it).
+import * as path from 'node:path';
+import { formatBytes, formatDuration, formatWhen } from '../core/platform';
+import type { PrunePreview } from '../core/retention';
+import type { JournalRecord, Plan } from '../core/plans';
+
+/** What a row needs to know of a plan: its schedule, its next runs, its keep rules, and its journal's last run. */
+export interface PlanFacts {
+  name: string;
+  schedule: string;
+  timezone: string;
+  nextRuns: readonly Date[];
+  keep?: Plan['keep'];
+  lastRun?: JournalRecord;
+}
+
+const when = (d: Date | string, now: Date, timeZone: string): string => formatWhen(d, { now, timeZone });
+
+/** `succeeded today 03:00 UTC · 5 h ago · next tomorrow 03:00 UTC`, or `never run · next …`. */
+export function planDescription(plan: PlanFacts, now: Date): string {
+  const last = plan.lastRun ? `${plan.lastRun.outcome} ${when(plan.lastRun.endedAt, now, plan.timezone)}` : 'never run';
+  const next = plan.nextRuns[0];
+  return next ? `${last} · next ${formatWhen(next, { now, timeZone: plan.timezone, noAge: true })}` : `${last} · no next run`;
+}
+
+/** The last run in full: when, how long, how big, and what went wrong. */
+export function lastRunLines(record: JournalRecord | undefined, now: Date, timeZone: string): string[] {
+  if (!record) return ['No run in the journal yet: Run Now takes the first backup.'];
+  const seconds = (new Date(record.endedAt).getTime() - new Date(record.startedAt).getTime()) / 1000;
+  const lines = [`Last run ${record.outcome} ${when(record.endedAt, now, timeZone)}, took ${formatDuration(seconds)}`];
+  if (record.backup) lines.push(`Backup ${record.backup.path} (${formatBytes(record.backup.bytes)})`);
+  if (record.verification) lines.push(`Verification (${record.verification.what}) ${record.verification.outcome}`);
+  if (record.retention) lines.push(`Retention kept ${record.retention.kept}, removed ${record.retention.removed.length}`);
+  if (record.error) lines.push(`Error: ${record.error.message}`);
+  return lines;
+}
+
+export function planTooltip(plan: PlanFacts, now: Date): string {
+  return [`Plan ${plan.name}: ${plan.schedule} (${plan.timezone})`, ...lastRunLines(plan.lastRun, now, plan.timezone)].join('\n');
+}
+
+/** `daily 7, weekly 4, within 2d`: the rules that keep something, or a sentence saying none do. */
+export function keepRulesText(keep: PlanFacts['keep']): string {
+  const rules = Object.entries(keep ?? {}).flatMap(([rule, value]: [string, number | { text: string } | undefined]) => {
+    if (value === undefined) return [];
+    if (typeof value === 'number') return value > 0 ? [`${rule} ${value}`] : [];
+    return [`${rule} ${value.text}`];
+  });
+  return rules.length ? rules.join(', ') : 'no keep rules: nothing is removed';
+}
+
+/** The keep/remove table with each kept backup's reasons, as markdown. */
+export function retentionTable(preview: PrunePreview): string {
+  const rows = [
+    ...preview.keep.map((k) => `| keep | ${k.time} | ${path.basename(k.path)} | ${k.reasons.join(', ')} |`),
+    ...preview.remove.map((r) => `| remove | ${r.time} | ${path.basename(r.path)} | not kept by any rule |`),
+  ];
+  const lines = [`# Retention preview of plan ${preview.plan}`, '', 'Nothing has been removed: this is what a run of the plan would keep and remove.', ''];
+  if (rows.length) lines.push('| | Started | Backup | Why |', '|---|---|---|---|', ...rows);
+  else lines.push(`Plan ${preview.plan} has no backups yet.`);
+  for (const s of preview.skipped) lines.push('', `Note: ${s}`);
+  if (preview.wal) {
+    const w = preview.wal;
+    lines.push('', `WAL in ${w.archive}: would remove ${w.remove.length} files (${w.segments} segments, ${formatBytes(w.bytes)})${w.note ? `; ${w.note}` : ''}.`);
+  }
+  return lines.join('\n');
+}

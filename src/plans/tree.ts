@@ -1,0 +1,115 @@
+// The Plans view: each plan of pgbackup.yaml with its last run and next run → the last run, the next runs, the keep rules.
+import * as vscode from 'vscode';
+import type { Ctx } from '../ctx';
+import { TreeNode, ErrorNode } from '../treeNode';
+import type { NodeTarget, Targeted } from '../targets';
+import { errorMessage, formatWhen } from '../core/platform';
+import { describePlans, journalPath, journalSummary, machineZone } from '../core/plans';
+import { keepRulesText, lastRunLines, planDescription, planTooltip, type PlanFacts } from './rows';
+
+/** A plan's row: its commands (Run Now, Preview Retention, Open Journal) act on `target`. */
+export class PlanNode extends TreeNode implements Targeted {
+  readonly parent = undefined;
+  readonly target: NodeTarget;
+  constructor(
+    readonly facts: PlanFacts,
+    now: Date,
+  ) {
+    super(facts.name, vscode.TreeItemCollapsibleState.Collapsed);
+    this.id = `plan/${facts.name}`;
+    this.description = planDescription(facts, now);
+    this.tooltip = planTooltip(facts, now);
+    const failed = facts.lastRun?.outcome === 'failed';
+    this.iconPath = new vscode.ThemeIcon(failed ? 'error' : 'calendar', failed ? new vscode.ThemeColor('errorForeground') : undefined);
+    this.contextValue = 'plan';
+    this.target = { kind: 'plan', name: facts.name };
+  }
+}
+
+/** One line under a plan: its last run, its next runs or its keep rules. */
+export class PlanDetailNode extends TreeNode {
+  constructor(
+    readonly parent: PlanNode,
+    label: string,
+    description: string,
+    icon: string,
+  ) {
+    super(label, vscode.TreeItemCollapsibleState.None);
+    this.id = `${parent.id ?? ''}/${label}`;
+    this.description = description;
+    this.tooltip = `${label}: ${description}`;
+    this.iconPath = new vscode.ThemeIcon(icon);
+    this.contextValue = 'planDetail';
+  }
+}
+
+export type PlansNode = PlanNode | PlanDetailNode | ErrorNode;
+
+export class PlansProvider implements vscode.TreeDataProvider<PlansNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<PlansNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly subscriptions: vscode.Disposable[];
+
+  constructor(private readonly ctx: Ctx) {
+    // pgbackup.yaml is where plans live; a change to it reloads the profiles, and so the plans.
+    this.subscriptions = [ctx.onDidChangeProfiles(() => this.refresh())];
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  dispose(): void {
+    for (const d of this.subscriptions) d.dispose();
+    this.changed.dispose();
+  }
+
+  getTreeItem(node: PlansNode): vscode.TreeItem {
+    return node;
+  }
+
+  getParent(node: PlansNode): PlansNode | undefined {
+    return node.parent instanceof PlanNode ? node.parent : undefined;
+  }
+
+  async getChildren(node?: PlansNode): Promise<PlansNode[]> {
+    try {
+      if (!node) return await this.plans();
+      if (node instanceof PlanNode) return this.details(node);
+    } catch (e) {
+      this.ctx.log.warn(errorMessage(e));
+      return [new ErrorNode(undefined, errorMessage(e))];
+    }
+    return [];
+  }
+
+  private async plans(): Promise<PlansNode[]> {
+    const loaded = await this.ctx.profiles();
+    const now = new Date();
+    const overviews = describePlans(loaded.config ?? {}, this.ctx.places, now, machineZone(), 3);
+    const nodes: PlansNode[] = await Promise.all(
+      overviews.map(async (p) => {
+        const summary = await journalSummary(journalPath(p));
+        for (const problem of summary.problems) this.ctx.log.warn(`plan ${p.name}: ${problem}`);
+        const facts: PlanFacts = { name: p.name, schedule: p.schedule, timezone: p.timezone, nextRuns: p.nextRuns, ...(p.keep ? { keep: p.keep } : {}), ...(summary.lastRun ? { lastRun: summary.lastRun } : {}) };
+        return new PlanNode(facts, now);
+      }),
+    );
+    // A plan that does not load is shown with its reason, where the plan would be.
+    const problems = loaded.problems.filter((p) => p.plan !== undefined && p.severity !== 'warning');
+    problems.forEach((p, i) => nodes.push(new ErrorNode(undefined, `plan ${p.plan ?? ''}: ${p.message}`, { index: i })));
+    return nodes;
+  }
+
+  private details(node: PlanNode): PlansNode[] {
+    const now = new Date();
+    const { facts } = node;
+    const [lastRun, ...more] = lastRunLines(facts.lastRun, now, facts.timezone);
+    const next = facts.nextRuns.map((d) => formatWhen(d, { now, timeZone: facts.timezone })).join('; ');
+    return [
+      new PlanDetailNode(node, 'Last run', [lastRun, ...more].join(' · '), facts.lastRun?.outcome === 'failed' ? 'error' : 'history'),
+      new PlanDetailNode(node, 'Next runs', next || 'none: the schedule has no time ahead', 'clock'),
+      new PlanDetailNode(node, 'Keep', keepRulesText(facts.keep), 'archive'),
+    ];
+  }
+}

@@ -1,0 +1,69 @@
+// The Plans view's words for a plan: its last and next run, its tooltip with duration, size and error, its keep rules.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { keepRulesText, lastRunLines, planDescription, planTooltip, retentionTable, type PlanFacts } from '../../src/plans/rows';
+import type { JournalRecord } from '../../src/core/plans';
+
+const now = new Date('2026-03-10T12:00:00Z');
+
+function record(over: Partial<JournalRecord>): JournalRecord {
+  return {
+    v: 1, plan: 'nightly', runId: 'r1', host: 'h', pid: 1,
+    startedAt: '2026-03-10T03:00:00Z', endedAt: '2026-03-10T03:02:05Z', outcome: 'succeeded',
+    ...over,
+  };
+}
+
+const plan = (over: Partial<PlanFacts> = {}): PlanFacts => ({
+  name: 'nightly', schedule: 'daily', timezone: 'UTC', nextRuns: [new Date('2026-03-11T00:00:00Z')], ...over,
+});
+
+test('a plan never run says so, with its next run in its zone', () => {
+  assert.equal(planDescription(plan(), now), 'never run · next tomorrow 00:00 UTC');
+});
+
+test('a plan that ran says the outcome and when, in the plan\'s zone', () => {
+  const d = planDescription(plan({ timezone: 'Europe/Berlin', lastRun: record({}) }), now);
+  assert.equal(d, 'succeeded today 04:02 UTC+1 · 8 h ago · next tomorrow 01:00 UTC+1');
+});
+
+test('a schedule with no time ahead says there is no next run', () => {
+  assert.match(planDescription(plan({ nextRuns: [] }), now), /· no next run$/);
+});
+
+test('the tooltip gives the duration, the size and the error of the last run', () => {
+  const tip = planTooltip(plan({ lastRun: record({ outcome: 'failed', backup: { path: '/b/x.dump', bytes: 2048, seconds: 100 }, error: { message: 'disk full' } }) }), now);
+  assert.match(tip, /^Plan nightly: daily \(UTC\)\n/);
+  assert.match(tip, /Last run failed today 03:02 UTC · 8 h ago, took 2 min/);
+  assert.match(tip, /Backup \/b\/x\.dump \(2\.0 kB\)/);
+  assert.match(tip, /Error: disk full/);
+});
+
+test('no journal record yet points at Run Now', () => {
+  assert.deepEqual(lastRunLines(undefined, now, 'UTC'), ['No run in the journal yet: Run Now takes the first backup.']);
+});
+
+test('keep rules list the ones that keep something; none says nothing is removed', () => {
+  assert.equal(keepRulesText({ daily: 7, weekly: 0, within: { text: '2d', seconds: 172800 } }), 'daily 7, within 2d');
+  assert.equal(keepRulesText(undefined), 'no keep rules: nothing is removed');
+  assert.equal(keepRulesText({ daily: 0 }), 'no keep rules: nothing is removed');
+});
+
+test('the retention preview lists each kept backup with its reasons and each removed one, and says nothing was removed', () => {
+  const text = retentionTable({
+    plan: 'nightly',
+    keep: [{ path: '/b/nightly-2.dump', time: '2026-03-10T03:00:00Z', reasons: ['daily #1', 'last #1'] }],
+    remove: [{ path: '/b/nightly-1.dump', time: '2026-03-01T03:00:00Z' }],
+    skipped: ['nightly-0.dump has no manifest'],
+  });
+  assert.match(text, /Nothing has been removed/);
+  assert.match(text, /\| keep \| 2026-03-10T03:00:00Z \| nightly-2\.dump \| daily #1, last #1 \|/);
+  assert.match(text, /\| remove \| 2026-03-01T03:00:00Z \| nightly-1\.dump \| not kept by any rule \|/);
+  assert.match(text, /Note: nightly-0\.dump has no manifest/);
+});
+
+test('a plan with no backups yet says so instead of an empty table', () => {
+  const text = retentionTable({ plan: 'nightly', keep: [], remove: [], skipped: [] });
+  assert.match(text, /Plan nightly has no backups yet\./);
+  assert.doesNotMatch(text, /\| Started \|/);
+});
