@@ -200,8 +200,8 @@ export function assessHealth(facts: HealthFacts, inputs: HealthInputs): HealthSn
   };
 
   const rpoWal = walRpo(lag, archiver, policy);
-  const dumpRpo = newestDumpRpo(inputs.dumps, policy, now, seconds);
-  const baseRpo = baseBackupRpo(inputs.baseBackups, policy, now, seconds);
+  const dumpRpo = newestAgainst(inputs.dumps?.filter(isDatabaseDump), (d) => ({ time: d.time, name: d.name }), policy.dumpMaxAgeSeconds, now, seconds, 'no dump folder was looked at');
+  const baseRpo = newestAgainst(inputs.baseBackups, (b) => ({ time: b.stopTime, name: b.label }), policy.baseBackupMaxAgeSeconds, now, seconds, 'no WAL archive was looked at for backup history files');
   const rto = rtoEvidence(inputs.dumps, policy);
 
   let failedSincePrevious: number | null = null;
@@ -268,39 +268,24 @@ function walRpo(lag: WalLag, archiver: ArchiverStatus, policy: HealthPolicy): Ag
   return result;
 }
 
-function newestDumpRpo(
-  dumps: readonly CatalogEntry[] | undefined,
-  policy: HealthPolicy,
+/** The age of the newest of `items` against `maxAge`; `note` says why nothing was looked at when `items` is absent. */
+function newestAgainst<T>(
+  items: readonly T[] | undefined,
+  of: (item: T) => { time: Date; name?: string | undefined },
+  maxAge: number | undefined,
   now: Date,
   seconds: (from: Date, to: Date) => number,
+  note: string,
 ): AgeAgainstTarget {
-  const newest = dumps?.filter(isDatabaseDump).reduce<CatalogEntry | undefined>((a, d) => (!a || d.time > a.time ? d : a), undefined);
+  const newest = items?.map(of).reduce<{ time: Date; name?: string | undefined } | undefined>((a, b) => (!a || b.time > a.time ? b : a), undefined);
   const age = newest ? seconds(newest.time, now) : null;
-  const result: AgeAgainstTarget = { ageSeconds: age, status: againstTarget(age, policy.dumpMaxAgeSeconds) };
-  if (policy.dumpMaxAgeSeconds !== undefined) result.targetSeconds = policy.dumpMaxAgeSeconds;
+  const result: AgeAgainstTarget = { ageSeconds: age, status: againstTarget(age, maxAge) };
+  if (maxAge !== undefined) result.targetSeconds = maxAge;
   if (newest) {
-    result.newest = newest.name;
+    if (newest.name) result.newest = newest.name;
     result.at = newest.time;
   }
-  if (!dumps) result.note = 'no dump folder was looked at';
-  return result;
-}
-
-function baseBackupRpo(
-  backups: readonly BaseBackupSeen[] | undefined,
-  policy: HealthPolicy,
-  now: Date,
-  seconds: (from: Date, to: Date) => number,
-): AgeAgainstTarget {
-  const newest = backups?.reduce<BaseBackupSeen | undefined>((a, b) => (!a || b.stopTime > a.stopTime ? b : a), undefined);
-  const age = newest ? seconds(newest.stopTime, now) : null;
-  const result: AgeAgainstTarget = { ageSeconds: age, status: againstTarget(age, policy.baseBackupMaxAgeSeconds) };
-  if (policy.baseBackupMaxAgeSeconds !== undefined) result.targetSeconds = policy.baseBackupMaxAgeSeconds;
-  if (newest) {
-    if (newest.label) result.newest = newest.label;
-    result.at = newest.stopTime;
-  }
-  if (!backups) result.note = 'no WAL archive was looked at for backup history files';
+  if (!items) result.note = note;
   return result;
 }
 
