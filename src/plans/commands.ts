@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { CommandTable } from '../commands';
 import { PgbrError } from '../core/platform';
-import { journalPath, machineZone, runnablePlan, runPlan, RunExit, type PlanToRun } from '../core/plans';
+import { journalPath, machineZone, planNamed, runnablePlan, runPlan, RunExit, type PlanToRun } from '../core/plans';
 import { previewPrune } from '../core/retention';
 import { findServerBinDir } from '../core/pitr';
 import { withCancellableProgress } from '../progress';
@@ -56,10 +56,8 @@ export function planCommands(ctx: Ctx, tree: PlansProvider) {
 
 /** The plan of pgbackup.yaml by that name, resolved as a run takes it. */
 async function planToRun(ctx: Ctx, name: string): Promise<PlanToRun> {
-  const loaded = await ctx.profiles();
-  const plan = loaded.config?.plans?.find((p) => p.name === name);
-  if (!plan) throw new PgbrError('config', `pgbackup.yaml has no plan named ${name}: check its name under plans:, or fix the problem the Plans view shows for it.`);
-  return runnablePlan(plan, loaded.config ?? {}, ctx.places, machineZone());
+  const { plan, config } = planNamed(await ctx.profiles(), name);
+  return runnablePlan(plan, config, ctx.places, machineZone());
 }
 
 async function runNow(ctx: Ctx, plan: PlanToRun) {

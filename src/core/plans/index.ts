@@ -2,7 +2,7 @@
 export { nextRuns } from './calendar';
 export { machineZone, type Plan } from './config';
 export { installSchedule, ownerOf, previewSchedule, removeSchedule, schedulePlaces, type SchedulePreview, type Scheduler, systemdCalendarCheck } from './install';
-export { describePlans, plansHealth, runnablePlan } from './overview';
+export { describePlans, planNamed, plansHealth, runnablePlan } from './overview';
 export type { RunTarget } from './schedule';
 export { onCalendar } from './systemd';
 export { journalPath, journalSummary, readJournal, type JournalRecord } from './journal';

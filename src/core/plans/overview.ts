@@ -5,7 +5,8 @@ import type { WorkspaceConfig } from '../profiles/yamlConfig';
 import { nextRuns } from './calendar';
 import { planFolder, type Plan } from './config';
 import { journalPath, journalSummary, type JournalSummary } from './journal';
-import { errorMessage } from '../platform/errors';
+import { errorMessage, PgbrError } from '../platform/errors';
+import type { ProfileProblem } from '../profiles/types';
 import { hasKeepRules } from '../retention/rules';
 import { planHealthFrom, type PlanHealth } from '../health/plans';
 
@@ -86,4 +87,23 @@ export function runnablePlan(plan: Plan, config: Pick<WorkspaceConfig, 'dumpFold
     ...(plan.notify ? { notify: plan.notify } : {}),
     ...(plan.archive ? { archive: expandFolder(plan.archive, places) } : {}),
   };
+}
+
+/**
+ * The plan of pgbackup.yaml by that name, as loaded with the rest of the file: the plan, or the problem
+ * that keeps it from loading (with its position), or a refusal naming the plans there are.
+ */
+export function planNamed(
+  loaded: { config?: WorkspaceConfig | undefined; problems: readonly ProfileProblem[] },
+  name: string,
+): { plan: Plan; config: WorkspaceConfig } {
+  const plan = loaded.config?.plans?.find((p) => p.name === name);
+  if (plan && loaded.config) return { plan, config: loaded.config };
+  const problem = loaded.problems.find((p) => p.plan === name && p.severity !== 'warning');
+  if (problem) {
+    const where = { ...(problem.file ? { file: problem.file } : {}), ...(problem.line ? { line: problem.line } : {}), ...(problem.column ? { column: problem.column } : {}) };
+    throw new PgbrError('config', `${problem.message}; plan "${name}" does not load until this is fixed`, where);
+  }
+  const known = (loaded.config?.plans ?? []).map((p) => p.name);
+  throw new PgbrError('usage', `there is no plan named "${name}" in pgbackup.yaml${known.length ? ` (plans: ${known.join(', ')})` : ''}: give one of its plans: names.`);
 }
