@@ -115,15 +115,16 @@ test('a webhook that never answers is recorded as a timeout, in bounded time, wi
   try {
     const url = `${hook.url}/hooks/T0KEN-s3cret?key=s3cret`;
     const started = performance.now();
-    const result = await notifyRun({ webhook: url, on: 'always' }, succeededRun, { ...fast(lines), timeoutMs: 200 });
+    const result = await notifyRun({ webhook: url, on: 'always' }, succeededRun, { ...fast(lines), timeoutMs: 2000 });
     const seconds = (performance.now() - started) / 1000;
-    assert.ok(seconds < 5, `returned after ${seconds} s`);
+    // Two tries of 2 s each, and a margin a loaded machine cannot break: bounded, not timed.
+    assert.ok(seconds < 30, `returned after ${seconds} s`);
     assert.equal(hook.received.length, 2);
     assert.equal(result.webhook?.ok, false);
     assert.equal(result.webhook?.attempts, 2);
-    assert.equal(result.webhook?.error, `webhook ${hook.url} did not answer within 0.2 s`);
+    assert.equal(result.webhook?.error, `webhook ${hook.url} did not answer within 2 s`);
     const field = notifiedField(result);
-    assert.deepEqual(field, { ok: false, error: `webhook ${hook.url} did not answer within 0.2 s` });
+    assert.deepEqual(field, { ok: false, error: `webhook ${hook.url} did not answer within 2 s` });
     assert.ok(lines.length > 0);
     assert.ok(!JSON.stringify([lines, result]).includes('s3cret'), JSON.stringify(lines));
   } finally {
@@ -193,7 +194,7 @@ test('notify.command gets the same JSON on stdin, at the same time as the webhoo
 test('a command that hangs is stopped at the timeout; one that fails or is missing is said; none throws', async () => {
   const started = performance.now();
   const hung = await notifyRun({ command: { program: process.execPath, args: ['-e', 'setTimeout(() => {}, 60_000)'] } }, failedRun, { ...fast(), timeoutMs: 300 });
-  assert.ok((performance.now() - started) / 1000 < 10);
+  assert.ok((performance.now() - started) / 1000 < 30);
   assert.equal(hung.command?.error, `notify.command ${process.execPath} did not finish within 0.3 s and was stopped`);
 
   const failing = await notifyRun({ command: { program: process.execPath, args: ['-e', 'process.exit(3)'] } }, failedRun, fast());

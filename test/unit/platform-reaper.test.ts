@@ -27,7 +27,7 @@ const alive = (pid: number) => {
   }
 };
 
-async function waitFor(what: string, ok: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
+async function waitFor(what: string, ok: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
   const end = performance.now() + ms;
   while (!(await ok())) {
     if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);

@@ -57,8 +57,12 @@ export type PlanLockAttempt =
   /** `holder` is undefined when the lock could not be read or settled (see `alreadyRunning`). */
   | { acquired: false; file: string; holder?: LockHolder };
 
-/** How often a taker looks again while another process is in the middle of a takeover. */
-const SETTLE_ATTEMPTS = 100;
+/**
+ * How often a taker looks again while another process is in the middle of a takeover: a takeover is a few
+ * file operations, but a loaded machine can stretch them to seconds, so a taker waits up to 10 s before it
+ * says it could not settle the lock.
+ */
+const SETTLE_ATTEMPTS = 500;
 const SETTLE_PAUSE_MS = 20;
 /** Markers of markers: each level only exists when a taker died inside a takeover. */
 const MAX_TAKEOVER_DEPTH = 3;
