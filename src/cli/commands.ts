@@ -4,15 +4,15 @@ import type pg from 'pg';
 import { describeParams, type WorkspaceConfig, expandFolder } from '../core/profiles';
 import { discoverTools, TOOL_NAMES, errorMessage, describeLeftovers, findScratchDatabases, findPartials, shellWord } from '../core/platform';
 import { defaultConnectContext, resolveConnection, withClient } from '../core/postgres';
-import { archiverProblems, readPollHistory, withPoll, writePollHistory, archivedPerHour, collectHealth, failuresPerHour, missingBaseBackup, healthPolicy, recentArchiveFiles, type ArchiveActivityHour, type ArchiverPoll, type BaseBackupSeen, type FailureHour, type PreviousSnapshot } from '../core/health';
+import { archiverProblems, readPollHistory, withPoll, writePollHistory, archivedPerHour, collectHealth, failuresPerHour, missingBaseBackup, healthPolicy, recentArchiveFiles, type ArchiveActivityHour, type ArchiverPoll, baseBackupsSeen, type FailureHour, type PreviousSnapshot } from '../core/health';
 import { listDumps, type CatalogEntry } from '../core/logical';
-import { readBackupHistories, archiveForConnection, parseArchiveLocations } from '../core/wal';
+import { archiveForConnection, parseArchiveLocations } from '../core/wal';
 import { Exit, makeOutput, table } from './output';
 import { renderStatus } from './statusText';
 import { describePlans, plansHealth, machineZone } from '../core/plans';
 import { Option, type Command } from 'commander';
 import type { CliContext, Io } from './io';
-import { cliPlaces, dumpFoldersFor, pickProfile, profilesFor } from './workspace';
+import { baseBackupFolderFor, cliPlaces, dumpFoldersFor, pickProfile, profilesFor } from './workspace';
 
 const run = {
   async connections(opts: { workspace: string; json?: boolean }, io: Io): Promise<number> {
@@ -94,14 +94,15 @@ const run = {
 
       const snapshot = await withClient(conn.params, { password: conn.password }, async (c) => {
         const archive = await archiveFor(opts, profile.name, loaded.config, c);
-        const fromArchive = archive ? await readArchive(archive, now, notes) : {};
-        if (!archive) notes.push('no WAL archive given (--archive DIR or archives: in pgbackup.yaml): base backups and WAL per hour are not shown');
+        const activity = archive ? await readActivity(archive, now, notes) : undefined;
+        if (!archive) notes.push('no WAL archive given (--archive DIR or archives: in pgbackup.yaml): only base backups this tool recorded are counted, and WAL per hour is not shown');
+        const baseBackups = await baseBackupsSeen({ ...(archive ? { archive } : {}), folder: baseBackupFolderFor(loaded.config, opts.workspace), profile: profile.name }, notes);
         const health = await collectHealth(c, {
           policy,
           dumps,
           plans: plans.plans,
-          ...(fromArchive.baseBackups ? { baseBackups: fromArchive.baseBackups } : {}),
-          ...(fromArchive.activity ? { archiveActivity: fromArchive.activity } : {}),
+          baseBackups,
+          ...(activity ? { archiveActivity: activity } : {}),
           ...(previous ? { previous: previousSnapshot(previous) } : {}),
           now,
         });
@@ -167,23 +168,14 @@ async function archiveFor(opts: StatusOptions, connection: string, config: Works
   return archiveForConnection(locations, connection, command)?.path;
 }
 
-/** Base backups from the archive's backup history files, and WAL archived per hour from its newest files. */
-async function readArchive(dir: string, now: Date, notes: string[]): Promise<{ baseBackups?: BaseBackupSeen[]; activity?: ArchiveActivityHour[] }> {
-  const result: { baseBackups?: BaseBackupSeen[]; activity?: ArchiveActivityHour[] } = {};
+/** WAL archived per hour, from the archive's newest files. */
+async function readActivity(dir: string, now: Date, notes: string[]): Promise<ArchiveActivityHour[] | undefined> {
   try {
-    const backups = await readBackupHistories(dir);
-    result.baseBackups = backups.flatMap((b) => (b.stopTime ? [{ label: b.label ?? b.file, stopTime: b.stopTime }] : []));
-    const undated = backups.filter((b) => !b.stopTime).length;
-    if (undated) notes.push(`${undated} backup history file(s) in ${dir} have no readable stop time and are not counted`);
-  } catch (e) {
-    notes.push(`base backups not checked: ${errorMessage(e)}`);
-  }
-  try {
-    result.activity = archivedPerHour(await recentArchiveFiles(dir, new Date(now.getTime() - 24 * 3_600_000)), now);
+    return archivedPerHour(await recentArchiveFiles(dir, new Date(now.getTime() - 24 * 3_600_000)), now);
   } catch (e) {
     notes.push(`WAL per hour not shown: ${errorMessage(e)}`);
+    return undefined;
   }
-  return result;
 }
 
 function previousSnapshot(poll: ArchiverPoll): PreviousSnapshot {

@@ -7,12 +7,11 @@ import type { ToHealth } from '../../webview/protocol';
 import { PgbrError, errorMessage, type PgbrErrorKind, formatDuration } from '../core/platform';
 import { withClient } from '../core/postgres';
 import { listDumps, type CatalogEntry } from '../core/logical';
-import { archivedPerHour, collectHealth, failuresPerHour, healthPolicy, recentArchiveFiles, type ArchiverPoll, type HealthSnapshot, readPollHistory, withPoll, writePollHistory } from '../core/health';
-import { readBackupHistories, archiveForConnection, type ArchiveLocation } from '../core/wal';
+import { archivedPerHour, collectHealth, failuresPerHour, healthPolicy, recentArchiveFiles, type ArchiverPoll, type HealthSnapshot, readPollHistory, withPoll, writePollHistory, baseBackupsSeen } from '../core/health';
+import { archiveForConnection, type ArchiveLocation } from '../core/wal';
 import { archiveLocations, baseBackupFolder, dumpFolders } from '../places';
 import { healthModel } from './model';
 import { adviceFor } from '../connections/failureToast';
-import { listBaseBackups } from '../core/physical';
 import { onSettingChange, setting } from '../settings';
 import { describeParams } from '../core/profiles';
 import { describePlans, plansHealth, machineZone } from '../core/plans';
@@ -129,13 +128,9 @@ export class HealthMonitor implements vscode.Disposable {
       for (const problem of plans.problems) this.ctx.log.warn(problem);
       const snapshot = await withClient(conn.params, { password: conn.password }, async (c) => {
         const archive = await this.archiveFor(name, c);
-        const fromArchive = archive
-          ? (await readBackupHistories(archive.path)).flatMap((b) => (b.stopTime ? [{ label: b.label ?? b.file, stopTime: b.stopTime }] : []))
-          : [];
-        const made = (await listBaseBackups(await baseBackupFolder(this.ctx))).backups
-          .filter((b) => !b.missing && b.record.profile === name)
-          .map((b) => ({ label: b.record.label, stopTime: new Date(b.record.stopTime) }));
-        const baseBackups = [...fromArchive, ...made];
+        const notes: string[] = [];
+        const baseBackups = await baseBackupsSeen({ ...(archive ? { archive: archive.path } : {}), folder: await baseBackupFolder(this.ctx), profile: name }, notes);
+        for (const note of notes) this.ctx.log.warn(note);
         const activity = archive ? archivedPerHour(await recentArchiveFiles(archive.path, new Date(now.getTime() - 24 * 3_600_000)), now) : undefined;
         const s = await collectHealth(c, {
           policy: healthPolicy(loaded.config),

@@ -9,3 +9,4 @@ export { missingBaseBackup, nothingUnarchived } from './measures';
 export { planHealthFrom, type PlanHealth } from './plans';
 export { archiverProblems } from './archiverCheck';
 export { readPollHistory, withPoll, writePollHistory } from './pollHistory';
+export { baseBackupsSeen, type BaseBackupSources } from './baseBackupsSeen';
