@@ -12,7 +12,7 @@ function record(name: string, profile: string, stopTime: string): BaseBackupReco
     serverVersion: '15.18', tool: 'pg_basebackup', toolVersion: '15.18', format: 'plain', compression: 'none', checkpoint: 'fast', walMethod: 'stream',
     startLsn: '0/3000028', startWal: '000000010000000000000003', stopLsn: '0/3000100', stopWal: '000000010000000000000003', timeline: 1, startTimeline: 1,
     startTime: stopTime, stopTime, startedAt: stopTime, finishedAt: stopTime, durationMs: 1000, sizeBytes: 1, segmentSize: 16777216,
-    files: ['backup_label'],
+    files: ['backup_label'], verification: { tool: 'pg_verifybackup', status: 'passed', at: stopTime },
   };
 }
 

@@ -82,7 +82,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
   let filterDir: string | undefined;
 
   try {
-    const dumped = await withClient(params, { password, database: opts.database, applicationName: 'pgbr dump' }, async (client) => {
+    const dumped = await withClient(params, { password, database: opts.database, applicationName: 'pgbr dump', ...(opts.signal ? { signal: opts.signal } : {}) }, async (client) => {
       const server = await getServerInfo(client);
       const dumpTool = chooseTool(opts.tools, 'pg_dump', server.major);
       const restoreTool = format === 'plain' ? undefined : chooseTool(opts.tools, 'pg_restore', dumpTool.major);

@@ -17,6 +17,11 @@ export interface ConnectOptions {
   /** Default 5000. */
   connectTimeoutMs?: number;
   applicationName?: string;
+  /**
+   * Cancels the query running when it fires (a query waiting on another session's lock would otherwise
+   * hold up a cancelled run until the lock is released), through a second connection as the same role.
+   */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_APPLICATION_NAME = 'pgbr';
@@ -28,11 +33,29 @@ export async function withClient<T>(
   fn: (c: pg.Client) => Promise<T>,
 ): Promise<T> {
   const client = await connect(params, opts);
+  const cancel = () => void cancelBackend(params, opts, (client as pg.Client & { processID: number | null }).processID);
+  opts.signal?.addEventListener('abort', cancel, { once: true });
   try {
+    if (opts.signal?.aborted) cancel();
     return await fn(client);
   } catch (e) {
     // Query errors (permissions, missing objects) keep the server's own message; a lost connection is explained.
     throw isConnectionLoss(e) ? describeConnectionError(e, params, opts) : e;
+  } finally {
+    opts.signal?.removeEventListener('abort', cancel);
+    await client.end().catch(() => {});
+  }
+}
+
+/** Asks the server to cancel what backend `pid` runs; best effort: a failure leaves the query to end on its own. */
+async function cancelBackend(params: ConnectionParams, opts: ConnectOptions, pid: number | null): Promise<void> {
+  if (pid === null) return;
+  const client = await connect(params, { ...opts, applicationName: 'pgbr cancel' }).catch(() => undefined);
+  if (!client) return;
+  try {
+    await client.query('SELECT pg_catalog.pg_cancel_backend($1)', [pid]);
+  } catch {
+    // The backend is gone, or this role may not cancel it: nothing more to do.
   } finally {
     await client.end().catch(() => {});
   }
