@@ -1,8 +1,9 @@
 // `pgbr toc`, `pgbr restore` and `pgbr verify`: what is in a dump, putting it back (whole or table by table), and proving it restores.
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { readManifest, type DumpManifest, quickDamage, type DumpSection, RESTORE_OPTION_HELP, runRestore, type RestoreProgress, type RestoreResult, isSameDatabase, dumpedByMajor, groupToc, readToc, readTocHeader, type Toc, type TocTree, leftOutForeignKeyLine, verifyDump, type VerifyReport } from '../core/logical';
-import { PgbrError, printable, printableLines, chooseTool, plural, formatWhen, abortOnSignals } from '../core/platform';
+import { readManifest, type DumpManifest, quickDamage, type DumpSection, RESTORE_OPTION_HELP, runRestore, type RestoreProgress, type RestoreResult, isSameDatabase, dumpedByMajor, groupToc, readToc, readTocHeader, type Toc, type TocTree, leftOutForeignKeyLine, verifyDump, type VerifyReport, verifyGlobals, isGlobalsDump } from '../core/logical';
+import { findServerBinDir } from '../core/pitr';
+import { PgbrError, usageError, printable, printableLines, chooseTool, plural, formatWhen, abortOnSignals } from '../core/platform';
 import { formatQualifiedName, parseQualifiedName, quoteIdent, type QualifiedName } from '../core/postgres';
 import { collectSection } from './dumpCommands';
 import { jsonOption, workspaceOption } from './commands';
@@ -43,7 +44,8 @@ interface RestoreCliOptions {
 }
 
 interface VerifyCliOptions {
-  conn: string;
+  /** Needed for a database dump (restored into a scratch database on that server), not for globals. */
+  conn?: string;
   jobs?: number;
   /** Commander turns `--no-record` into `record: false`. */
   record: boolean;
@@ -271,8 +273,17 @@ export async function verifyCommand(dump: string, opts: VerifyCliOptions, io: Io
   const interrupt = abortOnSignals();
   try {
     const dumpPath = path.resolve(dump);
-    const { name, resolved } = await connectionFor(opts.conn, opts.workspace, io);
     const inventory = await inventoryFor(opts.binPath, io);
+    const globals = await globalsManifest(dumpPath);
+    if (globals.is) {
+      // Roles belong to the whole server: proven on a scratch cluster, with no connection to the source.
+      const binDir = await findServerBinDir(inventory, Number.parseInt(globals.manifest?.serverVersion ?? '', 10) || undefined);
+      const report = await verifyGlobals({ path: dumpPath, binDir, record: opts.record, signal: interrupt.signal, logger: stderrLogger(io, !!opts.verbose) });
+      out.result({ dump: dumpPath, manifest: (await readManifest(dumpPath).catch(() => undefined)) ?? null, ...report }, () => `verification ${report.status}: ${printable(report.message)}`);
+      return report.status === 'passed' ? Exit.Ok : Exit.Problem;
+    }
+    if (opts.conn === undefined) throw usageError(`${dump} is a database dump: it is verified by a restore into a scratch database, so name the server with --conn NAME.`);
+    const { name, resolved } = await connectionFor(opts.conn, opts.workspace, io);
     const report = await verifyDump({
       dumpPath,
       connection: resolved.params,
@@ -296,8 +307,12 @@ export async function verifyCommand(dump: string, opts: VerifyCliOptions, io: Io
   }
 }
 
-// ---------------------------------------------------------------------------------------------
+async function globalsManifest(dumpPath: string): Promise<{ is: boolean; manifest?: DumpManifest }> {
+  const manifest = await readManifest(dumpPath).catch(() => undefined);
+  return { is: await isGlobalsDump(dumpPath, manifest), ...(manifest ? { manifest } : {}) };
+}
 
+// ---------------------------------------------------------------------------------------------
 
 export function addRestoreCommands(program: Command, { io, exit }: CliContext): void {
   program
@@ -338,9 +353,9 @@ export function addRestoreCommands(program: Command, { io, exit }: CliContext): 
 
   program
     .command('verify')
-    .description("restore a dump into a scratch database, compare exact row counts with its manifest, record the result, drop the scratch database")
+    .description('restore a dump into a scratch database, compare exact row counts with its manifest, record the result, drop the scratch database; a globals dump runs on a scratch cluster instead')
     .argument('<dump>', 'a dump file or directory-format dump folder')
-    .addOption(connOption())
+    .addOption(new Option('--conn <name|uri>', 'a profile name or a postgresql:// URI (the server a database dump is test-restored on; not needed for globals)'))
     .addOption(new Option('--jobs <n>', 'parallel pg_restore jobs (custom and directory dumps)').argParser(parseJobs))
     .option('--no-record', 'do not write the result into the manifest')
     .addOption(binPathOption())

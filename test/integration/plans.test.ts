@@ -9,6 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import pg from 'pg';
 import { listDumps } from '../../src/core/logical/catalog';
+import { verifyDump } from '../../src/core/logical/verify';
+import { discoverTools } from '../../src/core/platform/tools';
 import { listBaseBackups } from '../../src/core/physical/catalog';
 import { readJournal, type JournalRecord } from '../../src/core/plans/journal';
 import { acquirePlanLock } from '../../src/core/plans/lock';
@@ -114,6 +116,13 @@ plans:
     timezone: Mars/Olympus
     keep: { last: 1 }
     verify: never
+  - name: roles
+    connection: super
+    backup: globals
+    folder: globals
+    schedule: daily
+    timezone: UTC
+    verify: always
   - name: down
     connection: super
     backup: dump
@@ -252,6 +261,56 @@ test('a base-backup plan run twice with keep last 1: the drill is recorded, the 
   assert.equal(doc.prune.wal.segments, segmentsBefore.length);
   assert.ok(left.includes('00000002.history'));
   assert.ok(left.some((n) => n.endsWith('.backup') && n.startsWith(doc.prune.wal.cutoff.segment)), 'the kept backup\'s .backup file stays');
+});
+
+test('a globals plan verifies its roles script on a scratch cluster: every role and tablespace comes back, the verdict is in the manifest and the journal', async () => {
+  // A tablespace in a folder of the source machine: the scratch cluster creates it in a folder of its own.
+  const tsDir = path.join(cluster.root, 'ts-one');
+  await fs.mkdir(tsDir);
+  const owner = await fs.stat(cluster.root);
+  await fs.chown(tsDir, owner.uid, owner.gid);
+  await cluster.sql(`CREATE ROLE "Audit ""ro""" LOGIN; CREATE ROLE reporting IN ROLE "Audit ""ro""";`);
+  await cluster.sql(`CREATE TABLESPACE ts_one LOCATION '${tsDir}'`);
+  try {
+    const r = await cli(['run', 'roles']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const [record] = await journalOf(path.join(workspace, 'globals'), 'roles');
+    assert.equal(record?.outcome, 'succeeded');
+    assert.equal(record?.verification?.outcome, 'passed');
+    const dumps = (await listDumps(path.join(workspace, 'globals'))).dumps;
+    assert.equal(dumps.length, 1);
+    assert.equal(dumps[0]?.manifest?.verification?.status, 'passed');
+    assert.equal(dumps[0]?.manifest?.verification?.target, 'a scratch cluster');
+
+    // pgbr verify on the same file counts what came back: postgres, pgbr_app and the two roles made here, and the tablespace.
+    const v = await cli(['verify', dumps[0].path, '--json']);
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    const doc = JSON.parse(v.stdout) as { status: string; roles: { expected: number; restored: number }; tablespaces: { expected: number; restored: number } };
+    assert.equal(doc.status, 'passed');
+    assert.deepEqual(doc.roles, { expected: 4, restored: 4 });
+    assert.deepEqual(doc.tablespaces, { expected: 1, restored: 1 });
+    const left = (await fs.readdir(os.tmpdir())).filter((n) => n.startsWith('pgbr-globals-'));
+    assert.deepEqual(left, [], 'the scratch cluster folder is removed');
+
+    // A script whose statement fails on the scratch cluster is a failed verification, not a pass.
+    const broken = path.join(workspace, 'broken_globals.sql');
+    await fs.writeFile(broken, (await fs.readFile(dumps[0].path, 'utf8')).replace('CREATE ROLE reporting;', 'CREATE ROLE reporting WITH NO_SUCH_OPTION;'));
+    const b = await cli(['verify', broken, '--json']);
+    assert.equal(b.code, 1, b.stdout + b.stderr);
+    assert.match((JSON.parse(b.stdout) as { message: string }).message, /does not run cleanly on a scratch cluster \(line \d+: unrecognized role option "no_such_option"\)/);
+
+    // A database dump still needs its server; the core never test-restores a roles script on a live server.
+    const dbDump = (await listDumps(dumpsFolder())).dumps[0]!.path;
+    const noConn = await cli(['verify', dbDump]);
+    assert.equal(noConn.code, 2, noConn.stdout + noConn.stderr);
+    assert.match(noConn.stderr, /is a database dump: it is verified by a restore into a scratch database, so name the server with --conn NAME/);
+    await assert.rejects(
+      verifyDump({ dumpPath: dumps[0].path, connection: cluster.params(), inventory: await discoverTools({ env: process.env, platform: process.platform, homedir: os.homedir() }) }),
+      /is a globals dump: its roles and tablespaces belong to the whole server, so it is never test-restored on this server/,
+    );
+  } finally {
+    await cluster.sql('DROP TABLESPACE ts_one; DROP ROLE reporting; DROP ROLE "Audit ""ro"""');
+  }
 });
 
 test('a plan with an unknown time zone does not load: pgbr run exits 2 saying where, and takes no backup', async () => {

@@ -15,3 +15,4 @@ export { previewRestore } from './restorePreview';
 export { describeTruncateBlockers, isSameDatabase, truncateBlockers } from './restoreTarget';
 export { detectDumpFormat, dumpedByMajor, groupToc, readToc, readTocHeader, type Toc, type TocEntry, type TocSchema, type TocTable, type TocTree } from './toc';
 export { leftOutForeignKeyLine, uncheckedForeignKeys, verifyDump, type VerifyReport } from './verify';
+export { verifyGlobals, isGlobalsDump, scratchScript, SCRATCH_SUPERUSER, type GlobalsVerifyReport } from './verifyGlobals';

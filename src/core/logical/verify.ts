@@ -13,6 +13,7 @@ import { dropDatabase, withClient } from '../postgres/server';
 import { detectDumpFormat, readTocHeader } from './toc';
 import type { ToolInventory } from '../platform/tools';
 import { writeManifest, type DumpManifest, type Verification } from './manifest';
+import { isGlobalsDump } from './verifyGlobals';
 import { checkIntegrity } from './integrity';
 import { leftOutData } from './options';
 import { scratchComment } from '../platform/leftovers';
@@ -99,6 +100,9 @@ export async function verifyDump(opts: VerifyOptions): Promise<VerifyReport> {
   const maintenance = opts.connection.database || 'postgres';
   const target = `${opts.profileName ?? `${opts.connection.host ?? 'local'}:${opts.connection.port ?? 5432}`}/${scratch}`;
   if (integrity.status === 'damaged') return damagedReport(opts, integrity.manifest, integrity.message, scratch, target, started);
+  if (await isGlobalsDump(opts.dumpPath, manifest)) {
+    throw new PgbrError('usage', `${opts.dumpPath} is a globals dump: its roles and tablespaces belong to the whole server, so it is never test-restored on this server; it is verified on a scratch cluster of its own (pgbr verify does that).`);
+  }
 
   let created = false;
   let dropped = false;

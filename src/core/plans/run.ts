@@ -9,7 +9,7 @@ import type { KeepRules } from '../retention/rules';
 import { appendRecord, journalPath, readJournal, runIdentity, type JournalRecord } from './journal';
 import { acquirePlanLock, alreadyRunning, EX_TEMPFAIL } from './lock';
 import { notifiedField, notifyRun, type NotifyOptions, type NotifySettings } from './notify';
-import { canVerify, takeBackup, verificationDue, verifyBackup, type RunContext, type TakenBackup, type Verification } from './take';
+import { takeBackup, verificationDue, verifyBackup, type RunContext, type TakenBackup, type Verification } from './take';
 
 /** A plan as `pgbr run` takes it: the keys of a `plans:` entry in pgbackup.yaml, with paths resolved. */
 export interface PlanToRun {
@@ -105,7 +105,7 @@ export async function runPlan(plan: PlanToRun, deps: RunDeps): Promise<PlanRunRe
       record.backup = { path: taken.path, bytes: taken.bytes, seconds: taken.seconds };
       steps.push(`took ${taken.path}`);
       let verification: Verification | undefined;
-      if (canVerify(plan) && verificationDue(plan, startedAt, await passedVerifications(journal))) {
+      if (verificationDue(plan, startedAt, await passedVerifications(journal))) {
         verification = await verifyBackup(plan, taken, ctx);
         record.verification = { what: verification.what, outcome: verification.outcome, seconds: verification.seconds };
         steps.push(`${verification.what} ${verification.outcome}`);

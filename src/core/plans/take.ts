@@ -2,7 +2,8 @@
 import * as fs from 'node:fs/promises';
 import { runDump } from '../logical/dump';
 import { runGlobalsDump } from '../logical/globals';
-import type { DumpFormat } from '../logical/manifest';
+import { readManifest, type DumpFormat } from '../logical/manifest';
+import { verifyGlobals } from '../logical/verifyGlobals';
 import { verifyDump } from '../logical/verify';
 import { runBaseBackup } from '../physical/basebackup';
 import { readRecord, recordPathFor, type BaseBackupRecord } from '../physical/record';
@@ -95,15 +96,24 @@ export function verificationDue(plan: Pick<BackupPlan, 'verify' | 'timezone'>, n
   return !passed.some((t) => periodOf(t.getTime(), plan.timezone, plan.verify as 'daily' | 'weekly') === current);
 }
 
-/** Globals are not verified: a roles script has nothing a scratch restore could count. */
-export function canVerify(plan: Pick<BackupPlan, 'backup'>): boolean {
-  return plan.backup !== 'globals';
-}
-
-/** A dump: restored into a scratch database and counted, the verdict written into its manifest. A base backup: the drill, written into its record. */
+/**
+ * A dump: restored into a scratch database and counted, the verdict written into its manifest. Globals:
+ * the roles script run on a scratch cluster and its roles counted, into the manifest too. A base backup:
+ * the drill, written into its record.
+ */
 export async function verifyBackup(plan: BackupPlan, taken: TakenBackup, ctx: RunContext): Promise<Verification> {
   const started = performance.now();
   const seconds = () => Math.round(performance.now() - started) / 1000;
+  if (plan.backup === 'globals') {
+    const manifest = await readManifest(taken.path);
+    const report = await verifyGlobals({
+      path: taken.path,
+      binDir: await ctx.serverBinDir(Number.parseInt(manifest?.serverVersion ?? '', 10) || undefined),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      ...(ctx.logger ? { logger: ctx.logger } : {}),
+    });
+    return { what: 'restore', outcome: report.status, seconds: seconds(), ...(report.status === 'passed' ? {} : { message: report.message }) };
+  }
   if (plan.backup !== 'basebackup' || !taken.record) {
     const report = await verifyDump({
       dumpPath: taken.path,

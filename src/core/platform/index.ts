@@ -1,7 +1,7 @@
 // What every capability stands on: running programs (and making sure none outlives pgbr), finding the tools, partial files, errors, logs, and how sizes, durations and times read.
 export { formatBytes } from './bytes';
 export { formatDuration } from './duration';
-export { errorMessage, isCancellation, PgbrError, type PgbrErrorKind } from './errors';
+export { errorMessage, isCancellation, PgbrError, usageError, type PgbrErrorKind } from './errors';
 export { lastPathPart, pathsOutside, writeFileAtomic } from './fsutil';
 export { describeLeftovers, type DrillFolderLeftover, dropScratchDatabases, findDrillLeftovers, findScratchDatabases, type ScratchDatabaseLeftover, sweepDeadRuns } from './leftovers';
 export type { Logger } from './log';
