@@ -9,6 +9,7 @@ import { errorMessage, PgbrError } from '../platform/errors';
 import type { ProfileProblem } from '../profiles/types';
 import { hasKeepRules } from '../retention/rules';
 import { planHealthFrom, type PlanHealth } from '../health/plans';
+import { parseRemote } from '../offsite/remote';
 
 export interface PlanOverview {
   name: string;
@@ -23,6 +24,8 @@ export interface PlanOverview {
   nextRuns: Date[];
   verify: Plan['verify'];
   keep?: Plan['keep'];
+  /** Where each backup is copied, as manifests record it (parameters left out). */
+  offsite?: string[];
 }
 
 /** One overview per plan; a run journal's last run is added beside this by its reader. */
@@ -42,6 +45,7 @@ export function describePlans(config: Pick<WorkspaceConfig, 'plans' | 'dumpFolde
     };
     if (plan.database !== undefined) overview.database = plan.database;
     if (plan.keep) overview.keep = plan.keep;
+    if (plan.offsite?.length) overview.offsite = plan.offsite.map((o) => parseRemote(o.to, places.workspaceFolder ?? process.cwd()).target);
     return overview;
   });
 }
@@ -86,6 +90,7 @@ export function runnablePlan(plan: Plan, config: Pick<WorkspaceConfig, 'dumpFold
     verify: plan.verify,
     ...(plan.notify ? { notify: plan.notify } : {}),
     ...(plan.archive ? { archive: expandFolder(plan.archive, places) } : {}),
+    ...(plan.offsite?.length ? { offsite: plan.offsite.map((o) => ({ remote: parseRemote(o.to, places.workspaceFolder ?? process.cwd()), ...(o.keep ? { keep: o.keep } : {}) })) } : {}),
   };
 }
 
