@@ -1,6 +1,7 @@
 // A plan with an offsite target on a real cluster: each run copies its dump to a local-folder remote,
 // verifies it there and applies the target's keep rules; the journal says what was copied, verified and
-// removed; an unreachable remote fails the run's offsite step but leaves the backup standing.
+// removed; pgbr status passes the offsite item only while the newest copy is verified; an unreachable
+// remote fails the run's offsite step but leaves the backup standing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -9,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readManifest } from '../../src/core/logical/manifest';
 import type { JournalRecord } from '../../src/core/plans/journal';
+import type { CheckItem } from '../../src/core/health/snapshot';
 import { startCluster, type Cluster } from './cluster';
 
 const pgbr = path.resolve(__dirname, '../../dist/pgbr.js');
@@ -34,6 +36,11 @@ async function run(plan: string): Promise<{ code: number | null; record: Journal
   const doc = JSON.parse(r.stdout || '{}') as { record?: JournalRecord };
   assert.ok(doc.record, r.stdout + r.stderr);
   return { code: r.code, record: doc.record, stderr: r.stderr };
+}
+
+async function offsiteItem(): Promise<CheckItem | undefined> {
+  const r = await cli(['status', '--conn', 'super', '--json', '--archive', cluster.archiveDir]);
+  return (JSON.parse(r.stdout) as { checklist: CheckItem[] }).checklist.find((i) => i.id === 'offsite');
 }
 
 before(async () => {
@@ -79,7 +86,7 @@ after(async () => {
   if (workspace) await fs.rm(workspace, { recursive: true, force: true });
 });
 
-test('three runs copy and verify each dump offsite, the third removes the oldest copy there', async () => {
+test('three runs copy and verify each dump offsite, the third removes the oldest copy there, and status passes the offsite item', async () => {
   const taken: string[] = [];
   for (let i = 0; i < 3; i++) {
     const { code, record, stderr } = await run('copied');
@@ -101,6 +108,18 @@ test('three runs copy and verify each dump offsite, the third removes the oldest
   }
   const left = (await fs.readdir(remote)).sort();
   assert.deepEqual(left, [taken[1], `${taken[1]}.manifest.json`, taken[2], `${taken[2]}.manifest.json`].sort());
+  const item = await offsiteItem();
+  assert.equal(item?.status, 'pass', item?.detail);
+  assert.match(item?.detail ?? '', /plan copied at /);
+
+  // The newest copy changed there: verify says so, and the checklist no longer passes.
+  const newest = path.join(remote, taken[2] as string);
+  await fs.appendFile(newest, 'x');
+  const verify = await cli(['offsite', 'verify', path.join(workspace, 'dumps', taken[2] as string), '--to', remote]);
+  assert.equal(verify.code, 1);
+  const failed = await offsiteItem();
+  assert.equal(failed?.status, 'fail');
+  assert.match(failed?.detail ?? '', new RegExp(`^plan copied: its newest backup, ${(taken[2] as string).replace(/\./g, '\\.')}, has no verified copy at .*; the last verified copy there is .* old\\.$`));
 });
 
 test('a run whose remote cannot be reached keeps its backup, journals the offsite error and exits 1', async () => {

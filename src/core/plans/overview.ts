@@ -10,6 +10,8 @@ import type { ProfileProblem } from '../profiles/types';
 import { hasKeepRules } from '../retention/rules';
 import { planHealthFrom, type PlanHealth } from '../health/plans';
 import { parseRemote } from '../offsite/remote';
+import { offsiteHealth, type OffsiteHealth } from '../health/offsite';
+import { listDumps } from '../logical/catalog';
 
 export interface PlanOverview {
   name: string;
@@ -68,10 +70,21 @@ export async function plansHealth(plans: readonly PlanOverview[]): Promise<{ pla
       });
       problems.push(...summary.problems.map((m) => `plan ${p.name}: ${m}`));
       const period = schedulePeriodSeconds(p);
-      return planHealthFrom({ name: p.name, keepRules, ...(period !== undefined ? { periodSeconds: period } : {}) }, summary);
+      const offsite = p.offsite ? await offsiteOf(p, p.offsite, problems) : undefined;
+      return planHealthFrom({ name: p.name, keepRules, ...(period !== undefined ? { periodSeconds: period } : {}), ...(offsite ? { offsite } : {}) }, summary);
     }),
   );
   return { plans: health, problems };
+}
+
+/** The plan's copies at each target, judged from the manifests in its folder. */
+async function offsiteOf(plan: PlanOverview, targets: string[], problems: string[]): Promise<OffsiteHealth[]> {
+  try {
+    return offsiteHealth(plan.name, targets, (await listDumps(plan.folder)).dumps);
+  } catch (e) {
+    problems.push(`plan ${plan.name}: its folder ${plan.folder} cannot be read (${errorMessage(e)}), so its offsite copies are not known.`);
+    return offsiteHealth(plan.name, targets, []);
+  }
 }
 
 /** The plan as a run takes it: its folder and archive resolved, its zone decided, its schedule as written. */
