@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { checkDumpName, parseRemote, remoteChild } from '../../src/core/offsite/remote';
 import { expectedFiles, parseHashsum } from '../../src/core/offsite/copies';
 import { splitName } from '../../src/core/offsite/pull';
-import { lastVerified } from '../../src/core/offsite/record';
+import { describeCopies, lastVerified } from '../../src/core/offsite/record';
 import { manifestProblem } from '../../src/core/logical/manifest';
 import { PgbrError } from '../../src/core/platform/errors';
 
@@ -96,4 +96,21 @@ test('a manifest with an offsite list of the wrong shape is refused at that fiel
   assert.equal(manifestProblem({ ...base, offsite: [{ target: ':s3:b/pg', sha256: {} }] }), undefined);
   assert.match(manifestProblem({ ...base, offsite: [{ sha256: {} }] }) ?? '', /"offsite" must be a list/);
   assert.match(manifestProblem({ ...base, offsite: 'b:pg' }) ?? '', /"offsite" must be a list/);
+});
+
+test("the Dumps view's badge and tooltip lines: verified, not yet verified, and a copy that differs", () => {
+  const age = (iso: string) => `age(${iso.slice(0, 10)})`;
+  assert.deepEqual(describeCopies(undefined, age), { lines: [] });
+  assert.deepEqual(describeCopies({ offsite: [{ target: 'b:pg', sha256: {}, copiedAt: '2026-01-01T00:00:00Z', verifiedAt: '2026-01-02T00:00:00Z' }] }, age), {
+    badge: 'offsite ✓',
+    lines: ['copy at b:pg: verified age(2026-01-02)'],
+  });
+  const mixed = describeCopies(
+    { offsite: [{ target: 'b:pg', sha256: {}, verifiedAt: '2026-01-02T00:00:00Z' }, { target: ':s3:x/pg', sha256: {}, copiedAt: '2026-01-03T00:00:00Z' }] },
+    age,
+  );
+  assert.equal(mixed.badge, 'offsite 1/2 verified');
+  assert.equal(mixed.lines[1], 'copy at :s3:x/pg: copied age(2026-01-03), not verified yet');
+  const differs = describeCopies({ offsite: [{ target: 'b:pg', sha256: {}, verifiedAt: '2026-01-02T00:00:00Z', failedAt: '2026-01-04T00:00:00Z', failure: 'b:pg/a.dump has sha256 …' }] }, age);
+  assert.deepEqual(differs, { badge: 'offsite DIFFERS', lines: ['copy at b:pg DIFFERS (found age(2026-01-04)): b:pg/a.dump has sha256 …'] });
 });

@@ -3,5 +3,5 @@ export { type PushResult, pushDump, type VerifyResult, verifyCopy } from './copi
 export { listRemote, type RemoteListing } from './listing';
 export { pullDump, type PullResult } from './pull';
 export type { RcloneOptions } from './rclone';
-export { lastVerified } from './record';
+export { describeCopies } from './record';
 export { type OffsiteRemote, parseRemote } from './remote';

@@ -49,3 +49,18 @@ export function lastVerified(manifest: Pick<DumpManifest, 'offsite'> | undefined
   const at = new Date(entry.verifiedAt);
   return Number.isNaN(at.getTime()) ? undefined : at;
 }
+
+/** How the Dumps view shows a dump's copies: a short badge for its row and one line per remote for its tooltip. */
+export function describeCopies(manifest: Pick<DumpManifest, 'offsite'> | undefined, age: (iso: string) => string): { badge?: string; lines: string[] } {
+  const copies = manifest?.offsite ?? [];
+  if (copies.length === 0) return { lines: [] };
+  const lines = copies.map((c) => {
+    if (c.failedAt && (!c.verifiedAt || c.failedAt >= c.verifiedAt)) return `copy at ${c.target} DIFFERS (found ${age(c.failedAt)}): ${c.failure ?? 'see pgbr offsite verify'}`;
+    if (lastVerified(manifest, c.target)) return `copy at ${c.target}: verified ${age(c.verifiedAt as string)}`;
+    return `copy at ${c.target}: copied ${c.copiedAt ? age(c.copiedAt) : 'at an unknown time'}, not verified yet`;
+  });
+  const verified = copies.filter((c) => lastVerified(manifest, c.target)).length;
+  const differs = lines.some((l) => l.includes(' DIFFERS '));
+  const badge = differs ? 'offsite DIFFERS' : verified === copies.length ? `offsite ✓${copies.length > 1 ? ` ${copies.length}` : ''}` : `offsite ${verified}/${copies.length} verified`;
+  return { badge, lines };
+}
