@@ -88,6 +88,7 @@ export const COMMAND_ARGS = {
   'pgBackup.revealDump': { arg: 'dump' },
   'pgBackup.deleteDump': { arg: 'dumps', extra: 'confirmed' },
   'pgBackup.cleanPartials': { arg: 'partials', extra: 'confirmed', optional: true },
+  'pgBackup.restoreFromOffsite': { arg: 'none' },
   'pgBackup.refreshArchive': { arg: 'none' },
   'pgBackup.refreshPlans': { arg: 'none' },
   'pgBackup.runPlanNow': { arg: 'plan' },
