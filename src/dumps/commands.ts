@@ -40,7 +40,7 @@ export function dumpCommands(ctx: Ctx, tree: DumpsProvider, reports: VerifyRepor
     'pgBackup.refreshDumps': { run: () => tree.refresh() },
     'pgBackup.restoreDump': restore,
     'pgBackup.restoreTables': restore,
-    'pgBackup.restoreFromOffsite': { run: () => restoreFromOffsite(ctx) },
+    'pgBackup.restoreFromOffsite': { run: (copy, request) => restoreFromOffsite(ctx, copy, request) },
     'pgBackup.verifyDump': { pick: () => pickDump(ctx, 'verify', { globals: false }), run: (dump, options) => verifyCommand(ctx, reports, dump, options) },
 
     'pgBackup.showDumpContents': {

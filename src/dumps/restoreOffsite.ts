@@ -3,7 +3,8 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import { listDumps } from '../core/logical';
-import { listRemote, parseRemote, pullDump } from '../core/offsite';
+import { listRemote, parseRemote, pullDump, type OffsiteRemote } from '../core/offsite';
+import type { RestoreRequest } from '../requests';
 import { formatBytes, PgbrError } from '../core/platform';
 import { dumpFolders } from '../places';
 import { withCancellableProgress } from '../progress';
@@ -40,14 +41,24 @@ async function pickRemote(known: readonly string[]): Promise<string | undefined>
   });
 }
 
-export async function restoreFromOffsite(ctx: Ctx): Promise<unknown> {
+/** With `copy` given (a caller, a test) nothing is asked until the restore, and with `request` nothing at all. */
+export async function restoreFromOffsite(ctx: Ctx, copy: { from: string; dump: string } | undefined, request: RestoreRequest | undefined): Promise<unknown> {
   const folders = await dumpFolders(ctx);
   const into = folders[0];
   if (!into) throw new PgbrError('config', 'No dump folder is set, so there is nowhere to pull a copy to: set pgBackup.dumpFolders.');
-  const spec = await pickRemote(await knownTargets(folders));
+  const spec = copy?.from ?? (await pickRemote(await knownTargets(folders)));
   if (spec === undefined) return undefined;
   const remote = parseRemote(spec, ctx.workspaceFolder ?? into);
-  const listing = await withCancellableProgress(`Listing ${remote.target}`, (_p, signal) => listRemote(remote, { signal, logger: ctx.log }));
+  const name = copy?.dump ?? (await pickRemoteDump(remote));
+  if (name === undefined) return undefined;
+  const pulled = await withCancellableProgress(`Pulling ${name} from ${remote.target}`, (_p, signal) => pullDump(name, remote, into, { signal, logger: ctx.log }));
+  ctx.log.info(`pulled ${pulled.from} to ${pulled.path}; every sha256 matches its manifest`);
+  ctx.dumpsChanged();
+  return restoreCommand(ctx, { dumpPath: pulled.path, tables: [] }, request);
+}
+
+async function pickRemoteDump(remote: OffsiteRemote): Promise<string | undefined> {
+  const listing = await withCancellableProgress(`Listing ${remote.target}`, (_p, signal) => listRemote(remote, { signal }));
   const dumps = listing.dumps.filter((d) => d.manifest);
   if (dumps.length === 0) throw new PgbrError('usage', `There is no dump with its manifest at ${remote.target}: push one with pgbr offsite push, or pick another remote.`);
   const picked = await vscode.window.showQuickPick(
@@ -56,9 +67,5 @@ export async function restoreFromOffsite(ctx: Ctx): Promise<unknown> {
       .map((d) => ({ label: d.name, description: [formatBytes(d.sizeBytes), d.modified ? d.modified.slice(0, 16).replace('T', ' ') : undefined].filter(Boolean).join(' · '), name: d.name })),
     { title: `Restore from ${remote.target}: which dump?`, placeHolder: 'it is pulled into the first dump folder and checked against its manifest first', ignoreFocusOut: true },
   );
-  if (!picked) return undefined;
-  const pulled = await withCancellableProgress(`Pulling ${picked.name} from ${remote.target}`, (_p, signal) => pullDump(picked.name, remote, into, { signal, logger: ctx.log }));
-  ctx.log.info(`pulled ${pulled.from} to ${pulled.path}; every sha256 matches its manifest`);
-  ctx.dumpsChanged();
-  return restoreCommand(ctx, { dumpPath: pulled.path, tables: [] }, undefined);
+  return picked?.name;
 }
