@@ -42,6 +42,8 @@ export interface ArgValues {
   folder: string;
   /** A plan's name (`plans:` in pgbackup.yaml). */
   plan: string;
+  /** A dump at a remote: the rclone remote folder and the dump's name there. */
+  offsiteCopy: { from: string; dump: string };
 }
 
 /** What a caller may pass after the node (or the selection). */
@@ -88,6 +90,7 @@ export const COMMAND_ARGS = {
   'pgBackup.revealDump': { arg: 'dump' },
   'pgBackup.deleteDump': { arg: 'dumps', extra: 'confirmed' },
   'pgBackup.cleanPartials': { arg: 'partials', extra: 'confirmed', optional: true },
+  'pgBackup.restoreFromOffsite': { arg: 'offsiteCopy', extra: 'restore', optional: true },
   'pgBackup.refreshArchive': { arg: 'none' },
   'pgBackup.refreshPlans': { arg: 'none' },
   'pgBackup.runPlanNow': { arg: 'plan' },
@@ -214,6 +217,7 @@ const READERS: { [K in keyof ArgValues]: Reader<K> } = {
     return callerObject<Partial<PitrForm>>(x, PITR_FIELDS, []) ?? wrong(id, 'pitrDefaults', x);
   },
   folder: (id, x) => (x === undefined ? undefined : (typeof x === 'string' ? x : fileUriPath(x)) ?? wrong(id, 'folder', x)),
+  offsiteCopy: (id, x) => (x === undefined ? undefined : (callerObject<{ from: string; dump: string }>(x, { from: 'string', dump: 'string' }, ['from', 'dump']) ?? wrong(id, 'offsiteCopy', x))),
   plan: (id, x) => {
     if (x === undefined || typeof x === 'string') return x;
     const target = targetOf(x);
@@ -319,6 +323,7 @@ const ARG_NOUNS: Record<keyof ArgValues, string> = {
   pitrDefaults: 'a base backup in the WAL Archive view, or the fields of the recovery form',
   folder: "a folder's path",
   plan: "a plan (one in the Plans view, or its name)",
+  offsiteCopy: '{ from: REMOTE, dump: NAME }, a dump at an rclone remote',
 };
 
 const EXTRA_NOUNS: Record<keyof ExtraValues, string> = {

@@ -20,6 +20,7 @@ export const COMMAND_IDS = [
   'pgBackup.revealDump',
   'pgBackup.deleteDump',
   'pgBackup.cleanPartials',
+  'pgBackup.restoreFromOffsite',
   'pgBackup.refreshArchive',
   'pgBackup.refreshPlans',
   'pgBackup.runPlanNow',

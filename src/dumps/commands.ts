@@ -8,6 +8,7 @@ import { PgbrError, removePartial, formatBytes, pathsOutside, plural } from '../
 import { manifestPathFor, verifyReportPathFor, runGlobalsDump, takenNameNote } from '../core/logical';
 import { backupCommand, pickBackupConnection } from './backup';
 import { restoreCommand } from './restore';
+import { restoreFromOffsite } from './restoreOffsite';
 import { verifyCommand } from './verify';
 import { DumpContentsProvider } from './contents';
 import { pickDump } from './pickDump';
@@ -39,6 +40,7 @@ export function dumpCommands(ctx: Ctx, tree: DumpsProvider, reports: VerifyRepor
     'pgBackup.refreshDumps': { run: () => tree.refresh() },
     'pgBackup.restoreDump': restore,
     'pgBackup.restoreTables': restore,
+    'pgBackup.restoreFromOffsite': { run: (copy, request) => restoreFromOffsite(ctx, copy, request) },
     'pgBackup.verifyDump': { pick: () => pickDump(ctx, 'verify', { globals: false }), run: (dump, options) => verifyCommand(ctx, reports, dump, options) },
 
     'pgBackup.showDumpContents': {

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { type CatalogEntry, verificationState, uncheckedForeignKeys, type TocEntry, type TocSchema, type TocTable, type TocTree } from '../core/logical';
 import { formatBytes, printable, plural, formatAge, formatWhen } from '../core/platform';
+import { describeCopies } from '../core/offsite';
 import { TreeNode as DumpsNode } from '../treeNode';
 import type { NodeTarget, Targeted } from '../targets';
 
@@ -53,6 +54,8 @@ export class DumpNode extends DumpsNode implements Targeted {
     this.description = [formatBytes(entry.sizeBytes), formatAge(entry.time, now), database].filter(Boolean).join(' · ');
     const state = verificationState(entry);
     if (state === 'damaged') this.description = `DAMAGED · ${this.description}`;
+    const copies = describeCopies(m, (iso) => formatAge(new Date(iso), now));
+    if (copies.badge) this.description = `${this.description} · ${copies.badge}`;
     this.iconPath =
       state === 'damaged'
         ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('testing.iconFailed'))
@@ -62,14 +65,14 @@ export class DumpNode extends DumpsNode implements Targeted {
           ? new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'))
           : new vscode.ThemeIcon('circle-large-outline');
     this.contextValue = `${DumpsContext.Dump}.${entry.format}${m?.kind === 'globals' ? '.globals' : ''}`;
-    this.tooltip = tooltipFor(entry);
+    this.tooltip = tooltipFor(entry, copies.lines);
   }
   get target(): NodeTarget {
     return { kind: 'dump', path: this.entry.path };
   }
 }
 
-function tooltipFor(entry: CatalogEntry): vscode.MarkdownString {
+function tooltipFor(entry: CatalogEntry, copies: readonly string[]): vscode.MarkdownString {
   const t = new vscode.MarkdownString(undefined, true);
   const m = entry.manifest;
   if (entry.damage) t.appendMarkdown(`**damaged**: ${escapeMarkdown(entry.damage)}  \n`);
@@ -92,6 +95,7 @@ function tooltipFor(entry: CatalogEntry): vscode.MarkdownString {
   // A pass that could not check every key says so, as its report does.
   const unchecked = v?.status === 'passed' ? uncheckedForeignKeys(v.foreignKeysLeftOut ?? []) : undefined;
   if (unchecked) t.appendMarkdown(`  \n${escapeMarkdown(printable(unchecked))}`);
+  for (const line of copies) t.appendMarkdown(`  \n${escapeMarkdown(printable(line))}`);
   return t;
 }
 

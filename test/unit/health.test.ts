@@ -360,12 +360,12 @@ test('retention passes only when a plan with keep rules has pruned; an offsite d
   assert.equal(check(none, 'retention').status, 'warn');
   assert.match(check(none, 'retention').fix ?? '', /keep: \{ daily: 7/);
   assert.equal(check(none, 'offsite').status, 'warn');
-  assert.match(check(none, 'offsite').fix ?? '', /offsite: s3:\/\//);
+  assert.match(check(none, 'offsite').fix ?? '', /offsite: \[\{ to: /);
   const declared = assess({}, { policy: { retention: { keepDumps: 14 }, offsite: { command: 'rclone sync a b' } } });
   assert.equal(check(declared, 'retention').status, 'warn', 'written down, never applied');
   assert.match(check(declared, 'retention').detail, /no plan applies it: nothing is ever removed/);
   assert.equal(check(declared, 'offsite').status, 'warn');
-  assert.match(check(declared, 'offsite').detail, /declared \(rclone sync a b\), but nothing has checked/);
+  assert.match(check(declared, 'offsite').detail, /declared \(rclone sync a b\), but no plan copies its backups there/);
   const ran = { outcome: 'succeeded' as const, endedAt: new Date(NOW.getTime() - 3600_000) };
   const notYet = assess({}, { plans: [{ name: 'nightly', keepRules: true, periodSeconds: 86400, lastRun: ran, lastSuccess: ran }] });
   assert.equal(check(notYet, 'retention').status, 'warn');

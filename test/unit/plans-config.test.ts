@@ -116,7 +116,7 @@ test('each problem is placed on its own key and says what to write', () => {
     '13:35 "notify.webhook" in plan "bad.name" must be an http:// or https:// address, like https://hooks.example/pg',
     '13:65 "notify.command" in plan "bad.name" must be a list of a program and its arguments (no shell), like [/usr/local/bin/page-oncall, --team, db]',
     '13:77 unknown key "retry" under "notify" in plan "bad.name": the keys are on, webhook and command',
-    '14:5 unknown key "colour" in plan "bad.name": remove it; the keys are name, connection, backup, database, tables, format, compression, jobs, folder, schedule, timezone, spread, keep, verify, notify and archive',
+    '14:5 unknown key "colour" in plan "bad.name": remove it; the keys are name, connection, backup, database, tables, format, compression, jobs, folder, schedule, timezone, spread, keep, verify, notify, archive and offsite',
   ]);
   assert.ok(raw.every((p) => p.plan === 'bad.name' && p.profileName === undefined && p.file === FILE));
 });
@@ -208,4 +208,48 @@ test('a zone written as an offset or into the schedule is refused: systemd needs
     '9:15 plan "n": schedule "*-*-* 02:30:00 Europe/Berlin" names the time zone "Europe/Berlin": remove it and write it as the plan\'s timezone: instead',
     '10:15 plan "n": "+01:00" is not an IANA time zone: write one like Europe/Berlin or UTC',
   ]);
+});
+
+test('offsite targets load with their own keep rules; each problem is placed at its item or key', () => {
+  const good = parse(`  - name: nightly
+    connection: prod
+    backup: dump
+    database: app
+    schedule: daily
+    offsite:
+      - to: "backup:pg"
+        keep: { daily: 7, weekly: 4 }
+      - to: ":s3,provider=Other:bucket/pg"
+`);
+  assert.deepEqual(good.problems, []);
+  assert.deepEqual(good.plans[0]?.offsite, [{ to: 'backup:pg', keep: { daily: 7, weekly: 4 } }, { to: ':s3,provider=Other:bucket/pg' }]);
+
+  const bad = parse(`  - name: n
+    connection: prod
+    backup: dump
+    database: app
+    schedule: daily
+    offsite:
+      - to: "--delete"
+      - keep: { daily: 2 }
+      - { to: "b:pg", kep: {} }
+      - "b:pg"
+      - to: "b:pg"
+        keep: { daily: -1 }
+`);
+  assert.deepEqual(bad.plans, []);
+  assert.deepEqual(bad.problems, [
+    '12:13 "offsite[0].to" in plan "n": the remote "--delete" cannot be used: it starts with "-", which rclone would read as an option: write ./ in front of a folder that starts with -.',
+    '13:9 "offsite[1].to" in plan "n" must be an rclone remote, like to: "backup:pg" or to: ":s3:bucket/pg"',
+    '14:23 unknown key "kep" under "offsite[2]" in plan "n": did you mean "keep"?',
+    '15:9 "offsite[3]" in plan "n" must be a mapping with a remote, like { to: "backup:pg" }',
+    '17:24 "offsite[4].keep.daily" in plan "n" must be a whole number of 0 or more, like daily: 7',
+  ]);
+  const physical = parse(`  - name: base
+    connection: prod
+    backup: basebackup
+    schedule: daily
+    offsite: [{ to: "b:pg" }]
+`);
+  assert.match(physical.problems[0] ?? '', /^10:5 "offsite" is for dump and globals plans/);
 });

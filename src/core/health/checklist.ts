@@ -7,6 +7,7 @@ import { archiveTimeoutSeconds, formatDuration } from '../platform/duration';
 import { plural } from '../platform/plural';
 import type { HealthPolicy } from './policy';
 import { checkPlans, checkRetention, type PlanHealth } from './plans';
+import { checkOffsite } from './offsite';
 import type { AgeAgainstTarget, BaseBackupSeen, CheckId, CheckItem, CheckStatus, OverallState, WalLag } from './snapshot';
 import { DEFAULT_RECENT_SECONDS, LAGGING_SEGMENTS, at, isDatabaseDump, nothingUnarchived, passedVerifications } from './measures';
 
@@ -39,7 +40,7 @@ export const CHECK_TITLES: Record<CheckId, string> = {
   'verified-dump': 'a verified dump within policy',
   plans: 'backup plans run on schedule',
   retention: 'retention is applied',
-  offsite: 'an offsite copy is configured',
+  offsite: 'a verified offsite copy of each plan\'s newest backup',
 };
 
 export function buildChecklist(input: ChecklistInput): CheckItem[] {
@@ -51,7 +52,7 @@ export function buildChecklist(input: ChecklistInput): CheckItem[] {
     checkVerifiedDump(input),
     checkPlans(input.plans, input.now, (status, detail, fix) => item('plans', status, detail, fix)),
     checkRetention(input.plans, input.policy.retention, input.now, (status, detail, fix) => item('retention', status, detail, fix)),
-    checkOffsite(input.policy),
+    checkOffsite(input.plans, input.policy, input.now, (status, detail, fix) => item('offsite', status, detail, fix)),
   ];
 }
 
@@ -211,25 +212,6 @@ function checkVerifiedDump({ dumps, policy, now }: ChecklistInput): CheckItem {
     'fail',
     `${what}, older than dumpMaxAge ${formatDuration(max)}.${failedNote}`,
     `take and verify a new dump, and schedule both at least every ${formatDuration(max)}.`,
-  );
-}
-
-function checkOffsite(policy: HealthPolicy): CheckItem {
-  const o = policy.offsite;
-  if (o && (o.target || o.command)) {
-    // A declaration is not a copy: until one is checked against its manifest, this cannot pass.
-    return item(
-      'offsite',
-      'warn',
-      `an offsite copy is declared (${o.target ?? o.command ?? ''}), but nothing has checked that the copy exists and matches the backups.`,
-      'check the offsite copy by hand: list it, and compare its sizes and checksums with the backups here.',
-    );
-  }
-  return item(
-    'offsite',
-    'warn',
-    'no offsite copy is declared: a lost machine takes its backups with it.',
-    'copy backups off this machine and declare where in pgbackup.yaml, e.g. offsite: s3://bucket/pg.',
   );
 }
 

@@ -5,6 +5,7 @@ import type { JournalSummary } from '../plans/journal';
 import { formatDuration } from '../platform/duration';
 import { plural } from '../platform/plural';
 import { at } from './measures';
+import type { OffsiteHealth } from './offsite';
 
 /** What the checklist needs to know of one plan. */
 export interface PlanHealth {
@@ -15,12 +16,14 @@ export interface PlanHealth {
   keepRules: boolean;
   lastRun?: { outcome: 'succeeded' | 'failed'; endedAt: Date; error?: string };
   lastSuccess?: { endedAt: Date };
+  /** Each remote the plan copies to (as manifests record it), with the state of the copies there. */
+  offsite?: OffsiteHealth[];
   /** The newest run that applied the keep rules without an error. */
   lastPrune?: { endedAt: Date; removed: number };
 }
 
 /** The journal's summary as the checklist reads it. */
-export function planHealthFrom(plan: { name: string; periodSeconds?: number; keepRules: boolean }, summary: JournalSummary): PlanHealth {
+export function planHealthFrom(plan: { name: string; periodSeconds?: number; keepRules: boolean; offsite?: OffsiteHealth[] }, summary: JournalSummary): PlanHealth {
   const { lastRun, lastSuccess, lastPrune } = summary;
   return {
     ...plan,

@@ -36,6 +36,21 @@ export interface Verification {
   message?: string;
 }
 
+/** One remote holding a copy of the dump, as pgbr offsite push and verify last found it. */
+export interface OffsiteCopy {
+  /** The remote folder: its rclone name or type and path (`:s3:bucket/pg`, `backup:pg`, `/srv/copies`), never a parameter. */
+  target: string;
+  /** ISO time the last push finished. */
+  copiedAt?: string;
+  /** ISO time a verify last found every file there equal to the manifest's sha256. */
+  verifiedAt?: string;
+  /** The sums the copy was made and checked against, by file as in the manifest's `sha256`. */
+  sha256: Record<string, string>;
+  /** ISO time and finding of a verify that found the copy different (or gone) after `verifiedAt`. */
+  failedAt?: string;
+  failure?: string;
+}
+
 export interface DumpManifest {
   manifestVersion: 1;
   kind: 'database' | 'globals';
@@ -90,6 +105,8 @@ export interface DumpManifest {
   verification?: Verification;
   /** Set when a check found the dump's bytes differ from what was written: the Dumps view shows it as damaged. */
   damage?: { at: string; message: string };
+  /** Where copies of the dump are, and when each was last copied and verified. */
+  offsite?: OffsiteCopy[];
 }
 
 /** `orders_20261122-101500.dump` → `orders_20261122-101500.dump.manifest.json`; a directory dump likewise. */
@@ -147,6 +164,7 @@ export function manifestProblem(v: unknown): string | undefined {
     want('sizeBytes', isCount(v.sizeBytes), 'a whole number of bytes'),
     want('sha256', isObject(v.sha256) && Object.values(v.sha256).every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h)), 'an object of file → 64-digit hex sha256'),
     want('rowCounts', Array.isArray(v.rowCounts), 'a list of { schema, table, rows }'),
+    want('offsite', v.offsite === undefined || (Array.isArray(v.offsite) && v.offsite.every((c) => isObject(c) && isText(c.target) && isObject(c.sha256))), 'a list of { target, copiedAt, verifiedAt, sha256 }'),
     want('plan', v.plan === undefined || (typeof v.plan === 'string' && v.plan !== ''), 'the name of the plan that made the dump'),
   ];
   const first = checks.find((c) => c !== undefined);

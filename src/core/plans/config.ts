@@ -9,6 +9,7 @@ import type { EntryField, EntryIssue, Position, WorkspaceConfig } from '../profi
 import { listKeys, messageOf } from '../profiles/yamlEntry';
 import { parseWithin, type KeepRules } from '../retention/rules';
 import { parseCalendar, type CalendarSpec } from './calendar';
+import { parseRemote } from '../offsite/remote';
 
 export const PLAN_BACKUPS = ['dump', 'globals', 'basebackup'] as const;
 export type PlanBackup = (typeof PLAN_BACKUPS)[number];
@@ -17,8 +18,9 @@ export type PlanVerify = (typeof PLAN_VERIFY)[number];
 
 const PLAN_KEYS = [
   'name', 'connection', 'backup', 'database', 'tables', 'format', 'compression', 'jobs', 'folder',
-  'schedule', 'timezone', 'spread', 'keep', 'verify', 'notify', 'archive',
+  'schedule', 'timezone', 'spread', 'keep', 'verify', 'notify', 'archive', 'offsite',
 ] as const;
+const OFFSITE_KEYS = ['to', 'keep'] as const;
 const DUMP_ONLY_KEYS = ['database', 'tables', 'format', 'compression', 'jobs'];
 const KEEP_COUNTS = ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const;
 const KEEP_KEYS = [...KEEP_COUNTS, 'within'] as const;
@@ -32,6 +34,13 @@ export interface PlanNotify {
   webhook?: string;
   /** A program and its arguments, run without a shell. */
   command?: string[];
+}
+
+/** One remote a plan copies each new backup to, and what of the copies there it keeps. */
+export interface PlanOffsite {
+  /** The rclone remote spec as written (its parameters are passed in rclone's environment, never recorded). */
+  to: string;
+  keep?: KeepRules;
 }
 
 export interface Plan {
@@ -56,6 +65,8 @@ export interface Plan {
   notify?: PlanNotify;
   /** The WAL archive (a path from `archives:`) whose segments a base-backup plan's retention cleans up. */
   archive?: string;
+  /** Remotes each new backup is copied to once it verified (dump and globals plans). */
+  offsite?: PlanOffsite[];
   /** The line of pgbackup.yaml the plan starts on. */
   line?: number;
 }
@@ -180,6 +191,11 @@ export function readPlanEntry(fields: readonly EntryField[], index: number, at: 
   if (keep) plan.keep = readKeep(keep, label, fail);
   const notify = byKey.get('notify');
   if (notify) plan.notify = readNotify(notify, label, fail);
+  const offsite = byKey.get('offsite');
+  if (offsite) {
+    if (backup === 'basebackup') fail(offsite, `"offsite" is for dump and globals plans, whose backups carry a manifest to check copies against, but ${label} takes a basebackup: remove it`, true);
+    else plan.offsite = readOffsiteTargets(offsite, label, fail);
+  }
   const archive = text('archive', '/srv/wal-archive');
   if (archive !== undefined) {
     if (backup !== undefined && backup !== 'basebackup') fail(byKey.get('archive'), `"archive" is for basebackup plans, whose retention cleans up WAL, but ${label} takes a ${backup}: remove it`, true);
@@ -214,18 +230,60 @@ function readKeep(field: EntryField, label: string, fail: Fail): KeepRules | und
   for (const entry of entries) {
     if (entry.key === 'within') {
       const seconds = typeof entry.value === 'string' ? parseWithin(entry.value) : undefined;
-      if (seconds === undefined) fail(entry, `"keep.within" in ${label} must be a number and one of h, d, w, m, y (borg's units), like within: 2d`);
+      if (seconds === undefined) fail(entry, `"${field.key}.within" in ${label} must be a number and one of h, d, w, m, y (borg's units), like within: 2d`);
       else rules.within = { text: (entry.value as string).trim(), seconds };
     } else if ((KEEP_COUNTS as readonly string[]).includes(entry.key)) {
       const n = entry.value;
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) fail(entry, `"keep.${entry.key}" in ${label} must be a whole number of 0 or more, like ${entry.key}: 7`);
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) fail(entry, `"${field.key}.${entry.key}" in ${label} must be a whole number of 0 or more, like ${entry.key}: 7`);
       else rules[entry.key as (typeof KEEP_COUNTS)[number]] = n;
     } else {
       const guess = closestMatch(entry.key, KEEP_KEYS);
-      fail(entry, `unknown key "${entry.key}" under "keep" in ${label}: ${guess ? `did you mean "${guess}"?` : `the keys are ${listKeys(KEEP_KEYS)}`}`, true);
+      fail(entry, `unknown key "${entry.key}" under "${field.key}" in ${label}: ${guess ? `did you mean "${guess}"?` : `the keys are ${listKeys(KEEP_KEYS)}`}`, true);
     }
   }
   return rules;
+}
+
+function readOffsiteTargets(field: EntryField, label: string, fail: Fail): PlanOffsite[] | undefined {
+  const example = '[{ to: "backup:pg", keep: { daily: 7 } }]';
+  if (!field.items || field.items.length === 0) {
+    fail(field, `"offsite" in ${label} must be a list of remotes, like offsite: ${example}`);
+    return undefined;
+  }
+  const targets: PlanOffsite[] = [];
+  field.items.forEach((item, i) => {
+    const where: EntryField = { key: `offsite[${i}]`, value: null, ...(item.at ? { valueAt: item.at } : {}) };
+    if (!item.entries) {
+      fail(where, `"offsite[${i}]" in ${label} must be a mapping with a remote, like { to: "backup:pg" }`);
+      return;
+    }
+    const byKey = new Map(item.entries.map((e) => [e.key, e]));
+    for (const entry of item.entries) {
+      if ((OFFSITE_KEYS as readonly string[]).includes(entry.key)) continue;
+      const guess = closestMatch(entry.key, OFFSITE_KEYS);
+      fail(entry, `unknown key "${entry.key}" under "offsite[${i}]" in ${label}: ${guess ? `did you mean "${guess}"?` : `the keys are ${listKeys(OFFSITE_KEYS)}`}`, true);
+    }
+    const to = byKey.get('to');
+    if (!to || typeof to.value !== 'string' || !to.value.trim()) {
+      fail(to ?? where, `"offsite[${i}].to" in ${label} must be an rclone remote, like to: "backup:pg" or to: ":s3:bucket/pg"`);
+      return;
+    }
+    try {
+      // Only the spelling is checked here; relative folders are resolved against the workspace when the plan runs.
+      parseRemote(to.value, '/');
+    } catch (e) {
+      fail(to, `"offsite[${i}].to" in ${label}: ${messageOf(e)}`);
+      return;
+    }
+    const target: PlanOffsite = { to: to.value };
+    const keep = byKey.get('keep');
+    if (keep) {
+      const rules = readKeep({ ...keep, key: `offsite[${i}].keep` }, label, fail);
+      if (rules) target.keep = rules;
+    }
+    targets.push(target);
+  });
+  return targets;
 }
 
 function readNotify(field: EntryField, label: string, fail: Fail): PlanNotify | undefined {

@@ -38,6 +38,8 @@ export interface JournalRecord {
   backup?: { path: string; bytes: number; seconds: number };
   verification?: { what: string; outcome: 'passed' | 'failed'; seconds: number };
   retention?: { kept: number; removed: string[]; errors: string[] };
+  /** Per offsite target: the copy made, whether it verified, the copies removed there by its keep rules. */
+  offsite?: { target: string; copied?: string; verified: boolean; kept: number; removed: string[]; errors: string[] }[];
   error?: { message: string };
   /** Whether the notification that was due went out; absent when none was due. */
   notified?: { ok: boolean; error?: string };

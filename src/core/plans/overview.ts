@@ -9,6 +9,9 @@ import { errorMessage, PgbrError } from '../platform/errors';
 import type { ProfileProblem } from '../profiles/types';
 import { hasKeepRules } from '../retention/rules';
 import { planHealthFrom, type PlanHealth } from '../health/plans';
+import { parseRemote } from '../offsite/remote';
+import { offsiteHealth, type OffsiteHealth } from '../health/offsite';
+import { listDumps } from '../logical/catalog';
 
 export interface PlanOverview {
   name: string;
@@ -23,6 +26,8 @@ export interface PlanOverview {
   nextRuns: Date[];
   verify: Plan['verify'];
   keep?: Plan['keep'];
+  /** Where each backup is copied, as manifests record it (parameters left out). */
+  offsite?: string[];
 }
 
 /** One overview per plan; a run journal's last run is added beside this by its reader. */
@@ -42,6 +47,7 @@ export function describePlans(config: Pick<WorkspaceConfig, 'plans' | 'dumpFolde
     };
     if (plan.database !== undefined) overview.database = plan.database;
     if (plan.keep) overview.keep = plan.keep;
+    if (plan.offsite?.length) overview.offsite = plan.offsite.map((o) => parseRemote(o.to, places.workspaceFolder ?? process.cwd()).target);
     return overview;
   });
 }
@@ -64,10 +70,21 @@ export async function plansHealth(plans: readonly PlanOverview[]): Promise<{ pla
       });
       problems.push(...summary.problems.map((m) => `plan ${p.name}: ${m}`));
       const period = schedulePeriodSeconds(p);
-      return planHealthFrom({ name: p.name, keepRules, ...(period !== undefined ? { periodSeconds: period } : {}) }, summary);
+      const offsite = p.offsite ? await offsiteOf(p, p.offsite, problems) : undefined;
+      return planHealthFrom({ name: p.name, keepRules, ...(period !== undefined ? { periodSeconds: period } : {}), ...(offsite ? { offsite } : {}) }, summary);
     }),
   );
   return { plans: health, problems };
+}
+
+/** The plan's copies at each target, judged from the manifests in its folder. */
+async function offsiteOf(plan: PlanOverview, targets: string[], problems: string[]): Promise<OffsiteHealth[]> {
+  try {
+    return offsiteHealth(plan.name, targets, (await listDumps(plan.folder)).dumps);
+  } catch (e) {
+    problems.push(`plan ${plan.name}: its folder ${plan.folder} cannot be read (${errorMessage(e)}), so its offsite copies are not known.`);
+    return offsiteHealth(plan.name, targets, []);
+  }
 }
 
 /** The plan as a run takes it: its folder and archive resolved, its zone decided, its schedule as written. */
@@ -86,6 +103,7 @@ export function runnablePlan(plan: Plan, config: Pick<WorkspaceConfig, 'dumpFold
     verify: plan.verify,
     ...(plan.notify ? { notify: plan.notify } : {}),
     ...(plan.archive ? { archive: expandFolder(plan.archive, places) } : {}),
+    ...(plan.offsite?.length ? { offsite: plan.offsite.map((o) => ({ remote: parseRemote(o.to, places.workspaceFolder ?? process.cwd()), ...(o.keep ? { keep: o.keep } : {}) })) } : {}),
   };
 }
 

@@ -9,6 +9,8 @@ import type { KeepRules } from '../retention/rules';
 import { appendRecord, journalPath, readJournal, runIdentity, type JournalRecord } from './journal';
 import { acquirePlanLock, alreadyRunning, EX_TEMPFAIL } from './lock';
 import { notifiedField, notifyRun, type NotifyOptions, type NotifySettings } from './notify';
+import { copyForPlan, type PlanOffsiteTarget } from '../offsite/planCopies';
+import type { RcloneOptions } from '../offsite/rclone';
 import { takeBackup, verificationDue, verifyBackup, type RunContext, type TakenBackup, type Verification } from './take';
 
 /** A plan as `pgbr run` takes it: the keys of a `plans:` entry in pgbackup.yaml, with paths resolved. */
@@ -28,6 +30,8 @@ export interface PlanToRun {
   notify?: { on: 'failure' | 'always'; webhook?: string; command?: string[] };
   /** The WAL archive of a basebackup plan, absolute. */
   archive?: string;
+  /** Remotes each new backup is copied to, parsed (their parameters for rclone's environment only). */
+  offsite?: PlanOffsiteTarget[];
 }
 
 /** What a run needs from outside: resolved after the lock is taken, so a failure to resolve is journaled like any other. */
@@ -40,6 +44,8 @@ export interface RunDeps {
   signal?: AbortSignal;
   logger?: Logger;
   now?: () => Date;
+  /** How rclone runs for the offsite step (its config file, the environment tests give it). */
+  rclone?: Pick<RcloneOptions, 'config' | 'env' | 'binary'>;
   /** Timeouts of the notification (tests shorten them). */
   notify?: Pick<NotifyOptions, 'timeoutMs' | 'retryDelayMs'>;
 }
@@ -74,6 +80,14 @@ export function notifySettings(plan: PlanToRun): NotifySettings | undefined {
   if (!n) return undefined;
   const [program, ...args] = n.command ?? [];
   return { on: n.on, ...(n.webhook !== undefined ? { webhook: n.webhook } : {}), ...(program !== undefined ? { command: { program, args } } : {}) };
+}
+
+/** What kept a successful run from exiting 0: retention that left something, an offsite copy that failed. */
+function leftOver(record: JournalRecord): string {
+  const parts: string[] = [];
+  if (record.retention?.errors.length) parts.push(`retention left something: ${record.retention.errors.join(' ')}`);
+  for (const o of record.offsite ?? []) if (o.errors.length) parts.push(`the offsite copy to ${o.target}: ${o.errors.join(' ')}`);
+  return parts.join('; ');
 }
 
 /** Runs the plan once. Never throws for what the run does: every outcome is a journal record and an exit code. */
@@ -127,6 +141,15 @@ export async function runPlan(plan: PlanToRun, deps: RunDeps): Promise<PlanRunRe
           record.retention = { kept: 0, removed: [], errors: [`retention did not run: ${errorMessage(e)}`] };
         }
         if (record.retention.errors.length > 0) exitCode = RunExit.Failed;
+        if (plan.offsite?.length) {
+          record.offsite = [];
+          for (const target of plan.offsite) {
+            const o = await copyForPlan(taken.path, plan, target, { ...(deps.signal ? { signal: deps.signal } : {}), ...(deps.logger ? { logger: deps.logger } : {}), ...deps.rclone });
+            record.offsite.push({ target: o.target, ...(o.copied ? { copied: o.copied } : {}), verified: o.verified, kept: o.kept, removed: o.removed, errors: o.errors });
+            steps.push(o.verified ? `copied to ${o.target} and verified there${o.removed.length ? `, removed ${o.removed.length} older copies there` : ''}` : `the copy to ${o.target} failed`);
+            if (o.errors.length > 0) exitCode = RunExit.Failed;
+          }
+        }
       }
     } catch (e) {
       record.outcome = 'failed';
@@ -140,7 +163,7 @@ export async function runPlan(plan: PlanToRun, deps: RunDeps): Promise<PlanRunRe
     await appendRecord(journal, record);
     const message =
       record.outcome === 'succeeded'
-        ? `plan ${plan.name}: ${steps.join('; ')}${exitCode === RunExit.Ok ? '' : `; but retention left something: ${record.retention?.errors.join(' ') ?? ''}`}`
+        ? `plan ${plan.name}: ${steps.join('; ')}${exitCode === RunExit.Ok ? '' : `; but ${leftOver(record)}`}`
         : `plan ${plan.name} failed: ${record.error?.message ?? 'unknown error'}`;
     return { exitCode, message, record, ...(pruned ? { prune: pruned } : {}) };
   } finally {

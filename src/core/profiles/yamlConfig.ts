@@ -110,6 +110,8 @@ export interface EntryField {
   valueAt?: Position;
   /** The keys of a nested mapping, each with its own position. */
   entries?: EntryField[];
+  /** The items of a list, each with its position and, for a mapping, its keys. */
+  items?: { at?: Position; entries?: EntryField[] }[];
 }
 
 export interface EntryIssue {

@@ -61,6 +61,14 @@ export function entryFields(doc: Document.Parsed, map: YAMLMap, positionOf: (off
     if (isScalar(valueNode) && valueNode.type === 'PLAIN' && typeof valueNode.source === 'string') field.text = valueNode.source;
     // A nested mapping (a plan's keep: or notify:) keeps its keys' positions too.
     if (isMap(valueNode)) field.entries = entryFields(doc, valueNode, positionOf);
+    // A list (a plan's offsite: targets) keeps each item's position, and a mapping item its keys'.
+    if (isSeq(valueNode)) {
+      field.items = valueNode.items.map((n) => {
+        const item = resolve(doc, n);
+        const at = item?.range ? positionOf(item.range[0]) : valueAt;
+        return { ...(at ? { at } : {}), ...(isMap(item) ? { entries: entryFields(doc, item, positionOf) } : {}) };
+      });
+    }
     if (keyAt) field.keyAt = keyAt;
     field.valueAt = valueAt;
     fields.push(field);

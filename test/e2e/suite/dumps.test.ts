@@ -4,6 +4,8 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { pushDump, verifyCopy } from '../../../src/core/offsite/copies';
+import { parseRemote } from '../../../src/core/offsite/remote';
 import { activateExtension, child, children, labels, type PgBackupApi, type Shown } from './tree';
 
 interface DumpResult {
@@ -128,6 +130,38 @@ suite('Dumps', () => {
       assert.match(tooltip, /verified .*\n1 foreign key \("orders\\_customer\\_id\\_fkey" on "public"\."orders" to "public"\."customers"\) was left out of the test restore and not checked/);
     } finally {
       await vscode.commands.executeCommand('pgBackup.deleteDump', one.path, { confirm: true });
+    }
+  });
+
+  test('a verified offsite copy shows on the dump, and Restore from Offsite pulls it (checked), then restores it', async () => {
+    const remoteDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-e2e-offsite-'));
+    let pulled: string | undefined;
+    try {
+      const remote = parseRemote(remoteDir, remoteDir);
+      await pushDump(dump.path, remote);
+      assert.equal((await verifyCopy(dump.path, remote)).ok, true);
+      api.dumps.refresh();
+      const node = await dumpNode(api, dump.path);
+      assert.match(node.description, / · offsite ✓$/);
+      assert.match((node.item.tooltip as vscode.MarkdownString).value, new RegExp(`copy at ${remoteDir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: verified just now`));
+
+      const name = path.basename(dump.path);
+      const result = await vscode.commands.executeCommand<{ status: string; message: string; errors: string[] } | undefined>(
+        'pgBackup.restoreFromOffsite',
+        { from: remoteDir, dump: name },
+        { profile: 'e2e', database: 'from_offsite', create: true },
+      );
+      assert.ok(result, 'the command returned nothing: see the log');
+      assert.equal(result.status, 'succeeded', `${result.message} ${result.errors.join(' | ')}`);
+      // The dump itself is still here, so the pulled copy took the next free name beside it.
+      pulled = path.join(path.dirname(dump.path), name.replace(/\.dump$/, '-2.dump'));
+      await fs.access(pulled);
+      api.connections.refresh();
+      const e2e = await child(api.connections, undefined, 'e2e');
+      await child(api.connections, e2e.element, 'from_offsite');
+    } finally {
+      if (pulled) await vscode.commands.executeCommand('pgBackup.deleteDump', pulled, { confirm: true });
+      await fs.rm(remoteDir, { recursive: true, force: true });
     }
   });
 
