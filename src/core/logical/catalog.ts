@@ -63,7 +63,8 @@ type Found =
 
 const statOrUndefined = (p: string): Stats | undefined => {
   try {
-    return statSync(p, { throwIfNoEntry: false });
+    // No options object: their checks cost a tenth of the stat itself, 10,000 times.
+    return statSync(p);
   } catch {
     return undefined; // unreadable, or a link into nowhere: not listed, as before
   }
@@ -74,11 +75,11 @@ const statOrUndefined = (p: string): Stats | undefined => {
  * file that is not a dump by its name costs no call at all: the directory entry says it is a file.
  * Links and entries of unknown type are followed with a stat, as a dump behind a link counts.
  */
-function lookAt(folder: string, dirent: Dirent): Found | undefined {
+function lookAt(prefix: string, dirent: Dirent): Found | undefined {
   const name = dirent.name;
   // `.<name>.<hex>.partial` is a manifest or report being written atomically this instant; hidden names are never dumps.
   if (name.startsWith('.')) return undefined;
-  const full = path.join(folder, name);
+  const full = prefix + name;
   if (name.endsWith('.partial')) {
     const stat = statOrUndefined(full);
     return stat && { kind: 'partial', full, stat };
@@ -117,10 +118,12 @@ export async function listDumps(folder: string): Promise<Catalog> {
   const folderSizes: Promise<void>[] = [];
   // Read once per listing: which .partial files a live run has on record.
   const claimed = claimedPaths();
+  // What path.join(folder, name) gives for every name the listing returns (none holds a separator), joined once.
+  const prefix = path.join(folder, 'x').slice(0, -1);
   for (let start = 0; start < names.length; start += LIST_SLICE) {
     if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     for (const dirent of names.slice(start, start + LIST_SLICE)) {
-      const found = lookAt(folder, dirent);
+      const found = lookAt(prefix, dirent);
       if (!found) continue;
       const { full, stat } = found;
       if (found.kind === 'partial') {
