@@ -85,6 +85,84 @@ test('lists dumps newest first with manifests, directory dumps by toc.dat, and p
   }
 });
 
+test('a folder of more dumps than one listing slice: every dump with its own manifest, newest first', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-catalog-'));
+  try {
+    const count = 1100; // 2,200 entries with the manifests: several slices of the listing
+    const newest = Date.parse('2026-11-24T02:30:00Z');
+    for (let i = 0; i < count; i++) {
+      const file = path.join(dir, `app_${String(i).padStart(4, '0')}.dump`);
+      await fs.writeFile(file, 'PGDMP....');
+      const at = new Date(newest - i * 3_600_000).toISOString();
+      await writeManifest(file, { ...MINIMAL_MANIFEST, plan: 'nightly', startedAt: at, finishedAt: at, ...(i % 7 === 0 ? { verification: { status: 'passed', at, tables: [] } } : {}) } as unknown as DumpManifest);
+    }
+    const catalog = await listDumps(dir);
+    assert.equal(catalog.dumps.length, count);
+    catalog.dumps.forEach((d, i) => {
+      assert.equal(d.name, `app_${String(i).padStart(4, '0')}.dump`);
+      assert.equal(d.manifest?.finishedAt, new Date(newest - i * 3_600_000).toISOString(), d.name);
+      assert.equal(verificationState(d), i % 7 === 0 ? 'verified' : 'never', d.name);
+      assert.equal(d.damage, undefined, d.name);
+    });
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('links are followed: a link to a dump or to a directory dump is listed as what it points to, a dangling one is not', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-catalog-'));
+  const elsewhere = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-catalog-target-'));
+  try {
+    await fs.writeFile(path.join(elsewhere, 'real.dump'), 'PGDMP....');
+    await fs.symlink(path.join(elsewhere, 'real.dump'), path.join(dir, 'linked.dump'));
+    await writeManifest(path.join(dir, 'linked.dump'), { ...MINIMAL_MANIFEST, finishedAt: '2026-11-02T10:00:00.000Z' } as unknown as DumpManifest);
+    await fs.mkdir(path.join(elsewhere, 'shop_dir'));
+    await fs.writeFile(path.join(elsewhere, 'shop_dir', 'toc.dat'), 'x'.repeat(7));
+    await fs.symlink(path.join(elsewhere, 'shop_dir'), path.join(dir, 'shop_dir'));
+    await fs.symlink(path.join(elsewhere, 'gone.dump'), path.join(dir, 'dangling.dump'));
+    // Neither a hidden folder nor one without toc.dat is a dump, whatever its name.
+    await fs.mkdir(path.join(dir, '.hidden'));
+    await fs.writeFile(path.join(dir, '.hidden', 'toc.dat'), 'x');
+    await fs.mkdir(path.join(dir, 'empty.dump'));
+    await fs.writeFile(path.join(dir, 'plain.sql.gz'), 'gz');
+
+    const catalog = await listDumps(dir);
+    const byName = new Map(catalog.dumps.map((d) => [d.name, d]));
+    assert.deepEqual([...byName.keys()].sort(), ['linked.dump', 'plain.sql.gz', 'shop_dir']);
+    assert.equal(byName.get('linked.dump')?.sizeBytes, 9);
+    assert.equal(byName.get('linked.dump')?.manifest?.finishedAt, '2026-11-02T10:00:00.000Z');
+    assert.equal(byName.get('linked.dump')?.damage, undefined);
+    assert.equal(byName.get('shop_dir')?.format, 'directory');
+    assert.equal(byName.get('shop_dir')?.sizeBytes, 7);
+    assert.deepEqual(byName.get('plain.sql.gz') && { format: byName.get('plain.sql.gz')?.format, gzip: byName.get('plain.sql.gz')?.gzip }, { format: 'plain', gzip: true });
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+    await fs.rm(elsewhere, { recursive: true, force: true });
+  }
+});
+
+test('a manifest that cannot be read is said beside its dump; a partial folder is counted file by file', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-catalog-'));
+  try {
+    await fs.writeFile(path.join(dir, 'odd.dump'), 'PGDMP');
+    await fs.mkdir(path.join(dir, 'odd.dump.manifest.json'));
+    await fs.writeFile(path.join(dir, 'torn.dump'), 'PGDMP');
+    await fs.writeFile(path.join(dir, 'torn.dump.manifest.json'), '{"manifestVersion": 1, "kind": "data');
+    await fs.mkdir(path.join(dir, 'shop_dir.partial'));
+    await fs.writeFile(path.join(dir, 'shop_dir.partial', 'toc.dat'), 'x'.repeat(3));
+    await fs.writeFile(path.join(dir, 'shop_dir.partial', '3001.dat.gz'), 'y'.repeat(4));
+
+    const catalog = await listDumps(dir);
+    const odd = catalog.dumps.find((d) => d.name === 'odd.dump');
+    assert.equal(odd?.manifest, undefined);
+    assert.match(odd?.manifestError ?? '', /^the manifest cannot be read \(the manifest .*odd\.dump\.manifest\.json cannot be read \(EISDIR/);
+    assert.match(catalog.dumps.find((d) => d.name === 'torn.dump')?.manifestError ?? '', /the manifest is not valid JSON/);
+    assert.deepEqual(catalog.partials.map((p) => [path.basename(p.path), p.sizeBytes, p.running]), [['shop_dir.partial', 7, false]]);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('a folder that does not exist yet is an empty catalog, not an error', async () => {
   const catalog = await listDumps(path.join(os.tmpdir(), 'pgbr-no-such-folder-' + process.pid));
   assert.equal(catalog.missing, true);

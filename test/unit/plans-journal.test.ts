@@ -183,3 +183,72 @@ test('several processes appending at once leave every line whole', { timeout: 12
   const text = await fs.readFile(file, 'utf8');
   assert.ok(text.split('\n').some((l) => Buffer.byteLength(l) > 4096), 'lines past 4 KiB were written');
 });
+
+/** Rewrites the file in place until its change time has moved: the kernel keeps times in steps of a few milliseconds. */
+async function rewriteInPlace(file: string, text: string): Promise<void> {
+  const before = (await fs.stat(file)).ctimeMs;
+  for (let i = 0; i < 200; i++) {
+    await fs.writeFile(file, text);
+    if ((await fs.stat(file)).ctimeMs !== before) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`the change time of ${file} did not move`);
+}
+
+test('a summary asked again of an unchanged journal is not read again; an appended, rewritten, replaced or removed journal is read afresh', async () => {
+  const file = await freshFile();
+  const settled = { now: () => Number.MAX_SAFE_INTEGER };
+  await appendRecord(file, record(1));
+  await appendRecord(file, record(2, 'failed'));
+
+  const first = await journalSummary(file, settled);
+  assert.ok(first.bytesRead > 0);
+  const again = await journalSummary(file, settled);
+  assert.equal(again.bytesRead, 0, 'unchanged: answered from the last read');
+  assert.deepEqual([again.lastRun?.runId, again.lastSuccess?.runId], ['run-2', 'run-1']);
+  // The other question is kept apart.
+  assert.ok((await journalSummary(file, { ...settled, prunes: true })).bytesRead > 0);
+
+  await appendRecord(file, record(3, 'succeeded', { retention: { kept: 2, removed: ['/a'], errors: [] } }));
+  const appended = await journalSummary(file, { ...settled, prunes: true });
+  assert.deepEqual([appended.lastRun?.runId, appended.lastPrune?.runId, appended.bytesRead > 0], ['run-3', 'run-3', true]);
+
+  // The same size, the modification time put back as it was (cp -p, rsync -t): the change time still tells.
+  const mtime = new Date(Date.UTC(2025, 0, 1)); // whole seconds, so it can be put back exactly
+  await fs.utimes(file, mtime, mtime);
+  assert.equal((await journalSummary(file, { ...settled, prunes: true })).lastRun?.runId, 'run-3');
+  assert.equal((await journalSummary(file, { ...settled, prunes: true })).bytesRead, 0);
+  const text = await fs.readFile(file, 'utf8');
+  const before = await fs.stat(file);
+  await rewriteInPlace(file, text.replace('"run-3"', '"run-9"'));
+  await fs.utimes(file, mtime, mtime);
+  const after = await fs.stat(file);
+  assert.deepEqual([after.ino, after.size, after.mtimeMs], [before.ino, before.size, before.mtimeMs], 'only the change time differs');
+  assert.equal((await journalSummary(file, { ...settled, prunes: true })).lastRun?.runId, 'run-9');
+
+  // Another file renamed over it, with the same size and times: another inode.
+  const other = `${file}.new`;
+  await fs.writeFile(other, text.replace('"run-3"', '"run-7"'));
+  await fs.utimes(other, mtime, mtime);
+  await fs.rename(other, file);
+  assert.equal((await journalSummary(file, { ...settled, prunes: true })).lastRun?.runId, 'run-7');
+
+  await fs.rm(file);
+  const gone = await journalSummary(file, { ...settled, prunes: true });
+  assert.deepEqual([gone.lastRun, gone.lastPrune, gone.problems], [undefined, undefined, []]);
+  await appendRecord(file, record(4));
+  assert.equal((await journalSummary(file, settled)).lastRun?.runId, 'run-4', 'a journal made again is read');
+});
+
+test('a journal changed within the last two seconds is read again each time: a second change could leave its times as they were', async () => {
+  const file = await freshFile();
+  await appendRecord(file, record(1));
+  const { ctimeMs, mtimeMs } = await fs.stat(file);
+  const changed = Math.max(ctimeMs, mtimeMs);
+  const justAfter = { now: () => changed + 1500 };
+  assert.ok((await journalSummary(file, justAfter)).bytesRead > 0);
+  assert.ok((await journalSummary(file, justAfter)).bytesRead > 0, 'not kept: too recent');
+  const later = { now: () => changed + 2500 };
+  assert.ok((await journalSummary(file, later)).bytesRead > 0);
+  assert.equal((await journalSummary(file, later)).bytesRead, 0, 'kept once settled');
+});

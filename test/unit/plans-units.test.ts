@@ -2,8 +2,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, realpathSync } from 'node:fs';
 import { parseCalendar, type CalendarSpec } from '../../src/core/plans/calendar';
-import { cronBlock, cronFields, cronFileName, withCronBlock } from '../../src/core/plans/cron';
+import { cronBlock, cronFields, cronFileName, withCronBlock, type CronTarget } from '../../src/core/plans/cron';
 import { planUnits } from '../../src/core/plans/systemd';
 import type { RunTarget } from '../../src/core/plans/schedule';
 
@@ -103,6 +105,62 @@ test('the crontab block: markers, the run under flock -n, % escaped, a user fiel
   assert.ok('text' in odd);
   assert.match(odd.text, /^30 2 \* \* \* ana flock -n \S+ \/usr\/bin\/node \S+ run nightly --workspace "\/srv\/50\\% it's"$/m, 'quoted for sh, the % escaped for cron');
   assert.equal(cronFileName('nightly-app_2'), 'pgbr-nightly-app_2');
+});
+
+test('a word with a control character is refused with its reason, before anything else is judged', () => {
+  const t: CronTarget = { ...target('*-*-* 02:30:00'), lockFile: '/srv/shop/.pgbr-nightly.cron.lock', machineZone: 'UTC' };
+  const refusal = (changed: Partial<CronTarget>) => {
+    const r = cronBlock({ ...t, ...changed });
+    assert.ok('problem' in r, JSON.stringify(changed));
+    return r.problem;
+  };
+  const tail = 'holds a control character (a newline, a tab or another invisible one): it would break the crontab line, and Debian\'s /bin/sh cannot read it quoted; ';
+  assert.equal(refusal({ workspace: '/srv/new\nshop' }), `cron cannot run plan "nightly": the workspace folder "/srv/new\\nshop" ${tail}move the workspace to a folder whose path has none`);
+  assert.equal(refusal({ pgbr: '/opt/pg\tbr/pgbr.js' }), `cron cannot run plan "nightly": pgbr's script "/opt/pg\\tbr/pgbr.js" ${tail}install pgbr in a folder whose path has none`);
+  assert.equal(refusal({ node: '/usr/bin/no\u007fde' }), `cron cannot run plan "nightly": the Node.js program "/usr/bin/no\\u007fde" ${tail}run pgbr with a Node.js whose path has none`);
+  assert.equal(refusal({ lockFile: '/srv/shop/.lock\u2028' }), `cron cannot run plan "nightly": the lock file "/srv/shop/.lock\\u2028" ${tail}move the workspace to a folder whose path has none`);
+  assert.equal(refusal({ user: 'a\u0085na' }), `cron cannot run plan "nightly": the user "a\\u0085na" ${tail}run it as a user whose name has none`);
+  // Even a plan in another zone, or on a schedule cron cannot keep, is refused for its name first: the other messages quote it.
+  assert.equal(
+    refusal({ plan: { ...t.plan, name: 'night\rly', timezone: 'Europe/Berlin' } }),
+    `cron cannot run plan "night\\rly": the plan's name "night\\rly" ${tail}rename the plan`,
+  );
+  // A control character in the database's name is only in the comment, written as a space.
+  const block = cronBlock({ ...t, plan: { ...t.plan, database: 'app\nx' } });
+  assert.ok('text' in block);
+  assert.match(block.text, /^# pgbr plan nightly: dump of app x on prod; schedule \*-\*-\* 02:30:00$/m);
+  assert.equal(block.text.split('\n').length, 5);
+});
+
+/** The shells to run a crontab line with: /bin/sh, and dash (Debian's /bin/sh) where it is installed. */
+function shells(): string[] {
+  const found = ['/bin/sh', '/bin/dash', '/usr/bin/dash'].filter((s) => existsSync(s));
+  return [...new Map(found.map((s) => [realpathSync(s), s])).values()];
+}
+
+/** What cron hands to the shell: the line after its five fields (and the user of /etc/cron.d), `\%` turned back into `%`. */
+function cronCommand(line: string, withUser: boolean): string {
+  const command = line.split(' ').slice(withUser ? 6 : 5).join(' ');
+  assert.doesNotMatch(command.replace(/\\%/g, ''), /%/, 'a bare % would end the command for cron');
+  return command.replace(/\\%/g, '%');
+}
+
+test("ordinary spaces, quotes and marks in the words reach the shell as they were: each word of the line round-trips through sh -c, dash included", () => {
+  const workspace = `/srv/Ana's "shop" 100% $HOME \`id\` \\ ! * ; & # ~ ü`;
+  const pgbr = '/opt/my pgbr/dist/pgbr.js';
+  const t = { ...target('*-*-* 02:30:00', {}, workspace), pgbr, lockFile: `${workspace}/.pgbr-nightly.cron.lock`, machineZone: 'UTC', user: 'ana' };
+  const block = cronBlock(t);
+  assert.ok('text' in block);
+  const line = block.text.split('\n')[2] ?? '';
+  assert.doesNotMatch(line, /\$'/, "no $'…' quoting, which dash cannot read");
+  const expected = ['flock', '-n', t.lockFile, t.node, pgbr, 'run', 'nightly', '--workspace', workspace];
+  const used = shells();
+  assert.ok(used.length > 0);
+  for (const sh of used) {
+    // printf prints each word the shell made of the command on a line of its own.
+    const words = execFileSync(sh, ['-c', `printf '%s\\n' ${cronCommand(line, true)}`], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/nonexistent' } });
+    assert.deepEqual(words.split('\n').slice(0, -1), expected, sh);
+  }
 });
 
 test("a plan in a zone other than the machine's is refused: Debian's cron has no CRON_TZ", () => {

@@ -1,4 +1,5 @@
 // The manifest written beside every dump: what was dumped, from where, with which tools, and proof of content.
+import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { PgbrError, errorMessage } from '../platform/errors';
@@ -122,6 +123,9 @@ export function verifyReportPathFor(dumpPath: string): string {
   return `${dumpPath.replace(/[\\/]+$/, '')}${VERIFY_REPORT_SUFFIX}`;
 }
 
+const unreadableManifest = (file: string, e: unknown): PgbrError =>
+  new PgbrError('io', `the manifest ${file} cannot be read (${errorMessage(e)}): check its permissions.`, { cause: e, file });
+
 /**
  * The manifest beside a dump, undefined when there is none. A manifest that is not JSON or has the
  * wrong shape is an error naming the file and the field, never a crash later on.
@@ -133,8 +137,29 @@ export async function readManifest(dumpPath: string): Promise<DumpManifest | und
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new PgbrError('io', `the manifest ${file} cannot be read (${errorMessage(e)}): check its permissions.`, { cause: e, file });
+    throw unreadableManifest(file, e);
   }
+  return parseManifest(text, file);
+}
+
+/**
+ * `readManifest` without the event loop, for listings that read thousands of manifests in slices:
+ * one synchronous read costs a fraction of a promise-based one.
+ */
+export function readManifestSync(dumpPath: string): DumpManifest | undefined {
+  const file = manifestPathFor(dumpPath);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw unreadableManifest(file, e);
+  }
+  return parseManifest(text, file);
+}
+
+/** A manifest's text as the manifest, or the error naming what is wrong with it. */
+export function parseManifest(text: string, file: string): DumpManifest {
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,7 +1,7 @@
 // A plan as a crontab block: the OnCalendar expression as cron's five fields where they mean the same, the run under `flock -n`, between markers that make re-installing replace it.
 import { cronField, type CalendarSpec } from './calendar';
 import { planSummary, runArgv, type RunTarget } from './schedule';
-import { shellWord } from '../platform/shell';
+import { controlsAsSpaces, hasControlCharacter, shellWord } from '../platform/shell';
 
 /** The five cron fields (minute hour day month weekday) for `spec`, or why cron cannot run it at the same times. */
 export function cronFields(spec: CalendarSpec): { fields: string } | { problem: string } {
@@ -34,6 +34,8 @@ export const endMarker = (plan: string) => `# END pgbr ${plan}`;
 /** The plan's block (markers included, ending in a newline), or why cron cannot run it. */
 export function cronBlock(target: CronTarget): { text: string } | { problem: string } {
   const { plan } = target;
+  const unreadable = wordWithControl(target);
+  if (unreadable) return unreadable;
   if (plan.timezone && plan.timezone !== target.machineZone) {
     return {
       problem: `cron cannot run plan "${plan.name}" in ${plan.timezone}: Debian's cron runs every line in the machine's zone (${target.machineZone}) and has no CRON_TZ; use --systemd, or set timezone: ${target.machineZone}`,
@@ -44,7 +46,38 @@ export function cronBlock(target: CronTarget): { text: string } | { problem: str
   const command = ['flock', '-n', target.lockFile, ...runArgv(target)].map(cronWord).join(' ');
   const line = [fields.fields, ...(target.user !== undefined ? [target.user] : []), command].join(' ');
   const summary = `${planSummary(plan)}; schedule ${plan.schedule.expression.trim()}`;
-  return { text: [beginMarker(plan.name), `# ${summary.replace(/\n/g, ' ')}`, line, endMarker(plan.name), ''].join('\n') };
+  // Only a comment: a control character in a database or connection name is shown as a space instead of ending the line.
+  return { text: [beginMarker(plan.name), `# ${controlsAsSpaces(summary)}`, line, endMarker(plan.name), ''].join('\n') };
+}
+
+/**
+ * Why the block cannot be written when a word of its line holds a control character: shellWord would
+ * write it as `$'…'`, which Debian's /bin/sh (dash) reads as a literal `$` and the escapes as text, and
+ * a raw newline would end the crontab line halfway through the command.
+ */
+function wordWithControl(target: CronTarget): { problem: string } | undefined {
+  const words: [string, string, string][] = [
+    ["the plan's name", target.plan.name, 'rename the plan'],
+    ['the workspace folder', target.workspace, 'move the workspace to a folder whose path has none'],
+    ["pgbr's script", target.pgbr, 'install pgbr in a folder whose path has none'],
+    ['the Node.js program', target.node, 'run pgbr with a Node.js whose path has none'],
+    ['the lock file', target.lockFile, 'move the workspace to a folder whose path has none'],
+    ...(target.user !== undefined ? ([['the user', target.user, 'run it as a user whose name has none']] as [string, string, string][]) : []),
+  ];
+  for (const [what, word, remedy] of words) {
+    if (!hasControlCharacter(word)) continue;
+    return {
+      problem:
+        `cron cannot run plan ${visible(target.plan.name)}: ${what} ${visible(word)} holds a control character (a newline, a tab or another invisible one): ` +
+        `it would break the crontab line, and Debian's /bin/sh cannot read it quoted; ${remedy}`,
+    };
+  }
+  return undefined;
+}
+
+/** In double quotes with every control character written as an escape (`\n`, `\u0085`), so the message shows where it is. */
+function visible(word: string): string {
+  return JSON.stringify(word).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
 }
 
 /**

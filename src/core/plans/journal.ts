@@ -234,18 +234,71 @@ export interface JournalSummary {
   bytesRead: number;
 }
 
+export interface SummaryOptions {
+  /** Also find the last clean prune. */
+  prunes?: boolean;
+  /** The clock a journal's times are judged by, in milliseconds (tests). */
+  now?: () => number;
+}
+
+/** A summary kept while its journal keeps the inode, size and times it had when it was read. */
+interface KeptSummary {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  summary: JournalSummary;
+}
+
+/**
+ * Summaries by question and journal. The Plans and Health views ask for every plan's on each refresh
+ * and poll; a journal that ends in failures or has never pruned cleanly is read back a long way (in
+ * `bench/journals.ts`, 50 such journals of 1,000 runs took 0.2-0.5 s a refresh, their stats 0.2 ms).
+ */
+const keptSummaries = new Map<string, KeptSummary>();
+const KEPT_SUMMARIES = 1000;
+/**
+ * A journal changed less than this long ago is read again next time, not kept: a file system keeps
+ * times in steps (a few milliseconds on Linux, 2 s on FAT), so a second change within the same step
+ * could leave size and times as they were. Once a journal has been still this long, any change after
+ * the summary was read moves its change time.
+ */
+const SETTLED_MS = 2000;
+
 /**
  * The last run and the last success (and with `prunes`, the last clean prune), found in one read from
  * the end that stops once all are known. A plan without keep rules never prunes: do not ask, or the whole file is read.
+ * Asked again while the journal is unchanged (same inode, size, modification and change time), the
+ * answer comes from the last read, with `bytesRead` 0.
  */
-export async function journalSummary(file: string, opts: { prunes?: boolean } = {}): Promise<JournalSummary> {
+export async function journalSummary(file: string, opts: SummaryOptions = {}): Promise<JournalSummary> {
+  const key = `${opts.prunes ? 'prunes' : 'runs'}\0${file}`;
+  // Taken before the read: a run appending meanwhile changes the size, so the next call reads again.
+  const stat = await fs.stat(file).catch(() => undefined);
+  const kept = keptSummaries.get(key);
+  if (stat && kept && kept.ino === stat.ino && kept.size === stat.size && kept.mtimeMs === stat.mtimeMs && kept.ctimeMs === stat.ctimeMs) {
+    return { ...kept.summary, problems: [...kept.summary.problems], bytesRead: 0 };
+  }
+  const summary = await readSummary(file, opts.prunes ?? false);
+  const now = (opts.now ?? Date.now)();
+  if (stat && Math.max(stat.mtimeMs, stat.ctimeMs) < now - SETTLED_MS) {
+    keptSummaries.delete(key);
+    if (keptSummaries.size >= KEPT_SUMMARIES) keptSummaries.delete(keptSummaries.keys().next().value as string);
+    keptSummaries.set(key, { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, summary: { ...summary, problems: [...summary.problems] } });
+  } else {
+    keptSummaries.delete(key);
+  }
+  return summary;
+}
+
+async function readSummary(file: string, prunes: boolean): Promise<JournalSummary> {
   const summary: JournalSummary = { problems: [], bytesRead: 0 };
   const counter = { bytes: 0 };
   for await (const record of recordsFromEnd(file, summary.problems, counter)) {
     if (record.outcome !== 'skipped') summary.lastRun ??= record;
     if (record.outcome === 'succeeded') summary.lastSuccess ??= record;
     if (record.retention && record.retention.errors.length === 0) summary.lastPrune ??= record;
-    if (summary.lastRun && summary.lastSuccess && (!opts.prunes || summary.lastPrune)) break;
+    if (summary.lastRun && summary.lastSuccess && (!prunes || summary.lastPrune)) break;
   }
   summary.bytesRead = counter.bytes;
   return summary;

@@ -1,7 +1,19 @@
 // Words for a POSIX shell: commands shown to be pasted, and commands PostgreSQL hands to /bin/sh.
 
 const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+/** C0 and C1 controls, DEL, and the Unicode line and paragraph separators: what shellWord writes as `$'…'`. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const CONTROL_ALL = new RegExp(CONTROL.source, 'g');
+
+/** Whether shellWord would need `$'…'` for the text, which only bash, ksh and zsh read (not dash, Debian's /bin/sh). */
+export function hasControlCharacter(text: string): boolean {
+  return CONTROL.test(text);
+}
+
+/** The text with every control character replaced by a space: for comments and one-line summaries. */
+export function controlsAsSpaces(text: string): string {
+  return text.replace(CONTROL_ALL, ' ');
+}
 
 /**
  * One word for a POSIX shell: bare when safe, else in single quotes, and in `$'…'` when it holds a

@@ -1,7 +1,7 @@
 // What the extension and the CLI ask a live server: version, archiving settings, databases, schemas, tables, archiver state.
 import fs from 'node:fs/promises';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import pg from 'pg';
+import type pg from 'pg';
 import { PgbrError, errorMessage } from '../platform/errors';
 import type { ConnectionParams } from '../profiles/types';
 import { DEFAULT_CONNECT_TIMEOUT_MS, describeConnectionError, isConnectionLoss } from './connectionErrors';
@@ -61,14 +61,19 @@ async function cancelBackend(params: ConnectionParams, opts: ConnectOptions, pid
   }
 }
 
+/** The driver, loaded by the first connection: it and undici, which it pulls in, cost every command that never connects about 30 ms of start-up. */
+let driver: Promise<typeof pg> | undefined;
+
 async function connect(params: ConnectionParams, opts: ConnectOptions): Promise<pg.Client> {
+  driver ??= import('pg').then((m) => m.default);
+  const { Client } = await driver;
   const sslmode = params.sslmode ?? 'prefer';
   const onSocket = params.host?.startsWith('/') ?? false;
   // libpq never uses SSL on a unix socket; `allow` tries plain first, `prefer` tries SSL first.
   const tries: boolean[] = onSocket || sslmode === 'disable' ? [false] : sslmode === 'allow' ? [false, true] : sslmode === 'prefer' ? [true, false] : [true];
   let lastError: unknown;
   for (const useSsl of tries) {
-    const client = new pg.Client(clientConfig(params, opts, useSsl ? await tlsOptions(params, sslmode) : false));
+    const client = new Client(clientConfig(params, opts, useSsl ? await tlsOptions(params, sslmode) : false));
     // An idle client whose server goes away emits 'error'; unhandled, that would crash the extension host.
     client.on('error', () => {});
     try {
