@@ -1,4 +1,4 @@
-// Commands on plans: refresh the view, run a plan now, preview its retention, open its journal.
+// Commands on plans: refresh the view, run a plan now, preview its retention, open its journal, install or remove its schedule.
 import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
@@ -10,11 +10,12 @@ import { findServerBinDir } from '../core/pitr';
 import { withCancellableProgress } from '../progress';
 import type { PlansProvider } from './tree';
 import { retentionTable } from './rows';
+import { installPlanSchedule, removePlanSchedule, type ScheduleTextProvider } from './schedule';
 
-export function planCommands(ctx: Ctx, tree: PlansProvider) {
+export function planCommands(ctx: Ctx, tree: PlansProvider, scheduleTexts: ScheduleTextProvider) {
   const pick = (verb: string) => async () => {
     const names = ((await ctx.profiles()).config?.plans ?? []).map((p) => p.name);
-    if (names.length === 0) throw new PgbrError('config', 'pgbackup.yaml has no plans: add one under plans: to run, preview or journal it.');
+    if (names.length === 0) throw new PgbrError('config', 'pgbackup.yaml has no plans: add one under plans: to run, preview, journal or schedule it.');
     return vscode.window.showQuickPick(names, { title: `${verb}: plan` });
   };
   return {
@@ -49,6 +50,22 @@ export function planCommands(ctx: Ctx, tree: PlansProvider) {
         // The journal is appended by runs; an edit here would corrupt what monitors read.
         await vscode.commands.executeCommand('workbench.action.files.setActiveEditorReadonlyInSession');
         return file;
+      },
+    },
+    'pgBackup.installPlanSchedule': {
+      pick: pick('Install schedule'),
+      run: async (name, given) => {
+        const result = await installPlanSchedule(ctx, scheduleTexts, name, given);
+        tree.refresh();
+        return result;
+      },
+    },
+    'pgBackup.removePlanSchedule': {
+      pick: pick('Remove schedule'),
+      run: async (name, given) => {
+        const result = await removePlanSchedule(ctx, name, given);
+        tree.refresh();
+        return result;
       },
     },
   } satisfies Partial<CommandTable>;

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { formatBytes, formatDuration, formatWhen } from '../core/platform';
 import type { PrunePreview } from '../core/retention';
-import type { JournalRecord, Plan } from '../core/plans';
+import type { JournalRecord, Plan, ScheduleState } from '../core/plans';
 
 /** What a row needs to know of a plan: its schedule, its next runs, its keep rules, and its journal's last run. */
 export interface PlanFacts {
@@ -64,4 +64,41 @@ export function retentionTable(preview: PrunePreview): string {
     lines.push('', `WAL in ${w.archive}: would remove ${w.remove.length} files (${w.segments} segments, ${formatBytes(w.bytes)})${w.note ? `; ${w.note}` : ''}.`);
   }
   return lines.join('\n');
+}
+
+/** `systemd timer · active`, `systemd user timer · inactive · out of date`, `cron`, or `not scheduled`. */
+export function scheduleStateText(state: ScheduleState | undefined): string {
+  if (!state) return 'schedule not checked yet';
+  if (!state.installed.length) return state.problems.length ? 'schedule unknown' : 'not scheduled';
+  return state.installed
+    .map((i) => {
+      const parts = [i.scheduler === 'cron' ? (i.where === 'cron.d' ? 'cron (/etc/cron.d)' : 'cron') : i.where === 'user' ? 'systemd user timer' : 'systemd timer'];
+      if (i.active !== undefined) parts.push(i.active === 'active' ? 'active' : i.enabled && i.enabled !== 'enabled' ? `${i.active}, ${i.enabled}` : i.active);
+      if (i.current === false) parts.push('out of date');
+      return parts.join(' · ');
+    })
+    .join(' + ');
+}
+
+/** The schedule's lines for the tooltip: where each installed schedule is, and what could not be found out. */
+export function scheduleStateLines(state: ScheduleState | undefined): string[] {
+  if (!state) return [];
+  if (!state.installed.length && !state.problems.length) return ['Schedule: not installed (Install Schedule… shows the units or crontab lines first)'];
+  return [
+    ...state.installed.map((i) => `Schedule: ${scheduleStateText({ installed: [i], problems: [] })} (${i.location})${i.current === false ? ': differs from what Install Schedule… writes now; install it again' : ''}`),
+    ...state.problems.map((p) => `Schedule: ${p}`),
+  ];
+}
+
+/** `keeps 9 · would remove 2` (and the archive files a base-backup plan's WAL clean-up would take). */
+export function retentionSummary(preview: PrunePreview): string {
+  if (!preview.keep.length && !preview.remove.length) return 'no backups yet';
+  const wal = preview.wal && preview.wal.remove.length ? ` and ${preview.wal.remove.length} archive files` : '';
+  return `keeps ${preview.keep.length} · would remove ${preview.remove.length}${wal}`;
+}
+
+/** The warning about a failed scheduled run: the plan, when it failed, and the error's first line. */
+export function failedRunWarning(record: JournalRecord, now: Date, timeZone: string): string {
+  const first = (record.error?.message ?? 'no error was recorded').split('\n')[0]?.trim() ?? '';
+  return `Plan ${record.plan} failed ${when(record.endedAt, now, timeZone)} (started on ${record.host}): ${first}`;
 }
