@@ -4,7 +4,8 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { CommandTable } from '../commands';
 import { PgbrError } from '../core/platform';
-import { journalPath, machineZone, planNamed, runnablePlan, runPlan, RunExit, type PlanToRun } from '../core/plans';
+import { journalPath, runPlan, RunExit, type PlanToRun } from '../core/plans';
+import { planToRun } from './plan';
 import { previewPrune } from '../core/retention';
 import { findServerBinDir } from '../core/pitr';
 import { withCancellableProgress } from '../progress';
@@ -69,12 +70,6 @@ export function planCommands(ctx: Ctx, tree: PlansProvider, scheduleTexts: Sched
       },
     },
   } satisfies Partial<CommandTable>;
-}
-
-/** The plan of pgbackup.yaml by that name, resolved as a run takes it. */
-async function planToRun(ctx: Ctx, name: string): Promise<PlanToRun> {
-  const { plan, config } = planNamed(await ctx.profiles(), name);
-  return runnablePlan(plan, config, ctx.places, machineZone());
 }
 
 async function runNow(ctx: Ctx, plan: PlanToRun) {

@@ -12,6 +12,8 @@ export interface PlanFacts {
   nextRuns: readonly Date[];
   keep?: Plan['keep'];
   lastRun?: JournalRecord;
+  /** Where its schedule is installed and what systemd says of it; absent until it has been looked up. */
+  installed?: ScheduleState;
 }
 
 const when = (d: Date | string, now: Date, timeZone: string): string => formatWhen(d, { now, timeZone });
@@ -20,7 +22,8 @@ const when = (d: Date | string, now: Date, timeZone: string): string => formatWh
 export function planDescription(plan: PlanFacts, now: Date): string {
   const last = plan.lastRun ? `${plan.lastRun.outcome} ${when(plan.lastRun.endedAt, now, plan.timezone)}` : 'never run';
   const next = plan.nextRuns[0];
-  return next ? `${last} · next ${formatWhen(next, { now, timeZone: plan.timezone, noAge: true })}` : `${last} · no next run`;
+  const runs = next ? `${last} · next ${formatWhen(next, { now, timeZone: plan.timezone, noAge: true })}` : `${last} · no next run`;
+  return plan.installed ? `${runs} · ${scheduleStateText(plan.installed)}` : runs;
 }
 
 /** The last run in full: when, how long, how big, and what went wrong. */
@@ -36,7 +39,7 @@ export function lastRunLines(record: JournalRecord | undefined, now: Date, timeZ
 }
 
 export function planTooltip(plan: PlanFacts, now: Date): string {
-  return [`Plan ${plan.name}: ${plan.schedule} (${plan.timezone})`, ...lastRunLines(plan.lastRun, now, plan.timezone)].join('\n');
+  return [`Plan ${plan.name}: ${plan.schedule} (${plan.timezone})`, ...lastRunLines(plan.lastRun, now, plan.timezone), ...scheduleStateLines(plan.installed)].join('\n');
 }
 
 /** `daily 7, weekly 4, within 2d`: the rules that keep something, or a sentence saying none do. */
@@ -88,17 +91,4 @@ export function scheduleStateLines(state: ScheduleState | undefined): string[] {
     ...state.installed.map((i) => `Schedule: ${scheduleStateText({ installed: [i], problems: [] })} (${i.location})${i.current === false ? ': differs from what Install Schedule… writes now; install it again' : ''}`),
     ...state.problems.map((p) => `Schedule: ${p}`),
   ];
-}
-
-/** `keeps 9 · would remove 2` (and the archive files a base-backup plan's WAL clean-up would take). */
-export function retentionSummary(preview: PrunePreview): string {
-  if (!preview.keep.length && !preview.remove.length) return 'no backups yet';
-  const wal = preview.wal && preview.wal.remove.length ? ` and ${preview.wal.remove.length} archive files` : '';
-  return `keeps ${preview.keep.length} · would remove ${preview.remove.length}${wal}`;
-}
-
-/** The warning about a failed scheduled run: the plan, when it failed, and the error's first line. */
-export function failedRunWarning(record: JournalRecord, now: Date, timeZone: string): string {
-  const first = (record.error?.message ?? 'no error was recorded').split('\n')[0]?.trim() ?? '';
-  return `Plan ${record.plan} failed ${when(record.endedAt, now, timeZone)} (started on ${record.host}): ${first}`;
 }

@@ -61,7 +61,8 @@ export class ScheduleTextProvider implements vscode.TextDocumentContentProvider,
 interface Scheduling {
   plan: Plan;
   workspace: string;
-  target: RunTarget;
+  /** Absent when no Node.js was found to run pgbr with: then nothing can be installed, though what is installed is still found. */
+  target?: RunTarget;
   system: SchedulePlaces;
   user: SchedulePlaces;
   zone: string;
@@ -73,11 +74,16 @@ export async function scheduling(ctx: Ctx, name: string): Promise<Scheduling> {
   const workspace = ctx.workspaceFolder;
   if (!workspace) throw new PgbrError('usage', 'Open the folder that holds pgbackup.yaml: a schedule runs pgbr on that folder.');
   const node = await nodeProgram({ versions: process.versions, execPath: process.execPath, path: process.env.PATH });
-  if (!node) throw new PgbrError('tool-missing', NO_NODE);
   const zone = machineZone();
   const runAs = await ownerOf(workspace);
-  const target: RunTarget = { plan, workspace, node, pgbr: path.join(ctx.extension.extensionPath, 'dist', 'pgbr.js') };
-  return { plan, workspace, target, zone, system: schedulePlaces(process.env, false, runAs, zone), user: schedulePlaces(process.env, true, runAs, zone) };
+  const places = { system: schedulePlaces(process.env, false, runAs, zone), user: schedulePlaces(process.env, true, runAs, zone) };
+  if (!node) return { plan, workspace, zone, ...places };
+  return { plan, workspace, zone, ...places, target: { plan, workspace, node, pgbr: path.join(ctx.extension.extensionPath, 'dist', 'pgbr.js') } };
+}
+
+function targetOf(s: Scheduling): RunTarget {
+  if (!s.target) throw new PgbrError('tool-missing', NO_NODE);
+  return s.target;
 }
 
 /** The plan's schedule as it is installed now, each place compared with what installing would write. */
@@ -87,6 +93,7 @@ export async function installedState(s: Scheduling): Promise<ScheduleState> {
     system: s.system,
     user: s.user,
     expected: (scheduler, user) => {
+      if (!s.target) return undefined;
       try {
         return previewSchedule(scheduler, s.target, user ? s.user : s.system);
       } catch {
@@ -96,8 +103,8 @@ export async function installedState(s: Scheduling): Promise<ScheduleState> {
   });
 }
 
-function pgbrArgv(s: Scheduling, choice: Pick<SchedulerChoice, 'scheduler' | 'user'>, action: 'install' | 'remove'): string[] {
-  return [s.target.node, s.target.pgbr, 'schedule', s.plan.name, `--${choice.scheduler}`, `--${action}`, ...(choice.user ? ['--user'] : []), '--workspace', s.workspace];
+function pgbrArgv(target: RunTarget, s: Scheduling, choice: Pick<SchedulerChoice, 'scheduler' | 'user'>, action: 'install' | 'remove'): string[] {
+  return [target.node, target.pgbr, 'schedule', s.plan.name, `--${choice.scheduler}`, `--${action}`, ...(choice.user ? ['--user'] : []), '--workspace', s.workspace];
 }
 
 async function pickChoice(s: Scheduling, given: ScheduleChoices, verb: string, state?: ScheduleState): Promise<SchedulerChoice | undefined> {
@@ -123,13 +130,14 @@ export async function installPlanSchedule(ctx: Ctx, texts: ScheduleTextProvider,
   const choice = await pickChoice(s, given, 'Install the schedule of', await installedState(s));
   if (!choice) return undefined;
   const places = choice.user ? s.user : s.system;
-  const preview = previewSchedule(choice.scheduler, s.target, places);
+  const target = targetOf(s);
+  const preview = previewSchedule(choice.scheduler, target, places);
   if (choice.scheduler === 'systemd') {
     const check = await systemdCalendarCheck(onCalendar(s.plan));
     if (!check.checked) preview.notes.push('systemd-analyze is not installed: the schedule was checked by pgbr only');
     if (check.problem) throw new PgbrError('config', `plan "${name}": ${check.problem}; fix schedule: in pgbackup.yaml.`);
   }
-  preview.notes.push(`the schedule runs pgbr from this extension (${s.target.pgbr}); after the extension is updated, run Install Schedule… again`);
+  preview.notes.push(`the schedule runs pgbr from this extension (${target.pgbr}); after the extension is updated, run Install Schedule… again`);
   const zone = s.plan.timezone ?? s.zone;
   const uri = texts.show(`pgbr-${name} (${scheduleNoun(choice)})`, scheduleText(preview, nextRuns(s.plan.schedule, zone, new Date(), 5), zone));
   await vscode.window.showTextDocument(uri, { preview: true });
@@ -142,7 +150,7 @@ export async function installPlanSchedule(ctx: Ctx, texts: ScheduleTextProvider,
     );
     if (answer !== install) return undefined;
   }
-  const done = await run(() => installSchedule(preview, places), s, choice, 'install');
+  const done = await run(() => installSchedule(preview, places), target, s, choice, 'install');
   const notes = preview.notes.filter((n) => !n.startsWith('the schedule runs pgbr from'));
   void vscode.window.showInformationMessage(`Plan ${name}: ${done.join('; ')}.${notes.length ? ` Note: ${notes.join('; ')}.` : ''}`);
   return { preview, done };
@@ -162,15 +170,16 @@ export async function removePlanSchedule(ctx: Ctx, name: string, given: Schedule
     const answer = await vscode.window.showWarningMessage(`Remove plan ${name}'s ${scheduleNoun(choice)}?`, { modal: true, detail: `${where} The plan stays in pgbackup.yaml; only the schedule goes.` }, remove);
     if (answer !== remove) return undefined;
   }
-  const done = await run(() => removeSchedule(choice.scheduler, s.target, choice.user ? s.user : s.system), s, choice, 'remove');
+  const target = targetOf(s);
+  const done = await run(() => removeSchedule(choice.scheduler, target, choice.user ? s.user : s.system), target, s, choice, 'remove');
   void vscode.window.showInformationMessage(`Plan ${name}: ${done.join('; ')}.`);
   return { done };
 }
 
-async function run(work: () => Promise<string[]>, s: Scheduling, choice: SchedulerChoice, action: 'install' | 'remove'): Promise<string[]> {
+async function run(work: () => Promise<string[]>, target: RunTarget, s: Scheduling, choice: SchedulerChoice, action: 'install' | 'remove'): Promise<string[]> {
   try {
     return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `${action === 'install' ? 'Installing' : 'Removing'} plan ${s.plan.name}'s ${scheduleNoun(choice)}` }, work);
   } catch (e) {
-    throw new PgbrError('tool-failed', scheduleFailure(e, { choice, plan: s.plan.name, pgbrArgv: pgbrArgv(s, choice, action) }));
+    throw new PgbrError('tool-failed', scheduleFailure(e, { choice, plan: s.plan.name, pgbrArgv: pgbrArgv(target, s, choice, action) }));
   }
 }

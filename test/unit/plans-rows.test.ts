@@ -67,3 +67,14 @@ test('a plan with no backups yet says so instead of an empty table', () => {
   assert.match(text, /Plan nightly has no backups yet\./);
   assert.doesNotMatch(text, /\| Started \|/);
 });
+
+test('the installed schedule joins the row once it is known, and the tooltip says where it is', () => {
+  const installed = { installed: [{ scheduler: 'systemd' as const, where: 'system' as const, location: '/etc/systemd/system/pgbr-nightly.timer', active: 'active', enabled: 'enabled', current: true }], problems: [] };
+  assert.equal(planDescription(plan({ installed }), now), 'never run · next tomorrow 00:00 UTC · systemd timer · active');
+  assert.match(planTooltip(plan({ installed }), now), /\nSchedule: systemd timer · active \(\/etc\/systemd\/system\/pgbr-nightly\.timer\)$/);
+  assert.equal(planDescription(plan({ installed: { installed: [], problems: [] } }), now), 'never run · next tomorrow 00:00 UTC · not scheduled');
+  assert.match(planTooltip(plan({ installed: { installed: [], problems: [] } }), now), /\nSchedule: not installed \(Install Schedule… shows the units or crontab lines first\)$/);
+  const unknown = { installed: [], problems: ['crontab -l did not answer within 2 s'] };
+  assert.equal(planDescription(plan({ installed: unknown }), now), 'never run · next tomorrow 00:00 UTC · schedule unknown');
+  assert.match(planTooltip(plan({ installed: unknown }), now), /\nSchedule: crontab -l did not answer within 2 s$/);
+});
