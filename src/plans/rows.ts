@@ -92,3 +92,10 @@ export function scheduleStateLines(state: ScheduleState | undefined): string[] {
     ...state.problems.map((p) => `Schedule: ${p}`),
   ];
 }
+
+/** `keeps 9 · would remove 2` (and the archive files a base-backup plan's WAL clean-up would take). */
+export function retentionSummary(preview: PrunePreview): string {
+  if (!preview.keep.length && !preview.remove.length) return 'no backups yet';
+  const wal = preview.wal && preview.wal.remove.length ? ` and ${preview.wal.remove.length} archive files` : '';
+  return `keeps ${preview.keep.length} · would remove ${preview.remove.length}${wal}`;
+}

@@ -1,12 +1,14 @@
-// The Plans view: each plan of pgbackup.yaml with its last run, next run and installed schedule → the last run, the next runs, the schedule, the keep rules.
+// The Plans view: each plan of pgbackup.yaml with its last run, next run and installed schedule → the last run, the next runs, the schedule, the keep rules, what retention would do now.
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import { TreeNode, ErrorNode } from '../treeNode';
 import type { NodeTarget, Targeted } from '../targets';
 import { errorMessage, formatWhen } from '../core/platform';
 import { describePlans, journalPath, journalSummary, machineZone, type JournalRecord, type ScheduleState } from '../core/plans';
-import { keepRulesText, lastRunLines, planDescription, planTooltip, scheduleStateText, type PlanFacts } from './rows';
+import { previewPrune } from '../core/retention';
+import { keepRulesText, lastRunLines, planDescription, planTooltip, retentionSummary, scheduleStateText, type PlanFacts } from './rows';
 import { installedState, scheduling } from './schedule';
+import { planToRun } from './plan';
 
 /** A plan's row: its commands (Run Now, Preview Retention, Open Journal) act on `target`. */
 export class PlanNode extends TreeNode implements Targeted {
@@ -62,6 +64,8 @@ export class PlansProvider implements vscode.TreeDataProvider<PlansNode>, vscode
   private readonly subscriptions: vscode.Disposable[];
   /** Bumped by each refresh: a schedule lookup of an earlier listing does not touch the rows of a newer one. */
   private generation = 0;
+  /** What each plan's retention would do now, computed when its row is first expanded, kept until the next refresh. */
+  private retention = new Map<string, Promise<string>>();
   /** Called with each plan's newest run whenever the journals are read (the failed-run warning listens). */
   onLastRuns?: (runs: { plan: string; timezone: string; lastRun?: JournalRecord }[]) => void;
 
@@ -72,6 +76,7 @@ export class PlansProvider implements vscode.TreeDataProvider<PlansNode>, vscode
 
   refresh(): void {
     this.generation++;
+    this.retention = new Map();
     this.changed.fire(undefined);
   }
 
@@ -91,7 +96,7 @@ export class PlansProvider implements vscode.TreeDataProvider<PlansNode>, vscode
   async getChildren(node?: PlansNode): Promise<PlansNode[]> {
     try {
       if (!node) return await this.plans();
-      if (node instanceof PlanNode) return this.details(node);
+      if (node instanceof PlanNode) return await this.details(node);
     } catch (e) {
       this.ctx.log.warn(errorMessage(e));
       return [new ErrorNode(undefined, errorMessage(e))];
@@ -132,7 +137,7 @@ export class PlansProvider implements vscode.TreeDataProvider<PlansNode>, vscode
     this.changed.fire(node);
   }
 
-  private details(node: PlanNode): PlansNode[] {
+  private async details(node: PlanNode): Promise<PlansNode[]> {
     const now = new Date();
     const { facts } = node;
     const [lastRun, ...more] = lastRunLines(facts.lastRun, now, facts.timezone);
@@ -142,6 +147,19 @@ export class PlansProvider implements vscode.TreeDataProvider<PlansNode>, vscode
       new PlanDetailNode(node, 'Next runs', next || 'none: the schedule has no time ahead', 'clock'),
       new PlanDetailNode(node, 'Schedule', scheduleStateText(facts.installed), 'watch'),
       new PlanDetailNode(node, 'Keep', keepRulesText(facts.keep), 'archive'),
+      new PlanDetailNode(node, 'Retention now', await this.retentionOf(facts.name), 'trash'),
     ];
+  }
+
+  /** The same preview Preview Retention opens, in one line; once per plan until the next refresh. */
+  private retentionOf(plan: string): Promise<string> {
+    let summary = this.retention.get(plan);
+    if (!summary) {
+      summary = planToRun(this.ctx, plan)
+        .then(previewPrune)
+        .then(retentionSummary, (e: unknown) => `cannot be previewed: ${errorMessage(e)}`);
+      this.retention.set(plan, summary);
+    }
+    return summary;
   }
 }
