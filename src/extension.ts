@@ -21,6 +21,7 @@ import { archiveCommands } from './archive/commands';
 import { PlansProvider } from './plans/tree';
 import { planCommands } from './plans/commands';
 import { SCHEDULE_SCHEME, ScheduleTextProvider } from './plans/schedule';
+import { FailedRunWarnings } from './plans/failedRuns';
 import { showRestrictedMode } from './restrictedMode';
 import { onSettingChange } from './settings';
 
@@ -43,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
     const dumps = new DumpsProvider(ctx);
     const archive = new WalArchiveProvider(ctx);
     const plans = new PlansProvider(ctx);
+    const failedRuns = new FailedRunWarnings(ctx, plans);
     const health = new HealthMonitor(ctx);
     const healthView = new HealthViewProvider(context.extensionUri, health);
     const verifyReports = new VerifyReportProvider();
@@ -58,6 +60,7 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
       dumps,
       archive,
       plans,
+      failedRuns,
       ...views,
       showRestrictedMode(ctx, views),
       vscode.workspace.registerTextDocumentContentProvider(TOC_SCHEME, new DumpContentsProvider(ctx)),
@@ -71,7 +74,7 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
       watchProfileSources(ctx),
       vscode.window.registerWebviewPanelSerializer(PitrPanel.viewType, new PitrSerializer(ctx)),
     );
-    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps, verifyReports), ...archiveCommands(ctx, archive), ...planCommands(ctx, plans, scheduleTexts), ...healthCommands(health, healthView), ...baseBackupCommands(ctx), ...pitrCommands(ctx) };
+    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps, verifyReports), ...archiveCommands(ctx, archive), ...planCommands(ctx, plans, scheduleTexts, failedRuns), ...healthCommands(health, healthView), ...baseBackupCommands(ctx), ...pitrCommands(ctx) };
     registerCommands(ctx, table);
     const activationMs = performance.now() - started;
     ctx.log.info(`PG Backup activated in ${activationMs.toFixed(1)} ms`);

@@ -10,10 +10,11 @@ import { previewPrune } from '../core/retention';
 import { findServerBinDir } from '../core/pitr';
 import { withCancellableProgress } from '../progress';
 import type { PlansProvider } from './tree';
+import type { FailedRunWarnings } from './failedRuns';
 import { retentionTable } from './rows';
 import { installPlanSchedule, removePlanSchedule, type ScheduleTextProvider } from './schedule';
 
-export function planCommands(ctx: Ctx, tree: PlansProvider, scheduleTexts: ScheduleTextProvider) {
+export function planCommands(ctx: Ctx, tree: PlansProvider, scheduleTexts: ScheduleTextProvider, failedRuns: FailedRunWarnings) {
   const pick = (verb: string) => async () => {
     const names = ((await ctx.profiles()).config?.plans ?? []).map((p) => p.name);
     if (names.length === 0) throw new PgbrError('config', 'pgbackup.yaml has no plans: add one under plans: to run, preview, journal or schedule it.');
@@ -25,6 +26,8 @@ export function planCommands(ctx: Ctx, tree: PlansProvider, scheduleTexts: Sched
       pick: pick('Run now'),
       run: async (name) => {
         const result = await runNow(ctx, await planToRun(ctx, name));
+        // Run Now shows its own result: the warning about failed runs leaves this one alone, here and in later sessions.
+        failedRuns.shown(result.record);
         tree.refresh();
         return result;
       },

@@ -99,3 +99,9 @@ export function retentionSummary(preview: PrunePreview): string {
   const wal = preview.wal && preview.wal.remove.length ? ` and ${preview.wal.remove.length} archive files` : '';
   return `keeps ${preview.keep.length} · would remove ${preview.remove.length}${wal}`;
 }
+
+/** The warning about a failed scheduled run: the plan, when it failed, and the error's first line. */
+export function failedRunWarning(record: JournalRecord, now: Date, timeZone: string): string {
+  const first = (record.error?.message ?? 'no error was recorded').split('\n')[0]?.trim() ?? '';
+  return `Plan ${record.plan} failed ${when(record.endedAt, now, timeZone)} (started on ${record.host}): ${first}`;
+}

@@ -1,7 +1,7 @@
 // The Plans view's words for a plan: its last and next run, its tooltip with duration, size and error, its keep rules.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { keepRulesText, lastRunLines, planDescription, planTooltip, retentionSummary, retentionTable, type PlanFacts } from '../../src/plans/rows';
+import { failedRunWarning, keepRulesText, lastRunLines, planDescription, planTooltip, retentionSummary, retentionTable, type PlanFacts } from '../../src/plans/rows';
 import type { JournalRecord } from '../../src/core/plans';
 
 const now = new Date('2026-03-10T12:00:00Z');
@@ -86,4 +86,10 @@ test('the retention summary counts what the preview keeps and removes, and the a
   assert.equal(retentionSummary({ plan: 'nightly', keep: [], remove: [], skipped: [] }), 'no backups yet');
   const wal = { archive: '/a', remove: ['x', 'y', 'z'], segments: 3, bytes: 3, before: {}, after: {} };
   assert.equal(retentionSummary({ plan: 'base', keep: keep(2), remove: keep(1), skipped: [], wal }), 'keeps 2 · would remove 1 and 3 archive files');
+});
+
+test('the failed-run warning names the plan, when it failed in its zone, the host, and only the error\'s first line', () => {
+  const failed = record({ outcome: 'failed', host: 'db1', error: { message: 'pg_dump: error: connection to server failed\nHINT: is the server running?' } });
+  assert.equal(failedRunWarning(failed, now, 'UTC'), 'Plan nightly failed today 03:02 UTC · 8 h ago (started on db1): pg_dump: error: connection to server failed');
+  assert.match(failedRunWarning(record({ outcome: 'failed' }), now, 'UTC'), /: no error was recorded$/);
 });
