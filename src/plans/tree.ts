@@ -143,7 +143,8 @@ export class PlansProvider implements vscode.TreeDataProvider<PlansNode>, vscode
     const [lastRun, ...more] = lastRunLines(facts.lastRun, now, facts.timezone);
     const next = facts.nextRuns.map((d) => formatWhen(d, { now, timeZone: facts.timezone })).join('; ');
     return [
-      new PlanDetailNode(node, 'Last run', [lastRun, ...more].join(' · '), facts.lastRun?.outcome === 'failed' ? 'error' : 'history'),
+      // The row's label already says "Last run".
+      new PlanDetailNode(node, 'Last run', [lastRun?.replace(/^Last run /, ''), ...more].join(' · '), facts.lastRun?.outcome === 'failed' ? 'error' : 'history'),
       new PlanDetailNode(node, 'Next runs', next || 'none: the schedule has no time ahead', 'clock'),
       new PlanDetailNode(node, 'Schedule', scheduleStateText(facts.installed), 'watch'),
       new PlanDetailNode(node, 'Keep', keepRulesText(facts.keep), 'archive'),
