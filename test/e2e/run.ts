@@ -251,7 +251,8 @@ async function runUntrustedSuite(
     await fs.writeFile(path.join(workspace, '.vscode', 'settings.json'), `${JSON.stringify({ 'pgBackup.binPath': planted }, null, 2)}\n`);
     await fs.writeFile(
       path.join(workspace, 'pgbackup.yaml'),
-      `connections:\n  - name: e2e\n    host: 127.0.0.1\n    port: ${env.PGBR_E2E_PORT}\n    database: shop\n` +
+      `plans:\n  - name: untrusted-nightly\n    connection: e2e\n    backup: globals\n    folder: ${path.join(workspace, 'plan-backups')}\n    schedule: daily\n` +
+        `connections:\n  - name: e2e\n    host: 127.0.0.1\n    port: ${env.PGBR_E2E_PORT}\n    database: shop\n` +
         `offsite: { target: s3://bucket/pg, command: "touch ${path.join(planted, 'offsite-ran')}" }\n`,
     );
     const server = await startCodeServer({ install, folder: workspace, work, settings: UNTRUSTED_SETTINGS, workspaceTrust: true });
