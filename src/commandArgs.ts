@@ -57,6 +57,8 @@ export interface ExtraValues {
   verify: { profile?: string; show?: boolean };
   globals: { noRolePasswords?: boolean };
   tools: { show?: boolean };
+  /** Install/Remove Schedule's answers given up front: { scheduler: 'systemd' | 'cron', user, confirm }. */
+  schedule: { scheduler?: 'systemd' | 'cron'; user?: boolean; confirm?: boolean };
 }
 
 export interface ArgSpec {
@@ -96,6 +98,8 @@ export const COMMAND_ARGS = {
   'pgBackup.runPlanNow': { arg: 'plan' },
   'pgBackup.previewPlanRetention': { arg: 'plan' },
   'pgBackup.openPlanJournal': { arg: 'plan' },
+  'pgBackup.installPlanSchedule': { arg: 'plan', extra: 'schedule' },
+  'pgBackup.removePlanSchedule': { arg: 'plan', extra: 'schedule' },
   'pgBackup.addArchive': { arg: 'folder', extra: 'text' },
   'pgBackup.showHealth': { arg: 'connection', optional: true },
   'pgBackup.takeBaseBackup': { arg: 'baseBackup' },
@@ -302,6 +306,11 @@ function readExtra(id: CommandId, kind: keyof ExtraValues | undefined, rest: rea
       return optionsOf(id, kind, given, { noRolePasswords: 'boolean' });
     case 'tools':
       return optionsOf(id, kind, given, { show: 'boolean' });
+    case 'schedule': {
+      const options = optionsOf<ExtraValues['schedule']>(id, kind, given, { scheduler: 'string', user: 'boolean', confirm: 'boolean' });
+      if (options.scheduler !== undefined && options.scheduler !== 'systemd' && options.scheduler !== 'cron') wrongExtra(id, kind, given);
+      return options;
+    }
   }
 }
 
@@ -334,6 +343,7 @@ const EXTRA_NOUNS: Record<keyof ExtraValues, string> = {
   verify: '{ profile, show }',
   globals: '{ noRolePasswords }',
   tools: '{ show }',
+  schedule: "{ scheduler: 'systemd' | 'cron', user, confirm }",
 };
 
 function described(x: unknown): string {

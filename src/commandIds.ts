@@ -26,6 +26,8 @@ export const COMMAND_IDS = [
   'pgBackup.runPlanNow',
   'pgBackup.previewPlanRetention',
   'pgBackup.openPlanJournal',
+  'pgBackup.installPlanSchedule',
+  'pgBackup.removePlanSchedule',
   'pgBackup.addArchive',
   'pgBackup.showHealth',
   'pgBackup.takeBaseBackup',

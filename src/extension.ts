@@ -20,6 +20,8 @@ import { WalArchiveProvider } from './archive/tree';
 import { archiveCommands } from './archive/commands';
 import { PlansProvider } from './plans/tree';
 import { planCommands } from './plans/commands';
+import { SCHEDULE_SCHEME, ScheduleTextProvider } from './plans/schedule';
+import { FailedRunWarnings } from './plans/failedRuns';
 import { showRestrictedMode } from './restrictedMode';
 import { onSettingChange } from './settings';
 
@@ -42,9 +44,11 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
     const dumps = new DumpsProvider(ctx);
     const archive = new WalArchiveProvider(ctx);
     const plans = new PlansProvider(ctx);
+    const failedRuns = new FailedRunWarnings(ctx, plans);
     const health = new HealthMonitor(ctx);
     const healthView = new HealthViewProvider(context.extensionUri, health);
     const verifyReports = new VerifyReportProvider();
+    const scheduleTexts = new ScheduleTextProvider();
     const views: vscode.TreeView<unknown>[] = [
       vscode.window.createTreeView('pgBackup.connections', { treeDataProvider: connections, canSelectMany: true, showCollapseAll: true }),
       vscode.window.createTreeView('pgBackup.dumps', { treeDataProvider: dumps, canSelectMany: true, showCollapseAll: true }),
@@ -56,18 +60,21 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
       dumps,
       archive,
       plans,
+      failedRuns,
       ...views,
       showRestrictedMode(ctx, views),
       vscode.workspace.registerTextDocumentContentProvider(TOC_SCHEME, new DumpContentsProvider(ctx)),
       verifyReports,
       vscode.workspace.registerTextDocumentContentProvider(VERIFY_REPORT_SCHEME, verifyReports),
+      scheduleTexts,
+      vscode.workspace.registerTextDocumentContentProvider(SCHEDULE_SCHEME, scheduleTexts),
       health,
       healthView,
       vscode.window.registerWebviewViewProvider(HealthViewProvider.viewId, healthView, { webviewOptions: { retainContextWhenHidden: false } }),
       watchProfileSources(ctx),
       vscode.window.registerWebviewPanelSerializer(PitrPanel.viewType, new PitrSerializer(ctx)),
     );
-    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps, verifyReports), ...archiveCommands(ctx, archive), ...planCommands(ctx, plans), ...healthCommands(health, healthView), ...baseBackupCommands(ctx), ...pitrCommands(ctx) };
+    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps, verifyReports), ...archiveCommands(ctx, archive), ...planCommands(ctx, plans, scheduleTexts, failedRuns), ...healthCommands(health, healthView), ...baseBackupCommands(ctx), ...pitrCommands(ctx) };
     registerCommands(ctx, table);
     const activationMs = performance.now() - started;
     ctx.log.info(`PG Backup activated in ${activationMs.toFixed(1)} ms`);

@@ -1,8 +1,8 @@
 // `pgbr plans` and `pgbr schedule`: the workspace's plans with their next runs, and their systemd timers or crontab lines printed, installed or removed.
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { machineZone, previewSchedule, installSchedule, ownerOf, removeSchedule, schedulePlaces, systemdCalendarCheck, type Scheduler, type SchedulePreview, describePlans, type RunTarget, onCalendar, nextRuns } from '../core/plans';
-import { PgbrError, formatCommandLine, formatStamp } from '../core/platform';
+import { machineZone, previewSchedule, installSchedule, ownerOf, removeSchedule, schedulePlaces, systemdCalendarCheck, type Scheduler, scheduleText, describePlans, type RunTarget, onCalendar, nextRuns } from '../core/plans';
+import { PgbrError, formatStamp } from '../core/platform';
 import { jsonOption, workspaceOption } from './commands';
 import type { CliContext, Io } from './io';
 import { Exit, makeOutput, table } from './output';
@@ -69,23 +69,12 @@ export async function scheduleCommand(name: string, opts: ScheduleOptions, io: I
     const done = action === 'print' ? [] : action === 'install' ? await installSchedule(preview, places) : await removeSchedule(scheduler, target, places);
     const runs = nextRuns(plan.schedule, plan.timezone ?? zone, now, 5);
     out.result({ ...preview, action, done, nextRuns: runs.map((d) => d.toISOString()) }, () =>
-      action === 'print' ? printedSchedule(preview, runs, plan.timezone ?? zone) : [...done, ...(action === 'install' ? preview.notes : [])].join('\n'),
+      action === 'print' ? scheduleText(preview, runs, plan.timezone ?? zone) : [...done, ...(action === 'install' ? preview.notes : [])].join('\n'),
     );
     return Exit.Ok;
   } catch (e) {
     return out.fail(e);
   }
-}
-
-/** The exact text and where it goes, the commands that follow, and when it would run. */
-function printedSchedule(preview: SchedulePreview, runs: Date[], zone: string): string {
-  const lines: string[] = [];
-  for (const file of preview.files) lines.push(`# ${file.path}`, file.text.replace(/\n$/, ''), '');
-  if (preview.crontabBlock !== undefined) lines.push('# in your crontab (crontab -l, then crontab -):', preview.crontabBlock.replace(/\n$/, ''), '');
-  if (preview.commands.length) lines.push('# then:', ...preview.commands.map((c) => formatCommandLine(c[0] as string, c.slice(1))), '');
-  lines.push(`# next runs (${zone}):`, ...runs.map((d) => formatStamp(d, { timeZone: zone })));
-  lines.push(...preview.notes.map((n) => `note: ${n}`));
-  return lines.join('\n');
 }
 
 /** The one flag of a group that is set, or a usage error. */

@@ -1,20 +1,23 @@
-// Commands on plans: refresh the view, run a plan now, preview its retention, open its journal.
+// Commands on plans: refresh the view, run a plan now, preview its retention, open its journal, install or remove its schedule.
 import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { CommandTable } from '../commands';
 import { PgbrError } from '../core/platform';
-import { journalPath, machineZone, planNamed, runnablePlan, runPlan, RunExit, type PlanToRun } from '../core/plans';
+import { journalPath, runPlan, RunExit, type PlanToRun } from '../core/plans';
+import { planToRun } from './plan';
 import { previewPrune } from '../core/retention';
 import { findServerBinDir } from '../core/pitr';
 import { withCancellableProgress } from '../progress';
 import type { PlansProvider } from './tree';
+import type { FailedRunWarnings } from './failedRuns';
 import { retentionTable } from './rows';
+import { installPlanSchedule, removePlanSchedule, type ScheduleTextProvider } from './schedule';
 
-export function planCommands(ctx: Ctx, tree: PlansProvider) {
+export function planCommands(ctx: Ctx, tree: PlansProvider, scheduleTexts: ScheduleTextProvider, failedRuns: FailedRunWarnings) {
   const pick = (verb: string) => async () => {
     const names = ((await ctx.profiles()).config?.plans ?? []).map((p) => p.name);
-    if (names.length === 0) throw new PgbrError('config', 'pgbackup.yaml has no plans: add one under plans: to run, preview or journal it.');
+    if (names.length === 0) throw new PgbrError('config', 'pgbackup.yaml has no plans: add one under plans: to run, preview, journal or schedule it.');
     return vscode.window.showQuickPick(names, { title: `${verb}: plan` });
   };
   return {
@@ -23,6 +26,8 @@ export function planCommands(ctx: Ctx, tree: PlansProvider) {
       pick: pick('Run now'),
       run: async (name) => {
         const result = await runNow(ctx, await planToRun(ctx, name));
+        // Run Now shows its own result: the warning about failed runs leaves this one alone, here and in later sessions.
+        failedRuns.shown(result.record);
         tree.refresh();
         return result;
       },
@@ -51,13 +56,23 @@ export function planCommands(ctx: Ctx, tree: PlansProvider) {
         return file;
       },
     },
+    'pgBackup.installPlanSchedule': {
+      pick: pick('Install schedule'),
+      run: async (name, given) => {
+        const result = await installPlanSchedule(ctx, scheduleTexts, name, given);
+        tree.refresh();
+        return result;
+      },
+    },
+    'pgBackup.removePlanSchedule': {
+      pick: pick('Remove schedule'),
+      run: async (name, given) => {
+        const result = await removePlanSchedule(ctx, name, given);
+        tree.refresh();
+        return result;
+      },
+    },
   } satisfies Partial<CommandTable>;
-}
-
-/** The plan of pgbackup.yaml by that name, resolved as a run takes it. */
-async function planToRun(ctx: Ctx, name: string): Promise<PlanToRun> {
-  const { plan, config } = planNamed(await ctx.profiles(), name);
-  return runnablePlan(plan, config, ctx.places, machineZone());
 }
 
 async function runNow(ctx: Ctx, plan: PlanToRun) {

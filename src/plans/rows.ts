@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { formatBytes, formatDuration, formatWhen } from '../core/platform';
 import type { PrunePreview } from '../core/retention';
-import type { JournalRecord, Plan } from '../core/plans';
+import type { JournalRecord, Plan, ScheduleState } from '../core/plans';
 
 /** What a row needs to know of a plan: its schedule, its next runs, its keep rules, and its journal's last run. */
 export interface PlanFacts {
@@ -12,6 +12,8 @@ export interface PlanFacts {
   nextRuns: readonly Date[];
   keep?: Plan['keep'];
   lastRun?: JournalRecord;
+  /** Where its schedule is installed and what systemd says of it; absent until it has been looked up. */
+  installed?: ScheduleState;
 }
 
 const when = (d: Date | string, now: Date, timeZone: string): string => formatWhen(d, { now, timeZone });
@@ -20,7 +22,8 @@ const when = (d: Date | string, now: Date, timeZone: string): string => formatWh
 export function planDescription(plan: PlanFacts, now: Date): string {
   const last = plan.lastRun ? `${plan.lastRun.outcome} ${when(plan.lastRun.endedAt, now, plan.timezone)}` : 'never run';
   const next = plan.nextRuns[0];
-  return next ? `${last} · next ${formatWhen(next, { now, timeZone: plan.timezone, noAge: true })}` : `${last} · no next run`;
+  const runs = next ? `${last} · next ${formatWhen(next, { now, timeZone: plan.timezone, noAge: true })}` : `${last} · no next run`;
+  return plan.installed ? `${runs} · ${scheduleStateText(plan.installed)}` : runs;
 }
 
 /** The last run in full: when, how long, how big, and what went wrong. */
@@ -36,7 +39,7 @@ export function lastRunLines(record: JournalRecord | undefined, now: Date, timeZ
 }
 
 export function planTooltip(plan: PlanFacts, now: Date): string {
-  return [`Plan ${plan.name}: ${plan.schedule} (${plan.timezone})`, ...lastRunLines(plan.lastRun, now, plan.timezone)].join('\n');
+  return [`Plan ${plan.name}: ${plan.schedule} (${plan.timezone})`, ...lastRunLines(plan.lastRun, now, plan.timezone), ...scheduleStateLines(plan.installed)].join('\n');
 }
 
 /** `daily 7, weekly 4, within 2d`: the rules that keep something, or a sentence saying none do. */
@@ -64,4 +67,41 @@ export function retentionTable(preview: PrunePreview): string {
     lines.push('', `WAL in ${w.archive}: would remove ${w.remove.length} files (${w.segments} segments, ${formatBytes(w.bytes)})${w.note ? `; ${w.note}` : ''}.`);
   }
   return lines.join('\n');
+}
+
+/** `systemd timer · active`, `systemd user timer · inactive · out of date`, `cron`, or `not scheduled`. */
+export function scheduleStateText(state: ScheduleState | undefined): string {
+  if (!state) return 'schedule not checked yet';
+  if (!state.installed.length) return state.problems.length ? 'schedule unknown' : 'not scheduled';
+  return state.installed
+    .map((i) => {
+      const parts = [i.scheduler === 'cron' ? (i.where === 'cron.d' ? 'cron (/etc/cron.d)' : 'cron') : i.where === 'user' ? 'systemd user timer' : 'systemd timer'];
+      if (i.active !== undefined) parts.push(i.active === 'active' ? 'active' : i.enabled && i.enabled !== 'enabled' ? `${i.active}, ${i.enabled}` : i.active);
+      if (i.current === false) parts.push('out of date');
+      return parts.join(' · ');
+    })
+    .join(' + ');
+}
+
+/** The schedule's lines for the tooltip: where each installed schedule is, and what could not be found out. */
+export function scheduleStateLines(state: ScheduleState | undefined): string[] {
+  if (!state) return [];
+  if (!state.installed.length && !state.problems.length) return ['Schedule: not installed (Install Schedule… shows the units or crontab lines first)'];
+  return [
+    ...state.installed.map((i) => `Schedule: ${scheduleStateText({ installed: [i], problems: [] })} (${i.location})${i.current === false ? ': differs from what Install Schedule… writes now; install it again' : ''}`),
+    ...state.problems.map((p) => `Schedule: ${p}`),
+  ];
+}
+
+/** `keeps 9 · would remove 2` (and the archive files a base-backup plan's WAL clean-up would take). */
+export function retentionSummary(preview: PrunePreview): string {
+  if (!preview.keep.length && !preview.remove.length) return 'no backups yet';
+  const wal = preview.wal && preview.wal.remove.length ? ` and ${preview.wal.remove.length} archive files` : '';
+  return `keeps ${preview.keep.length} · would remove ${preview.remove.length}${wal}`;
+}
+
+/** The warning about a failed scheduled run: the plan, when it failed, and the error's first line. */
+export function failedRunWarning(record: JournalRecord, now: Date, timeZone: string): string {
+  const first = (record.error?.message ?? 'no error was recorded').split('\n')[0]?.trim() ?? '';
+  return `Plan ${record.plan} failed ${when(record.endedAt, now, timeZone)} (started on ${record.host}): ${first}`;
 }

@@ -6,6 +6,8 @@
 //   PGBR_E2E_KEEP=1                      keep the workspace and code-server folders for a post-mortem
 //   PGBR_E2E_PARTS=suite,ui,untrusted    run only these parts (default all): the extension-host suite,
 //                                        the UI checks, the suite in an untrusted folder
+//   PGBR_E2E_UI=plans,dumps              run only these UI scenarios (default all): connections, treeFreshness,
+//                                        wrongPassword, dumps, palette, options, health, pitr, plans
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { format } from 'node:util';
@@ -29,6 +31,7 @@ import { runHealthUi } from './ui/health.ui';
 import { runOptionsUi } from './ui/options.ui';
 import { runPaletteUi } from './ui/palette.ui';
 import { runPitrUi } from './ui/pitr.ui';
+import { runPlansUi } from './ui/plans.ui';
 import { runUntrustedUi } from './ui/untrusted.ui';
 import { runTreeFreshnessUi } from './ui/treeFreshness.ui';
 import { runWrongPasswordUi } from './ui/wrongPassword.ui';
@@ -122,14 +125,16 @@ async function main(): Promise<number> {
         log,
       };
       if (!parts.has('ui')) return finish(total, memory);
-      add(total, await phase('UI checks: Connections (code-server + Chromium)', (signal) => runConnectionsUi({ ...ui, signal })));
-      add(total, await phase('UI checks: the Connections tree after a backup, a restore and Refresh (code-server + Chromium)', (signal) => runTreeFreshnessUi({ ...ui, cluster, signal })));
-      add(total, await phase('UI checks: a wrong stored password, its toast, its fixes and the status bar (code-server + Chromium)', (signal) => runWrongPasswordUi({ ...ui, cluster, signal })));
-      add(total, await phase('UI checks: Dumps, back up and restore a table (code-server + Chromium)', (signal) => runDumpsUi({ ...ui, signal })));
-      add(total, await phase('UI checks: dump commands from the palette, no dead ends (code-server + Chromium)', (signal) => runPaletteUi({ ...ui, cluster, signal })));
-      add(total, await phase('UI checks: backup and restore options, the command shown first (code-server + Chromium)', (signal) => runOptionsUi({ ...ui, cluster, signal })));
-      add(total, await phase('UI checks: WAL Archive and Health, a gap and failing archiving (code-server + Chromium)', (signal) => runHealthUi({ ...ui, cluster, signal })));
-      add(total, await phase('UI checks: Point-in-time recovery, preview and drill (code-server + Chromium)', (signal) => runPitrUi({ ...ui, cluster, signal })));
+      const scenarios = parseScenarios(process.env.PGBR_E2E_UI);
+      if (scenarios.has('connections')) add(total, await phase('UI checks: Connections (code-server + Chromium)', (signal) => runConnectionsUi({ ...ui, signal })));
+      if (scenarios.has('treeFreshness')) add(total, await phase('UI checks: the Connections tree after a backup, a restore and Refresh (code-server + Chromium)', (signal) => runTreeFreshnessUi({ ...ui, cluster, signal })));
+      if (scenarios.has('wrongPassword')) add(total, await phase('UI checks: a wrong stored password, its toast, its fixes and the status bar (code-server + Chromium)', (signal) => runWrongPasswordUi({ ...ui, cluster, signal })));
+      if (scenarios.has('dumps')) add(total, await phase('UI checks: Dumps, back up and restore a table (code-server + Chromium)', (signal) => runDumpsUi({ ...ui, signal })));
+      if (scenarios.has('palette')) add(total, await phase('UI checks: dump commands from the palette, no dead ends (code-server + Chromium)', (signal) => runPaletteUi({ ...ui, cluster, signal })));
+      if (scenarios.has('options')) add(total, await phase('UI checks: backup and restore options, the command shown first (code-server + Chromium)', (signal) => runOptionsUi({ ...ui, cluster, signal })));
+      if (scenarios.has('health')) add(total, await phase('UI checks: WAL Archive and Health, a gap and failing archiving (code-server + Chromium)', (signal) => runHealthUi({ ...ui, cluster, signal })));
+      if (scenarios.has('pitr')) add(total, await phase('UI checks: Point-in-time recovery, preview and drill (code-server + Chromium)', (signal) => runPitrUi({ ...ui, cluster, signal })));
+      if (scenarios.has('plans')) add(total, await phase('UI checks: Plans, Run Now, a failed scheduled run, Install Schedule… (code-server + Chromium)', (signal) => runPlansUi({ ...ui, signal })));
     }
   } catch (e) {
     total.failed++;
@@ -163,7 +168,16 @@ async function prepareWorkspace(memory: PeakMemory): Promise<{ cluster: Cluster;
   const deadPort = await freePort();
   const profile = (name: string, port: number): string =>
     `  - name: ${name}\n    host: 127.0.0.1\n    port: ${port}\n    user: ${cluster.appUser}\n    database: shop\n`;
-  await fs.writeFile(path.join(workspace, 'pgbackup.yaml'), `connections:\n${profile('e2e', cluster.port)}${profile('down', deadPort)}`);
+  // Plans first: suites append connections at the end of the file. nightly backs up shop (Run Now in the Plans scenario);
+  // weekly-down backs up the dead server, and its failed scheduled run is planted by that scenario.
+  const plans = path.join(workspace, 'plan-backups');
+  const plan = (name: string, connection: string, what: string, schedule: string): string =>
+    `  - name: ${name}\n    connection: ${connection}\n${what}    folder: ${plans}\n    schedule: "${schedule}"\n    timezone: UTC\n    keep: { last: 3 }\n    verify: never\n`;
+  await fs.writeFile(
+    path.join(workspace, 'pgbackup.yaml'),
+    `plans:\n${plan('nightly', 'e2e', '    backup: dump\n    database: shop\n', '*-*-* 02:30:00')}${plan('weekly-down', 'down', '    backup: globals\n', 'Sun 03:00')}` +
+      `connections:\n${profile('e2e', cluster.port)}${profile('down', deadPort)}`,
+  );
 
   // Outside the workspace folder, so the password never shows in the explorer.
   const secrets = await makeTempDir('pgbr-e2e-pass-');
@@ -171,8 +185,20 @@ async function prepareWorkspace(memory: PeakMemory): Promise<{ cluster: Cluster;
   const pgpass = path.join(secrets, 'pgpass');
   await fs.writeFile(pgpass, `127.0.0.1:${cluster.port}:*:${cluster.appUser}:${pgpassEscape(cluster.appPassword)}\n`, { mode: 0o600 });
 
+  // Where Install Schedule… writes: never the real unit folder, systemctl or crontab (the variables are pgbr's own, see the README).
+  const scheduling = await makeTempDir('pgbr-e2e-schedule-');
+  teardown.push({ name: 'schedule folder', run: () => removeUnlessKept(scheduling) });
+  await fs.mkdir(path.join(scheduling, 'bin'));
+  await fs.writeFile(path.join(scheduling, 'bin', 'systemctl'), RECORDING_SYSTEMCTL, { mode: 0o755 });
+  await fs.writeFile(path.join(scheduling, 'bin', 'crontab'), FILE_CRONTAB, { mode: 0o755 });
+
   const env = {
     PGPASSFILE: pgpass,
+    PGBR_SYSTEMD_DIR: path.join(scheduling, 'units'),
+    PGBR_SYSTEMCTL: path.join(scheduling, 'bin', 'systemctl'),
+    PGBR_CRONTAB: path.join(scheduling, 'bin', 'crontab'),
+    PGBR_CRON_DIR: path.join(scheduling, 'cron.d'),
+    PGBR_E2E_PLAN_FOLDER: plans,
     PGBR_E2E_SERVER_MAJOR: major,
     PGBR_E2E_PORT: String(cluster.port),
     PGBR_E2E_ARCHIVE_DIR: cluster.archiveDir,
@@ -183,6 +209,26 @@ async function prepareWorkspace(memory: PeakMemory): Promise<{ cluster: Cluster;
   };
   return { cluster, workspace, env };
 }
+
+/** Records each call in `<itself>.calls`; a timer is active and enabled once `enable --now` ran while its file was in the unit folder. */
+const RECORDING_SYSTEMCTL = `#!/bin/sh
+echo "$*" >> "$0.calls"
+unit="\${*##* }"
+case "$*" in
+  *"enable --now "*) [ -f "$PGBR_SYSTEMD_DIR/$unit" ] || { echo "Failed to enable unit: Unit file $unit does not exist." >&2; exit 1; } ;;
+  *is-active*) if [ -f "$PGBR_SYSTEMD_DIR/$unit" ] && grep -q "enable --now $unit" "$0.calls"; then echo active; else echo inactive; exit 3; fi ;;
+  *is-enabled*) if [ -f "$PGBR_SYSTEMD_DIR/$unit" ] && grep -q "enable --now $unit" "$0.calls"; then echo enabled; else echo disabled; exit 1; fi ;;
+esac
+exit 0
+`;
+
+/** A crontab kept in `<itself>.txt`, answering as crontab does when there is none. */
+const FILE_CRONTAB = `#!/bin/sh
+case "$1" in
+  -l) [ -f "$0.txt" ] && exec cat "$0.txt"; echo "no crontab for $(id -un)" >&2; exit 1 ;;
+  -) cat > "$0.txt" ;;
+esac
+`;
 
 /**
  * The untrusted-folder suite, in a code-server of its own that enforces Workspace Trust. Its folder
@@ -205,7 +251,8 @@ async function runUntrustedSuite(
     await fs.writeFile(path.join(workspace, '.vscode', 'settings.json'), `${JSON.stringify({ 'pgBackup.binPath': planted }, null, 2)}\n`);
     await fs.writeFile(
       path.join(workspace, 'pgbackup.yaml'),
-      `connections:\n  - name: e2e\n    host: 127.0.0.1\n    port: ${env.PGBR_E2E_PORT}\n    database: shop\n` +
+      `plans:\n  - name: untrusted-nightly\n    connection: e2e\n    backup: globals\n    folder: ${path.join(workspace, 'plan-backups')}\n    schedule: daily\n` +
+        `connections:\n  - name: e2e\n    host: 127.0.0.1\n    port: ${env.PGBR_E2E_PORT}\n    database: shop\n` +
         `offsite: { target: s3://bucket/pg, command: "touch ${path.join(planted, 'offsite-ran')}" }\n`,
     );
     const server = await startCodeServer({ install, folder: workspace, work, settings: UNTRUSTED_SETTINGS, workspaceTrust: true });
@@ -353,6 +400,17 @@ async function readCountsFile(env: Record<string, string>): Promise<Counts | und
 function add(total: Counts, counts: Counts): void {
   total.passed += counts.passed;
   total.failed += counts.failed;
+}
+
+const UI_SCENARIOS = ['connections', 'treeFreshness', 'wrongPassword', 'dumps', 'palette', 'options', 'health', 'pitr', 'plans'] as const;
+
+function parseScenarios(value: string | undefined): Set<string> {
+  if (!value) return new Set(UI_SCENARIOS);
+  const names = value.split(',').map((p) => p.trim());
+  for (const n of names) {
+    if (!(UI_SCENARIOS as readonly string[]).includes(n)) throw new Error(`PGBR_E2E_UI takes ${UI_SCENARIOS.join(', ')}, not "${n}"`);
+  }
+  return new Set(names);
 }
 
 function parseParts(value: string | undefined): Set<Part> {

@@ -197,3 +197,14 @@ test('the plan commands take a Plans view row or a plan\'s name, ask when given 
     assert.match(await refusal(id, [dump('/d/a.dump')]), new RegExp(`^${id.replace('.', '\\.')} acts on a plan \\(one in the Plans view, or its name\\), not on a dump: `));
   }
 });
+
+test('Install and Remove Schedule take a plan and, after it, the scheduler and the confirmation; an unknown scheduler is refused', async () => {
+  for (const id of ['pgBackup.installPlanSchedule', 'pgBackup.removePlanSchedule'] as const) {
+    assert.deepEqual((await run(id, [node({ kind: 'plan', name: 'nightly' })])).calls, [['nightly', {}]]);
+    assert.deepEqual((await run(id, ['nightly', { scheduler: 'systemd', user: true, confirm: true }])).calls, [['nightly', { scheduler: 'systemd', user: true, confirm: true }]]);
+    const asked = await run(id, [], 'picked');
+    assert.deepEqual([asked.picks, asked.calls], [1, [['picked', {}]]]);
+    assert.match(await refusal(id, ['nightly', { scheduler: 'launchd' }]), new RegExp(`^${id.replace('.', '\\.')} takes \\{ scheduler: 'systemd' \\| 'cron', user, confirm \\} after its first argument`));
+    assert.match(await refusal(id, ['nightly', { user: 'yes' }]), /takes \{ scheduler/);
+  }
+});

@@ -1,7 +1,7 @@
 // The Plans view's words for a plan: its last and next run, its tooltip with duration, size and error, its keep rules.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { keepRulesText, lastRunLines, planDescription, planTooltip, retentionTable, type PlanFacts } from '../../src/plans/rows';
+import { failedRunWarning, keepRulesText, lastRunLines, planDescription, planTooltip, retentionSummary, retentionTable, type PlanFacts } from '../../src/plans/rows';
 import type { JournalRecord } from '../../src/core/plans';
 
 const now = new Date('2026-03-10T12:00:00Z');
@@ -66,4 +66,30 @@ test('a plan with no backups yet says so instead of an empty table', () => {
   const text = retentionTable({ plan: 'nightly', keep: [], remove: [], skipped: [] });
   assert.match(text, /Plan nightly has no backups yet\./);
   assert.doesNotMatch(text, /\| Started \|/);
+});
+
+test('the installed schedule joins the row once it is known, and the tooltip says where it is', () => {
+  const installed = { installed: [{ scheduler: 'systemd' as const, where: 'system' as const, location: '/etc/systemd/system/pgbr-nightly.timer', active: 'active', enabled: 'enabled', current: true }], problems: [] };
+  assert.equal(planDescription(plan({ installed }), now), 'never run · next tomorrow 00:00 UTC · systemd timer · active');
+  assert.match(planTooltip(plan({ installed }), now), /\nSchedule: systemd timer · active \(\/etc\/systemd\/system\/pgbr-nightly\.timer\)$/);
+  assert.equal(planDescription(plan({ installed: { installed: [], problems: [] } }), now), 'never run · next tomorrow 00:00 UTC · not scheduled');
+  assert.match(planTooltip(plan({ installed: { installed: [], problems: [] } }), now), /\nSchedule: not installed \(Install Schedule… shows the units or crontab lines first\)$/);
+  const unknown = { installed: [], problems: ['crontab -l did not answer within 2 s'] };
+  assert.equal(planDescription(plan({ installed: unknown }), now), 'never run · next tomorrow 00:00 UTC · schedule unknown');
+  assert.match(planTooltip(plan({ installed: unknown }), now), /\nSchedule: crontab -l did not answer within 2 s$/);
+});
+
+test('the retention summary counts what the preview keeps and removes, and the archive files of a WAL clean-up', () => {
+  const keep = (n: number) => Array.from({ length: n }, (_, i) => ({ path: `/d/${i}.dump`, time: '2026-03-01T00:00:00.000Z', reasons: ['daily 1'] }));
+  assert.equal(retentionSummary({ plan: 'nightly', keep: keep(9), remove: keep(2), skipped: [] }), 'keeps 9 · would remove 2');
+  assert.equal(retentionSummary({ plan: 'nightly', keep: keep(1), remove: [], skipped: [] }), 'keeps 1 · would remove 0');
+  assert.equal(retentionSummary({ plan: 'nightly', keep: [], remove: [], skipped: [] }), 'no backups yet');
+  const wal = { archive: '/a', remove: ['x', 'y', 'z'], segments: 3, bytes: 3, before: {}, after: {} };
+  assert.equal(retentionSummary({ plan: 'base', keep: keep(2), remove: keep(1), skipped: [], wal }), 'keeps 2 · would remove 1 and 3 archive files');
+});
+
+test('the failed-run warning names the plan, when it failed in its zone, the host, and only the error\'s first line', () => {
+  const failed = record({ outcome: 'failed', host: 'db1', error: { message: 'pg_dump: error: connection to server failed\nHINT: is the server running?' } });
+  assert.equal(failedRunWarning(failed, now, 'UTC'), 'Plan nightly failed today 03:02 UTC · 8 h ago (started on db1): pg_dump: error: connection to server failed');
+  assert.match(failedRunWarning(record({ outcome: 'failed' }), now, 'UTC'), /: no error was recorded$/);
 });

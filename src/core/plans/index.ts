@@ -1,7 +1,7 @@
 // Plans: backups that run on their own, their schedules, the run journal, the lock and notifications.
 export { nextRuns } from './calendar';
 export { machineZone, type Plan } from './config';
-export { installSchedule, ownerOf, previewSchedule, removeSchedule, schedulePlaces, type SchedulePreview, type Scheduler, systemdCalendarCheck } from './install';
+export { installSchedule, ownerOf, previewSchedule, removeSchedule, schedulePlaces, scheduleText, type SchedulePlaces, type SchedulePreview, type Scheduler, systemdCalendarCheck } from './install';
 export { describePlans, planNamed, plansHealth, runnablePlan } from './overview';
 export type { RunTarget } from './schedule';
 export { onCalendar } from './systemd';
@@ -9,3 +9,5 @@ export { journalPath, journalSummary, readJournal, type JournalRecord } from './
 export { acquirePlanLock, alreadyRunning } from './lock';
 export { RunExit, runPlan } from './run';
 export type { PlanToRun } from './run';
+export { scheduleState, type InstalledSchedule, type ScheduleState } from './installed';
+export { failureToWarn, rememberRun, runKey } from './warnings';

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { PgbrError } from '../platform/errors';
 import { pathExists, writeFileAtomic } from '../platform/fsutil';
 import { formatCommandLine, runTool } from '../platform/runner';
+import { formatStamp } from '../platform/when';
 import { cronBlock, cronFileName, withCronBlock } from './cron';
 import type { RunTarget } from './schedule';
 import { unitNames } from './schedule';
@@ -80,6 +81,17 @@ export function previewSchedule(scheduler: Scheduler, target: RunTarget, places:
   if ('problem' in block) throw new PgbrError('usage', block.problem);
   if (cronDotD) return { ...base, files: [{ path: path.join(places.cronDir, cronFileName(target.plan.name)), text: cronHeader() + block.text }] };
   return { ...base, crontabBlock: block.text };
+}
+
+/** The exact text and where it goes, the commands that follow, and when it would run: what `--print` and Install Schedule… show. */
+export function scheduleText(preview: SchedulePreview, runs: readonly Date[], zone: string): string {
+  const lines: string[] = [];
+  for (const file of preview.files) lines.push(`# ${file.path}`, file.text.replace(/\n$/, ''), '');
+  if (preview.crontabBlock !== undefined) lines.push('# in your crontab (crontab -l, then crontab -):', preview.crontabBlock.replace(/\n$/, ''), '');
+  if (preview.commands.length) lines.push('# then:', ...preview.commands.map((c) => formatCommandLine(c[0] as string, c.slice(1))), '');
+  lines.push(`# next runs (${zone}):`, ...runs.map((d) => formatStamp(d, { timeZone: zone })));
+  lines.push(...preview.notes.map((n) => `note: ${n}`));
+  return lines.join('\n');
 }
 
 function cronHeader(): string {

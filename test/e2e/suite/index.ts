@@ -50,6 +50,8 @@ function loadSuites(mocha: Mocha): void {
     'health.test.ts': () => void require('./health.test'),
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
     'basebackup.test.ts': () => void require('./basebackup.test'),
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
+    'plans.test.ts': () => void require('./plans.test'),
   };
   requireSuites(mocha, suites);
 }

@@ -54,4 +54,16 @@ suite('Untrusted folder', () => {
     assert.notEqual(outcome, true, 'the dump was deleted without asking');
     await fs.access(dump);
   });
+
+  test('Install Schedule… is refused, even with the answers given: a schedule would run pgbr on this folder on its own', async () => {
+    const unitDir = process.env.PGBR_SYSTEMD_DIR ?? '';
+    assert.ok(unitDir, 'PGBR_SYSTEMD_DIR is not set');
+    const outcome = await vscode.commands.executeCommand('pgBackup.installPlanSchedule', 'untrusted-nightly', { scheduler: 'systemd', user: true, confirm: true });
+    assert.equal(outcome, undefined);
+    await assert.rejects(fs.access(path.join(unitDir, 'pgbr-untrusted-nightly.timer')), 'the timer was written');
+    await assert.rejects(fs.access(path.join(unitDir, 'pgbr-untrusted-nightly.service')), 'the service was written');
+    // Removing writes nothing that runs: it stays allowed, and finds nothing to remove.
+    const removed = await vscode.commands.executeCommand<{ done: string[] } | undefined>('pgBackup.removePlanSchedule', 'untrusted-nightly', { scheduler: 'systemd', user: true, confirm: true });
+    assert.deepEqual(removed?.done, ['plan untrusted-nightly has no systemd schedule installed: nothing to remove']);
+  });
 });
