@@ -5,6 +5,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { runDump, DUMP_OPTION_HELP, type DumpSection, runGlobalsDump, manifestPathFor, type DumpFormat, type DumpManifest, takenNameNote, type DumpProgress } from '../core/logical';
 import { PgbrError, printable, formatBytes, describeLeftovers, findPartials, abortOnSignals } from '../core/platform';
 import { parseQualifiedName, type QualifiedName } from '../core/postgres';
+import { parseRecipients } from '../core/crypto';
 import { jsonOption, workspaceOption } from './commands';
 import { dumpFoldersFor, profilesFor } from './workspace';
 import { Exit, makeOutput } from './output';
@@ -46,6 +47,7 @@ interface DumpCliOptions extends CommonOptions {
   lockWaitTimeout?: string;
   role?: string;
   name?: string;
+  encryptTo: string[];
 }
 
 interface GlobalsCliOptions extends CommonOptions {
@@ -127,6 +129,7 @@ export async function dumpCommand(opts: DumpCliOptions, io: Io): Promise<number>
     const excludeTables: QualifiedName[] = opts.excludeTable.map((t) => parseQualifiedName(t));
     const excludeTableData: QualifiedName[] = opts.excludeTableData.map((t) => parseQualifiedName(t));
     const schemas = opts.schema.map(parseSchemaName);
+    const encryption = parseRecipients(opts.encryptTo);
     const { name, resolved } = await connectionFor(opts.conn, opts.workspace, io);
     const database = opts.db ?? resolved.params.database;
     const tools = await inventoryFor(opts.binPath, io);
@@ -157,6 +160,7 @@ export async function dumpCommand(opts: DumpCliOptions, io: Io): Promise<number>
       ...(opts.role !== undefined ? { role: opts.role } : {}),
       output,
       tools,
+      ...(encryption ? { encryption } : {}),
       signal: interrupt.signal,
       ...(opts.json ? {} : { onProgress: progressPrinter(io) }),
       logger: stderrLogger(io, !!opts.verbose),
@@ -230,6 +234,7 @@ export function addDumpCommands(program: Command, { io, exit }: CliContext): voi
     .option('--no-tablespaces', DUMP_OPTION_HELP.noTablespaces)
     .option('--lock-wait-timeout <duration>', `${DUMP_OPTION_HELP.lockWaitTimeout} (5000, 30s, 5min)`)
     .option('--role <role>', DUMP_OPTION_HELP.role)
+    .option('--encrypt-to <recipient>', 'encrypt as it is written, to an age public key (age1…) or gpg:FINGERPRINT; repeatable (custom format; <name>.dump.age or .dump.gpg)', collect, [])
     .option('--name <template>', 'name template: {db} {profile} {format} {yyyy} {MM} {dd} {HH} {mm} {ss} {yyyyMMdd-HHmmss}')
     .addOption(outOption())
     .addOption(binPathOption())

@@ -116,7 +116,7 @@ test('each problem is placed on its own key and says what to write', () => {
     '13:35 "notify.webhook" in plan "bad.name" must be an http:// or https:// address, like https://hooks.example/pg',
     '13:65 "notify.command" in plan "bad.name" must be a list of a program and its arguments (no shell), like [/usr/local/bin/page-oncall, --team, db]',
     '13:77 unknown key "retry" under "notify" in plan "bad.name": the keys are on, webhook and command',
-    '14:5 unknown key "colour" in plan "bad.name": remove it; the keys are name, connection, backup, database, tables, format, compression, jobs, folder, schedule, timezone, spread, keep, verify, notify and archive',
+    '14:5 unknown key "colour" in plan "bad.name": remove it; the keys are name, connection, backup, database, tables, format, compression, jobs, folder, schedule, timezone, spread, keep, verify, notify, archive and encrypt',
   ]);
   assert.ok(raw.every((p) => p.plan === 'bad.name' && p.profileName === undefined && p.file === FILE));
 });
@@ -208,4 +208,47 @@ test('a zone written as an offset or into the schedule is refused: systemd needs
     '9:15 plan "n": schedule "*-*-* 02:30:00 Europe/Berlin" names the time zone "Europe/Berlin": remove it and write it as the plan\'s timezone: instead',
     '10:15 plan "n": "+01:00" is not an IANA time zone: write one like Europe/Berlin or UTC',
   ]);
+});
+
+test('encrypt: a list of recipients of one scheme for a custom dump, each problem at its position', () => {
+  const key = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
+  const { plans, problems } = parse(`  - name: ok
+    connection: prod
+    backup: dump
+    database: app
+    encrypt: [${key}]
+    schedule: daily
+  - name: mixed
+    connection: prod
+    backup: dump
+    database: app
+    encrypt: [${key}, "gpg:0123456789ABCDEF0123456789ABCDEF01234567"]
+    schedule: daily
+  - name: dir
+    connection: prod
+    backup: dump
+    database: app
+    format: directory
+    encrypt: [${key}]
+    schedule: daily
+  - name: short
+    connection: prod
+    backup: dump
+    database: app
+    encrypt: ["gpg:89ABCDEF01234567"]
+    schedule: daily
+  - name: g
+    connection: prod
+    backup: globals
+    encrypt: [${key}]
+    schedule: daily
+`);
+  assert.deepEqual(plans.map((p) => [p.name, p.encrypt]), [['ok', [key]]]);
+  assert.deepEqual(problems, [
+    '16:14 plan "mixed": age and GPG recipients cannot be mixed: one file is encrypted one way. Choose age keys or GPG keys for this backup.',
+    '23:5 "encrypt" in plan "dir" needs format: custom (the default): an encrypted dump is read and restored by table from its head',
+    problems[2] as string,
+    '34:5 "encrypt" is for dump plans, but plan "g" takes a globals: remove it',
+  ]);
+  assert.match(problems[2] as string, /^29:14 plan "short": "gpg:89ABCDEF01234567" is not a GPG key fingerprint/);
 });

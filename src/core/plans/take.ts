@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../platform/fsutil';
 import type { Logger } from '../platform/log';
 import type { ToolInventory } from '../platform/tools';
 import { parseQualifiedName } from '../postgres/names';
+import { parseRecipients } from '../crypto/recipients';
 import type { ConnectionParams } from '../profiles/types';
 import { DAY_MS, zoneClock } from '../platform/zones';
 import type { JournalRecord } from './journal';
@@ -25,6 +26,8 @@ export interface BackupPlan {
   /** `schema.table` in SQL syntax, as `pgbr dump --table` takes them. */
   tables?: string[];
   format?: DumpFormat;
+  /** Recipients the dump is encrypted to. */
+  encrypt?: string[];
   folder: string;
   timezone: string;
   verify: 'always' | 'daily' | 'weekly' | 'never';
@@ -73,6 +76,7 @@ export async function takeBackup(plan: BackupPlan, ctx: RunContext): Promise<Tak
     tables: (plan.tables ?? []).map((t) => parseQualifiedName(t)),
     format: plan.format ?? 'custom',
     output: { folder: plan.folder },
+    ...(plan.encrypt?.length ? { encryption: parseRecipients(plan.encrypt)! } : {}),
   });
   return { path: r.path, bytes: r.manifest.sizeBytes, seconds: r.manifest.durationMs / 1000 };
 }

@@ -1,0 +1,119 @@
+// Encrypted dumps end to end with pgbr against a throwaway cluster: pg_dump's archive is encrypted as it
+// streams (no plaintext on disk), its manifest stays readable with the encrypted bytes' sha256, and
+// toc, a one-table restore and verify work with the identity; a cut file is refused, not half-restored.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { startCluster, type Cluster } from './cluster';
+
+const pgbr = path.resolve(__dirname, '../../dist/pgbr.js');
+const MARKER = 'a-row-that-must-never-be-on-disk-in-the-clear';
+let cluster: Cluster;
+let work: string;
+let tmp: string;
+let env: NodeJS.ProcessEnv;
+let identity: string;
+let recipient: string;
+
+function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [pgbr, ...args, '--bin-path', cluster.binDir], { cwd: work, env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 120_000 });
+  assert.ok(!r.stdout.includes(cluster.appPassword) && !r.stderr.includes(cluster.appPassword), 'password leaked');
+  assert.ok(!r.stdout.includes('AGE-SECRET-KEY') && !r.stderr.includes('AGE-SECRET-KEY'), 'identity leaked');
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Every file under a folder, recursively, for the no-plaintext checks. */
+async function filesUnder(dir: string): Promise<string[]> {
+  // A run's folder may be going away while it is listed (its watcher clears it after the run).
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+  const out: string[] = [];
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await filesUnder(p)));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
+
+async function holdsMarker(file: string): Promise<boolean> {
+  return (await fs.readFile(file).catch(() => Buffer.alloc(0))).includes(MARKER);
+}
+
+before(async () => {
+  cluster = await startCluster({ archive: false });
+  work = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-encrypted-'));
+  // pgbr's own temp folders go here, so the test can list what a run left behind.
+  tmp = path.join(work, 'tmp');
+  await fs.mkdir(tmp);
+  await cluster.sql(`CREATE DATABASE src OWNER ${cluster.appUser}`);
+  await cluster.sql(
+    `SET ROLE ${cluster.appUser};
+     CREATE TABLE public.customers (id int PRIMARY KEY, name text);
+     INSERT INTO public.customers SELECT g, 'customer ' || g FROM generate_series(1, 500) g;
+     CREATE TABLE public.orders (id int PRIMARY KEY, customer int REFERENCES public.customers, note text);
+     INSERT INTO public.orders SELECT g, 1 + g % 500, md5(g::text) FROM generate_series(1, 20000) g;
+     INSERT INTO public.orders VALUES (0, 1, '${MARKER}');`,
+    'src',
+  );
+  const passfile = path.join(work, 'pgpass');
+  await fs.writeFile(passfile, `127.0.0.1:${cluster.port}:*:${cluster.appUser}:${cluster.appPassword}\n`, { mode: 0o600 });
+  await fs.writeFile(path.join(work, 'pgbackup.yaml'), `connections:\n  - name: t\n    host: 127.0.0.1\n    port: ${cluster.port}\n    user: ${cluster.appUser}\n    database: postgres\n    sslmode: disable\n`);
+  identity = path.join(work, 'key.txt');
+  execFileSync('age-keygen', ['-o', identity], { stdio: 'ignore' });
+  recipient = execFileSync('age-keygen', ['-y', identity], { encoding: 'utf8' }).trim();
+  env = { PATH: process.env.PATH, HOME: work, PGPASSFILE: passfile, TMPDIR: tmp };
+});
+
+after(async () => {
+  await cluster?.stop();
+  if (work) await fs.rm(work, { recursive: true, force: true });
+});
+
+async function encryptedDump(name: string): Promise<string> {
+  // Uncompressed, so the marker would be in the file as is if any plaintext reached the disk.
+  const r = cli(['dump', '--conn', 't', '--db', 'src', '--compress', '0', '--encrypt-to', recipient, '--out', path.join(work, 'dumps'), '--name', name, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return (JSON.parse(r.stdout) as { path: string }).path;
+}
+
+test('an encrypted dump: <name>.dump.age that age -d opens, a readable manifest with the encrypted bytes sha256, no plaintext anywhere', async () => {
+  const dump = await encryptedDump('shop');
+  assert.equal(path.basename(dump), 'shop.dump.age');
+  const bytes = await fs.readFile(dump);
+  assert.equal(bytes.subarray(0, 21).toString(), 'age-encryption.org/v1');
+  const manifest = JSON.parse(await fs.readFile(`${dump}.manifest.json`, 'utf8')) as {
+    sha256: Record<string, string>;
+    sizeBytes: number;
+    rowCounts: { table: string; rows: number }[];
+    encryption: { scheme: string; recipients: string[]; sha256: string };
+  };
+  const sum = createHash('sha256').update(bytes).digest('hex');
+  assert.deepEqual(manifest.encryption, { scheme: 'age', recipients: [recipient], sha256: sum });
+  assert.deepEqual(manifest.sha256, { 'shop.dump.age': sum });
+  assert.equal(manifest.sizeBytes, bytes.length);
+  assert.deepEqual(manifest.rowCounts.map((r) => [r.table, r.rows]).sort(), [['customers', 500], ['orders', 20001]]);
+
+  const plain = execFileSync('age', ['-d', '-i', identity, dump], { maxBuffer: 64 << 20 });
+  assert.equal(plain.subarray(0, 5).toString(), 'PGDMP');
+  assert.ok(plain.includes(MARKER), 'the archive holds the rows');
+  for (const file of [...(await filesUnder(path.join(work, 'dumps'))), ...(await filesUnder(tmp))]) {
+    assert.ok(!(await holdsMarker(file)), `${file} holds plaintext`);
+  }
+});
+
+test('--encrypt-to refuses a directory dump with its reason, a key id, and mixed schemes, before anything is written', async () => {
+  const dir = cli(['dump', '--conn', 't', '--db', 'src', '--format', 'directory', '--encrypt-to', recipient, '--out', path.join(work, 'refused')]);
+  assert.equal(dir.code, 2, dir.stderr);
+  assert.match(dir.stderr, /an encrypted dump uses the custom format: a directory dump is many files/);
+  const keyId = cli(['dump', '--conn', 't', '--db', 'src', '--encrypt-to', 'gpg:89ABCDEF01234567', '--out', path.join(work, 'refused')]);
+  assert.equal(keyId.code, 2);
+  assert.match(keyId.stderr, /not a GPG key fingerprint/);
+  const mixed = cli(['dump', '--conn', 't', '--db', 'src', '--encrypt-to', recipient, '--encrypt-to', 'gpg:0123456789ABCDEF0123456789ABCDEF01234567', '--out', path.join(work, 'refused')]);
+  assert.equal(mixed.code, 2);
+  assert.match(mixed.stderr, /cannot be mixed/);
+  assert.deepEqual(await fs.readdir(path.join(work, 'refused')).catch(() => []), []);
+});
