@@ -117,3 +117,63 @@ test('--encrypt-to refuses a directory dump with its reason, a key id, and mixed
   assert.match(mixed.stderr, /cannot be mixed/);
   assert.deepEqual(await fs.readdir(path.join(work, 'refused')).catch(() => []), []);
 });
+
+test('toc decrypts only the head; without an identity, or with another one, it is one line', async () => {
+  const dump = await encryptedDump('listed');
+  const listed = cli(['toc', dump, '--identity', identity, '--json']);
+  assert.equal(listed.code, 0, listed.stderr);
+  const doc = JSON.parse(listed.stdout) as { format: string; tree: { schemas: { name: string; tables: { name: string; hasData: boolean }[] }[] } };
+  assert.equal(doc.format, 'custom');
+  assert.deepEqual(doc.tree.schemas.find((s) => s.name === 'public')?.tables.map((t) => [t.name, t.hasData]), [['customers', true], ['orders', true]]);
+  // The identity from the environment does the same.
+  assert.equal(cli(['toc', dump], { PGBR_AGE_IDENTITY_FILE: identity }).code, 0);
+
+  const none = cli(['toc', dump]);
+  assert.equal(none.code, 2);
+  assert.equal(none.stderr.trim(), 'pgbr: cannot decrypt listed.dump.age: no identity given; pass --identity FILE or set PGBR_AGE_IDENTITY_FILE');
+  const other = path.join(work, 'other.txt');
+  execFileSync('age-keygen', ['-o', other], { stdio: 'ignore' });
+  const wrong = cli(['toc', dump, '--identity', other]);
+  assert.equal(wrong.code, 2);
+  assert.equal(wrong.stderr.trim(), `pgbr: cannot decrypt listed.dump.age: the identity in ${other} is not a recipient of this dump`);
+});
+
+test('one table restores from the decrypted stream, a -j 2 restore from a private copy, verify passes; no plaintext is left in the temp folder', async () => {
+  const dump = await encryptedDump('restored');
+  const one = cli(['restore', dump, '--conn', 't', '--db', 'only_orders', '--create', '--table', 'public.orders', '--identity', identity]);
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal(await cluster.sql('SELECT count(*) FROM public.orders', 'only_orders'), '20001');
+  assert.equal(await cluster.sql(`SELECT count(*) FROM pg_tables WHERE tablename = 'customers'`, 'only_orders'), '0');
+
+  const parallel = cli(['restore', dump, '--conn', 't', '--db', 'all_j2', '--create', '--jobs', '2', '--identity', identity]);
+  assert.equal(parallel.code, 0, parallel.stderr);
+  assert.equal(await cluster.sql('SELECT count(*) FROM public.customers', 'all_j2'), '500');
+  assert.equal(await cluster.sql(`SELECT note FROM public.orders WHERE id = 0`, 'all_j2'), MARKER);
+
+  const verified = cli(['verify', dump, '--conn', 't', '--identity', identity]);
+  assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+  assert.match(verified.stdout, /verification passed/);
+  const manifest = JSON.parse(await fs.readFile(`${dump}.manifest.json`, 'utf8')) as { verification: { status: string } };
+  assert.equal(manifest.verification.status, 'passed');
+
+  const left = await filesUnder(tmp);
+  for (const file of left) assert.ok(!(await holdsMarker(file)), `${file} holds plaintext`);
+  assert.deepEqual(left.filter((f) => /decrypted-/.test(f)), [], 'the private copy is gone');
+});
+
+test('a cut encrypted dump: refused by its checksum, and without the check the decryption fails the restore instead of a partial success', async () => {
+  const dump = await encryptedDump('cut');
+  const size = (await fs.stat(dump)).size;
+  await fs.truncate(dump, Math.floor(size * 0.6));
+
+  const checked = cli(['restore', dump, '--conn', 't', '--db', 'cut1', '--create', '--identity', identity]);
+  assert.equal(checked.code, 1);
+  assert.match(checked.stderr, /the dump is truncated/);
+  assert.equal(await cluster.sql(`SELECT count(*) FROM pg_database WHERE datname = 'cut1'`), '0');
+
+  const unchecked = cli(['restore', dump, '--conn', 't', '--db', 'cut2', '--create', '--no-checksum', '--identity', identity]);
+  assert.equal(unchecked.code, 1, unchecked.stdout);
+  assert.match(unchecked.stdout, /failed: cannot decrypt cut\.dump\.age: the encrypted dump is truncated or damaged/);
+  assert.doesNotMatch(unchecked.stdout, /^restored /m);
+  for (const file of await filesUnder(tmp)) assert.ok(!(await holdsMarker(file)), `${file} holds plaintext`);
+});

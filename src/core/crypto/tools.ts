@@ -132,8 +132,12 @@ export async function withDecrypted<T>(
         consumeError = e;
       }
       // A consumer done with the head does not want the rest: stop the tool instead of decrypting the whole dump.
-      if (opts.headOnly || consumeError !== undefined) stop.abort();
-      else out.resume();
+      // The stream is let go of too: a paused stdout holding data would keep the run from ending. A
+      // stream that reached its end needs no stop: the tool's own exit (a wrong key, a damaged file) says more.
+      if ((opts.headOnly || consumeError !== undefined) && !out.readableEnded) {
+        stop.abort();
+        out.destroy();
+      } else out.resume();
     },
     signal,
     logger: opts.logger,

@@ -10,6 +10,7 @@ import type { DumpFormat } from './manifest';
 import { refuseSelfConnectingScript, validateRestore, type RestoreChoices } from './restoreOptions';
 import { detectDumpFormat, dumpedByMajor, readToc, readTocHeader, type Toc } from './toc';
 import { type LeftOutForeignKey, type RestoreList, buildRestoreList, dumpRelations, dumpTables, fmtName, key, listOf, schemasNeeded, withoutDanglingForeignKeys } from './restoreList';
+import type { Decryption } from './encryptedDump';
 import { CORRUPT_PATTERNS, isOneTransaction, runPgRestore, runPsql } from './restoreRun';
 import { checkDataOnlyTarget, checkEmpty, checkTablesTarget, createDatabase, createMissingSchemas, existingTables, truncateTables } from './restoreTarget';
 
@@ -46,6 +47,8 @@ export interface RestoreOptions extends RestoreChoices {
   logger?: Logger;
   signal?: AbortSignal;
   onProgress?: (p: RestoreProgress) => void;
+  /** What opens an encrypted dump: age identities (GPG uses the user's agent and keyring). */
+  decryption?: Decryption;
   /** Restore without comparing the dump's files with its manifest's sha256 first (the user chose to). */
   skipChecksum?: boolean;
   /**
@@ -103,7 +106,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     if (integrity.status === 'damaged') throw new PgbrError('damaged', `${integrity.message} Nothing was restored: use another copy of the dump.`);
     checksum = integrity.status;
   }
-  const quick = opts.toc ? { toc: opts.toc, complete: true } : await readTocQuick(opts.dumpPath);
+  const quick = opts.toc ? { toc: opts.toc, complete: true } : await readTocQuick(opts.dumpPath, opts.decryption);
   const toc = quick.toc;
   const { format, gzip } = toc;
   validateRestore(opts, format, gzip);
@@ -222,8 +225,9 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
  * The dump's format and, for archives, its table of contents. A plain dump is not scanned (the restore
  * reads it anyway); an archive only pg_restore can list is read again once a pg_restore is chosen.
  */
-async function readTocQuick(dumpPath: string): Promise<{ toc: Toc; complete: boolean }> {
+async function readTocQuick(dumpPath: string, decryption: Decryption | undefined): Promise<{ toc: Toc; complete: boolean }> {
   const detected = await detectDumpFormat(dumpPath);
+  if (detected.encryption) return { toc: await readToc(dumpPath, { ...(decryption ? { decryption } : {}) }), complete: true };
   const bare: Toc = { path: dumpPath, ...detected, header: {}, entries: [], source: detected.format === 'plain' ? 'plain scan' : 'pg_restore --list' };
   if (detected.format === 'plain') return { toc: bare, complete: true };
   try {

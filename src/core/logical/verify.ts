@@ -18,6 +18,7 @@ import { leftOutData } from './options';
 import { scratchComment } from '../platform/leftovers';
 import { plural } from '../platform/plural';
 import { fmtName, type LeftOutForeignKey } from './restoreList';
+import { readEncryptedToc, type Decryption } from './encryptedDump';
 
 export interface VerifyOptions {
   dumpPath: string;
@@ -34,6 +35,8 @@ export interface VerifyOptions {
   logger?: Logger;
   signal?: AbortSignal;
   onProgress?: (p: RestoreProgress) => void;
+  /** What opens an encrypted dump: age identities (GPG uses the user's agent and keyring). */
+  decryption?: Decryption;
 }
 
 export interface VerifiedTable {
@@ -94,7 +97,9 @@ export async function verifyDump(opts: VerifyOptions): Promise<VerifyReport> {
   const integrity = await checkIntegrity(opts.dumpPath, { signal: opts.signal, logger: opts.logger });
   const manifest = integrity.status === 'no-manifest' ? undefined : integrity.manifest;
   const detected = await detectDumpFormat(opts.dumpPath);
-  const header = detected.format === 'plain' ? undefined : await readTocHeader(opts.dumpPath).catch(() => undefined);
+  // An encrypted dump is opened before a scratch database is made: a missing or wrong identity is one line, and nothing to clean up.
+  const decryptedToc = detected.encryption ? await readEncryptedToc(opts.dumpPath, detected.encryption, opts.decryption ?? {}, { ...(opts.signal ? { signal: opts.signal } : {}) }) : undefined;
+  const header = detected.format === 'plain' ? undefined : (decryptedToc?.header ?? (await readTocHeader(opts.dumpPath).catch(() => undefined)));
   const scratch = scratchDatabaseName(manifest?.database ?? header?.dbname);
   const maintenance = opts.connection.database || 'postgres';
   const target = `${opts.profileName ?? `${opts.connection.host ?? 'local'}:${opts.connection.port ?? 5432}`}/${scratch}`;
@@ -127,6 +132,8 @@ export async function verifyDump(opts: VerifyOptions): Promise<VerifyReport> {
         logger: opts.logger,
         signal: opts.signal,
         onProgress: opts.onProgress,
+        ...(decryptedToc ? { toc: decryptedToc } : {}),
+        ...(opts.decryption ? { decryption: opts.decryption } : {}),
         // Checked above, once.
         skipChecksum: true,
         // A dump of chosen tables holds keys to tables it leaves out: what it holds is verified, and they are named.
