@@ -55,6 +55,7 @@ interface GlobalsCliOptions extends CommonOptions {
   /** Commander turns `--no-role-passwords` into `rolePasswords: false`. */
   rolePasswords: boolean;
   name?: string;
+  encryptTo: string[];
 }
 
 
@@ -179,6 +180,7 @@ export async function globalsCommand(opts: GlobalsCliOptions, io: Io): Promise<n
   const out = makeOutput(!!opts.json, io.out, io.err);
   const interrupt = abortOnSignals();
   try {
+    const encryption = parseRecipients(opts.encryptTo);
     const { name, resolved } = await connectionFor(opts.conn, opts.workspace, io);
     const tools = await inventoryFor(opts.binPath, io);
     const output = await outputFor(opts.out, opts.workspace, opts.name, io);
@@ -189,6 +191,7 @@ export async function globalsCommand(opts: GlobalsCliOptions, io: Io): Promise<n
       profile: name,
       ...(database ? { database } : {}),
       noRolePasswords: !opts.rolePasswords,
+      ...(encryption ? { encryption } : {}),
       output,
       tools,
       signal: interrupt.signal,
@@ -250,6 +253,7 @@ export function addDumpCommands(program: Command, { io, exit }: CliContext): voi
     .option('--db <name>', 'the database pg_dumpall connects to (default: postgres, then template1)')
     .option('--no-role-passwords', 'dump roles without their password hashes (works without superuser)')
     .option('--name <template>', 'name template (default {profile}_globals_{yyyyMMdd-HHmmss})')
+    .option('--encrypt-to <recipient>', 'encrypt as it is written, to an age public key (age1…) or gpg:FINGERPRINT; repeatable (<name>.sql.age or .sql.gpg)', collect, [])
     .addOption(outOption())
     .addOption(binPathOption())
     .addOption(workspaceOption())

@@ -177,3 +177,22 @@ test('a cut encrypted dump: refused by its checksum, and without the check the d
   assert.doesNotMatch(unchecked.stdout, /^restored /m);
   for (const file of await filesUnder(tmp)) assert.ok(!(await holdsMarker(file)), `${file} holds plaintext`);
 });
+
+test('globals --encrypt-to: <name>.sql.age, checked complete from the stream, opened by age; toc says it has no TOC to list', async () => {
+  await cluster.sql(`CREATE ROLE pgbr_secret_role LOGIN PASSWORD 'a-password-hash-source'`);
+  const r = cli(['globals', '--conn', 't', '--no-role-passwords', '--encrypt-to', recipient, '--out', path.join(work, 'globals'), '--name', 'roles', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const dump = (JSON.parse(r.stdout) as { path: string }).path;
+  assert.equal(path.basename(dump), 'roles.sql.age');
+  const bytes = await fs.readFile(dump);
+  assert.ok(!bytes.includes('pgbr_secret_role'), 'no role name in the clear');
+  const manifest = JSON.parse(await fs.readFile(`${dump}.manifest.json`, 'utf8')) as { kind: string; encryption: { sha256: string } };
+  assert.equal(manifest.kind, 'globals');
+  assert.equal(manifest.encryption.sha256, createHash('sha256').update(bytes).digest('hex'));
+  const script = execFileSync('age', ['-d', '-i', identity, dump], { encoding: 'utf8' });
+  assert.match(script, /CREATE ROLE pgbr_secret_role;/);
+  assert.match(script, /-- PostgreSQL database cluster dump complete/);
+  const toc = cli(['toc', dump, '--identity', identity]);
+  assert.equal(toc.code, 2);
+  assert.match(toc.stderr, /is an encrypted SQL script \(roles and tablespaces\): it has no table of contents to list/);
+});

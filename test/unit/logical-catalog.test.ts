@@ -25,6 +25,7 @@ test('an encrypted dump is a custom archive by its name; its manifest and partia
   assert.deepEqual(formatFromName('shop_1.dump.gpg', false), { format: 'custom', gzip: false, encryption: 'gpg' });
   assert.equal(formatFromName('shop_1.dump.age.manifest.json', false), undefined);
   assert.equal(formatFromName('shop_1.dump.age.partial', false), undefined);
+  assert.deepEqual(formatFromName('prod_globals_1.sql.age', false), { format: 'plain', gzip: false, encryption: 'age' });
   assert.equal(formatFromName('notes.age', false), undefined);
 });
 

@@ -242,13 +242,18 @@ test('encrypt: a list of recipients of one scheme for a custom dump, each proble
     backup: globals
     encrypt: [${key}]
     schedule: daily
+  - name: b
+    connection: prod
+    backup: basebackup
+    encrypt: [${key}]
+    schedule: daily
 `);
-  assert.deepEqual(plans.map((p) => [p.name, p.encrypt]), [['ok', [key]]]);
+  assert.deepEqual(plans.map((p) => [p.name, p.encrypt]), [['ok', [key]], ['g', [key]]]);
   assert.deepEqual(problems, [
     '16:14 plan "mixed": age and GPG recipients cannot be mixed: one file is encrypted one way. Choose age keys or GPG keys for this backup.',
     '23:5 "encrypt" in plan "dir" needs format: custom (the default): an encrypted dump is read and restored by table from its head',
     problems[2] as string,
-    '34:5 "encrypt" is for dump plans, but plan "g" takes a globals: remove it',
+    '39:5 "encrypt" is for dump and globals plans; plan "b" takes a base backup, which pgbr does not encrypt: remove it',
   ]);
   assert.match(problems[2] as string, /^29:14 plan "short": "gpg:89ABCDEF01234567" is not a GPG key fingerprint/);
 });

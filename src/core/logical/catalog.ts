@@ -41,9 +41,11 @@ export function formatFromName(name: string, isDirectory: boolean): { format: Du
   if (name.endsWith('.partial') || name.endsWith('.manifest.json') || name.endsWith(VERIFY_REPORT_SUFFIX) || name.startsWith('.')) return undefined;
   if (isDirectory) return undefined; // decided by the presence of toc.dat
   if (name.endsWith('.dump') || name.endsWith('.backup')) return { format: 'custom', gzip: false };
-  // pgbr encrypts custom archives only (dumpEncrypted.ts).
+  // pgbr encrypts custom archives, and globals scripts (dumpEncrypted.ts).
   if (name.endsWith('.dump.age')) return { format: 'custom', gzip: false, encryption: 'age' };
   if (name.endsWith('.dump.gpg')) return { format: 'custom', gzip: false, encryption: 'gpg' };
+  if (name.endsWith('.sql.age')) return { format: 'plain', gzip: false, encryption: 'age' };
+  if (name.endsWith('.sql.gpg')) return { format: 'plain', gzip: false, encryption: 'gpg' };
   if (name.endsWith('.tar')) return { format: 'tar', gzip: false };
   if (name.endsWith('.sql')) return { format: 'plain', gzip: false };
   if (name.endsWith('.sql.gz')) return { format: 'plain', gzip: true };

@@ -32,7 +32,7 @@ export interface ManifestEncryption {
   sha256: string;
 }
 
-/** Encryption is for the custom format: the one whose TOC is at its head and that restores one table, or with -j, from one file. */
+/** Encryption is for the custom format (globals, a SQL script, aside): the one whose TOC is at its head and that restores one table, or with -j, from one file. */
 export function refuseEncryptedFormat(format: DumpFormat): void {
   if (format === 'custom') return;
   const why =
@@ -46,6 +46,36 @@ export function refuseEncryptedFormat(format: DumpFormat): void {
 
 export function manifestEncryption(enc: DumpEncryption, written: Encrypted): ManifestEncryption {
   return { scheme: enc.scheme, recipients: enc.recipients.map(recipientText), sha256: written.sha256 };
+}
+
+/**
+ * Takes a SQL script's stream (pg_dumpall's globals) on its way to encryption and keeps its last
+ * bytes, so the script's completion line can be checked without the plaintext on disk.
+ */
+export function encryptingScriptSink(enc: DumpEncryption, partial: string, opts: { signal?: AbortSignal; logger?: Logger }) {
+  const keep = 8192;
+  let tail = '';
+  let written: Encrypted | undefined;
+  const consume = async (stdout: Readable): Promise<void> => {
+    const plaintext = new PassThrough({
+      transform(chunk: Buffer, _enc, callback) {
+        tail = (tail + chunk.toString('latin1')).slice(-keep);
+        callback(null, chunk);
+      },
+    });
+    stdout.pipe(plaintext);
+    stdout.on('close', () => {
+      if (!stdout.readableEnded) plaintext.destroy(new Error('the tool stopped before its output ended'));
+    });
+    written = await encryptToFile(enc.scheme, enc.recipients, plaintext, partial, opts);
+  };
+  return {
+    consume,
+    result(): Encrypted & { tail: string } {
+      if (!written) throw new PgbrError('tool-failed', 'the encrypted dump was not finished');
+      return { ...written, tail };
+    },
+  };
 }
 
 /**

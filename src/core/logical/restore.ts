@@ -110,7 +110,8 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   const toc = quick.toc;
   const { format, gzip } = toc;
   validateRestore(opts, format, gzip);
-  if (format === 'plain') await refuseSelfConnectingScript(opts.dumpPath, gzip, opts.database);
+  // An encrypted script is only ever pg_dumpall's globals, which connect nowhere; its head is not readable here.
+  if (format === 'plain' && !toc.encryption) await refuseSelfConnectingScript(opts.dumpPath, gzip, opts.database);
   const tables = [...(opts.tables ?? [])];
   const warnings: string[] = [];
   if (format === 'plain' && opts.noOwner) warnings.push('no-owner does not apply to a plain SQL dump: it sets owners as it was written.');
@@ -190,7 +191,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   // The tools roll the whole restore back on an error when it runs in one transaction (pg_restore's
   // --single-transaction implies --exit-on-error; psql runs with ON_ERROR_STOP).
   const oneTransaction = format === 'plain' ? !!opts.singleTransaction : isOneTransaction(opts, !!recreate);
-  const run = format === 'plain' ? runPsql(opts, tool, target, gzip) : runPgRestore(opts, tool, list, fullToc, { recreate: !!recreate });
+  const run = format === 'plain' ? runPsql(opts, tool, target, gzip, toc.encryption) : runPgRestore(opts, tool, list, fullToc, { recreate: !!recreate });
   const outcome = await run;
   const durationMs = Math.round(performance.now() - started);
   const result: RestoreResult = {
@@ -227,7 +228,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
  */
 async function readTocQuick(dumpPath: string, decryption: Decryption | undefined): Promise<{ toc: Toc; complete: boolean }> {
   const detected = await detectDumpFormat(dumpPath);
-  if (detected.encryption) return { toc: await readToc(dumpPath, { ...(decryption ? { decryption } : {}) }), complete: true };
+  if (detected.encryption && detected.format !== 'plain') return { toc: await readToc(dumpPath, { ...(decryption ? { decryption } : {}) }), complete: true };
   const bare: Toc = { path: dumpPath, ...detected, header: {}, entries: [], source: detected.format === 'plain' ? 'plain scan' : 'pg_restore --list' };
   if (detected.format === 'plain') return { toc: bare, complete: true };
   try {

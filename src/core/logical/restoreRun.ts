@@ -155,27 +155,16 @@ export async function runPgRestore(opts: RestoreOptions, tool: FoundTool, list: 
         return decryptOutcome(e, log, itemsTotal);
       }
     }
-    const plaintext = new PassThrough();
-    const stopRestore = new AbortController();
-    const signal = opts.signal ? AbortSignal.any([opts.signal, stopRestore.signal]) : stopRestore.signal;
-    let decryptError: unknown;
-    const decrypting = decryptInto(opts.dumpPath, scheme, decryption, plaintext, io).catch((e: unknown) => {
-      // pg_restore must not take what it read of a damaged dump for the whole of it.
-      decryptError = e;
-      stopRestore.abort();
-      plaintext.destroy();
-    });
-    const result = await run({ stdin: plaintext }, signal);
-    if (result.status !== 'succeeded') plaintext.destroy();
-    await decrypting;
-    if (decryptError !== undefined && !opts.signal?.aborted) return decryptOutcome(decryptError, log, itemsTotal, done);
+    const fed = await runOnDecryptedStdin(opts, scheme, (stdin, signal) => run({ stdin }, signal));
+    if ('decryptError' in fed) return decryptOutcome(fed.decryptError, log, itemsTotal, done);
+    const result = fed.result;
     return toOutcome(result, log, done, itemsTotal, 'pg_restore');
   } finally {
     if (tempDir) await fs.rm(tempDir, { recursive: true, force: true });
   }
 }
 
-export async function runPsql(opts: RestoreOptions, tool: FoundTool, target: ConnectionParams, gzip: boolean): Promise<ToolOutcome> {
+export async function runPsql(opts: RestoreOptions, tool: FoundTool, target: ConnectionParams, gzip: boolean, scheme?: 'age' | 'gpg'): Promise<ToolOutcome> {
   let tempDir: string | undefined;
   try {
     let file = opts.dumpPath;
@@ -202,15 +191,17 @@ export async function runPsql(opts: RestoreOptions, tool: FoundTool, target: Con
     }
     const args = ['-X', '-v', 'ON_ERROR_STOP=1', '--dbname', dbnameConninfo(opts.database)];
     if (opts.singleTransaction) args.push('--single-transaction');
-    args.push('-f', file);
+    // An encrypted script (globals) is read from stdin as it is decrypted.
+    args.push('-f', scheme ? '-' : file);
     const log = new ToolLog();
     let done = 0;
-    const result = await runTool({
+    const run = (stdin: Readable | undefined, signal: AbortSignal | undefined) => runTool({
       file: tool.path,
       args,
+      ...(stdin ? { stdinStream: stdin } : {}),
       connection: target,
       password: opts.password,
-      signal: opts.signal,
+      signal,
       logger: opts.logger,
       // psql prints a command tag (CREATE TABLE, COPY 200, ...) per statement: one item each.
       onStdoutLine: (line) => {
@@ -220,10 +211,39 @@ export async function runPsql(opts: RestoreOptions, tool: FoundTool, target: Con
       },
       onStderrLine: (line) => log.psqlLine(line),
     });
-    return toOutcome(result, log, done, 0, 'psql');
+    if (!scheme) return toOutcome(await run(undefined, opts.signal), log, done, 0, 'psql');
+    const fed = await runOnDecryptedStdin(opts, scheme, run);
+    if ('decryptError' in fed) return decryptOutcome(fed.decryptError, log, 0, done);
+    return toOutcome(fed.result, log, done, 0, 'psql');
   } finally {
     if (tempDir) await fs.rm(tempDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs a tool on the decrypted dump as its stdin. A dump that fails to decrypt (cut, altered) stops
+ * the tool before its input ends, so it never takes what it read for the whole dump.
+ */
+async function runOnDecryptedStdin(
+  opts: RestoreOptions,
+  scheme: 'age' | 'gpg',
+  run: (stdin: Readable, signal: AbortSignal) => Promise<RunResult>,
+): Promise<{ result: RunResult } | { decryptError: unknown }> {
+  const io = { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.logger ? { logger: opts.logger } : {}) };
+  const plaintext = new PassThrough();
+  const stopTool = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stopTool.signal]) : stopTool.signal;
+  let decryptError: unknown;
+  const decrypting = decryptInto(opts.dumpPath, scheme, opts.decryption ?? {}, plaintext, io).catch((e: unknown) => {
+    decryptError = e;
+    stopTool.abort();
+    plaintext.destroy();
+  });
+  const result = await run(plaintext, signal);
+  if (result.status !== 'succeeded') plaintext.destroy();
+  await decrypting;
+  if (decryptError !== undefined && !opts.signal?.aborted) return { decryptError };
+  return { result };
 }
 
 /** A restore stopped because its dump did not decrypt: failed, with the decryption's one line first. */

@@ -20,7 +20,7 @@ const PLAN_KEYS = [
   'name', 'connection', 'backup', 'database', 'tables', 'format', 'compression', 'jobs', 'folder',
   'schedule', 'timezone', 'spread', 'keep', 'verify', 'notify', 'archive', 'encrypt',
 ] as const;
-const DUMP_ONLY_KEYS = ['database', 'tables', 'format', 'compression', 'jobs', 'encrypt'];
+const DUMP_ONLY_KEYS = ['database', 'tables', 'format', 'compression', 'jobs'];
 const KEEP_COUNTS = ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const;
 const KEEP_KEYS = [...KEEP_COUNTS, 'within'] as const;
 const NOTIFY_KEYS = ['on', 'webhook', 'command'] as const;
@@ -154,7 +154,9 @@ export function readPlanEntry(fields: readonly EntryField[], index: number, at: 
     else plan.jobs = jobs.value as number;
   }
   const encrypt = byKey.get('encrypt');
-  if (encrypt) {
+  if (encrypt && backup === 'basebackup') {
+    fail(encrypt, `"encrypt" is for dump and globals plans; ${label} takes a base backup, which pgbr does not encrypt: remove it`, true);
+  } else if (encrypt) {
     const list = typeof encrypt.value === 'string' ? [encrypt.value] : encrypt.value;
     if (!Array.isArray(list) || list.length === 0 || !list.every((r) => typeof r === 'string' && r.trim())) {
       fail(encrypt, `"encrypt" in ${label} must be a list of recipients, like encrypt: [age1…] or [gpg:FINGERPRINT]`);

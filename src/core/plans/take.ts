@@ -65,7 +65,12 @@ export async function takeBackup(plan: BackupPlan, ctx: RunContext): Promise<Tak
     return { path: r.path, bytes: r.record.sizeBytes, seconds: r.record.durationMs / 1000, record: r.record };
   }
   if (plan.backup === 'globals') {
-    const r = await runGlobalsDump({ ...common, ...(plan.database !== undefined ? { database: plan.database } : {}), output: { folder: plan.folder } });
+    const r = await runGlobalsDump({
+      ...common,
+      ...(plan.database !== undefined ? { database: plan.database } : {}),
+      output: { folder: plan.folder },
+      ...(plan.encrypt?.length ? { encryption: parseRecipients(plan.encrypt)! } : {}),
+    });
     return { path: r.path, bytes: r.manifest.sizeBytes, seconds: r.manifest.durationMs / 1000 };
   }
   const database = plan.database ?? ctx.params.database;

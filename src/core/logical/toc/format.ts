@@ -20,9 +20,9 @@ export async function detectDumpFormat(dumpPath: string): Promise<DetectedFormat
     }
     throw new PgbrError('usage', `${dumpPath} is a folder without toc.dat, so it is not a directory-format dump: pass a dump made with pg_dump -Fd.`);
   }
-  // pgbr encrypts custom archives only (dumpEncrypted.ts): what the key opens is one.
+  // pgbr encrypts custom archives, and globals scripts named <name>.sql.age / .sql.gpg (dumpEncrypted.ts).
   const encryption = await encryptionOfFile(dumpPath);
-  if (encryption) return { format: 'custom', gzip: false, encryption };
+  if (encryption) return { format: /\.sql\.(?:age|gpg)$/i.test(dumpPath) ? 'plain' : 'custom', gzip: false, encryption };
   const head = await readHead(dumpPath, TAR_BLOCK);
   if (head.subarray(0, 5).toString('latin1') === 'PGDMP') return { format: 'custom', gzip: false };
   if (head[0] === 0x1f && head[1] === 0x8b) return { format: 'plain', gzip: true };

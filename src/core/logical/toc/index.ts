@@ -36,6 +36,9 @@ export interface ReadTocOptions {
 /** The table of contents of any dump: custom, directory or tar archives, or plain SQL (gzip or not). */
 export async function readToc(dumpPath: string, opts: ReadTocOptions = {}): Promise<Toc> {
   const detected = await detectDumpFormat(dumpPath);
+  if (detected.encryption && detected.format === 'plain') {
+    throw new PgbrError('usage', `${dumpPath} is an encrypted SQL script (roles and tablespaces): it has no table of contents to list. Restore it with pgbr restore, or decrypt it with ${detected.encryption} to read it.`);
+  }
   if (detected.encryption) {
     return readEncryptedToc(dumpPath, detected.encryption, opts.decryption ?? {}, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.logger ? { logger: opts.logger } : {}) });
   }
