@@ -48,6 +48,7 @@ interface DumpCliOptions extends CommonOptions {
   role?: string;
   name?: string;
   encryptTo: string[];
+  encryptManifest?: boolean;
 }
 
 interface GlobalsCliOptions extends CommonOptions {
@@ -162,6 +163,7 @@ export async function dumpCommand(opts: DumpCliOptions, io: Io): Promise<number>
       output,
       tools,
       ...(encryption ? { encryption } : {}),
+      ...(opts.encryptManifest ? { encryptManifest: true } : {}),
       signal: interrupt.signal,
       ...(opts.json ? {} : { onProgress: progressPrinter(io) }),
       logger: stderrLogger(io, !!opts.verbose),
@@ -238,6 +240,7 @@ export function addDumpCommands(program: Command, { io, exit }: CliContext): voi
     .option('--lock-wait-timeout <duration>', `${DUMP_OPTION_HELP.lockWaitTimeout} (5000, 30s, 5min)`)
     .option('--role <role>', DUMP_OPTION_HELP.role)
     .option('--encrypt-to <recipient>', 'encrypt as it is written, to an age public key (age1…) or gpg:FINGERPRINT; repeatable (custom format; <name>.dump.age or .dump.gpg)', collect, [])
+    .option('--encrypt-manifest', "with --encrypt-to: seal the manifest's table names and row counts to the same recipients")
     .option('--name <template>', 'name template: {db} {profile} {format} {yyyy} {MM} {dd} {HH} {mm} {ss} {yyyyMMdd-HHmmss}')
     .addOption(outOption())
     .addOption(binPathOption())

@@ -196,3 +196,54 @@ test('globals --encrypt-to: <name>.sql.age, checked complete from the stream, op
   assert.equal(toc.code, 2);
   assert.match(toc.stderr, /is an encrypted SQL script \(roles and tablespaces\): it has no table of contents to list/);
 });
+
+test('pgbr run of a plan with encrypt: its dump is encrypted and verified with $PGBR_AGE_IDENTITY_FILE; without it the run fails in one line, journaled', async () => {
+  const folder = path.join(work, 'plan-dumps');
+  const yaml = await fs.readFile(path.join(work, 'pgbackup.yaml'), 'utf8');
+  await fs.writeFile(
+    path.join(work, 'pgbackup.yaml'),
+    `${yaml}plans:\n  - name: sealed\n    connection: t\n    backup: dump\n    database: src\n    encrypt: [${recipient}]\n    folder: ${folder}\n    schedule: daily\n    verify: always\n`,
+  );
+  try {
+    const ok = cli(['run', 'sealed', '--json'], { PGBR_AGE_IDENTITY_FILE: identity });
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    const dumps = (await fs.readdir(folder)).filter((f) => f.endsWith('.dump.age'));
+    assert.equal(dumps.length, 1);
+    const journal = (await fs.readFile(path.join(folder, '.pgbr-sealed.journal.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { verification?: { outcome: string } });
+    assert.equal(journal.at(-1)?.verification?.outcome, 'passed');
+
+    // No identity for a plan that verifies an encrypted dump is a configuration problem (exit 2), journaled as a failed run.
+    const without = cli(['run', 'sealed']);
+    assert.equal(without.code, 2, without.stdout + without.stderr);
+    assert.match(without.stderr, /no identity given; pass --identity FILE or set PGBR_AGE_IDENTITY_FILE/);
+    const last = JSON.parse((await fs.readFile(path.join(folder, '.pgbr-sealed.journal.jsonl'), 'utf8')).trim().split('\n').at(-1)!) as { outcome: string; error?: { message: string } };
+    assert.equal(last.outcome, 'failed');
+    assert.match(last.error?.message ?? '', /no identity given/);
+  } finally {
+    await fs.writeFile(path.join(work, 'pgbackup.yaml'), yaml);
+  }
+});
+
+test('--encrypt-manifest: no table name or count in the clear; verify opens them with the identity and records only its verdict', async () => {
+  const r = cli(['dump', '--conn', 't', '--db', 'src', '--table', 'public.orders', '--table', 'public.customers', '--encrypt-to', recipient, '--encrypt-manifest', '--out', path.join(work, 'sealed'), '--name', 'sealed', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const dump = (JSON.parse(r.stdout) as { path: string }).path;
+  const text = await fs.readFile(`${dump}.manifest.json`, 'utf8');
+  assert.doesNotMatch(text, /orders|customers/);
+  const manifest = JSON.parse(text) as { rowCounts: unknown[]; database: string; sizeBytes: number; encryption: { sealed: string } };
+  assert.deepEqual(manifest.rowCounts, []);
+  assert.equal(manifest.database, 'src');
+  assert.match(manifest.encryption.sealed, /^-----BEGIN AGE ENCRYPTED FILE-----/);
+
+  const verified = cli(['verify', dump, '--conn', 't', '--identity', identity, '--json']);
+  assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+  const report = JSON.parse(verified.stdout) as { tables: { table: string; expected: number; ok: boolean }[] };
+  assert.deepEqual(report.tables.map((t) => [t.table, t.expected, t.ok]).sort(), [['customers', 500, true], ['orders', 20001, true]]);
+  const after = await fs.readFile(`${dump}.manifest.json`, 'utf8');
+  assert.doesNotMatch(after, /orders|customers/);
+  assert.equal((JSON.parse(after) as { verification: { status: string } }).verification.status, 'passed');
+  // Without the key, the checksum check still works from the readable part.
+  const restored = cli(['restore', dump, '--conn', 't', '--db', 'sealed_copy', '--create', '--identity', identity]);
+  assert.equal(restored.code, 0, restored.stderr);
+  assert.match(restored.stdout, /checksums: every file matches its manifest/);
+});

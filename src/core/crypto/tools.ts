@@ -6,10 +6,13 @@
 // authenticates every 64 KiB chunk and marks the last, so a cut file fails while it is read.
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PgbrError, errorMessage } from '../platform/errors';
 import type { Logger } from '../platform/log';
+import { privateTempDir } from '../platform/reaper';
 import { runTool, type RunResult } from '../platform/runner';
 import { identityText, type AgeIdentities } from './age';
 import { recipientText, type EncryptionScheme, type Recipient } from './recipients';
@@ -167,4 +170,44 @@ export function decryptFailure(name: string, key: DecryptKey, result: { stderrTa
 function toolLine(result: Pick<RunResult, 'stderrTail'> & { message: string }): string {
   const line = result.stderrTail.map((l) => l.replace(/^(?:age|gpg): (?:error: )?/, '')).find((l) => !/report unexpected|filippo\.io/.test(l));
   return line ?? result.message;
+}
+
+/** Encrypts a short text (a manifest's hidden part) to ASCII armour, so it can sit inside a JSON file. */
+export async function encryptText(scheme: EncryptionScheme, recipients: readonly Recipient[], text: string, opts: { tools?: CryptoTools; logger?: Logger } = {}): Promise<string> {
+  const args = scheme === 'age' ? ['--armor', ...ageEncryptArgs(recipients)] : ['--armor', ...gpgEncryptArgs(recipients)];
+  const result = await runTool({
+    file: scheme === 'age' ? (opts.tools?.age ?? 'age') : (opts.tools?.gpg ?? 'gpg'),
+    args,
+    stdin: text,
+    collectStdout: true,
+    logger: opts.logger,
+    label: `${scheme} encrypt`,
+    missingHint: scheme === 'age' ? AGE_HINT : GPG_HINT,
+  });
+  if (result.status !== 'succeeded') throw new PgbrError('tool-failed', `encrypting the manifest failed: ${result.status === 'failed' ? toolLine(result) : 'cancelled'}`);
+  return result.stdout;
+}
+
+/** Decrypts armour written by `encryptText`; `name` names what it belongs to in messages. */
+export async function decryptText(armored: string, name: string, key: DecryptKey, opts: { tools?: CryptoTools; logger?: Logger } = {}): Promise<string> {
+  // The armour is ciphertext, so a file of it is no secret; age takes the identity on stdin and the input from a file.
+  const dir = await privateTempDir('sealed-');
+  const file = join(dir, 'sealed');
+  try {
+    await writeFile(file, armored, { mode: 0o600 });
+    const run = await withDecrypted(
+      file,
+      name,
+      key,
+      async (plain) => {
+        const parts: Buffer[] = [];
+        for await (const c of plain) parts.push(c as Buffer);
+        return Buffer.concat(parts).toString('utf8');
+      },
+      opts,
+    );
+    return run.value;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -21,6 +21,7 @@ import { checkReadable, finalizeOutput, reserveOutput } from './dumpOutput';
 import { FIRST_WITH_FILTER, planDump } from './dumpPlan';
 import { encryptingSink, manifestEncryption, refuseEncryptedFormat, type DumpEncryption } from './dumpEncrypted';
 import { ENCRYPTED_EXTENSIONS } from '../crypto/recipients';
+import { sealManifest } from './sealedManifest';
 import { toolFailure } from '../platform/toolFailure';
 
 export { formatCompression, parseCompression, validateDumpOptions, type Compression, type CompressionMethod, type DumpContentOptions, type DumpSection } from './options';
@@ -58,6 +59,8 @@ export interface DumpOptions extends DumpContentOptions {
   progressIntervalMs?: number;
   /** Encrypt to these recipients as pg_dump writes (custom format only): `<name>.dump.age` or `.dump.gpg`. */
   encryption?: DumpEncryption;
+  /** Seal the manifest's table names and row counts to the same recipients (sealedManifest.ts); needs `encryption`. */
+  encryptManifest?: boolean;
 }
 
 export interface DumpResult {
@@ -76,6 +79,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
   validateDumpOptions(opts);
   const encryption = opts.encryption;
   if (encryption) refuseEncryptedFormat(opts.format ?? 'custom');
+  if (opts.encryptManifest && !encryption) throw new PgbrError('usage', 'encrypting the manifest needs an encrypted dump: add recipients with --encrypt-to (encrypt: in a plan)');
   const logger = opts.logger ?? silentLogger;
   const now = opts.now ?? (() => new Date());
   const format = opts.format ?? 'custom';
@@ -175,7 +179,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
     const { sha256, sizeBytes } = dumped.encrypted ? { sha256: { '': dumped.encrypted.sha256 }, sizeBytes: dumped.encrypted.sizeBytes } : await checksumDump(dumped.target.partial, opts.signal);
     throwIfCancelled(opts.signal, opts.database);
 
-    const manifest: DumpManifest = {
+    const written: DumpManifest = {
       manifestVersion: 1,
       kind: 'database',
       profile: opts.profile,
@@ -198,6 +202,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       rowCounts: dumped.rowCounts,
       ...(encryption && dumped.encrypted ? { encryption: manifestEncryption(encryption, dumped.encrypted) } : {}),
     };
+    const manifest = opts.encryptManifest && encryption ? await sealManifest(written, encryption) : written;
     const finalPath = await finalizeOutput(dumped.target, manifest);
     dumped.progress.setPhase('done');
     logger.info(`Dumped ${opts.database} to ${finalPath} (${sizeBytes} bytes, ${plural(dumped.rowCounts.length, 'table')} counted)`);

@@ -30,6 +30,8 @@ export interface ManifestEncryption {
   recipients: string[];
   /** sha256 (hex) of the encrypted bytes, the file as it is on disk (the same sum `sha256` records under its name). */
   sha256: string;
+  /** With `encryptManifest`: the table names and counts, as age or GPG armour to the same recipients (sealedManifest.ts). */
+  sealed?: string;
 }
 
 /** Encryption is for the custom format (globals, a SQL script, aside): the one whose TOC is at its head and that restores one table, or with -j, from one file. */

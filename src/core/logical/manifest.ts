@@ -153,7 +153,7 @@ export function manifestProblem(v: unknown): string | undefined {
     want('sizeBytes', isCount(v.sizeBytes), 'a whole number of bytes'),
     want('sha256', isObject(v.sha256) && Object.values(v.sha256).every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h)), 'an object of file → 64-digit hex sha256'),
     want('rowCounts', Array.isArray(v.rowCounts), 'a list of { schema, table, rows }'),
-    want('encryption', v.encryption === undefined || (isObject(v.encryption) && (v.encryption.scheme === 'age' || v.encryption.scheme === 'gpg') && Array.isArray(v.encryption.recipients) && v.encryption.recipients.every(isText) && typeof v.encryption.sha256 === 'string' && /^[0-9a-f]{64}$/.test(v.encryption.sha256)), '{ scheme: age|gpg, recipients: [...], sha256 }'),
+    want('encryption', v.encryption === undefined || (isObject(v.encryption) && (v.encryption.scheme === 'age' || v.encryption.scheme === 'gpg') && Array.isArray(v.encryption.recipients) && v.encryption.recipients.every(isText) && typeof v.encryption.sha256 === 'string' && /^[0-9a-f]{64}$/.test(v.encryption.sha256) && (v.encryption.sealed === undefined || isText(v.encryption.sealed))), '{ scheme: age|gpg, recipients: [...], sha256, sealed? }'),
     want('plan', v.plan === undefined || (typeof v.plan === 'string' && v.plan !== ''), 'the name of the plan that made the dump'),
   ];
   const first = checks.find((c) => c !== undefined);

@@ -19,6 +19,8 @@ import { scratchComment } from '../platform/leftovers';
 import { plural } from '../platform/plural';
 import { fmtName, type LeftOutForeignKey } from './restoreList';
 import { readEncryptedToc, type Decryption } from './encryptedDump';
+import { isSealed, sealedVerification, unsealManifest } from './sealedManifest';
+import * as path from 'node:path';
 
 export interface VerifyOptions {
   dumpPath: string;
@@ -95,10 +97,13 @@ export async function verifyDump(opts: VerifyOptions): Promise<VerifyReport> {
   const started = performance.now();
   // The bytes first: row counts can match while a value inside a row was changed.
   const integrity = await checkIntegrity(opts.dumpPath, { signal: opts.signal, logger: opts.logger });
-  const manifest = integrity.status === 'no-manifest' ? undefined : integrity.manifest;
+  const recordedManifest = integrity.status === 'no-manifest' ? undefined : integrity.manifest;
   const detected = await detectDumpFormat(opts.dumpPath);
   // An encrypted dump is opened before a scratch database is made: a missing or wrong identity is one line, and nothing to clean up.
   const decryptedToc = detected.encryption ? await readEncryptedToc(opts.dumpPath, detected.encryption, opts.decryption ?? {}, { ...(opts.signal ? { signal: opts.signal } : {}) }) : undefined;
+  // Counts sealed into the manifest (encryptManifest) are compared in memory, and never written back in the clear.
+  const sealed = isSealed(recordedManifest);
+  const manifest = recordedManifest && sealed ? await unsealManifest(recordedManifest, path.basename(opts.dumpPath), opts.decryption ?? {}) : recordedManifest;
   const header = detected.format === 'plain' ? undefined : (decryptedToc?.header ?? (await readTocHeader(opts.dumpPath).catch(() => undefined)));
   const scratch = scratchDatabaseName(manifest?.database ?? header?.dbname);
   const maintenance = opts.connection.database || 'postgres';
@@ -188,7 +193,7 @@ export async function verifyDump(opts: VerifyOptions): Promise<VerifyReport> {
       ...(foreignKeysLeftOut.length > 0 ? { foreignKeysLeftOut } : {}),
       ...(status === 'failed' ? { message } : {}),
     };
-    await writeManifest(opts.dumpPath, { ...manifest, verification });
+    await writeManifest(opts.dumpPath, sealed && recordedManifest ? { ...recordedManifest, verification: sealedVerification(verification) } : { ...manifest, verification });
     recorded = true;
   }
   return {

@@ -18,7 +18,7 @@ export type PlanVerify = (typeof PLAN_VERIFY)[number];
 
 const PLAN_KEYS = [
   'name', 'connection', 'backup', 'database', 'tables', 'format', 'compression', 'jobs', 'folder',
-  'schedule', 'timezone', 'spread', 'keep', 'verify', 'notify', 'archive', 'encrypt',
+  'schedule', 'timezone', 'spread', 'keep', 'verify', 'notify', 'archive', 'encrypt', 'encryptManifest',
 ] as const;
 const DUMP_ONLY_KEYS = ['database', 'tables', 'format', 'compression', 'jobs'];
 const KEEP_COUNTS = ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const;
@@ -47,6 +47,8 @@ export interface Plan {
   jobs?: number;
   /** Recipients (`age1…` or `gpg:FINGERPRINT`) the dump is encrypted to as it is written. */
   encrypt?: string[];
+  /** Seal the manifest's table names and counts to the same recipients (dump plans with `encrypt`). */
+  encryptManifest?: boolean;
   /** As written; `planFolder` decides the default. */
   folder?: string;
   schedule: CalendarSpec;
@@ -170,6 +172,12 @@ export function readPlanEntry(fields: readonly EntryField[], index: number, at: 
         fail(encrypt, `${label}: ${messageOf(e)}`);
       }
     }
+  }
+  const sealField = byKey.get('encryptManifest');
+  if (sealField) {
+    if (typeof sealField.value !== 'boolean') fail(sealField, `"encryptManifest" in ${label} must be true or false`);
+    else if (sealField.value && (backup !== 'dump' || !encrypt)) fail(sealField, `"encryptManifest" in ${label} needs a dump plan with encrypt: (the manifest is sealed to the dump's recipients)`, true);
+    else if (sealField.value) plan.encryptManifest = true;
   }
   const folder = text('folder', '/srv/pg/dumps');
   if (folder !== undefined) plan.folder = folder;

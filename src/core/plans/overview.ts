@@ -80,6 +80,7 @@ export function runnablePlan(plan: Plan, config: Pick<WorkspaceConfig, 'dumpFold
     ...(plan.tables ? { tables: plan.tables } : {}),
     ...(plan.format ? { format: plan.format } : {}),
     ...(plan.encrypt ? { encrypt: plan.encrypt } : {}),
+    ...(plan.encryptManifest ? { encryptManifest: true } : {}),
     folder: planFolder(plan, config, places),
     schedule: plan.schedule.expression,
     timezone: plan.timezone ?? zone,

@@ -9,6 +9,7 @@ import type { KeepRules } from '../retention/rules';
 import { appendRecord, journalPath, readJournal, runIdentity, type JournalRecord } from './journal';
 import { acquirePlanLock, alreadyRunning, EX_TEMPFAIL } from './lock';
 import { notifiedField, notifyRun, type NotifyOptions, type NotifySettings } from './notify';
+import type { Decryption } from '../logical/encryptedDump';
 import { canVerify, takeBackup, verificationDue, verifyBackup, type RunContext, type TakenBackup, type Verification } from './take';
 
 /** A plan as `pgbr run` takes it: the keys of a `plans:` entry in pgbackup.yaml, with paths resolved. */
@@ -35,6 +36,8 @@ export interface RunDeps {
   connect(): Promise<{ profile: string; params: ConnectionParams; password?: string }>;
   tools(): Promise<ToolInventory>;
   serverBinDir(tools: ToolInventory, major: number | undefined): Promise<string>;
+  /** What opens the plan's encrypted dumps for their verification (an age identity; GPG uses the keyring). */
+  decryption?(): Promise<Decryption>;
   /** Whether pgbackup.yaml may start programs and reach URLs (notify); false in an untrusted folder. */
   trusted: boolean;
   signal?: AbortSignal;
@@ -98,6 +101,7 @@ export async function runPlan(plan: PlanToRun, deps: RunDeps): Promise<PlanRunRe
         ...connection,
         tools,
         serverBinDir: (major) => deps.serverBinDir(tools, major),
+        ...(deps.decryption ? { decryption: await deps.decryption() } : {}),
         ...(deps.signal ? { signal: deps.signal } : {}),
         ...(deps.logger ? { logger: deps.logger } : {}),
       };

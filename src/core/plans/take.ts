@@ -17,6 +17,7 @@ import { parseRecipients } from '../crypto/recipients';
 import type { ConnectionParams } from '../profiles/types';
 import { DAY_MS, zoneClock } from '../platform/zones';
 import type { JournalRecord } from './journal';
+import type { Decryption } from '../logical/encryptedDump';
 
 /** What taking a plan's backup needs of the plan. */
 export interface BackupPlan {
@@ -28,6 +29,8 @@ export interface BackupPlan {
   format?: DumpFormat;
   /** Recipients the dump is encrypted to. */
   encrypt?: string[];
+  /** Seal the manifest's table names and counts too. */
+  encryptManifest?: boolean;
   folder: string;
   timezone: string;
   verify: 'always' | 'daily' | 'weekly' | 'never';
@@ -42,6 +45,8 @@ export interface RunContext {
   tools: ToolInventory;
   /** The folder with the `postgres` binary of the server's major version, for a base backup's drill. */
   serverBinDir: (major: number | undefined) => Promise<string>;
+  /** What opens an encrypted dump for its verification. */
+  decryption?: Decryption;
   signal?: AbortSignal;
   logger?: Logger;
 }
@@ -82,6 +87,7 @@ export async function takeBackup(plan: BackupPlan, ctx: RunContext): Promise<Tak
     format: plan.format ?? 'custom',
     output: { folder: plan.folder },
     ...(plan.encrypt?.length ? { encryption: parseRecipients(plan.encrypt)! } : {}),
+    ...(plan.encryptManifest ? { encryptManifest: true } : {}),
   });
   return { path: r.path, bytes: r.manifest.sizeBytes, seconds: r.manifest.durationMs / 1000 };
 }
@@ -120,6 +126,7 @@ export async function verifyBackup(plan: BackupPlan, taken: TakenBackup, ctx: Ru
       ...(ctx.password !== undefined ? { password: ctx.password } : {}),
       inventory: ctx.tools,
       profileName: ctx.profile,
+      ...(ctx.decryption ? { decryption: ctx.decryption } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       ...(ctx.logger ? { logger: ctx.logger } : {}),
     });
