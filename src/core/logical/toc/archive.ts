@@ -56,28 +56,26 @@ export async function readArchive(dumpPath: string, format: DumpFormat): Promise
  * as far as its table of contents goes.
  */
 export async function readArchiveSource(source: ByteSource, format: DumpFormat): Promise<{ header: TocHeader; entries: TocEntry[]; lastDataOffset: number; intSize: number }> {
-  {
-    const c = new TocCursor(source.buf, source.end);
-    const { header, formatCode } = await withMore(source, c, () => readArchiveHeaderFrom(c));
-    // A directory dump's toc.dat says "tar" (pg_backup_directory.c: the layouts are compatible).
-    const expected = format === 'custom' ? [1] : [3, 5];
-    if (!expected.includes(formatCode)) throw new UnsupportedArchive(`format code ${formatCode} does not match a ${format} dump`);
-    header.format = FORMAT_LABELS[format];
-    const count = await withMore(source, c, () => c.int());
-    header.tocEntries = count;
-    const sink: EntrySink = { all: [], listed: [], dropTables: new Map(), lastDataOffset: -1 };
-    // Entries are read synchronously from the buffer; only a read that runs off its end waits for more.
-    while (sink.all.length < count) {
-      const start = c.pos;
-      try {
-        readEntry(c, formatCode, sink);
-      } catch (e) {
-        if (!(e instanceof NeedMore)) throw e;
-        await refill(source, c, start);
-      }
+  const c = new TocCursor(source.buf, source.end);
+  const { header, formatCode } = await withMore(source, c, () => readArchiveHeaderFrom(c));
+  // A directory dump's toc.dat says "tar" (pg_backup_directory.c: the layouts are compatible).
+  const expected = format === 'custom' ? [1] : [3, 5];
+  if (!expected.includes(formatCode)) throw new UnsupportedArchive(`format code ${formatCode} does not match a ${format} dump`);
+  header.format = FORMAT_LABELS[format];
+  const count = await withMore(source, c, () => c.int());
+  header.tocEntries = count;
+  const sink: EntrySink = { all: [], listed: [], dropTables: new Map(), lastDataOffset: -1 };
+  // Entries are read synchronously from the buffer; only a read that runs off its end waits for more.
+  while (sink.all.length < count) {
+    const start = c.pos;
+    try {
+      readEntry(c, formatCode, sink);
+    } catch (e) {
+      if (!(e instanceof NeedMore)) throw e;
+      await refill(source, c, start);
     }
-    return { header, entries: toEntries(sink), lastDataOffset: sink.lastDataOffset, intSize: c.intSize };
   }
+  return { header, entries: toEntries(sink), lastDataOffset: sink.lastDataOffset, intSize: c.intSize };
 }
 
 /**
