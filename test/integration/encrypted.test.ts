@@ -247,3 +247,26 @@ test('--encrypt-manifest: no table name or count in the clear; verify opens them
   assert.equal(restored.code, 0, restored.stderr);
   assert.match(restored.stdout, /checksums: every file matches its manifest/);
 });
+
+test('gpg: an encrypted dump to a fingerprint in a throwaway keyring: <name>.dump.gpg, listed and one table restored through the keyring', async () => {
+  const home = path.join(work, 'gnupg');
+  await fs.mkdir(home, { mode: 0o700 });
+  const gpgEnv = { GNUPGHOME: home };
+  execFileSync('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', 'pgbr backup <backup@example.org>', 'default', 'default', 'never'], { env: { ...process.env, ...gpgEnv }, stdio: 'ignore' });
+  const colons = execFileSync('gpg', ['--batch', '--with-colons', '--fingerprint', 'backup@example.org'], { env: { ...process.env, ...gpgEnv }, encoding: 'utf8' });
+  const fpr = /^fpr:+([0-9A-F]{40}):/m.exec(colons)![1]!;
+  try {
+    const r = cli(['dump', '--conn', 't', '--db', 'src', '--encrypt-to', `gpg:${fpr}`, '--out', path.join(work, 'gpg'), '--name', 'shop', '--json'], gpgEnv);
+    assert.equal(r.code, 0, r.stderr);
+    const dump = (JSON.parse(r.stdout) as { path: string; encryption: { scheme: string; recipients: string[] } }).path;
+    assert.equal(path.basename(dump), 'shop.dump.gpg');
+    assert.deepEqual((JSON.parse(r.stdout) as { encryption: { recipients: string[] } }).encryption.recipients, [`gpg:${fpr}`]);
+    assert.ok(!(await holdsMarker(dump)), 'the rows are not in the clear');
+    assert.equal(cli(['toc', dump], gpgEnv).code, 0);
+    const one = cli(['restore', dump, '--conn', 't', '--db', 'gpg_orders', '--create', '--table', 'public.orders'], gpgEnv);
+    assert.equal(one.code, 0, one.stderr);
+    assert.equal(await cluster.sql('SELECT count(*) FROM public.orders', 'gpg_orders'), '20001');
+  } finally {
+    spawnSync('gpgconf', ['--kill', 'gpg-agent'], { env: { ...process.env, ...gpgEnv } });
+  }
+});
