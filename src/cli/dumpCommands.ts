@@ -5,6 +5,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { runDump, DUMP_OPTION_HELP, type DumpSection, runGlobalsDump, manifestPathFor, type DumpFormat, type DumpManifest, takenNameNote, type DumpProgress } from '../core/logical';
 import { PgbrError, printable, formatBytes, describeLeftovers, findPartials, abortOnSignals } from '../core/platform';
 import { parseQualifiedName, type QualifiedName } from '../core/postgres';
+import { parseRecipients } from '../core/crypto';
 import { jsonOption, workspaceOption } from './commands';
 import { dumpFoldersFor, profilesFor } from './workspace';
 import { Exit, makeOutput } from './output';
@@ -46,6 +47,8 @@ interface DumpCliOptions extends CommonOptions {
   lockWaitTimeout?: string;
   role?: string;
   name?: string;
+  encryptTo: string[];
+  encryptManifest?: boolean;
 }
 
 interface GlobalsCliOptions extends CommonOptions {
@@ -53,6 +56,7 @@ interface GlobalsCliOptions extends CommonOptions {
   /** Commander turns `--no-role-passwords` into `rolePasswords: false`. */
   rolePasswords: boolean;
   name?: string;
+  encryptTo: string[];
 }
 
 
@@ -127,6 +131,7 @@ export async function dumpCommand(opts: DumpCliOptions, io: Io): Promise<number>
     const excludeTables: QualifiedName[] = opts.excludeTable.map((t) => parseQualifiedName(t));
     const excludeTableData: QualifiedName[] = opts.excludeTableData.map((t) => parseQualifiedName(t));
     const schemas = opts.schema.map(parseSchemaName);
+    const encryption = parseRecipients(opts.encryptTo);
     const { name, resolved } = await connectionFor(opts.conn, opts.workspace, io);
     const database = opts.db ?? resolved.params.database;
     const tools = await inventoryFor(opts.binPath, io);
@@ -157,6 +162,8 @@ export async function dumpCommand(opts: DumpCliOptions, io: Io): Promise<number>
       ...(opts.role !== undefined ? { role: opts.role } : {}),
       output,
       tools,
+      ...(encryption ? { encryption } : {}),
+      ...(opts.encryptManifest ? { encryptManifest: true } : {}),
       signal: interrupt.signal,
       ...(opts.json ? {} : { onProgress: progressPrinter(io) }),
       logger: stderrLogger(io, !!opts.verbose),
@@ -175,6 +182,7 @@ export async function globalsCommand(opts: GlobalsCliOptions, io: Io): Promise<n
   const out = makeOutput(!!opts.json, io.out, io.err);
   const interrupt = abortOnSignals();
   try {
+    const encryption = parseRecipients(opts.encryptTo);
     const { name, resolved } = await connectionFor(opts.conn, opts.workspace, io);
     const tools = await inventoryFor(opts.binPath, io);
     const output = await outputFor(opts.out, opts.workspace, opts.name, io);
@@ -185,6 +193,7 @@ export async function globalsCommand(opts: GlobalsCliOptions, io: Io): Promise<n
       profile: name,
       ...(database ? { database } : {}),
       noRolePasswords: !opts.rolePasswords,
+      ...(encryption ? { encryption } : {}),
       output,
       tools,
       signal: interrupt.signal,
@@ -230,6 +239,8 @@ export function addDumpCommands(program: Command, { io, exit }: CliContext): voi
     .option('--no-tablespaces', DUMP_OPTION_HELP.noTablespaces)
     .option('--lock-wait-timeout <duration>', `${DUMP_OPTION_HELP.lockWaitTimeout} (5000, 30s, 5min)`)
     .option('--role <role>', DUMP_OPTION_HELP.role)
+    .option('--encrypt-to <recipient>', 'encrypt as it is written, to an age public key (age1…) or gpg:FINGERPRINT; repeatable (custom format; <name>.dump.age or .dump.gpg)', collect, [])
+    .option('--encrypt-manifest', "with --encrypt-to: seal the manifest's table names and row counts to the same recipients")
     .option('--name <template>', 'name template: {db} {profile} {format} {yyyy} {MM} {dd} {HH} {mm} {ss} {yyyyMMdd-HHmmss}')
     .addOption(outOption())
     .addOption(binPathOption())
@@ -245,6 +256,7 @@ export function addDumpCommands(program: Command, { io, exit }: CliContext): voi
     .option('--db <name>', 'the database pg_dumpall connects to (default: postgres, then template1)')
     .option('--no-role-passwords', 'dump roles without their password hashes (works without superuser)')
     .option('--name <template>', 'name template (default {profile}_globals_{yyyyMMdd-HHmmss})')
+    .option('--encrypt-to <recipient>', 'encrypt as it is written, to an age public key (age1…) or gpg:FINGERPRINT; repeatable (<name>.sql.age or .sql.gpg)', collect, [])
     .addOption(outOption())
     .addOption(binPathOption())
     .addOption(workspaceOption())

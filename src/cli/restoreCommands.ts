@@ -9,10 +9,11 @@ import { collectSection } from './dumpCommands';
 import { jsonOption, workspaceOption } from './commands';
 import { Exit, makeOutput, table, type Output } from './output';
 import type { CliContext, Io } from './io';
-import { binPathOption, collect, connOption, connectionFor, inventoryFor, parseJobs, stderrLogger, verboseOption } from './shared';
+import { binPathOption, collect, connOption, connectionFor, decryptionFor, identityOption, inventoryFor, parseJobs, stderrLogger, verboseOption } from './shared';
 
 interface TocCliOptions {
   json?: boolean;
+  identity?: string;
   binPath?: string;
 }
 
@@ -36,6 +37,7 @@ interface RestoreCliOptions {
   yes?: boolean;
   logFile?: string;
   workspace: string;
+  identity?: string;
   binPath?: string;
   verbose?: boolean;
   json?: boolean;
@@ -50,6 +52,7 @@ interface VerifyCliOptions {
   /** Commander turns `--no-record` into `record: false`. */
   record: boolean;
   workspace: string;
+  identity?: string;
   binPath?: string;
   verbose?: boolean;
   json?: boolean;
@@ -71,9 +74,9 @@ function progressPrinter(io: Io): (p: RestoreProgress) => void {
 // pgbr toc
 
 /** The TOC, reading archives this build cannot parse with the pg_restore that matches the dump. */
-async function tocFor(dumpPath: string, binPath: string | undefined, io: Io): Promise<Toc> {
+async function tocFor(dumpPath: string, binPath: string | undefined, identity: string | undefined, io: Io): Promise<Toc> {
   try {
-    return await readToc(dumpPath);
+    return await readToc(dumpPath, { decryption: await decryptionFor(identity, io) });
   } catch (e) {
     if (!(e instanceof PgbrError && e.kind === 'tool-missing')) throw e;
     const inventory = await inventoryFor(binPath, io);
@@ -151,7 +154,7 @@ export async function tocCommand(dump: string, opts: TocCliOptions, io: Io): Pro
   const out = makeOutput(!!opts.json, io.out, io.err);
   try {
     const dumpPath = path.resolve(dump);
-    const [toc, manifest] = await Promise.all([tocFor(dumpPath, opts.binPath, io), readManifest(dumpPath)]);
+    const [toc, manifest] = await Promise.all([tocFor(dumpPath, opts.binPath, opts.identity, io), readManifest(dumpPath)]);
     const tree = groupToc(toc.entries);
     // What the archive shows of itself, else what its size says against the manifest's.
     const damage = toc.damage ?? (await quickDamage(dumpPath, manifest));
@@ -199,8 +202,10 @@ export async function restoreCommand(dump: string, opts: RestoreCliOptions, io: 
       }
     }
     const inventory = await inventoryFor(opts.binPath, io);
+    const decryption = await decryptionFor(opts.identity, io);
     const result = await runRestore({
       dumpPath,
+      decryption,
       connection: resolved.params,
       password: resolved.password,
       database: opts.db,
@@ -274,11 +279,12 @@ export async function verifyCommand(dump: string, opts: VerifyCliOptions, io: Io
   try {
     const dumpPath = path.resolve(dump);
     const inventory = await inventoryFor(opts.binPath, io);
+    const decryption = await decryptionFor(opts.identity, io);
     const globals = await globalsManifest(dumpPath);
     if (globals.is) {
       // Roles belong to the whole server: proven on a scratch cluster, with no connection to the source.
       const binDir = await findServerBinDir(inventory, Number.parseInt(globals.manifest?.serverVersion ?? '', 10) || undefined);
-      const report = await verifyGlobals({ path: dumpPath, binDir, record: opts.record, signal: interrupt.signal, logger: stderrLogger(io, !!opts.verbose) });
+      const report = await verifyGlobals({ path: dumpPath, binDir, record: opts.record, decryption, signal: interrupt.signal, logger: stderrLogger(io, !!opts.verbose) });
       out.result({ dump: dumpPath, manifest: (await readManifest(dumpPath).catch(() => undefined)) ?? null, ...report }, () => `verification ${report.status}: ${printable(report.message)}`);
       return report.status === 'passed' ? Exit.Ok : Exit.Problem;
     }
@@ -286,6 +292,7 @@ export async function verifyCommand(dump: string, opts: VerifyCliOptions, io: Io
     const { name, resolved } = await connectionFor(opts.conn, opts.workspace, io);
     const report = await verifyDump({
       dumpPath,
+      decryption,
       connection: resolved.params,
       password: resolved.password,
       inventory,
@@ -319,6 +326,7 @@ export function addRestoreCommands(program: Command, { io, exit }: CliContext): 
     .command('toc')
     .description("list a dump's contents: schemas, tables (with or without data), functions, sequences, indexes, constraints")
     .argument('<dump>', 'a dump file or directory-format dump folder')
+    .addOption(identityOption())
     .addOption(binPathOption())
     .addOption(jsonOption())
     .action(async (dump: string, opts: TocCliOptions) => exit(await tocCommand(dump, opts, io)));
@@ -345,6 +353,7 @@ export function addRestoreCommands(program: Command, { io, exit }: CliContext): 
     .option('--yes', 'confirm restoring into the database the dump was taken from')
     .option('--log-file <path>', "also write the tool's full output to this file")
     .option('--no-checksum', "restore without first checking every file against the manifest's sha256 (a damaged dump then restores damaged data)")
+    .addOption(identityOption())
     .addOption(binPathOption())
     .addOption(workspaceOption())
     .addOption(verboseOption())
@@ -358,6 +367,7 @@ export function addRestoreCommands(program: Command, { io, exit }: CliContext): 
     .addOption(new Option('--conn <name|uri>', 'a profile name or a postgresql:// URI (the server a database dump is test-restored on; not needed for globals)'))
     .addOption(new Option('--jobs <n>', 'parallel pg_restore jobs (custom and directory dumps)').argParser(parseJobs))
     .option('--no-record', 'do not write the result into the manifest')
+    .addOption(identityOption())
     .addOption(binPathOption())
     .addOption(workspaceOption())
     .addOption(verboseOption())

@@ -8,7 +8,7 @@ import { jsonOption, workspaceOption } from './commands';
 import type { CliContext, Io } from './io';
 import { Exit, makeOutput, table } from './output';
 import { findPlanToRun } from './plans';
-import { binPathOption, connectionFor, inventoryFor, stderrLogger, verboseOption } from './shared';
+import { binPathOption, connectionFor, decryptionFor, inventoryFor, stderrLogger, verboseOption } from './shared';
 
 interface RunOptions {
   workspace: string;
@@ -36,6 +36,8 @@ export async function runCommand(name: string, opts: RunOptions, io: Io): Promis
       },
       tools: () => inventoryFor(opts.binPath, io),
       serverBinDir: findServerBinDir,
+      // An encrypted plan's verification opens the dump with $PGBR_AGE_IDENTITY_FILE (GPG: the keyring).
+      decryption: () => decryptionFor(undefined, io),
       // pgbr runs on the folder its user points it at: that is the trust an editor asks for.
       trusted: true,
       signal: interrupt.signal,

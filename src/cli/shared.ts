@@ -5,6 +5,8 @@ import { type Logger, discoverTools, type ToolInventory } from '../core/platform
 import { defaultConnectContext, resolveConnection, type ResolvedConnection } from '../core/postgres';
 import { pickProfile } from './workspace';
 import type { Io } from './io';
+import { AGE_IDENTITY_ENV, readAgeIdentityFile } from '../core/crypto';
+import type { Decryption } from '../core/logical';
 
 /** For repeatable options: `--table a --table b`. */
 export const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -37,4 +39,13 @@ export async function connectionFor(conn: string, workspace: string, io: Io): Pr
 
 export function inventoryFor(binPath: string | undefined, io: Io): Promise<ToolInventory> {
   return discoverTools({ binPath, env: io.env, platform: process.platform, homedir: os.homedir() });
+}
+
+export const identityOption = (): Option =>
+  new Option('--identity <file>', `an age identity file (age-keygen's) that opens an encrypted dump; default: $${AGE_IDENTITY_ENV}. GPG uses your keyring`);
+
+/** What opens an encrypted dump: `--identity`, else the file $PGBR_AGE_IDENTITY_FILE names; read only when one is given. */
+export async function decryptionFor(identity: string | undefined, io: Io): Promise<Decryption> {
+  const file = identity ?? (io.env[AGE_IDENTITY_ENV] || undefined);
+  return file ? { identities: await readAgeIdentityFile(file) } : {};
 }

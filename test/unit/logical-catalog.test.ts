@@ -20,6 +20,15 @@ test('names tell the format; manifests, partials and hidden files are not dumps'
   assert.equal(formatFromName('notes.txt', false), undefined);
 });
 
+test('an encrypted dump is a custom archive by its name; its manifest and partial are not dumps', () => {
+  assert.deepEqual(formatFromName('shop_1.dump.age', false), { format: 'custom', gzip: false, encryption: 'age' });
+  assert.deepEqual(formatFromName('shop_1.dump.gpg', false), { format: 'custom', gzip: false, encryption: 'gpg' });
+  assert.equal(formatFromName('shop_1.dump.age.manifest.json', false), undefined);
+  assert.equal(formatFromName('shop_1.dump.age.partial', false), undefined);
+  assert.deepEqual(formatFromName('prod_globals_1.sql.age', false), { format: 'plain', gzip: false, encryption: 'age' });
+  assert.equal(formatFromName('notes.age', false), undefined);
+});
+
 test('a verify report beside a dump is not a dump, whatever the dump\'s name', async () => {
   assert.equal(formatFromName('shop_1.dump.verify.md', false), undefined);
   assert.equal(formatFromName('shop_1.sql.verify.md', false), undefined);
@@ -182,4 +191,14 @@ test('the foreign keys a verification left out are a list of keys with the table
       JSON.stringify(bad),
     );
   }
+});
+
+test('a manifest\'s encryption block: scheme, recipients and the encrypted bytes\' sha256, each checked', () => {
+  const sum = 'b'.repeat(64);
+  const withEnc = (encryption: unknown) => ({ ...MINIMAL_MANIFEST, encryption });
+  assert.equal(manifestProblem(withEnc({ scheme: 'age', recipients: ['age1x'], sha256: sum })), undefined);
+  assert.equal(manifestProblem(withEnc({ scheme: 'gpg', recipients: [], sha256: sum })), undefined);
+  assert.match(manifestProblem(withEnc({ scheme: 'rot13', recipients: [], sha256: sum })) ?? '', /^"encryption" must be \{ scheme: age\|gpg/);
+  assert.match(manifestProblem(withEnc({ scheme: 'age', recipients: 'age1x', sha256: sum })) ?? '', /^"encryption" must be/);
+  assert.match(manifestProblem(withEnc({ scheme: 'age', recipients: [], sha256: 'B'.repeat(64) })) ?? '', /^"encryption" must be/);
 });

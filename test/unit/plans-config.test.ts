@@ -116,7 +116,7 @@ test('each problem is placed on its own key and says what to write', () => {
     '13:35 "notify.webhook" in plan "bad.name" must be an http:// or https:// address, like https://hooks.example/pg',
     '13:65 "notify.command" in plan "bad.name" must be a list of a program and its arguments (no shell), like [/usr/local/bin/page-oncall, --team, db]',
     '13:77 unknown key "retry" under "notify" in plan "bad.name": the keys are on, webhook and command',
-    '14:5 unknown key "colour" in plan "bad.name": remove it; the keys are name, connection, backup, database, tables, format, compression, jobs, folder, schedule, timezone, spread, keep, verify, notify, archive and offsite',
+    '14:5 unknown key "colour" in plan "bad.name": remove it; the keys are name, connection, backup, database, tables, format, compression, jobs, folder, schedule, timezone, spread, keep, verify, notify, archive, offsite, encrypt and encryptManifest',
   ]);
   assert.ok(raw.every((p) => p.plan === 'bad.name' && p.profileName === undefined && p.file === FILE));
 });
@@ -252,4 +252,60 @@ test('offsite targets load with their own keep rules; each problem is placed at 
     offsite: [{ to: "b:pg" }]
 `);
   assert.match(physical.problems[0] ?? '', /^10:5 "offsite" is for dump and globals plans/);
+});
+
+test('encrypt: a list of recipients of one scheme for a custom dump, each problem at its position', () => {
+  const key = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
+  const { plans, problems } = parse(`  - name: ok
+    connection: prod
+    backup: dump
+    database: app
+    encrypt: [${key}]
+    encryptManifest: true
+    schedule: daily
+  - name: mixed
+    connection: prod
+    backup: dump
+    database: app
+    encrypt: [${key}, "gpg:0123456789ABCDEF0123456789ABCDEF01234567"]
+    schedule: daily
+  - name: dir
+    connection: prod
+    backup: dump
+    database: app
+    format: directory
+    encrypt: [${key}]
+    schedule: daily
+  - name: short
+    connection: prod
+    backup: dump
+    database: app
+    encrypt: ["gpg:89ABCDEF01234567"]
+    schedule: daily
+  - name: g
+    connection: prod
+    backup: globals
+    encrypt: [${key}]
+    schedule: daily
+  - name: b
+    connection: prod
+    backup: basebackup
+    encrypt: [${key}]
+    schedule: daily
+  - name: s
+    connection: prod
+    backup: dump
+    database: app
+    encryptManifest: true
+    schedule: daily
+`);
+  assert.deepEqual(plans.map((p) => [p.name, p.encrypt, p.encryptManifest]), [['ok', [key], true], ['g', [key], undefined]]);
+  assert.deepEqual(problems, [
+    '17:14 plan "mixed": age and GPG recipients cannot be mixed: one file is encrypted one way. Choose age keys or GPG keys for this backup.',
+    '24:5 "encrypt" in plan "dir" needs format: custom (the default): an encrypted dump is read and restored by table from its head',
+    problems[2] as string,
+    '40:5 "encrypt" is for dump and globals plans; plan "b" takes a base backup, which pgbr does not encrypt: remove it',
+    `46:5 "encryptManifest" in plan "s" needs a dump plan with encrypt: (the manifest is sealed to the dump's recipients)`,
+  ]);
+  assert.match(problems[2] as string, /^30:14 plan "short": "gpg:89ABCDEF01234567" is not a GPG key fingerprint/);
 });

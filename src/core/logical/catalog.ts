@@ -13,6 +13,8 @@ export interface CatalogEntry {
   format: DumpFormat;
   /** Plain SQL compressed with gzip (`.sql.gz`). */
   gzip: boolean;
+  /** `<name>.dump.age` / `.dump.gpg`: a custom archive encrypted to its manifest's recipients. */
+  encryption?: 'age' | 'gpg';
   sizeBytes: number;
   /** The dump's finish time from its manifest, else the file's modification time. */
   time: Date;
@@ -36,10 +38,15 @@ export interface Catalog {
 }
 
 /** What a name says about a dump; `undefined` for files that are not dumps (manifests, verify reports, notes). */
-export function formatFromName(name: string, isDirectory: boolean): { format: DumpFormat; gzip: boolean } | undefined {
+export function formatFromName(name: string, isDirectory: boolean): { format: DumpFormat; gzip: boolean; encryption?: 'age' | 'gpg' } | undefined {
   if (name.endsWith('.partial') || name.endsWith('.manifest.json') || name.endsWith(VERIFY_REPORT_SUFFIX) || name.startsWith('.')) return undefined;
   if (isDirectory) return undefined; // decided by the presence of toc.dat
   if (name.endsWith('.dump') || name.endsWith('.backup')) return { format: 'custom', gzip: false };
+  // pgbr encrypts custom archives, and globals scripts (dumpEncrypted.ts).
+  if (name.endsWith('.dump.age')) return { format: 'custom', gzip: false, encryption: 'age' };
+  if (name.endsWith('.dump.gpg')) return { format: 'custom', gzip: false, encryption: 'gpg' };
+  if (name.endsWith('.sql.age')) return { format: 'plain', gzip: false, encryption: 'age' };
+  if (name.endsWith('.sql.gpg')) return { format: 'plain', gzip: false, encryption: 'gpg' };
   if (name.endsWith('.tar')) return { format: 'tar', gzip: false };
   if (name.endsWith('.sql')) return { format: 'plain', gzip: false };
   if (name.endsWith('.sql.gz')) return { format: 'plain', gzip: true };

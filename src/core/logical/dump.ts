@@ -19,6 +19,9 @@ import { DumpProgressTracker, untranslatedMessagesEnv, type DumpProgress } from 
 import { RowCounter, cancelBackend, refuseUnreadable, singleValue, tablesToCount } from './dumpCounts';
 import { checkReadable, finalizeOutput, reserveOutput } from './dumpOutput';
 import { FIRST_WITH_FILTER, planDump } from './dumpPlan';
+import { encryptingSink, manifestEncryption, refuseEncryptedFormat, type DumpEncryption } from './dumpEncrypted';
+import { ENCRYPTED_EXTENSIONS } from '../crypto/recipients';
+import { sealManifest } from './sealedManifest';
 import { toolFailure } from '../platform/toolFailure';
 
 export { formatCompression, parseCompression, validateDumpOptions, type Compression, type CompressionMethod, type DumpContentOptions, type DumpSection } from './options';
@@ -54,6 +57,10 @@ export interface DumpOptions extends DumpContentOptions {
   now?: () => Date;
   /** How often the size of what pg_dump wrote is read for progress (default 500 ms). */
   progressIntervalMs?: number;
+  /** Encrypt to these recipients as pg_dump writes (custom format only): `<name>.dump.age` or `.dump.gpg`. */
+  encryption?: DumpEncryption;
+  /** Seal the manifest's table names and row counts to the same recipients (sealedManifest.ts); needs `encryption`. */
+  encryptManifest?: boolean;
 }
 
 export interface DumpResult {
@@ -70,6 +77,9 @@ export interface DumpResult {
  */
 export async function runDump(opts: DumpOptions): Promise<DumpResult> {
   validateDumpOptions(opts);
+  const encryption = opts.encryption;
+  if (encryption) refuseEncryptedFormat(opts.format ?? 'custom');
+  if (opts.encryptManifest && !encryption) throw new PgbrError('usage', 'encrypting the manifest needs an encrypted dump: add recipients with --encrypt-to (encrypt: in a plan)');
   const logger = opts.logger ?? silentLogger;
   const now = opts.now ?? (() => new Date());
   const format = opts.format ?? 'custom';
@@ -87,7 +97,8 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       const dumpTool = chooseTool(opts.tools, 'pg_dump', server.major);
       const restoreTool = format === 'plain' ? undefined : chooseTool(opts.tools, 'pg_restore', dumpTool.major);
       // Refuse what this pg_dump cannot do before anything is written.
-      const { extension } = planDump({ ...opts, toolMajor: dumpTool.major, outputPath: '' });
+      const plainExtension = planDump({ ...opts, toolMajor: dumpTool.major, outputPath: '' }).extension;
+      const extension = encryption ? `${plainExtension}${ENCRYPTED_EXTENSIONS[encryption.scheme]}` : plainExtension;
 
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
       // The transaction idles while pg_dump works and counts can take long: a role's timeouts must not end it (pg_dump clears its own too).
@@ -103,7 +114,8 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       const plan = planDump({
         ...opts,
         toolMajor: dumpTool.major,
-        outputPath: target.partial,
+        // Encrypted, pg_dump writes to its stdout and only ciphertext reaches the partial.
+        outputPath: encryption ? '' : target.partial,
         snapshot,
         // More workers than tables only costs connections.
         defaultJobs: Math.min(os.availableParallelism(), Math.max(1, counted.length)),
@@ -116,6 +128,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       const progress = new DumpProgressTracker(counted, opts.onProgress, await tableSizes(client, counted));
       progress.setPhase('starting');
       const watcher = watchOutputSize(target.partial, (bytes) => progress.setBytesWritten(bytes), opts.progressIntervalMs);
+      const sink = encryption ? encryptingSink(encryption, target.partial, { logger }) : undefined;
       const stopOnFailure = new AbortController();
       const signal = opts.signal ? AbortSignal.any([opts.signal, stopOnFailure.signal]) : stopOnFailure.signal;
       const dumping = runTool({
@@ -131,6 +144,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
         },
         logger,
         label: 'pg_dump',
+        ...(sink ? { consumeStdout: sink.consume } : {}),
       });
 
       const counter = new RowCounter(client, backendPid, () => cancelBackend(opts.connection, opts.database, backendPid, logger));
@@ -157,14 +171,15 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       // Dump and counts are done; closing the read-only transaction is housekeeping that must not cost the dump.
       await client.query('COMMIT').catch((e: unknown) => logger.debug(`ending the snapshot transaction: ${errorMessage(e)}`));
       progress.complete('verifying');
-      return { server, dumpTool, restoreTool, snapshot, rowCounts, plan, target, progress };
+      return { server, dumpTool, restoreTool, snapshot, rowCounts, plan, target, progress, encrypted: sink?.result() };
     });
 
-    await checkReadable(dumped.target.partial, format, dumped.plan, dumped.restoreTool, opts.signal, logger);
-    const { sha256, sizeBytes } = await checksumDump(dumped.target.partial, opts.signal);
+    // An encrypted dump's TOC was read back from pg_dump's stream on its way to encryption, and its sum taken as it was written.
+    if (!dumped.encrypted) await checkReadable(dumped.target.partial, format, dumped.plan, dumped.restoreTool, opts.signal, logger);
+    const { sha256, sizeBytes } = dumped.encrypted ? { sha256: { '': dumped.encrypted.sha256 }, sizeBytes: dumped.encrypted.sizeBytes } : await checksumDump(dumped.target.partial, opts.signal);
     throwIfCancelled(opts.signal, opts.database);
 
-    const manifest: DumpManifest = {
+    const written: DumpManifest = {
       manifestVersion: 1,
       kind: 'database',
       profile: opts.profile,
@@ -185,7 +200,9 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       sha256,
       snapshot: dumped.snapshot,
       rowCounts: dumped.rowCounts,
+      ...(encryption && dumped.encrypted ? { encryption: manifestEncryption(encryption, dumped.encrypted) } : {}),
     };
+    const manifest = opts.encryptManifest && encryption ? await sealManifest(written, encryption) : written;
     const finalPath = await finalizeOutput(dumped.target, manifest);
     dumped.progress.setPhase('done');
     logger.info(`Dumped ${opts.database} to ${finalPath} (${sizeBytes} bytes, ${plural(dumped.rowCounts.length, 'table')} counted)`);

@@ -96,6 +96,11 @@ export async function endsWithMarker(file: string, marker: string, gzip = false)
   } finally {
     source.destroy();
   }
+  return textEndsWithMarker(tail, marker);
+}
+
+/** True when the last meaningful line of `tail` (the end of a SQL script) is `marker`. */
+export function textEndsWithMarker(tail: string, marker: string): boolean {
   const lines = tail.split(/\r?\n/);
   while (lines.length > 0) {
     const last = (lines[lines.length - 1] as string).trim();

@@ -8,7 +8,7 @@ import { extraDumpArgs, formatCompression, parseCompression, validateDumpOptions
 export interface PlanInput extends DumpContentOptions {
   /** Major version of the pg_dump that will run. */
   toolMajor: number;
-  /** Where pg_dump writes: the `.partial` file or folder. */
+  /** Where pg_dump writes: the `.partial` file or folder; empty for its stdout (an encrypted dump, encrypted as it streams). */
   outputPath: string;
   /** `pg_export_snapshot()` of the transaction the row counts are taken in. */
   snapshot?: string;
@@ -61,7 +61,7 @@ export function planDump(input: PlanInput): DumpPlan {
     );
   }
 
-  const args = ['--verbose', '--no-password', `--format=${FORMAT_FLAG[format]}`, `--file=${input.outputPath}`];
+  const args = ['--verbose', '--no-password', `--format=${FORMAT_FLAG[format]}`, ...(input.outputPath === '' ? [] : [`--file=${input.outputPath}`])];
   if (input.snapshot) args.push(`--snapshot=${input.snapshot}`);
 
   let jobs: number | undefined;

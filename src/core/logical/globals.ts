@@ -11,6 +11,9 @@ import { failureLine } from '../platform/toolFailure';
 import { withFileKey, type DumpManifest } from './manifest';
 import { DEFAULT_GLOBALS_NAME_TEMPLATE, dumpExtension, expandNameTemplate, splitDumpFileName } from './naming';
 import { untranslatedMessagesEnv } from './progress';
+import { encryptingScriptSink, manifestEncryption, type DumpEncryption } from './dumpEncrypted';
+import { ENCRYPTED_EXTENSIONS } from '../crypto/recipients';
+import { textEndsWithMarker } from './dumpOutput';
 
 export interface GlobalsOptions {
   connection: DumpConnection;
@@ -30,6 +33,8 @@ export interface GlobalsOptions {
   signal?: AbortSignal;
   logger?: Logger;
   now?: () => Date;
+  /** Encrypt to these recipients as pg_dumpall writes: `<name>.sql.age` or `.sql.gpg` (role password hashes are in it). */
+  encryption?: DumpEncryption;
 }
 
 export interface GlobalsResult {
@@ -78,11 +83,15 @@ export async function runGlobalsDump(opts: GlobalsOptions): Promise<GlobalsResul
   const server = await probeServer(opts);
   const tool = chooseTool(opts.tools, 'pg_dumpall', server.major);
 
-  const { base, extension } = globalsName(opts, startedAt);
+  const { base, extension: sqlExtension } = globalsName(opts, startedAt);
+  const encryption = opts.encryption;
+  const extension = encryption ? `${sqlExtension}${ENCRYPTED_EXTENSIONS[encryption.scheme]}` : sqlExtension;
   const target = await reserveDumpPartial(opts.output.folder, base, extension, false, logger);
 
   try {
-    const args = ['--globals-only', '--no-password', `--file=${target.partial}`];
+    const sink = encryption ? encryptingScriptSink(encryption, target.partial, { logger }) : undefined;
+    // Encrypted, the script goes to stdout and only ciphertext reaches the partial.
+    const args = ['--globals-only', '--no-password', ...(sink ? [] : [`--file=${target.partial}`])];
     if (opts.noRolePasswords) args.push('--no-role-passwords');
     if (opts.database) args.push(`--database=${opts.database}`);
     const result = await runTool({
@@ -94,6 +103,7 @@ export async function runGlobalsDump(opts: GlobalsOptions): Promise<GlobalsResul
       signal: opts.signal,
       logger,
       label: 'pg_dumpall',
+      ...(sink ? { consumeStdout: sink.consume } : {}),
     });
     if (result.status === 'cancelled' || opts.signal?.aborted) throw cancelled();
     if (result.status === 'failed') {
@@ -104,10 +114,12 @@ export async function runGlobalsDump(opts: GlobalsOptions): Promise<GlobalsResul
         : '';
       throw new PgbrError('tool-failed', `pg_dumpall failed: ${line}${hint}`);
     }
-    if (!(await endsWithMarker(target.partial, GLOBALS_END_MARKER))) {
+    const encrypted = sink?.result();
+    const complete = encrypted ? textEndsWithMarker(encrypted.tail, GLOBALS_END_MARKER) : await endsWithMarker(target.partial, GLOBALS_END_MARKER);
+    if (!complete) {
       throw new PgbrError('tool-failed', `pg_dumpall exited normally but its output does not end with "${GLOBALS_END_MARKER}": the dump is incomplete and was removed`);
     }
-    const { sha256, sizeBytes } = await checksumDump(target.partial, opts.signal);
+    const { sha256, sizeBytes } = encrypted ? { sha256: { '': encrypted.sha256 }, sizeBytes: encrypted.sizeBytes } : await checksumDump(target.partial, opts.signal);
     if (opts.signal?.aborted) throw cancelled();
 
     const manifest: DumpManifest = {
@@ -129,6 +141,7 @@ export async function runGlobalsDump(opts: GlobalsOptions): Promise<GlobalsResul
       sizeBytes,
       sha256,
       rowCounts: [],
+      ...(encryption && encrypted ? { encryption: manifestEncryption(encryption, encrypted) } : {}),
     };
     const finalPath = await finalizeOutput(target, manifest);
     logger.info(`Dumped globals to ${finalPath} (${sizeBytes} bytes)`);

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { PgbrError, errorMessage } from '../platform/errors';
 import { writeFileAtomic } from '../platform/fsutil';
 import type { LeftOutForeignKey } from './restoreList';
+import type { ManifestEncryption } from './dumpEncrypted';
 
 export type DumpFormat = 'custom' | 'directory' | 'tar' | 'plain';
 
@@ -104,6 +105,11 @@ export interface DumpManifest {
   snapshot?: string;
   rowCounts: TableRowCount[];
   verification?: Verification;
+  /**
+   * Set when the dump is encrypted: the scheme, who can decrypt it, and the sha256 of the encrypted
+   * bytes. The manifest itself stays readable, so it still names every table and its row count.
+   */
+  encryption?: ManifestEncryption;
   /** Set when a check found the dump's bytes differ from what was written: the Dumps view shows it as damaged. */
   damage?: { at: string; message: string };
   /** Where copies of the dump are, and when each was last copied and verified. */
@@ -190,6 +196,7 @@ export function manifestProblem(v: unknown): string | undefined {
     want('sha256', isObject(v.sha256) && Object.values(v.sha256).every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h)), 'an object of file → 64-digit hex sha256'),
     want('rowCounts', Array.isArray(v.rowCounts), 'a list of { schema, table, rows }'),
     want('offsite', v.offsite === undefined || (Array.isArray(v.offsite) && v.offsite.every((c) => isObject(c) && isText(c.target) && isObject(c.sha256))), 'a list of { target, copiedAt, verifiedAt, sha256 }'),
+    want('encryption', v.encryption === undefined || (isObject(v.encryption) && (v.encryption.scheme === 'age' || v.encryption.scheme === 'gpg') && Array.isArray(v.encryption.recipients) && v.encryption.recipients.every(isText) && typeof v.encryption.sha256 === 'string' && /^[0-9a-f]{64}$/.test(v.encryption.sha256) && (v.encryption.sealed === undefined || isText(v.encryption.sealed))), '{ scheme: age|gpg, recipients: [...], sha256, sealed? }'),
     want('plan', v.plan === undefined || (typeof v.plan === 'string' && v.plan !== ''), 'the name of the plan that made the dump'),
   ];
   const first = checks.find((c) => c !== undefined);

@@ -10,6 +10,7 @@ import type { DumpFormat } from './manifest';
 import { refuseSelfConnectingScript, validateRestore, type RestoreChoices } from './restoreOptions';
 import { detectDumpFormat, dumpedByMajor, readToc, readTocHeader, type Toc } from './toc';
 import { type LeftOutForeignKey, type RestoreList, buildRestoreList, dumpRelations, dumpTables, fmtName, key, listOf, schemasNeeded, withoutDanglingForeignKeys } from './restoreList';
+import type { Decryption } from './encryptedDump';
 import { CORRUPT_PATTERNS, isOneTransaction, runPgRestore, runPsql } from './restoreRun';
 import { checkDataOnlyTarget, checkEmpty, checkTablesTarget, createDatabase, createMissingSchemas, existingTables, truncateTables } from './restoreTarget';
 
@@ -46,6 +47,8 @@ export interface RestoreOptions extends RestoreChoices {
   logger?: Logger;
   signal?: AbortSignal;
   onProgress?: (p: RestoreProgress) => void;
+  /** What opens an encrypted dump: age identities (GPG uses the user's agent and keyring). */
+  decryption?: Decryption;
   /** Restore without comparing the dump's files with its manifest's sha256 first (the user chose to). */
   skipChecksum?: boolean;
   /**
@@ -103,11 +106,12 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     if (integrity.status === 'damaged') throw new PgbrError('damaged', `${integrity.message} Nothing was restored: use another copy of the dump.`);
     checksum = integrity.status;
   }
-  const quick = opts.toc ? { toc: opts.toc, complete: true } : await readTocQuick(opts.dumpPath);
+  const quick = opts.toc ? { toc: opts.toc, complete: true } : await readTocQuick(opts.dumpPath, opts.decryption);
   const toc = quick.toc;
   const { format, gzip } = toc;
   validateRestore(opts, format, gzip);
-  if (format === 'plain') await refuseSelfConnectingScript(opts.dumpPath, gzip, opts.database);
+  // An encrypted script is only ever pg_dumpall's globals, which connect nowhere; its head is not readable here.
+  if (format === 'plain' && !toc.encryption) await refuseSelfConnectingScript(opts.dumpPath, gzip, opts.database);
   const tables = [...(opts.tables ?? [])];
   const warnings: string[] = [];
   if (format === 'plain' && opts.noOwner) warnings.push('no-owner does not apply to a plain SQL dump: it sets owners as it was written.');
@@ -187,7 +191,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   // The tools roll the whole restore back on an error when it runs in one transaction (pg_restore's
   // --single-transaction implies --exit-on-error; psql runs with ON_ERROR_STOP).
   const oneTransaction = format === 'plain' ? !!opts.singleTransaction : isOneTransaction(opts, !!recreate);
-  const run = format === 'plain' ? runPsql(opts, tool, target, gzip) : runPgRestore(opts, tool, list, fullToc, { recreate: !!recreate });
+  const run = format === 'plain' ? runPsql(opts, tool, target, gzip, toc.encryption) : runPgRestore(opts, tool, list, fullToc, { recreate: !!recreate });
   const outcome = await run;
   const durationMs = Math.round(performance.now() - started);
   const result: RestoreResult = {
@@ -222,8 +226,9 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
  * The dump's format and, for archives, its table of contents. A plain dump is not scanned (the restore
  * reads it anyway); an archive only pg_restore can list is read again once a pg_restore is chosen.
  */
-async function readTocQuick(dumpPath: string): Promise<{ toc: Toc; complete: boolean }> {
+async function readTocQuick(dumpPath: string, decryption: Decryption | undefined): Promise<{ toc: Toc; complete: boolean }> {
   const detected = await detectDumpFormat(dumpPath);
+  if (detected.encryption && detected.format !== 'plain') return { toc: await readToc(dumpPath, { ...(decryption ? { decryption } : {}) }), complete: true };
   const bare: Toc = { path: dumpPath, ...detected, header: {}, entries: [], source: detected.format === 'plain' ? 'plain scan' : 'pg_restore --list' };
   if (detected.format === 'plain') return { toc: bare, complete: true };
   try {

@@ -2,7 +2,10 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { PgbrError, errorMessage } from '../platform/errors';
+import { decryptInto, withPlaintextCopy } from './encryptedDump';
 import { createGunzip } from 'node:zlib';
 import { privateTempDir } from '../platform/reaper';
 import { runTool, type RunResult } from '../platform/runner';
@@ -117,35 +120,51 @@ export async function runPgRestore(opts: RestoreOptions, tool: FoundTool, list: 
       await fs.writeFile(listFile, list.text, { mode: 0o600 });
       args.push('--use-list', listFile);
     }
-    args.push(opts.dumpPath);
     const restored = (e: TocEntry) =>
       (!opts.dataOnly || DATA_DESCS.has(e.desc) || e.desc === 'SEQUENCE SET') && !(opts.noPrivileges && (e.desc === 'ACL' || e.desc === 'DEFAULT ACL'));
     const itemsTotal = (list ? list.entries : toc.entries).filter(restored).length;
     const log = new ToolLog();
     let done = 0;
-    const result = await runTool({
-      file: tool.path,
-      args,
-      connection: { ...opts.connection, database: opts.database },
-      password: opts.password,
-      signal: opts.signal,
-      logger: opts.logger,
-      onStderrLine: (line) => {
-        log.pgRestoreLine(line);
-        const item = PG_RESTORE_ITEM.exec(line);
-        if (item) {
-          done++;
-          opts.onProgress?.({ done: Math.min(done, itemsTotal || done), total: itemsTotal, item: item[1]! });
-        }
-      },
-    });
+    const run = (input: { file: string } | { stdin: Readable }, signal: AbortSignal | undefined) =>
+      runTool({
+        file: tool.path,
+        args: 'file' in input ? [...args, input.file] : args,
+        ...('stdin' in input ? { stdinStream: input.stdin } : {}),
+        connection: { ...opts.connection, database: opts.database },
+        password: opts.password,
+        signal,
+        logger: opts.logger,
+        onStderrLine: (line) => {
+          log.pgRestoreLine(line);
+          const item = PG_RESTORE_ITEM.exec(line);
+          if (item) {
+            done++;
+            opts.onProgress?.({ done: Math.min(done, itemsTotal || done), total: itemsTotal, item: item[1]! });
+          }
+        },
+      });
+    const scheme = toc.encryption;
+    if (!scheme) return toOutcome(await run({ file: opts.dumpPath }, opts.signal), log, done, itemsTotal, 'pg_restore');
+    const decryption = opts.decryption ?? {};
+    const io = { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.logger ? { logger: opts.logger } : {}) };
+    // pg_restore -j must seek, so only a parallel restore gets a private plaintext copy; the rest streams (see dumpEncrypted.ts).
+    if ((opts.jobs ?? 1) > 1) {
+      try {
+        return await withPlaintextCopy(opts.dumpPath, scheme, decryption, async (copy) => toOutcome(await run({ file: copy }, opts.signal), log, done, itemsTotal, 'pg_restore'), io);
+      } catch (e) {
+        return decryptOutcome(e, log, itemsTotal);
+      }
+    }
+    const fed = await runOnDecryptedStdin(opts, scheme, (stdin, signal) => run({ stdin }, signal));
+    if ('decryptError' in fed) return decryptOutcome(fed.decryptError, log, itemsTotal, done);
+    const result = fed.result;
     return toOutcome(result, log, done, itemsTotal, 'pg_restore');
   } finally {
     if (tempDir) await fs.rm(tempDir, { recursive: true, force: true });
   }
 }
 
-export async function runPsql(opts: RestoreOptions, tool: FoundTool, target: ConnectionParams, gzip: boolean): Promise<ToolOutcome> {
+export async function runPsql(opts: RestoreOptions, tool: FoundTool, target: ConnectionParams, gzip: boolean, scheme?: 'age' | 'gpg'): Promise<ToolOutcome> {
   let tempDir: string | undefined;
   try {
     let file = opts.dumpPath;
@@ -172,15 +191,17 @@ export async function runPsql(opts: RestoreOptions, tool: FoundTool, target: Con
     }
     const args = ['-X', '-v', 'ON_ERROR_STOP=1', '--dbname', dbnameConninfo(opts.database)];
     if (opts.singleTransaction) args.push('--single-transaction');
-    args.push('-f', file);
+    // An encrypted script (globals) is read from stdin as it is decrypted.
+    args.push('-f', scheme ? '-' : file);
     const log = new ToolLog();
     let done = 0;
-    const result = await runTool({
+    const run = (stdin: Readable | undefined, signal: AbortSignal | undefined) => runTool({
       file: tool.path,
       args,
+      ...(stdin ? { stdinStream: stdin } : {}),
       connection: target,
       password: opts.password,
-      signal: opts.signal,
+      signal,
       logger: opts.logger,
       // psql prints a command tag (CREATE TABLE, COPY 200, ...) per statement: one item each.
       onStdoutLine: (line) => {
@@ -190,10 +211,46 @@ export async function runPsql(opts: RestoreOptions, tool: FoundTool, target: Con
       },
       onStderrLine: (line) => log.psqlLine(line),
     });
-    return toOutcome(result, log, done, 0, 'psql');
+    if (!scheme) return toOutcome(await run(undefined, opts.signal), log, done, 0, 'psql');
+    const fed = await runOnDecryptedStdin(opts, scheme, run);
+    if ('decryptError' in fed) return decryptOutcome(fed.decryptError, log, 0, done);
+    return toOutcome(fed.result, log, done, 0, 'psql');
   } finally {
     if (tempDir) await fs.rm(tempDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs a tool on the decrypted dump as its stdin. A dump that fails to decrypt (cut, altered) stops
+ * the tool before its input ends, so it never takes what it read for the whole dump.
+ */
+async function runOnDecryptedStdin(
+  opts: RestoreOptions,
+  scheme: 'age' | 'gpg',
+  run: (stdin: Readable, signal: AbortSignal) => Promise<RunResult>,
+): Promise<{ result: RunResult } | { decryptError: unknown }> {
+  const io = { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.logger ? { logger: opts.logger } : {}) };
+  const plaintext = new PassThrough();
+  const stopTool = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stopTool.signal]) : stopTool.signal;
+  let decryptError: unknown;
+  const decrypting = decryptInto(opts.dumpPath, scheme, opts.decryption ?? {}, plaintext, io).catch((e: unknown) => {
+    decryptError = e;
+    stopTool.abort();
+    plaintext.destroy();
+  });
+  const result = await run(plaintext, signal);
+  if (result.status !== 'succeeded') plaintext.destroy();
+  await decrypting;
+  if (decryptError !== undefined && !opts.signal?.aborted) return { decryptError };
+  return { result };
+}
+
+/** A restore stopped because its dump did not decrypt: failed, with the decryption's one line first. */
+function decryptOutcome(e: unknown, log: ToolLog, total: number, done = 0): ToolOutcome {
+  if (e instanceof PgbrError && e.kind === 'cancelled') return { itemsDone: done, itemsTotal: total, errors: [], errorsIgnored: 0, log: log.text, logTruncated: log.truncated, status: 'cancelled' };
+  const message = errorMessage(e);
+  return { itemsDone: done, itemsTotal: total, errors: [message, ...log.errors], errorsIgnored: log.errorsIgnored, log: log.text, logTruncated: log.truncated, status: 'failed', runMessage: message };
 }
 
 function toOutcome(result: RunResult, log: ToolLog, done: number, total: number, tool: string): ToolOutcome {

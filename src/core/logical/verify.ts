@@ -19,6 +19,9 @@ import { leftOutData } from './options';
 import { scratchComment } from '../platform/leftovers';
 import { plural } from '../platform/plural';
 import { fmtName, type LeftOutForeignKey } from './restoreList';
+import { readEncryptedToc, type Decryption } from './encryptedDump';
+import { isSealed, sealedVerification, unsealManifest } from './sealedManifest';
+import * as path from 'node:path';
 
 export interface VerifyOptions {
   dumpPath: string;
@@ -35,6 +38,8 @@ export interface VerifyOptions {
   logger?: Logger;
   signal?: AbortSignal;
   onProgress?: (p: RestoreProgress) => void;
+  /** What opens an encrypted dump: age identities (GPG uses the user's agent and keyring). */
+  decryption?: Decryption;
 }
 
 export interface VerifiedTable {
@@ -93,9 +98,14 @@ export async function verifyDump(opts: VerifyOptions): Promise<VerifyReport> {
   const started = performance.now();
   // The bytes first: row counts can match while a value inside a row was changed.
   const integrity = await checkIntegrity(opts.dumpPath, { signal: opts.signal, logger: opts.logger });
-  const manifest = integrity.status === 'no-manifest' ? undefined : integrity.manifest;
+  const recordedManifest = integrity.status === 'no-manifest' ? undefined : integrity.manifest;
   const detected = await detectDumpFormat(opts.dumpPath);
-  const header = detected.format === 'plain' ? undefined : await readTocHeader(opts.dumpPath).catch(() => undefined);
+  // An encrypted dump is opened before a scratch database is made: a missing or wrong identity is one line, and nothing to clean up.
+  const decryptedToc = detected.encryption ? await readEncryptedToc(opts.dumpPath, detected.encryption, opts.decryption ?? {}, { ...(opts.signal ? { signal: opts.signal } : {}) }) : undefined;
+  // Counts sealed into the manifest (encryptManifest) are compared in memory, and never written back in the clear.
+  const sealed = isSealed(recordedManifest);
+  const manifest = recordedManifest && sealed ? await unsealManifest(recordedManifest, path.basename(opts.dumpPath), opts.decryption ?? {}) : recordedManifest;
+  const header = detected.format === 'plain' ? undefined : (decryptedToc?.header ?? (await readTocHeader(opts.dumpPath).catch(() => undefined)));
   const scratch = scratchDatabaseName(manifest?.database ?? header?.dbname);
   const maintenance = opts.connection.database || 'postgres';
   const target = `${opts.profileName ?? `${opts.connection.host ?? 'local'}:${opts.connection.port ?? 5432}`}/${scratch}`;
@@ -131,6 +141,8 @@ export async function verifyDump(opts: VerifyOptions): Promise<VerifyReport> {
         logger: opts.logger,
         signal: opts.signal,
         onProgress: opts.onProgress,
+        ...(decryptedToc ? { toc: decryptedToc } : {}),
+        ...(opts.decryption ? { decryption: opts.decryption } : {}),
         // Checked above, once.
         skipChecksum: true,
         // A dump of chosen tables holds keys to tables it leaves out: what it holds is verified, and they are named.
@@ -185,7 +197,7 @@ export async function verifyDump(opts: VerifyOptions): Promise<VerifyReport> {
       ...(foreignKeysLeftOut.length > 0 ? { foreignKeysLeftOut } : {}),
       ...(status === 'failed' ? { message } : {}),
     };
-    await writeManifest(opts.dumpPath, { ...manifest, verification });
+    await writeManifest(opts.dumpPath, sealed && recordedManifest ? { ...recordedManifest, verification: sealedVerification(verification) } : { ...manifest, verification });
     recorded = true;
   }
   return {

@@ -1,6 +1,7 @@
 // A plan in pgbackup.yaml (`plans:`): what it backs up, when, what it keeps and whom it tells, read from one entry with every problem at its key.
 import type { DumpFormat } from '../logical/manifest';
 import { parseCompression } from '../logical/options';
+import { parseRecipients } from '../crypto/recipients';
 import { parseDuration } from '../platform/duration';
 import { isTimeZone } from '../platform/zones';
 import { baseBackupFolderFrom, dumpFoldersFrom, expandFolder, type Places } from '../profiles/places';
@@ -18,7 +19,7 @@ export type PlanVerify = (typeof PLAN_VERIFY)[number];
 
 const PLAN_KEYS = [
   'name', 'connection', 'backup', 'database', 'tables', 'format', 'compression', 'jobs', 'folder',
-  'schedule', 'timezone', 'spread', 'keep', 'verify', 'notify', 'archive', 'offsite',
+  'schedule', 'timezone', 'spread', 'keep', 'verify', 'notify', 'archive', 'offsite', 'encrypt', 'encryptManifest',
 ] as const;
 const OFFSITE_KEYS = ['to', 'keep'] as const;
 const DUMP_ONLY_KEYS = ['database', 'tables', 'format', 'compression', 'jobs'];
@@ -53,6 +54,10 @@ export interface Plan {
   format?: DumpFormat;
   compression?: string;
   jobs?: number;
+  /** Recipients (`age1…` or `gpg:FINGERPRINT`) the dump is encrypted to as it is written. */
+  encrypt?: string[];
+  /** Seal the manifest's table names and counts to the same recipients (dump plans with `encrypt`). */
+  encryptManifest?: boolean;
   /** As written; `planFolder` decides the default. */
   folder?: string;
   schedule: CalendarSpec;
@@ -160,6 +165,30 @@ export function readPlanEntry(fields: readonly EntryField[], index: number, at: 
     if (!Number.isInteger(jobs.value) || (jobs.value as number) < 1) fail(jobs, `"jobs" in ${label} must be a whole number of at least 1, like jobs: 4`);
     else if (format !== 'directory') fail(jobs, `"jobs" in ${label} needs format: directory, the only format pg_dump writes in parallel`, true);
     else plan.jobs = jobs.value as number;
+  }
+  const encrypt = byKey.get('encrypt');
+  if (encrypt && backup === 'basebackup') {
+    fail(encrypt, `"encrypt" is for dump and globals plans; ${label} takes a base backup, which pgbr does not encrypt: remove it`, true);
+  } else if (encrypt) {
+    const list = typeof encrypt.value === 'string' ? [encrypt.value] : encrypt.value;
+    if (!Array.isArray(list) || list.length === 0 || !list.every((r) => typeof r === 'string' && r.trim())) {
+      fail(encrypt, `"encrypt" in ${label} must be a list of recipients, like encrypt: [age1…] or [gpg:FINGERPRINT]`);
+    } else if (format !== undefined && format !== 'custom') {
+      fail(encrypt, `"encrypt" in ${label} needs format: custom (the default): an encrypted dump is read and restored by table from its head`, true);
+    } else {
+      try {
+        parseRecipients(list as string[]);
+        plan.encrypt = (list as string[]).map((r) => r.trim());
+      } catch (e) {
+        fail(encrypt, `${label}: ${messageOf(e)}`);
+      }
+    }
+  }
+  const sealField = byKey.get('encryptManifest');
+  if (sealField) {
+    if (typeof sealField.value !== 'boolean') fail(sealField, `"encryptManifest" in ${label} must be true or false`);
+    else if (sealField.value && (backup !== 'dump' || !encrypt)) fail(sealField, `"encryptManifest" in ${label} needs a dump plan with encrypt: (the manifest is sealed to the dump's recipients)`, true);
+    else if (sealField.value) plan.encryptManifest = true;
   }
   const folder = text('folder', '/srv/pg/dumps');
   if (folder !== undefined) plan.folder = folder;

@@ -96,6 +96,8 @@ export function runnablePlan(plan: Plan, config: Pick<WorkspaceConfig, 'dumpFold
     ...(plan.database !== undefined ? { database: plan.database } : {}),
     ...(plan.tables ? { tables: plan.tables } : {}),
     ...(plan.format ? { format: plan.format } : {}),
+    ...(plan.encrypt ? { encrypt: plan.encrypt } : {}),
+    ...(plan.encryptManifest ? { encryptManifest: true } : {}),
     folder: planFolder(plan, config, places),
     schedule: plan.schedule.expression,
     timezone: plan.timezone ?? zone,

@@ -12,6 +12,7 @@ import { notifiedField, notifyRun, type NotifyOptions, type NotifySettings } fro
 import { copyForPlan, type PlanOffsiteTarget } from '../offsite/planCopies';
 import type { RcloneOptions } from '../offsite/rclone';
 import { takeBackup, verificationDue, verifyBackup, type RunContext, type TakenBackup, type Verification } from './take';
+import type { Decryption } from '../logical/encryptedDump';
 
 /** A plan as `pgbr run` takes it: the keys of a `plans:` entry in pgbackup.yaml, with paths resolved. */
 export interface PlanToRun {
@@ -39,6 +40,8 @@ export interface RunDeps {
   connect(): Promise<{ profile: string; params: ConnectionParams; password?: string }>;
   tools(): Promise<ToolInventory>;
   serverBinDir(tools: ToolInventory, major: number | undefined): Promise<string>;
+  /** What opens the plan's encrypted dumps for their verification (an age identity; GPG uses the keyring). */
+  decryption?(): Promise<Decryption>;
   /** Whether pgbackup.yaml may start programs and reach URLs (notify); false in an untrusted folder. */
   trusted: boolean;
   signal?: AbortSignal;
@@ -112,6 +115,7 @@ export async function runPlan(plan: PlanToRun, deps: RunDeps): Promise<PlanRunRe
         ...connection,
         tools,
         serverBinDir: (major) => deps.serverBinDir(tools, major),
+        ...(deps.decryption ? { decryption: await deps.decryption() } : {}),
         ...(deps.signal ? { signal: deps.signal } : {}),
         ...(deps.logger ? { logger: deps.logger } : {}),
       };

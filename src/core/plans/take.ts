@@ -14,9 +14,11 @@ import { writeFileAtomic } from '../platform/fsutil';
 import type { Logger } from '../platform/log';
 import type { ToolInventory } from '../platform/tools';
 import { parseQualifiedName } from '../postgres/names';
+import { parseRecipients } from '../crypto/recipients';
 import type { ConnectionParams } from '../profiles/types';
 import { DAY_MS, zoneClock } from '../platform/zones';
 import type { JournalRecord } from './journal';
+import type { Decryption } from '../logical/encryptedDump';
 
 /** What taking a plan's backup needs of the plan. */
 export interface BackupPlan {
@@ -26,6 +28,10 @@ export interface BackupPlan {
   /** `schema.table` in SQL syntax, as `pgbr dump --table` takes them. */
   tables?: string[];
   format?: DumpFormat;
+  /** Recipients the dump is encrypted to. */
+  encrypt?: string[];
+  /** Seal the manifest's table names and counts too. */
+  encryptManifest?: boolean;
   folder: string;
   timezone: string;
   verify: 'always' | 'daily' | 'weekly' | 'never';
@@ -40,6 +46,8 @@ export interface RunContext {
   tools: ToolInventory;
   /** The folder with the `postgres` binary of the server's major version, for a base backup's drill. */
   serverBinDir: (major: number | undefined) => Promise<string>;
+  /** What opens an encrypted dump for its verification. */
+  decryption?: Decryption;
   signal?: AbortSignal;
   logger?: Logger;
 }
@@ -63,7 +71,12 @@ export async function takeBackup(plan: BackupPlan, ctx: RunContext): Promise<Tak
     return { path: r.path, bytes: r.record.sizeBytes, seconds: r.record.durationMs / 1000, record: r.record };
   }
   if (plan.backup === 'globals') {
-    const r = await runGlobalsDump({ ...common, ...(plan.database !== undefined ? { database: plan.database } : {}), output: { folder: plan.folder } });
+    const r = await runGlobalsDump({
+      ...common,
+      ...(plan.database !== undefined ? { database: plan.database } : {}),
+      output: { folder: plan.folder },
+      ...(plan.encrypt?.length ? { encryption: parseRecipients(plan.encrypt)! } : {}),
+    });
     return { path: r.path, bytes: r.manifest.sizeBytes, seconds: r.manifest.durationMs / 1000 };
   }
   const database = plan.database ?? ctx.params.database;
@@ -74,6 +87,8 @@ export async function takeBackup(plan: BackupPlan, ctx: RunContext): Promise<Tak
     tables: (plan.tables ?? []).map((t) => parseQualifiedName(t)),
     format: plan.format ?? 'custom',
     output: { folder: plan.folder },
+    ...(plan.encrypt?.length ? { encryption: parseRecipients(plan.encrypt)! } : {}),
+    ...(plan.encryptManifest ? { encryptManifest: true } : {}),
   });
   return { path: r.path, bytes: r.manifest.sizeBytes, seconds: r.manifest.durationMs / 1000 };
 }
@@ -109,6 +124,7 @@ export async function verifyBackup(plan: BackupPlan, taken: TakenBackup, ctx: Ru
     const report = await verifyGlobals({
       path: taken.path,
       binDir: await ctx.serverBinDir(Number.parseInt(manifest?.serverVersion ?? '', 10) || undefined),
+      ...(ctx.decryption ? { decryption: ctx.decryption } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       ...(ctx.logger ? { logger: ctx.logger } : {}),
     });
@@ -121,6 +137,7 @@ export async function verifyBackup(plan: BackupPlan, taken: TakenBackup, ctx: Ru
       ...(ctx.password !== undefined ? { password: ctx.password } : {}),
       inventory: ctx.tools,
       profileName: ctx.profile,
+      ...(ctx.decryption ? { decryption: ctx.decryption } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       ...(ctx.logger ? { logger: ctx.logger } : {}),
     });

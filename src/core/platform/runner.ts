@@ -11,6 +11,7 @@ import type { Logger } from './log';
 import type { ConnectionParams } from '../profiles/types';
 import { guardProcessGroup, privateTempDir, signalProcessGroup } from './reaper';
 import { shellWord } from './shell';
+import { errorMessage } from './errors';
 
 export interface RunSpec {
   file: string;
@@ -25,8 +26,15 @@ export interface RunSpec {
   /** Added to (or, with `undefined`, removed from) the inherited environment; wins over `connection`. */
   env?: Record<string, string | undefined>;
   cwd?: string;
-  /** Written to the child's stdin; without it stdin is /dev/null so a prompt cannot hang the run. */
+  /** Written to the child's stdin; without it (and `stdinStream`) stdin is /dev/null so a prompt cannot hang the run. */
   stdin?: string;
+  /** Streamed into the child's stdin (a decrypted dump into pg_restore); the child may stop reading early. */
+  stdinStream?: Readable;
+  /**
+   * Takes the child's stdout as bytes (pg_dump's archive on its way to encryption) instead of lines.
+   * When it rejects, the child's group is stopped and the run fails with the rejection's message.
+   */
+  consumeStdout?: (stdout: Readable) => Promise<void>;
   /** Aborting sends SIGTERM to the process and its children, then SIGKILL after `forceKillAfterMs`. */
   signal?: AbortSignal;
   /** How long a cancelled process may take to exit before it is killed outright (default 5000). */
@@ -208,7 +216,7 @@ export async function runTool(spec: RunSpec): Promise<RunResult> {
       env,
       extendEnv: false,
       cwd: spec.cwd,
-      ...(spec.stdin !== undefined ? { input: spec.stdin } : { stdin: 'ignore' as const }),
+      ...(spec.stdin !== undefined ? { input: spec.stdin } : { stdin: spec.stdinStream ? ('pipe' as const) : ('ignore' as const) }),
       stdout: 'pipe',
       stderr: 'pipe',
       // We read both streams ourselves, line by line, so nothing large is buffered by execa.
@@ -222,11 +230,31 @@ export async function runTool(spec: RunSpec): Promise<RunResult> {
       windowsHide: true,
     };
     const subprocess = execa(spec.file, [...spec.args], options);
+    const pgid = posix ? subprocess.pid : undefined;
 
     let stdout = '';
     const stderrTail: string[] = [];
     const reading: Promise<void>[] = [];
-    if (subprocess.stdout) {
+    let consumerError: unknown;
+    if (spec.stdinStream && subprocess.stdin) {
+      const input = spec.stdinStream;
+      const childStdin = subprocess.stdin;
+      // A child that exits before reading everything (an error, a cancel) closes the pipe: that is its result to report, not ours.
+      childStdin.on('error', () => {});
+      input.on('error', () => childStdin.destroy());
+      input.pipe(childStdin);
+    }
+    if (subprocess.stdout && spec.consumeStdout) {
+      const out = subprocess.stdout;
+      reading.push(
+        spec.consumeStdout(out).catch((e: unknown) => {
+          consumerError = e;
+          out.destroy();
+          if (pgid !== undefined) signalProcessGroup(pgid, 'SIGTERM');
+          else subprocess.kill();
+        }),
+      );
+    } else if (subprocess.stdout) {
       if (spec.collectStdout) {
         subprocess.stdout.setEncoding('utf8');
         subprocess.stdout.on('data', (chunk: string) => (stdout += chunk));
@@ -245,7 +273,6 @@ export async function runTool(spec: RunSpec): Promise<RunResult> {
       );
     }
 
-    const pgid = posix ? subprocess.pid : undefined;
     // On record before anything else can happen: if this process exits or is killed, the group goes with it.
     // Detached children lead their own process group, which execa's exit cleanup skips.
     const releaseGroup = pgid !== undefined ? guardProcessGroup(pgid) : undefined;
@@ -277,6 +304,9 @@ export async function runTool(spec: RunSpec): Promise<RunResult> {
     }
 
     const durationMs = elapsed();
+    if (consumerError !== undefined && !spec.signal?.aborted) {
+      return failed(result.exitCode ?? null, undefined, `${tool}'s output could not be taken: ${errorMessage(consumerError)}`, stdout, stderrTail);
+    }
     const cancelled = result.isCanceled || (spec.signal?.aborted === true && result.exitCode !== 0);
     if (cancelled) {
       logger?.info(`${label} cancelled after ${seconds(durationMs)}`);

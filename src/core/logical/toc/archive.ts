@@ -42,30 +42,40 @@ export async function readArchive(dumpPath: string, format: DumpFormat): Promise
     source = await chunkedFile(dumpPath);
   }
   try {
-    const c = new TocCursor(source.buf, source.end);
-    const { header, formatCode } = await withMore(source, c, () => readArchiveHeaderFrom(c));
-    // A directory dump's toc.dat says "tar" (pg_backup_directory.c: the layouts are compatible).
-    const expected = format === 'custom' ? [1] : [3, 5];
-    if (!expected.includes(formatCode)) throw new UnsupportedArchive(`format code ${formatCode} does not match a ${format} dump`);
-    header.format = FORMAT_LABELS[format];
-    const count = await withMore(source, c, () => c.int());
-    header.tocEntries = count;
-    const sink: EntrySink = { all: [], listed: [], dropTables: new Map(), lastDataOffset: -1 };
-    // Entries are read synchronously from the buffer; only a read that runs off its end waits for more.
-    while (sink.all.length < count) {
-      const start = c.pos;
-      try {
-        readEntry(c, formatCode, sink);
-      } catch (e) {
-        if (!(e instanceof NeedMore)) throw e;
-        await refill(source, c, start);
-      }
-    }
-    const damage = format === 'custom' ? await dataPastEnd(dumpPath, sink.lastDataOffset, c.intSize) : undefined;
-    return { header, entries: toEntries(sink), ...(damage ? { damage } : {}) };
+    const { header, entries, lastDataOffset, intSize } = await readArchiveSource(source, format);
+    const damage = format === 'custom' ? await dataPastEnd(dumpPath, lastDataOffset, intSize) : undefined;
+    return { header, entries, ...(damage ? { damage } : {}) };
   } finally {
     await source.close();
   }
+}
+
+/**
+ * The header and table of contents from any source of an archive's bytes: a file read a chunk at a
+ * time, or a stream (a decrypted dump's head, pg_dump's output on its way to encryption), read only
+ * as far as its table of contents goes.
+ */
+export async function readArchiveSource(source: ByteSource, format: DumpFormat): Promise<{ header: TocHeader; entries: TocEntry[]; lastDataOffset: number; intSize: number }> {
+  const c = new TocCursor(source.buf, source.end);
+  const { header, formatCode } = await withMore(source, c, () => readArchiveHeaderFrom(c));
+  // A directory dump's toc.dat says "tar" (pg_backup_directory.c: the layouts are compatible).
+  const expected = format === 'custom' ? [1] : [3, 5];
+  if (!expected.includes(formatCode)) throw new UnsupportedArchive(`format code ${formatCode} does not match a ${format} dump`);
+  header.format = FORMAT_LABELS[format];
+  const count = await withMore(source, c, () => c.int());
+  header.tocEntries = count;
+  const sink: EntrySink = { all: [], listed: [], dropTables: new Map(), lastDataOffset: -1 };
+  // Entries are read synchronously from the buffer; only a read that runs off its end waits for more.
+  while (sink.all.length < count) {
+    const start = c.pos;
+    try {
+      readEntry(c, formatCode, sink);
+    } catch (e) {
+      if (!(e instanceof NeedMore)) throw e;
+      await refill(source, c, start);
+    }
+  }
+  return { header, entries: toEntries(sink), lastDataOffset: sink.lastDataOffset, intSize: c.intSize };
 }
 
 /**
@@ -132,6 +142,25 @@ export async function chunkedFile(file: string): Promise<ByteSource> {
     close: () => handle.close(),
   };
   await source.more(0);
+  return source;
+}
+
+/** Bytes as a stream yields them, kept only from the cursor's last whole entry on: the head of a file that is never on disk in the clear. */
+export function streamSource(chunks: AsyncIterator<Uint8Array>, close: () => Promise<void> = async () => {}): ByteSource {
+  const source: ByteSource = {
+    buf: Buffer.alloc(0),
+    end: 0,
+    async more(keepFrom) {
+      const kept = source.end - keepFrom;
+      if (kept > MAX_TOC_BYTES) throw new TruncatedArchive();
+      const next = await chunks.next();
+      if (next.done) return -1;
+      source.buf = Buffer.concat([source.buf.subarray(keepFrom, source.end), next.value]);
+      source.end = source.buf.length;
+      return keepFrom;
+    },
+    close,
+  };
   return source;
 }
 

@@ -11,6 +11,7 @@ import { detectDumpFormat, isFile } from './format';
 import { parseTocList } from './list';
 import { scanPlainSql } from './plain';
 import type { Toc, TocHeader } from './types';
+import { readEncryptedToc, type Decryption } from '../encryptedDump';
 
 export type { DetectedFormat, Toc, TocEntry, TocHeader, TocSection } from './types';
 export { RELATION_DESCS } from './types';
@@ -28,11 +29,19 @@ export interface ReadTocOptions {
   preferPgRestore?: boolean;
   logger?: Logger;
   signal?: AbortSignal;
+  /** What opens an encrypted dump (age identities; GPG uses the keyring). */
+  decryption?: Decryption;
 }
 
 /** The table of contents of any dump: custom, directory or tar archives, or plain SQL (gzip or not). */
 export async function readToc(dumpPath: string, opts: ReadTocOptions = {}): Promise<Toc> {
   const detected = await detectDumpFormat(dumpPath);
+  if (detected.encryption && detected.format === 'plain') {
+    throw new PgbrError('usage', `${dumpPath} is an encrypted SQL script (roles and tablespaces): it has no table of contents to list. Restore it with pgbr restore, or decrypt it with ${detected.encryption} to read it.`);
+  }
+  if (detected.encryption) {
+    return readEncryptedToc(dumpPath, detected.encryption, opts.decryption ?? {}, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.logger ? { logger: opts.logger } : {}) });
+  }
   if (detected.format === 'plain') {
     const { header, entries } = await scanPlainSql(dumpPath, detected.gzip, opts.signal);
     return { path: dumpPath, ...detected, header, entries, source: 'plain scan' };
@@ -74,7 +83,8 @@ export async function readToc(dumpPath: string, opts: ReadTocOptions = {}): Prom
 /** The header alone (no entries): what a tool choice needs, e.g. which pg_dump version wrote the archive. */
 export async function readTocHeader(dumpPath: string): Promise<TocHeader | undefined> {
   const detected = await detectDumpFormat(dumpPath);
-  if (detected.format === 'plain') return undefined;
+  // An encrypted header needs the key: callers take the pg_dump version from the manifest or the full TOC.
+  if (detected.format === 'plain' || detected.encryption) return undefined;
   try {
     let source: ByteSource;
     if (detected.format === 'directory') {

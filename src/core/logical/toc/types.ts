@@ -61,6 +61,8 @@ export interface DetectedFormat {
   format: DumpFormat;
   /** A plain SQL dump compressed with gzip (`.sql.gz`). */
   gzip: boolean;
+  /** An encrypted dump (always a custom archive inside): its scheme, read from the file's first bytes. */
+  encryption?: 'age' | 'gpg';
 }
 
 export interface Toc {
@@ -73,6 +75,8 @@ export interface Toc {
   source: 'archive' | 'pg_restore --list' | 'plain scan';
   /** Set when the archive itself shows it is incomplete (data offsets past its end). */
   damage?: string;
+  /** Set when the file is encrypted: its TOC was read by decrypting only the file's head. */
+  encryption?: 'age' | 'gpg';
 }
 
 /** Descriptions pg_dump uses, longest first so `TABLE DATA` wins over `TABLE` when a list line is split. */
