@@ -38,6 +38,8 @@
 //       notify: { on: failure, webhook: https://hooks.example/pg, command: [notify-send, pgbr] }
 //       archive: /srv/wal-archive    # basebackup plans: the archives: entry whose WAL retention cleans up
 //   A plan with any problem is not loaded at all.
+//   repositories:           # pgBackRest stanzas, each once (core/backrest/config.ts); secrets stay in its config
+//     - { kind: pgbackrest, stanza: main, config: /etc/pgbackrest/pgbackrest.conf, connection: prod }
 //
 // Durations are a number and a unit (90s, 5m, 1h, 2d, 1w); the health checks read them (see core/health).
 //
@@ -51,6 +53,7 @@ import type { ConnectionParams, ConnectionProfile, ProfileProblem, ProfileSource
 import { closestMatch } from './uri';
 import { listKeys, messageOf, readConnectionEntry, readOffsite } from './yamlEntry';
 import { readPlanEntry, type Plan } from '../plans/config';
+import { readRepositoryEntry, type BackrestRepository } from '../backrest/config';
 import { AliasBomb, entryFields, keyText, MAX_ALIAS_COUNT, resolve, valueOf } from './yamlNodes';
 
 export const WORKSPACE_CONFIG_FILE = 'pgbackup.yaml';
@@ -72,6 +75,8 @@ export interface WorkspaceConfig {
   offsite?: string | { target?: string; command?: string };
   /** The plans with no problem, in file order (`plans:`, read by core/plans/config.ts). */
   plans?: Plan[];
+  /** The pgBackRest repositories with no problem, in file order (`repositories:`). */
+  repositories?: BackrestRepository[];
 }
 
 export interface UriConnectionEntry {
@@ -139,6 +144,7 @@ const TOP_LEVEL_KEYS = [
   'retention',
   'offsite',
   'plans',
+  'repositories',
 ] as const;
 
 /**
@@ -206,6 +212,7 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
 
   const connectionNames = new Set<string>();
   let plansAt: { node: ParsedNode | null; at: Position | undefined } | undefined;
+  let repositoriesAt: typeof plansAt;
   for (const pair of root.items) {
     const keyNode = pair.key;
     const key = keyText(keyNode);
@@ -219,8 +226,9 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
     // Anchors for shared fields live under x- keys: read only where they are used.
     if (key.startsWith('x-')) continue;
     // Plans are read last: they are checked against the connections and archives, wherever those are written.
-    if (key === 'plans') {
-      plansAt = { node: valueNode, at: valueAt };
+    if (key === 'plans' || key === 'repositories') {
+      if (key === 'plans') plansAt = { node: valueNode, at: valueAt };
+      else repositoriesAt = { node: valueNode, at: valueAt };
       continue;
     }
     try {
@@ -231,11 +239,12 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
       return refuseAliasBomb(e, valueAt);
     }
   }
-  if (plansAt) {
+  for (const [later, read] of [[plansAt, readPlans], [repositoriesAt, readRepositories]] as const) {
+    if (!later) continue;
     try {
-      readPlans(plansAt.node, plansAt.at);
+      read(later.node, later.at);
     } catch (e) {
-      return refuseAliasBomb(e, plansAt.at);
+      return refuseAliasBomb(e, later.at);
     }
   }
   return result();
@@ -245,6 +254,7 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
     // Like a syntax error, the file is refused whole: what it expands to cannot be trusted to be what was meant.
     config.connections.length = 0;
     delete config.plans;
+    delete config.repositories;
     report(
       `"${e.key}" expands YAML aliases (*name) more than ${MAX_ALIAS_COUNT} times, as an alias bomb does, so ${base} is refused and no connection in it loads: write the values out or use fewer aliases`,
       e.at ?? at,
@@ -333,21 +343,30 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
     config.plans = plans;
   }
 
+  function readRepositories(node: ParsedNode | null, at: Position | undefined): void {
+    const list = { key: 'repositories', noun: 'repository', shape: '"- kind: pgbackrest" with a stanza' } as const;
+    const repositories: BackrestRepository[] = [];
+    readList(node, at, list, (fields, index, itemAt) => readRepositoryEntry(fields, index, itemAt, { connections: connectionNames }), (entry) => {
+      if (entry.repository) repositories.push(entry.repository);
+    });
+    config.repositories = repositories;
+  }
+
   /** A list of named entries (connections, plans): each read on its own, its problems at its lines, a repeated name refused. */
   function readList<E extends { name?: string; issues: EntryIssue[] }>(
     node: ParsedNode | null,
     at: Position | undefined,
-    list: { key: 'connections' | 'plans'; noun: 'connection' | 'plan'; shape: string },
+    list: { key: 'connections' | 'plans' | 'repositories'; noun: 'connection' | 'plan' | 'repository'; shape: string },
     read: (fields: EntryField[], index: number, itemAt: Position | undefined) => E,
     accept: (entry: E & { name: string }, source: ProfileSource) => void,
   ): void {
     if (!node || (isScalar(node) && node.value === null)) return;
     if (!isSeq(node)) {
-      report(`"${list.key}" must be a list: start each ${list.noun} with "- name: …"`, at, { key: list.key });
+      report(`"${list.key}" must be a list: start each ${list.noun} with "- ${list.noun === 'repository' ? 'kind' : 'name'}: …"`, at, { key: list.key });
       return;
     }
     const owner = (name: string | undefined, index: number): Partial<ProfileProblem> =>
-      list.noun === 'plan' ? { plan: name ?? `#${index + 1}` } : { profileName: name };
+      list.noun === 'plan' ? { plan: name ?? `#${index + 1}` } : list.noun === 'repository' ? { repository: name ?? `#${index + 1}` } : { profileName: name };
     const firstLine = new Map<string, number>();
     node.items.forEach((raw, index) => {
       const item = resolve(doc, raw);
@@ -365,11 +384,12 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
       if (name === undefined) return;
       const seen = firstLine.get(name);
       if (seen !== undefined) {
-        const nameAt = item.items.find((p) => isScalar(p.key) && p.key.value === 'name');
-        report(`${list.noun} name "${name}" is already used at line ${seen}: rename one of them`, nodeAt(nameAt?.value) ?? itemAt, {
+        const nameAt = item.items.find((p) => isScalar(p.key) && p.key.value === (list.noun === 'repository' ? 'stanza' : 'name'));
+        const what = list.noun === 'repository' ? 'stanza' : 'name';
+        report(`${list.noun} ${what} "${name}" is already used at line ${seen}: ${what === 'name' ? 'rename one of them' : 'list each stanza once'}`, nodeAt(nameAt?.value) ?? itemAt, {
           source,
           ...owner(name, index),
-          key: 'name',
+          key: what,
         });
         return;
       }
