@@ -9,6 +9,7 @@ import { addPitrCommands } from './pitrCommands';
 import { addLeftoverCommands } from './leftoverCommands';
 import { addPlanCommands } from './planCommands';
 import { addRunCommands } from './runCommands';
+import { addBackrestCommands } from './backrestCommands';
 import { sweepDeadRuns } from '../core/platform';
 import { adviseForShell } from '../core/profiles';
 import { Exit } from './output';
@@ -17,7 +18,7 @@ import type { CliContext, CommandGroup, Io } from './io';
 export type { Io } from './io';
 import { version } from '../../package.json';
 
-const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands, addRestoreCommands, addWalCommands, addBaseBackupCommands, addPitrCommands, addLeftoverCommands, addPlanCommands, addRunCommands];
+const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands, addRestoreCommands, addWalCommands, addBaseBackupCommands, addPitrCommands, addLeftoverCommands, addPlanCommands, addRunCommands, addBackrestCommands];
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   adviseForShell();

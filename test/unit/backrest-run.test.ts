@@ -27,7 +27,7 @@ test('a failure quotes pgBackRest\'s ERROR line with its HINT and says what to d
   const failed = (stderrTail: string[]) => ({ status: 'failed' as const, exitCode: 37, stdout: '', stderrTail, durationMs: 5, message: 'x' });
   const e = backrestFailure('check', failed(['ERROR: [037]: check command requires option: pg1-path', '       HINT: does this stanza exist?']), { stanza: 'nosuch', config: '/etc/x.conf' });
   assert.equal(e.kind, 'tool-failed');
-  assert.equal(e.message, 'pgbackrest check failed (exit 37): ERROR: [037]: check command requires option: pg1-path does this stanza exist?; check that stanza "nosuch" has a section in /etc/x.conf, or create it with pgbackrest stanza-create.');
+  assert.equal(e.message, 'pgbackrest check failed (exit 37): ERROR: [037]: check command requires option: pg1-path (does this stanza exist?); check that stanza "nosuch" has a section in /etc/x.conf, or create it with pgbackrest stanza-create.');
   assert.match(backrestFailure('backup', failed(['ERROR: [050]: unable to acquire lock on file']), { stanza: 'm' }).message, /holds the stanza's lock/);
   assert.equal(backrestFailure('backup', { status: 'cancelled', stdout: '', stderrTail: [], durationMs: 1 }, { stanza: 'm' }).kind, 'cancelled');
 });

@@ -122,12 +122,13 @@ export function backrestFailure(command: string, result: Exclude<RunResult, { st
   if (result.status === 'cancelled') return new PgbrError('cancelled', `pgbackrest ${command} was cancelled.`);
   const lines = [...result.stderrTail, ...result.stdout.split('\n')].map((l) => l.trim()).filter(Boolean);
   const errorAt = lines.findIndex((l) => /^ERROR: \[\d+\]/.test(l));
-  const said = errorAt >= 0 ? lines.slice(errorAt, errorAt + 2).join(' ') : (lines.at(-1) ?? result.message);
+  const hintLine = errorAt >= 0 ? /^HINT:\s*(.*)$/.exec(lines[errorAt + 1] ?? '')?.[1] : undefined;
+  const said = errorAt >= 0 ? `${lines[errorAt] ?? ''}${hintLine ? ` (${hintLine.replace(/\.$/, '')})` : ''}` : (lines.at(-1) ?? result.message);
   if (result.exitCode === null) return new PgbrError('tool-missing', result.message);
   const hint = /\[037\]|\[055\]|does this stanza exist/.test(said)
     ? `check that stanza "${target.stanza}" has a section in ${target.config ?? "pgBackRest's config"}, or create it with pgbackrest stanza-create`
     : /\[050\]|unable to acquire lock/.test(said)
       ? 'another pgbackrest command holds the stanza\'s lock: wait for it to end and try again'
       : `see pgBackRest's log for stanza "${target.stanza}" and fix what it says`;
-  return new PgbrError('tool-failed', `pgbackrest ${command} failed (exit ${result.exitCode}): ${said.replace(/\s*HINT:\s*/, ' ')}; ${hint}.`);
+  return new PgbrError('tool-failed', `pgbackrest ${command} failed (exit ${result.exitCode}): ${said}; ${hint}.`);
 }
