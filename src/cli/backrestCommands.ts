@@ -5,6 +5,9 @@ import {
   backrestCheck,
   backrestInfo,
   backrestVerify,
+  expireSets,
+  type ExpirePreview,
+  previewExpire,
   type BackrestBackup,
   type BackrestStanzaInfo,
   type BackrestTarget,
@@ -18,6 +21,8 @@ import { Exit, makeOutput, table } from './output';
 import type { CliContext, Io } from './io';
 import { stderrLogger, verboseOption } from './shared';
 import { profilesFor } from './workspace';
+import { machineZone } from '../core/plans';
+import { keepRulesFrom, parseKeepCount, parseKeepWithin, type KeepOptions } from './backrestKeep';
 
 interface BackrestOptions {
   stanza?: string;
@@ -200,6 +205,57 @@ export async function backrestVerifyCommand(opts: BackrestOptions, io: Io): Prom
   }
 }
 
+interface ExpireOptions extends BackrestOptions, KeepOptions {
+  dryRun?: boolean;
+  timezone?: string;
+}
+
+function renderExpire(stanza: string, preview: ExpirePreview, timeZone: string, dryRun: boolean): string {
+  const lines = [`Stanza ${stanza}: ${dryRun ? 'would expire' : 'expiring'} ${preview.expire.length} of ${preview.keep.length + preview.expire.length} backups (periods in ${timeZone})`];
+  for (const k of preview.keep) lines.push(`  keep    ${k.backup.label}  ${k.backup.type}  ${when(k.backup.startTime)}  ${k.reasons.join(', ')}`);
+  for (const b of preview.expire) lines.push(`  expire  ${b.label}  ${b.type}  ${when(b.startTime)}`);
+  if (dryRun && preview.expire.length) lines.push('Nothing was expired: run again without --dry-run to expire these with pgbackrest expire --set.');
+  return lines.join('\n');
+}
+
+export async function backrestExpireCommand(opts: ExpireOptions, io: Io): Promise<number> {
+  const out = makeOutput(!!opts.json, io.out, io.err);
+  const interrupt = abortOnSignals();
+  try {
+    const rules = keepRulesFrom(opts);
+    const timeZone = opts.timezone ?? machineZone();
+    try {
+      new Intl.DateTimeFormat('en', { timeZone });
+    } catch {
+      throw new PgbrError('usage', `--timezone ${timeZone} is not a time zone this system knows: give an IANA name such as Europe/Berlin or UTC.`);
+    }
+    const target = await backrestTarget(opts, io);
+    const logger = stderrLogger(io, opts.verbose);
+    const info = await backrestInfo(target, { logger });
+    const preview = previewExpire(info.backups, rules, timeZone);
+    const document = (expired: string[]) => ({
+      stanza: target.stanza,
+      timeZone,
+      dryRun: !!opts.dryRun,
+      keep: preview.keep.map((k) => ({ label: k.backup.label, type: k.backup.type, startTime: k.backup.startTime, reasons: k.reasons })),
+      expire: preview.expire.map((b) => ({ label: b.label, type: b.type, startTime: b.startTime })),
+      expired,
+    });
+    if (opts.dryRun) {
+      out.result(document([]), () => renderExpire(target.stanza, preview, timeZone, true));
+      return Exit.Ok;
+    }
+    if (!opts.json) io.err(`${renderExpire(target.stanza, preview, timeZone, false)}\n`);
+    const expired = await expireSets(target, preview, { signal: interrupt.signal, logger, ...(opts.json ? {} : { onExpired: (set) => io.err(`expired ${set.label}\n`) }) });
+    out.result(document(expired.map((e) => e.label)), () => `Stanza ${target.stanza}: expired ${expired.length} backup${expired.length === 1 ? '' : 's'}; ${preview.keep.length} kept.`);
+    return Exit.Ok;
+  } catch (e) {
+    return out.fail(e);
+  } finally {
+    interrupt.dispose();
+  }
+}
+
 const common = (command: Command): Command =>
   command
     .option('--stanza <name>', 'the stanza (default: the only one under repositories: in pgbackup.yaml)')
@@ -209,7 +265,7 @@ const common = (command: Command): Command =>
     .addOption(jsonOption());
 
 export function addBackrestCommands(program: Command, { io, exit }: CliContext): void {
-  const backrest = program.command('backrest').description('pgBackRest stanzas: info, check, backup and verify; secrets stay in its config or PGBACKREST_* variables');
+  const backrest = program.command('backrest').description('pgBackRest stanzas: info, check, backup, expire and verify; secrets stay in its config or PGBACKREST_* variables');
   common(backrest.command('info').description("the stanza's status, database history and backups; exit 1 when the stanza is missing or has no valid backup")).action(
     async (opts: BackrestOptions) => exit(await backrestInfoCommand(opts, io)),
   );
@@ -222,6 +278,17 @@ export function addBackrestCommands(program: Command, { io, exit }: CliContext):
       .description('take a full, differential or incremental backup with progress; Ctrl-C or SIGTERM stops it; exit 1 when it fails')
       .addOption(new Option('--type <type>', 'full, diff (changes since the last full) or incr (since the last backup)').choices(['full', 'diff', 'incr']).makeOptionMandatory()),
   ).action(async (opts: BackupOptions) => exit(await backrestBackupCommand(opts, io)));
+  const expire = backrest
+    .command('expire')
+    .description('expire the backups our keep rules (GFS, as plans keep dumps) do not keep, with pgbackrest expire --set each; a kept diff or incr keeps the backups it is built on; try --dry-run first')
+    .option('--dry-run', 'show what would be kept (and why) and expired, and expire nothing');
+  for (const rule of ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const) {
+    expire.addOption(new Option(`--keep-${rule} <n>`, rule === 'last' ? 'keep the n newest backups' : `keep the newest backup of each of the last n ${rule === 'daily' ? 'days' : rule.replace(/ly$/, 's')}`).argParser(parseKeepCount));
+  }
+  expire
+    .addOption(new Option('--keep-within <span>', 'keep every backup this close to the newest (36h, 2d, 4w, 6m, 1y)').argParser(parseKeepWithin))
+    .option('--timezone <zone>', "the IANA zone days, weeks, months and years are counted in (default: the machine's)");
+  common(expire).action(async (opts: ExpireOptions) => exit(await backrestExpireCommand(opts, io)));
   common(backrest.command('verify').description('check every file of the repository against its checksum; exit 1 when anything is damaged, which pgBackRest 2.45 does not do itself')).action(
     async (opts: BackrestOptions) => exit(await backrestVerifyCommand(opts, io)),
   );

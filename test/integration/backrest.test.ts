@@ -1,6 +1,7 @@
 // pgbr backrest against real pgBackRest: a throwaway cluster archiving into a posix repository in a temp
 // folder; stanza-create, check, full + diff + incr backups, info read exactly (the system id against
-// pg_controldata), a wrong stanza reported, a backup stopped by SIGTERM with nothing left running, verify.
+// pg_controldata), expire by our keep rules, a wrong stanza reported, a backup stopped by SIGTERM with
+// nothing left running, verify.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -148,6 +149,27 @@ test('full, diff and incr backups chain, and info reads them with the exact syst
   assert.equal(info.db[0]?.version, execFileSync(path.join(cluster.binDir, 'postgres'), ['--version'], { encoding: 'utf8' }).match(/(\d+)\./)?.[1]);
 });
 
+test('expire: --dry-run shows our rules\' verdict and expires nothing; without it each set goes through expire --set, newest first', async () => {
+  const before = await json<InfoDoc>(['info']);
+  assert.equal(before.backups.length, 3);
+  const second = await json<{ backup: { label: string } }>(['backup', '--type', 'full']);
+  const older = [...before.backups].reverse().map((b) => b.label);
+  const dry = await json<{ keep: { label: string; reasons: string[] }[]; expire: { label: string }[]; expired: string[] }>(['expire', '--keep-last', '1', '--timezone', 'UTC', '--dry-run']);
+  assert.deepEqual(dry.keep.map((k) => [k.label, k.reasons]), [[second.backup.label, ['last 1', 'newest']]]);
+  assert.deepEqual(dry.expire.map((b) => b.label), older);
+  assert.deepEqual(dry.expired, []);
+  assert.equal((await json<InfoDoc>(['info'])).backups.length, 4);
+  const text = await run(['expire', '--keep-last', '1', '--timezone', 'UTC', '--dry-run']);
+  assert.match(text.stdout, /would expire 3 of 4 backups \(periods in UTC\)[\s\S]*Nothing was expired: run again without --dry-run/);
+
+  const done = await json<{ expired: string[] }>(['expire', '--keep-last', '1', '--timezone', 'UTC']);
+  assert.deepEqual(done.expired, older);
+  assert.deepEqual((await json<InfoDoc>(['info'])).backups.map((b) => b.label), [second.backup.label]);
+  const none = await run(['expire', '--timezone', 'UTC']);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /give at least one keep rule/);
+});
+
 test('a wrong stanza: info says it does not exist, check fails with pgBackRest\'s error and what to do', async () => {
   const info = await run(['info', '--stanza', 'nosuch']);
   assert.equal(info.code, 1);
@@ -176,23 +198,24 @@ test('SIGTERM during a backup stops pgbackrest, nothing it started outlives pgbr
   assert.deepEqual(left, []);
   const info = await json<InfoDoc>(['info']);
   assert.equal(info.status.code, 0);
-  assert.equal(info.backups.length, 3);
+  assert.equal(info.backups.length, 1);
 });
 
-test('verify passes on the repository, and exits 1 with the damaged backups when a file of the full is gone', async () => {
+test('verify passes on the repository, and exits 1 with the damaged backup when one of its files is gone', async () => {
   const ok = await run(['verify']);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   assert.match(ok.stdout, /^Stanza it: verify found no problem\n {2}WAL \S+: (\d+) of \1 segments valid/);
   const info = await json<InfoDoc>(['info']);
+  // The one full left after expire.
   const fullDir = path.join(repo, 'backup', STANZA, info.backups[0]?.label ?? '', 'pg_data');
   const pgVersion = (await fs.readdir(fullDir)).find((f) => f.startsWith('PG_VERSION'));
   assert.ok(pgVersion);
   await fs.rm(path.join(fullDir, pgVersion));
   const bad = await json<{ status: string; problems: string[] }>(['verify'], 1);
   assert.equal(bad.status, 'error');
-  assert.equal(bad.problems.length, 3);
+  assert.equal(bad.problems.length, 1);
   assert.match(bad.problems[0] ?? '', /^backup \S+F is invalid: 1 of \d+ files are damaged \(1 missing\)\.$/);
   const text = await run(['verify']);
   assert.equal(text.code, 1);
-  assert.match(text.stdout, /verify found 3 problems/);
+  assert.match(text.stdout, /verify found 1 problem\n/);
 });
