@@ -10,6 +10,7 @@ import { addLeftoverCommands } from './leftoverCommands';
 import { addPlanCommands } from './planCommands';
 import { addRunCommands } from './runCommands';
 import { addOffsiteCommands } from './offsiteCommands';
+import { addBackrestCommands } from './backrestCommands';
 import { sweepDeadRuns } from '../core/platform';
 import { adviseForShell } from '../core/profiles';
 import { Exit } from './output';
@@ -18,7 +19,7 @@ import type { CliContext, CommandGroup, Io } from './io';
 export type { Io } from './io';
 import { version } from '../../package.json';
 
-const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands, addRestoreCommands, addWalCommands, addBaseBackupCommands, addPitrCommands, addLeftoverCommands, addPlanCommands, addRunCommands, addOffsiteCommands];
+const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands, addRestoreCommands, addWalCommands, addBaseBackupCommands, addPitrCommands, addLeftoverCommands, addPlanCommands, addRunCommands, addOffsiteCommands, addBackrestCommands];
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   adviseForShell();

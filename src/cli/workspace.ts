@@ -51,7 +51,7 @@ export async function pickProfile(conn: string, workspace: string, io: Io): Prom
 function whyNotLoaded(problems: readonly ProfileProblem[], name: string): ProfileProblem | undefined {
   const errors = problems.filter((p) => p.severity !== 'warning');
   const keepsAllOut = (p: ProfileProblem) =>
-    p.profileName === undefined && p.plan === undefined && p.source.kind !== 'env' && (p.key === undefined || p.key === 'connections' || p.key === 'name' || /"connections"\?/.test(p.message));
+    p.profileName === undefined && p.plan === undefined && p.repository === undefined && p.source.kind !== 'env' && (p.key === undefined || p.key === 'connections' || p.key === 'name' || /"connections"\?/.test(p.message));
   return errors.find((p) => p.profileName === name) ?? errors.find(keepsAllOut);
 }
 

@@ -45,6 +45,8 @@ export interface ProfileProblem {
   profileName?: string;
   /** The plan (`plans:`) the problem belongs to: its name, or `#2` for an entry without one. */
   plan?: string;
+  /** The repository (`repositories:`) the problem belongs to: its stanza, or `#2` for an entry without one. */
+  repository?: string;
   /** One actionable sentence, e.g. `port 70000 is out of range: use 1-65535`. */
   message: string;
   /** `warning` when the profile still loaded (an ignored password, a hidden duplicate); absent means error. */

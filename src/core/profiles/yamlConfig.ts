@@ -24,20 +24,10 @@
 //   dumpMaxAge: 1d          # newest verified dump at most this old
 //   retention: { keepDumps: 14, keepBaseBackups: 4 }
 //   offsite: s3://bucket/pg # or { target: s3://bucket/pg, command: "rclone sync …" }
-//   plans:                  # backups that run on their own (core/plans/config.ts; README "Plans")
-//     - name: nightly       # letters, digits, - and _: pgbr-nightly.timer, its lock and journal
-//       connection: prod    # a connection of this file
-//       backup: dump        # dump (database:, tables:, format:, compression:, jobs:), globals or basebackup
-//       database: app
-//       folder: /srv/pg/dumps        # default: the first dump folder (base backups: the base-backup folder)
-//       schedule: "*-*-* 02:30:00"   # systemd OnCalendar: daily, weekly, Mon..Fri 02:00, Sat *-*-1..7 03:00
-//       timezone: Europe/Berlin      # IANA zone for the schedule and retention; default: the machine's
-//       spread: 30m                  # start up to this much later (RandomizedDelaySec, fixed per machine)
-//       keep: { last: 3, daily: 7, weekly: 4, monthly: 6, yearly: 2, within: 2d }
-//       verify: always               # always (default), daily, weekly or never
-//       notify: { on: failure, webhook: https://hooks.example/pg, command: [notify-send, pgbr] }
-//       archive: /srv/wal-archive    # basebackup plans: the archives: entry whose WAL retention cleans up
-//   A plan with any problem is not loaded at all.
+//   plans:                  # backups that run on their own, each loaded whole or not at all: the schema is
+//     - name: nightly       # in core/plans/config.ts and README "Plans" (connection, backup, schedule, keep, …)
+//   repositories:           # pgBackRest stanzas, each once (core/backrest/config.ts); secrets stay in its config
+//     - { kind: pgbackrest, stanza: main, config: /etc/pgbackrest/pgbackrest.conf, connection: prod }
 //
 // Durations are a number and a unit (90s, 5m, 1h, 2d, 1w); the health checks read them (see core/health).
 //
@@ -51,6 +41,7 @@ import type { ConnectionParams, ConnectionProfile, ProfileProblem, ProfileSource
 import { closestMatch } from './uri';
 import { listKeys, messageOf, readConnectionEntry, readOffsite } from './yamlEntry';
 import { readPlanEntry, type Plan } from '../plans/config';
+import { readRepositoryEntry, type BackrestRepository } from '../backrest/config';
 import { AliasBomb, entryFields, keyText, MAX_ALIAS_COUNT, resolve, valueOf } from './yamlNodes';
 
 export const WORKSPACE_CONFIG_FILE = 'pgbackup.yaml';
@@ -72,6 +63,8 @@ export interface WorkspaceConfig {
   offsite?: string | { target?: string; command?: string };
   /** The plans with no problem, in file order (`plans:`, read by core/plans/config.ts). */
   plans?: Plan[];
+  /** The pgBackRest repositories with no problem, in file order (`repositories:`). */
+  repositories?: BackrestRepository[];
 }
 
 export interface UriConnectionEntry {
@@ -141,6 +134,7 @@ const TOP_LEVEL_KEYS = [
   'retention',
   'offsite',
   'plans',
+  'repositories',
 ] as const;
 
 /**
@@ -208,6 +202,7 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
 
   const connectionNames = new Set<string>();
   let plansAt: { node: ParsedNode | null; at: Position | undefined } | undefined;
+  let repositoriesAt: typeof plansAt;
   for (const pair of root.items) {
     const keyNode = pair.key;
     const key = keyText(keyNode);
@@ -221,8 +216,9 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
     // Anchors for shared fields live under x- keys: read only where they are used.
     if (key.startsWith('x-')) continue;
     // Plans are read last: they are checked against the connections and archives, wherever those are written.
-    if (key === 'plans') {
-      plansAt = { node: valueNode, at: valueAt };
+    if (key === 'plans' || key === 'repositories') {
+      if (key === 'plans') plansAt = { node: valueNode, at: valueAt };
+      else repositoriesAt = { node: valueNode, at: valueAt };
       continue;
     }
     try {
@@ -233,11 +229,12 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
       return refuseAliasBomb(e, valueAt);
     }
   }
-  if (plansAt) {
+  for (const [later, read] of [[plansAt, readPlans], [repositoriesAt, readRepositories]] as const) {
+    if (!later) continue;
     try {
-      readPlans(plansAt.node, plansAt.at);
+      read(later.node, later.at);
     } catch (e) {
-      return refuseAliasBomb(e, plansAt.at);
+      return refuseAliasBomb(e, later.at);
     }
   }
   return result();
@@ -247,6 +244,7 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
     // Like a syntax error, the file is refused whole: what it expands to cannot be trusted to be what was meant.
     config.connections.length = 0;
     delete config.plans;
+    delete config.repositories;
     report(
       `"${e.key}" expands YAML aliases (*name) more than ${MAX_ALIAS_COUNT} times, as an alias bomb does, so ${base} is refused and no connection in it loads: write the values out or use fewer aliases`,
       e.at ?? at,
@@ -335,21 +333,30 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
     config.plans = plans;
   }
 
+  function readRepositories(node: ParsedNode | null, at: Position | undefined): void {
+    const list = { key: 'repositories', noun: 'repository', shape: '"- kind: pgbackrest" with a stanza' } as const;
+    const repositories: BackrestRepository[] = [];
+    readList(node, at, list, (fields, index, itemAt) => readRepositoryEntry(fields, index, itemAt, { connections: connectionNames }), (entry) => {
+      if (entry.repository) repositories.push(entry.repository);
+    });
+    config.repositories = repositories;
+  }
+
   /** A list of named entries (connections, plans): each read on its own, its problems at its lines, a repeated name refused. */
   function readList<E extends { name?: string; issues: EntryIssue[] }>(
     node: ParsedNode | null,
     at: Position | undefined,
-    list: { key: 'connections' | 'plans'; noun: 'connection' | 'plan'; shape: string },
+    list: { key: 'connections' | 'plans' | 'repositories'; noun: 'connection' | 'plan' | 'repository'; shape: string },
     read: (fields: EntryField[], index: number, itemAt: Position | undefined) => E,
     accept: (entry: E & { name: string }, source: ProfileSource) => void,
   ): void {
     if (!node || (isScalar(node) && node.value === null)) return;
     if (!isSeq(node)) {
-      report(`"${list.key}" must be a list: start each ${list.noun} with "- name: …"`, at, { key: list.key });
+      report(`"${list.key}" must be a list: start each ${list.noun} with "- ${list.noun === 'repository' ? 'kind' : 'name'}: …"`, at, { key: list.key });
       return;
     }
     const owner = (name: string | undefined, index: number): Partial<ProfileProblem> =>
-      list.noun === 'plan' ? { plan: name ?? `#${index + 1}` } : { profileName: name };
+      list.noun === 'plan' ? { plan: name ?? `#${index + 1}` } : list.noun === 'repository' ? { repository: name ?? `#${index + 1}` } : { profileName: name };
     const firstLine = new Map<string, number>();
     node.items.forEach((raw, index) => {
       const item = resolve(doc, raw);
@@ -367,11 +374,12 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
       if (name === undefined) return;
       const seen = firstLine.get(name);
       if (seen !== undefined) {
-        const nameAt = item.items.find((p) => isScalar(p.key) && p.key.value === 'name');
-        report(`${list.noun} name "${name}" is already used at line ${seen}: rename one of them`, nodeAt(nameAt?.value) ?? itemAt, {
+        const nameAt = item.items.find((p) => isScalar(p.key) && p.key.value === (list.noun === 'repository' ? 'stanza' : 'name'));
+        const what = list.noun === 'repository' ? 'stanza' : 'name';
+        report(`${list.noun} ${what} "${name}" is already used at line ${seen}: ${what === 'name' ? 'rename one of them' : 'list each stanza once'}`, nodeAt(nameAt?.value) ?? itemAt, {
           source,
           ...owner(name, index),
-          key: 'name',
+          key: what,
         });
         return;
       }

@@ -1,0 +1,7 @@
+// pgBackRest as an engine: its repositories in pgbackup.yaml, running it safely, and reading what info and verify say.
+export { backrestBackup, backrestCheck, backrestInfo, backrestVerify, type BackupProgress, type BackupResult, type CheckProgress, type CheckResult } from './commands';
+export { type BackrestRepository } from './config';
+export { type ExpiredSet, type ExpirePreview, expireSets, previewExpire } from './expire';
+export { type BackrestArchive, type BackrestBackup, type BackrestBackupType, type BackrestDb, type BackrestStanzaInfo, parseBackrestInfo, stanzaProblem, usableStanza } from './info';
+export { backrestArgs, backrestFailure, type BackrestRunOptions, type BackrestTarget, backrestUser, runBackrest } from './run';
+export { parseVerifyOutput, type VerifyReport } from './verify';
