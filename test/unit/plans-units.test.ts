@@ -6,13 +6,19 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { parseCalendar, type CalendarSpec } from '../../src/core/plans/calendar';
 import { cronBlock, cronFields, cronFileName, withCronBlock, type CronTarget } from '../../src/core/plans/cron';
-import { planUnits } from '../../src/core/plans/systemd';
+import { planUnits, type UnitFiles } from '../../src/core/plans/systemd';
 import type { RunTarget } from '../../src/core/plans/schedule';
 
 function spec(expression: string): CalendarSpec {
   const parsed = parseCalendar(expression);
   if ('problem' in parsed) throw new Error(parsed.problem);
   return parsed.spec;
+}
+
+function unitsOf(t: RunTarget, user?: string): UnitFiles {
+  const made = planUnits(t, user);
+  if ('problem' in made) throw new Error(made.problem);
+  return made;
 }
 
 function target(schedule: string, more: Partial<RunTarget['plan']> = {}, workspace = '/srv/shop'): RunTarget {
@@ -25,7 +31,7 @@ function target(schedule: string, more: Partial<RunTarget['plan']> = {}, workspa
 }
 
 test('system units: a oneshot service run as the workspace owner, a persistent timer on the expression and zone, a fixed random spread', () => {
-  const units = planUnits(target('*-*-* 02:30:00', { timezone: 'Europe/Berlin', spread: { text: '30m', seconds: 1800 } }), 'ana');
+  const units = unitsOf(target('*-*-* 02:30:00', { timezone: 'Europe/Berlin', spread: { text: '30m', seconds: 1800 } }), 'ana');
   assert.equal(units.service.name, 'pgbr-nightly.service');
   assert.equal(
     units.service.text,
@@ -60,7 +66,7 @@ WantedBy=timers.target
 });
 
 test('user units have no User=; no zone and no spread write neither; odd paths are quoted and % and $ stay literal', () => {
-  const units = planUnits(target('Mon..Fri  02:00', { backup: 'basebackup', database: undefined }, '/home/ana/my 100% "db"/$HOME'));
+  const units = unitsOf(target('Mon..Fri  02:00', { backup: 'basebackup', database: undefined }, '/home/ana/my 100% "db"/$HOME'));
   assert.doesNotMatch(units.service.text, /User=/);
   assert.match(units.service.text, /^Description=pgbr plan nightly: base backup on prod$/m);
   assert.match(units.service.text, /^WorkingDirectory=\/home\/ana\/my 100%% "db"\/\$HOME$/m);
@@ -186,4 +192,18 @@ test('installing the block twice gives one block; installing another replaces it
   const two = withCronBlock(withCronBlock(other, 'nightly-2', block.replace(/nightly/g, 'nightly-2')), 'nightly', block);
   assert.equal(withCronBlock(two, 'nightly', undefined), withCronBlock(other, 'nightly-2', block.replace(/nightly/g, 'nightly-2')));
   assert.throws(() => withCronBlock('# BEGIN pgbr nightly\n0 2 * * * a\n', 'nightly', block), /without its "# END pgbr nightly" line: fix it by hand \(crontab -e\)/);
+});
+
+test('systemd units are refused, with the word shown, when the workspace, a program or the user holds a control character; a control in a summary is a space', () => {
+  const broken = planUnits(target('daily', {}, '/srv/shop\nExecStartPre=/bin/rm'));
+  assert.ok('problem' in broken);
+  assert.equal(
+    broken.problem,
+    'systemd cannot run plan "nightly": the workspace folder "/srv/shop\\nExecStartPre=/bin/rm" holds a control character (a newline, a tab or another invisible one), which would break the unit file; move the workspace to a folder whose path has none',
+  );
+  const user = planUnits(target('daily'), 'ana\t');
+  assert.ok('problem' in user && /the user "ana\\t" holds a control character/.test(user.problem));
+  const summary = unitsOf(target('daily', { database: 'app\nname' }));
+  assert.match(summary.service.text, /^Description=.*app name.*$/m);
+  assert.equal(summary.service.text.split('\n').filter((l) => l.startsWith('Description=')).length, 1);
 });

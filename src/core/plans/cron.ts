@@ -76,7 +76,7 @@ function wordWithControl(target: CronTarget): { problem: string } | undefined {
 }
 
 /** In double quotes with every control character written as an escape (`\n`, `\u0085`), so the message shows where it is. */
-function visible(word: string): string {
+export function visible(word: string): string {
   return JSON.stringify(word).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
 }
 

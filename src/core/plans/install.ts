@@ -60,6 +60,7 @@ export function previewSchedule(scheduler: Scheduler, target: RunTarget, places:
   const base = { scheduler, plan: target.plan.name, files: [], commands: [], notes: [] };
   if (scheduler === 'systemd') {
     const units = planUnits(target, places.user ? undefined : places.runAs);
+    if ('problem' in units) throw new PgbrError('usage', units.problem);
     const systemctl = [places.systemctl, ...(places.user ? ['--user'] : [])];
     const notes = places.user
       ? [`user timers run only while ${places.runAs} is logged in, unless lingering is on: loginctl enable-linger ${places.runAs}`]

@@ -1,4 +1,6 @@
 // A plan as systemd units: pgbr-<plan>.service runs `pgbr run` once, pgbr-<plan>.timer starts it on the plan's calendar.
+import { controlsAsSpaces, hasControlCharacter } from '../platform/shell';
+import { visible } from './cron';
 import { planSummary, runArgv, unitNames, type RunTarget } from './schedule';
 
 export interface UnitFiles {
@@ -6,12 +8,27 @@ export interface UnitFiles {
   timer: { name: string; text: string };
 }
 
-/** `user`: the account a system unit runs as (the workspace's owner); user units (`--user`) run as their owner. */
-export function planUnits(target: RunTarget, user?: string): UnitFiles {
+/**
+ * `user`: the account a system unit runs as (the workspace's owner); user units (`--user`) run as their owner.
+ * A problem instead when a word of the service holds a control character: a newline would end the
+ * setting halfway (WorkingDirectory= takes no escapes), so the unit would run something else.
+ */
+export function planUnits(target: RunTarget, user?: string): UnitFiles | { problem: string } {
+  const words: [string, string, string][] = [
+    ['the workspace folder', target.workspace, 'move the workspace to a folder whose path has none'],
+    ["pgbr's script", target.pgbr, 'install pgbr in a folder whose path has none'],
+    ['the Node.js program', target.node, 'run pgbr with a Node.js whose path has none'],
+    ...(user !== undefined ? ([['the user', user, 'run it as a user whose name has none']] as [string, string, string][]) : []),
+  ];
+  for (const [what, word, remedy] of words) {
+    if (hasControlCharacter(word)) {
+      return { problem: `systemd cannot run plan ${visible(target.plan.name)}: ${what} ${visible(word)} holds a control character (a newline, a tab or another invisible one), which would break the unit file; ${remedy}` };
+    }
+  }
   const names = unitNames(target.plan);
   const service = [
     '[Unit]',
-    `Description=${escapeSpecifiers(planSummary(target.plan))}`,
+    `Description=${escapeSpecifiers(controlsAsSpaces(planSummary(target.plan)))}`,
     'Wants=network-online.target',
     'After=network-online.target',
     '',
@@ -24,7 +41,7 @@ export function planUnits(target: RunTarget, user?: string): UnitFiles {
   ];
   const timer = [
     '[Unit]',
-    `Description=${escapeSpecifiers(`Schedule of ${planSummary(target.plan)}`)}`,
+    `Description=${escapeSpecifiers(controlsAsSpaces(`Schedule of ${planSummary(target.plan)}`))}`,
     '',
     '[Timer]',
     `OnCalendar=${onCalendar(target.plan)}`,
