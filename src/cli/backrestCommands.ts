@@ -19,7 +19,7 @@ import { PgbrError, abortOnSignals, formatBytes, formatStamp } from '../core/pla
 import { jsonOption, workspaceOption } from './commands';
 import { Exit, makeOutput, table } from './output';
 import type { CliContext, Io } from './io';
-import { stderrLogger, verboseOption } from './shared';
+import { phasePrinter, stderrLogger, verboseOption } from './shared';
 import { profilesFor } from './workspace';
 import { machineZone } from '../core/plans';
 import { keepRulesFrom, parseKeepCount, parseKeepWithin, type KeepOptions } from './backrestKeep';
@@ -135,22 +135,6 @@ const PHASE_TEXT: Record<BackupProgress['phase'], string> = {
   expiring: 'expiring by pgBackRest\'s own retention settings',
 };
 
-/** A line per phase and one per 10% of the copy: readable in a cron mail. */
-function backupProgressPrinter(io: Io): (p: BackupProgress) => void {
-  let lastPhase: string | undefined;
-  let lastTenth = -1;
-  return (p) => {
-    if (p.phase === 'copying' && p.percent !== undefined) {
-      const tenth = Math.floor(p.percent / 10);
-      if (tenth > lastTenth) {
-        lastTenth = tenth;
-        io.err(`copying: ${p.percent.toFixed(0)}%\n`);
-      }
-    } else if (p.phase !== lastPhase && p.phase !== 'copying') io.err(`${PHASE_TEXT[p.phase]}…\n`);
-    lastPhase = p.phase;
-  };
-}
-
 export async function backrestBackupCommand(opts: BackupOptions, io: Io): Promise<number> {
   const out = makeOutput(!!opts.json, io.out, io.err);
   const interrupt = abortOnSignals((signal) => io.err(`pgbr: ${signal}: stopping pgbackrest backup…\n`));
@@ -159,7 +143,7 @@ export async function backrestBackupCommand(opts: BackupOptions, io: Io): Promis
     const { backup, durationMs } = await backrestBackup(target, opts.type, {
       signal: interrupt.signal,
       logger: stderrLogger(io, opts.verbose),
-      ...(opts.json ? {} : { onProgress: backupProgressPrinter(io) }),
+      ...(opts.json ? {} : { onProgress: phasePrinter<BackupProgress>(io, PHASE_TEXT, (p) => `copying: ${p.percent.toFixed(0)}%`) }),
     });
     out.result({ stanza: target.stanza, durationMs, backup }, () =>
       [

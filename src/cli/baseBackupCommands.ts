@@ -8,7 +8,7 @@ import { jsonOption, workspaceOption } from './commands';
 import { baseBackupFolderFor, profilesFor } from './workspace';
 import { Exit, makeOutput } from './output';
 import type { CliContext, Io } from './io';
-import { binPathOption, connOption, connectionFor, inventoryFor, stderrLogger, verboseOption } from './shared';
+import { binPathOption, connOption, connectionFor, inventoryFor, phasePrinter, stderrLogger, verboseOption } from './shared';
 
 interface CommonOptions {
   conn: string;
@@ -51,28 +51,6 @@ const PHASE_TEXT: Record<BaseBackupProgress['phase'], string> = {
   done: 'done',
 };
 
-/** A line per phase, and one per 10% of the copy: readable in a cron mail, not a flood. */
-function progressPrinter(io: Io): (p: BaseBackupProgress) => void {
-  let lastPhase: string | undefined;
-  let lastTenth = -1;
-  return (p) => {
-    if (p.phase === 'copying' && p.percent !== undefined) {
-      const tenth = Math.floor(p.percent / 10);
-      if (tenth > lastTenth) {
-        lastTenth = tenth;
-        lastPhase = p.phase;
-        const total = p.totalBytes !== undefined ? ` of ${formatBytes(p.totalBytes)}` : '';
-        io.err(`copying: ${formatBytes(p.doneBytes)}${total} (${p.percent}%)\n`);
-      }
-      return;
-    }
-    if (p.phase !== lastPhase && p.phase !== 'done') {
-      lastPhase = p.phase;
-      io.err(`${PHASE_TEXT[p.phase]}…\n`);
-    }
-  };
-}
-
 function describeBackup(r: BaseBackupRecord, backupPath: string): string {
   const verification = r.verification.status === 'passed' ? 'verified by pg_verifybackup' : `verification ${r.verification.status}${r.verification.message ? `: ${r.verification.message}` : ''}`;
   return [
@@ -101,7 +79,7 @@ export async function baseBackupCommand(opts: BaseBackupCliOptions, io: Io): Pro
       ...(opts.label !== undefined ? { label: opts.label } : {}),
       ...(opts.maxRate !== undefined ? { maxRate: opts.maxRate } : {}),
       signal: interrupt.signal,
-      ...(opts.json ? {} : { onProgress: progressPrinter(io) }),
+      ...(opts.json ? {} : { onProgress: phasePrinter<BaseBackupProgress>(io, PHASE_TEXT, (p) => `copying: ${formatBytes(p.doneBytes)}${p.totalBytes !== undefined ? ` of ${formatBytes(p.totalBytes)}` : ''} (${p.percent}%)`, ['done']) }),
       logger: stderrLogger(io, !!opts.verbose),
     });
     out.result({ path: result.path, recordPath: result.recordPath, ...result.record }, () => describeBackup(result.record, result.path));

@@ -49,3 +49,28 @@ export async function decryptionFor(identity: string | undefined, io: Io): Promi
   const file = identity ?? (io.env[AGE_IDENTITY_ENV] || undefined);
   return file ? { identities: await readAgeIdentityFile(file) } : {};
 }
+
+/**
+ * A progress printer for cron mail, not a flood: a line when the phase changes, and one per 10% of the
+ * copy (`copyLine` says what is copied, with the percentage; a copy of unknown size is one phase line).
+ * `quiet` phases print nothing.
+ */
+export function phasePrinter<P extends { phase: string; percent?: number }>(
+  io: Pick<Io, 'err'>,
+  text: Readonly<Record<P['phase'], string>>,
+  copyLine: (p: P & { percent: number }) => string,
+  quiet: readonly P['phase'][] = [],
+): (p: P) => void {
+  let lastPhase: string | undefined;
+  let lastTenth = -1;
+  return (p) => {
+    if (p.phase === 'copying' && p.percent !== undefined) {
+      const tenth = Math.floor(p.percent / 10);
+      if (tenth > lastTenth) {
+        lastTenth = tenth;
+        io.err(`${copyLine(p as P & { percent: number })}\n`);
+      }
+    } else if (p.phase !== lastPhase && !quiet.includes(p.phase)) io.err(`${text[p.phase as P['phase']]}…\n`);
+    lastPhase = p.phase;
+  };
+}
