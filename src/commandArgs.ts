@@ -93,6 +93,8 @@ export const COMMAND_ARGS = {
   'pgBackup.deleteDump': { arg: 'dumps', extra: 'confirmed' },
   'pgBackup.cleanPartials': { arg: 'partials', extra: 'confirmed', optional: true },
   'pgBackup.restoreFromOffsite': { arg: 'offsiteCopy', extra: 'restore', optional: true },
+  'pgBackup.setDecryptionIdentity': { arg: 'none', extra: 'text' },
+  'pgBackup.forgetDecryptionIdentity': { arg: 'none' },
   'pgBackup.refreshArchive': { arg: 'none' },
   'pgBackup.refreshPlans': { arg: 'none' },
   'pgBackup.runPlanNow': { arg: 'plan' },

@@ -21,6 +21,8 @@ export const COMMAND_IDS = [
   'pgBackup.deleteDump',
   'pgBackup.cleanPartials',
   'pgBackup.restoreFromOffsite',
+  'pgBackup.setDecryptionIdentity',
+  'pgBackup.forgetDecryptionIdentity',
   'pgBackup.refreshArchive',
   'pgBackup.refreshPlans',
   'pgBackup.runPlanNow',

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { Log } from './log';
 import { PasswordStore } from './connections/passwords';
+import { IdentityStore } from './dumps/identity';
 import { ServerEvents } from './connections/events';
 import { loadProfiles, type ConnectionProfile, type ProfileSet, effectiveParams, findDefaultSocketDir, type EffectiveParams, type Places } from './core/profiles';
 import { discoverTools, type ToolInventory, PgbrError } from './core/platform';
@@ -13,6 +14,8 @@ export type LoadedProfiles = Awaited<ReturnType<typeof loadProfiles>>;
 export class Ctx implements vscode.Disposable {
   readonly log = new Log();
   readonly passwords: PasswordStore;
+  /** The age identity that opens encrypted dumps. */
+  readonly identity: IdentityStore;
   /** Databases a command changed, and connections that failed or worked: for the views that show them. */
   readonly servers = new ServerEvents();
   readonly subscriptions: vscode.Disposable[];
@@ -28,7 +31,8 @@ export class Ctx implements vscode.Disposable {
   constructor(readonly extension: vscode.ExtensionContext) {
     this.subscriptions = extension.subscriptions;
     this.passwords = new PasswordStore(extension.secrets);
-    this.subscriptions.push(this.log, this.servers, this.profilesChanged, this.dumpsChangedEmitter, this.baseBackupsChangedEmitter);
+    this.identity = new IdentityStore(extension.secrets, extension.globalState);
+    this.subscriptions.push(this.log, this.identity, this.servers, this.profilesChanged, this.dumpsChangedEmitter, this.baseBackupsChangedEmitter);
   }
 
   /** The folder that holds pgbackup.yaml: the first workspace folder on disk. */

@@ -10,6 +10,7 @@ import { backupCommand, pickBackupConnection } from './backup';
 import { restoreCommand } from './restore';
 import { restoreFromOffsite } from './restoreOffsite';
 import { verifyCommand } from './verify';
+import { identityCommands } from './identityCommands';
 import { DumpContentsProvider } from './contents';
 import { pickDump } from './pickDump';
 import { revealDump } from './reveal';
@@ -41,6 +42,7 @@ export function dumpCommands(ctx: Ctx, tree: DumpsProvider, reports: VerifyRepor
     'pgBackup.restoreDump': restore,
     'pgBackup.restoreTables': restore,
     'pgBackup.restoreFromOffsite': { run: (copy, request) => restoreFromOffsite(ctx, copy, request) },
+    ...identityCommands(ctx),
     'pgBackup.verifyDump': { pick: () => pickDump(ctx, 'verify', { globals: false }), run: (dump, options) => verifyCommand(ctx, reports, dump, options) },
 
     'pgBackup.showDumpContents': {

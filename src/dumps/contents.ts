@@ -17,7 +17,7 @@ export class DumpContentsProvider implements vscode.TextDocumentContentProvider 
     const abort = new AbortController();
     const cancel = token.onCancellationRequested(() => abort.abort());
     try {
-      const toc = await readToc(uri.path, { pgRestore: newestTool(await this.ctx.tools()), logger: this.ctx.log, signal: abort.signal });
+      const toc = await readToc(uri.path, { pgRestore: newestTool(await this.ctx.tools()), decryption: await this.ctx.identity.decryption(), logger: this.ctx.log, signal: abort.signal });
       const h = toc.header;
       const header = [
         `; ${toc.path}`,

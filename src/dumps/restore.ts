@@ -144,6 +144,7 @@ export async function restoreCommand(ctx: Ctx, { dumpPath, tables }: DumpSelecti
       create,
       tables,
       inventory: await ctx.tools(),
+      decryption: await ctx.identity.decryption(),
       logger: ctx.log,
       signal,
       onProgress: (p) => report(`${p.done}${p.total ? ` of ${p.total}` : ''}: ${p.item}`, p.done, p.total),

@@ -6,6 +6,7 @@ import { ErrorNode } from '../treeNode';
 import { errorMessage, type ToolInventory } from '../core/platform';
 import { listDumps, groupToc, readToc, type TocSchema } from '../core/logical';
 import { dumpFolders } from '../places';
+import { SET_IDENTITY_TITLE } from './identityChoice';
 import { onSettingChange } from '../settings';
 import {
   DumpFolderNode,
@@ -32,6 +33,7 @@ export class DumpsProvider implements vscode.TreeDataProvider<DumpsNode>, vscode
       ctx.onDidChangeDumps(() => this.refresh()),
       ctx.onDidChangeProfiles(() => this.refresh()), // pgbackup.yaml may name other dump folders
       onSettingChange(['dumpFolders'], () => this.refresh()),
+      ctx.identity.onDidChange(() => this.refresh()),
     ];
   }
 
@@ -87,11 +89,22 @@ export class DumpsProvider implements vscode.TreeDataProvider<DumpsNode>, vscode
   }
 
   private async contents(node: DumpNode): Promise<DumpsNode[]> {
-    node.tree ??= readToc(node.entry.path, { pgRestore: newestTool(await this.ctx.tools()), logger: this.ctx.log }).then((toc) => ({
-      ...groupToc(toc.entries),
-      ...(toc.damage ? { damage: toc.damage } : {}),
-    }));
-    const tree = await node.tree;
+    const encryption = node.entry.encryption;
+    // age needs a key the editor may not have yet: the row that asks for it, and the dump expands once it is set.
+    if (encryption === 'age' && !(await this.ctx.identity.has())) return [new IdentityNode(node, `encrypted with age: set a decryption identity to see its tables`)];
+    node.tree ??= (async () => {
+      const toc = await readToc(node.entry.path, { pgRestore: newestTool(await this.ctx.tools()), decryption: await this.ctx.identity.decryption(), logger: this.ctx.log });
+      return { ...groupToc(toc.entries), ...(toc.damage ? { damage: toc.damage } : {}) };
+    })();
+    let tree: Awaited<typeof node.tree>;
+    try {
+      tree = await node.tree;
+    } catch (e) {
+      if (encryption !== 'age') throw e;
+      // A wrong key or an unreadable identity file: the core's one line, and the way to give another identity.
+      this.ctx.log.warn(errorMessage(e));
+      return [new IdentityNode(node, errorMessage(e))];
+    }
     const nodes: DumpsNode[] = [];
     // Damage first: the contents below are what the table of contents claims, not what can be restored.
     const damage = tree.damage ?? node.entry.damage;
@@ -116,6 +129,14 @@ export class DumpsProvider implements vscode.TreeDataProvider<DumpsNode>, vscode
     return nodes;
   }
 
+}
+
+/** A row that says why an age-encrypted dump cannot be opened; a click runs Set Decryption Identity…. */
+class IdentityNode extends ErrorNode {
+  constructor(parent: DumpNode, message: string) {
+    super(parent, message, { fix: { command: 'pgBackup.setDecryptionIdentity', title: SET_IDENTITY_TITLE } });
+    this.iconPath = new vscode.ThemeIcon('key');
+  }
 }
 
 /** The newest pg_restore reads every older archive format. */

@@ -26,6 +26,7 @@ export async function verifyCommand(ctx: Ctx, reports: VerifyReportProvider, dum
       connection: conn.params,
       password: conn.password,
       inventory: await ctx.tools(),
+      decryption: await ctx.identity.decryption(),
       profileName: name,
       logger: ctx.log,
       signal,
