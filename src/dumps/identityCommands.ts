@@ -12,7 +12,7 @@ export function identityCommands(ctx: Ctx) {
   return {
     'pgBackup.setDecryptionIdentity': {
       // A caller may pass the answer: an AGE-SECRET-KEY-1… text or an identity file's absolute path.
-      run: async (given: string | undefined) => {
+      run: async (_none: undefined, given: string | undefined) => {
         const answer = given !== undefined ? readIdentityAnswer(given) : await askIdentity();
         if (!answer) return false;
         // A file is checked now, so a wrong pick is said here and not when a dump is opened.

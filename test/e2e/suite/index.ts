@@ -47,6 +47,8 @@ function loadSuites(mocha: Mocha): void {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
     'dumps.test.ts': () => void require('./dumps.test'),
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
+    'encrypted.test.ts': () => void require('./encrypted.test'),
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
     'health.test.ts': () => void require('./health.test'),
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
     'basebackup.test.ts': () => void require('./basebackup.test'),
