@@ -1,4 +1,5 @@
 // A dump's file from reservation to its final name, through the platform's .partial lifecycle: its name, its manifest as the proof, the check that it reads back.
+import { ENCRYPTED_EXTENSIONS } from '../crypto/recipients';
 import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
@@ -35,7 +36,10 @@ function outputName(opts: DumpOptions, format: DumpFormat, extension: string, da
   if (format === 'directory') return { base: chosen, extension: '' };
   const split = splitDumpFileName(chosen);
   // A name without an extension gets the format's, so dump lists recognise the file.
-  return { base: split.base, extension: split.extension || extension };
+  if (!split.extension) return { base: split.base, extension };
+  // An encrypted dump keeps its scheme's suffix whatever name was chosen (`x.dump` → `x.dump.age`): listed as plain, it could not be read.
+  const sealed = Object.values(ENCRYPTED_EXTENSIONS).find((s) => extension.endsWith(s));
+  return { base: split.base, extension: sealed && !split.extension.endsWith(sealed) ? split.extension + sealed : split.extension };
 }
 
 const DUMP_WORDS = { thing: 'dump', proof: 'manifest', remedy: 'remove old dumps or choose another name' };
