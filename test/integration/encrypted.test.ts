@@ -212,10 +212,11 @@ test('pgbr run of a plan with encrypt: its dump is encrypted and verified with $
     const journal = (await fs.readFile(path.join(folder, '.pgbr-sealed.journal.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { verification?: { outcome: string } });
     assert.equal(journal.at(-1)?.verification?.outcome, 'passed');
 
-    // No identity for a plan that verifies an encrypted dump is a configuration problem (exit 2), journaled as a failed run.
+    // No identity for a plan that verifies an encrypted dump is a configuration problem (exit 2), found before any dump is taken, journaled as a failed run.
     const without = cli(['run', 'sealed']);
     assert.equal(without.code, 2, without.stdout + without.stderr);
-    assert.match(without.stderr, /no identity given; pass --identity FILE or set PGBR_AGE_IDENTITY_FILE/);
+    assert.match(without.stderr, /plan sealed encrypts to age and verifies its dumps, and no identity given: set PGBR_AGE_IDENTITY_FILE .*; no dump was taken/);
+    assert.deepEqual((await fs.readdir(folder)).filter((f) => f.endsWith('.dump.age')), dumps, 'no second dump');
     const last = JSON.parse((await fs.readFile(path.join(folder, '.pgbr-sealed.journal.jsonl'), 'utf8')).trim().split('\n').at(-1)!) as { outcome: string; error?: { message: string } };
     assert.equal(last.outcome, 'failed');
     assert.match(last.error?.message ?? '', /no identity given/);

@@ -33,6 +33,9 @@ export interface PlanToRun {
   archive?: string;
   /** Remotes each new backup is copied to, parsed (their parameters for rclone's environment only). */
   offsite?: PlanOffsiteTarget[];
+  /** Recipients each dump is encrypted to (`age1…` or `gpg:FINGERPRINT`). */
+  encrypt?: string[];
+  encryptManifest?: boolean;
 }
 
 /** What a run needs from outside: resolved after the lock is taken, so a failure to resolve is journaled like any other. */
@@ -119,11 +122,16 @@ export async function runPlan(plan: PlanToRun, deps: RunDeps): Promise<PlanRunRe
         ...(deps.signal ? { signal: deps.signal } : {}),
         ...(deps.logger ? { logger: deps.logger } : {}),
       };
+      const due = verificationDue(plan, startedAt, await passedVerifications(journal));
+      // A dump that could not be opened for its verification is not taken: say what is missing before writing anything.
+      if (due && plan.encrypt?.some((r) => r.startsWith('age1')) && !ctx.decryption?.identities) {
+        throw new PgbrError('config', `plan ${plan.name} encrypts to age and verifies its dumps, and no identity given: set PGBR_AGE_IDENTITY_FILE to an identity file of one of its recipients; no dump was taken.`);
+      }
       const taken: TakenBackup = await takeBackup(plan, ctx);
       record.backup = { path: taken.path, bytes: taken.bytes, seconds: taken.seconds };
       steps.push(`took ${taken.path}`);
       let verification: Verification | undefined;
-      if (verificationDue(plan, startedAt, await passedVerifications(journal))) {
+      if (due) {
         verification = await verifyBackup(plan, taken, ctx);
         record.verification = { what: verification.what, outcome: verification.outcome, seconds: verification.seconds };
         steps.push(`${verification.what} ${verification.outcome}`);
