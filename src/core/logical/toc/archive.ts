@@ -123,26 +123,18 @@ export async function wholeFile(file: string): Promise<ByteSource> {
 /** The custom format keeps its TOC at the front of a file that may be huge: read it a chunk at a time. */
 export async function chunkedFile(file: string): Promise<ByteSource> {
   const handle = await fs.open(file, 'r');
-  let filePos = 0;
-  const source: ByteSource = {
-    buf: Buffer.alloc(0),
-    end: 0,
-    async more(keepFrom) {
-      const kept = source.end - keepFrom;
-      if (kept > MAX_TOC_BYTES) throw new TruncatedArchive();
-      const size = Math.max(READ_CHUNK, kept * 2);
-      const next = Buffer.allocUnsafe(size);
-      source.buf.copy(next, 0, keepFrom, source.end);
-      const { bytesRead } = await handle.read(next, kept, size - kept, filePos);
-      filePos += bytesRead;
-      source.buf = next;
-      source.end = kept + bytesRead;
-      return bytesRead === 0 ? -1 : keepFrom;
-    },
-    close: () => handle.close(),
-  };
+  const source = streamSource(fileChunks(handle), () => handle.close());
   await source.more(0);
   return source;
+}
+
+async function* fileChunks(handle: fs.FileHandle): AsyncGenerator<Uint8Array> {
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(READ_CHUNK);
+    const { bytesRead } = await handle.read(chunk, 0, READ_CHUNK, null);
+    if (bytesRead === 0) return;
+    yield chunk.subarray(0, bytesRead);
+  }
 }
 
 /** Bytes as a stream yields them, kept only from the cursor's last whole entry on: the head of a file that is never on disk in the clear. */
