@@ -1,12 +1,9 @@
 // How pgbr reports: human text or exactly one JSON document on stdout, and exit codes for cron and monitors.
 import { PgbrError, errorMessage, printable } from '../core/platform';
 
-/** 0: fine. 1: a problem was found (archiving failing, verification failed). 2: usage, config or connection error. */
-export const enum Exit {
-  Ok = 0,
-  Problem = 1,
-  Error = 2,
-}
+import { Exit } from './exit';
+
+export { Exit };
 
 export interface Output {
   json: boolean;

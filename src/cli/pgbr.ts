@@ -1,28 +1,41 @@
 // `pgbr`: the command line over the same core as the extension, for cron, CI and monitoring.
 import { Command, CommanderError } from 'commander';
-import { addFoundationCommands } from './commands';
-import { addDumpCommands } from './dumpCommands';
-import { addRestoreCommands } from './restoreCommands';
-import { addWalCommands } from './walCommands';
-import { addBaseBackupCommands } from './baseBackupCommands';
-import { addPitrCommands } from './pitrCommands';
-import { addLeftoverCommands } from './leftoverCommands';
-import { addPlanCommands } from './planCommands';
-import { addRunCommands } from './runCommands';
-import { addOffsiteCommands } from './offsiteCommands';
-import { addBackrestCommands } from './backrestCommands';
-import { sweepDeadRuns } from '../core/platform';
-import { adviseForShell } from '../core/profiles';
-import { Exit } from './output';
+import { Exit } from './exit';
 import type { CliContext, CommandGroup, Io } from './io';
 
 export type { Io } from './io';
 import { version } from '../../package.json';
 
-const GROUPS: CommandGroup[] = [addFoundationCommands, addDumpCommands, addRestoreCommands, addWalCommands, addBaseBackupCommands, addPitrCommands, addLeftoverCommands, addPlanCommands, addRunCommands, addOffsiteCommands, addBackrestCommands];
+/**
+ * Each feature's subcommands, loaded only when its command is run: `pgbr --version` and a command
+ * that never connects do not pay for the pg driver, yaml and the rest of the core at start-up.
+ * `commands` lists the group's top-level names (a unit test checks it against what the group adds).
+ */
+export const GROUPS: readonly { commands: readonly string[]; load: () => Promise<CommandGroup> }[] = [
+  { commands: ['connections', 'tools', 'status'], load: async () => (await import('./commands')).addFoundationCommands },
+  { commands: ['dump', 'globals'], load: async () => (await import('./dumpCommands')).addDumpCommands },
+  { commands: ['toc', 'restore', 'verify'], load: async () => (await import('./restoreCommands')).addRestoreCommands },
+  { commands: ['wal-check'], load: async () => (await import('./walCommands')).addWalCommands },
+  { commands: ['basebackup', 'restore-point'], load: async () => (await import('./baseBackupCommands')).addBaseBackupCommands },
+  { commands: ['pitr'], load: async () => (await import('./pitrCommands')).addPitrCommands },
+  { commands: ['leftovers'], load: async () => (await import('./leftoverCommands')).addLeftoverCommands },
+  { commands: ['plans', 'schedule'], load: async () => (await import('./planCommands')).addPlanCommands },
+  { commands: ['run', 'prune'], load: async () => (await import('./runCommands')).addRunCommands },
+  { commands: ['offsite'], load: async () => (await import('./offsiteCommands')).addOffsiteCommands },
+  { commands: ['backrest'], load: async () => (await import('./backrestCommands')).addBackrestCommands },
+];
+
+const ONLY_VERSION_OR_HELP = new Set(['--version', '-V', '--help', '-h']);
+
+/** The groups a command line needs: the one that owns its command, or all of them for help, suggestions and unknown names. */
+function groupsFor(argv: readonly string[]): (typeof GROUPS)[number][] {
+  const first = argv.find((a) => !a.startsWith('-'));
+  if (first === undefined) return argv.length > 0 && argv.every((a) => a === '--version' || a === '-V') ? [] : [...GROUPS];
+  const owner = GROUPS.find((g) => g.commands.includes(first));
+  return owner ? [owner] : [...GROUPS];
+}
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
-  adviseForShell();
   let code: number = Exit.Ok;
   const cli: CliContext = { io, exit: (c) => (code = c) };
   const program = new Command('pgbr')
@@ -31,9 +44,11 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showSuggestionAfterError();
-  for (const group of GROUPS) group(program, cli);
+  for (const group of await Promise.all(groupsFor(argv).map((g) => g.load()))) group(program, cli);
   // Before any command: what runs that were killed left in the temp folder goes (their passfiles first).
-  if (!argv.some((a) => a === '--version' || a === '-V' || a === '--help' || a === '-h')) {
+  if (!argv.some((a) => ONLY_VERSION_OR_HELP.has(a))) {
+    const [{ sweepDeadRuns }, { adviseForShell }] = await Promise.all([import('../core/platform'), import('../core/profiles')]);
+    adviseForShell();
     for (const problem of sweepDeadRuns().problems) io.err(`pgbr: ${problem}\n`);
   }
   try {
