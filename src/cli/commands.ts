@@ -1,8 +1,8 @@
 // The foundation's pgbr subcommands (connections, tools, status): each loads what it needs from the core, prints text or JSON, returns an exit code.
-import * as os from 'node:os';
+import { inventoryFor } from './shared';
 import type pg from 'pg';
 import { describeParams, type WorkspaceConfig, expandFolder } from '../core/profiles';
-import { discoverTools, TOOL_NAMES, errorMessage, describeLeftovers, findScratchDatabases, findPartials, shellWord } from '../core/platform';
+import { TOOL_NAMES, errorMessage, describeLeftovers, findScratchDatabases, findPartials, shellWord } from '../core/platform';
 import { defaultConnectContext, resolveConnection, withClient } from '../core/postgres';
 import { archiverProblems, readPollHistory, withPoll, writePollHistory, archivedPerHour, collectHealth, failuresPerHour, missingBaseBackup, healthPolicy, recentArchiveFiles, type ArchiveActivityHour, type ArchiverPoll, baseBackupsSeen, type FailureHour, type PreviousSnapshot } from '../core/health';
 import { listDumps, type CatalogEntry } from '../core/logical';
@@ -52,7 +52,7 @@ const run = {
   async tools(opts: { binPath?: string; json?: boolean }, io: Io): Promise<number> {
     const out = makeOutput(!!opts.json, io.out, io.err);
     try {
-      const inventory = await discoverTools({ binPath: opts.binPath, env: io.env, platform: process.platform, homedir: os.homedir() });
+      const inventory = await inventoryFor(opts.binPath, io);
       out.result(inventory, () => {
         if (inventory.installs.length === 0) {
           return 'No PostgreSQL client tools found: install them (e.g. postgresql-client) or pass --bin-path.';

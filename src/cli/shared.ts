@@ -1,7 +1,8 @@
 // What every pgbr subcommand that runs a tool needs: options, the connection, the tools, logging.
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
-import { type Logger, discoverTools, type ToolInventory } from '../core/platform';
+import { type Logger, cacheFolder, discoverTools, type ToolInventory } from '../core/platform';
 import { defaultConnectContext, resolveConnection, type ResolvedConnection } from '../core/postgres';
 import { pickProfile } from './workspace';
 import type { Io } from './io';
@@ -37,8 +38,10 @@ export async function connectionFor(conn: string, workspace: string, io: Io): Pr
   return { name: profile.name, resolved };
 }
 
+/** The tools, with each binary's `--version` answer kept in pgbr's cache folder while the binary is unchanged. */
 export function inventoryFor(binPath: string | undefined, io: Io): Promise<ToolInventory> {
-  return discoverTools({ binPath, env: io.env, platform: process.platform, homedir: os.homedir() });
+  const folder = cacheFolder(io.env);
+  return discoverTools({ binPath, env: io.env, platform: process.platform, homedir: os.homedir(), ...(folder ? { versionCacheFile: path.join(folder, 'tool-versions.json') } : {}) });
 }
 
 export const identityOption = (): Option =>

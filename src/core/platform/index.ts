@@ -11,5 +11,6 @@ export { printable, printableLines } from './printable';
 export { abortOnSignals, tempRoot } from './reaper';
 export { formatCommandLine } from './runner';
 export { shellWord } from './shell';
+export { cacheFolder } from './toolVersionCache';
 export { chooseTool, discoverTools, type FoundTool, TOOL_NAMES, type ToolInventory } from './tools';
 export { formatAge, formatLocal, formatStamp, formatWhen, type WhenOptions } from './when';

@@ -7,6 +7,7 @@ import type { Logger } from './log';
 import { runTool } from './runner';
 import { BIN_PATH_SETTING, type CandidateDir, VIA_SETTING, candidateDirectories, expandWildcard, pathEntries, pathModule, settingDirs } from './toolDirs';
 import { parseToolVersion } from './toolVersion';
+import { ToolVersionCache } from './toolVersionCache';
 
 export const TOOL_NAMES = ['pg_dump', 'pg_restore', 'pg_dumpall', 'pg_basebackup', 'psql', 'pg_verifybackup'] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
@@ -45,6 +46,11 @@ export interface DiscoverOptions {
   candidateDirs?: CandidateDir[];
   /** How long a `--version` run may take (default 5000 ms). */
   versionTimeoutMs?: number;
+  /**
+   * A file that keeps each binary's `--version` answer while the binary is unchanged (see
+   * toolVersionCache.ts). Wrappers (Debian's pg_wrapper) are always run: their answer depends on more than their file.
+   */
+  versionCacheFile?: string;
 }
 
 const DEFAULT_VERSION_TIMEOUT_MS = 5000;
@@ -126,6 +132,10 @@ async function readPgConfigBinDir(opts: DiscoverOptions, p: path.PlatformPath, t
   for (const dir of pathEntries(opts.env, opts.platform)) {
     const file = p.join(dir, exe);
     if (!(await isExecutable(file, opts.platform))) continue;
+    // pg_config lives in the bindir it reports: when pg_dump is beside the file it really is, that folder
+    // is the answer without a process (Debian's /usr/bin/pg_config is a script, whose folder is searched anyway).
+    const realDir = p.dirname(await realpath(file).catch(() => file));
+    if (await isExecutable(p.join(realDir, opts.platform === 'win32' ? 'pg_dump.exe' : 'pg_dump'), opts.platform)) return realDir;
     const result = await runTool({ file, args: ['--bindir'], collectStdout: true, signal: AbortSignal.timeout(timeoutMs) });
     const binDir = result.status === 'succeeded' ? result.stdout.trim() : '';
     opts.logger?.debug(`pg_config at ${file} reports bindir ${binDir || '(none)'}`);
@@ -207,7 +217,9 @@ export async function discoverTools(opts: DiscoverOptions): Promise<ToolInventor
   // but a Perl start-up per tool.
   const directNames = new Set([...byRealPath.values()].filter((l) => l.direct).map((l) => l.name));
   const toProbe = [...byRealPath.values()].filter((l) => l.direct || l.fromSetting || !(p.basename(l.realPath) === 'pg_wrapper' && directNames.has(l.name)));
-  const probed = await mapLimit(toProbe, VERSION_PROBE_CONCURRENCY, (located) => probeVersion(located, timeoutMs));
+  const cache = ToolVersionCache.open(opts.versionCacheFile);
+  const probed = await mapLimit(toProbe, VERSION_PROBE_CONCURRENCY, (located) => probeVersion(located, timeoutMs, located.direct ? cache : undefined));
+  await cache.save();
   const answered: { located: Located; tool: FoundTool }[] = [];
   for (const outcome of probed) {
     if (outcome.problem) problems.push(outcome.problem);
@@ -246,15 +258,21 @@ export async function discoverTools(opts: DiscoverOptions): Promise<ToolInventor
 }
 
 /** Runs `<tool> --version`: the only trustworthy source of the version behind a path. */
-async function probeVersion(located: Located, timeoutMs: number): Promise<{ located: Located; tool?: FoundTool; problem?: string }> {
-  const result = await runTool({ file: located.path, args: ['--version'], collectStdout: true, signal: AbortSignal.timeout(timeoutMs) });
-  if (result.status !== 'succeeded') {
-    const why = result.status === 'cancelled' ? `it did not answer within ${timeoutMs / 1000} s` : result.message;
-    return { located, problem: `${located.path} --version failed: ${why}` };
+async function probeVersion(located: Located, timeoutMs: number, cache?: ToolVersionCache): Promise<{ located: Located; tool?: FoundTool; problem?: string }> {
+  const stamp = cache ? await ToolVersionCache.stamp(located.realPath) : undefined;
+  let stdout = stamp ? cache?.get(located.realPath, stamp) : undefined;
+  if (stdout === undefined) {
+    const result = await runTool({ file: located.path, args: ['--version'], collectStdout: true, signal: AbortSignal.timeout(timeoutMs) });
+    if (result.status !== 'succeeded') {
+      const why = result.status === 'cancelled' ? `it did not answer within ${timeoutMs / 1000} s` : result.message;
+      return { located, problem: `${located.path} --version failed: ${why}` };
+    }
+    stdout = result.stdout;
+    if (stamp && parseToolVersion(stdout)) cache?.set(located.realPath, stamp, stdout);
   }
-  const parsed = parseToolVersion(result.stdout);
+  const parsed = parseToolVersion(stdout);
   if (!parsed) {
-    return { located, problem: `${located.path} --version printed no PostgreSQL version: ${result.stdout.trim().split('\n')[0] ?? ''}` };
+    return { located, problem: `${located.path} --version printed no PostgreSQL version: ${stdout.trim().split('\n')[0] ?? ''}` };
   }
   const tool: FoundTool = { name: located.name, path: located.path, version: parsed.version, major: parsed.major };
   if (located.expectedMajor !== undefined && parsed.major !== located.expectedMajor) {
