@@ -59,7 +59,7 @@ test('a second discovery runs no --version; a changed binary is asked again; a d
     const afterDamage = await discover();
     assert.equal(afterDamage.installs[0]?.tools.pg_dump?.version, '16.5');
     assert.equal((await runs(log)).length, TOOL_NAMES.length + 2 + TOOL_NAMES.length);
-    assert.equal(JSON.parse(await readFile(cacheFile, 'utf8')).version, 1, 'the cache was written anew');
+    assert.equal((JSON.parse(await readFile(cacheFile, 'utf8')) as { version: number }).version, 1, 'the cache was written anew');
   });
 });
 
