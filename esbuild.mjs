@@ -1,8 +1,8 @@
 // Builds the extension bundle, the `pgbr` CLI, the webview bundles and the e2e test suite.
 // `--watch` rebuilds on change; `--production` minifies and drops source maps.
 import * as esbuild from 'esbuild';
-import { createHash } from 'node:crypto';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
+import { writeCliWithLauncher } from './scripts/cli-launcher.mjs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -17,34 +17,16 @@ const common = {
   format: 'cjs',
 };
 
-/**
- * dist/pgbr.js is one file: the small launcher (src/cli/launch.ts), then the CLI's bundle in base64
- * inside a comment, which the launcher compiles with V8's code cache (see launch.ts for why).
- * @returns {esbuild.Plugin}
- */
+/** dist/pgbr.js: the launcher, then the bundle in a comment (scripts/cli-launcher.mjs). @returns {esbuild.Plugin} */
 function cliWithLauncher() {
   return {
     name: 'pgbr-launcher',
     setup(build) {
       build.onEnd(async (result) => {
-        if (result.errors.length > 0 || !result.outputFiles) return;
-        const bundle = result.outputFiles.find((f) => f.path.endsWith('.js'));
-        const map = result.outputFiles.find((f) => f.path.endsWith('.js.map'));
-        if (!bundle) return;
-        const buildId = createHash('sha256').update(bundle.contents).digest('hex').slice(0, 16);
-        const launcher = await esbuild.build({
-          ...common,
-          sourcemap: false,
-          entryPoints: ['src/cli/launch.ts'],
-          write: false,
-          define: { PGBR_BUILD_ID: JSON.stringify(buildId) },
-        });
-        const code = launcher.outputFiles[0]?.text ?? '';
-        // The comment may not hold `*/`: each becomes `*\x01/`, and \x01 is in no bundle esbuild writes (its output is ASCII text).
-        if (bundle.text.includes('\x01')) throw new Error('the CLI bundle holds a \\x01 character, which its comment cannot carry');
-        const text = `#!/usr/bin/env node\n${code}/*pgbr-bundle:${bundle.text.replaceAll('*/', '*\x01/')}*/\n`;
-        await mkdir('dist', { recursive: true });
-        await writeFile('dist/pgbr.js', text, { mode: 0o755 });
+        const bundle = result.outputFiles?.find((f) => f.path.endsWith('.js'));
+        const map = result.outputFiles?.find((f) => f.path.endsWith('.js.map'));
+        if (result.errors.length > 0 || !bundle) return;
+        await writeCliWithLauncher(esbuild, bundle.text, 'dist/pgbr.js', { minify: production });
         if (map) await writeFile('dist/pgbr.js.map', map.contents);
       });
     },

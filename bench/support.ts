@@ -238,8 +238,18 @@ const timer = setInterval(() => {
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
-/** A source entry (relative to the repository) as users get it: one minified CommonJS bundle for Node, built once so a rebuild of dist/ cannot change it mid-run. */
+/**
+ * A source entry (relative to the repository) as users get it: one minified CommonJS bundle for Node,
+ * built once so a rebuild of dist/ cannot change it mid-run. The CLI (src/cli/pgbr.ts) gets the
+ * launcher it ships with (scripts/cli-launcher.mjs).
+ */
 export async function bundleForNode(entry: string, outfile: string, banner?: string): Promise<string> {
+  if (entry === 'src/cli/pgbr.ts') {
+    const built = await esbuild.build({ absWorkingDir: REPO_ROOT, entryPoints: [entry], bundle: true, minify: true, platform: 'node', format: 'cjs', target: 'node20', external: ['pg-native'], write: false, logLevel: 'warning' });
+    const { writeCliWithLauncher } = await import('../scripts/cli-launcher.mjs');
+    await writeCliWithLauncher(esbuild, built.outputFiles[0]?.text ?? '', outfile, { absWorkingDir: REPO_ROOT, minify: true });
+    return outfile;
+  }
   await esbuild.build({
     absWorkingDir: REPO_ROOT,
     entryPoints: [entry],

@@ -7,8 +7,8 @@ export { Exit };
 
 export interface Output {
   json: boolean;
-  /** Prints the result: `document` as JSON, or `text()` for people. */
-  result(document: unknown, text: () => string): void;
+  /** Prints the result: `document` as JSON (indented, or on one line when `compact`: for documents of megabytes), or `text()` for people. */
+  result(document: unknown, text: () => string, options?: { compact?: boolean }): void;
   /** Prints an error the user can act on (one line), or a JSON `{ error }` document. */
   fail(error: unknown): Exit;
 }
@@ -16,8 +16,8 @@ export interface Output {
 export function makeOutput(json: boolean, write: (s: string) => void, writeErr: (s: string) => void): Output {
   return {
     json,
-    result(document, text) {
-      write(json ? JSON.stringify(document, null, 2) + '\n' : text().replace(/\n?$/, '\n'));
+    result(document, text, options) {
+      write(json ? JSON.stringify(document, null, options?.compact ? undefined : 2) + '\n' : text().replace(/\n?$/, '\n'));
     },
     fail(error) {
       const kind = error instanceof PgbrError ? error.kind : 'internal';

@@ -13,6 +13,7 @@ import { binPathOption, collect, connOption, connectionFor, decryptionFor, ident
 
 interface TocCliOptions {
   json?: boolean;
+  entries?: boolean;
   identity?: string;
   binPath?: string;
 }
@@ -158,10 +159,9 @@ export async function tocCommand(dump: string, opts: TocCliOptions, io: Io): Pro
     const tree = groupToc(toc.entries);
     // What the archive shows of itself, else what its size says against the manifest's.
     const damage = toc.damage ?? (await quickDamage(dumpPath, manifest));
-    out.result(
-      { dump: dumpPath, format: toc.format, gzip: toc.gzip, source: toc.source, header: toc.header, manifest: manifest ?? null, damage: damage ?? null, tree: compactTree(tree), entries: toc.entries },
-      () => renderToc(toc, tree, manifest),
-    );
+    // The tree is what callers read; every entry of pg_restore's list (ten times its size) only on request.
+    const document = { dump: dumpPath, format: toc.format, gzip: toc.gzip, source: toc.source, header: toc.header, manifest: manifest ?? null, damage: damage ?? null, tree: compactTree(tree) };
+    out.result(opts.entries ? { ...document, entries: toc.entries } : document, () => renderToc(toc, tree, manifest), { compact: true });
     if (damage && !opts.json) io.err(`pgbr: ${damage}\n`);
     return damage ? Exit.Problem : Exit.Ok;
   } catch (e) {
@@ -329,6 +329,7 @@ export function addRestoreCommands(program: Command, { io, exit }: CliContext): 
     .addOption(identityOption())
     .addOption(binPathOption())
     .addOption(jsonOption())
+    .option('--entries', "with --json: also every entry of the dump's list (ids, catalog and object oids, owners), as pg_restore --list prints them")
     .action(async (dump: string, opts: TocCliOptions) => exit(await tocCommand(dump, opts, io)));
 
   program

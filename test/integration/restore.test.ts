@@ -383,9 +383,15 @@ function cli(args: string[]): CliResult {
 
 const uri = () => `postgresql://postgres@127.0.0.1:${cluster.port}/postgres`;
 
-test('pgbr toc --json lists the tree and entries of a dump; a cut one exits 1', async () => {
+test('pgbr toc --json lists the tree of a dump, --entries every entry as well; a cut one exits 1', async () => {
   const dump = pgDump('hostile', 'cli.dump', ['-Fc']);
-  const r = cli(['toc', dump, '--json', '--bin-path', cluster.binDir]);
+  const compact = cli(['toc', dump, '--json', '--bin-path', cluster.binDir]);
+  assert.equal(compact.code, 0, compact.stderr);
+  assert.equal(compact.stdout.trimEnd().split('\n').length, 1, 'one line of JSON');
+  const tree = JSON.parse(compact.stdout) as { entries?: unknown; tree: { schemas: { name: string }[] } };
+  assert.equal(tree.entries, undefined);
+  assert.ok(tree.tree.schemas.some((s) => s.name === 'My Schema'));
+  const r = cli(['toc', dump, '--json', '--entries', '--bin-path', cluster.binDir]);
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout) as {
     dump: string;
