@@ -3,7 +3,7 @@ import { PgbrError } from '../platform/errors';
 import type { Logger } from '../platform/log';
 import { chooseTool, type FoundTool, type ToolInventory } from '../platform/tools';
 import type { QualifiedName } from '../postgres/names';
-import { getServerInfo, withClient } from '../postgres/server';
+import { getServerInfo, withClient, withLazyClient } from '../postgres/server';
 import type { ConnectionParams } from '../profiles/types';
 import { checkIntegrity } from './integrity';
 import type { DumpFormat } from './manifest';
@@ -121,72 +121,67 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   const target: ConnectionParams = { ...opts.connection, database: opts.database };
   const where = `database "${opts.database}"`;
 
-  // Look at the server and the target before anything is changed.
-  const { serverMajor, exists } = await withClient(opts.connection, { password: opts.password, database: maintenance }, async (c) => {
+  // Look at the server and the target before anything is changed, and create the database, over one
+  // connection to the maintenance database; then one to the target for every question before the run.
+  const { exists, tool, fullToc, created, firstList } = await withClient(opts.connection, { password: opts.password, database: maintenance, signal: opts.signal }, async (c) => {
     const info = await getServerInfo(c);
     const found = await c.query('SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1', [opts.database]);
-    return { serverMajor: info.major, exists: (found.rowCount ?? 0) > 0 };
+    const present = (found.rowCount ?? 0) > 0;
+    if (opts.create && present) {
+      throw new PgbrError('usage', `${where} already exists: restore into it without create, or choose a new name.`);
+    }
+    if (!opts.create && !present) {
+      throw new PgbrError('usage', `${where} does not exist: create it first, or restore with create.`);
+    }
+    const picked = pickTool(opts.inventory, format, info.major, toc);
+    // A TOC read by another route (pg_restore --list) is what the table choice below must use.
+    const whole = quick.complete ? toc : await readToc(opts.dumpPath, { pgRestore: picked.path, logger: opts.logger, signal: opts.signal });
+    const chosen = tables.length > 0 ? buildRestoreList(whole.entries, tables, { dataOnly: opts.dataOnly }) : undefined;
+    // Only a database that did not exist is created, so the checks of an existing one below never meet it.
+    if (opts.create) await createDatabase(c, opts.database);
+    return { exists: present, tool: picked, fullToc: whole, created: !!opts.create, firstList: chosen };
   });
-  if (opts.create && exists) {
-    throw new PgbrError('usage', `${where} already exists: restore into it without create, or choose a new name.`);
-  }
-  if (!opts.create && !exists) {
-    throw new PgbrError('usage', `${where} does not exist: create it first, or restore with create.`);
-  }
-
-  const tool = pickTool(opts.inventory, format, serverMajor, toc);
-  // A TOC read by another route (pg_restore --list) is what the table choice below must use.
-  const fullToc = quick.complete ? toc : await readToc(opts.dumpPath, { pgRestore: tool.path, logger: opts.logger, signal: opts.signal });
-
-  let list: RestoreList | undefined;
-  if (tables.length > 0) list = buildRestoreList(fullToc.entries, tables, { dataOnly: opts.dataOnly });
+  let list: RestoreList | undefined = firstList;
   const recreate = tables.length > 0 && (opts.recreate || opts.clean);
 
-  if (exists) {
-    await withClient(target, { password: opts.password }, async (c) => {
+  const foreignKeysLeftOut = await withLazyClient(target, { password: opts.password, signal: opts.signal }, async (client) => {
+    if (exists) {
+      const c = await client();
       if (tables.length > 0) await checkTablesTarget(c, tables, { dataOnly: !!opts.dataOnly, recreate: !!recreate, where });
       else if (opts.dataOnly) await checkDataOnlyTarget(c, fullToc, where);
       else if (!opts.clean) await checkEmpty(c, where);
-    });
-  }
+    }
 
-  let created = false;
-  if (opts.create) {
-    await withClient(opts.connection, { password: opts.password, database: maintenance }, (c) => createDatabase(c, opts.database));
-    created = true;
-  }
-
-  // Schemas the restore needs and the target lacks: the dump's SCHEMA entries where it has them (a whole
-  // dump restores those itself), else created here, owned by the restoring user. Data-only needs none.
-  if (!opts.dataOnly && format !== 'plain') {
-    const needed = schemasNeeded(fullToc.entries, list ? list.entries : fullToc.entries);
-    if (needed.length > 0) {
-      const made = await withClient(target, { password: opts.password }, (c) => createMissingSchemas(c, needed, { fromDump: !!list }));
-      if (list && made.fromDump.length > 0) list = buildRestoreList(fullToc.entries, tables, { schemas: made.fromDump });
-      for (const w of made.warnings) {
-        warnings.push(w);
-        opts.logger?.warn(w);
+    // Schemas the restore needs and the target lacks: the dump's SCHEMA entries where it has them (a whole
+    // dump restores those itself), else created here, owned by the restoring user. Data-only needs none.
+    if (!opts.dataOnly && format !== 'plain') {
+      const needed = schemasNeeded(fullToc.entries, list ? list.entries : fullToc.entries);
+      if (needed.length > 0) {
+        const made = await createMissingSchemas(await client(), needed, { fromDump: !!list });
+        if (list && made.fromDump.length > 0) list = buildRestoreList(fullToc.entries, tables, { schemas: made.fromDump });
+        for (const w of made.warnings) {
+          warnings.push(w);
+          opts.logger?.warn(w);
+        }
       }
     }
-  }
-  if (opts.dataOnly) {
-    const emptied = tables.length > 0 ? tables : dumpTables(fullToc);
-    await truncateTables(target, opts.password, emptied, where);
-  }
+    if (opts.dataOnly) await truncateTables(await client(), tables.length > 0 ? tables : dumpTables(fullToc), where);
 
-  let foreignKeysLeftOut: LeftOutForeignKey[] = [];
-  const wholeWithoutDangling = !list && !!opts.leaveOutDanglingForeignKeys && format !== 'plain';
-  if ((list || wholeWithoutDangling) && !opts.dataOnly) {
-    const candidates = list ?? listOf(fullToc.entries);
-    const referenced = candidates.entries.filter((e) => e.desc === 'FK CONSTRAINT' && e.references).map((e) => e.references!);
-    const present = exists && referenced.length > 0 ? await withClient(target, { password: opts.password }, (c) => existingTables(c, referenced)) : new Set<string>();
-    const checked = withoutDanglingForeignKeys(candidates, list ? tables : dumpRelations(fullToc.entries), (t) => present.has(key(t.schema, t.name)));
-    // A whole restore with every key in place runs without a list, as it always has.
-    if (list || checked.left.length > 0) list = checked.list;
-    foreignKeysLeftOut = checked.left;
-    warnings.push(...checked.warnings);
-    for (const w of checked.warnings) opts.logger?.warn(w);
-  }
+    let leftOut: LeftOutForeignKey[] = [];
+    const wholeWithoutDangling = !list && !!opts.leaveOutDanglingForeignKeys && format !== 'plain';
+    if ((list || wholeWithoutDangling) && !opts.dataOnly) {
+      const candidates = list ?? listOf(fullToc.entries);
+      const referenced = candidates.entries.filter((e) => e.desc === 'FK CONSTRAINT' && e.references).map((e) => e.references!);
+      const present = exists && referenced.length > 0 ? await existingTables(await client(), referenced) : new Set<string>();
+      const checked = withoutDanglingForeignKeys(candidates, list ? tables : dumpRelations(fullToc.entries), (t) => present.has(key(t.schema, t.name)));
+      // A whole restore with every key in place runs without a list, as it always has.
+      if (list || checked.left.length > 0) list = checked.list;
+      leftOut = checked.left;
+      warnings.push(...checked.warnings);
+      for (const w of checked.warnings) opts.logger?.warn(w);
+    }
+    return leftOut;
+  });
 
   // The tools roll the whole restore back on an error when it runs in one transaction (pg_restore's
   // --single-transaction implies --exit-on-error; psql runs with ON_ERROR_STOP).

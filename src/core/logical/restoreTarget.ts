@@ -2,8 +2,6 @@
 import type pg from 'pg';
 import { PgbrError } from '../platform/errors';
 import { formatQualifiedName, quoteIdentAlways, type QualifiedName } from '../postgres/names';
-import { withClient } from '../postgres/server';
-import type { ConnectionParams } from '../profiles/types';
 import type { Toc } from './toc';
 import { type NeededSchema, dumpTables, fmtName, key } from './restoreList';
 
@@ -204,21 +202,19 @@ export function truncateImpossible(blockers: readonly TruncateBlocker[], where: 
   );
 }
 
-export async function truncateTables(target: ConnectionParams, password: string | undefined, tables: readonly QualifiedName[], where: string): Promise<void> {
+export async function truncateTables(c: pg.Client, tables: readonly QualifiedName[], where: string): Promise<void> {
   if (tables.length === 0) return;
-  await withClient(target, { password }, async (c) => {
-    const blockers = await truncateBlockers(c, tables);
-    if (blockers.length > 0) throw truncateImpossible(blockers, where);
-    try {
-      // One statement, so foreign keys among the emptied tables do not stand in the way.
-      await c.query(`TRUNCATE TABLE ${tables.map(fmtName).join(', ')}`);
-    } catch (e) {
-      const detail = (e as { message?: string; detail?: string }).detail;
-      throw new PgbrError(
-        'usage',
-        `could not empty the tables in ${where} before loading them: ${(e as Error).message}${detail ? ` (${detail})` : ''}. Include the referencing tables, or restore them with recreate.`,
-        { cause: e },
-      );
-    }
-  });
+  const blockers = await truncateBlockers(c, tables);
+  if (blockers.length > 0) throw truncateImpossible(blockers, where);
+  try {
+    // One statement, so foreign keys among the emptied tables do not stand in the way.
+    await c.query(`TRUNCATE TABLE ${tables.map(fmtName).join(', ')}`);
+  } catch (e) {
+    const detail = (e as { message?: string; detail?: string }).detail;
+    throw new PgbrError(
+      'usage',
+      `could not empty the tables in ${where} before loading them: ${(e as Error).message}${detail ? ` (${detail})` : ''}. Include the referencing tables, or restore them with recreate.`,
+      { cause: e },
+    );
+  }
 }

@@ -47,6 +47,24 @@ export async function withClient<T>(
   }
 }
 
+/**
+ * Like `withClient`, but connects only when `client()` is first called, and once: a run of checks
+ * that may need no query at all, or several, costs at most one connection.
+ */
+export async function withLazyClient<T>(params: ConnectionParams, opts: ConnectOptions, fn: (client: () => Promise<pg.Client>) => Promise<T>): Promise<T> {
+  let opened: Promise<pg.Client> | undefined;
+  const cancel = () => void opened?.then((c) => cancelBackend(params, opts, (c as pg.Client & { processID: number | null }).processID)).catch(() => {});
+  opts.signal?.addEventListener('abort', cancel, { once: true });
+  try {
+    return await fn(() => (opened ??= connect(params, opts)));
+  } catch (e) {
+    throw isConnectionLoss(e) ? describeConnectionError(e, params, opts) : e;
+  } finally {
+    opts.signal?.removeEventListener('abort', cancel);
+    await opened?.then((c) => c.end()).catch(() => {});
+  }
+}
+
 /** Asks the server to cancel what backend `pid` runs; best effort: a failure leaves the query to end on its own. */
 async function cancelBackend(params: ConnectionParams, opts: ConnectOptions, pid: number | null): Promise<void> {
   if (pid === null) return;
