@@ -446,7 +446,7 @@ async function benchToc(b: Bench): Promise<Comparison> {
   const doc = JSON.parse(first.stdout) as { tree: { schemas: { tables: unknown[] }[] } };
   const tables = doc.tree.schemas.reduce((n, s) => n + s.tables.length, 0);
   const listLines = listed.stdout.split('\n').filter((l) => l.trim() !== '' && !l.startsWith(';'));
-  const listTables = listLines.filter((l) => /^\d+; \d+ \d+ TABLE /.test(l)).length;
+  const listTables = listLines.filter((l) => /^\d+; \d+ \d+ TABLE (?!DATA )/.test(l)).length;
   if (tables !== listTables) throw new Error(`pgbr toc found ${tables} tables, pg_restore --list ${listTables}`);
   const entries = listLines.length;
 

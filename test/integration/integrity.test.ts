@@ -7,6 +7,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { listDumps, verificationState } from '../../src/core/logical/catalog';
+import { chunkedFile, readArchiveSource } from '../../src/core/logical/toc/archive';
 import { startCluster, type Cluster } from './cluster';
 
 const pgbr = path.resolve(__dirname, '../../dist/pgbr.js');
@@ -93,7 +94,32 @@ test('a dump cut in half: toc says it is truncated (from the manifest, and from 
   await fs.rm(`${dump}.manifest.json`);
   const bare = cli(['toc', dump]);
   assert.equal(bare.code, 1);
-  assert.match(bare.stderr, /the dump is truncated: its last data block \(from byte \d+\) does not end where the file ends \(byte \d+\)/);
+  assert.match(bare.stderr, /the dump is truncated: its last data block( \(from byte \d+\))? does not end where the file ends \(byte \d+\)/);
+});
+
+test('a custom dump is hashed as pg_dump writes it: the manifest holds sha256sum\'s sum, and restores need none of the data offsets a pipe leaves out', async () => {
+  const dump = await freshDump('streamed');
+  const manifest = JSON.parse(await fs.readFile(`${dump}.manifest.json`, 'utf8')) as { sha256: Record<string, string>; sizeBytes: number };
+  const sum = spawnSync('sha256sum', [dump], { encoding: 'utf8' }).stdout.split(' ')[0];
+  assert.deepEqual(Object.values(manifest.sha256), [sum]);
+  assert.equal(manifest.sizeBytes, (await fs.stat(dump)).size);
+  const read = await readArchiveSource(await chunkedFile(dump), 'custom');
+  assert.equal(read.lastDataOffset, -1, 'written to a pipe, the TOC records no data offsets');
+  assert.ok(read.unplacedData);
+
+  const one = cli(['restore', dump, '--conn', 't', '--db', 'copy5', '--create', '--table', 'public.notes']);
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal(await cluster.sql('SELECT count(*) FROM public.notes', 'copy5'), '2001');
+  const parallel = cli(['restore', dump, '--conn', 't', '--db', 'copy6', '--create', '--jobs', '2']);
+  assert.equal(parallel.code, 0, parallel.stderr);
+  assert.equal(await cluster.sql('SELECT count(*) FROM public.notes', 'copy6'), '2001');
+
+  // Cut where the table of contents ends, without a manifest: nothing of the data it lists is there.
+  await fs.rm(`${dump}.manifest.json`);
+  await fs.truncate(dump, read.tocEnd);
+  const toc = cli(['toc', dump]);
+  assert.equal(toc.code, 1, toc.stdout);
+  assert.match(toc.stderr, new RegExp(`the dump is truncated: it ends at byte ${read.tocEnd}, with its table of contents, before the data it lists`));
 });
 
 test('an intact dump passes the check and says so', async () => {

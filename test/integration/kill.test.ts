@@ -8,7 +8,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startCluster, type Cluster } from './cluster';
-import { processesWith } from './processes';
+import { childrenWith, processGone, processesWith } from './processes';
 
 const pgbr = path.resolve(__dirname, '../../dist/pgbr.js');
 /** A run that hangs (a pipe an orphan holds open) fails the test instead of stalling the suite. */
@@ -66,6 +66,16 @@ function start(args: string[]): Run {
   return { child, done };
 }
 
+/** The pid of pgbr's pg_dump once its .partial in `folder` holds bytes. */
+async function pgDumpWriting(pgbrPid: number, folder: string): Promise<number | undefined> {
+  const child = childrenWith(pgbrPid, 'pg_dump')[0];
+  if (!child) return undefined;
+  const names = await fs.readdir(folder).catch(() => [] as string[]);
+  const partial = names.find((n) => n.endsWith('.partial'));
+  const size = partial ? (await fs.stat(path.join(folder, partial)).catch(() => undefined))?.size : undefined;
+  return size ? Number(child.split(' ')[0]) : undefined;
+}
+
 async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
@@ -119,21 +129,23 @@ async function assertNothingLeft(folder: string, toolNeedle: string): Promise<vo
 test('SIGKILL of pgbr during pg_dump: pg_dump dies with it, the .partial and the passfile go', { timeout: LIMIT }, async () => {
   const folder = path.join(work, 'dumps');
   const run = start(['dump', '--conn', 'k', '--db', 'big', '--out', folder]);
-  await waitFor('pg_dump to write', () => processesWith(`${folder}/`).some((p) => p.includes('pg_dump')));
+  // pg_dump writes a custom archive to pgbr through a pipe: it is pgbr's child, and the .partial grows.
+  const dumper = await waitFor('pg_dump to write', () => pgDumpWriting(run.child.pid!, folder));
   assert.ok((await tempLeftovers()).some((f) => /pass-.*pgpass$/.test(f)), 'the passfile lives in the run folder while pg_dump runs');
   await randomPause(800);
   run.child.kill('SIGKILL');
   const r = await run.done;
   assert.equal(r.signal, 'SIGKILL');
+  await waitFor('pg_dump to die with pgbr', () => processGone(dumper), 15_000);
   await assertNothingLeft(folder, `${folder}/`);
 });
 
 test('SIGKILL of pg_dump itself: pgbr reports the failure, exits 1 and keeps nothing', { timeout: LIMIT }, async () => {
   const folder = path.join(work, 'dumps-child');
   const run = start(['dump', '--conn', 'k', '--db', 'big', '--out', folder]);
-  const line = await waitFor('pg_dump to write', () => processesWith(`${folder}/`).find((p) => p.includes('pg_dump') && !p.includes('pgbr.js')));
+  const dumper = await waitFor('pg_dump to write', () => pgDumpWriting(run.child.pid!, folder));
   await randomPause(500);
-  process.kill(Number(line.split(' ')[0]), 'SIGKILL');
+  process.kill(dumper, 'SIGKILL');
   const r = await run.done;
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /pg_dump/);

@@ -1,14 +1,26 @@
 // Streaming sha256 of a dump: one file, or every file of a directory dump by its relative POSIX path.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 
-/** Hex sha256 of a file, read in chunks: dumps can be far larger than memory. */
+/** How much of a file is read at a time: a stream's 64 KiB chunks made hashing twice as slow as the hash itself. */
+const READ_SIZE = 1 << 20;
+
+/** Hex sha256 of a file, read in 1 MiB pieces: dumps can be far larger than memory. */
 export async function sha256File(file: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash, { signal });
+  const handle = await fs.open(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(READ_SIZE);
+    for (;;) {
+      signal?.throwIfAborted();
+      const { bytesRead } = await handle.read(buffer, 0, READ_SIZE, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
   return hash.digest('hex');
 }
 

@@ -20,6 +20,7 @@ import { RowCounter, cancelBackend, refuseUnreadable, singleValue, tablesToCount
 import { checkReadable, finalizeOutput, reserveOutput } from './dumpOutput';
 import { FIRST_WITH_FILTER, planDump } from './dumpPlan';
 import { encryptingSink, manifestEncryption, refuseEncryptedFormat, type DumpEncryption } from './dumpEncrypted';
+import { archiveSink, writeHashed } from './dumpStream';
 import { ENCRYPTED_EXTENSIONS } from '../crypto/recipients';
 import { sealManifest } from './sealedManifest';
 import { toolFailure } from '../platform/toolFailure';
@@ -114,8 +115,8 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       const plan = planDump({
         ...opts,
         toolMajor: dumpTool.major,
-        // Encrypted, pg_dump writes to its stdout and only ciphertext reaches the partial.
-        outputPath: encryption ? '' : target.partial,
+        // A custom archive comes through pg_dump's stdout (dumpStream.ts): hashed, TOC read, and encrypted when asked, as it is written.
+        outputPath: format === 'custom' ? '' : target.partial,
         snapshot,
         // More workers than tables only costs connections.
         defaultJobs: Math.min(os.availableParallelism(), Math.max(1, counted.length)),
@@ -128,7 +129,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       const progress = new DumpProgressTracker(counted, opts.onProgress, await tableSizes(client, counted));
       progress.setPhase('starting');
       const watcher = watchOutputSize(target.partial, (bytes) => progress.setBytesWritten(bytes), opts.progressIntervalMs);
-      const sink = encryption ? encryptingSink(encryption, target.partial, { logger }) : undefined;
+      const sink = encryption ? encryptingSink(encryption, target.partial, { logger }) : format === 'custom' ? archiveSink((archive) => writeHashed(archive, target.partial)) : undefined;
       const stopOnFailure = new AbortController();
       const signal = opts.signal ? AbortSignal.any([opts.signal, stopOnFailure.signal]) : stopOnFailure.signal;
       const dumping = runTool({
@@ -171,12 +172,12 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       // Dump and counts are done; closing the read-only transaction is housekeeping that must not cost the dump.
       await client.query('COMMIT').catch((e: unknown) => logger.debug(`ending the snapshot transaction: ${errorMessage(e)}`));
       progress.complete('verifying');
-      return { server, dumpTool, restoreTool, snapshot, rowCounts, plan, target, progress, encrypted: sink?.result() };
+      return { server, dumpTool, restoreTool, snapshot, rowCounts, plan, target, progress, streamed: sink?.result() };
     });
 
-    // An encrypted dump's TOC was read back from pg_dump's stream on its way to encryption, and its sum taken as it was written.
-    if (!dumped.encrypted) await checkReadable(dumped.target.partial, format, dumped.plan, dumped.restoreTool, opts.signal, logger);
-    const { sha256, sizeBytes } = dumped.encrypted ? { sha256: { '': dumped.encrypted.sha256 }, sizeBytes: dumped.encrypted.sizeBytes } : await checksumDump(dumped.target.partial, opts.signal);
+    // A custom archive's TOC was read back from pg_dump's stream on its way to the file, and its sum taken as it was written.
+    if (!dumped.streamed) await checkReadable(dumped.target.partial, format, dumped.plan, dumped.restoreTool, opts.signal, logger);
+    const { sha256, sizeBytes } = dumped.streamed ? { sha256: { '': dumped.streamed.sha256 }, sizeBytes: dumped.streamed.sizeBytes } : await checksumDump(dumped.target.partial, opts.signal);
     throwIfCancelled(opts.signal, opts.database);
 
     const written: DumpManifest = {
@@ -200,7 +201,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       sha256,
       snapshot: dumped.snapshot,
       rowCounts: dumped.rowCounts,
-      ...(encryption && dumped.encrypted ? { encryption: manifestEncryption(encryption, dumped.encrypted) } : {}),
+      ...(encryption && dumped.streamed ? { encryption: manifestEncryption(encryption, dumped.streamed) } : {}),
     };
     const manifest = opts.encryptManifest && encryption ? await sealManifest(written, encryption) : written;
     const finalPath = await finalizeOutput(dumped.target, manifest);

@@ -11,12 +11,12 @@
 // supported"). So a restore streams the decryption into pg_restore, and only a parallel restore
 // decrypts into a private 0600 file first (see restoreEncrypted.ts).
 import { PassThrough, type Readable } from 'node:stream';
-import { PgbrError, errorMessage } from '../platform/errors';
+import { archiveSink } from './dumpStream';
+import { PgbrError } from '../platform/errors';
 import type { Logger } from '../platform/log';
 import { encryptToFile, type Encrypted } from '../crypto/tools';
 import { recipientText, type EncryptionScheme, type Recipient } from '../crypto/recipients';
 import type { DumpFormat } from './manifest';
-import { readArchiveSource, streamSource } from './toc/archive';
 
 export interface DumpEncryption {
   scheme: EncryptionScheme;
@@ -80,54 +80,7 @@ export function encryptingScriptSink(enc: DumpEncryption, partial: string, opts:
   };
 }
 
-/**
- * Takes pg_dump's stdout: encrypts it into `partial` and reads the archive's table of contents from
- * the plaintext as it passes. `done` resolves once both are finished, and fails when the encryption
- * failed or the stream did not hold a readable archive (a cut or garbled output).
- */
+/** pg_dump's stdout encrypted into `partial`, its TOC read on the way (see archiveSink). */
 export function encryptingSink(enc: DumpEncryption, partial: string, opts: { signal?: AbortSignal; logger?: Logger }) {
-  let written: Encrypted | undefined;
-  let tocEntries: number | undefined;
-  const consume = async (stdout: Readable): Promise<void> => {
-    const head = new PassThrough();
-    let reading = true;
-    const plaintext = new PassThrough({
-      transform(chunk: Buffer, _enc, callback) {
-        if (reading) head.write(chunk);
-        callback(null, chunk);
-      },
-      flush(callback) {
-        head.end();
-        callback();
-      },
-    });
-    const toc = readArchiveSource(streamSource(head[Symbol.asyncIterator]()), 'custom')
-      .then((r) => {
-        tocEntries = r.entries.length;
-      })
-      .catch((e: unknown) => {
-        plaintext.destroy();
-        throw new PgbrError('tool-failed', `pg_dump's output is not an archive pg_restore can read (${errorMessage(e) || 'it ends inside its table of contents'}): the dump was removed`);
-      })
-      .finally(() => {
-        // Done with the head: the rest of the dump goes only to the encryption.
-        reading = false;
-        head.destroy();
-      });
-    stdout.pipe(plaintext);
-    // A stdout torn down before its end (pg_dump stopped by the runner) must not end the encryption as if the archive were whole.
-    stdout.on('close', () => {
-      if (!stdout.readableEnded) plaintext.destroy(new Error('pg_dump stopped before its output ended'));
-    });
-    const [encrypted] = await Promise.all([encryptToFile(enc.scheme, enc.recipients, plaintext, partial, opts), toc]);
-    written = encrypted;
-  };
-  return {
-    consume,
-    /** What was written, once `consume` resolved. */
-    result(): Encrypted & { tocEntries: number } {
-      if (!written || tocEntries === undefined) throw new PgbrError('tool-failed', 'the encrypted dump was not finished');
-      return { ...written, tocEntries };
-    },
-  };
+  return archiveSink((plaintext) => encryptToFile(enc.scheme, enc.recipients, plaintext, partial, opts));
 }

@@ -42,8 +42,9 @@ export async function readArchive(dumpPath: string, format: DumpFormat): Promise
     source = await chunkedFile(dumpPath);
   }
   try {
-    const { header, entries, lastDataOffset, intSize } = await readArchiveSource(source, format);
-    const damage = format === 'custom' ? await dataPastEnd(dumpPath, lastDataOffset, intSize) : undefined;
+    const read = await readArchiveSource(source, format);
+    const { header, entries } = read;
+    const damage = format === 'custom' ? await dataPastEnd(dumpPath, read) : undefined;
     return { header, entries, ...(damage ? { damage } : {}) };
   } finally {
     await source.close();
@@ -55,7 +56,19 @@ export async function readArchive(dumpPath: string, format: DumpFormat): Promise
  * time, or a stream (a decrypted dump's head, pg_dump's output on its way to encryption), read only
  * as far as its table of contents goes.
  */
-export async function readArchiveSource(source: ByteSource, format: DumpFormat): Promise<{ header: TocHeader; entries: TocEntry[]; lastDataOffset: number; intSize: number }> {
+export interface ArchiveRead {
+  header: TocHeader;
+  entries: TocEntry[];
+  /** The largest data offset recorded, -1 when none is (see EntrySink). */
+  lastDataOffset: number;
+  /** An entry has data at an offset the TOC does not record. */
+  unplacedData: boolean;
+  intSize: number;
+  /** Where the table of contents ends in the file, so where data would start. */
+  tocEnd: number;
+}
+
+export async function readArchiveSource(source: ByteSource, format: DumpFormat): Promise<ArchiveRead> {
   const c = new TocCursor(source.buf, source.end);
   const { header, formatCode } = await withMore(source, c, () => readArchiveHeaderFrom(c));
   // A directory dump's toc.dat says "tar" (pg_backup_directory.c: the layouts are compatible).
@@ -64,7 +77,7 @@ export async function readArchiveSource(source: ByteSource, format: DumpFormat):
   header.format = FORMAT_LABELS[format];
   const count = await withMore(source, c, () => c.int());
   header.tocEntries = count;
-  const sink: EntrySink = { all: [], listed: [], dropTables: new Map(), lastDataOffset: -1 };
+  const sink: EntrySink = { all: [], listed: [], dropTables: new Map(), lastDataOffset: -1, unplacedData: false };
   // Entries are read synchronously from the buffer; only a read that runs off its end waits for more.
   while (sink.all.length < count) {
     const start = c.pos;
@@ -75,23 +88,28 @@ export async function readArchiveSource(source: ByteSource, format: DumpFormat):
       await refill(source, c, start);
     }
   }
-  return { header, entries: toEntries(sink), lastDataOffset: sink.lastDataOffset, intSize: c.intSize };
+  return { header, entries: toEntries(sink), lastDataOffset: sink.lastDataOffset, unplacedData: sink.unplacedData, intSize: c.intSize, tocEnd: c.consumed + c.pos };
 }
 
 /**
- * A custom dump cut short keeps its table of contents (it is at the start) but loses data. Written
- * to a file, the data blocks follow the TOC in order, so the block at the largest recorded offset is
- * the last thing in the file, and a block ends with a zero-length chunk (a zero sign byte and intSize
- * zero bytes; pg_backup_custom.c). So the offset and that block header must lie inside the file, and
- * the file must end with the end-of-block marker.
+ * A custom dump cut short keeps its table of contents (it is at the start) but loses data. The data
+ * blocks follow the TOC in order, and a block ends with a zero-length chunk (a zero sign byte and
+ * intSize zero bytes; pg_backup_custom.c). Written to a file, the block at the largest recorded
+ * offset is the last thing in the file, so that offset and its block header must lie inside it.
+ * Written to a pipe, the TOC records no offsets: then data must follow the TOC. Either way the file
+ * must end with the end-of-block marker.
  */
-async function dataPastEnd(dumpPath: string, lastDataOffset: number, intSize: number): Promise<string | undefined> {
-  if (lastDataOffset < 0) return undefined;
+async function dataPastEnd(dumpPath: string, read: ArchiveRead): Promise<string | undefined> {
+  const { lastDataOffset, intSize, tocEnd } = read;
+  if (lastDataOffset < 0 && !read.unplacedData) return undefined;
   const size = (await fs.stat(dumpPath)).size;
   const marker = 1 + intSize;
   const blockHeader = 1 + marker;
-  if (lastDataOffset + blockHeader > size) {
+  if (lastDataOffset >= 0 && lastDataOffset + blockHeader > size) {
     return `the dump is truncated: its table of contents places data at byte ${lastDataOffset}, but the file ends at byte ${size}. Take the dump again or restore an older one.`;
+  }
+  if (lastDataOffset < 0 && tocEnd + blockHeader > size) {
+    return `the dump is truncated: it ends at byte ${size}, with its table of contents, before the data it lists. Take the dump again or restore an older one.`;
   }
   const tail = Buffer.alloc(marker);
   const fh = await fs.open(dumpPath, 'r');
@@ -101,7 +119,8 @@ async function dataPastEnd(dumpPath: string, lastDataOffset: number, intSize: nu
     await fh.close();
   }
   if (tail.every((b) => b === 0)) return undefined;
-  return `the dump is truncated: its last data block (from byte ${lastDataOffset}) does not end where the file ends (byte ${size}). Take the dump again or restore an older one.`;
+  const from = lastDataOffset >= 0 ? ` (from byte ${lastDataOffset})` : '';
+  return `the dump is truncated: its last data block${from} does not end where the file ends (byte ${size}). Take the dump again or restore an older one.`;
 }
 
 export interface ByteSource {
@@ -194,6 +213,7 @@ async function refill(source: ByteSource, c: TocCursor, start: number): Promise<
   c.buf = source.buf;
   c.end = source.end;
   c.pos = start - shift;
+  c.consumed += shift;
 }
 
 export class TruncatedArchive extends Error {}

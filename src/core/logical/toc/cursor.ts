@@ -17,6 +17,8 @@ export interface EntrySink {
   dropTables: Map<number, string>;
   /** Custom format: the largest data offset the TOC records (-1 when none is set, e.g. a dump written to a pipe). */
   lastDataOffset: number;
+  /** Custom format: an entry has data whose offset the TOC does not record (a dump written to a pipe). */
+  unplacedData: boolean;
 }
 
 const K_VERS = (major: number, minor: number, rev = 0) => (major * 256 + minor) * 256 + rev;
@@ -53,6 +55,8 @@ const STR_PREFIXED = 2;
  */
 export class TocCursor {
   pos = 0;
+  /** Bytes of the source dropped from the front of `buf` so far: `consumed + pos` is the position in the file. */
+  consumed = 0;
   version = 0;
   intSize = 4;
   offSize = 8;
@@ -147,7 +151,8 @@ export class TocCursor {
   }
 }
 
-/** pg_backup_custom.c: the offset of an entry's data is known (K_OFFSET_POS_SET). */
+/** pg_backup_custom.c: an entry has data but its offset is not recorded (K_OFFSET_POS_NOT_SET), or is (K_OFFSET_POS_SET). */
+const K_OFFSET_POS_NOT_SET = 1;
 const K_OFFSET_POS_SET = 2;
 
 interface ArchiveHeader {
@@ -250,6 +255,7 @@ export function readEntry(c: TocCursor, formatCode: number, sink: EntrySink): vo
       const flag = c.byte();
       const offset = c.offset();
       if (flag === K_OFFSET_POS_SET && offset > sink.lastDataOffset) sink.lastDataOffset = offset;
+      if (flag === K_OFFSET_POS_NOT_SET) sink.unplacedData = true;
     }
     if (c.version < V1_7) c.int();
   } else {

@@ -1,0 +1,90 @@
+// A custom archive taken from pg_dump's stdout: written (plain, or through an encryption) with its
+// sha256 taken as the bytes pass, and its table of contents read from the same stream, so the file is
+// never read a second time, and the sum is of exactly the bytes written.
+//
+// Why pg_dump writes to a pipe rather than the file: writing a file, it seeks back at its end to put
+// the data offsets into the TOC at the head, so a sum taken as it writes would not be the file's. An
+// archive without offsets restores as fast on a seekable file (see dumpEncrypted.ts for the figures):
+// pg_restore finds each block by skipping from one block header to the next.
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PgbrError, errorMessage } from '../platform/errors';
+import { readArchiveSource, streamSource } from './toc/archive';
+
+export interface WrittenArchive {
+  /** sha256 (hex) of the bytes written to the file. */
+  sha256: string;
+  sizeBytes: number;
+}
+
+/** Writes `bytes` to `file` (created or truncated), hashing them on the way. */
+export async function writeHashed(bytes: Readable, file: string): Promise<WrittenArchive> {
+  const hash = createHash('sha256');
+  let sizeBytes = 0;
+  await pipeline(
+    bytes,
+    async function* (chunks: AsyncIterable<Buffer>) {
+      for await (const c of chunks) {
+        hash.update(c);
+        sizeBytes += c.length;
+        yield c;
+      }
+    },
+    createWriteStream(file, { flags: 'w' }),
+  );
+  return { sha256: hash.digest('hex'), sizeBytes };
+}
+
+/**
+ * Takes pg_dump's stdout: hands it to `write` and reads the archive's table of contents from it as it
+ * passes. `consume` resolves once both are finished, and fails when writing failed or the stream did
+ * not hold a readable archive (a cut or garbled output).
+ */
+export function archiveSink<W extends WrittenArchive>(write: (archive: Readable) => Promise<W>) {
+  let written: W | undefined;
+  let tocEntries: number | undefined;
+  const consume = async (stdout: Readable): Promise<void> => {
+    const head = new PassThrough();
+    let reading = true;
+    const archive = new PassThrough({
+      transform(chunk: Buffer, _enc, callback) {
+        if (reading) head.write(chunk);
+        callback(null, chunk);
+      },
+      flush(callback) {
+        head.end();
+        callback();
+      },
+    });
+    const toc = readArchiveSource(streamSource(head[Symbol.asyncIterator]()), 'custom')
+      .then((r) => {
+        tocEntries = r.entries.length;
+      })
+      .catch((e: unknown) => {
+        archive.destroy();
+        throw new PgbrError('tool-failed', `pg_dump's output is not an archive pg_restore can read (${errorMessage(e) || 'it ends inside its table of contents'}): the dump was removed`);
+      })
+      .finally(() => {
+        // Done with the head: the rest of the dump goes only to the file.
+        reading = false;
+        head.destroy();
+      });
+    stdout.pipe(archive);
+    // A stdout torn down before its end (pg_dump stopped by the runner) must not end the file as if the archive were whole.
+    stdout.on('close', () => {
+      if (!stdout.readableEnded) archive.destroy(new Error('pg_dump stopped before its output ended'));
+    });
+    const [done] = await Promise.all([write(archive), toc]);
+    written = done;
+  };
+  return {
+    consume,
+    /** What was written, once `consume` resolved. */
+    result(): W & { tocEntries: number } {
+      if (!written || tocEntries === undefined) throw new PgbrError('tool-failed', 'the dump was not finished');
+      return { ...written, tocEntries };
+    },
+  };
+}
