@@ -64,7 +64,8 @@ export class DumpNode extends DumpsNode implements Targeted {
         : state === 'failed'
           ? new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'))
           : new vscode.ThemeIcon('circle-large-outline');
-    this.contextValue = `${DumpsContext.Dump}.${entry.format}${m?.kind === 'globals' ? '.globals' : ''}`;
+    // `.age` / `.gpg`: the row's menu offers the decryption identity.
+    this.contextValue = `${DumpsContext.Dump}.${entry.format}${m?.kind === 'globals' ? '.globals' : ''}${entry.encryption ? `.${entry.encryption}` : ''}`;
     this.tooltip = tooltipFor(entry, copies.lines);
   }
   get target(): NodeTarget {

@@ -7,7 +7,7 @@
 //   PGBR_E2E_PARTS=suite,ui,untrusted    run only these parts (default all): the extension-host suite,
 //                                        the UI checks, the suite in an untrusted folder
 //   PGBR_E2E_UI=plans,dumps              run only these UI scenarios (default all): connections, treeFreshness,
-//                                        wrongPassword, dumps, palette, options, health, pitr, plans
+//                                        wrongPassword, dumps, palette, options, health, pitr, plans, encrypted
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { format } from 'node:util';
@@ -27,6 +27,7 @@ import {
 } from './harness';
 import { runConnectionsUi } from './ui/connections.ui';
 import { runDumpsUi } from './ui/dumps.ui';
+import { runEncryptedUi } from './ui/encrypted.ui';
 import { runHealthUi } from './ui/health.ui';
 import { runOptionsUi } from './ui/options.ui';
 import { runPaletteUi } from './ui/palette.ui';
@@ -135,6 +136,7 @@ async function main(): Promise<number> {
       if (scenarios.has('health')) add(total, await phase('UI checks: WAL Archive and Health, a gap and failing archiving (code-server + Chromium)', (signal) => runHealthUi({ ...ui, cluster, signal })));
       if (scenarios.has('pitr')) add(total, await phase('UI checks: Point-in-time recovery, preview and drill (code-server + Chromium)', (signal) => runPitrUi({ ...ui, cluster, signal })));
       if (scenarios.has('plans')) add(total, await phase('UI checks: Plans, Run Now, a failed scheduled run, Install Schedule… (code-server + Chromium)', (signal) => runPlansUi({ ...ui, signal })));
+      if (scenarios.has('encrypted')) add(total, await phase('UI checks: an encrypted dump offsite, its identity, a table restored from it (code-server + Chromium)', (signal) => runEncryptedUi({ ...ui, cluster, signal })));
     }
   } catch (e) {
     total.failed++;
@@ -402,7 +404,7 @@ function add(total: Counts, counts: Counts): void {
   total.failed += counts.failed;
 }
 
-const UI_SCENARIOS = ['connections', 'treeFreshness', 'wrongPassword', 'dumps', 'palette', 'options', 'health', 'pitr', 'plans'] as const;
+const UI_SCENARIOS = ['connections', 'treeFreshness', 'wrongPassword', 'dumps', 'palette', 'options', 'health', 'pitr', 'plans', 'encrypted'] as const;
 
 function parseScenarios(value: string | undefined): Set<string> {
   if (!value) return new Set(UI_SCENARIOS);

@@ -62,6 +62,26 @@ suite('Encrypted dumps', () => {
     assert.equal(rows[0]?.item.command?.command, 'pgBackup.setDecryptionIdentity');
   });
 
+  test('the encrypted row\'s menu offers Set and Forget Decryption Identity (and a plain dump\'s does not); from the menu, Set asks', async () => {
+    const node = await encryptedNode();
+    assert.equal(node.item.contextValue, 'dump.custom.age');
+    const manifest = vscode.extensions.getExtension('pgbr.pg-backup')?.packageJSON as { contributes: { menus: Record<string, { command: string; when?: string }[]> } };
+    const matching = (contextValue: string) =>
+      manifest.contributes.menus['view/item/context']!.filter((m) => {
+        const re = /viewItem =~ \/(.*)\/$/.exec(m.when ?? '')?.[1];
+        return m.when?.includes('view == pgBackup.dumps') && re !== undefined && new RegExp(re).test(contextValue);
+      }).map((m) => m.command);
+    for (const command of ['pgBackup.setDecryptionIdentity', 'pgBackup.forgetDecryptionIdentity']) {
+      assert.ok(matching('dump.custom.age').includes(command), `${command} is not on the encrypted row's menu`);
+      assert.ok(!matching('dump.custom').includes(command), `${command} is on a plain dump's menu`);
+    }
+    // The menu passes the row and the selection: the command asks (here: closed at once) instead of reading them as an answer.
+    const asked = vscode.commands.executeCommand('pgBackup.setDecryptionIdentity', node.element, [node.element]);
+    await new Promise((r) => setTimeout(r, 500));
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    assert.equal(await asked, false);
+  });
+
   test('a key that does not open it is one line from the core, and the row still offers another identity', async () => {
     const other = path.join(keyDir, 'other.txt');
     await promisify(execFile)('age-keygen', ['-o', other]);

@@ -290,3 +290,19 @@ export function quickPickRow(page: Page, label: string): Locator {
     .locator('.quick-input-widget .quick-input-list .monaco-list-row')
     .filter({ has: page.locator('.label-name', { hasText: exactly(label) }) });
 }
+
+/** Polls a view's rows until `ready` holds; on timeout the error says what the view showed. */
+export async function waitForRows(view: Locator, ready: (rows: TreeRow[]) => boolean, timeout: number): Promise<TreeRow[]> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const rows = await treeRows(view);
+    if (ready(rows)) return rows;
+    if (Date.now() > deadline) throw new Error(`after ${timeout / 1000} s the view shows: ${describeRows(rows) || 'nothing'}`);
+    await view.page().waitForTimeout(250);
+  }
+}
+
+/** An entry of the open context menu (rendered in a shadow root, which Playwright's CSS locators pierce). */
+export function contextMenuItem(page: Page, label: string): Locator {
+  return page.locator('.context-view .monaco-menu .action-item:not(.disabled) .action-label', { hasText: label }).first();
+}

@@ -1,7 +1,9 @@
 // UI scenario: a person backs up shop from the command palette, opens the dump down to its tables, and restores
 // one table into a new database, which then shows in the Connections tree.
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
+  waitForRows,
+  contextMenuItem,
   activityIcon,
   Checks,
   childRows,
@@ -247,22 +249,6 @@ export async function runDumpsUi(opts: UiScenarioOptions): Promise<UiResult> {
 /** A dump of shop, as the Dumps view lists it under its folder (named after the database by default). */
 function isShopDump(r: TreeRow): boolean {
   return r.level === 2 && r.label.startsWith('shop_');
-}
-
-/** Polls a view's rows until `ready` holds; on timeout the error says what the view showed. */
-async function waitForRows(view: Locator, ready: (rows: TreeRow[]) => boolean, timeout: number): Promise<TreeRow[]> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const rows = await treeRows(view);
-    if (ready(rows)) return rows;
-    if (Date.now() > deadline) throw new Error(`after ${timeout / 1000} s the view shows: ${describeRows(rows) || 'nothing'}`);
-    await view.page().waitForTimeout(250);
-  }
-}
-
-/** An entry of the open context menu (rendered in a shadow root, which Playwright's CSS locators pierce). */
-function contextMenuItem(page: Page, label: string): Locator {
-  return page.locator('.context-view .monaco-menu .action-item:not(.disabled) .action-label', { hasText: label }).first();
 }
 
 /** How many notifications speak of a restore (done or running), read in the notification centre, which keeps them all. */

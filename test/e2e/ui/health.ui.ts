@@ -6,6 +6,7 @@ import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { parseDocument } from 'yaml';
 import type { Cluster } from '../../integration/cluster';
 import {
+  waitForRows,
   activityIcon,
   Checks,
   childRows,
@@ -23,7 +24,6 @@ import {
   screenshotPaths,
   setPaneExpanded,
   TIMEOUT,
-  treeRows,
   waitForQuickInput,
   widenSideBar,
   type TreeRow,
@@ -378,17 +378,6 @@ function childRows0(rows: TreeRow[], ...labels: string[]): TreeRow[] {
     return childRows(rows, ...labels);
   } catch {
     return [];
-  }
-}
-
-/** Polls a view's rows until `ready` holds; on timeout the error says what the view showed. */
-async function waitForRows(view: Locator, ready: (rows: TreeRow[]) => boolean, timeout: number): Promise<TreeRow[]> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const rows = await treeRows(view);
-    if (ready(rows)) return rows;
-    if (Date.now() > deadline) throw new Error(`after ${timeout / 1000} s the view shows: ${describeRows(rows) || 'nothing'}`);
-    await view.page().waitForTimeout(250);
   }
 }
 

@@ -2,10 +2,12 @@
 // runs, and finds the dump holding that table's definition only; then restores it into a new database with options.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { DUMP_OPTION_HELP } from '../../../src/core/logical/options';
 import { RESTORE_OPTION_HELP } from '../../../src/core/logical/restoreOptions';
 import {
+  waitForRows,
+  contextMenuItem,
   activityIcon,
   Checks,
   childRows,
@@ -256,16 +258,6 @@ function isShopDump(r: TreeRow): boolean {
   return r.level === 2 && r.label.startsWith('shop_');
 }
 
-async function waitForRows(view: Locator, ready: (rows: TreeRow[]) => boolean, timeout: number): Promise<TreeRow[]> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const rows = await treeRows(view);
-    if (ready(rows)) return rows;
-    if (Date.now() > deadline) throw new Error(`after ${timeout / 1000} s the view shows: ${describeRows(rows) || 'nothing'}`);
-    await view.page().waitForTimeout(250);
-  }
-}
-
 /** Every row of the open QuickPick, its label and one-line explanation, and the title show whole, never cut with an ellipsis. */
 async function allReadable(page: Page): Promise<void> {
   const found = await page.evaluate<{ rows: number; cut: string[] }>(`(() => {
@@ -277,6 +269,3 @@ async function allReadable(page: Page): Promise<void> {
   if (found.cut.length > 0) throw new Error(`cut off: ${found.cut.join(' | ')}`);
 }
 
-function contextMenuItem(page: Page, label: string): Locator {
-  return page.locator('.context-view .monaco-menu .action-item:not(.disabled) .action-label', { hasText: label }).first();
-}

@@ -3,8 +3,9 @@
 // Runs after the Dumps scenario, whose dump of shop is still in the workspace.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Locator, Page } from 'playwright-core';
+import type { Locator } from 'playwright-core';
 import {
+  contextMenuItem,
   activityIcon,
   Checks,
   collapseOtherPanes,
@@ -242,11 +243,6 @@ async function expand(treeRow: Locator): Promise<void> {
   await treeRow.waitFor({ timeout: TIMEOUT });
   if ((await treeRow.getAttribute('aria-expanded')) !== 'true') await treeRow.click();
   await treeRow.page().waitForTimeout(300);
-}
-
-/** An entry of the open context menu. */
-function contextMenuItem(page: Page, label: string): Locator {
-  return page.locator('.context-view .monaco-menu .action-item:not(.disabled) .action-label', { hasText: label }).first();
 }
 
 /** The first file named `name` under `dir` (the dump folder is somewhere in the workspace). */
