@@ -136,7 +136,8 @@ interface AnyHandler {
 export async function runCommand(id: CommandId, handler: CommandTable[CommandId], args: readonly unknown[]): Promise<unknown> {
   const spec: ArgSpec = COMMAND_ARGS[id];
   const h = handler as AnyHandler;
-  if (spec.arg === 'none') return h.run(undefined, readExtra(id, spec.extra, args));
+  // From a row's menu VS Code passes the row and the selection: a command that takes no node ignores them.
+  if (spec.arg === 'none') return h.run(undefined, readExtra(id, spec.extra, args.filter((a) => !isRowArgument(a))));
   const { clicked, selection, rest } = splitArgs(args);
   const extra = readExtra(id, spec.extra, rest);
   const read = READERS[spec.arg];
@@ -152,6 +153,11 @@ export async function runCommand(id: CommandId, handler: CommandTable[CommandId]
 }
 
 /** VS Code's context menus pass the clicked node, then the selection it is part of; callers pass their own arguments after the first. */
+/** A tree row (or the selection of rows) as VS Code passes it to a command run from a row's menu. */
+function isRowArgument(a: unknown): boolean {
+  return Array.isArray(a) ? a.length > 0 && a.every((x) => targetOf(x) !== undefined) : targetOf(a) !== undefined;
+}
+
 function splitArgs(args: readonly unknown[]): { clicked: unknown; selection: unknown[]; rest: unknown[] } {
   const [clicked, second, ...after] = args;
   const one = clicked === undefined ? [] : [clicked];

@@ -12,9 +12,8 @@ export function identityCommands(ctx: Ctx) {
   return {
     'pgBackup.setDecryptionIdentity': {
       // A caller may pass the answer: an AGE-SECRET-KEY-1… text or an identity file's absolute path.
-      // From a dump row's menu the arguments are the row and the selection: then it asks.
-      run: async (_row: unknown, given: unknown) => {
-        const answer = typeof given === 'string' ? readIdentityAnswer(given) : await askIdentity();
+      run: async (_none: undefined, given: string | undefined) => {
+        const answer = given !== undefined ? readIdentityAnswer(given) : await askIdentity();
         if (!answer) return false;
         // A file is checked now, so a wrong pick is said here and not when a dump is opened.
         if (answer.kind === 'file') await readAgeIdentityFile(answer.path);

@@ -208,3 +208,11 @@ test('Install and Remove Schedule take a plan and, after it, the scheduler and t
     assert.match(await refusal(id, ['nightly', { user: 'yes' }]), /takes \{ scheduler/);
   }
 });
+
+test('a command that takes no node, run from a row\'s menu, ignores the row and the selection; a caller\'s text still reaches it', async () => {
+  const row = dump('/d/secret.dump.age');
+  assert.deepEqual((await run('pgBackup.setDecryptionIdentity', [row, [row]])).calls, [[undefined, undefined]]);
+  assert.deepEqual((await run('pgBackup.setDecryptionIdentity', [undefined, 'AGE-SECRET-KEY-1X'])).calls, [[undefined, 'AGE-SECRET-KEY-1X']]);
+  assert.deepEqual((await run('pgBackup.forgetDecryptionIdentity', [row, [row]])).calls, [[undefined, undefined]]);
+  assert.match(await refusal('pgBackup.setDecryptionIdentity', [42]), /text/);
+});
