@@ -15,7 +15,7 @@ const at = (epoch: number, extra = '') => `${new Date(epoch * 1000).toISOString(
 
 test('each target kind maps to --type and its companions; latest takes no action, a name no exclusive', () => {
   assert.deepEqual(targetOptions({ target: { kind: 'latest' } }), ['--type=default', '--target-timeline=latest']);
-  assert.deepEqual(targetOptions({ target: { kind: 'immediate' }, action: 'promote' }), ['--type=immediate', '--target-action=promote', '--target-timeline=latest']);
+  assert.deepEqual(targetOptions({ target: { kind: 'immediate' }, action: 'promote' }), ['--type=immediate', '--target-action=promote']);
   assert.deepEqual(targetOptions({ target: { kind: 'time', time: '2026-11-22 14:30:00.25 Europe/Berlin' }, inclusive: false, timeline: 2 }), [
     '--type=time',
     '--target=2026-11-22 14:30:00.25+01',
@@ -36,7 +36,6 @@ test('restore options: the data directory, the set, archive-mode off by default,
     '--pg1-path=/srv/restore/data',
     '--type=immediate',
     '--target-action=pause',
-    '--target-timeline=latest',
     `--set=${FULL}`,
     '--archive-mode=off',
     '--log-level-console=detail',
@@ -44,7 +43,7 @@ test('restore options: the data directory, the set, archive-mode off by default,
   assert.throws(() => restoreOptions(req, { dataDirEmpty: false }), /\/srv\/restore\/data is not empty: .* --delta/);
   assert.ok(!restoreOptions({ ...req, delta: true }, { dataDirEmpty: true }).includes('--delta'), 'an empty folder needs no --delta');
   const full = restoreOptions({ ...req, delta: true, set: DIFF, dbInclude: ['shop', 'crm'], archiveMode: 'preserve', tablespaceMapAll: '/srv/restore/ts' }, { dataDirEmpty: false, set: FULL });
-  assert.deepEqual(full.slice(4), [`--set=${DIFF}`, '--delta', '--db-include=shop', '--db-include=crm', '--archive-mode=preserve', '--tablespace-map-all=/srv/restore/ts', '--log-level-console=detail']);
+  assert.deepEqual(full.slice(3), [`--set=${DIFF}`, '--delta', '--db-include=shop', '--db-include=crm', '--archive-mode=preserve', '--tablespace-map-all=/srv/restore/ts', '--log-level-console=detail']);
   assert.throws(() => restoreOptions({ ...req, dbInclude: ['a b'] }, { dataDirEmpty: true }), /not a database name/);
 });
 

@@ -7,3 +7,4 @@ export { backrestArgs, backrestFailure, type BackrestRunOptions, type BackrestTa
 export { parseVerifyOutput, type VerifyReport } from './verify';
 export { type BackrestRecovery, type BackrestRestorePlan, type BackrestRestoreRequest, type BackrestRestoreResult, planBackrestRestore, type RestoreProgress, restoreOptions, runBackrestRestore, targetOptions } from './restore';
 export { type ArchiveListing, backrestWindow, checkBackrestTarget, chooseBackupSet, listPosixArchive } from './window';
+export { backrestSource, type BackrestDrillOptions, runBackrestDrill } from './drill';

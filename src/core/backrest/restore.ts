@@ -38,7 +38,7 @@ export interface BackrestRestoreRequest {
   tablespaceMapAll?: string;
 }
 
-/** `--type` and its companions for a target, as pgBackRest 2.45 accepts them (an action or an exclusive target only where one is valid). */
+/** `--type` and its companions for a target, as pgBackRest 2.45 accepts them (an action, an exclusive target or a timeline only where one is valid). */
 export function targetOptions(recovery: BackrestRecovery): string[] {
   const target = recovery.target;
   const resolved = resolveTarget(target);
@@ -63,7 +63,8 @@ export function targetOptions(recovery: BackrestRecovery): string[] {
   if (typeof timeline === 'number' && (!Number.isInteger(timeline) || timeline < 1)) {
     throw new PgbrError('usage', `${timeline} is not a timeline: timelines are whole numbers from 1.`);
   }
-  out.push(`--target-timeline=${timeline}`);
+  // 2.45 refuses --target-timeline with an immediate target, which stops at the backup's consistency point anyway.
+  if (target.kind !== 'immediate') out.push(`--target-timeline=${timeline}`);
   return out;
 }
 
