@@ -3,40 +3,18 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { PgbrError, errorMessage, abortOnSignals } from '../core/platform';
-import { applyRecovery, planRecoveryChanges, readBaseBackupInfo, type RecoveryChange, type RecoveryPreview, resolveTarget, validateTarget, type RecoveryAction, type RecoveryPlan, type RecoveryTarget, type RecoveryTimeline, type TargetCheck, runDrill, type DrillReport, findServerBinDir } from '../core/pitr';
+import { applyRecovery, planRecoveryChanges, readBaseBackupInfo, type RecoveryChange, type RecoveryPreview, resolveTarget, validateTarget, type RecoveryPlan, type RecoveryTimeline, type TargetCheck, runDrill, findServerBinDir } from '../core/pitr';
 import { readRestorePoints, restorePointsFileFor, restorePointsOf, readRecord, recordPathFor, toKnownBaseBackup, type BaseBackupRecord } from '../core/physical';
 import { type KnownBaseBackup, scanArchive } from '../core/wal';
-import { jsonOption } from './commands';
+import { jsonOption, workspaceOption } from './commands';
+import { pitrBackrestCommand, type PitrBackrestOptions } from './pitrBackrest';
+import { renderDrill, secs, targetFromOptions, type PitrOptions } from './pitrShared';
+
+export { renderDrill, targetFromOptions, type PitrOptions } from './pitrShared';
 import { Exit, makeOutput } from './output';
 import type { CliContext, Io } from './io';
 import { binPathOption, inventoryFor, stderrLogger, verboseOption } from './shared';
 
-export interface PitrOptions {
-  baseBackup: string;
-  archive: string;
-  targetTime?: string;
-  timeZone?: string;
-  targetLsn?: string;
-  targetXid?: string;
-  targetName?: string;
-  latest?: boolean;
-  immediate?: boolean;
-  exclusive?: boolean;
-  timeline?: RecoveryTimeline;
-  action?: RecoveryAction;
-  restoreCommand?: string;
-  /** The archive_command the recovered server archives with once promoted; without it, archive_mode = off. */
-  keepArchiving?: string;
-  record?: string;
-  dataDir?: string;
-  drill?: boolean;
-  binDir?: string;
-  binPath?: string;
-  serverTimeZone?: string;
-  force?: boolean;
-  json?: boolean;
-  verbose?: boolean;
-}
 
 export function parseTimelineOption(value: string): RecoveryTimeline {
   if (value === 'latest' || value === 'current') return value;
@@ -44,20 +22,6 @@ export function parseTimelineOption(value: string): RecoveryTimeline {
   throw new InvalidArgumentError('give latest, current, or a timeline number (1, 2, ...).');
 }
 
-/** The one target the options name; two or none is a usage error. */
-export function targetFromOptions(o: PitrOptions): RecoveryTarget {
-  const given: RecoveryTarget[] = [];
-  if (o.targetTime !== undefined) given.push({ kind: 'time', time: o.targetTime, ...(o.timeZone ? { zone: o.timeZone } : {}) });
-  if (o.targetLsn !== undefined) given.push({ kind: 'lsn', lsn: o.targetLsn });
-  if (o.targetXid !== undefined) given.push({ kind: 'xid', xid: o.targetXid });
-  if (o.targetName !== undefined) given.push({ kind: 'name', name: o.targetName });
-  if (o.latest) given.push({ kind: 'latest' });
-  if (o.immediate) given.push({ kind: 'immediate' });
-  if (given.length !== 1) {
-    throw new PgbrError('usage', `give exactly one target: --target-time, --target-lsn, --target-xid, --target-name, --latest or --immediate${given.length ? ` (${given.length} were given)` : ''}.`);
-  }
-  return given[0] as RecoveryTarget;
-}
 
 /** The backup's record (this tool's `NAME.basebackup.json` beside the folder), with the server it was taken from. */
 async function readRecordOf(file: string | undefined, baseBackupDir: string): Promise<(KnownBaseBackup & { server: { host: string; port: number } }) | undefined> {
@@ -107,28 +71,7 @@ export function renderPreview(p: RecoveryPreview): string {
   return lines.join('\n');
 }
 
-const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-export function renderDrill(r: DrillReport): string {
-  const lines = [`Drill ${r.status}: ${r.message}`];
-  if (r.status === 'reached') {
-    const where = [
-      r.timeline !== undefined ? `timeline ${r.timeline}` : undefined,
-      r.promoted ? `promoted${r.promoted.timeline !== undefined ? ` to timeline ${r.promoted.timeline}` : ''}` : 'paused at the target',
-      r.serverTimeZone ? `server time zone ${r.serverTimeZone}` : undefined,
-    ].filter(Boolean);
-    lines.push(`  ${where.join(', ')}`);
-    for (const db of r.databases) {
-      lines.push(`  database ${db.name}: ${db.tables.length ? '' : 'no tables'}`);
-      for (const t of db.tables) lines.push(`    ${t.schema}.${t.table}  ${t.rows === null ? 'unlogged, not readable during recovery' : `${t.rows} row${t.rows === 1 ? '' : 's'}`}`);
-    }
-  } else if (r.logTail.length) {
-    lines.push('  server log (tail):', ...r.logTail.slice(-15).map((l) => `    ${l}`));
-  }
-  const d = r.durations;
-  lines.push(`  restore ${secs(d.restoreMs)}, recovery ${secs(d.recoverMs)}, inspection ${secs(d.inspectMs)}, stop ${secs(d.stopMs)}, total ${secs(d.totalMs)}`);
-  return lines.join('\n');
-}
 
 export async function pitrCommand(o: PitrOptions, io: Io): Promise<number> {
   const out = makeOutput(!!o.json, io.out, io.err);
@@ -201,8 +144,14 @@ export function addPitrCommands(program: Command, { io, exit }: CliContext): voi
   program
     .command('pitr')
     .description('point-in-time recovery: check the target against the archive, then write it into a stopped data directory (--data-dir) or rehearse it on a scratch server (--drill); exit 1 when the target is outside the window or the drill does not reach it')
-    .requiredOption('--base-backup <dir>', 'the folder pg_basebackup wrote (plain or tar format)')
-    .requiredOption('--archive <dir>', 'the WAL archive folder')
+    .option('--base-backup <dir>', 'the folder pg_basebackup wrote (plain or tar format)')
+    .option('--archive <dir>', 'the WAL archive folder')
+    .option('--backrest <stanza>', 'restore from this pgBackRest stanza instead of --base-backup and --archive')
+    .option('--config <file>', "with --backrest: pgBackRest's config file (default: the repository's in pgbackup.yaml, else pgBackRest's own)")
+    .option('--set <label>', 'with --backrest: the backup set to restore (default: the newest that stopped before a time or LSN target, else the newest)')
+    .option('--db-include <name...>', 'with --backrest: restore only these databases; the others come back as zeroed files that cannot be connected to')
+    .option('--delta', 'with --backrest --data-dir: let pgbackrest overwrite a non-empty data directory where it differs from the backup')
+    .addOption(workspaceOption())
     .option('--target-time <time>', 'date, time and time zone: "2026-11-22 14:30 Europe/Berlin" or 2026-11-22T14:30:00+01:00')
     .option('--time-zone <zone>', 'the zone of --target-time when it names none (IANA name or offset)')
     .option('--target-lsn <lsn>', 'a WAL location, like 0/3000060')
@@ -227,5 +176,12 @@ export function addPitrCommands(program: Command, { io, exit }: CliContext): voi
     .addOption(binPathOption())
     .addOption(verboseOption())
     .addOption(jsonOption())
-    .action(async (opts: PitrOptions) => exit(await pitrCommand(opts, io)));
+    .action(async (opts: PitrOptions & { backrest?: string }) => {
+      if (opts.backrest !== undefined) return exit(await pitrBackrestCommand(opts as PitrBackrestOptions, io));
+      if (opts.baseBackup === undefined || opts.archive === undefined) {
+        io.err('pgbr: give --base-backup DIR and --archive DIR, or --backrest STANZA.\n');
+        return exit(Exit.Error);
+      }
+      return exit(await pitrCommand(opts, io));
+    });
 }

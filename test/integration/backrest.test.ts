@@ -6,15 +6,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { startCluster, type Cluster } from './cluster';
+import type { Cluster } from './cluster';
+import { startBackrestRepo } from './backrestRepo';
 import { processesWith } from './processes';
 import { runBackrest } from '../../src/core/backrest/run';
 
 const pgbr = path.resolve(__dirname, '../../dist/pgbr.js');
 const STANZA = 'it';
-const asRoot = process.getuid?.() === 0;
 let cluster: Cluster;
 let work: string;
 let config: string;
@@ -53,39 +52,7 @@ interface InfoDoc {
 }
 
 before(async () => {
-  work = await fs.mkdtemp(path.join(os.tmpdir(), 'pgbr-backrest-'));
-  repo = path.join(work, 'repo');
-  config = path.join(work, 'pgbackrest.conf');
-  const archiveCommand = `pgbackrest --config=${config} --stanza=${STANZA} archive-push %p`;
-  cluster = await startCluster({ extraConf: { archive_mode: 'on', archive_command: `'${archiveCommand}'` } });
-  for (const dir of ['repo', 'lock', 'log']) await fs.mkdir(path.join(work, dir));
-  await fs.writeFile(
-    config,
-    [
-      '[global]',
-      `repo1-path=${repo}`,
-      `lock-path=${path.join(work, 'lock')}`,
-      `log-path=${path.join(work, 'log')}`,
-      'log-level-file=detail',
-      'start-fast=y',
-      // Retention is ours to drive (expire --set); pgBackRest's own count stays out of the way.
-      'repo1-retention-full=9999',
-      'archive-timeout=60',
-      '',
-      `[${STANZA}]`,
-      `pg1-path=${cluster.dataDir}`,
-      `pg1-socket-path=${cluster.socketDir}`,
-      `pg1-port=${cluster.port}`,
-      'pg1-user=postgres',
-      '',
-    ].join('\n'),
-  );
-  if (asRoot) {
-    // The server archives as postgres: the repository and everything pgBackRest writes belong to it.
-    const { uid, gid } = await fs.stat(cluster.dataDir);
-    for (const p of [work, repo, path.join(work, 'lock'), path.join(work, 'log'), config]) await fs.chown(p, uid, gid);
-  }
-  await fs.writeFile(path.join(work, 'pgbackup.yaml'), `repositories:\n  - kind: pgbackrest\n    stanza: ${STANZA}\n    config: ${config}\n`);
+  ({ cluster, work, config, repo } = await startBackrestRepo(STANZA, 'pgbr-backrest-'));
   await cluster.sql('CREATE TABLE t (id int PRIMARY KEY, pad text); INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 1000) g;');
 });
 

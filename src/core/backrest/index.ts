@@ -5,3 +5,6 @@ export { type ExpiredSet, type ExpirePreview, expireSets, previewExpire } from '
 export { type BackrestArchive, type BackrestBackup, type BackrestBackupType, type BackrestDb, type BackrestStanzaInfo, parseBackrestInfo, stanzaProblem, usableStanza } from './info';
 export { backrestArgs, backrestFailure, type BackrestRunOptions, type BackrestTarget, backrestUser, runBackrest } from './run';
 export { parseVerifyOutput, type VerifyReport } from './verify';
+export { type BackrestRecovery, type BackrestRestorePlan, type BackrestRestoreRequest, type BackrestRestoreResult, planBackrestRestore, type RestoreProgress, restoreOptions, runBackrestRestore, targetOptions } from './restore';
+export { type ArchiveListing, backrestWindow, checkBackrestTarget, chooseBackupSet, listPosixArchive } from './window';
+export { backrestSource, type BackrestDrillOptions, runBackrestDrill } from './drill';

@@ -26,11 +26,46 @@ export interface DrillProgress {
   elapsedMs: number;
 }
 
+/** The plan a drill's runner needs; a base backup source needs a whole RecoveryPlan (its restore_command). */
+export type DrillPlan = Pick<RecoveryPlan, 'target' | 'inclusive' | 'timeline' | 'action'> & Partial<Pick<RecoveryPlan, 'restore' | 'archiving'>>;
+
+export interface DrillOwner {
+  user: string;
+  uid: number;
+  gid: number;
+}
+
+/** What puts a data directory, with its recovery settings, into the scratch folder: a base backup copied, or a pgBackRest restore. */
+export interface DrillSource {
+  /** For the progress line: `restoring <label> into a scratch folder`. */
+  label: string;
+  /** As root: who owns the scratch folder and runs its server; default: the scratch folder's parent's owner, else postgres. */
+  owner?(): Promise<DrillOwner>;
+  /** Checks once the owner is known (as root: that it can read what recovery fetches). */
+  check?(ctx: { runuser?: string; user?: string }): Promise<void>;
+  /** Writes the data directory at `dataDir`; returns the recovery settings written and its owner. */
+  restore(ctx: { root: string; dataDir: string; plan: DrillPlan; signal?: AbortSignal; logger?: Logger }): Promise<{ settings: string[]; owner?: DrillOwner }>;
+}
+
+/** The existing source: a pg_basebackup folder copied or extracted, with the plan's settings written by applyRecovery. */
+export function baseBackupSource(baseBackupDir: string, format?: BaseBackupFormat): DrillSource {
+  return {
+    label: baseBackupDir,
+    restore: async ({ dataDir, plan, signal, logger }) => {
+      if (!plan.restore) throw new PgbrError('usage', 'a drill from a base backup needs the restore_command source of its plan.');
+      const applied = await applyRecovery({ baseBackupDir, format, dataDir, plan: { ...plan, restore: plan.restore }, signal, logger });
+      return { settings: applied.preview.settings, ...(applied.preview.owner ? { owner: applied.preview.owner } : {}) };
+    },
+  };
+}
+
 export interface DrillOptions {
-  baseBackupDir: string;
+  /** A pg_basebackup folder; or give `source`. */
+  baseBackupDir?: string;
   format?: BaseBackupFormat;
+  source?: DrillSource;
   /** The recovery to rehearse; `shutdown` is run as `pause`, since a stopped server cannot be looked at. */
-  plan: RecoveryPlan;
+  plan: DrillPlan;
   /** Folder with the `postgres` server binary of the backup's major version. */
   binDir: string;
   signal?: AbortSignal;
@@ -38,6 +73,8 @@ export interface DrillOptions {
   logger?: Logger;
   /** Exact row counts of every user table in every database (default true). */
   countTables?: boolean;
+  /** Only these databases are counted (a selective restore leaves the others unreadable). */
+  databases?: string[];
   /** The role to connect as; default: the first of `postgres`, the data directory's owner, this process's user that exists. */
   superuser?: string;
   /** Where the scratch folder is made (default: the system temp folder); its path must be short enough for a socket. */
@@ -89,7 +126,9 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   if (opts.signal?.aborted) throw cancelled();
 
   const action = opts.plan.action === 'promote' ? 'promote' : 'pause';
-  const plan: RecoveryPlan = { ...opts.plan, action };
+  const plan: DrillPlan = { ...opts.plan, action };
+  if (!opts.source && !opts.baseBackupDir) throw new PgbrError('usage', 'a drill needs a base backup folder or another source to restore from.');
+  const source = opts.source ?? baseBackupSource(opts.baseBackupDir as string, opts.format);
   const postgres = path.join(opts.binDir, process.platform === 'win32' ? 'postgres.exe' : 'postgres');
   if (!existsSync(postgres)) {
     throw new PgbrError('tool-missing', `${opts.binDir} has no postgres server binary: the drill starts a real server, so install the PostgreSQL server package or pass the bin folder that has it.`);
@@ -112,22 +151,23 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   try {
     let user: string | undefined;
     if (runuser) {
-      const owner = await ownerForScratch();
+      const owner = source.owner ? await source.owner() : await ownerForScratch();
       user = owner.user;
       await fs.chown(root, owner.uid, owner.gid);
-      if (opts.plan.restore.kind === 'copy') await checkArchiveReadable(runuser, user, opts.plan.restore.archiveDir);
+      if (opts.plan.restore?.kind === 'copy') await checkArchiveReadable(runuser, user, opts.plan.restore.archiveDir);
     }
+    await source.check?.({ ...(runuser ? { runuser } : {}), ...(user ? { user } : {}) });
     await fs.chmod(root, 0o700);
 
-    progress('restore', `restoring ${opts.baseBackupDir} into a scratch folder`);
+    progress('restore', `restoring ${source.label} into a scratch folder`);
     const t0 = performance.now();
-    const applied = await applyRecovery({ baseBackupDir: opts.baseBackupDir, format: opts.format, dataDir, plan, signal: opts.signal, logger });
+    const applied = await source.restore({ root, dataDir, plan, ...(opts.signal ? { signal: opts.signal } : {}), ...(logger ? { logger } : {}) });
     durations.restoreMs = Math.round(performance.now() - t0);
-    settings = applied.preview.settings;
+    settings = applied.settings;
     await checkServerVersion(postgres, dataDir);
 
     port = await freePort();
-    await prepareScratchConfig(dataDir, root, port, applied.preview.owner);
+    await prepareScratchConfig(dataDir, root, port, applied.owner);
 
     progress('start', `starting a scratch server on a private socket (port ${port})`);
     const state: LogState = { paused: false, ready: false, readOnlyReady: false };
@@ -205,7 +245,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     } else {
       progress('inspect', 'reading what was recovered');
       const t2 = performance.now();
-      await inspect(report, { socketDir: root, port, owner: applied.preview.owner?.user, superuser: opts.superuser, countTables: opts.countTables ?? true, promoted: action === 'promote' || plan.target.kind === 'latest' });
+      await inspect(report, { socketDir: root, port, owner: applied.owner?.user, superuser: opts.superuser, countTables: opts.countTables ?? true, ...(opts.databases ? { only: opts.databases } : {}), promoted: action === 'promote' || plan.target.kind === 'latest' });
       if (report.promoted && state.newTimeline !== undefined) report.promoted.timeline ??= state.newTimeline;
       durations.inspectMs = Math.round(performance.now() - t2);
       report.status = 'reached';
@@ -241,6 +281,7 @@ interface InspectOptions {
   owner?: string;
   superuser?: string;
   countTables: boolean;
+  only?: string[];
   promoted: boolean;
 }
 
@@ -278,7 +319,7 @@ async function inspect(report: DrillReport, o: InspectOptions): Promise<void> {
   const databases = await withClient(params(user, 'postgres'), {}, async (c) =>
     (await c.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1')).rows.map((r) => r.datname),
   );
-  for (const name of databases) {
+  for (const name of databases.filter((d) => !o.only || o.only.includes(d))) {
     const tables = await withClient(params(user, name), {}, async (c) => {
       const list = (
         await c.query<{ nspname: string; relname: string; unlogged: boolean }>(

@@ -1,0 +1,51 @@
+// A throwaway cluster archiving into a posix pgBackRest repository in a temp folder, for tests that drive pgBackRest.
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { startCluster, type Cluster } from './cluster';
+
+export interface BackrestRepo {
+  cluster: Cluster;
+  work: string;
+  config: string;
+  repo: string;
+  stanza: string;
+}
+
+export async function startBackrestRepo(stanza: string, prefix: string): Promise<BackrestRepo> {
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  // Data directories restored under it are run by the postgres user when we are root: it must be able to pass through.
+  await fs.chmod(work, 0o711);
+  const repo = path.join(work, 'repo');
+  const config = path.join(work, 'pgbackrest.conf');
+  const archiveCommand = `pgbackrest --config=${config} --stanza=${stanza} archive-push %p`;
+  const cluster = await startCluster({ extraConf: { archive_mode: 'on', archive_command: `'${archiveCommand}'` } });
+  for (const dir of ['repo', 'lock', 'log']) await fs.mkdir(path.join(work, dir));
+  await fs.writeFile(
+    config,
+    [
+      '[global]',
+      `repo1-path=${repo}`,
+      `lock-path=${path.join(work, 'lock')}`,
+      `log-path=${path.join(work, 'log')}`,
+      'log-level-file=detail',
+      'start-fast=y',
+      'repo1-retention-full=9999',
+      'archive-timeout=60',
+      '',
+      `[${stanza}]`,
+      `pg1-path=${cluster.dataDir}`,
+      `pg1-socket-path=${cluster.socketDir}`,
+      `pg1-port=${cluster.port}`,
+      'pg1-user=postgres',
+      '',
+    ].join('\n'),
+  );
+  if (process.getuid?.() === 0) {
+    // The server archives as postgres: the repository and everything pgBackRest writes belong to it.
+    const { uid, gid } = await fs.stat(cluster.dataDir);
+    for (const p of [work, repo, path.join(work, 'lock'), path.join(work, 'log'), config]) await fs.chown(p, uid, gid);
+  }
+  await fs.writeFile(path.join(work, 'pgbackup.yaml'), `repositories:\n  - kind: pgbackrest\n    stanza: ${stanza}\n    config: ${config}\n`);
+  return { cluster, work, config, repo, stanza };
+}
