@@ -2,7 +2,7 @@
 import { PgbrError } from '../platform/errors';
 import type { Logger } from '../platform/log';
 import { type BackrestBackup, type BackrestBackupType, type BackrestStanzaInfo, parseBackrestInfo, usableStanza } from './info';
-import { backrestFailure, runBackrest, type BackrestTarget } from './run';
+import { backrestFailure, backrestUser, runBackrest, type BackrestTarget } from './run';
 import { parseVerifyOutput, type VerifyReport } from './verify';
 
 export interface BackrestCallOptions {
@@ -11,7 +11,7 @@ export interface BackrestCallOptions {
 }
 
 /** The stanza as `pgbackrest info --output=json` reports it; its status may be any code (info exits 0 for a missing stanza). */
-export async function backrestInfo(target: BackrestTarget, opts: BackrestCallOptions = {}): Promise<BackrestStanzaInfo> {
+export async function backrestInfo(target: BackrestTarget, opts: BackrestCallOptions & { user?: string } = {}): Promise<BackrestStanzaInfo> {
   const result = await runBackrest(target, 'info', ['--output=json'], { ...opts, collectStdout: true });
   if (result.status !== 'succeeded') throw backrestFailure('info', result, target);
   return usableStanza(parseBackrestInfo(result.stdout), target.stanza);
@@ -87,9 +87,12 @@ export async function backrestBackup(
     if ('label' in read) label = read.label;
     else opts.onProgress?.(read);
   };
-  const result = await runBackrest(target, 'backup', [`--type=${type}`, '--log-level-console=detail'], { ...opts, onStdoutLine: onLine, onStderrLine: onLine });
+  // Who runs pgbackrest (as root) is looked up once for the backup and the info after it.
+  const user = await backrestUser(target);
+  const run = { ...opts, ...(user ? { user } : {}) };
+  const result = await runBackrest(target, 'backup', [`--type=${type}`, '--log-level-console=detail'], { ...run, onStdoutLine: onLine, onStderrLine: onLine });
   if (result.status !== 'succeeded') throw backrestFailure('backup', result, target);
-  const info = await backrestInfo(target, { ...opts, signal: undefined });
+  const info = await backrestInfo(target, { ...run, signal: undefined });
   const backup = label ? info.backups.find((b) => b.label === label) : info.backups.at(-1);
   if (!backup) throw new PgbrError('tool-failed', `pgbackrest backup ended without error, but info does not list ${label ? `backup ${label}` : 'any backup'}: run pgbackrest info for stanza "${target.stanza}" to see why.`);
   return { backup, durationMs: result.durationMs };
