@@ -27,37 +27,36 @@ export interface ConnectOptions {
 const DEFAULT_APPLICATION_NAME = 'pgbr';
 
 /** Connects, runs `fn`, and always ends the client; failures to connect become actionable `PgbrError`s. */
-export async function withClient<T>(
-  params: ConnectionParams,
-  opts: ConnectOptions,
-  fn: (c: pg.Client) => Promise<T>,
-): Promise<T> {
-  const client = await connect(params, opts);
-  const cancel = () => void cancelBackend(params, opts, (client as pg.Client & { processID: number | null }).processID);
-  opts.signal?.addEventListener('abort', cancel, { once: true });
-  try {
-    if (opts.signal?.aborted) cancel();
-    return await fn(client);
-  } catch (e) {
-    // Query errors (permissions, missing objects) keep the server's own message; a lost connection is explained.
-    throw isConnectionLoss(e) ? describeConnectionError(e, params, opts) : e;
-  } finally {
-    opts.signal?.removeEventListener('abort', cancel);
-    await client.end().catch(() => {});
-  }
+export async function withClient<T>(params: ConnectionParams, opts: ConnectOptions, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  return withLazyClient(params, opts, async (client) => fn(await client()));
 }
 
 /**
  * Like `withClient`, but connects only when `client()` is first called, and once: a run of checks
- * that may need no query at all, or several, costs at most one connection.
+ * that may need no query at all, or several, costs at most one connection. A signal that fires
+ * cancels the running query through a second connection (also when it fired before the connection).
  */
 export async function withLazyClient<T>(params: ConnectionParams, opts: ConnectOptions, fn: (client: () => Promise<pg.Client>) => Promise<T>): Promise<T> {
   let opened: Promise<pg.Client> | undefined;
+  let connectFailure: unknown;
   const cancel = () => void opened?.then((c) => cancelBackend(params, opts, (c as pg.Client & { processID: number | null }).processID)).catch(() => {});
+  const client = () =>
+    (opened ??= connect(params, opts).then(
+      (c) => {
+        if (opts.signal?.aborted) cancel();
+        return c;
+      },
+      (e: unknown) => {
+        connectFailure = e;
+        throw e;
+      },
+    ));
   opts.signal?.addEventListener('abort', cancel, { once: true });
   try {
-    return await fn(() => (opened ??= connect(params, opts)));
+    return await fn(client);
   } catch (e) {
+    // Connecting explains its own failures; query errors keep the server's message; a lost connection is explained.
+    if (e === connectFailure) throw e;
     throw isConnectionLoss(e) ? describeConnectionError(e, params, opts) : e;
   } finally {
     opts.signal?.removeEventListener('abort', cancel);
