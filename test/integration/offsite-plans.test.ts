@@ -11,6 +11,11 @@ import * as path from 'node:path';
 import { readManifest } from '../../src/core/logical/manifest';
 import type { JournalRecord } from '../../src/core/plans/journal';
 import type { CheckItem } from '../../src/core/health/snapshot';
+import { runPlan } from '../../src/core/plans/run';
+import { findServerBinDir } from '../../src/core/pitr';
+import { discoverTools } from '../../src/core/platform/tools';
+import { findPlanToRun } from '../../src/cli/plans';
+import type { Io } from '../../src/cli/io';
 import { startCluster, type Cluster } from './cluster';
 
 const pgbr = path.resolve(__dirname, '../../dist/pgbr.js');
@@ -75,9 +80,20 @@ ${connection('super')}${connection('other')}plans:
     timezone: UTC
     verify: never
     offsite: [{ to: "nosuchremote:pg" }]
+  - name: configured
+    connection: super
+    backup: dump
+    database: appdb
+    folder: dumps-configured
+    schedule: daily
+    timezone: UTC
+    verify: never
+    offsite: [{ to: "vault:pg", rcloneConfig: vault.conf }]
 `,
   );
   await fs.writeFile(path.join(workspace, 'rclone.conf'), '');
+  // A remote that only the plan's own rclone config knows (RCLONE_CONFIG points at an empty one).
+  await fs.writeFile(path.join(workspace, 'vault.conf'), `[vault]\ntype = alias\nremote = ${path.join(workspace, 'vault-copies')}\n`);
   env = { PATH: process.env.PATH, HOME: workspace, RCLONE_CONFIG: path.join(workspace, 'rclone.conf') };
 });
 
@@ -120,6 +136,32 @@ test('three runs copy and verify each dump offsite, the third removes the oldest
   const failed = await offsiteItem();
   assert.equal(failed?.status, 'fail');
   assert.match(failed?.detail ?? '', new RegExp(`^plan copied: its newest backup, ${(taken[2] as string).replace(/\./g, '\\.')}, has no verified copy at .*; the last verified copy there is .* old\\.$`));
+});
+
+test("a target's rcloneConfig is the config rclone reads for it, whatever RCLONE_CONFIG says", async () => {
+  const { code, record, stderr } = await run('configured');
+  assert.equal(code, 0, stderr + JSON.stringify(record.offsite));
+  assert.equal(record.offsite?.[0]?.target, 'vault:pg');
+  assert.equal(record.offsite?.[0]?.verified, true);
+  const name = path.basename(record.backup?.path as string);
+  assert.deepEqual((await fs.readdir(path.join(workspace, 'vault-copies', 'pg'))).sort(), [name, `${name}.manifest.json`]);
+});
+
+test('run from an untrusted folder, the plan still backs up but makes no offsite copy, and says why', async () => {
+  const io: Io = { out: () => undefined, err: () => undefined, env };
+  const plan = await findPlanToRun('configured', workspace, io);
+  const before = await fs.readdir(path.join(workspace, 'vault-copies', 'pg')).catch(() => []);
+  const result = await runPlan(plan, {
+    connect: async () => ({ profile: 'super', params: { host: '127.0.0.1', port: cluster.port, user: 'postgres', database: 'postgres' } }),
+    tools: () => discoverTools({ env: process.env, platform: process.platform, homedir: os.homedir() }),
+    serverBinDir: findServerBinDir,
+    trusted: false,
+  });
+  assert.equal(result.exitCode, 1);
+  assert.equal(result.record?.outcome, 'succeeded');
+  assert.ok(await fs.stat(result.record?.backup?.path as string));
+  assert.match(result.record?.offsite?.[0]?.errors[0] ?? '', /not made, because this folder is not trusted/);
+  assert.deepEqual(await fs.readdir(path.join(workspace, 'vault-copies', 'pg')).catch(() => []), before, 'rclone was not run');
 });
 
 test('a run whose remote cannot be reached keeps its backup, journals the offsite error and exits 1', async () => {

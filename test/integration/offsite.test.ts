@@ -171,7 +171,11 @@ test('a directory dump goes up as a folder and comes back whole', async () => {
   const extra = await cli(['offsite', 'verify', dir, '--to', remote]);
   assert.equal(extra.code, 1);
   assert.match(extra.stdout, /shop_dir\/extra\.dat is not in the manifest/);
-  await fs.rm(path.join(remote, 'shop_dir', 'extra.dat'));
+  // Pushed again, the folder there is replaced, not merged into: the extra file goes.
+  const again = await cli(['offsite', 'push', dir, '--to', remote]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(await names(remote), ['shop_dir', 'shop_dir.manifest.json', 'shop_dir/3001.dat.gz', 'shop_dir/3002.dat.gz', 'shop_dir/toc.dat']);
+  assert.equal((await cli(['offsite', 'verify', dir, '--to', remote])).code, 0);
   const out = path.join(root, 'pulled-dir');
   const pull = await cli(['offsite', 'pull', 'shop_dir', '--from', remote, '--out', out]);
   assert.equal(pull.code, 0, pull.stderr);
@@ -190,7 +194,7 @@ test('an S3 server through an on-the-fly remote: keys only in the environment, t
   assert.equal(verify.code, 0, verify.stdout + verify.stderr);
   assert.equal((JSON.parse(verify.stdout) as { verified: { files: { method: string }[] } }).verified.files[0]?.method, 'download', 'S3 keeps MD5, so the copy is read back');
   const recorded = (await readManifest(dump.path))?.offsite?.[0];
-  assert.equal(recorded?.target, ':s3:pgbr-copies/pg', 'only the backend and path are recorded');
+  assert.equal(recorded?.target, `:s3,endpoint='http://127.0.0.1:${s3Port}',provider=Other:pgbr-copies/pg`, 'the backend, the place parameters and the path are recorded, no key and no switch');
   const list = await cli(['offsite', 'list', '--to', to], env);
   assert.match(list.stdout, /shop_20261125-101500\.dump\s+1\.\d+ MB\s+1\s+yes/);
 

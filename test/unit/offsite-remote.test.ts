@@ -11,8 +11,8 @@ import { PgbrError } from '../../src/core/platform/errors';
 const usage = (re: RegExp) => (e: unknown) => e instanceof PgbrError && e.kind === 'usage' && re.test(e.message);
 
 test('a remote of rclone.conf keeps its name and path, and has nothing to pass in the environment', () => {
-  assert.deepEqual(parseRemote('backup:pg/dumps', '/ws'), { kind: 'config', target: 'backup:pg/dumps', env: {}, parameters: 0 });
-  assert.deepEqual(parseRemote('my.remote@x:', '/ws'), { kind: 'config', target: 'my.remote@x:', env: {}, parameters: 0 });
+  assert.deepEqual(parseRemote('backup:pg/dumps', '/ws'), { kind: 'config', target: 'backup:pg/dumps', recorded: 'backup:pg/dumps', env: {}, parameters: 0 });
+  assert.deepEqual(parseRemote('my.remote@x:', '/ws'), { kind: 'config', target: 'my.remote@x:', recorded: 'my.remote@x:', env: {}, parameters: 0 });
 });
 
 test('a folder is a local remote, made absolute against the workspace; a colon after a slash is part of a folder', () => {
@@ -23,7 +23,7 @@ test('a folder is a local remote, made absolute against the workspace; a colon a
   assert.equal(parseRemote('./-odd', '/ws').target, '/ws/-odd');
 });
 
-test("an on-the-fly remote's parameters go to rclone's environment, and only its type and path are recorded", () => {
+test("an on-the-fly remote's parameters go to rclone's environment; rclone is given its type and path", () => {
   const r = parseRemote(":s3,provider=Other,endpoint='http://127.0.0.1:9000',secret_access_key=K3y/with+slash,force-path-style:bucket/pg", '/ws');
   assert.equal(r.kind, 'on-the-fly');
   assert.equal(r.target, ':s3:bucket/pg');
@@ -41,8 +41,29 @@ test("an on-the-fly remote's parameters go to rclone's environment, and only its
 
 test("a named remote's parameters override its rclone.conf entry through RCLONE_CONFIG_<NAME>_<KEY>", () => {
   const r = parseRemote('backup,region=eu-west-1,acl=private:pg', '/ws');
-  assert.deepEqual(r, { kind: 'config', target: 'backup:pg', env: { RCLONE_CONFIG_BACKUP_REGION: 'eu-west-1', RCLONE_CONFIG_BACKUP_ACL: 'private' }, parameters: 2 });
+  assert.deepEqual(r, { kind: 'config', target: 'backup:pg', recorded: 'backup,region=eu-west-1:pg', env: { RCLONE_CONFIG_BACKUP_REGION: 'eu-west-1', RCLONE_CONFIG_BACKUP_ACL: 'private' }, parameters: 2 });
   assert.throws(() => parseRemote('my.remote,region=x:pg', '/ws'), usage(/letters, digits and _ only/));
+});
+
+test('the recorded target keeps where the copies are (endpoint, host, region, bucket, path) and never a credential', () => {
+  const a = parseRemote(":s3,provider=Other,endpoint='http://10.0.0.1:9000',access_key_id=AKIA1,secret_access_key=S3cr3t,session_token=T0k,force_path_style:bucket/pg", '/ws');
+  const b = parseRemote(":s3,provider=Other,endpoint='http://10.0.0.2:9000',access_key_id=AKIA1,secret_access_key=S3cr3t:bucket/pg", '/ws');
+  assert.equal(a.target, b.target, 'rclone is given the same path');
+  assert.equal(a.recorded, ":s3,endpoint='http://10.0.0.1:9000',provider=Other:bucket/pg");
+  assert.notEqual(a.recorded, b.recorded, 'two endpoints are two targets');
+  for (const secret of ['AKIA1', 'S3cr3t', 'T0k', 'force']) assert.ok(!a.recorded.includes(secret), secret);
+  // The order of the parameters and the spelling of their names do not make another target.
+  assert.equal(parseRemote(':s3,Endpoint=e.example,region=eu,provider=AWS:b', '/ws').recorded, parseRemote(':s3,region=eu,provider=AWS,endpoint=e.example:b', '/ws').recorded);
+  assert.equal(parseRemote(':sftp,host=db2.example,user=backup,port=2222,pass=hunter2,key_file=/k:/srv/pg', '/ws').recorded, ':sftp,host=db2.example,port=2222,user=backup:/srv/pg');
+  assert.equal(parseRemote(":azureblob,account=acme,key=Zm9v,sas_url='https://x/?sig=1':c/pg", '/ws').recorded, ':azureblob,account=acme:c/pg');
+  assert.equal(parseRemote(':webdav,url="https://dav.example/x",bearer_token=abc:pg', '/ws').recorded, ":webdav,url='https://dav.example/x':pg");
+  assert.equal(parseRemote(':s3:bucket/pg', '/ws').recorded, ':s3:bucket/pg', 'without parameters, the target as given');
+  assert.equal(parseRemote('copies', '/ws').recorded, '/ws/copies');
+  // The recorded name is a spec: parsed again it gives the same place, with only the place parameters in the environment.
+  const again = parseRemote(a.recorded, '/ws');
+  assert.equal(again.target, a.target);
+  assert.equal(again.recorded, a.recorded);
+  assert.deepEqual(again.env, { RCLONE_S3_ENDPOINT: 'http://10.0.0.1:9000', RCLONE_S3_PROVIDER: 'Other' });
 });
 
 test('what rclone could read as a flag, control characters and broken specs are refused without echoing parameters', () => {

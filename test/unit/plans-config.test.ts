@@ -220,9 +220,10 @@ test('offsite targets load with their own keep rules; each problem is placed at 
       - to: "backup:pg"
         keep: { daily: 7, weekly: 4 }
       - to: ":s3,provider=Other:bucket/pg"
+        rcloneConfig: ~/.config/rclone/offsite.conf
 `);
   assert.deepEqual(good.problems, []);
-  assert.deepEqual(good.plans[0]?.offsite, [{ to: 'backup:pg', keep: { daily: 7, weekly: 4 } }, { to: ':s3,provider=Other:bucket/pg' }]);
+  assert.deepEqual(good.plans[0]?.offsite, [{ to: 'backup:pg', keep: { daily: 7, weekly: 4 } }, { to: ':s3,provider=Other:bucket/pg', rcloneConfig: '~/.config/rclone/offsite.conf' }]);
 
   const bad = parse(`  - name: n
     connection: prod
@@ -236,6 +237,7 @@ test('offsite targets load with their own keep rules; each problem is placed at 
       - "b:pg"
       - to: "b:pg"
         keep: { daily: -1 }
+      - { to: "b:pg", rcloneConfig: 3 }
 `);
   assert.deepEqual(bad.plans, []);
   assert.deepEqual(bad.problems, [
@@ -244,6 +246,7 @@ test('offsite targets load with their own keep rules; each problem is placed at 
     '14:23 unknown key "kep" under "offsite[2]" in plan "n": did you mean "keep"?',
     '15:9 "offsite[3]" in plan "n" must be a mapping with a remote, like { to: "backup:pg" }',
     '17:24 "offsite[4].keep.daily" in plan "n" must be a whole number of 0 or more, like daily: 7',
+    '18:37 "offsite[5].rcloneConfig" in plan "n" must be the path of an rclone config file, like rcloneConfig: ~/.config/rclone/backup.conf',
   ]);
   const physical = parse(`  - name: base
     connection: prod

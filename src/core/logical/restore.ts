@@ -5,14 +5,17 @@ import { chooseTool, type FoundTool, type ToolInventory } from '../platform/tool
 import type { QualifiedName } from '../postgres/names';
 import { getServerInfo, withClient, withLazyClient } from '../postgres/server';
 import type { ConnectionParams } from '../profiles/types';
+import { plural } from '../platform/plural';
+import { fitToCluster, readGlobalsScript } from './globalsScript';
 import { checkIntegrity } from './integrity';
-import type { DumpFormat } from './manifest';
+import { readManifest, type DumpFormat } from './manifest';
+import { isGlobalsDump } from './verifyGlobals';
 import { refuseSelfConnectingScript, validateRestore, type RestoreChoices } from './restoreOptions';
 import { detectDumpFormat, dumpedByMajor, readToc, readTocHeader, type Toc } from './toc';
 import { type LeftOutForeignKey, type RestoreList, buildRestoreList, dumpRelations, dumpTables, fmtName, key, listOf, schemasNeeded, withoutDanglingForeignKeys } from './restoreList';
 import type { Decryption } from './encryptedDump';
 import { CORRUPT_PATTERNS, isOneTransaction, runPgRestore, runPsql } from './restoreRun';
-import { checkDataOnlyTarget, checkEmpty, checkTablesTarget, createDatabase, createMissingSchemas, existingTables, truncateTables } from './restoreTarget';
+import { checkDataOnlyTarget, checkEmpty, clusterGlobals, checkTablesTarget, createDatabase, createMissingSchemas, existingTables, truncateTables } from './restoreTarget';
 
 // Restores a dump, whole or table by table, refusing to collide with data and reporting every ignored error as a failure.
 //
@@ -114,6 +117,8 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   if (format === 'plain' && !toc.encryption) await refuseSelfConnectingScript(opts.dumpPath, gzip, opts.database);
   const tables = [...(opts.tables ?? [])];
   const warnings: string[] = [];
+  // Roles belong to the cluster, not to the database the script runs in: the cluster's own are asked for.
+  const globals = format === 'plain' && (await isGlobalsDump(opts.dumpPath, await readManifest(opts.dumpPath).catch(() => undefined)));
   if (format === 'plain' && opts.noOwner) warnings.push('no-owner does not apply to a plain SQL dump: it sets owners as it was written.');
   if (format === 'plain' && opts.noPrivileges) warnings.push('no-privileges does not apply to a plain SQL dump: it grants as it was written.');
 
@@ -123,8 +128,9 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
 
   // Look at the server and the target before anything is changed, and create the database, over one
   // connection to the maintenance database; then one to the target for every question before the run.
-  const { exists, tool, fullToc, created, firstList } = await withClient(opts.connection, { password: opts.password, database: maintenance, signal: opts.signal }, async (c) => {
+  const { exists, tool, fullToc, created, firstList, cluster } = await withClient(opts.connection, { password: opts.password, database: maintenance, signal: opts.signal }, async (c) => {
     const info = await getServerInfo(c);
+    const cluster = globals ? await clusterGlobals(c) : undefined;
     const found = await c.query('SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1', [opts.database]);
     const present = (found.rowCount ?? 0) > 0;
     if (opts.create && present) {
@@ -139,7 +145,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     const chosen = tables.length > 0 ? buildRestoreList(whole.entries, tables, { dataOnly: opts.dataOnly }) : undefined;
     // Only a database that did not exist is created, so the checks of an existing one below never meet it.
     if (opts.create) await createDatabase(c, opts.database);
-    return { exists: present, tool: picked, fullToc: whole, created: !!opts.create, firstList: chosen };
+    return { exists: present, tool: picked, fullToc: whole, created: !!opts.create, firstList: chosen, cluster };
   });
   let list: RestoreList | undefined = firstList;
   const recreate = tables.length > 0 && (opts.recreate || opts.clean);
@@ -149,7 +155,8 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
       const c = await client();
       if (tables.length > 0) await checkTablesTarget(c, tables, { dataOnly: !!opts.dataOnly, recreate: !!recreate, where });
       else if (opts.dataOnly) await checkDataOnlyTarget(c, fullToc, where);
-      else if (!opts.clean) await checkEmpty(c, where);
+      // A roles script creates nothing in the database it runs in.
+      else if (!opts.clean && !globals) await checkEmpty(c, where);
     }
 
     // Schemas the restore needs and the target lacks: the dump's SCHEMA entries where it has them (a whole
@@ -186,7 +193,15 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   // The tools roll the whole restore back on an error when it runs in one transaction (pg_restore's
   // --single-transaction implies --exit-on-error; psql runs with ON_ERROR_STOP).
   const oneTransaction = format === 'plain' ? !!opts.singleTransaction : isOneTransaction(opts, !!recreate);
-  const run = format === 'plain' ? runPsql(opts, tool, target, gzip, toc.encryption) : runPgRestore(opts, tool, list, fullToc, { recreate: !!recreate });
+  let script: string | undefined;
+  if (cluster) {
+    const fitted = fitToCluster(await readGlobalsScript(opts.dumpPath, toc.encryption, opts.decryption ?? {}, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.logger ? { logger: opts.logger } : {}) }), cluster);
+    script = fitted.text;
+    const { roles, tablespaces } = fitted.skipped;
+    if (roles.length > 0) warnings.push(`${plural(roles.length, 'role')} the cluster already had (${roles.join(', ')}): not created again; the script's ALTER ROLE set their attributes${/PASSWORD '/.test(script) ? ' and passwords' : ''} as dumped.`);
+    if (tablespaces.length > 0) warnings.push(`${plural(tablespaces.length, 'tablespace')} the cluster already had (${tablespaces.join(', ')}): not created again, and left where they are.`);
+  }
+  const run = format === 'plain' ? runPsql(opts, tool, target, gzip, toc.encryption, script) : runPgRestore(opts, tool, list, fullToc, { recreate: !!recreate });
   const outcome = await run;
   const durationMs = Math.round(performance.now() - started);
   const result: RestoreResult = {
@@ -286,3 +301,4 @@ function describeOutcome(r: RestoreResult, runMessage: string | undefined, o: { 
   const partial = rolledBack ?? (r.created ? ` The database "${r.database}" was created by this restore and holds a partial restore.` : '');
   return `the restore of ${what} into database "${r.database}" failed${count}: ${first}.${partial} See the log for every error.`;
 }
+

@@ -164,11 +164,15 @@ export async function runPgRestore(opts: RestoreOptions, tool: FoundTool, list: 
   }
 }
 
-export async function runPsql(opts: RestoreOptions, tool: FoundTool, target: ConnectionParams, gzip: boolean, scheme?: 'age' | 'gpg'): Promise<ToolOutcome> {
+/**
+ * Runs a plain script with psql, stopping at its first error: `script` when given (a roles script
+ * fitted to the cluster, fed on stdin), else the dump file, decompressed or decrypted on the way.
+ */
+export async function runPsql(opts: RestoreOptions, tool: FoundTool, target: ConnectionParams, gzip: boolean, scheme?: 'age' | 'gpg', script?: string): Promise<ToolOutcome> {
   let tempDir: string | undefined;
   try {
     let file = opts.dumpPath;
-    if (gzip) {
+    if (gzip && script === undefined) {
       // The runner feeds stdin from a string only; a private uncompressed copy keeps memory flat.
       tempDir = await privateTempDir('restore-');
       file = path.join(tempDir, 'dump.sql');
@@ -192,13 +196,13 @@ export async function runPsql(opts: RestoreOptions, tool: FoundTool, target: Con
     const args = ['-X', '-v', 'ON_ERROR_STOP=1', '--dbname', dbnameConninfo(opts.database)];
     if (opts.singleTransaction) args.push('--single-transaction');
     // An encrypted script (globals) is read from stdin as it is decrypted.
-    args.push('-f', scheme ? '-' : file);
+    args.push('-f', scheme || script !== undefined ? '-' : file);
     const log = new ToolLog();
     let done = 0;
     const run = (stdin: Readable | undefined, signal: AbortSignal | undefined) => runTool({
       file: tool.path,
       args,
-      ...(stdin ? { stdinStream: stdin } : {}),
+      ...(stdin ? { stdinStream: stdin } : script !== undefined ? { stdin: script } : {}),
       connection: target,
       password: opts.password,
       signal,
@@ -211,7 +215,7 @@ export async function runPsql(opts: RestoreOptions, tool: FoundTool, target: Con
       },
       onStderrLine: (line) => log.psqlLine(line),
     });
-    if (!scheme) return toOutcome(await run(undefined, opts.signal), log, done, 0, 'psql');
+    if (!scheme || script !== undefined) return toOutcome(await run(undefined, opts.signal), log, done, 0, 'psql');
     const fed = await runOnDecryptedStdin(opts, scheme, run);
     if ('decryptError' in fed) return decryptOutcome(fed.decryptError, log, 0, done);
     return toOutcome(fed.result, log, done, 0, 'psql');

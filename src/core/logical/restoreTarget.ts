@@ -218,3 +218,10 @@ export async function truncateTables(c: pg.Client, tables: readonly QualifiedNam
     );
   }
 }
+
+/** The cluster's roles and tablespaces, which a roles script must not create again. */
+export async function clusterGlobals(c: pg.Client): Promise<{ roles: Set<string>; tablespaces: Set<string> }> {
+  const roles = await c.query<{ rolname: string }>('SELECT rolname FROM pg_catalog.pg_roles');
+  const spaces = await c.query<{ spcname: string }>('SELECT spcname FROM pg_catalog.pg_tablespace');
+  return { roles: new Set(roles.rows.map((r) => r.rolname)), tablespaces: new Set(spaces.rows.map((r) => r.spcname)) };
+}

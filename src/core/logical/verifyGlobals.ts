@@ -12,9 +12,8 @@ import { plural } from '../platform/plural';
 import { removeIfKilled } from '../platform/reaper';
 import { runTool, type RunResult } from '../platform/runner';
 import { withClient } from '../postgres/server';
-import { withDecrypted } from '../crypto/tools';
-import type { EncryptionScheme } from '../crypto/recipients';
 import type { Decryption } from './encryptedDump';
+import { readGlobalsScript } from './globalsScript';
 import { checkIntegrity } from './integrity';
 import { readManifest, writeManifest, type DumpManifest, type Verification } from './manifest';
 
@@ -94,7 +93,7 @@ export async function verifyGlobals(opts: GlobalsVerifyOptions): Promise<Globals
     return { status: 'failed', message: integrity.message, roles: { expected: 0, restored: null }, tablespaces: { expected: 0, restored: null }, durationMs: Math.round(performance.now() - started) };
   }
   const encryption = integrity.status === 'intact' ? integrity.manifest.encryption : undefined;
-  const script = encryption ? await decryptedText(opts.path, encryption.scheme, opts.decryption ?? {}, opts) : await fs.readFile(opts.path, 'utf8');
+  const script = await readGlobalsScript(opts.path, encryption?.scheme, opts.decryption ?? {}, opts);
   const runuser = isRoot() ? await runuserPath() : undefined;
   const root = await fs.mkdtemp(path.join(runuser ? await reachableTempDir() : os.tmpdir(), 'pgbr-globals-'));
   const forgetRoot = removeIfKilled(root);
@@ -187,22 +186,6 @@ export async function verifyGlobals(opts: GlobalsVerifyOptions): Promise<Globals
     await fs.rm(root, { recursive: true, force: true });
     forgetRoot();
   }
-}
-
-/** An encrypted roles script in memory (a few kilobytes): the tool authenticates every byte before it is used. */
-async function decryptedText(file: string, scheme: EncryptionScheme, d: Decryption, opts: { signal?: AbortSignal; logger?: Logger }): Promise<string> {
-  const run = await withDecrypted(
-    file,
-    path.basename(file),
-    { scheme, ...(d.identities ? { identities: d.identities } : {}) },
-    async (plain) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of plain) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks).toString('utf8');
-    },
-    { ...(d.tools ? { tools: d.tools } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.logger ? { logger: opts.logger } : {}) },
-  );
-  return run.value;
 }
 
 /** Polls until the scratch server accepts a connection; its exit, a cancel or a minute without it ends the wait. */

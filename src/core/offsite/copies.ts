@@ -57,13 +57,27 @@ export async function pushDump(dumpPath: string, remote: OffsiteRemote, opts: Rc
   const dest = remoteChild(remote.target, dump.name);
   // rclone 1.60 writes a local or SFTP file under its final name as it goes (there is no --inplace
   // switch before 1.63): the `.partial` name and a move afterwards keep a cut copy from looking whole.
-  const copy = dump.kind === 'folder' ? 'copy' : 'copyto';
-  succeeded(await rclone(remote, copy, ['--checksum'], [dump.path, `${dest}.partial`], opts), `copying ${dump.path} to ${dest}`);
+  if (dump.kind === 'file') {
+    succeeded(await rclone(remote, 'copyto', ['--checksum'], [dump.path, `${dest}.partial`], opts), `copying ${dump.path} to ${dest}`);
+  } else {
+    // sync, not copy: what a cut earlier push left in the `.partial` folder goes. A folder moved onto
+    // one that is there merges into it, so an earlier copy goes first, its manifest before its files:
+    // a folder without its manifest is never taken for a whole dump.
+    succeeded(await rclone(remote, 'sync', ['--checksum'], [dump.path, `${dest}.partial`], opts), `copying ${dump.path} to ${dest}`);
+    await removeIfThere(remote, 'deletefile', remoteChild(remote.target, `${dump.name}${MANIFEST_SUFFIX}`), opts);
+    await removeIfThere(remote, 'purge', dest, opts);
+  }
   succeeded(await rclone(remote, 'moveto', [], [`${dest}.partial`, dest], opts), `moving ${dest}.partial to ${dest}`);
   await pushManifest(dump, remote, opts);
   const copiedAt = (opts.now ?? (() => new Date()))().toISOString();
-  await recordCopy(dump.path, remote.target, dump.manifest.sha256, copiedAt);
-  return { target: remote.target, remotePath: dest, files: Object.keys(dump.manifest.sha256).length, bytes: dump.manifest.sizeBytes, copiedAt };
+  await recordCopy(dump.path, remote.recorded, dump.manifest.sha256, copiedAt);
+  return { target: remote.recorded, remotePath: dest, files: Object.keys(dump.manifest.sha256).length, bytes: dump.manifest.sizeBytes, copiedAt };
+}
+
+/** `rclone deletefile|purge PATH`, where nothing there is not a failure. */
+export async function removeIfThere(remote: OffsiteRemote, command: 'deletefile' | 'purge', at: string, opts: RcloneOptions): Promise<void> {
+  const result = await rclone(remote, command, [], [at], opts);
+  if (!notFound(result)) succeeded(result, `removing ${at}`);
 }
 
 /** The local manifest, as it is now, beside the copy (after the data, so a manifest there means its dump is whole). */
@@ -156,8 +170,8 @@ export async function verifyCopy(dumpPath: string, remote: OffsiteRemote, opts: 
   problems.push(...(await manifestThereProblems(dump, remote, opts)));
   const verifiedAt = (opts.now ?? (() => new Date()))().toISOString();
   const ok = problems.length === 0;
-  await recordVerify(dump.path, remote.target, dump.manifest.sha256, verifiedAt, ok ? undefined : (problems[0]));
-  return { target: remote.target, remotePath: dest, ok, files, problems, verifiedAt };
+  await recordVerify(dump.path, remote.recorded, dump.manifest.sha256, verifiedAt, ok ? undefined : (problems[0]));
+  return { target: remote.recorded, remotePath: dest, ok, files, problems, verifiedAt };
 }
 
 /** The manifest beside the copy must be there and name the same sums: a pull trusts it. */

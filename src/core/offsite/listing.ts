@@ -26,7 +26,7 @@ export interface RemoteListing {
 
 export async function listRemote(remote: OffsiteRemote, opts: RcloneOptions = {}): Promise<RemoteListing> {
   const result = await rclone(remote, 'lsjson', ['-R', '--files-only'], [remote.target], opts, true);
-  if (notFound(result)) return { target: remote.target, dumps: [], orphanManifests: [], partials: [], missing: true };
+  if (notFound(result)) return { target: remote.recorded, dumps: [], orphanManifests: [], partials: [], missing: true };
   const entries = parseEntries(succeeded(result, `listing ${remote.target}`));
   const groups = new Map<string, { size: number; files: number; modified?: string }>();
   const manifests = new Set<string>();
@@ -50,5 +50,5 @@ export async function listRemote(remote: OffsiteRemote, opts: RcloneOptions = {}
   const dumps: RemoteDump[] = [...groups].map(([name, g]) => ({ name, sizeBytes: g.size, files: g.files, ...(g.modified ? { modified: g.modified } : {}), manifest: manifests.has(name) }));
   dumps.sort((a, b) => a.name.localeCompare(b.name));
   const orphanManifests = [...manifests].filter((m) => !groups.has(m)).sort();
-  return { target: remote.target, dumps, orphanManifests, partials: [...partials].sort(), missing: false };
+  return { target: remote.recorded, dumps, orphanManifests, partials: [...partials].sort(), missing: false };
 }

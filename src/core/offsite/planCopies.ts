@@ -7,7 +7,7 @@ import { errorMessage } from '../platform/errors';
 import { privateTempDir } from '../platform/reaper';
 import { planRetention } from '../retention/gfs';
 import { hasKeepRules, type KeepRules, type RetentionCandidate } from '../retention/rules';
-import { MANIFEST_SUFFIX, pushDump, pushManifest, verifyCopy, localDump } from './copies';
+import { MANIFEST_SUFFIX, pushDump, pushManifest, removeIfThere, verifyCopy, localDump } from './copies';
 import { listRemote } from './listing';
 import { rclone, notFound, succeeded, type RcloneOptions } from './rclone';
 import { lastVerified } from './record';
@@ -16,6 +16,8 @@ import { remoteChild, type OffsiteRemote } from './remote';
 export interface PlanOffsiteTarget {
   remote: OffsiteRemote;
   keep?: KeepRules;
+  /** rclone's config file for this remote (absolute); else rclone's default or RCLONE_CONFIG. */
+  rcloneConfig?: string;
 }
 
 /** What the journal records of one target: the copy, its verification, the copies retention removed there. */
@@ -66,7 +68,7 @@ async function planCopiesThere(remote: OffsiteRemote, plan: string, opts: Rclone
         skipped.push(`${remoteChild(remote.target, name)} is left alone: its manifest's startedAt is not a time`);
         continue;
       }
-      copies.push({ path: remoteChild(remote.target, name), name, folder: m.format === 'directory', startedAt, verified: lastVerified(m, remote.target) !== undefined });
+      copies.push({ path: remoteChild(remote.target, name), name, folder: m.format === 'directory', startedAt, verified: lastVerified(m, remote.recorded) !== undefined });
     }
     return { copies, skipped };
   } finally {
@@ -76,10 +78,8 @@ async function planCopiesThere(remote: OffsiteRemote, plan: string, opts: Rclone
 
 /** Removes a copy there: its data first, then its manifest, so a manifest never outlives a half-removed copy unseen. */
 async function removeCopy(remote: OffsiteRemote, copy: RemoteCopy, opts: RcloneOptions): Promise<void> {
-  const data = await rclone(remote, copy.folder ? 'purge' : 'deletefile', [], [copy.path], opts);
-  if (!notFound(data)) succeeded(data, `removing ${copy.path}`);
-  const manifest = await rclone(remote, 'deletefile', [], [`${copy.path}${MANIFEST_SUFFIX}`], opts);
-  if (!notFound(manifest)) succeeded(manifest, `removing ${copy.path}${MANIFEST_SUFFIX}`);
+  await removeIfThere(remote, copy.folder ? 'purge' : 'deletefile', copy.path, opts);
+  await removeIfThere(remote, 'deletefile', `${copy.path}${MANIFEST_SUFFIX}`, opts);
 }
 
 /**
@@ -88,7 +88,8 @@ async function removeCopy(remote: OffsiteRemote, copy: RemoteCopy, opts: RcloneO
  * problem is in `errors`, and the backup stands whatever happens here.
  */
 export async function copyForPlan(dumpPath: string, plan: { name: string; timezone: string }, target: PlanOffsiteTarget, opts: RcloneOptions = {}): Promise<OffsiteOutcome> {
-  const outcome: OffsiteOutcome = { target: target.remote.target, verified: false, removed: [], kept: 0, errors: [] };
+  const outcome: OffsiteOutcome = { target: target.remote.recorded, verified: false, removed: [], kept: 0, errors: [] };
+  if (target.rcloneConfig) opts = { ...opts, config: target.rcloneConfig };
   try {
     outcome.copied = (await pushDump(dumpPath, target.remote, opts)).remotePath;
     const verify = await verifyCopy(dumpPath, target.remote, opts);

@@ -12,6 +12,13 @@ export interface OffsiteRemote {
    * a parameter (`:s3:bucket/pg`, `offsite:pg`, `/srv/copies`).
    */
   target: string;
+  /**
+   * What pgbr records in manifests and journals and shows: the target with the parameters that say
+   * where the copies are (endpoint, host, region, …; sorted, quoted as rclone reads them), never one
+   * that is or may be a secret. Two remotes that differ only in endpoint are two targets. It is a spec
+   * itself: given again (with the credentials in rclone's config or environment) it names the same place.
+   */
+  recorded: string;
   /** The connection string's parameters as rclone's environment variables (`RCLONE_S3_ENDPOINT`, `RCLONE_CONFIG_NAME_KEY`). */
   env: Record<string, string>;
   /** How many parameters the spec carried (only their count is ever shown). */
@@ -22,6 +29,10 @@ export interface OffsiteRemote {
 const REMOTE_NAME = /^[A-Za-z0-9_.+@][A-Za-z0-9_.+@ -]*$/;
 const BACKEND = /^[a-z0-9]+$/;
 const PARAM_KEY = /^[A-Za-z0-9_-]+$/;
+/** Parameters that say where a remote's files are, across rclone's backends; only these are recorded. */
+const PLACE_KEYS = new Set(['provider', 'endpoint', 'region', 'location_constraint', 'host', 'port', 'user', 'url', 'account', 'project_number', 'storage_url', 'tenant', 'drive', 'share']);
+/** Never recorded even if a backend used such a name for a place. */
+const SECRET_KEY = /key|secret|pass|token|auth|cred|sas|session|sign/;
 
 function refuse(spec: string, why: string): never {
   // The spec itself is not echoed: an on-the-fly remote can carry a key.
@@ -45,15 +56,18 @@ export function parseRemote(spec: string, base: string): OffsiteRemote {
   if (spec.startsWith(':')) return onTheFly(spec);
   // rclone reads a name followed by ":" (or "," and parameters) before any slash as a remote; a local path with a colon is written ./a:b.
   const head = /^([^,:\\/]+)([,:])/.exec(spec);
-  if (!head || !spec.includes(':') || path.isAbsolute(spec)) return { kind: 'local', target: path.resolve(base, spec), env: {}, parameters: 0 };
+  if (!head || !spec.includes(':') || path.isAbsolute(spec)) {
+    const target = path.resolve(base, spec);
+    return { kind: 'local', target, recorded: target, env: {}, parameters: 0 };
+  }
   const name = head[1] as string;
   if (!REMOTE_NAME.test(name)) refuse(spec, `"${name}" is not an rclone remote name (letters, digits, _ - . + @ and spaces): check rclone config, or write ./ in front of a local folder.`);
-  if (head[2] === ':') return { kind: 'config', target: spec, env: {}, parameters: 0 };
+  if (head[2] === ':') return { kind: 'config', target: spec, recorded: spec, env: {}, parameters: 0 };
   if (!/^[A-Za-z0-9_]+$/.test(name)) refuse(spec, `the parameters of remote "${name}" cannot be passed in rclone's environment, whose names allow letters, digits and _ only: put them in rclone.conf.`);
   const { params, after } = parameters(spec, name.length + 1);
   const env: Record<string, string> = {};
   for (const [key, value] of params) env[`RCLONE_CONFIG_${name.toUpperCase()}_${envKey(key)}`] = value;
-  return { kind: 'config', target: `${name}:${after}`, env, parameters: params.length };
+  return { kind: 'config', target: `${name}:${after}`, recorded: recordedSpec(name, params, after), env, parameters: params.length };
 }
 
 function onTheFly(spec: string): OffsiteRemote {
@@ -68,7 +82,23 @@ function onTheFly(spec: string): OffsiteRemote {
   else refuse(spec, `an on-the-fly remote is written :${backend}:path or :${backend},key=value:path.`);
   const env: Record<string, string> = {};
   for (const [key, value] of params) env[`RCLONE_${backend.toUpperCase()}_${envKey(key)}`] = value;
-  return { kind: 'on-the-fly', target: `:${backend}:${after}`, env, parameters: params.length };
+  return { kind: 'on-the-fly', target: `:${backend}:${after}`, recorded: recordedSpec(`:${backend}`, params, after), env, parameters: params.length };
+}
+
+/** `head,key=value,…:path` with the place parameters only, sorted by key (the last of a key repeated wins, as in rclone's environment). */
+function recordedSpec(head: string, params: readonly [string, string][], after: string): string {
+  const places = new Map<string, string>();
+  for (const [key, value] of params) {
+    const k = key.replace(/-/g, '_').toLowerCase();
+    if (PLACE_KEYS.has(k) && !SECRET_KEY.test(k)) places.set(k, value);
+  }
+  const shown = [...places].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `,${k}=${quoteValue(v)}`);
+  return `${head}${shown.join('')}:${after}`;
+}
+
+/** A parameter value as rclone's connection string reads it: quoted with ' when it holds , : or a quote, the quote doubled. */
+function quoteValue(value: string): string {
+  return /[,:'"]/.test(value) ? `'${value.replace(/'/g, "''")}'` : value;
 }
 
 function envKey(key: string): string {

@@ -21,7 +21,7 @@ const PLAN_KEYS = [
   'name', 'connection', 'backup', 'database', 'tables', 'format', 'compression', 'jobs', 'folder',
   'schedule', 'timezone', 'spread', 'keep', 'verify', 'notify', 'archive', 'offsite', 'encrypt', 'encryptManifest',
 ] as const;
-const OFFSITE_KEYS = ['to', 'keep'] as const;
+const OFFSITE_KEYS = ['to', 'keep', 'rcloneConfig'] as const;
 const DUMP_ONLY_KEYS = ['database', 'tables', 'format', 'compression', 'jobs'];
 const KEEP_COUNTS = ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const;
 const KEEP_KEYS = [...KEEP_COUNTS, 'within'] as const;
@@ -42,6 +42,8 @@ export interface PlanOffsite {
   /** The rclone remote spec as written (its parameters are passed in rclone's environment, never recorded). */
   to: string;
   keep?: KeepRules;
+  /** rclone's config file for this remote, as written (`~` and relative paths resolved when the plan runs); absent: rclone's own default or RCLONE_CONFIG. */
+  rcloneConfig?: string;
 }
 
 export interface Plan {
@@ -305,6 +307,11 @@ function readOffsiteTargets(field: EntryField, label: string, fail: Fail): PlanO
       return;
     }
     const target: PlanOffsite = { to: to.value };
+    const config = byKey.get('rcloneConfig');
+    if (config) {
+      if (typeof config.value !== 'string' || !config.value.trim()) fail(config, `"offsite[${i}].rcloneConfig" in ${label} must be the path of an rclone config file, like rcloneConfig: ~/.config/rclone/backup.conf`);
+      else target.rcloneConfig = config.value;
+    }
     const keep = byKey.get('keep');
     if (keep) {
       const rules = readKeep({ ...keep, key: `offsite[${i}].keep` }, label, fail);

@@ -47,7 +47,7 @@ export function describePlans(config: Pick<WorkspaceConfig, 'plans' | 'dumpFolde
     };
     if (plan.database !== undefined) overview.database = plan.database;
     if (plan.keep) overview.keep = plan.keep;
-    if (plan.offsite?.length) overview.offsite = plan.offsite.map((o) => parseRemote(o.to, places.workspaceFolder ?? process.cwd()).target);
+    if (plan.offsite?.length) overview.offsite = plan.offsite.map((o) => parseRemote(o.to, places.workspaceFolder ?? process.cwd()).recorded);
     return overview;
   });
 }
@@ -105,7 +105,15 @@ export function runnablePlan(plan: Plan, config: Pick<WorkspaceConfig, 'dumpFold
     verify: plan.verify,
     ...(plan.notify ? { notify: plan.notify } : {}),
     ...(plan.archive ? { archive: expandFolder(plan.archive, places) } : {}),
-    ...(plan.offsite?.length ? { offsite: plan.offsite.map((o) => ({ remote: parseRemote(o.to, places.workspaceFolder ?? process.cwd()), ...(o.keep ? { keep: o.keep } : {}) })) } : {}),
+    ...(plan.offsite?.length
+      ? {
+          offsite: plan.offsite.map((o) => ({
+            remote: parseRemote(o.to, places.workspaceFolder ?? process.cwd()),
+            ...(o.keep ? { keep: o.keep } : {}),
+            ...(o.rcloneConfig ? { rcloneConfig: expandFolder(o.rcloneConfig, places) } : {}),
+          })),
+        }
+      : {}),
   };
 }
 

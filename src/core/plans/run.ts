@@ -88,6 +88,8 @@ export function notifySettings(plan: PlanToRun): NotifySettings | undefined {
   return { on: n.on, ...(n.webhook !== undefined ? { webhook: n.webhook } : {}), ...(program !== undefined ? { command: { program, args } } : {}) };
 }
 
+const UNTRUSTED_OFFSITE = 'the copy was not made, because this folder is not trusted and its remotes could make rclone start a program: trust the folder, or run pgbr run from a terminal.';
+
 /** What kept a successful run from exiting 0: retention that left something, an offsite copy that failed. */
 function leftOver(record: JournalRecord): string {
   const parts: string[] = [];
@@ -153,7 +155,12 @@ export async function runPlan(plan: PlanToRun, deps: RunDeps): Promise<PlanRunRe
           record.retention = { kept: 0, removed: [], errors: [`retention did not run: ${errorMessage(e)}`] };
         }
         if (record.retention.errors.length > 0) exitCode = RunExit.Failed;
-        if (plan.offsite?.length) {
+        if (plan.offsite?.length && !deps.trusted) {
+          // An untrusted folder's remotes may carry parameters that make rclone start a program (sftp's ssh=).
+          record.offsite = plan.offsite.map((t) => ({ target: t.remote.recorded, verified: false, kept: 0, removed: [], errors: [UNTRUSTED_OFFSITE] }));
+          steps.push('no offsite copy: the folder is not trusted');
+          exitCode = RunExit.Failed;
+        } else if (plan.offsite?.length) {
           record.offsite = [];
           for (const target of plan.offsite) {
             const o = await copyForPlan(taken.path, plan, target, { ...(deps.signal ? { signal: deps.signal } : {}), ...(deps.logger ? { logger: deps.logger } : {}), ...deps.rclone });
