@@ -2,7 +2,7 @@
 // globalState (the file itself is read when a dump is opened, never copied). Never in settings or logs.
 import * as vscode from 'vscode';
 import type { Decryption } from '../core/logical';
-import { decryptionFrom, type IdentityAnswer } from './identityChoice';
+import { decryptionFrom, identityFileFromEnv, type IdentityAnswer } from './identityChoice';
 
 const KEY_SECRET = 'pgBackup.ageIdentity';
 const FILE_STATE = 'pgBackup.ageIdentityFile';
@@ -16,6 +16,8 @@ export class IdentityStore implements vscode.Disposable {
   constructor(
     private readonly secrets: vscode.SecretStorage,
     private readonly state: vscode.Memento,
+    /** The editor's environment: an identity file named by PGBR_AGE_IDENTITY_FILE there serves when none is set here. */
+    private readonly env: NodeJS.ProcessEnv = process.env,
   ) {
     this.watch = secrets.onDidChange((e) => {
       if (e.key === KEY_SECRET) this.changed.fire();
@@ -23,13 +25,19 @@ export class IdentityStore implements vscode.Disposable {
   }
 
   async has(): Promise<boolean> {
-    return (await this.secrets.get(KEY_SECRET)) !== undefined || this.state.get<string>(FILE_STATE) !== undefined;
+    return (await this.secrets.get(KEY_SECRET)) !== undefined || this.state.get<string>(FILE_STATE) !== undefined || this.envFile() !== undefined;
+  }
+
+  /** The identity file PGBR_AGE_IDENTITY_FILE names, which serves when nothing is set here. */
+  envFile(): string | undefined {
+    return identityFileFromEnv(this.env);
   }
 
   async decryption(): Promise<Decryption> {
     const key = await this.secrets.get(KEY_SECRET);
     const file = this.state.get<string>(FILE_STATE);
-    return decryptionFrom({ ...(key !== undefined ? { key } : {}), ...(file !== undefined ? { file } : {}) });
+    const envFile = this.envFile();
+    return decryptionFrom({ ...(key !== undefined ? { key } : {}), ...(file !== undefined ? { file } : {}), ...(envFile !== undefined ? { envFile } : {}) });
   }
 
   /** Keeps one identity: setting a key forgets the file and the other way round. */

@@ -1,7 +1,7 @@
 // Which age identity opens an encrypted dump in the editor (no vscode import: unit tests read it): a
 // pasted key kept in secret storage, else the identity file the user pointed at, read when needed.
 import * as path from 'node:path';
-import { type AgeIdentities, parseAgeIdentities, readAgeIdentityFile } from '../core/crypto';
+import { AGE_IDENTITY_ENV, type AgeIdentities, parseAgeIdentities, readAgeIdentityFile } from '../core/crypto';
 import type { Decryption } from '../core/logical';
 import { PgbrError, errorMessage } from '../core/platform';
 
@@ -24,20 +24,31 @@ export function readIdentityAnswer(text: string): IdentityAnswer {
 export interface StoredIdentity {
   key?: string;
   file?: string;
+  /** The file $PGBR_AGE_IDENTITY_FILE names in the editor's environment, as the CLI reads it: used when nothing is stored. */
+  envFile?: string;
 }
 
 /**
- * The decryption a read, restore or verify gets: the pasted key first, else the identity file (read
- * now, so a file changed since is read as it is), else none (GPG needs none; age then says it needs one).
+ * The decryption a read, restore or verify gets: the pasted key first, else the identity file chosen
+ * (read now, so a file changed since is read as it is), else the one $PGBR_AGE_IDENTITY_FILE names,
+ * else none (GPG needs none; age then says it needs one).
  */
 export async function decryptionFrom(stored: StoredIdentity, readFile: (file: string) => Promise<AgeIdentities> = readAgeIdentityFile): Promise<Decryption> {
   if (stored.key !== undefined) return { identities: parseAgeIdentities(stored.key, PASTED_SOURCE) };
-  if (stored.file === undefined) return {};
+  const file = stored.file ?? stored.envFile;
+  if (file === undefined) return {};
   try {
-    return { identities: await readFile(stored.file) };
+    return { identities: await readFile(file) };
   } catch (e) {
-    throw new PgbrError('usage', `The age identity file ${stored.file} cannot be used (${oneLine(e)}): run "PG Backup: ${SET_IDENTITY_TITLE}" again.`, { cause: e });
+    const fix = stored.file === undefined ? `fix ${AGE_IDENTITY_ENV} in the editor's environment, or run "PG Backup: ${SET_IDENTITY_TITLE}"` : `run "PG Backup: ${SET_IDENTITY_TITLE}" again`;
+    throw new PgbrError('usage', `The age identity file ${file}${stored.file === undefined ? ` (from ${AGE_IDENTITY_ENV})` : ''} cannot be used (${oneLine(e)}): ${fix}.`, { cause: e });
   }
+}
+
+/** $PGBR_AGE_IDENTITY_FILE when it names an absolute path (a relative one has no folder to be relative to in the editor). */
+export function identityFileFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const file = env[AGE_IDENTITY_ENV]?.trim();
+  return file && path.isAbsolute(file) ? file : undefined;
 }
 
 function oneLine(e: unknown): string {

@@ -26,6 +26,8 @@ export function identityCommands(ctx: Ctx) {
       run: async () => {
         await ctx.identity.forget();
         ctx.log.info('forgot the age decryption identity');
+        const envFile = ctx.identity.envFile();
+        if (envFile) void vscode.window.showInformationMessage(`The identity set here is forgotten; PGBR_AGE_IDENTITY_FILE still names ${envFile}, so encrypted dumps open with that file until the variable is unset.`);
       },
     },
   } satisfies Partial<CommandTable>;

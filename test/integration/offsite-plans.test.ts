@@ -81,7 +81,7 @@ ${connection('super')}${connection('other')}plans:
     verify: never
     offsite: [{ to: "nosuchremote:pg" }]
   - name: configured
-    connection: super
+    connection: other
     backup: dump
     database: appdb
     folder: dumps-configured

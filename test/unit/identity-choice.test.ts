@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { decryptionFrom, readIdentityAnswer } from '../../src/dumps/identityChoice';
+import { decryptionFrom, identityFileFromEnv, readIdentityAnswer } from '../../src/dumps/identityChoice';
 
 // A well-formed key (age-keygen's alphabet and length), made up for the test.
 const KEY = 'AGE-SECRET-KEY-1' + 'QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L'.repeat(2).slice(0, 58);
@@ -46,4 +46,25 @@ test('an unreadable identity file says so in the editor words, not the CLI flag'
     decryptionFrom({ file: '/keys/gone.txt' }),
     (e: Error) => e.message.includes('/keys/gone.txt') && e.message.includes('Set Decryption Identity') && !e.message.includes('--identity'),
   );
+});
+
+test("PGBR_AGE_IDENTITY_FILE serves when nothing is set in the editor; what is set there comes first", async () => {
+  const read: string[] = [];
+  const readFile = async (f: string) => {
+    read.push(f);
+    return { source: f, keys: [KEY] };
+  };
+  assert.deepEqual((await decryptionFrom({ envFile: '/keys/env.txt' }, readFile)).identities?.keys, [KEY]);
+  await decryptionFrom({ file: '/keys/chosen.txt', envFile: '/keys/env.txt' }, readFile);
+  await decryptionFrom({ key: KEY, envFile: '/keys/env.txt' }, readFile);
+  assert.deepEqual(read, ['/keys/env.txt', '/keys/chosen.txt']);
+  // Only an absolute path: the editor has no working folder the CLI's user would mean.
+  assert.equal(identityFileFromEnv({ PGBR_AGE_IDENTITY_FILE: ' /keys/env.txt ' }), '/keys/env.txt');
+  assert.equal(identityFileFromEnv({ PGBR_AGE_IDENTITY_FILE: 'keys/env.txt' }), undefined);
+  assert.equal(identityFileFromEnv({ PGBR_AGE_IDENTITY_FILE: '' }), undefined);
+  assert.equal(identityFileFromEnv({}), undefined);
+});
+
+test('an unreadable file from PGBR_AGE_IDENTITY_FILE names the variable', async () => {
+  await assert.rejects(decryptionFrom({ envFile: '/keys/gone.txt' }), (e: Error) => /\/keys\/gone\.txt \(from PGBR_AGE_IDENTITY_FILE\) cannot be used .*: fix PGBR_AGE_IDENTITY_FILE/.test(e.message));
 });

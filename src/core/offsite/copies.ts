@@ -74,8 +74,14 @@ export async function pushDump(dumpPath: string, remote: OffsiteRemote, opts: Rc
   return { target: remote.recorded, remotePath: dest, files: Object.keys(dump.manifest.sha256).length, bytes: dump.manifest.sizeBytes, copiedAt };
 }
 
-/** `rclone deletefile|purge PATH`, where nothing there is not a failure. */
+/** `rclone deletefile FILE` or `purge FOLDER`, where nothing there is not a failure. */
 export async function removeIfThere(remote: OffsiteRemote, command: 'deletefile' | 'purge', at: string, opts: RcloneOptions): Promise<void> {
+  if (command === 'deletefile') {
+    // deletefile exits 1 for a file that is not there, like any failure: asked first. An object store
+    // "stats" a missing object as an empty folder.
+    const stat = await rclone(remote, 'lsjson', ['--stat'], [at], opts, true);
+    if (notFound(stat) || !parseEntries(succeeded(stat, `looking at ${at}`)).some((e) => !e.IsDir)) return;
+  }
   const result = await rclone(remote, command, [], [at], opts);
   if (!notFound(result)) succeeded(result, `removing ${at}`);
 }
