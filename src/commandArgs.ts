@@ -44,6 +44,8 @@ export interface ArgValues {
   plan: string;
   /** A dump at a remote: the rclone remote folder and the dump's name there. */
   offsiteCopy: { from: string; dump: string };
+  /** A pgBackRest stanza (a row of the WAL Archive view, its name, or { stanza, config }). */
+  repository: { stanza: string; config?: string };
 }
 
 /** What a caller may pass after the node (or the selection). */
@@ -59,6 +61,10 @@ export interface ExtraValues {
   tools: { show?: boolean };
   /** Install/Remove Schedule's answers given up front: { scheduler: 'systemd' | 'cron', user, confirm }. */
   schedule: { scheduler?: 'systemd' | 'cron'; user?: boolean; confirm?: boolean };
+  /** Backup…'s answer given up front: { type: 'full' | 'diff' | 'incr' }. */
+  backrestBackup: { type?: 'full' | 'diff' | 'incr' };
+  /** Expire…'s answers given up front: { keep: 'daily 7, weekly 4', confirm: true }. */
+  backrestExpire: { keep?: string; confirm?: boolean };
 }
 
 export interface ArgSpec {
@@ -103,6 +109,10 @@ export const COMMAND_ARGS = {
   'pgBackup.installPlanSchedule': { arg: 'plan', extra: 'schedule' },
   'pgBackup.removePlanSchedule': { arg: 'plan', extra: 'schedule' },
   'pgBackup.addArchive': { arg: 'folder', extra: 'text' },
+  'pgBackup.backrestCheck': { arg: 'repository' },
+  'pgBackup.backrestBackup': { arg: 'repository', extra: 'backrestBackup' },
+  'pgBackup.backrestExpire': { arg: 'repository', extra: 'backrestExpire' },
+  'pgBackup.backrestVerify': { arg: 'repository' },
   'pgBackup.showHealth': { arg: 'connection', optional: true },
   'pgBackup.takeBaseBackup': { arg: 'baseBackup' },
   'pgBackup.createRestorePoint': { arg: 'connection', extra: 'text' },
@@ -235,6 +245,13 @@ const READERS: { [K in keyof ArgValues]: Reader<K> } = {
     const target = targetOf(x);
     return target?.kind === 'plan' ? target.name : wrong(id, 'plan', x);
   },
+  repository: (id, x) => {
+    if (x === undefined) return undefined;
+    if (typeof x === 'string') return { stanza: x };
+    const target = targetOf(x);
+    if (target?.kind === 'repository') return { stanza: target.stanza, ...(target.config !== undefined ? { config: target.config } : {}) };
+    return callerObject<{ stanza: string; config?: string }>(x, { stanza: 'string', config: 'string' }, ['stanza']) ?? wrong(id, 'repository', x);
+  },
 };
 
 function connectionName(id: CommandId, x: unknown): string | undefined {
@@ -319,6 +336,13 @@ function readExtra(id: CommandId, kind: keyof ExtraValues | undefined, rest: rea
       if (options.scheduler !== undefined && options.scheduler !== 'systemd' && options.scheduler !== 'cron') wrongExtra(id, kind, given);
       return options;
     }
+    case 'backrestBackup': {
+      const options = optionsOf<ExtraValues['backrestBackup']>(id, kind, given, { type: 'string' });
+      if (options.type !== undefined && !['full', 'diff', 'incr'].includes(options.type)) wrongExtra(id, kind, given);
+      return options;
+    }
+    case 'backrestExpire':
+      return optionsOf(id, kind, given, { keep: 'string', confirm: 'boolean' });
   }
 }
 
@@ -337,6 +361,7 @@ const ARG_NOUNS: Record<keyof ArgValues, string> = {
   dumpSelection: "a dump or tables in it (in the Dumps view), or a dump file's path",
   partials: "unfinished dumps (the .partial row in the Dumps view, or the files' paths)",
   baseBackup: "a connection (one in the Connections view, or its name) or { profile, format, checkpoint }",
+  repository: 'a pgBackRest stanza (one in the WAL Archive view, its name, or { stanza, config })',
   pitrDefaults: 'a base backup in the WAL Archive view, or the fields of the recovery form',
   folder: "a folder's path",
   plan: "a plan (one in the Plans view, or its name)",
@@ -352,6 +377,8 @@ const EXTRA_NOUNS: Record<keyof ExtraValues, string> = {
   globals: '{ noRolePasswords }',
   tools: '{ show }',
   schedule: "{ scheduler: 'systemd' | 'cron', user, confirm }",
+  backrestBackup: "{ type: 'full' | 'diff' | 'incr' }",
+  backrestExpire: "{ keep: 'daily 7, weekly 4', confirm: true }",
 };
 
 function described(x: unknown): string {

@@ -11,7 +11,8 @@ export type NodeTarget =
   | { kind: 'dumpTable'; dumpPath: string; table: QualifiedName }
   | { kind: 'partials'; paths: readonly string[] }
   | { kind: 'baseBackup'; path: string }
-  | { kind: 'plan'; name: string };
+  | { kind: 'plan'; name: string }
+  | { kind: 'repository'; stanza: string; config?: string };
 
 export type NodeTargetKind = NodeTarget['kind'];
 
@@ -30,6 +31,7 @@ export const TARGET_NOUNS: Record<NodeTargetKind, string> = {
   partials: 'unfinished dumps',
   baseBackup: 'a base backup',
   plan: 'a plan',
+  repository: 'a pgBackRest stanza',
 };
 
 /** The target of a node VS Code passed, or undefined for anything else. */

@@ -8,6 +8,10 @@ import { scanArchive, type ArchiveScan, parseWalFileName, segmentName, segmentNu
 import { archiveLocations, baseBackupFolder } from '../places';
 import { listBaseBackups, toKnownBaseBackup, readRestorePoints, restorePointsFileFor } from '../core/physical';
 import { onSettingChange } from '../settings';
+import { backrestOverview, type BackrestOverview } from '../core/backrest';
+import { healthPolicy } from '../core/health';
+import { TRUST_HINT } from '../core/profiles';
+import { BackrestBackupNode, dependentNodes, RepositoryNode, repositoryChildren } from './backrestNodes';
 import {
   BaseBackupFolderNode,
   BaseBackupRecordNode,
@@ -69,6 +73,8 @@ export class WalArchiveProvider implements vscode.TreeDataProvider<ArchiveNode>,
     try {
       if (!node) return await this.roots();
       if (node instanceof LocationNode) return await this.locationChildren(node);
+      if (node instanceof RepositoryNode) return await this.repositoryChildren(node);
+      if (node instanceof BackrestBackupNode) return dependentNodes(node, await (node.repository.overview as Promise<BackrestOverview>));
       if (node instanceof TimelineNode) return node.timeline.runs.map((r, i) => new RunNode(node, r, i));
       if (node instanceof RunNode) return this.runChildren(node);
       if (node instanceof PageNode) return this.segments(node, node.parent, node.from, node.to);
@@ -92,7 +98,12 @@ export class WalArchiveProvider implements vscode.TreeDataProvider<ArchiveNode>,
     const folder = await baseBackupFolder(this.ctx);
     this.watcher.watch([...locations.map((l) => l.path), folder]);
     for (const p of problems) this.ctx.log.warn(p);
-    const nodes: ArchiveNode[] = [...locations.map((l) => new LocationNode(l)), ...problems.map((p, i) => new ErrorNode(undefined, p, { index: i }))];
+    const repositories = (await this.ctx.profiles()).config?.repositories ?? [];
+    const nodes: ArchiveNode[] = [
+      ...locations.map((l) => new LocationNode(l)),
+      ...repositories.map((r) => new RepositoryNode(r)),
+      ...problems.map((p, i) => new ErrorNode(undefined, p, { index: i })),
+    ];
     const catalog = await listBaseBackups(folder);
     const points = await readRestorePoints(restorePointsFileFor(folder)).catch(() => []);
     if (catalog.backups.length > 0 || points.length > 0) nodes.push(new BaseBackupFolderNode(folder, catalog, points));
@@ -129,6 +140,26 @@ export class WalArchiveProvider implements vscode.TreeDataProvider<ArchiveNode>,
     const scan = await node.scan;
     this.scans.set(node.location.path, scan);
     return this.renderScan(node, scan);
+  }
+
+  /**
+   * A stanza's rows, from `pgbackrest info` and, for a posix repository, our scan of its archive. An
+   * untrusted folder's repository with its own config file is not read: that file could make
+   * pgBackRest start a program (cmd-ssh).
+   */
+  private async repositoryChildren(node: RepositoryNode): Promise<ArchiveNode[]> {
+    if (!this.ctx.trusted && node.repository.config !== undefined) {
+      return [new ErrorNode(node, `pgBackRest is not run with ${node.repository.config}, named by this folder's pgbackup.yaml, because the folder is not trusted: ${TRUST_HINT}.`)];
+    }
+    const rpoSeconds = healthPolicy((await this.ctx.profiles()).config).rpoSeconds;
+    node.overview ??= backrestOverview(node.target.kind === 'repository' ? node.target : { stanza: node.repository.stanza }, { logger: this.ctx.log, ...(rpoSeconds !== undefined ? { rpoSeconds } : {}) });
+    try {
+      return repositoryChildren(node, await node.overview);
+    } catch (e) {
+      // The next expand or refresh asks again.
+      node.overview = undefined;
+      throw e;
+    }
   }
 
   private renderScan(node: LocationNode, scan: ArchiveScan): ArchiveNode[] {

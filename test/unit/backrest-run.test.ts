@@ -2,7 +2,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backrestArgs, backrestFailure, repoPathFromConfig } from '../../src/core/backrest/run';
+import { backrestArgs, backrestFailure } from '../../src/core/backrest/run';
+import { configValue } from '../../src/core/backrest/confFile';
 
 test('config and stanza come before the command, and the command\'s options before it too', () => {
   assert.deepEqual(backrestArgs({ stanza: 'main' }, 'info', ['--output=json']), ['--stanza=main', '--output=json', 'info']);
@@ -18,9 +19,11 @@ test('a secret option is refused before anything runs, and the message does not 
 
 test('repo1-path: the stanza\'s own section wins over [global], comments and other stanzas ignored', () => {
   const conf = '[global]\n# repo1-path=/old\nrepo1-path=/var/lib/pgbackrest\n\n[main]\npg1-path=/srv/pg\n[other]\nrepo1-path = /srv/other\n';
-  assert.equal(repoPathFromConfig(conf, 'main'), '/var/lib/pgbackrest');
-  assert.equal(repoPathFromConfig(conf, 'other'), '/srv/other');
-  assert.equal(repoPathFromConfig('[main]\npg1-path=/x\n', 'main'), undefined);
+  assert.equal(configValue(conf, 'main', 'repo1-path'), '/var/lib/pgbackrest');
+  assert.equal(configValue(conf, 'other', 'repo1-path'), '/srv/other');
+  assert.equal(configValue('[main]\npg1-path=/x\n', 'main', 'repo1-path'), undefined);
+  assert.equal(configValue('[global]\nrepo1-type=s3\n', 'main', 'repo1-type'), 's3');
+  assert.equal(configValue('[global]\nrepo1-path-x=/no\n', 'main', 'repo1-path'), undefined, 'a longer key is another key');
 });
 
 test('a failure quotes pgBackRest\'s ERROR line with its HINT and says what to do', () => {

@@ -9,7 +9,8 @@ import { refuseLiveServer } from '../pitr/apply';
 import type { BackrestCallOptions } from './commands';
 import { backrestInfo } from './commands';
 import { type BackrestBackup, type BackrestStanzaInfo, stanzaProblem } from './info';
-import { backrestFailure, backrestUser, DEFAULT_CONFIG_FILES, repoPathFromConfig, runBackrest, type BackrestTarget } from './run';
+import { posixRepoPath } from './confFile';
+import { backrestFailure, backrestUser, runBackrest, type BackrestTarget } from './run';
 import { checkBackrestTarget, chooseBackupSet, listPosixArchive } from './window';
 
 /** What of a recovery plan pgBackRest takes: its restore_command is its own archive-get, and archiving is its --archive-mode. */
@@ -98,12 +99,6 @@ export interface BackrestRestorePlan {
   warnings: string[];
 }
 
-async function repoPath(target: BackrestTarget): Promise<string | undefined> {
-  const file = target.config ?? DEFAULT_CONFIG_FILES.find((f) => existsSync(f));
-  const text = file ? await fs.readFile(file, 'utf8').catch(() => undefined) : undefined;
-  return text === undefined ? undefined : repoPathFromConfig(text, target.stanza);
-}
-
 async function dirEmpty(dir: string): Promise<boolean> {
   try {
     return (await fs.readdir(dir)).length === 0;
@@ -121,7 +116,7 @@ export async function planBackrestRestore(target: BackrestTarget, req: BackrestR
   if (problem) throw new PgbrError('tool-failed', problem);
   const backup = chooseBackupSet(info, req.recovery.target, req.set);
   const chosenBy = req.set ? 'set' : req.recovery.target.kind === 'time' || req.recovery.target.kind === 'lsn' ? 'target' : 'newest';
-  const listing = await listPosixArchive(await repoPath(target), info);
+  const listing = await listPosixArchive(await posixRepoPath(target), info);
   const check = checkBackrestTarget(req.recovery.target, info, backup, { ...(req.recovery.timeline !== undefined ? { timeline: req.recovery.timeline } : {}), ...(listing ? { listing } : {}), ...(opts.now ? { now: opts.now } : {}) });
   const dataDir = path.resolve(req.dataDir);
   await refuseLiveServer(dataDir);

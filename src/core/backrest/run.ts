@@ -5,9 +5,9 @@ import type { Logger } from '../platform/log';
 import { PgbrError } from '../platform/errors';
 import { runTool, type RunResult } from '../platform/runner';
 import { isRoot, runuserPath } from '../pitr/scratchServer';
+import { configValue, DEFAULT_CONFIG_FILES } from './confFile';
 
-/** pgBackRest's own default, and the file it used before 2.x and still reads when the default is absent. */
-export const DEFAULT_CONFIG_FILES = ['/etc/pgbackrest/pgbackrest.conf', '/etc/pgbackrest.conf'];
+export { DEFAULT_CONFIG_FILES } from './confFile';
 
 export interface BackrestTarget {
   stanza: string;
@@ -40,27 +40,6 @@ export function backrestArgs(target: BackrestTarget, command: string, options: r
   return [...(target.config ? [`--config=${target.config}`] : []), `--stanza=${target.stanza}`, ...options, command];
 }
 
-/** `repo1-path` for the stanza, from its section or [global] of an INI-style pgBackRest config (the stanza section wins). */
-export function repoPathFromConfig(text: string, stanza: string): string | undefined {
-  let section = '';
-  let global: string | undefined;
-  let own: string | undefined;
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const header = /^\[(.+)\]$/.exec(line);
-    if (header) {
-      section = header[1] ?? '';
-      continue;
-    }
-    const m = /^repo1-path\s*=\s*(.*)$/.exec(line);
-    if (!m) continue;
-    if (section === 'global') global = m[1];
-    else if (section === stanza) own = m[1];
-  }
-  return own ?? global;
-}
-
 /** Through `id`, so users from NSS (LDAP, sssd) count as well as /etc/passwd's. */
 async function idOutput(args: string[]): Promise<string | undefined> {
   const r = await runTool({ file: 'id', args, collectStdout: true });
@@ -76,7 +55,7 @@ export async function backrestUser(target: BackrestTarget): Promise<string | und
   if (!isRoot()) return undefined;
   const configFile = target.config ?? DEFAULT_CONFIG_FILES.find((f) => existsSync(f));
   const text = configFile ? await fs.readFile(configFile, 'utf8').catch(() => undefined) : undefined;
-  const repoPath = text !== undefined ? repoPathFromConfig(text, target.stanza) : undefined;
+  const repoPath = text !== undefined ? configValue(text, target.stanza, 'repo1-path') : undefined;
   for (const candidate of [repoPath, configFile]) {
     if (!candidate) continue;
     const st = await fs.stat(candidate).catch(() => undefined);

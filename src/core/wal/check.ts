@@ -73,7 +73,8 @@ export type ProblemKind =
   | 'duplicate'
   | 'misnamed'
   | 'stray'
-  | 'no-wal';
+  | 'no-wal'
+  | 'unreadable';
 
 /** error: recovery breaks (the CLI exits 1). warning: something to clean up or look at. info: expected, shown for completeness. */
 export type Severity = 'error' | 'warning' | 'info';
