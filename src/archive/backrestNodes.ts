@@ -76,7 +76,9 @@ export class BackrestBackupNode extends ArchiveNode {
   ) {
     const b = chain.backup;
     super(b.label, chain.dependents.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
-    this.id = `${(parent instanceof RepositoryNode ? parent : parent.repository).id}/backup/${b.label}`;
+    // The count of dependents is in the id: a backup that gains its first one is a new row to VS Code,
+    // which then opens it as asked (it keeps a known row's state, collapsed for one that had no children).
+    this.id = `${(parent instanceof RepositoryNode ? parent : parent.repository).id}/backup/${b.label}/${chain.dependents.length}`;
     const recoverable = window && window.walAfterStop ? `recoverable ${pointText(window.from, clock)} – ${pointText(window.to, clock)}` : 'no WAL archived after it';
     this.description = `${b.type} · ${formatWhen(b.stopTime, clock)} · ${formatBytes(b.size)} (${formatBytes(b.repositoryDelta)} in repo) · ${recoverable}`;
     const tip = new vscode.MarkdownString(undefined, true);

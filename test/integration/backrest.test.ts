@@ -11,6 +11,7 @@ import type { Cluster } from './cluster';
 import { startBackrestRepo } from './backrestRepo';
 import { processesWith } from './processes';
 import { runBackrest } from '../../src/core/backrest/run';
+import { backrestOverview } from '../../src/core/backrest/overview';
 
 const pgbr = path.resolve(__dirname, '../../dist/pgbr.js');
 const STANZA = 'it';
@@ -114,6 +115,36 @@ test('full, diff and incr backups chain, and info reads them with the exact syst
   assert.ok(systemId && BigInt(systemId) > 2n ** 53n, control);
   assert.equal(info.db[0]?.systemId, systemId);
   assert.equal(info.db[0]?.version, execFileSync(path.join(cluster.binDir, 'postgres'), ['--version'], { encoding: 'utf8' }).match(/(\d+)\./)?.[1]);
+});
+
+test("the overview the WAL Archive view draws: one chain full → diff → incr, the repository's own archive read without a gap, and a segment taken away found as one", async () => {
+  await cluster.sql('SELECT pg_switch_wal()');
+  const o = await backrestOverview({ stanza: STANZA, config });
+  assert.equal(o.chains.length, 1);
+  const chain = o.chains[0];
+  assert.equal(chain?.backup.type, 'full');
+  assert.equal(chain?.dependents[0]?.backup.type, 'diff');
+  assert.equal(chain?.dependents[0]?.dependents[0]?.backup.type, 'incr');
+  assert.equal(o.repoPath, repo);
+  const scan = o.archive?.[0];
+  assert.ok(scan && scan.segments >= 3, JSON.stringify(scan));
+  assert.deepEqual(scan.timelines.map((t) => t.tli), [1]);
+  assert.deepEqual(o.problems, []);
+  assert.ok(o.window.latest && o.window.earliest);
+
+  // A segment between two backups goes missing: the archive's own scan finds what info cannot.
+  const stop = o.info.backups[1]?.walStop as string;
+  const folder = path.join(repo, 'archive', STANZA, scan.archiveId, stop.slice(0, 16));
+  const file = (await fs.readdir(folder)).find((f) => f.startsWith(`${stop}-`)) as string;
+  await fs.rename(path.join(folder, file), path.join(work, file));
+  try {
+    const damaged = await backrestOverview({ stanza: STANZA, config });
+    const gap = damaged.problems.find((p) => p.message.includes(stop));
+    assert.equal(gap?.severity, 'error', JSON.stringify(damaged.problems));
+    assert.match(gap?.message ?? '', /^archive 15-1: /);
+  } finally {
+    await fs.rename(path.join(work, file), path.join(folder, file));
+  }
 });
 
 test('expire: --dry-run shows our rules\' verdict and expires nothing; without it each set goes through expire --set, newest first', async () => {

@@ -306,3 +306,14 @@ export async function waitForRows(view: Locator, ready: (rows: TreeRow[]) => boo
 export function contextMenuItem(page: Page, label: string): Locator {
   return page.locator('.context-view .monaco-menu .action-item:not(.disabled) .action-label', { hasText: label }).first();
 }
+
+/** Right-clicks `target` and clicks `label` in its context menu. */
+export async function openMenuItem(page: Page, target: ReturnType<typeof row>, label: string): Promise<void> {
+  await target.click({ button: 'right' });
+  const item = contextMenuItem(page, label);
+  await item.hover({ timeout: TIMEOUT });
+  // The menu ignores a click that comes right after it opened (the right button's own release).
+  await page.waitForTimeout(300);
+  await item.click();
+  await page.locator('.context-view .monaco-menu').waitFor({ state: 'hidden', timeout: TIMEOUT });
+}

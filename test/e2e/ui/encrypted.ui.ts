@@ -13,9 +13,9 @@ import {
   Checks,
   childRows,
   collapseOtherPanes,
-  contextMenuItem,
   describeRows,
   endScenario,
+  openMenuItem,
   openPage,
   openWorkbench,
   pane,
@@ -158,15 +158,4 @@ export async function runEncryptedUi(opts: UiScenarioOptions): Promise<UiResult>
     await opts.cluster?.sql(`DROP DATABASE IF EXISTS ${RESTORED}`).catch(() => undefined);
   }
   return scenarioResult(checks, [shots.badge, shots.expanded, shots.restored]);
-}
-
-/** Right-clicks `target` and clicks `label` in its context menu. */
-async function openMenuItem(page: Page, target: ReturnType<typeof row>, label: string): Promise<void> {
-  await target.click({ button: 'right' });
-  const item = contextMenuItem(page, label);
-  await item.hover({ timeout: TIMEOUT });
-  // The menu ignores a click that comes right after it opened (the right button's own release).
-  await page.waitForTimeout(300);
-  await item.click();
-  await page.locator('.context-view .monaco-menu').waitFor({ state: 'hidden', timeout: TIMEOUT });
 }

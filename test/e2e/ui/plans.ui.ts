@@ -12,6 +12,7 @@ import {
   collapseOtherPanes,
   describeRows,
   endScenario,
+  openMenuItem,
   openPage,
   openWorkbench,
   pane,
@@ -99,7 +100,7 @@ export async function runPlansUi(opts: UiScenarioOptions): Promise<UiResult> {
     });
 
     await checks.run('Run Now on nightly completes, and its journal entry (succeeded, when) appears on the row', async () => {
-      await contextMenu(page, row(plans(), 'nightly'), 'Run Now');
+      await openMenuItem(page, row(plans(), 'nightly'), 'Run Now');
       const done = await waitForNotifications(page, /^plan nightly: took /, 1, RUN_TIMEOUT);
       log(`    result: ${await messageOf(done.first())}`);
       await waitForDescription(page, () => description('nightly'), /^succeeded (today|yesterday) \d\d:\d\d UTC · (just now|\d+ min ago) · next .* · not scheduled$/);
@@ -129,7 +130,7 @@ export async function runPlansUi(opts: UiScenarioOptions): Promise<UiResult> {
 
     let dialog: Locator | undefined;
     await checks.run('Install Schedule… asks for a scheduler, shows the unit files and where they go, and asks before writing anything', async () => {
-      await contextMenu(page, row(plans(), 'nightly'), 'Install Schedule…');
+      await openMenuItem(page, row(plans(), 'nightly'), 'Install Schedule…');
       await waitForQuickInput(page, /Install the schedule of plan nightly: which scheduler\?/);
       const offered = await quickPickLabels(page);
       log(`    offered: ${offered.join(' | ')}`);
@@ -207,17 +208,6 @@ function failedRecord(endedAt: Date, error: string): string {
 /** A notification's text, read without expanding it. */
 async function messageOf(item: Locator): Promise<string> {
   return ((await item.locator('.notification-list-item-message').textContent()) ?? '').trim();
-}
-
-/** Opens a row's context menu and picks an item, as a person would. */
-async function contextMenu(page: Page, target: Locator, label: string): Promise<void> {
-  await target.click({ button: 'right' });
-  const item = page.locator('.context-view .monaco-menu .action-item:not(.disabled) .action-label', { hasText: label }).first();
-  await item.hover({ timeout: TIMEOUT });
-  // The menu ignores a click that comes right after it opened (the right button's own release).
-  await page.waitForTimeout(300);
-  await item.click();
-  await page.locator('.context-view .monaco-menu').waitFor({ state: 'hidden', timeout: TIMEOUT });
 }
 
 /** Waits until a row's description matches (the schedule's state and a run's record arrive after the row). */
