@@ -7,7 +7,6 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import type { Page } from 'playwright-core';
 import {
   activityIcon,
   Checks,
