@@ -8,3 +8,5 @@ export { parseVerifyOutput, type VerifyReport } from './verify';
 export { type BackrestRecovery, type BackrestRestorePlan, type BackrestRestoreRequest, type BackrestRestoreResult, planBackrestRestore, type RestoreProgress, restoreOptions, runBackrestRestore, targetOptions } from './restore';
 export { type ArchiveListing, backrestWindow, checkBackrestTarget, chooseBackupSet, listPosixArchive } from './window';
 export { backrestSource, type BackrestDrillOptions, runBackrestDrill } from './drill';
+export { type BackrestSetupInput, type BackrestSetupPlan, composeBackrestSetup, HIGH_RETENTION, type KeptKey, planBackrestSetup, type ServerSetting, sqlLiteral } from './setup';
+export { type ApplyResult, applyBackrestServerSettings, readServerLayout, type ServerLayout, type SetupWriteResult, writeBackrestSetup } from './setupWrite';
