@@ -109,6 +109,10 @@ test('the server settings: archive_command and restore_command as pgBackRest doc
     { name: 'archive_command', value: 'pgbackrest --stanza=main archive-push %p' },
     { name: 'restore_command', value: 'pgbackrest --stanza=main archive-get %f "%p"' },
   ]);
+  // Debian's older /etc/pgbackrest.conf, when it is the file pgBackRest reads without --config.
+  const debian = composeBackrestSetup(input({ configPath: '/etc/pgbackrest.conf' }), undefined, '/etc/pgbackrest.conf');
+  assert.equal(debian.serverSettings[1]?.value, 'pgbackrest --stanza=main archive-push %p');
+  assert.equal(composeBackrestSetup(input({ configPath: '/etc/pgbackrest.conf' }), undefined).serverSettings[1]?.value, 'pgbackrest --config=/etc/pgbackrest.conf --stanza=main archive-push %p');
   const other = composeBackrestSetup(input({ configPath: '/etc/pgbackrest/main.conf' }), undefined);
   assert.equal(other.serverSettings[1]?.value, 'pgbackrest --config=/etc/pgbackrest/main.conf --stanza=main archive-push %p');
   assert.deepEqual(other.sql, [

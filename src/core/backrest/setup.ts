@@ -96,17 +96,20 @@ function wholeNumber(flag: string, n: number, min: number, max: number): number 
   return n;
 }
 
-/** The archive_command and restore_command pgBackRest documents, with `--config` only when the file is not its default. */
-export function archiveCommands(stanza: string, configPath: string): { archiveCommand: string; restoreCommand: string } {
-  const config = configPath === DEFAULT_CONFIG ? '' : `${shellWord(`--config=${configPath}`)} `;
+/** The archive_command and restore_command pgBackRest documents, with `--config` only when the file is not the one it reads by default. */
+export function archiveCommands(stanza: string, configPath: string, readByDefault = DEFAULT_CONFIG): { archiveCommand: string; restoreCommand: string } {
+  const config = configPath === readByDefault ? '' : `${shellWord(`--config=${configPath}`)} `;
   return {
     archiveCommand: `pgbackrest ${config}--stanza=${stanza} archive-push %p`,
     restoreCommand: `pgbackrest ${config}--stanza=${stanza} archive-get %f "%p"`,
   };
 }
 
-/** The plan from the input and the file's text as it is now (undefined: no file); no file is read or written. */
-export function composeBackrestSetup(input: BackrestSetupInput & { compressType: string }, existing: string | undefined): BackrestSetupPlan {
+/**
+ * The plan from the input and the file's text as it is now (undefined: no file); no file is read or
+ * written. `readByDefault` is the file pgBackRest reads without `--config`.
+ */
+export function composeBackrestSetup(input: BackrestSetupInput & { compressType: string }, existing: string | undefined, readByDefault = DEFAULT_CONFIG): BackrestSetupPlan {
   const { stanza } = input;
   if (!isStanzaName(stanza)) throw new PgbrError('usage', `--stanza ${stanza} is not a name pgBackRest accepts for a stanza: use letters, digits, ".", "-" and "_", starting with a letter or digit.`);
   const configPath = absolutePath('--config', input.configPath ?? DEFAULT_CONFIG);
@@ -168,7 +171,7 @@ export function composeBackrestSetup(input: BackrestSetupInput & { compressType:
   }
   putSection(doc, stanza, [`[${stanza}]`, ...ours.map(([k, v]) => `${k}=${v}`), ...keptLines]);
 
-  const { archiveCommand, restoreCommand } = archiveCommands(stanza, configPath);
+  const { archiveCommand, restoreCommand } = archiveCommands(stanza, configPath, readByDefault);
   const now = input.serverNow;
   const serverSettings: ServerSetting[] = [
     ...(now?.walLevel === 'minimal' ? [{ name: 'wal_level', value: 'replica' }] : []),
@@ -184,7 +187,7 @@ export function composeBackrestSetup(input: BackrestSetupInput & { compressType:
   const restartFor = [...(now?.walLevel === 'minimal' ? ['wal_level'] : []), ...(now?.archiveMode === 'off' ? ['archive_mode'] : [])];
   if (restartFor.length) notes.push(`${restartFor.join(' and ')} take${restartFor.length === 1 ? 's' : ''} effect only at a restart: restart the server after applying the settings.`);
   else if (now?.archiveMode === undefined) notes.push('archive_mode takes effect only at a restart: restart the server after applying the settings if it was off.');
-  const isDefault = configPath === DEFAULT_CONFIG;
+  const isDefault = configPath === readByDefault;
   const backrestConfig = isDefault ? '' : ` ${shellWord(`--config=${configPath}`)}`;
   const pgbrConfig = isDefault ? '' : ` --config ${shellWord(configPath)}`;
   notes.push(
@@ -223,15 +226,24 @@ async function realPathSoFar(p: string): Promise<string> {
   return parent === p ? p : path.join(await realPathSoFar(parent), path.basename(p));
 }
 
-/** Reads the config file as it is now and plans the merge; nothing is written. */
+/**
+ * Reads the config file as it is now and plans the merge; nothing is written. Without a config path it
+ * is the file pgBackRest reads by default: /etc/pgbackrest/pgbackrest.conf, else the older
+ * /etc/pgbackrest.conf (Debian's) when only that one exists.
+ */
 export async function planBackrestSetup(input: BackrestSetupInput, opts: { program?: string } = {}): Promise<BackrestSetupPlan> {
-  const configPath = absolutePath('--config', input.configPath ?? DEFAULT_CONFIG);
+  const present = await Promise.all(DEFAULT_CONFIG_FILES.map((f) => fs.stat(f).then(() => true, () => false)));
+  const readByDefault = DEFAULT_CONFIG_FILES.find((_, i) => present[i]) ?? DEFAULT_CONFIG;
+  const configPath = absolutePath('--config', input.configPath ?? readByDefault);
   const existing = await fs.readFile(configPath, 'utf8').catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return undefined;
     throw new PgbrError('io', `cannot read ${configPath} (${e.code ?? e.message}): run as a user who can read it, or pass another --config.`, { cause: e });
   });
   const compress = input.compressType === undefined ? await defaultCompressType(opts.program) : { type: input.compressType };
-  const plan = composeBackrestSetup({ ...input, configPath, compressType: compress.type }, existing);
+  const plan = composeBackrestSetup({ ...input, configPath, compressType: compress.type }, existing, readByDefault);
+  if (configPath === DEFAULT_CONFIG && readByDefault !== DEFAULT_CONFIG) {
+    plan.notes.unshift(`once ${configPath} exists pgBackRest reads it instead of ${readByDefault}: carry over what that file sets for other stanzas, or pass --config ${readByDefault}.`);
+  }
   refuseRepoInData(await realPathSoFar(plan.repoPath), await realPathSoFar(plan.pgDataDir));
   if ('note' in compress && compress.note) plan.notes.unshift(compress.note);
   return plan;

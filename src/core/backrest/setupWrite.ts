@@ -11,7 +11,7 @@ export interface SetupWriteResult {
   configPath: string;
   /** Whether the repository folder was made (pgBackRest would make it too, but as whoever runs stanza-create). */
   repoCreated: boolean;
-  /** Who the file and a new repository folder were given to, when we run as root. */
+  /** Who the file was given to, when we run as root (a new repository folder goes to the data directory's owner). */
   owner?: { uid: number; gid: number };
   /** Something the user must still do, when there is one. */
   warning?: string;
@@ -23,8 +23,8 @@ async function statOrUndefined(p: string) {
 
 /**
  * Writes the plan's file: refused when the file is no longer what the plan merged into; a temp file in
- * the same folder, synced, then renamed over it, mode 0640. As root the file goes to the owner the file
- * had, else to the data directory's owner: the server's archive-push reads it as that user.
+ * the same folder, synced, then renamed over it, mode 0640. As root the file keeps the owner it had, and
+ * a new one goes to the data directory's owner: the server's archive-push reads it as that user.
  */
 export async function writeBackrestSetup(plan: BackrestSetupPlan): Promise<SetupWriteResult> {
   const file = plan.configPath;
@@ -35,11 +35,15 @@ export async function writeBackrestSetup(plan: BackrestSetupPlan): Promise<Setup
   const folder = path.dirname(file);
   await fs.mkdir(folder, { recursive: true });
   let owner: SetupWriteResult['owner'];
+  let serverUser: SetupWriteResult['owner'];
   let warning: string | undefined;
   if (isRoot()) {
-    const from = (await statOrUndefined(file)) ?? (await statOrUndefined(plan.pgDataDir));
-    if (from && from.uid !== 0) owner = { uid: from.uid, gid: from.gid };
-    else warning = `${file} belongs to root: give it to the server's OS user (chown postgres: ${file}) so its archive-push can read it.`;
+    const data = await statOrUndefined(plan.pgDataDir);
+    if (data && data.uid !== 0) serverUser = { uid: data.uid, gid: data.gid };
+    // A file keeps its owner and group (root:postgres reads as well as postgres:postgres); a new one is the server's.
+    const before = await statOrUndefined(file);
+    owner = before ? { uid: before.uid, gid: before.gid } : serverUser;
+    if (!owner || (owner.uid === 0 && owner.gid === 0)) warning = `${file} belongs to root: give it to the server's OS user (chown postgres: ${file}) so its archive-push can read it.`;
   }
 
   const tmp = path.join(folder, `.${path.basename(file)}.${randomBytes(4).toString('hex')}.partial`);
@@ -72,7 +76,7 @@ export async function writeBackrestSetup(plan: BackrestSetupPlan): Promise<Setup
     // Parents as usual (others must pass through them), the repository itself for its owner and group only.
     await fs.mkdir(path.dirname(plan.repoPath), { recursive: true });
     await fs.mkdir(plan.repoPath, { mode: 0o750 });
-    if (owner) await fs.chown(plan.repoPath, owner.uid, owner.gid);
+    if (serverUser) await fs.chown(plan.repoPath, serverUser.uid, serverUser.gid);
     repoCreated = true;
   }
   return { configPath: file, repoCreated, ...(owner ? { owner } : {}), ...(warning ? { warning } : {}) };
