@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { composeBackrestSetup, planBackrestSetup, sqlLiteral, type BackrestSetupInput } from '../../src/core/backrest/setup';
 import { firstSocketDir, writeBackrestSetup } from '../../src/core/backrest/setupWrite';
+import { backrestSetupCommand } from '../../src/cli/backrestSetup';
 
 const input = (over: Partial<BackrestSetupInput> = {}): BackrestSetupInput & { compressType: string } => ({
   stanza: 'main',
@@ -198,4 +199,22 @@ test('written: the planned text, mode 0640, the repository folder made; refused 
     await assert.rejects(writeBackrestSetup(again), /was removed since the setup was planned/);
     await fs.writeFile(configPath, '[x]\n');
     await assert.rejects(writeBackrestSetup(plan), /was created since the setup was planned/);
+  }));
+
+test('the command: the server must be named, --apply-server needs --conn, and without --write only shows', () =>
+  inTemp(async (dir) => {
+    let out = '';
+    let err = '';
+    const io = { out: (t: string) => (out += t), err: (t: string) => (err += t), env: {} };
+    const config = path.join(dir, 'pgbackrest.conf');
+    const base = { stanza: 'main', repoPath: path.join(dir, 'repo'), config, workspace: dir };
+    assert.equal(await backrestSetupCommand({ ...base, dataDir: path.join(dir, 'data') }, io), 2);
+    assert.match(err, /give --conn PROFILE .* or both --data-dir and --port/);
+    err = '';
+    assert.equal(await backrestSetupCommand({ ...base, dataDir: path.join(dir, 'data'), port: 5433, applyServer: true }, io), 2);
+    assert.match(err, /--apply-server needs --conn/);
+    assert.equal(await backrestSetupCommand({ ...base, dataDir: path.join(dir, 'data'), port: 5433 }, io), 0);
+    assert.match(out, new RegExp(`^Would write ${config} \\(a new file\\):\n\n# pgBackRest configuration`));
+    assert.match(out, /\nNothing was written or applied: run again with --write/);
+    assert.deepEqual(await fs.readdir(dir), []);
   }));
