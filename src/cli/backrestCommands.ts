@@ -1,4 +1,4 @@
-// `pgbr backrest info|check|backup|verify`: pgBackRest's stanzas from the command line, with its results read exactly and exit codes for cron.
+// `pgbr backrest info|check|backup|expire|verify` (and setup, in its own file): pgBackRest's stanzas from the command line, with its results read exactly and exit codes for cron.
 import { Option, type Command } from 'commander';
 import {
   backrestBackup,
@@ -23,6 +23,7 @@ import { phasePrinter, stderrLogger, verboseOption } from './shared';
 import { profilesFor } from './workspace';
 import { machineZone } from '../core/plans';
 import { keepRulesFrom, parseKeepCount, parseKeepWithin, type KeepOptions } from './backrestKeep';
+import { addBackrestSetupCommand } from './backrestSetup';
 
 interface BackrestOptions {
   stanza?: string;
@@ -249,7 +250,8 @@ const common = (command: Command): Command =>
     .addOption(jsonOption());
 
 export function addBackrestCommands(program: Command, { io, exit }: CliContext): void {
-  const backrest = program.command('backrest').description('pgBackRest stanzas: info, check, backup, expire and verify; secrets stay in its config or PGBACKREST_* variables');
+  const backrest = program.command('backrest').description('pgBackRest stanzas: setup, info, check, backup, expire and verify; secrets stay in its config or PGBACKREST_* variables');
+  addBackrestSetupCommand(backrest, { io, exit });
   common(backrest.command('info').description("the stanza's status, database history and backups; exit 1 when the stanza is missing or has no valid backup")).action(
     async (opts: BackrestOptions) => exit(await backrestInfoCommand(opts, io)),
   );

@@ -38,6 +38,8 @@ export interface Cluster {
   params(user?: string, database?: string): ConnectionParams;
   socketParams(user?: string, database?: string): ConnectionParams;
   sql(query: string, database?: string): Promise<string>;
+  /** A fast restart on the same port, for settings that take effect only then (archive_mode, wal_level). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -188,6 +190,9 @@ function makeCluster(parts: ClusterParts): Cluster {
       const args = ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-h', socketDir, '-p', String(port), '-U', SUPERUSER, '-d', database, '-f', '-'];
       const out = await run(path.join(binDir, 'psql'), args, { input: query });
       return out.trim();
+    },
+    async restart() {
+      await runServerTool(binDir, 'pg_ctl', ['-w', '-t', '60', '-D', entry.dataDir, '-l', parts.logFile, '-m', 'fast', 'restart'], entry.root);
     },
     stop() {
       // Several callers (an after hook and a finally) may stop the same cluster: stop it once.

@@ -21,6 +21,10 @@ export const REPOSITORY_KINDS = ['pgbackrest'] as const;
 /** pgBackRest's own rule for a stanza name (it refuses others): letters, digits, `-`, `_` and `.`. */
 const STANZA_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
+export function isStanzaName(name: string): boolean {
+  return STANZA_NAME.test(name);
+}
+
 export interface RepositoryContext {
   connections: ReadonlySet<string>;
 }
@@ -69,7 +73,7 @@ export function readRepositoryEntry(fields: readonly EntryField[], index: number
 
   if (!stanzaField) fail('stanza', undefined, `${label} has no "stanza": add stanza: with the stanza name of pgBackRest's config, like stanza: main`);
   const stanza = text('stanza', 'main');
-  if (stanza !== undefined && !STANZA_NAME.test(stanza)) {
+  if (stanza !== undefined && !isStanzaName(stanza)) {
     fail('stanza', stanzaField, `${label} is not a name pgBackRest accepts for a stanza: use letters, digits, ".", "-" and "_"`);
   }
 

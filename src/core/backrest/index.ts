@@ -11,3 +11,5 @@ export { backrestSource, type BackrestDrillOptions, runBackrestDrill } from './d
 export { type BackrestArchiveScan, scanBackrestArchive } from './archiveScan';
 export { configValue, posixRepoPath } from './confFile';
 export { type BackrestOverview, backrestOverview, type BackupChain, backupChains, repositoryProblems, type RepositoryProblem } from './overview';
+export { type BackrestSetupInput, type BackrestSetupPlan, composeBackrestSetup, HIGH_RETENTION, type KeptKey, planBackrestSetup, type ServerSetting, sqlLiteral } from './setup';
+export { type ApplyResult, applyBackrestServerSettings, readServerLayout, type ServerLayout, type SetupWriteResult, writeBackrestSetup } from './setupWrite';
