@@ -1,6 +1,7 @@
 // What pgbr reads of a pgBackRest config file itself: a key for a stanza (its section, then [global]), and repo1's folder when it is posix.
 import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
+import { findSection, parseIni, sectionValues } from './ini';
 
 /** Where pgBackRest looks for its config when none is given (2.45: the first, then the pre-2.0 location). */
 export const DEFAULT_CONFIG_FILES = ['/etc/pgbackrest/pgbackrest.conf', '/etc/pgbackrest.conf'];
@@ -13,24 +14,12 @@ export async function readConfigText(config: string | undefined): Promise<string
 
 /** A config value for the stanza: its section first, then [global] (pgBackRest's own precedence). */
 export function configValue(text: string, stanza: string, key: string): string | undefined {
-  let section = '';
-  let global: string | undefined;
-  let own: string | undefined;
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const header = /^\[(.+)\]$/.exec(line);
-    if (header) {
-      section = header[1] ?? '';
-      continue;
-    }
-    const eq = line.indexOf('=');
-    if (eq < 0 || line.slice(0, eq).trim() !== key) continue;
-    const value = line.slice(eq + 1).trim();
-    if (section === 'global') global = value;
-    else if (section === stanza) own = value;
-  }
-  return own ?? global;
+  const doc = parseIni(text);
+  const value = (name: string) => {
+    const section = findSection(doc, name);
+    return section ? sectionValues(section).get(key) : undefined;
+  };
+  return value(stanza) ?? value('global');
 }
 
 /** repo1's folder when it is a posix repository this host can read (`repo1-type` posix, the default), else undefined. */
