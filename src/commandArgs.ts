@@ -109,6 +109,7 @@ export const COMMAND_ARGS = {
   'pgBackup.installPlanSchedule': { arg: 'plan', extra: 'schedule' },
   'pgBackup.removePlanSchedule': { arg: 'plan', extra: 'schedule' },
   'pgBackup.addArchive': { arg: 'folder', extra: 'text' },
+  'pgBackup.addRepository': { arg: 'repository', extra: 'text' },
   'pgBackup.backrestCheck': { arg: 'repository' },
   'pgBackup.backrestBackup': { arg: 'repository', extra: 'backrestBackup' },
   'pgBackup.backrestExpire': { arg: 'repository', extra: 'backrestExpire' },

@@ -31,6 +31,7 @@ export const COMMAND_IDS = [
   'pgBackup.installPlanSchedule',
   'pgBackup.removePlanSchedule',
   'pgBackup.addArchive',
+  'pgBackup.addRepository',
   'pgBackup.backrestCheck',
   'pgBackup.backrestBackup',
   'pgBackup.backrestExpire',

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { describeParams, type WorkspaceConfig, expandFolder } from '../core/profiles';
 import { TOOL_NAMES, errorMessage, describeLeftovers, findScratchDatabases, findPartials, shellWord } from '../core/platform';
 import { defaultConnectContext, resolveConnection, withClient } from '../core/postgres';
-import { archiverProblems, readPollHistory, withPoll, writePollHistory, archivedPerHour, collectHealth, failuresPerHour, missingBaseBackup, healthPolicy, recentArchiveFiles, type ArchiveActivityHour, type ArchiverPoll, baseBackupsSeen, type FailureHour, type PreviousSnapshot } from '../core/health';
+import { archiverProblems, readPollHistory, withPoll, writePollHistory, archivedPerHour, collectHealth, failuresPerHour, missingBaseBackup, healthPolicy, recentArchiveFiles, type ArchiveActivityHour, type ArchiverPoll, baseBackupsSeen, backrestSeen, type FailureHour, type PreviousSnapshot } from '../core/health';
 import { listDumps, type CatalogEntry } from '../core/logical';
 import { archiveForConnection, parseArchiveLocations } from '../core/wal';
 import { Exit, makeOutput, table } from './output';
@@ -95,13 +95,17 @@ const run = {
       const snapshot = await withClient(conn.params, { password: conn.password }, async (c) => {
         const archive = await archiveFor(opts, profile.name, loaded.config, c);
         const activity = archive ? await readActivity(archive, now, notes) : undefined;
-        if (!archive) notes.push('no WAL archive given (--archive DIR or archives: in pgbackup.yaml): only base backups this tool recorded are counted, and WAL per hour is not shown');
+        const viaBackrest = (loaded.config?.repositories ?? []).some((r) => r.connection === profile.name);
+        if (!archive && !viaBackrest) notes.push('no WAL archive given (--archive DIR or archives: in pgbackup.yaml): only base backups this tool recorded are counted, and WAL per hour is not shown');
         const baseBackups = await baseBackupsSeen({ ...(archive ? { archive } : {}), folder: baseBackupFolderFor(loaded.config, opts.workspace), profile: profile.name }, notes);
+        // pgbr runs on the folder its user points it at: that is the trust an editor asks for.
+        const backrest = await backrestSeen(loaded.config?.repositories ?? [], profile.name, notes, { trusted: true });
         const health = await collectHealth(c, {
           policy,
           dumps,
           plans: plans.plans,
-          baseBackups,
+          baseBackups: [...baseBackups, ...backrest.baseBackups],
+          ...(backrest.repositoryWal.length ? { repositoryWal: backrest.repositoryWal } : {}),
           ...(activity ? { archiveActivity: activity } : {}),
           ...(previous ? { previous: previousSnapshot(previous) } : {}),
           now,

@@ -149,6 +149,22 @@ export class ArchiveSuggestionNode extends ConnectionsNode {
   }
 }
 
+/** A server that archives through pgBackRest into a stanza pgbackup.yaml does not list yet. */
+export class RepositorySuggestionNode extends ConnectionsNode {
+  constructor(
+    readonly parent: ProfileNode,
+    repository: { stanza: string; config?: string },
+  ) {
+    super('Add its pgBackRest stanza', vscode.TreeItemCollapsibleState.None);
+    this.id = `${parent.id}/repository-suggestion`;
+    this.description = `${repository.stanza}${repository.config ? ` · ${repository.config}` : ''}`;
+    this.tooltip = `This server's archive_command pushes WAL with pgBackRest into stanza ${repository.stanza}. Click to add it under repositories: in pgbackup.yaml: the WAL Archive view then shows its backups and window, and Health its newest backup.`;
+    this.iconPath = new vscode.ThemeIcon('lightbulb');
+    this.contextValue = 'repositorySuggestion';
+    this.command = { title: 'Add pgBackRest stanza', command: 'pgBackup.addRepository', arguments: [repository, parent.profile.name] };
+  }
+}
+
 /** A profile entry that could not be read (bad YAML, unknown key): click opens the file at the line. */
 export class ProblemNode extends ConnectionsNode {
   readonly parent = undefined;

@@ -5,9 +5,10 @@ import { PgbrError, errorMessage } from '../core/platform';
 import { getServerInfo, listDatabases, listSchemas, listTables, withClient } from '../core/postgres';
 import * as path from 'node:path';
 import { archiveFolderFromCommand } from '../core/wal';
+import { backrestFromCommand } from '../core/backrest';
 import { archiveLocations } from '../places';
 import {
-  ArchiveSuggestionNode,
+  ArchiveSuggestionNode, RepositorySuggestionNode,
   ConnectionsNode,
   DatabaseNode,
   ErrorNode,
@@ -115,6 +116,8 @@ export class ConnectionsProvider implements vscode.TreeDataProvider<ConnectionsN
       if (folder && !(await archiveLocations(this.ctx)).locations.some((l) => path.resolve(l.path) === path.resolve(folder))) {
         nodes.push(new ArchiveSuggestionNode(node, folder));
       }
+      const stanza = server.archiveMode !== 'off' ? backrestFromCommand(server.archiveCommand) : undefined;
+      if (stanza && !((await this.ctx.profiles()).config?.repositories ?? []).some((r) => r.stanza === stanza.stanza)) nodes.push(new RepositorySuggestionNode(node, stanza));
       return nodes;
     });
     const failure = nodes[0] instanceof ErrorNode ? nodes[0] : undefined;

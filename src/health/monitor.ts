@@ -7,7 +7,7 @@ import type { ToHealth } from '../../webview/protocol';
 import { PgbrError, errorMessage, type PgbrErrorKind, formatDuration } from '../core/platform';
 import { withClient } from '../core/postgres';
 import { listDumps, type CatalogEntry } from '../core/logical';
-import { archivedPerHour, collectHealth, failuresPerHour, healthPolicy, recentArchiveFiles, type ArchiverPoll, type HealthSnapshot, readPollHistory, withPoll, writePollHistory, baseBackupsSeen } from '../core/health';
+import { archivedPerHour, collectHealth, failuresPerHour, healthPolicy, recentArchiveFiles, type ArchiverPoll, type HealthSnapshot, readPollHistory, withPoll, writePollHistory, baseBackupsSeen, backrestSeen } from '../core/health';
 import { archiveForConnection, type ArchiveLocation } from '../core/wal';
 import { archiveLocations, baseBackupFolder, dumpFolders } from '../places';
 import { healthModel } from './model';
@@ -130,6 +130,7 @@ export class HealthMonitor implements vscode.Disposable {
         const archive = await this.archiveFor(name, c);
         const notes: string[] = [];
         const baseBackups = await baseBackupsSeen({ ...(archive ? { archive: archive.path } : {}), folder: await baseBackupFolder(this.ctx), profile: name }, notes);
+        const backrest = await backrestSeen(loaded.config?.repositories ?? [], name, notes, { trusted: this.ctx.trusted, logger: this.ctx.log });
         for (const note of notes) this.ctx.log.warn(note);
         const activity = archive ? archivedPerHour(await recentArchiveFiles(archive.path, new Date(now.getTime() - 24 * 3_600_000)), now) : undefined;
         const s = await collectHealth(c, {
@@ -137,7 +138,8 @@ export class HealthMonitor implements vscode.Disposable {
           ...(this.lastSnapshot ? { previous: this.lastSnapshot } : {}),
           dumps,
           plans: plans.plans,
-          baseBackups,
+          baseBackups: [...baseBackups, ...backrest.baseBackups],
+          ...(backrest.repositoryWal.length ? { repositoryWal: backrest.repositoryWal } : {}),
           ...(activity ? { archiveActivity: activity } : {}),
           now,
         });

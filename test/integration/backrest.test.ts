@@ -147,6 +147,27 @@ test("the overview the WAL Archive view draws: one chain full → diff → incr,
   }
 });
 
+test("pgbr status of a server archiving through pgBackRest: its newest backup in the repository is the base backup, and no archive folder is asked for", async () => {
+  const ws = path.join(work, 'status-ws');
+  await fs.mkdir(ws, { recursive: true });
+  await fs.writeFile(
+    path.join(ws, 'pgbackup.yaml'),
+    `baseBackupMaxAge: 1d\nconnections:\n  - name: it\n    host: ${cluster.socketDir}\n    port: ${cluster.port}\n    user: postgres\n    database: postgres\nrepositories:\n  - kind: pgbackrest\n    stanza: ${STANZA}\n    config: ${config}\n    connection: it\n`,
+  );
+  const child = spawn(process.execPath, [pgbr, 'status', '--conn', 'it', '--workspace', ws, '--json'], { cwd: ws, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  await new Promise((resolve) => child.on('close', resolve));
+  const doc = JSON.parse(stdout) as { rpo: { baseBackup: { newest?: string; status: string } }; checklist: { id: string; status: string; detail: string }[]; notes?: string[] };
+  const newest = (await json<InfoDoc>(['info'])).backups.at(-1)?.label;
+  assert.equal(doc.rpo.baseBackup.newest, `${STANZA} ${newest}`, stdout + stderr);
+  assert.equal(doc.rpo.baseBackup.status, 'met');
+  assert.equal(doc.checklist.find((i) => i.id === 'base-backup')?.status, 'pass');
+  assert.doesNotMatch(stdout + stderr, /no WAL archive given/);
+});
+
 test('expire: --dry-run shows our rules\' verdict and expires nothing; without it each set goes through expire --set, newest first', async () => {
   const before = await json<InfoDoc>(['info']);
   assert.equal(before.backups.length, 3);

@@ -287,6 +287,25 @@ test('a recent archive: judged against the declared rpo, except when no WAL was 
   assert.equal(check(assess({ server: server({ archiveMode: 'off' }) }), 'recent-archive').status, 'warn');
 });
 
+test("a pgBackRest repository behind what the server reports archived: the RPO is the repository's newest WAL, and the item says so", () => {
+  const rpo = { rpoSeconds: 300 };
+  // The server says 09 is archived a minute ago; the repository's newest is 07, which arrived ten minutes ago (archive-async's queue).
+  const behind = assess({}, { policy: rpo, repositoryWal: [{ stanza: 'main', newest: '000000010000000000000007', at: ago(600) }] });
+  assert.equal(behind.rpo.wal.ageSeconds, 600);
+  assert.equal(behind.rpo.wal.status, 'missed');
+  assert.equal(behind.rpo.wal.newest, '000000010000000000000007');
+  const item = check(behind, 'recent-archive');
+  assert.equal(item.status, 'fail');
+  assert.match(item.detail, /^the newest WAL in pgBackRest stanza main's repository; the server reports 000000010000000000000009 archived, which has not reached it: 000000010000000000000007 arrived 10 min ago, longer than the rpo of 5 min\.$/);
+  assert.match(item.fix ?? '', /archive-push/);
+  // Caught up (its newest is what the server reports), the server's own time counts as before.
+  const level = assess({}, { policy: rpo, repositoryWal: [{ stanza: 'main', newest: '000000010000000000000009', at: ago(50) }] });
+  assert.equal(level.rpo.wal.ageSeconds, 60);
+  assert.equal(check(level, 'recent-archive').status, 'pass');
+  // An object store gives no arrival time: nothing is judged from it.
+  assert.equal(assess({}, { policy: rpo, repositoryWal: [{ stanza: 's3', newest: '000000010000000000000001' }] }).rpo.wal.ageSeconds, 60);
+});
+
 test('no failure since the last success: fails while failing, warns on failures since the previous check, passes once recovered', () => {
   const failing = assess({ archiver: archiver({ failedCount: 3, lastFailedWal: '00000001000000000000000A', lastFailedTime: ago(5) }) });
   const item = check(failing, 'no-failure-since-success');

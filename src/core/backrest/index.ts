@@ -13,3 +13,4 @@ export { configValue, posixRepoPath } from './confFile';
 export { type BackrestOverview, backrestOverview, type BackupChain, backupChains, repositoryProblems, type RepositoryProblem } from './overview';
 export { type BackrestSetupInput, type BackrestSetupPlan, composeBackrestSetup, HIGH_RETENTION, type KeptKey, planBackrestSetup, type ServerSetting, sqlLiteral } from './setup';
 export { type ApplyResult, applyBackrestServerSettings, readServerLayout, type ServerLayout, type SetupWriteResult, writeBackrestSetup } from './setupWrite';
+export { addRepositoryToYaml, backrestFromCommand } from './hint';

@@ -100,6 +100,13 @@ function checkRecentArchive(input: ChecklistInput): CheckItem {
       'run SELECT pg_switch_wal(); and check that a file arrives in the archive.',
     );
   }
+  if (rpoWal.note?.startsWith('the newest WAL in pgBackRest') && rpoWal.ageSeconds !== null) {
+    const detail = `${rpoWal.note}: ${rpoWal.newest ?? 'its newest segment'} arrived ${formatDuration(rpoWal.ageSeconds)} ago`;
+    const fix = "look at pgBackRest's log for archive-push (with archive-async, its spool queue) and at the repository's reachability; pgbr backrest check tells whether a new segment gets there.";
+    if (rpoWal.status === 'missed') return item(id, 'fail', `${detail}, longer than the rpo of ${formatDuration(rpoWal.targetSeconds ?? 0)}.`, fix);
+    if (rpoWal.status === 'met') return item(id, 'pass', `${detail}; the rpo is ${formatDuration(rpoWal.targetSeconds ?? 0)}.`);
+    if (rpoWal.ageSeconds > DEFAULT_RECENT_SECONDS) return item(id, 'warn', `${detail}; no rpo is declared to judge it by.`, fix);
+  }
   const age = lag.lastArchiveAgeSeconds ?? 0;
   const last = `the last archive, ${archiver.lastArchivedWal ?? 'a WAL file'}, was ${formatDuration(age)} ago`;
   const idle = nothingUnarchived(lag) ? ' and no WAL has been written since' : '';

@@ -10,3 +10,4 @@ export { planHealthFrom, type PlanHealth } from './plans';
 export { archiverProblems } from './archiverCheck';
 export { readPollHistory, withPoll, writePollHistory } from './pollHistory';
 export { baseBackupsSeen, type BaseBackupSources } from './baseBackupsSeen';
+export { backrestSeen } from './backrestSeen';

@@ -81,6 +81,13 @@ export interface BaseBackupSeen {
   stopTime: Date;
 }
 
+/** The newest WAL in a pgBackRest repository the server archives into, and when it arrived (posix repositories only). */
+export interface RepositoryWal {
+  stanza: string;
+  newest?: string;
+  at?: Date;
+}
+
 export interface HealthSnapshot {
   at: Date;
   server: ServerInfo;
@@ -132,6 +139,8 @@ export interface HealthInputs {
   archiveActivity?: ArchiveActivityHour[];
   /** The workspace's plans with their last runs; undefined when none were looked for. */
   plans?: readonly PlanHealth[];
+  /** The pgBackRest repositories this server archives into: WAL counts as archived once it is in each of them. */
+  repositoryWal?: readonly RepositoryWal[];
   now?: Date;
 }
 
@@ -199,7 +208,7 @@ export function assessHealth(facts: HealthFacts, inputs: HealthInputs): HealthSn
     lastArchiveAgeSeconds: archiver.lastArchivedTime ? seconds(archiver.lastArchivedTime, serverNow) : null,
   };
 
-  const rpoWal = walRpo(lag, archiver, policy);
+  const rpoWal = walRpo(lag, archiver, policy, behindRepository(inputs.repositoryWal, archiver, now, seconds));
   const dumpRpo = newestAgainst(inputs.dumps?.filter(isDatabaseDump), (d) => ({ time: d.time, name: d.name }), policy.dumpMaxAgeSeconds, now, seconds, 'no dump folder was looked at');
   const baseRpo = newestAgainst(inputs.baseBackups, (b) => ({ time: b.stopTime, name: b.label }), policy.baseBackupMaxAgeSeconds, now, seconds, 'no WAL archive was looked at for backup history files');
   const rto = rtoEvidence(inputs.dumps, policy);
@@ -256,7 +265,29 @@ function againstTarget(age: number | null, target: number | undefined): TargetSt
   return age <= target ? 'met' : 'missed';
 }
 
-function walRpo(lag: WalLag, archiver: ArchiverStatus, policy: HealthPolicy): AgeAgainstTarget {
+/**
+ * The repository furthest behind what pg_stat_archiver reports archived, with the age of its newest WAL:
+ * with archive-async, pgBackRest tells the server a segment is archived once it is queued locally.
+ */
+function behindRepository(repositories: readonly RepositoryWal[] | undefined, archiver: ArchiverStatus, now: Date, seconds: (from: Date, to: Date) => number): { repository: RepositoryWal; ageSeconds: number } | undefined {
+  let worst: { repository: RepositoryWal; ageSeconds: number } | undefined;
+  for (const r of repositories ?? []) {
+    if (!r.at || !r.newest) continue;
+    const behind = archiver.lastArchivedWal ? r.newest.slice(8) < archiver.lastArchivedWal.slice(8) : false;
+    const age = seconds(r.at, now);
+    if (behind && (!worst || age > worst.ageSeconds)) worst = { repository: r, ageSeconds: age };
+  }
+  return worst;
+}
+
+function walRpo(lag: WalLag, archiver: ArchiverStatus, policy: HealthPolicy, behind?: { repository: RepositoryWal; ageSeconds: number }): AgeAgainstTarget {
+  if (behind && (lag.lastArchiveAgeSeconds === null || behind.ageSeconds > lag.lastArchiveAgeSeconds)) {
+    const r = behind.repository;
+    const result: AgeAgainstTarget = { ageSeconds: behind.ageSeconds, status: againstTarget(behind.ageSeconds, policy.rpoSeconds), newest: r.newest as string, at: r.at as Date };
+    if (policy.rpoSeconds !== undefined) result.targetSeconds = policy.rpoSeconds;
+    result.note = `the newest WAL in pgBackRest stanza ${r.stanza}'s repository; the server reports ${archiver.lastArchivedWal ?? 'later WAL'} archived, which has not reached it`;
+    return result;
+  }
   const result: AgeAgainstTarget = { ageSeconds: lag.lastArchiveAgeSeconds, status: againstTarget(lag.lastArchiveAgeSeconds, policy.rpoSeconds) };
   if (policy.rpoSeconds !== undefined) result.targetSeconds = policy.rpoSeconds;
   if (archiver.lastArchivedWal) result.newest = archiver.lastArchivedWal;

@@ -1,9 +1,9 @@
 // Where WAL archives are: locations declared in pgbackup.yaml or settings, and one found in an archive_command.
 import * as path from 'node:path';
-import { isMap, isSeq, parseDocument } from 'yaml';
 import { PgbrError } from '../platform/errors';
 import { isValidSegmentSize } from './names';
 import { expandFolder } from '../profiles/places';
+import { addToYamlList } from '../profiles/yamlList';
 
 export interface ArchiveLocation {
   /** Absolute folder of archived WAL segments. */
@@ -115,7 +115,7 @@ export function archiveFolderFromCommand(command: string): string | undefined {
  * (`'a b'/%f` is one word), `&&` is its own word; anything with other operators, `$`, or backquotes
  * is not a plain command: undefined.
  */
-function shellWords(command: string): string[] | undefined {
+export function shellWords(command: string): string[] | undefined {
   const words: string[] = [];
   let word: string | undefined;
   for (let i = 0; i < command.length; i++) {
@@ -150,26 +150,8 @@ function shellWords(command: string): string[] | undefined {
   return words;
 }
 
-/**
- * Adds `{ path, connection? }` to the `archives:` list of a pgbackup.yaml text, keeping comments;
- * a path already listed is left as it is.
- */
+/** Adds the archive under `archives:` in pgbackup.yaml's text (made when absent); a path already listed is left as it is. */
 export function addArchiveToYaml(text: string | undefined, entry: { path: string; connection?: string }): string {
-  const doc = parseDocument(text ?? '');
-  if (doc.errors.length > 0) {
-    throw new PgbrError('config', `pgbackup.yaml cannot be read (${doc.errors[0]?.message ?? 'syntax error'}): fix it, then add the archive again.`);
-  }
-  if (doc.contents !== null && !isMap(doc.contents)) {
-    throw new PgbrError('config', 'pgbackup.yaml does not hold a mapping of keys: fix it, then add the archive again.');
-  }
-  const current = doc.get('archives');
-  if (current !== undefined && current !== null && !isSeq(current)) {
-    throw new PgbrError('config', '"archives" in pgbackup.yaml is not a list: make it one, then add the archive again.');
-  }
-  const listed = (isSeq(current) ? current.toJSON() : []);
-  if (listed.some((l) => (typeof l === 'string' ? l : (l as { path?: unknown } | null)?.path) === entry.path)) return doc.toString();
-  const value = entry.connection ? { path: entry.path, connection: entry.connection } : { path: entry.path };
-  if (isSeq(current)) current.add(doc.createNode(value));
-  else doc.set('archives', doc.createNode([value]));
-  return doc.toString();
+  const value: Record<string, string> = entry.connection ? { path: entry.path, connection: entry.connection } : { path: entry.path };
+  return addToYamlList(text, 'archives', value, (l) => (typeof l === 'string' ? l : (l as { path?: unknown } | null)?.path) === entry.path, 'the archive');
 }
