@@ -18,7 +18,7 @@ export function addToYamlList(text: string | undefined, key: string, value: Reco
   if (current !== undefined && current !== null && !isSeq(current)) {
     throw new PgbrError('config', `"${key}" in pgbackup.yaml is not a list: make it one, then add ${what} again.`);
   }
-  const entries: unknown[] = isSeq(current) ? (current.toJSON() as unknown[]) : [];
+  const entries: unknown[] = isSeq(current) ? (current.toJSON()) : [];
   if (entries.some(listed)) return doc.toString();
   if (isSeq(current)) current.add(doc.createNode(value));
   else doc.set(key, doc.createNode([value]));

@@ -1,6 +1,5 @@
 // Where WAL archives are: locations declared in pgbackup.yaml or settings, and one found in an archive_command.
 import * as path from 'node:path';
-import { PgbrError } from '../platform/errors';
 import { isValidSegmentSize } from './names';
 import { expandFolder } from '../profiles/places';
 import { addToYamlList } from '../profiles/yamlList';
