@@ -2,70 +2,12 @@
 // object, nothing) turned into the one typed argument each command id takes, in one place.
 import type { CommandId } from './commandIds';
 import { PgbrError } from './core/platform';
-import type { QualifiedName } from './core/postgres';
 import { EMPTY_PITR_FORM, type PitrForm } from '../webview/protocol';
 import type { BackupRequest, BaseBackupRequest, NewConnection, RestoreRequest } from './requests';
-import { TARGET_NOUNS, targetOf } from './targets';
+import { targetOf } from './targets';
+import { type ArgValues, type BackupTarget, type ExtraValues, wrong, wrongExtra } from './commandValues';
 
-/** What a backup starts from: a connection, a database, tables of one database, or a caller's whole request. */
-export type BackupTarget = Partial<BackupRequest> & { profile: string };
-
-/** A dump, whole (no tables) or the tables picked in it. */
-export interface DumpSelection {
-  dumpPath: string;
-  tables: QualifiedName[];
-}
-
-/** A connection to take a base backup of, with the caller's choices when it gave them (then nothing is asked). */
-export interface BaseBackupTarget {
-  profile: string;
-  given?: BaseBackupRequest;
-}
-
-/** The typed argument of each kind. */
-export interface ArgValues {
-  none: undefined;
-  /** A connection's name. */
-  connection: string;
-  newConnection: NewConnection;
-  backup: BackupTarget;
-  /** A dump's path. */
-  dump: string;
-  /** Dumps acted on together (one question for all of them). */
-  dumps: string[];
-  dumpSelection: DumpSelection;
-  /** Unfinished dumps' .partial files. */
-  partials: string[];
-  baseBackup: BaseBackupTarget;
-  pitrDefaults: Partial<PitrForm>;
-  /** A folder's path. */
-  folder: string;
-  /** A plan's name (`plans:` in pgbackup.yaml). */
-  plan: string;
-  /** A dump at a remote: the rclone remote folder and the dump's name there. */
-  offsiteCopy: { from: string; dump: string };
-  /** A pgBackRest stanza (a row of the WAL Archive view, its name, or { stanza, config }). */
-  repository: { stanza: string; config?: string };
-}
-
-/** What a caller may pass after the node (or the selection). */
-export interface ExtraValues {
-  none: undefined;
-  /** The caller answered the confirmation itself: { confirm: true }. */
-  confirmed: boolean;
-  text: string | undefined;
-  /** Undefined when the caller gave none: then the restore asks as a person would be asked. */
-  restore: RestoreRequest | undefined;
-  verify: { profile?: string; show?: boolean };
-  globals: { noRolePasswords?: boolean };
-  tools: { show?: boolean };
-  /** Install/Remove Schedule's answers given up front: { scheduler: 'systemd' | 'cron', user, confirm }. */
-  schedule: { scheduler?: 'systemd' | 'cron'; user?: boolean; confirm?: boolean };
-  /** Backup…'s answer given up front: { type: 'full' | 'diff' | 'incr' }. */
-  backrestBackup: { type?: 'full' | 'diff' | 'incr' };
-  /** Expire…'s answers given up front: { keep: 'daily 7, weekly 4', confirm: true }. */
-  backrestExpire: { keep?: string; confirm?: boolean };
-}
+export type { ArgValues, BackupTarget, BaseBackupTarget, DumpSelection, ExtraValues } from './commandValues';
 
 export interface ArgSpec {
   readonly arg: keyof ArgValues;
@@ -110,6 +52,7 @@ export const COMMAND_ARGS = {
   'pgBackup.removePlanSchedule': { arg: 'plan', extra: 'schedule' },
   'pgBackup.addArchive': { arg: 'folder', extra: 'text' },
   'pgBackup.addRepository': { arg: 'repository', extra: 'text' },
+  'pgBackup.generateBackrestConfig': { arg: 'connection', extra: 'backrestSetup' },
   'pgBackup.backrestCheck': { arg: 'repository' },
   'pgBackup.backrestBackup': { arg: 'repository', extra: 'backrestBackup' },
   'pgBackup.backrestExpire': { arg: 'repository', extra: 'backrestExpire' },
@@ -344,57 +287,15 @@ function readExtra(id: CommandId, kind: keyof ExtraValues | undefined, rest: rea
     }
     case 'backrestExpire':
       return optionsOf(id, kind, given, { keep: 'string', confirm: 'boolean' });
+    case 'backrestSetup': {
+      const options = optionsOf<ExtraValues['backrestSetup']>(id, kind, given, { stanza: 'string', repoPath: 'string', dataDir: 'string', config: 'string', confirm: 'string' });
+      if (options.confirm !== undefined && options.confirm !== 'write' && options.confirm !== 'apply') wrongExtra(id, kind, given);
+      return options;
+    }
   }
 }
 
 function optionsOf<T>(id: CommandId, kind: keyof ExtraValues, given: unknown, fields: FieldTypes<T>): T {
   if (given === undefined) return {} as T;
   return callerObject<T>(given, fields, []) ?? wrongExtra(id, kind, given);
-}
-
-const ARG_NOUNS: Record<keyof ArgValues, string> = {
-  none: 'nothing',
-  connection: "a connection (one in the Connections view, or its name)",
-  newConnection: 'a new connection ({ name, uri } or { name, host, port, user, database })',
-  backup: 'a database or tables in the Connections view, or { profile, database }',
-  dump: "a dump (one in the Dumps view, or its file's path)",
-  dumps: "dumps (in the Dumps view, or their files' paths)",
-  dumpSelection: "a dump or tables in it (in the Dumps view), or a dump file's path",
-  partials: "unfinished dumps (the .partial row in the Dumps view, or the files' paths)",
-  baseBackup: "a connection (one in the Connections view, or its name) or { profile, format, checkpoint }",
-  repository: 'a pgBackRest stanza (one in the WAL Archive view, its name, or { stanza, config })',
-  pitrDefaults: 'a base backup in the WAL Archive view, or the fields of the recovery form',
-  folder: "a folder's path",
-  plan: "a plan (one in the Plans view, or its name)",
-  offsiteCopy: '{ from: REMOTE, dump: NAME }, a dump at an rclone remote',
-};
-
-const EXTRA_NOUNS: Record<keyof ExtraValues, string> = {
-  none: 'nothing',
-  confirmed: '{ confirm: true }',
-  text: 'text',
-  restore: 'restore choices such as { profile, database, create }',
-  verify: '{ profile, show }',
-  globals: '{ noRolePasswords }',
-  tools: '{ show }',
-  schedule: "{ scheduler: 'systemd' | 'cron', user, confirm }",
-  backrestBackup: "{ type: 'full' | 'diff' | 'incr' }",
-  backrestExpire: "{ keep: 'daily 7, weekly 4', confirm: true }",
-};
-
-function described(x: unknown): string {
-  const target = targetOf(x);
-  if (target) return TARGET_NOUNS[target.kind];
-  if (typeof x === 'string') return `the text "${x.length > 60 ? `${x.slice(0, 57)}…` : x}"`;
-  if (Array.isArray(x)) return 'a list';
-  if (typeof x === 'object' && x !== null) return 'label' in x ? 'that item' : 'an object without the fields it needs';
-  return `${typeof x} ${String(x)}`;
-}
-
-function wrong(id: CommandId, kind: keyof ArgValues, x: unknown): never {
-  throw new PgbrError('usage', `${id} acts on ${ARG_NOUNS[kind]}, not on ${described(x)}: run it from its menu in the view, or from the Command Palette to be asked.`);
-}
-
-function wrongExtra(id: CommandId, kind: keyof ExtraValues, x: unknown): never {
-  throw new PgbrError('usage', `${id} takes ${EXTRA_NOUNS[kind]} after its first argument, not ${described(x)}: pass that, or nothing to be asked.`);
 }

@@ -32,6 +32,7 @@ export const COMMAND_IDS = [
   'pgBackup.removePlanSchedule',
   'pgBackup.addArchive',
   'pgBackup.addRepository',
+  'pgBackup.generateBackrestConfig',
   'pgBackup.backrestCheck',
   'pgBackup.backrestBackup',
   'pgBackup.backrestExpire',

@@ -19,6 +19,7 @@ import { VERIFY_REPORT_SCHEME, VerifyReportProvider } from './dumps/verifyReport
 import { WalArchiveProvider } from './archive/tree';
 import { archiveCommands } from './archive/commands';
 import { backrestCommands } from './archive/backrestCommands';
+import { backrestSetupCommands } from './archive/backrestSetup';
 import { PlansProvider } from './plans/tree';
 import { planCommands } from './plans/commands';
 import { SCHEDULE_SCHEME, ScheduleTextProvider } from './plans/schedule';
@@ -75,7 +76,7 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
       watchProfileSources(ctx),
       vscode.window.registerWebviewPanelSerializer(PitrPanel.viewType, new PitrSerializer(ctx)),
     );
-    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps, verifyReports), ...archiveCommands(ctx, archive), ...backrestCommands(ctx, archive), ...planCommands(ctx, plans, scheduleTexts, failedRuns), ...healthCommands(health, healthView), ...baseBackupCommands(ctx), ...pitrCommands(ctx) };
+    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps, verifyReports), ...archiveCommands(ctx, archive), ...backrestCommands(ctx, archive), ...backrestSetupCommands(ctx), ...planCommands(ctx, plans, scheduleTexts, failedRuns), ...healthCommands(health, healthView), ...baseBackupCommands(ctx), ...pitrCommands(ctx) };
     registerCommands(ctx, table);
     const activationMs = performance.now() - started;
     ctx.log.info(`PG Backup activated in ${activationMs.toFixed(1)} ms`);

@@ -6,6 +6,7 @@ import {
   type BackrestSetupInput,
   type BackrestSetupPlan,
   planBackrestSetup,
+  setupLines,
   readServerLayout,
   type SetupWriteResult,
   writeBackrestSetup,
@@ -38,13 +39,7 @@ function parsePort(value: string): number {
 }
 
 export function renderSetup(plan: BackrestSetupPlan, written: SetupWriteResult | undefined, applied: ApplyResult | undefined): string {
-  const unchanged = plan.mergedFrom === plan.configText;
-  const what = unchanged ? 'already holds what setup would write' : plan.mergedFrom === undefined ? 'a new file' : 'merged into the file as it is';
-  const lines = [`${written ? 'Wrote' : 'Would write'} ${plan.configPath} (${what}):`, '', plan.configText.replace(/\n$/, ''), ''];
-  if (plan.kept.length) {
-    lines.push('Kept as the file has them:', ...plan.kept.map((k) => `  [${k.section}] ${k.key}=${k.value}${k.ours !== undefined ? ` (setup would write ${k.ours})` : ''}`));
-  }
-  lines.push('Server settings:', ...plan.serverSettings.map((s) => `  ${s.name} = ${s.value}`), `SQL${applied ? ' (applied)' : ''}:`, ...plan.sql.map((q) => `  ${q}`), 'Notes:', ...plan.notes.map((n) => `  - ${n}`));
+  const lines = setupLines(plan, { written: !!written, applied: !!applied });
   if (written) {
     lines.push(`${plan.configPath} written with mode 0640${written.owner ? ` for uid ${written.owner.uid}` : ''}${written.repoCreated ? `; made the repository folder ${plan.repoPath}` : ''}.`);
     if (written.warning) lines.push(`warning: ${written.warning}`);

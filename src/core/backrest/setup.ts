@@ -248,3 +248,15 @@ export async function planBackrestSetup(input: BackrestSetupInput, opts: { progr
   if ('note' in compress && compress.note) plan.notes.unshift(compress.note);
   return plan;
 }
+
+/** The plan as a person reads it before anything is written: the file, the keys kept, the server settings, the SQL and the notes. */
+export function setupLines(plan: BackrestSetupPlan, done: { written?: boolean; applied?: boolean } = {}): string[] {
+  const unchanged = plan.mergedFrom === plan.configText;
+  const what = unchanged ? 'already holds what setup would write' : plan.mergedFrom === undefined ? 'a new file' : 'merged into the file as it is';
+  const lines = [`${done.written ? 'Wrote' : 'Would write'} ${plan.configPath} (${what}):`, '', plan.configText.replace(/\n$/, ''), ''];
+  if (plan.kept.length) {
+    lines.push('Kept as the file has them:', ...plan.kept.map((k) => `  [${k.section}] ${k.key}=${k.value}${k.ours !== undefined ? ` (setup would write ${k.ours})` : ''}`));
+  }
+  lines.push('Server settings:', ...plan.serverSettings.map((s) => `  ${s.name} = ${s.value}`), `SQL${done.applied ? ' (applied)' : ''}:`, ...plan.sql.map((q) => `  ${q}`), 'Notes:', ...plan.notes.map((n) => `  - ${n}`));
+  return lines;
+}

@@ -54,6 +54,8 @@ function loadSuites(mocha: Mocha): void {
     'basebackup.test.ts': () => void require('./basebackup.test'),
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
     'plans.test.ts': () => void require('./plans.test'),
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
+    'backrest.test.ts': () => void require('./backrest.test'),
   };
   requireSuites(mocha, suites);
 }
