@@ -20,7 +20,7 @@ function matches(message: unknown, shapes: Record<string, Shape>): boolean {
 
 const STEPS = ['backup', 'source', 'target', 'dataDir'] as const;
 const BROWSE_FIELDS = ['baseBackup', 'archive', 'dataDir'] as const;
-const FORM_STRINGS: (keyof PitrForm)[] = ['baseBackup', 'archive', 'customTemplate', 'targetTime', 'targetZone', 'targetLsn', 'targetXid', 'targetName', 'timeline', 'dataDir', 'archiveCommand'];
+const FORM_STRINGS: (keyof PitrForm)[] = ['baseBackup', 'stanza', 'backrestSet', 'dbInclude', 'archive', 'customTemplate', 'targetTime', 'targetZone', 'targetLsn', 'targetXid', 'targetName', 'timeline', 'dataDir', 'archiveCommand'];
 
 /** A form as the PITR page posts it: every text field a string, every choice one of its words. */
 function isForm(v: unknown): v is PitrForm {
@@ -28,6 +28,8 @@ function isForm(v: unknown): v is PitrForm {
     isObject(v) &&
     FORM_STRINGS.every((k) => typeof v[k] === 'string') &&
     typeof v.inclusive === 'boolean' &&
+    typeof v.delta === 'boolean' &&
+    ['baseBackup', 'backrest'].includes(v.source as string) &&
     ['copy', 'custom'].includes(v.restoreKind as string) &&
     ['latest', 'immediate', 'time', 'lsn', 'xid', 'name'].includes(v.targetKind as string) &&
     ['pause', 'promote', 'shutdown'].includes(v.action as string) &&

@@ -56,7 +56,16 @@ export type PitrTargetKind = 'latest' | 'immediate' | 'time' | 'lsn' | 'xid' | '
 
 /** Everything the user typed or picked; kept by the webview across reloads. */
 export interface PitrForm {
+  /** Where the backup comes from: a pg_basebackup folder, or a pgBackRest stanza (restored with pgbackrest restore). */
+  source: 'baseBackup' | 'backrest';
   baseBackup: string;
+  /** pgBackRest: the stanza, and a backup label ('' lets the target choose the set). */
+  stanza: string;
+  backrestSet: string;
+  /** pgBackRest: the person agreed that a non-empty data directory is overwritten where it differs (--delta). */
+  delta: boolean;
+  /** pgBackRest: databases to restore (--db-include), comma-separated; '' restores the whole cluster. */
+  dbInclude: string;
   archive: string;
   restoreKind: 'copy' | 'custom';
   customTemplate: string;
@@ -77,7 +86,12 @@ export interface PitrForm {
 
 /** A form before anything is chosen: what the page starts from, and fills in for fields a saved state lacks. */
 export const EMPTY_PITR_FORM: PitrForm = {
+  source: 'baseBackup',
   baseBackup: '',
+  stanza: '',
+  backrestSet: '',
+  delta: false,
+  dbInclude: '',
   archive: '',
   restoreKind: 'copy',
   customTemplate: '',
@@ -99,6 +113,8 @@ export type PitrStep = 'backup' | 'source' | 'target' | 'dataDir';
 
 export interface PitrChoices {
   baseBackups: { path: string; label: string; detail: string }[];
+  /** The stanzas of repositories: in pgbackup.yaml. */
+  stanzas: { stanza: string; label: string }[];
   archives: { path: string; label: string }[];
   restorePoints: { name: string; detail: string }[];
   templates: { label: string; template: string }[];

@@ -7,9 +7,12 @@ import { errorMessage, PgbrError } from '../core/platform';
 import { listBaseBackups, readRestorePoints, restorePointsFileFor } from '../core/physical';
 import { RESTORE_TEMPLATES, type RecoveryPlan, applyRecovery, readBaseBackupInfo, recoveryAsText, runDrill, type DrillReport, findServerBinDir } from '../core/pitr';
 import { archiveLocations, baseBackupFolder } from '../places';
-import { withCancellableProgress } from '../progress';
+import { percentReporter, withCancellableProgress } from '../progress';
 import { withClient } from '../core/postgres';
 import { checkStep, planFromForm, type StepResult } from './steps';
+import { backrestRequest, checkBackrestStep } from './backrestSteps';
+import { backrestInfo, type BackrestTarget, planBackrestRestore, runBackrestDrill, runBackrestRestore } from '../core/backrest';
+import { TRUST_HINT } from '../core/profiles';
 import { baseBackupDetail, drillView, restorePointDetail } from './text';
 import { isFromPitr } from '../../webview/guards';
 
@@ -73,6 +76,13 @@ export class PitrPanel implements vscode.Disposable {
           return;
         }
         case 'copyText': {
+          if (m.form.source === 'backrest') {
+            const r = await this.check('dataDir', m.form);
+            if (!r.ok || !r.preview) throw new PgbrError('usage', r.message);
+            await vscode.env.clipboard.writeText(`${r.preview.settings.join('\n')}\n`);
+            await this.post({ type: 'done', message: 'The pgbackrest restore command is on the clipboard.' });
+            return;
+          }
           const plan = this.plan(m.form);
           const format = (await readBaseBackupInfo(m.form.baseBackup)).format;
           await vscode.env.clipboard.writeText(recoveryAsText(plan, { baseBackupDir: m.form.baseBackup, format, dataDir: m.form.dataDir || undefined }));
@@ -104,6 +114,7 @@ export class PitrPanel implements vscode.Disposable {
         baseBackups: catalog.backups
           .filter((b) => !b.missing)
           .map((b) => ({ path: b.path, label: b.record.name, detail: baseBackupDetail(b.record) })),
+        stanzas: ((await this.ctx.profiles()).config?.repositories ?? []).map((r) => ({ stanza: r.stanza, label: `${r.stanza}${r.connection ? ` (${r.connection})` : ''}` })),
         archives: locations.map((l) => ({ path: l.path, label: `${l.path}${l.connection ? ` (${l.connection})` : ''}` })),
         restorePoints: points.map((p) => ({ name: p.name, detail: restorePointDetail(p) })),
         templates: RESTORE_TEMPLATES.map((t) => ({ label: t.label, template: t.template })),
@@ -122,12 +133,68 @@ export class PitrPanel implements vscode.Disposable {
   }
 
   private check(step: PitrStep, form: PitrForm): Promise<StepResult> {
+    if (form.source === 'backrest') return checkBackrestStep(step, form, { target: (stanza) => this.backrestTarget(stanza) });
     return checkStep(step, form, { serverTimeZone: (profile) => this.serverTimeZone(profile) });
+  }
+
+  /**
+   * The stanza's entry of repositories:, as pgBackRest is run for it; refused in an untrusted folder,
+   * where the config file it names could make pgBackRest start a program.
+   */
+  private async backrestTarget(stanza: string): Promise<BackrestTarget | undefined> {
+    const entry = ((await this.ctx.profiles()).config?.repositories ?? []).find((r) => r.stanza === stanza);
+    if (!entry) return undefined;
+    if (!this.ctx.trusted) throw new PgbrError('usage', `A recovery through pgBackRest runs pgbackrest, and this folder is not trusted: ${TRUST_HINT}.`);
+    return { stanza: entry.stanza, ...(entry.config ? { config: entry.config } : {}) };
+  }
+
+  private async backrestApply(form: PitrForm): Promise<void> {
+    const target = await this.backrestTarget(form.stanza);
+    if (!target) throw new PgbrError('usage', `Stanza ${form.stanza} is not under repositories: in pgbackup.yaml.`);
+    const plan = await planBackrestRestore(target, backrestRequest(form));
+    const ok = await vscode.window.showWarningMessage(
+      `Restore backup ${plan.backup.label} of stanza ${form.stanza} into ${plan.dataDir} with pgbackrest restore?${form.delta ? ' With delta, files that differ from the backup are overwritten.' : ''} The recovery settings are written with it; archive_mode is off.`,
+      { modal: true },
+      'Write recovery',
+    );
+    if (ok !== 'Write recovery') return;
+    const result = await withCancellableProgress(`pgbackrest restore into ${plan.dataDir}`, (progress, signal) => {
+      const report = percentReporter(progress);
+      return runBackrestRestore(target, plan, { signal, logger: this.ctx.log, onProgress: (p) => report(`restoring ${p.percent.toFixed(0)}%`, p.percent, 100) });
+    });
+    this.ctx.log.info(`PITR through pgBackRest written into ${plan.dataDir}: ${result.settings.join('; ')}`);
+    await this.post({ type: 'done', message: `Backup ${plan.backup.label} restored into ${plan.dataDir} with its recovery settings (${result.settings.length}). Start the server there to recover; it will ${form.action} at the target.` });
+  }
+
+  private async backrestDrill(form: PitrForm): Promise<DrillReport> {
+    const target = await this.backrestTarget(form.stanza);
+    if (!target) throw new PgbrError('usage', `Stanza ${form.stanza} is not under repositories: in pgbackup.yaml.`);
+    const request = backrestRequest(form);
+    const info = await backrestInfo(target, { logger: this.ctx.log });
+    const major = Number.parseInt(info.db.at(-1)?.version ?? '', 10) || undefined;
+    const binDir = await findServerBinDir(await this.ctx.tools(), major);
+    return withCancellableProgress(`Testing the recovery of stanza ${form.stanza} on a scratch server`, (progress, signal) =>
+      runBackrestDrill({
+        target,
+        info,
+        recovery: { ...request.recovery, action: request.recovery.action === 'promote' ? 'promote' : 'pause' },
+        ...(request.set ? { set: request.set } : {}),
+        ...(request.dbInclude ? { dbInclude: request.dbInclude } : {}),
+        binDir,
+        signal,
+        logger: this.ctx.log,
+        onProgress: (p) => {
+          progress.report({ message: p.message });
+          void this.post({ type: 'busy', message: p.message });
+        },
+      }),
+    );
   }
 
   private async apply(form: PitrForm): Promise<void> {
     const check = await this.check('dataDir', form);
     if (!check.ok) throw new PgbrError('usage', check.message);
+    if (form.source === 'backrest') return this.backrestApply(form);
     const ok = await vscode.window.showWarningMessage(
       `Write the recovery into ${form.dataDir}? The base backup is restored there, recovery.signal and the settings are written; files that change are kept as .bak copies.`,
       { modal: true },
@@ -145,11 +212,19 @@ export class PitrPanel implements vscode.Disposable {
   async drill(form: PitrForm): Promise<DrillReport> {
     const check = await this.check('target', form);
     if (!check.ok) throw new PgbrError('usage', check.message);
+    const report = form.source === 'backrest' ? await this.backrestDrill(form) : await this.baseBackupDrill(form);
+    this.lastDrill = report;
+    this.ctx.log.info(`PITR drill: ${report.status} — ${report.message}`);
+    await this.post({ type: 'drillReport', report: drillView(report) });
+    return report;
+  }
+
+  private async baseBackupDrill(form: PitrForm): Promise<DrillReport> {
     const info = await readBaseBackupInfo(form.baseBackup);
     const major = info.pgVersion ? Number.parseInt(info.pgVersion, 10) : undefined;
     const binDir = await findServerBinDir(await this.ctx.tools(), major);
     const plan = { ...this.plan(form), action: form.action === 'promote' ? ('promote' as const) : ('pause' as const) };
-    const report = await withCancellableProgress('Testing the recovery on a scratch server', (progress, signal) =>
+    return withCancellableProgress('Testing the recovery on a scratch server', (progress, signal) =>
       runDrill({
         baseBackupDir: form.baseBackup,
         plan,
@@ -162,10 +237,6 @@ export class PitrPanel implements vscode.Disposable {
         },
       }),
     );
-    this.lastDrill = report;
-    this.ctx.log.info(`PITR drill: ${report.status} — ${report.message}`);
-    await this.post({ type: 'drillReport', report: drillView(report) });
-    return report;
   }
 
   plan(form: PitrForm): RecoveryPlan {
@@ -204,14 +275,18 @@ export class PitrPanel implements vscode.Disposable {
 <h2>Point-in-time recovery</h2>
 <p class="intro">Four steps, each checked before the next opens. Nothing is written until you choose Write recovery; the drill runs on a scratch copy.</p>
 <section data-step="backup"><h3>1. Base backup</h3>
-  <div class="row"><vscode-dropdown id="baseBackupPick" data-fills="baseBackup"></vscode-dropdown></div>
-  <div class="row">${field('baseBackup', 'Folder', '/srv/backups/base/prod_base_20261122-0300')}<vscode-button appearance="secondary" data-browse="baseBackup">Browse…</vscode-button></div>
+  <div class="row"><vscode-dropdown data-field="source"><vscode-option value="baseBackup">A base backup folder (pg_basebackup)</vscode-option><vscode-option value="backrest">A pgBackRest backup</vscode-option></vscode-dropdown></div>
+  <div data-source="baseBackup"><div class="row"><vscode-dropdown id="baseBackupPick" data-fills="baseBackup"></vscode-dropdown></div>
+  <div class="row">${field('baseBackup', 'Folder', '/srv/backups/base/prod_base_20261122-0300')}<vscode-button appearance="secondary" data-browse="baseBackup">Browse…</vscode-button></div></div>
+  <div data-source="backrest"><div class="row"><vscode-dropdown id="stanzaPick" data-fills="stanza"></vscode-dropdown>${field('stanza', 'Stanza', 'main')}</div>
+  <div class="row">${field('backrestSet', 'Backup set (empty: the target chooses)', '20261122-030000F')}</div></div>
   <vscode-button class="check">Check base backup</vscode-button><div class="status"></div></section>
 <section data-step="source"><h3>2. WAL source</h3>
-  <div class="row"><vscode-dropdown data-field="restoreKind"><vscode-option value="copy">Archive folder (restore_command copies from it)</vscode-option><vscode-option value="custom">Custom restore_command</vscode-option></vscode-dropdown></div>
+  <p class="hint" data-source="backrest">pgBackRest restores WAL from the stanza's own archive (restore_command = pgbackrest archive-get); the check reads that archive for gaps.</p>
+  <div data-source="baseBackup"><div class="row"><vscode-dropdown data-field="restoreKind"><vscode-option value="copy">Archive folder (restore_command copies from it)</vscode-option><vscode-option value="custom">Custom restore_command</vscode-option></vscode-dropdown></div>
   <div data-restore="copy"><div class="row"><vscode-dropdown id="archivePick" data-fills="archive"></vscode-dropdown></div>
   <div class="row">${field('archive', 'Archive folder', '/srv/wal-archive')}<vscode-button appearance="secondary" data-browse="archive">Browse…</vscode-button></div></div>
-  <div data-restore="custom"><div class="row">${field('customTemplate', 'restore_command', 'cp /mnt/wal/%f "%p"')}</div><div class="row" id="templates"></div></div>
+  <div data-restore="custom"><div class="row">${field('customTemplate', 'restore_command', 'cp /mnt/wal/%f "%p"')}</div><div class="row" id="templates"></div></div></div>
   <vscode-button class="check">Check WAL source</vscode-button><div class="status"></div></section>
 <section data-step="target"><h3>3. Target</h3>
   <div class="row"><vscode-dropdown data-field="targetKind">
@@ -229,9 +304,13 @@ export class PitrPanel implements vscode.Disposable {
 <section data-step="dataDir"><h3>4. Target data directory</h3>
   <p class="hint">A new folder, or the directory of a stopped cluster (a running one is refused). Every file and change is shown before anything is written.</p>
   <div class="row">${field('dataDir', 'Data directory', '/var/lib/postgresql/15/recovered')}<vscode-button appearance="secondary" data-browse="dataDir">Browse…</vscode-button></div>
-  <div class="row"><vscode-dropdown data-field="archiving"><vscode-option value="off">Once promoted: do not archive (archive_mode = off)</vscode-option><vscode-option value="keep">Once promoted: keep archiving, with this archive_command</vscode-option></vscode-dropdown></div>
+  <div data-source="baseBackup"><div class="row"><vscode-dropdown data-field="archiving"><vscode-option value="off">Once promoted: do not archive (archive_mode = off)</vscode-option><vscode-option value="keep">Once promoted: keep archiving, with this archive_command</vscode-option></vscode-dropdown></div>
   <p class="hint">The copy has the source's archive_command: left on, the promoted server would push its new timeline into the source's archive.</p>
-  <div class="row" data-archiving="keep">${field('archiveCommand', 'archive_command (not into the source\'s archive)', 'cp %p /srv/recovered-wal/%f')}</div>
+  <div class="row" data-archiving="keep">${field('archiveCommand', 'archive_command (not into the source\'s archive)', 'cp %p /srv/recovered-wal/%f')}</div></div>
+  <div data-source="backrest"><p class="hint">Restored with archive_mode = off, so the recovered server never pushes WAL into the stanza's repository.</p>
+  <div class="row"><vscode-checkbox data-field="delta">The directory is not empty: overwrite only the files that differ from the backup (--delta)</vscode-checkbox></div>
+  <div class="row">${field('dbInclude', 'Only these databases (--db-include, comma-separated; empty: all)', 'shop, billing')}</div>
+  <p class="hint">With --db-include, every other database comes back as sparse, zeroed files that cannot be connected to: drop them once the server is up.</p></div>
   <vscode-button class="check">Preview changes</vscode-button><div class="status"></div><div id="preview"></div></section>
 <div class="actions"><vscode-button id="drill">Test this recovery (drill)</vscode-button><vscode-button id="apply" appearance="secondary">Write recovery</vscode-button><vscode-button id="copy" appearance="secondary">Copy as text</vscode-button></div>
 <div id="busy"></div><div id="result"></div><div id="drill-report"></div>

@@ -97,6 +97,7 @@ function render(): void {
     el.hidden = !(el.dataset.target ?? '').split(' ').includes(state.form.targetKind);
   }
   for (const el of document.querySelectorAll<HTMLElement>('[data-restore]')) el.hidden = el.dataset.restore !== state.form.restoreKind;
+  for (const el of document.querySelectorAll<HTMLElement>('[data-source]')) el.hidden = el.dataset.source !== state.form.source;
   for (const el of document.querySelectorAll<HTMLElement>('[data-archiving]')) el.hidden = el.dataset.archiving !== state.form.archiving;
   const done = state.passed.length === STEPS.length;
   document.getElementById('apply')?.toggleAttribute('disabled', !done);
@@ -134,6 +135,7 @@ function clearFieldErrors(step: PitrStep): void {
 
 function fillChoices(c: PitrChoices): void {
   pickList('baseBackupPick', 'baseBackup', c.baseBackups.map((b) => [b.path, `${b.label} — ${b.detail}`]));
+  pickList('stanzaPick', 'stanza', c.stanzas.map((s) => [s.stanza, s.label]));
   pickList('archivePick', 'archive', c.archives.map((a) => [a.path, a.label]));
   pickList('restorePointPick', 'targetName', c.restorePoints.map((p) => [p.name, `${p.name} — ${p.detail}`]));
   pickList('zonePick', 'targetZone', c.zones.map((z) => [z, z]));

@@ -1,7 +1,8 @@
 // UI scenario: a second server archiving into a posix pgBackRest repository, with a full and a diff
 // backup taken by pgbr, listed under repositories: in pgbackup.yaml. The WAL Archive view must show the
 // stanza, its window, the chain (diff under its full) and the archive read without a gap; "pgBackRest
-// Backup…" from the stanza's menu takes an incr, which then appears under the diff.
+// Backup…" from the stanza's menu takes an incr, which then appears under the diff; the PITR generator with
+// "A pgBackRest backup" as its source drills a recovery of the stanza and counts its rows.
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -20,10 +21,12 @@ import {
   pane,
   quickPickRow,
   row,
+  runFromPalette,
   scenarioResult,
   screenshot,
   screenshotPaths,
   setPaneExpanded,
+  TIMEOUT,
   waitForQuickInput,
   waitForRows,
   widenSideBar,
@@ -32,6 +35,7 @@ import {
   type UiScenarioOptions,
 } from './common';
 import { waitForNotifications } from './notifications';
+import { drillFromPanel, expectField, pick, pitrFrame, runCheck, typeInto } from './pitrPanel';
 
 const run = promisify(execFile);
 const STANZA = 'ui';
@@ -40,7 +44,7 @@ const BACKUP_TIMEOUT = 120_000;
 export async function runBackrestUi(opts: UiScenarioOptions): Promise<UiResult> {
   const { log } = opts;
   const checks = new Checks(log);
-  const { shots, failure } = await screenshotPaths(opts, { repository: 'backrest-repository.png', backup: 'backrest-after-backup.png' }, 'backrest-failure.png');
+  const { shots, failure } = await screenshotPaths(opts, { repository: 'backrest-repository.png', backup: 'backrest-after-backup.png', drill: 'backrest-drill.png' }, 'backrest-failure.png');
   const yaml = path.join(opts.workspace, 'pgbackup.yaml');
   const before = await fs.readFile(yaml, 'utf8');
   let repo: BackrestRepo | undefined;
@@ -114,6 +118,47 @@ export async function runBackrestUi(opts: UiScenarioOptions): Promise<UiResult> 
       await checks.step('screenshot after the backup', async () => {
         await screenshot(page, shots.backup, log);
       });
+
+      await checks.run(`Point-in-Time Recovery… with "A pgBackRest backup": stanza ${STANZA} picked, its archive read without a gap, the latest target checked`, async () => {
+        // The notification centre, left open by the last check, would cover the panel's buttons.
+        await runFromPalette(page, 'Notifications: Hide Notifications');
+        await runFromPalette(page, 'PG Backup: Point-in-Time Recovery…');
+        const frame = await pitrFrame(page);
+        await frame.locator('#stanzaPick vscode-option').nth(1).waitFor({ state: 'attached', timeout: TIMEOUT });
+        await pick(frame, 'vscode-dropdown[data-field="source"]', /^\s*A pgBackRest backup\s*$/);
+        await pick(frame, '#stanzaPick', new RegExp(`^\\s*${STANZA}\\b`));
+        await expectField(page, frame, 'stanza', STANZA);
+        log(`    step 1: ${await runCheck(page, 'backup')}`);
+        const source = await runCheck(page, 'source');
+        log(`    step 2: ${source}`);
+        if (!/through pgbackrest archive-get: \d+ segments in the repository's archive, no gaps/.test(source)) throw new Error(`step 2 says: ${source}`);
+        log(`    step 3: ${await runCheck(page, 'target')}`);
+      });
+
+      await checks.run('"Test this recovery (drill)" restores the stanza with pgbackrest restore on a scratch server and counts its 3,000 orders', async () => {
+        const { rows } = await drillFromPanel(page, log, BACKUP_TIMEOUT);
+        const orders = rows.find(([k]) => k === 'postgres: public.orders')?.[1];
+        if (orders !== '3,000') throw new Error(`postgres: public.orders has "${orders ?? '(no row)'}" rows, expected 3,000`);
+      });
+
+      await checks.run('step 4 with a new data directory previews the pgbackrest restore command, archive_mode off, and writes nothing', async () => {
+        const frame = await pitrFrame(page);
+        const dataDir = path.join(r.work, 'recovered');
+        await typeInto(page, frame, 'dataDir', dataDir);
+        log(`    step 4: ${await runCheck(page, 'dataDir')}`);
+        const command = ((await frame.locator('#preview pre').first().textContent()) ?? '').trim();
+        log(`    ${command.replace(/\n/g, ' ')}`);
+        if (!command.startsWith(`pgbackrest --stanza=${STANZA} --config=${r.config} restore`) || !command.includes(`--pg1-path=${dataDir}`) || !command.includes('--archive-mode=off')) {
+          throw new Error(`the preview shows: ${command}`);
+        }
+        if (await fs.stat(dataDir).catch(() => undefined)) throw new Error(`${dataDir} exists after the preview`);
+      });
+
+      await checks.step('screenshot of the drill report', async () => {
+        const frame = await pitrFrame(page);
+        await frame.evaluate(`document.getElementById('drill-report').scrollIntoView({ block: 'end' })`);
+        await screenshot(page, shots.drill, log);
+      });
     } finally {
       await endScenario(page, context, checks, failure, log);
     }
@@ -123,5 +168,5 @@ export async function runBackrestUi(opts: UiScenarioOptions): Promise<UiResult> 
     await repo?.cluster.stop();
     if (repo) await fs.rm(repo.work, { recursive: true, force: true });
   }
-  return scenarioResult(checks, [shots.repository, shots.backup]);
+  return scenarioResult(checks, [shots.repository, shots.backup, shots.drill]);
 }
