@@ -1,13 +1,15 @@
 // `pgbr plans` and `pgbr schedule`: the workspace's plans with their next runs, and their systemd timers or crontab lines printed, installed or removed.
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { machineZone, previewSchedule, installSchedule, ownerOf, removeSchedule, schedulePlaces, systemdCalendarCheck, type Scheduler, scheduleText, describePlans, type RunTarget, onCalendar, nextRuns } from '../core/plans';
+import { machineZone, previewSchedule, installSchedule, ownerOf, removeSchedule, schedulePlaces, systemdCalendarCheck, type Scheduler, scheduleText, describePlans, type RunTarget, onCalendar, planCalendars, planNextRuns } from '../core/plans';
 import { PgbrError, formatStamp } from '../core/platform';
 import { jsonOption, workspaceOption } from './commands';
 import type { CliContext, Io } from './io';
 import { Exit, makeOutput, table } from './output';
 import { cliPlaces, profilesFor } from './workspace';
 import { findPlan } from './plans';
+
+const UNCHECKED = 'systemd-analyze is not installed: the schedule was checked by pgbr only';
 
 interface PlansOptions {
   workspace: string;
@@ -37,7 +39,7 @@ export async function plansCommand(opts: PlansOptions, io: Io, now = new Date())
         const rows = [['PLAN', 'BACKUP', 'CONNECTION', 'SCHEDULE', 'NEXT RUN', 'FOLDER']];
         for (const p of plans) {
           const next = p.nextRuns[0] ? formatStamp(p.nextRuns[0], { timeZone: p.timezone }) : 'never (no time matches)';
-          rows.push([p.name, p.database ? `${p.backup} ${p.database}` : p.backup, p.connection, `${p.schedule}${p.machineTimezone ? '' : ` ${p.timezone}`}`, next, p.folder]);
+          rows.push([p.name, p.database ? `${p.backup} ${p.database}` : p.stanza ? `${p.backup} ${p.stanza}` : p.backup, p.connection, `${p.schedule}${p.machineTimezone ? '' : ` ${p.timezone}`}`, next, p.folder]);
         }
         lines.push(table(rows));
       }
@@ -62,12 +64,14 @@ export async function scheduleCommand(name: string, opts: ScheduleOptions, io: I
     const target: RunTarget = { plan, workspace, node: process.execPath, pgbr: path.resolve(process.argv[1] ?? 'pgbr') };
     const preview = previewSchedule(scheduler, target, places);
     if (scheduler === 'systemd' && action !== 'remove') {
-      const check = await systemdCalendarCheck(onCalendar(plan));
-      if (!check.checked) preview.notes.push('systemd-analyze is not installed: the schedule was checked by pgbr only');
-      if (check.problem) throw new PgbrError('config', `plan "${plan.name}": ${check.problem}; fix schedule: in pgbackup.yaml.`);
+      for (const schedule of planCalendars(plan)) {
+        const check = await systemdCalendarCheck(onCalendar({ ...plan, schedule }));
+        if (!check.checked && !preview.notes.includes(UNCHECKED)) preview.notes.push(UNCHECKED);
+        if (check.problem) throw new PgbrError('config', `plan "${plan.name}": ${check.problem}; fix ${plan.backrest ? 'schedules' : 'schedule'}: in pgbackup.yaml.`);
+      }
     }
     const done = action === 'print' ? [] : action === 'install' ? await installSchedule(preview, places) : await removeSchedule(scheduler, target, places);
-    const runs = nextRuns(plan.schedule, plan.timezone ?? zone, now, 5);
+    const runs = planNextRuns(plan, plan.timezone ?? zone, now, 5);
     out.result({ ...preview, action, done, nextRuns: runs.map((d) => d.toISOString()) }, () =>
       action === 'print' ? scheduleText(preview, runs, plan.timezone ?? zone) : [...done, ...(action === 'install' ? preview.notes : [])].join('\n'),
     );

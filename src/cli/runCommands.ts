@@ -1,8 +1,9 @@
 // `pgbr run PLAN` and `pgbr prune PLAN`: a plan's headless run, and its retention with a preview.
-import type { Command } from 'commander';
-import { acquirePlanLock, alreadyRunning, runPlan, RunExit } from '../core/plans';
+import { Option, type Command } from 'commander';
+import { acquirePlanLock, alreadyRunning, BACKREST_TYPES, runPlan, RunExit } from '../core/plans';
+import type { BackrestBackupType } from '../core/backrest';
 import { findServerBinDir } from '../core/pitr';
-import { formatBytes, abortOnSignals } from '../core/platform';
+import { formatBytes, abortOnSignals, PgbrError } from '../core/platform';
 import { previewPrune, prune, type PrunePreview, type PruneResult } from '../core/retention';
 import { jsonOption, workspaceOption } from './commands';
 import type { CliContext, Io } from './io';
@@ -12,6 +13,8 @@ import { binPathOption, connectionFor, decryptionFor, inventoryFor, stderrLogger
 
 interface RunOptions {
   workspace: string;
+  /** A pgbackrest plan's backup type for this run. */
+  type?: BackrestBackupType;
   json?: boolean;
   binPath?: string;
   verbose?: boolean;
@@ -29,7 +32,9 @@ export async function runCommand(name: string, opts: RunOptions, io: Io): Promis
   const interrupt = abortOnSignals((signal) => io.err(`pgbr: ${signal} received: stopping the run of ${name}; what it was writing is removed and the run is journaled as cancelled\n`));
   try {
     const plan = await findPlanToRun(name, opts.workspace, io);
+    if (opts.type && plan.backup !== 'pgbackrest') throw new PgbrError('usage', `--type is for pgbackrest plans, and plan ${plan.name} takes a ${plan.backup}: run it without --type.`);
     const result = await runPlan(plan, {
+      ...(opts.type ? { type: opts.type } : {}),
       async connect() {
         const { name: profile, resolved } = await connectionFor(plan.connection, opts.workspace, io);
         return { profile, params: resolved.params, ...(resolved.password !== undefined ? { password: resolved.password } : {}) };
@@ -108,6 +113,7 @@ export function addRunCommands(program: Command, { io, exit }: CliContext): void
     .command('run')
     .description("run a plan from pgbackup.yaml once: back up, verify when due, apply retention, journal and notify; exit 0 when it succeeded, 1 when something failed, 2 for a configuration problem, 75 when the plan is already running")
     .argument('<plan>', 'the plan\'s name')
+    .addOption(new Option('--type <type>', "a pgbackrest plan's backup type (default: its first schedule's)").choices(BACKREST_TYPES))
     .addOption(binPathOption())
     .addOption(workspaceOption())
     .addOption(verboseOption())

@@ -4,12 +4,14 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import { PgbrError } from '../core/platform';
 import {
+  BACKREST_TYPES,
   installSchedule,
   machineZone,
-  nextRuns,
   onCalendar,
   ownerOf,
+  planCalendars,
   planNamed,
+  planNextRuns,
   previewSchedule,
   removeSchedule,
   schedulePlaces,
@@ -90,6 +92,8 @@ function targetOf(s: Scheduling): RunTarget {
 export async function installedState(s: Scheduling): Promise<ScheduleState> {
   return scheduleState({
     plan: s.plan.name,
+    // Any type's timer of a pgbackrest plan may be installed, one its schedules no longer list too.
+    ...(s.plan.backrest ? { types: BACKREST_TYPES } : {}),
     system: s.system,
     user: s.user,
     expected: (scheduler, user) => {
@@ -133,13 +137,16 @@ export async function installPlanSchedule(ctx: Ctx, texts: ScheduleTextProvider,
   const target = targetOf(s);
   const preview = previewSchedule(choice.scheduler, target, places);
   if (choice.scheduler === 'systemd') {
-    const check = await systemdCalendarCheck(onCalendar(s.plan));
-    if (!check.checked) preview.notes.push('systemd-analyze is not installed: the schedule was checked by pgbr only');
-    if (check.problem) throw new PgbrError('config', `plan "${name}": ${check.problem}; fix schedule: in pgbackup.yaml.`);
+    for (const schedule of planCalendars(s.plan)) {
+      const check = await systemdCalendarCheck(onCalendar({ ...s.plan, schedule }));
+      const unchecked = 'systemd-analyze is not installed: the schedule was checked by pgbr only';
+      if (!check.checked && !preview.notes.includes(unchecked)) preview.notes.push(unchecked);
+      if (check.problem) throw new PgbrError('config', `plan "${name}": ${check.problem}; fix ${s.plan.backrest ? 'schedules' : 'schedule'}: in pgbackup.yaml.`);
+    }
   }
   preview.notes.push(`the schedule runs pgbr from this extension (${target.pgbr}); after the extension is updated, run Install Schedule… again`);
   const zone = s.plan.timezone ?? s.zone;
-  const uri = texts.show(`pgbr-${name} (${scheduleNoun(choice)})`, scheduleText(preview, nextRuns(s.plan.schedule, zone, new Date(), 5), zone));
+  const uri = texts.show(`pgbr-${name} (${scheduleNoun(choice)})`, scheduleText(preview, planNextRuns(s.plan, zone, new Date(), 5), zone));
   await vscode.window.showTextDocument(uri, { preview: true });
   if (!given.confirm) {
     const install = 'Install';

@@ -104,7 +104,7 @@ test('each problem is placed on its own key and says what to write', () => {
   assert.deepEqual(problems, [
     '6:11 plan "bad.name" cannot be used in a unit name: use up to 64 letters, digits, - and _ only, like nightly-app',
     '7:17 plan "bad.name" uses the connection "prd", which is not defined in connections: (did you mean "prod"? the connections are prod): add it or fix the name',
-    '8:13 "backup" in plan "bad.name" is "dumpp": write one of dump, globals and basebackup',
+    '8:13 "backup" in plan "bad.name" is "dumpp": write one of dump, globals, basebackup and pgbackrest',
     '9:15 plan "bad.name": schedule "*-*-* 25:00" has the hour 25, outside 0..23',
     '10:15 plan "bad.name": "Europe/Berln" is not an IANA time zone: did you mean "Europe/Berlin"?',
     '11:13 "verify" in plan "bad.name" is "sometimes": write one of always, daily, weekly and never',
@@ -116,7 +116,7 @@ test('each problem is placed on its own key and says what to write', () => {
     '13:35 "notify.webhook" in plan "bad.name" must be an http:// or https:// address, like https://hooks.example/pg',
     '13:65 "notify.command" in plan "bad.name" must be a list of a program and its arguments (no shell), like [/usr/local/bin/page-oncall, --team, db]',
     '13:77 unknown key "retry" under "notify" in plan "bad.name": the keys are on, webhook and command',
-    '14:5 unknown key "colour" in plan "bad.name": remove it; the keys are name, connection, backup, database, tables, format, compression, jobs, folder, schedule, timezone, spread, keep, verify, notify, archive, offsite, encrypt and encryptManifest',
+    '14:5 unknown key "colour" in plan "bad.name": remove it; the keys are name, connection, backup, database, tables, format, compression, jobs, folder, schedule, timezone, spread, keep, verify, notify, archive, offsite, encrypt, encryptManifest, stanza, schedules and type',
   ]);
   assert.ok(raw.every((p) => p.plan === 'bad.name' && p.profileName === undefined && p.file === FILE));
 });

@@ -11,8 +11,9 @@ import { listKeys, messageOf } from '../profiles/yamlEntry';
 import { parseWithin, type KeepRules } from '../retention/rules';
 import { parseCalendar, type CalendarSpec } from './calendar';
 import { parseRemote } from '../offsite/remote';
+import { BACKREST_REFUSED, readBackrestPart, type PlanBackrest, type StanzaEntries } from './backrestPlan';
 
-export const PLAN_BACKUPS = ['dump', 'globals', 'basebackup'] as const;
+export const PLAN_BACKUPS = ['dump', 'globals', 'basebackup', 'pgbackrest'] as const;
 export type PlanBackup = (typeof PLAN_BACKUPS)[number];
 export const PLAN_VERIFY = ['always', 'daily', 'weekly', 'never'] as const;
 export type PlanVerify = (typeof PLAN_VERIFY)[number];
@@ -20,7 +21,9 @@ export type PlanVerify = (typeof PLAN_VERIFY)[number];
 const PLAN_KEYS = [
   'name', 'connection', 'backup', 'database', 'tables', 'format', 'compression', 'jobs', 'folder',
   'schedule', 'timezone', 'spread', 'keep', 'verify', 'notify', 'archive', 'offsite', 'encrypt', 'encryptManifest',
+  'stanza', 'schedules', 'type',
 ] as const;
+const BACKREST_ONLY_KEYS = ['stanza', 'schedules', 'type'];
 const OFFSITE_KEYS = ['to', 'keep', 'rcloneConfig'] as const;
 const DUMP_ONLY_KEYS = ['database', 'tables', 'format', 'compression', 'jobs'];
 const KEEP_COUNTS = ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const;
@@ -74,6 +77,8 @@ export interface Plan {
   archive?: string;
   /** Remotes each new backup is copied to once it verified (dump and globals plans). */
   offsite?: PlanOffsite[];
+  /** pgbackrest plans: the stanza, its config, and the calendar of each backup type (`schedule` is the first's). */
+  backrest?: PlanBackrest;
   /** The line of pgbackup.yaml the plan starts on. */
   line?: number;
 }
@@ -84,6 +89,8 @@ export interface PlanContext {
   connections: ReadonlySet<string>;
   /** The paths of `archives:` as written. */
   archives: readonly string[];
+  /** The stanzas of `repositories:`, which pgbackrest plans name. */
+  stanzas?: StanzaEntries;
 }
 
 export interface ReadPlan {
@@ -130,16 +137,23 @@ export function readPlanEntry(fields: readonly EntryField[], index: number, at: 
   if (name !== undefined && !PLAN_NAME.test(name)) {
     fail(nameField, `${label} cannot be used in a unit name: use up to 64 letters, digits, - and _ only, like nightly-app`);
   }
-  required('connection', 'the name of a connection in this file');
-  const connection = text('connection', 'prod');
+  required('backup', `one of ${listKeys(PLAN_BACKUPS)}`);
+  const backup = oneOf('backup', PLAN_BACKUPS);
+  for (const key of backup === 'pgbackrest' ? Object.keys(BACKREST_REFUSED) : backup ? BACKREST_ONLY_KEYS : []) {
+    if (!byKey.has(key)) continue;
+    const why = BACKREST_REFUSED[key];
+    fail(byKey.get(key), why ? `"${key}" is not for pgbackrest plans (${why}): remove it from ${label}` : `"${key}" is for pgbackrest plans, but ${label} takes a ${backup}: remove it`, true);
+    // Read no further, so the key is refused once.
+    byKey.delete(key);
+  }
+  if (backup !== 'pgbackrest') required('connection', 'the name of a connection in this file');
+  let connection = text('connection', 'prod');
   if (connection !== undefined && !context.connections.has(connection)) {
     const guess = closestMatch(connection, [...context.connections]);
     const known = context.connections.size ? ` (${guess ? `did you mean "${guess}"? ` : ''}the connections are ${listKeys([...context.connections])})` : '';
     fail(byKey.get('connection'), `${label} uses the connection "${connection}", which is not defined in connections:${known}: add it or fix the name`);
   }
-  required('backup', `one of ${listKeys(PLAN_BACKUPS)}`);
-  const backup = oneOf('backup', PLAN_BACKUPS);
-  if (backup && backup !== 'dump') {
+  if (backup && backup !== 'dump' && backup !== 'pgbackrest') {
     for (const key of DUMP_ONLY_KEYS) if (byKey.has(key)) fail(byKey.get(key), `"${key}" is for dump plans, but ${label} takes a ${backup}: remove it`, true);
   }
   if (backup === 'dump') required('database', 'the database to dump');
@@ -195,12 +209,17 @@ export function readPlanEntry(fields: readonly EntryField[], index: number, at: 
   const folder = text('folder', '/srv/pg/dumps');
   if (folder !== undefined) plan.folder = folder;
 
-  required('schedule', 'a systemd calendar expression, like daily or "*-*-* 02:30:00"');
+  if (backup !== 'pgbackrest') required('schedule', 'a systemd calendar expression, like daily or "*-*-* 02:30:00"');
   const schedule = text('schedule', '"*-*-* 02:30:00"');
   if (schedule !== undefined) {
     const parsed = parseCalendar(schedule);
     if ('problem' in parsed) fail(byKey.get('schedule'), `${label}: ${parsed.problem}`);
     else plan.schedule = parsed.spec;
+  }
+  if (backup === 'pgbackrest') {
+    const part = readBackrestPart(byKey, label, context.stanzas ?? new Map(), plan.schedule, fail);
+    if (part.backrest) Object.assign(plan, { backrest: part.backrest, schedule: part.backrest.schedules[0]?.schedule });
+    connection ??= part.connection;
   }
   const timezone = text('timezone', 'Europe/Berlin');
   if (timezone !== undefined) {
@@ -370,9 +389,9 @@ export function machineZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
 
-/** Where a plan's backups go: its folder, else the first dump folder (base backups: the base-backup folder). */
+/** Where a plan's backups go: its folder, else the first dump folder (base backups: the base-backup folder; pgbackrest plans: their journal and lock). */
 export function planFolder(plan: Pick<Plan, 'backup' | 'folder'>, config: Pick<WorkspaceConfig, 'dumpFolders' | 'baseBackupFolder'>, places: Places): string {
   if (plan.folder) return expandFolder(plan.folder, places);
-  if (plan.backup === 'basebackup') return baseBackupFolderFrom(config.baseBackupFolder, places);
+  if (plan.backup === 'basebackup' || plan.backup === 'pgbackrest') return baseBackupFolderFrom(config.baseBackupFolder, places);
   return dumpFoldersFrom(config.dumpFolders ?? [], places)[0] as string;
 }

@@ -1,6 +1,6 @@
-// A plan as a crontab block: the OnCalendar expression as cron's five fields where they mean the same, the run under `flock -n`, between markers that make re-installing replace it.
+// A plan as a crontab block (a line per backup type of a pgbackrest plan): the OnCalendar expression as cron's five fields where they mean the same, the run under `flock -n`, between markers that make re-installing replace it.
 import { cronField, type CalendarSpec } from './calendar';
-import { planSummary, runArgv, type RunTarget } from './schedule';
+import { planSummary, runArgv, typedTargets, type RunTarget } from './schedule';
 import { controlsAsSpaces, hasControlCharacter, shellWord } from '../platform/shell';
 
 /** The five cron fields (minute hour day month weekday) for `spec`, or why cron cannot run it at the same times. */
@@ -31,7 +31,7 @@ export interface CronTarget extends RunTarget {
 export const beginMarker = (plan: string) => `# BEGIN pgbr ${plan}`;
 export const endMarker = (plan: string) => `# END pgbr ${plan}`;
 
-/** The plan's block (markers included, ending in a newline), or why cron cannot run it. */
+/** The plan's block (markers included, ending in a newline), or why cron cannot run it; a pgbackrest plan has a line per backup type. */
 export function cronBlock(target: CronTarget): { text: string } | { problem: string } {
   const { plan } = target;
   const unreadable = wordWithControl(target);
@@ -41,13 +41,17 @@ export function cronBlock(target: CronTarget): { text: string } | { problem: str
       problem: `cron cannot run plan "${plan.name}" in ${plan.timezone}: Debian's cron runs every line in the machine's zone (${target.machineZone}) and has no CRON_TZ; use --systemd, or set timezone: ${target.machineZone}`,
     };
   }
-  const fields = cronFields(plan.schedule);
-  if ('problem' in fields) return fields;
-  const command = ['flock', '-n', target.lockFile, ...runArgv(target)].map(cronWord).join(' ');
-  const line = [fields.fields, ...(target.user !== undefined ? [target.user] : []), command].join(' ');
-  const summary = `${planSummary(plan)}; schedule ${plan.schedule.expression.trim()}`;
-  // Only a comment: a control character in a database or connection name is shown as a space instead of ending the line.
-  return { text: [beginMarker(plan.name), `# ${controlsAsSpaces(summary)}`, line, endMarker(plan.name), ''].join('\n') };
+  const lines: string[] = [];
+  // One lock for every type: a full still running makes the diff due meanwhile skip, as pgBackRest would refuse it anyway.
+  for (const typed of typedTargets(target)) {
+    const fields = cronFields(typed.plan.schedule);
+    if ('problem' in fields) return fields;
+    const command = ['flock', '-n', target.lockFile, ...runArgv(typed)].map(cronWord).join(' ');
+    const summary = `${planSummary(plan, typed.type)}; schedule ${typed.plan.schedule.expression.trim()}`;
+    // Only a comment: a control character in a database or connection name is shown as a space instead of ending the line.
+    lines.push(`# ${controlsAsSpaces(summary)}`, [fields.fields, ...(target.user !== undefined ? [target.user] : []), command].join(' '));
+  }
+  return { text: [beginMarker(plan.name), ...lines, endMarker(plan.name), ''].join('\n') };
 }
 
 /**

@@ -7,9 +7,10 @@ import { pathExists, writeFileAtomic } from '../platform/fsutil';
 import { formatCommandLine, runTool } from '../platform/runner';
 import { formatStamp } from '../platform/when';
 import { cronBlock, cronFileName, withCronBlock } from './cron';
+import { BACKREST_TYPES } from './backrestPlan';
 import type { RunTarget } from './schedule';
-import { unitNames } from './schedule';
-import { planUnits } from './systemd';
+import { typedTargets, unitNames } from './schedule';
+import { planUnits, type UnitFiles } from './systemd';
 
 export type Scheduler = 'systemd' | 'cron';
 
@@ -59,16 +60,18 @@ export interface SchedulePreview {
 export function previewSchedule(scheduler: Scheduler, target: RunTarget, places: SchedulePlaces): SchedulePreview {
   const base = { scheduler, plan: target.plan.name, files: [], commands: [], notes: [] };
   if (scheduler === 'systemd') {
-    const units = planUnits(target, places.user ? undefined : places.runAs);
-    if ('problem' in units) throw new PgbrError('usage', units.problem);
+    // A pgbackrest plan: a service and timer per backup type, each running pgbr run --type.
+    const units = typedTargets(target).map((t) => planUnits(t, places.user ? undefined : places.runAs));
+    for (const u of units) if ('problem' in u) throw new PgbrError('usage', u.problem);
+    const made = units as UnitFiles[];
     const systemctl = [places.systemctl, ...(places.user ? ['--user'] : [])];
     const notes = places.user
       ? [`user timers run only while ${places.runAs} is logged in, unless lingering is on: loginctl enable-linger ${places.runAs}`]
       : [];
     return {
       ...base,
-      files: [units.service, units.timer].map((u) => ({ path: path.join(places.systemdDir, u.name), text: u.text })),
-      commands: [[...systemctl, 'daemon-reload'], [...systemctl, 'enable', '--now', units.timer.name]],
+      files: made.flatMap((u) => [u.service, u.timer]).map((u) => ({ path: path.join(places.systemdDir, u.name), text: u.text })),
+      commands: [[...systemctl, 'daemon-reload'], ...made.map((u) => [...systemctl, 'enable', '--now', u.timer.name])],
       notes,
     };
   }
@@ -126,19 +129,21 @@ export async function installSchedule(preview: SchedulePreview, places: Schedule
 /** Undoes `installSchedule`: the timer disabled and stopped, the files removed, systemd reloaded; the crontab block taken out. */
 export async function removeSchedule(scheduler: Scheduler, target: RunTarget, places: SchedulePlaces): Promise<string[]> {
   // Removing needs only where the schedule went, so a plan cron can no longer run (its zone changed) still comes out.
+  // Every type's units of a pgbackrest plan, so a type its schedules no longer list comes out too.
+  const units = target.plan.backrest ? BACKREST_TYPES.map((t) => unitNames(target.plan, t)) : [unitNames(target.plan)];
   const preview: SchedulePreview =
     scheduler === 'systemd'
-      ? previewSchedule(scheduler, target, places)
+      ? { scheduler, plan: target.plan.name, files: units.flatMap((u) => [u.service, u.timer]).map((name) => ({ path: path.join(places.systemdDir, name), text: '' })), commands: [], notes: [] }
       : places.root && !places.user
         ? { scheduler, plan: target.plan.name, files: [{ path: path.join(places.cronDir, cronFileName(target.plan.name)), text: '' }], commands: [], notes: [] }
         : { scheduler, plan: target.plan.name, files: [], crontabBlock: '', commands: [], notes: [] };
   const done: string[] = [];
   const present: string[] = [];
   for (const file of preview.files) if (await pathExists(file.path)) present.push(file.path);
-  if (scheduler === 'systemd' && present.length) {
-    const systemctl = [places.systemctl, ...(places.user ? ['--user'] : [])];
-    const disable = [...systemctl, 'disable', '--now', unitNames(target.plan).timer];
-    await runScheduler(disable, '');
+  for (const timer of units.map((u) => u.timer)) {
+    if (scheduler !== 'systemd' || !present.some((p) => path.basename(p) === timer)) continue;
+    const disable = [places.systemctl, ...(places.user ? ['--user'] : []), 'disable', '--now', timer];
+    await runScheduler(disable, done.length ? `${done.join('; ')}; ` : '');
     done.push(`ran ${formatCommandLine(disable[0] as string, disable.slice(1))}`);
   }
   for (const file of present) {

@@ -5,6 +5,7 @@ import { runTool } from '../platform/runner';
 import { beginMarker, cronFileName, withCronBlock } from './cron';
 import type { SchedulePlaces, SchedulePreview, Scheduler } from './install';
 import { unitNames } from './schedule';
+import type { BackrestBackupType } from '../backrest/info';
 
 /** systemd's answer takes milliseconds; one that hangs (a bus that does not answer) must not hold up a view. */
 export const STATE_TIMEOUT_MS = 2000;
@@ -30,6 +31,8 @@ export interface ScheduleState {
 
 export interface StateQuery {
   plan: string;
+  /** A pgbackrest plan's backup types: each has its own timer, and any of them may be installed. */
+  types?: readonly BackrestBackupType[];
   /** The system places and the user places (`--user`); the same folder twice is looked at once. */
   system: SchedulePlaces;
   user: SchedulePlaces;
@@ -44,9 +47,9 @@ const readText = (file: string): Promise<string | undefined> => fs.readFile(file
 export async function scheduleState(query: StateQuery): Promise<ScheduleState> {
   const state: ScheduleState = { installed: [], problems: [] };
   const timeoutMs = query.timeoutMs ?? STATE_TIMEOUT_MS;
-  const units = unitNames({ name: query.plan });
   const folders = [...new Set([query.system.systemdDir, query.user.systemdDir])];
-  for (const folder of folders) {
+  const allUnits = query.types ? query.types.map((t) => unitNames({ name: query.plan }, t)) : [unitNames({ name: query.plan })];
+  for (const [folder, units] of folders.flatMap((f) => allUnits.map((u) => [f, u] as const))) {
     const timer = await readText(path.join(folder, units.timer));
     if (timer === undefined) continue;
     const service = (await readText(path.join(folder, units.service))) ?? '';
@@ -55,7 +58,9 @@ export async function scheduleState(query: StateQuery): Promise<ScheduleState> {
     const places = user ? query.user : query.system;
     const found: InstalledSchedule = { scheduler: 'systemd', where: user ? 'user' : 'system', location: path.join(folder, units.timer) };
     const expected = query.expected?.('systemd', user);
-    if (expected) found.current = expected.files.map((f) => f.text).join('\0') === [service, timer].join('\0');
+    // The pair of this timer in what installing would write (the only pair, but for a pgbackrest plan's types).
+    const pair = expected?.files.filter((f) => [units.service, units.timer].includes(path.basename(f.path)));
+    if (pair) found.current = pair.map((f) => f.text).join('\0') === [service, timer].join('\0');
     const systemctl = [...(user ? ['--user'] : [])];
     const [active, enabled] = await Promise.all(
       (['is-active', 'is-enabled'] as const).map((verb) => askSystemctl(places.systemctl, [...systemctl, verb, units.timer], timeoutMs)),

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { PgbrError } from '../platform/errors';
 import { planFile } from './files';
+import type { BackrestBackupType } from '../backrest/info';
 
 export const JOURNAL_VERSION = 1;
 /** Longer error texts (a tool's stderr, a stack) are cut so a record stays one short line. */
@@ -36,6 +37,8 @@ export interface JournalRecord {
   endedAt: string;
   outcome: RunOutcome;
   backup?: { path: string; bytes: number; seconds: number };
+  /** A pgbackrest plan's backup: its stanza, label and type (`asked`: the type asked for, when pgBackRest took a full instead). */
+  backrest?: { stanza: string; label: string; type: BackrestBackupType; asked?: BackrestBackupType };
   verification?: { what: string; outcome: 'passed' | 'failed'; seconds: number };
   retention?: { kept: number; removed: string[]; errors: string[] };
   /** Per offsite target: the copy made, whether it verified, the copies removed there by its keep rules. */

@@ -2,7 +2,7 @@
 import { expandFolder, type Places } from '../profiles/places';
 import type { PlanToRun } from './run';
 import type { WorkspaceConfig } from '../profiles/yamlConfig';
-import { nextRuns } from './calendar';
+import { planNextRuns, scheduleDescription } from './schedule';
 import { planFolder, type Plan } from './config';
 import { journalPath, journalSummary, type JournalSummary } from './journal';
 import { errorMessage, PgbrError } from '../platform/errors';
@@ -18,7 +18,11 @@ export interface PlanOverview {
   backup: Plan['backup'];
   connection: string;
   database?: string;
+  /** A pgbackrest plan's stanza. */
+  stanza?: string;
+  /** Where the plan's backups go; a pgbackrest plan's journal and lock. */
   folder: string;
+  /** The calendar; a pgbackrest plan's calendars each with its type (`Sun 03:00 (full); Mon..Sat 03:00 (diff)`). */
   schedule: string;
   /** The zone the schedule runs in, and whether it is the machine's because the plan names none. */
   timezone: string;
@@ -39,13 +43,14 @@ export function describePlans(config: Pick<WorkspaceConfig, 'plans' | 'dumpFolde
       backup: plan.backup,
       connection: plan.connection,
       folder: planFolder(plan, config, places),
-      schedule: plan.schedule.expression,
+      schedule: scheduleDescription(plan),
       timezone,
       machineTimezone: plan.timezone === undefined,
-      nextRuns: nextRuns(plan.schedule, timezone, now, runs),
+      nextRuns: planNextRuns(plan, timezone, now, runs),
       verify: plan.verify,
     };
     if (plan.database !== undefined) overview.database = plan.database;
+    if (plan.backrest) overview.stanza = plan.backrest.stanza;
     if (plan.keep) overview.keep = plan.keep;
     if (plan.offsite?.length) overview.offsite = plan.offsite.map((o) => parseRemote(o.to, places.workspaceFolder ?? process.cwd()).recorded);
     return overview;
@@ -104,6 +109,7 @@ export function runnablePlan(plan: Plan, config: Pick<WorkspaceConfig, 'dumpFold
     ...(plan.keep ? { keep: plan.keep } : {}),
     verify: plan.verify,
     ...(plan.notify ? { notify: plan.notify } : {}),
+    ...(plan.backrest ? { backrest: { stanza: plan.backrest.stanza, ...(plan.backrest.config ? { config: plan.backrest.config } : {}), types: plan.backrest.schedules.map((s) => s.type) } } : {}),
     ...(plan.archive ? { archive: expandFolder(plan.archive, places) } : {}),
     ...(plan.offsite?.length
       ? {

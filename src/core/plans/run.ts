@@ -13,12 +13,14 @@ import { copyForPlan, type PlanOffsiteTarget } from '../offsite/planCopies';
 import type { RcloneOptions } from '../offsite/rclone';
 import { takeBackup, verificationDue, verifyBackup, type RunContext, type TakenBackup, type Verification } from './take';
 import type { Decryption } from '../logical/encryptedDump';
+import type { BackrestBackupType } from '../backrest/info';
+import { runBackrestPlan, type BackrestRunPlan } from './backrestRun';
 
 /** A plan as `pgbr run` takes it: the keys of a `plans:` entry in pgbackup.yaml, with paths resolved. */
 export interface PlanToRun {
   name: string;
   connection: string;
-  backup: 'dump' | 'globals' | 'basebackup';
+  backup: 'dump' | 'globals' | 'basebackup' | 'pgbackrest';
   database?: string;
   tables?: string[];
   format?: DumpFormat;
@@ -36,6 +38,8 @@ export interface PlanToRun {
   /** Recipients each dump is encrypted to (`age1…` or `gpg:FINGERPRINT`). */
   encrypt?: string[];
   encryptManifest?: boolean;
+  /** A pgbackrest plan's stanza, its config, and the types its schedules take (the first is the default). */
+  backrest?: BackrestRunPlan['backrest'];
 }
 
 /** What a run needs from outside: resolved after the lock is taken, so a failure to resolve is journaled like any other. */
@@ -50,6 +54,8 @@ export interface RunDeps {
   signal?: AbortSignal;
   logger?: Logger;
   now?: () => Date;
+  /** The backup type a pgbackrest plan takes this run (`pgbr run --type`). */
+  type?: BackrestBackupType;
   /** How rclone runs for the offsite step (its config file, the environment tests give it). */
   rclone?: Pick<RcloneOptions, 'config' | 'env' | 'binary'>;
   /** Timeouts of the notification (tests shorten them). */
@@ -114,59 +120,67 @@ export async function runPlan(plan: PlanToRun, deps: RunDeps): Promise<PlanRunRe
     let pruned: PruneResult | undefined;
     const steps: string[] = [];
     try {
-      const connection = await deps.connect();
-      const tools = await deps.tools();
-      const ctx: RunContext = {
-        ...connection,
-        tools,
-        serverBinDir: (major) => deps.serverBinDir(tools, major),
-        ...(deps.decryption ? { decryption: await deps.decryption() } : {}),
-        ...(deps.signal ? { signal: deps.signal } : {}),
-        ...(deps.logger ? { logger: deps.logger } : {}),
-      };
+      if (deps.type !== undefined && plan.backup !== 'pgbackrest') throw new PgbrError('usage', `plan ${plan.name} takes a ${plan.backup}, which has no backup types: run it without --type.`);
       const due = verificationDue(plan, startedAt, await passedVerifications(journal));
-      // A dump that could not be opened for its verification is not taken: say what is missing before writing anything.
-      if (due && plan.encrypt?.some((r) => r.startsWith('age1')) && !ctx.decryption?.identities) {
-        throw new PgbrError('config', `plan ${plan.name} encrypts to age and verifies its dumps, and no identity given: set PGBR_AGE_IDENTITY_FILE to an identity file of one of its recipients; no dump was taken.`);
-      }
-      const taken: TakenBackup = await takeBackup(plan, ctx);
-      record.backup = { path: taken.path, bytes: taken.bytes, seconds: taken.seconds };
-      steps.push(`took ${taken.path}`);
-      let verification: Verification | undefined;
-      if (due) {
-        verification = await verifyBackup(plan, taken, ctx);
-        record.verification = { what: verification.what, outcome: verification.outcome, seconds: verification.seconds };
-        steps.push(`${verification.what} ${verification.outcome}`);
-      }
-      if (verification?.outcome === 'failed') {
-        record.error = { message: `the ${verification.what} of ${taken.path} failed: ${verification.message ?? 'see the manifest or record beside it'}` };
-        exitCode = RunExit.Failed;
+      if (plan.backup === 'pgbackrest') {
+        if (!plan.backrest) throw new PgbrError('config', `plan ${plan.name} names no stanza: add stanza: to it in pgbackup.yaml.`);
+        const call = { verify: due, ...(deps.type ? { type: deps.type } : {}), ...(deps.signal ? { signal: deps.signal } : {}), ...(deps.logger ? { logger: deps.logger } : {}) };
+        if (!(await runBackrestPlan({ ...plan, backrest: plan.backrest }, record, steps, call))) exitCode = RunExit.Failed;
       } else {
-        record.outcome = 'succeeded';
-      }
-      // A backup that failed its verification does not count as one retention may keep in place of older good ones.
-      if (record.outcome === 'succeeded') {
-        // The backup stands whatever retention does; the run still exits 1 so cron or systemd tells someone that something stayed.
-        try {
-          pruned = await prune(plan);
-          record.retention = { kept: pruned.keep.length, removed: pruned.removals.flatMap((r) => r.removed), errors: pruned.errors };
-          steps.push(`kept ${pruned.keep.length}, removed ${pruned.remove.length}${pruned.wal ? ` and ${pruned.wal.remove.length} archive files` : ''}`);
-        } catch (e) {
-          record.retention = { kept: 0, removed: [], errors: [`retention did not run: ${errorMessage(e)}`] };
+        const regular = { ...plan, backup: plan.backup };
+        const connection = await deps.connect();
+        const tools = await deps.tools();
+        const ctx: RunContext = {
+          ...connection,
+          tools,
+          serverBinDir: (major) => deps.serverBinDir(tools, major),
+          ...(deps.decryption ? { decryption: await deps.decryption() } : {}),
+          ...(deps.signal ? { signal: deps.signal } : {}),
+          ...(deps.logger ? { logger: deps.logger } : {}),
+        };
+        // A dump that could not be opened for its verification is not taken: say what is missing before writing anything.
+        if (due && plan.encrypt?.some((r) => r.startsWith('age1')) && !ctx.decryption?.identities) {
+          throw new PgbrError('config', `plan ${plan.name} encrypts to age and verifies its dumps, and no identity given: set PGBR_AGE_IDENTITY_FILE to an identity file of one of its recipients; no dump was taken.`);
         }
-        if (record.retention.errors.length > 0) exitCode = RunExit.Failed;
-        if (plan.offsite?.length && !deps.trusted) {
-          // An untrusted folder's remotes may carry parameters that make rclone start a program (sftp's ssh=).
-          record.offsite = plan.offsite.map((t) => ({ target: t.remote.recorded, verified: false, kept: 0, removed: [], errors: [UNTRUSTED_OFFSITE] }));
-          steps.push('no offsite copy: the folder is not trusted');
+        const taken: TakenBackup = await takeBackup(regular, ctx);
+        record.backup = { path: taken.path, bytes: taken.bytes, seconds: taken.seconds };
+        steps.push(`took ${taken.path}`);
+        let verification: Verification | undefined;
+        if (due) {
+          verification = await verifyBackup(regular, taken, ctx);
+          record.verification = { what: verification.what, outcome: verification.outcome, seconds: verification.seconds };
+          steps.push(`${verification.what} ${verification.outcome}`);
+        }
+        if (verification?.outcome === 'failed') {
+          record.error = { message: `the ${verification.what} of ${taken.path} failed: ${verification.message ?? 'see the manifest or record beside it'}` };
           exitCode = RunExit.Failed;
-        } else if (plan.offsite?.length) {
-          record.offsite = [];
-          for (const target of plan.offsite) {
-            const o = await copyForPlan(taken.path, plan, target, { ...(deps.signal ? { signal: deps.signal } : {}), ...(deps.logger ? { logger: deps.logger } : {}), ...deps.rclone });
-            record.offsite.push({ target: o.target, ...(o.copied ? { copied: o.copied } : {}), verified: o.verified, kept: o.kept, removed: o.removed, errors: o.errors });
-            steps.push(o.verified ? `copied to ${o.target} and verified there${o.removed.length ? `, removed ${o.removed.length} older copies there` : ''}` : `the copy to ${o.target} failed`);
-            if (o.errors.length > 0) exitCode = RunExit.Failed;
+        } else {
+          record.outcome = 'succeeded';
+        }
+        // A backup that failed its verification does not count as one retention may keep in place of older good ones.
+        if (record.outcome === 'succeeded') {
+          // The backup stands whatever retention does; the run still exits 1 so cron or systemd tells someone that something stayed.
+          try {
+            pruned = await prune(plan);
+            record.retention = { kept: pruned.keep.length, removed: pruned.removals.flatMap((r) => r.removed), errors: pruned.errors };
+            steps.push(`kept ${pruned.keep.length}, removed ${pruned.remove.length}${pruned.wal ? ` and ${pruned.wal.remove.length} archive files` : ''}`);
+          } catch (e) {
+            record.retention = { kept: 0, removed: [], errors: [`retention did not run: ${errorMessage(e)}`] };
+          }
+          if (record.retention.errors.length > 0) exitCode = RunExit.Failed;
+          if (plan.offsite?.length && !deps.trusted) {
+            // An untrusted folder's remotes may carry parameters that make rclone start a program (sftp's ssh=).
+            record.offsite = plan.offsite.map((t) => ({ target: t.remote.recorded, verified: false, kept: 0, removed: [], errors: [UNTRUSTED_OFFSITE] }));
+            steps.push('no offsite copy: the folder is not trusted');
+            exitCode = RunExit.Failed;
+          } else if (plan.offsite?.length) {
+            record.offsite = [];
+            for (const target of plan.offsite) {
+              const o = await copyForPlan(taken.path, plan, target, { ...(deps.signal ? { signal: deps.signal } : {}), ...(deps.logger ? { logger: deps.logger } : {}), ...deps.rclone });
+              record.offsite.push({ target: o.target, ...(o.copied ? { copied: o.copied } : {}), verified: o.verified, kept: o.kept, removed: o.removed, errors: o.errors });
+              steps.push(o.verified ? `copied to ${o.target} and verified there${o.removed.length ? `, removed ${o.removed.length} older copies there` : ''}` : `the copy to ${o.target} failed`);
+              if (o.errors.length > 0) exitCode = RunExit.Failed;
+            }
           }
         }
       }

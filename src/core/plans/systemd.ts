@@ -25,10 +25,10 @@ export function planUnits(target: RunTarget, user?: string): UnitFiles | { probl
       return { problem: `systemd cannot run plan ${visible(target.plan.name)}: ${what} ${visible(word)} holds a control character (a newline, a tab or another invisible one), which would break the unit file; ${remedy}` };
     }
   }
-  const names = unitNames(target.plan);
+  const names = unitNames(target.plan, target.type);
   const service = [
     '[Unit]',
-    `Description=${escapeSpecifiers(controlsAsSpaces(planSummary(target.plan)))}`,
+    `Description=${escapeSpecifiers(controlsAsSpaces(planSummary(target.plan, target.type)))}`,
     'Wants=network-online.target',
     'After=network-online.target',
     '',
@@ -41,7 +41,7 @@ export function planUnits(target: RunTarget, user?: string): UnitFiles | { probl
   ];
   const timer = [
     '[Unit]',
-    `Description=${escapeSpecifiers(controlsAsSpaces(`Schedule of ${planSummary(target.plan)}`))}`,
+    `Description=${escapeSpecifiers(controlsAsSpaces(`Schedule of ${planSummary(target.plan, target.type)}`))}`,
     '',
     '[Timer]',
     `OnCalendar=${onCalendar(target.plan)}`,

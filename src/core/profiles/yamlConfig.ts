@@ -41,6 +41,7 @@ import type { ConnectionParams, ConnectionProfile, ProfileProblem, ProfileSource
 import { closestMatch } from './uri';
 import { listKeys, messageOf, readConnectionEntry, readOffsite } from './yamlEntry';
 import { readPlanEntry, type Plan } from '../plans/config';
+import { unitClashes, type StanzaEntries } from '../plans/backrestPlan';
 import { readRepositoryEntry, type BackrestRepository } from '../backrest/config';
 import { AliasBomb, entryFields, keyText, MAX_ALIAS_COUNT, resolve, valueOf } from './yamlNodes';
 
@@ -229,7 +230,9 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
       return refuseAliasBomb(e, valueAt);
     }
   }
-  for (const [later, read] of [[plansAt, readPlans], [repositoriesAt, readRepositories]] as const) {
+  // Repositories before plans: a pgbackrest plan takes its stanza's config from there.
+  const stanzas = new Map<string, { config?: string; connection?: string } | undefined>();
+  for (const [later, read] of [[repositoriesAt, readRepositories], [plansAt, readPlans]] as const) {
     if (!later) continue;
     try {
       read(later.node, later.at);
@@ -326,11 +329,13 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
     });
     const list = { key: 'plans', noun: 'plan', shape: '"- name: nightly" with a connection, backup and schedule' } as const;
     const plans: Plan[] = [];
-    const context = { connections: connectionNames, archives };
+    const context = { connections: connectionNames, archives, stanzas: stanzas as StanzaEntries };
     readList(node, at, list, (fields, index, itemAt) => readPlanEntry(fields, index, itemAt, context), (entry) => {
       if (entry.plan) plans.push(entry.plan);
     });
-    config.plans = plans;
+    const clashes = unitClashes(plans);
+    for (const c of clashes) report(c.message, { line: plans.find((p) => p.name === c.plan)?.line ?? 1, column: 1 }, { plan: c.plan, key: 'name' });
+    config.plans = plans.filter((p) => !clashes.some((c) => c.plan === p.name));
   }
 
   function readRepositories(node: ParsedNode | null, at: Position | undefined): void {
@@ -338,6 +343,8 @@ export function parseWorkspaceConfig(text: string, file: string): WorkspaceConfi
     const repositories: BackrestRepository[] = [];
     readList(node, at, list, (fields, index, itemAt) => readRepositoryEntry(fields, index, itemAt, { connections: connectionNames }), (entry) => {
       if (entry.repository) repositories.push(entry.repository);
+      const { config: file, connection } = entry.repository ?? {};
+      stanzas.set(entry.name, entry.repository ? { ...(file !== undefined ? { config: file } : {}), ...(connection !== undefined ? { connection } : {}) } : undefined);
     });
     config.repositories = repositories;
   }

@@ -15,7 +15,7 @@ import { planWalCleanup, walBaseBackup, type WalCleanupPlan } from './wal';
 /** What prune needs of a plan. */
 export interface PrunePlan {
   name: string;
-  backup: 'dump' | 'globals' | 'basebackup';
+  backup: 'dump' | 'globals' | 'basebackup' | 'pgbackrest';
   /** The folder the plan's backups go to (absolute). */
   folder: string;
   /** IANA zone the period rules are computed in. */
@@ -100,6 +100,9 @@ function walPreview(archive: string, inventory: ArchiveInventory, backups: reado
 async function decide(plan: PrunePlan): Promise<Decided> {
   if (!isTimeZone(plan.timezone)) {
     throw new PgbrError('config', `plan ${plan.name}'s timezone "${plan.timezone}" is not an IANA time zone: write one such as Europe/Berlin or UTC.`);
+  }
+  if (plan.backup === 'pgbackrest') {
+    throw new PgbrError('usage', `plan ${plan.name} keeps pgBackRest backups, which pgbr prune does not touch: pgbr run ${plan.name} applies its keep: rules with pgbackrest expire, and pgbr backrest expire --dry-run with the same --keep-… rules shows what they would expire.`);
   }
   let found: PlanCandidates;
   let baseBackups: BaseBackupEntry[] = [];
