@@ -11,7 +11,9 @@ import { findServerBinDir } from '../core/pitr';
 import { withCancellableProgress } from '../progress';
 import type { PlansProvider } from './tree';
 import type { FailedRunWarnings } from './failedRuns';
-import { retentionTable } from './rows';
+import { backrestRetentionTable, retentionTable } from './rows';
+import { backrestInfo, previewExpire } from '../core/backrest';
+import { TRUST_HINT } from '../core/profiles';
 import { installPlanSchedule, removePlanSchedule, type ScheduleTextProvider } from './schedule';
 
 export function planCommands(ctx: Ctx, tree: PlansProvider, scheduleTexts: ScheduleTextProvider, failedRuns: FailedRunWarnings) {
@@ -35,7 +37,9 @@ export function planCommands(ctx: Ctx, tree: PlansProvider, scheduleTexts: Sched
     'pgBackup.previewPlanRetention': {
       pick: pick('Preview retention'),
       run: async (name) => {
-        const preview = await previewPrune(await planToRun(ctx, name));
+        const plan = await planToRun(ctx, name);
+        if (plan.backup === 'pgbackrest') return previewBackrestRetention(ctx, plan);
+        const preview = await previewPrune(plan);
         const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: retentionTable(preview) });
         await vscode.window.showTextDocument(doc, { preview: true });
         return preview;
@@ -96,4 +100,16 @@ async function runNow(ctx: Ctx, plan: PlanToRun) {
   if (result.exitCode === RunExit.Ok) void vscode.window.showInformationMessage(result.message);
   else void vscode.window.showErrorMessage(result.message);
   return result;
+}
+
+/** A pgbackrest plan's keep rules over its stanza's backups, as `expire --set` would apply them; nothing is expired. */
+async function previewBackrestRetention(ctx: Ctx, plan: PlanToRun) {
+  if (!plan.backrest) throw new PgbrError('config', `plan ${plan.name} names no stanza: add stanza: to it in pgbackup.yaml.`);
+  if (!ctx.trusted) throw new PgbrError('usage', `The preview runs pgbackrest info, and this folder is not trusted: ${TRUST_HINT}.`);
+  const { stanza, config } = plan.backrest;
+  const info = await backrestInfo({ stanza, ...(config ? { config } : {}) }, { logger: ctx.log });
+  const preview = plan.keep ? previewExpire(info.backups, plan.keep, plan.timezone) : undefined;
+  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: backrestRetentionTable(plan.name, stanza, info.backups.length, preview) });
+  await vscode.window.showTextDocument(doc, { preview: true });
+  return preview;
 }

@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { formatBytes, formatDuration, formatWhen } from '../core/platform';
 import type { PrunePreview } from '../core/retention';
+import type { ExpirePreview } from '../core/backrest';
 import type { JournalRecord, Plan, ScheduleState } from '../core/plans';
 
 /** What a row needs to know of a plan: its schedule, its next runs, its keep rules, and its journal's last run. */
@@ -66,6 +67,19 @@ export function retentionTable(preview: PrunePreview): string {
     const w = preview.wal;
     lines.push('', `WAL in ${w.archive}: would remove ${w.remove.length} files (${w.segments} segments, ${formatBytes(w.bytes)})${w.note ? `; ${w.note}` : ''}.`);
   }
+  return lines.join('\n');
+}
+
+/** A pgbackrest plan's retention preview: each backup of the stanza kept (and why) or expired by `expire --set`. */
+export function backrestRetentionTable(plan: string, stanza: string, backups: number, preview: ExpirePreview | undefined): string {
+  const lines = [`# Retention preview of plan ${plan} (pgBackRest stanza ${stanza})`, '', 'Nothing has been expired: this is what a run of the plan would keep and expire with pgbackrest expire --set.', ''];
+  if (!preview) return [...lines, `Plan ${plan} has no keep: rules, so its runs expire nothing (${backups} backups in the stanza).`].join('\n');
+  const rows = [
+    ...preview.keep.map((k) => `| keep | ${formatWhen(k.backup.startTime, { noAge: true })} | ${k.backup.label} (${k.backup.type}) | ${k.reasons.join(', ')} |`),
+    ...preview.expire.map((b) => `| expire | ${formatWhen(b.startTime, { noAge: true })} | ${b.label} (${b.type}) | not kept by any rule |`),
+  ];
+  if (rows.length) lines.push('| | Started | Backup | Why |', '|---|---|---|---|', ...rows);
+  else lines.push(`Stanza ${stanza} has no backups yet.`);
   return lines.join('\n');
 }
 

@@ -1,7 +1,8 @@
 // The Plans view's words for a plan: its last and next run, its tooltip with duration, size and error, its keep rules.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { failedRunWarning, keepRulesText, lastRunLines, planDescription, planTooltip, retentionSummary, retentionTable, type PlanFacts } from '../../src/plans/rows';
+import { backrestRetentionTable, failedRunWarning, keepRulesText, lastRunLines, planDescription, planTooltip, retentionSummary, retentionTable, type PlanFacts } from '../../src/plans/rows';
+import type { BackrestBackup } from '../../src/core/backrest/info';
 import type { JournalRecord } from '../../src/core/plans';
 
 const now = new Date('2026-03-10T12:00:00Z');
@@ -92,4 +93,17 @@ test('the failed-run warning names the plan, when it failed in its zone, the hos
   const failed = record({ outcome: 'failed', host: 'db1', error: { message: 'pg_dump: error: connection to server failed\nHINT: is the server running?' } });
   assert.equal(failedRunWarning(failed, now, 'UTC'), 'Plan nightly failed today 03:02 UTC · 8 h ago (started on db1): pg_dump: error: connection to server failed');
   assert.match(failedRunWarning(record({ outcome: 'failed' }), now, 'UTC'), /: no error was recorded$/);
+});
+
+test("a pgbackrest plan's retention preview lists each backup kept with its reasons or expired, and says when there are no rules", () => {
+  const backup = (label: string, type: 'full' | 'diff' | 'incr', iso: string) => ({ label, type, startTime: new Date(iso) }) as BackrestBackup;
+  const full1 = backup('20261101-030000F', 'full', '2026-11-01T03:00:00Z');
+  const full2 = backup('20261108-030000F', 'full', '2026-11-08T03:00:00Z');
+  const diff = backup('20261108-030000F_20261109-030000D', 'diff', '2026-11-09T03:00:00Z');
+  const text = backrestRetentionTable('repo', 'main', 3, { keep: [{ backup: diff, reasons: ['last 1'] }, { backup: full2, reasons: ['needed by 20261108-030000F_20261109-030000D'] }], expire: [full1] });
+  assert.match(text, /^# Retention preview of plan repo \(pgBackRest stanza main\)$/m);
+  assert.match(text, /^\| keep \| .* \| 20261108-030000F_20261109-030000D \(diff\) \| last 1 \|$/m);
+  assert.match(text, /^\| keep \| .* \| 20261108-030000F \(full\) \| needed by 20261108-030000F_20261109-030000D \|$/m);
+  assert.match(text, /^\| expire \| .* \| 20261101-030000F \(full\) \| not kept by any rule \|$/m);
+  assert.match(backrestRetentionTable('repo', 'main', 3, undefined), /has no keep: rules, so its runs expire nothing \(3 backups in the stanza\)/);
 });
