@@ -57,6 +57,11 @@ before(async () => {
   const created = await runBackrest({ stanza: r.stanza, config: r.config }, 'stanza-create', []);
   assert.equal(created.status, 'succeeded', created.status === 'failed' ? created.message : '');
   await r.cluster.sql('CREATE TABLE items (id int PRIMARY KEY, batch int NOT NULL); CREATE TABLE other (id int);');
+  // Two more databases, for a selective restore of one of them.
+  await r.cluster.sql('CREATE DATABASE kept');
+  await r.cluster.sql('CREATE DATABASE skipped');
+  await r.cluster.sql('CREATE TABLE orders AS SELECT g AS id FROM generate_series(1, 7) g', 'kept');
+  await r.cluster.sql('CREATE TABLE lines AS SELECT g AS id FROM generate_series(1, 5) g', 'skipped');
   const full = await runBackrest({ stanza: r.stanza, config: r.config }, 'backup', ['--type=full']);
   assert.equal(full.status, 'succeeded', full.status === 'failed' ? full.message : '');
   await r.cluster.sql("INSERT INTO items SELECT g, 1 FROM generate_series(1, 10) g; INSERT INTO other VALUES (1), (2), (3); SELECT pg_create_restore_point('after_batch_1');");
@@ -92,6 +97,15 @@ test('a restore point recovers the first batch; immediate recovers none; latest 
   assert.equal(rows(immediate, 'items'), 0);
   assert.match(immediate.stopLine ?? '', /consistency/);
   assert.equal(rows(await drill(['--latest']), 'items'), 20);
+});
+
+test('--db-include: the drill restores only that database (and postgres), counts its tables, and leaves the other out of the report', async () => {
+  const d = await drill(['--latest', '--db-include', 'kept']);
+  assert.equal(d.status, 'reached', d.message);
+  assert.deepEqual(d.databases.map((x) => x.name).sort(), ['kept', 'postgres']);
+  assert.deepEqual(d.databases.find((x) => x.name === 'kept')?.tables.map((t) => [t.table, t.rows]), [['orders', 7]]);
+  assert.equal(rows(d, 'items'), 20);
+  assert.deepEqual(processesWith('pgbr-drill-'), []);
 });
 
 test('--data-dir: pgbackrest restore writes the target and archive_mode off; a future time is refused before anything runs', async () => {
