@@ -7,7 +7,7 @@ import { errorMessage, PgbrError } from '../core/platform';
 import { listBaseBackups, readRestorePoints, restorePointsFileFor } from '../core/physical';
 import { RESTORE_TEMPLATES, type RecoveryPlan, applyRecovery, readBaseBackupInfo, recoveryAsText, runDrill, type DrillReport, findServerBinDir } from '../core/pitr';
 import { archiveLocations, baseBackupFolder } from '../places';
-import { percentReporter, withCancellableProgress } from '../progress';
+import { percentReporter, type ProgressReporter, withCancellableProgress } from '../progress';
 import { withClient } from '../core/postgres';
 import { checkStep, planFromForm, type StepResult } from './steps';
 import { backrestRequest, checkBackrestStep } from './backrestSteps';
@@ -183,10 +183,7 @@ export class PitrPanel implements vscode.Disposable {
         binDir,
         signal,
         logger: this.ctx.log,
-        onProgress: (p) => {
-          progress.report({ message: p.message });
-          void this.post({ type: 'busy', message: p.message });
-        },
+        onProgress: this.drillProgress(progress),
       }),
     );
   }
@@ -231,12 +228,17 @@ export class PitrPanel implements vscode.Disposable {
         binDir,
         signal,
         logger: this.ctx.log,
-        onProgress: (p) => {
-          progress.report({ message: p.message });
-          void this.post({ type: 'busy', message: p.message });
-        },
+        onProgress: this.drillProgress(progress),
       }),
     );
+  }
+
+  /** A drill's progress, in the notification and on the panel. */
+  private drillProgress(progress: ProgressReporter): (p: { message: string }) => void {
+    return (p) => {
+      progress.report({ message: p.message });
+      void this.post({ type: 'busy', message: p.message });
+    };
   }
 
   plan(form: PitrForm): RecoveryPlan {
