@@ -19,8 +19,8 @@ suite('Connections', () => {
   test('activates quickly and returns its API', () => {
     assert.ok(vscode.extensions.getExtension(EXTENSION_ID)?.isActive, 'extension is not active');
     assert.equal(typeof api.activationMs, 'number', 'the API has no activationMs');
-    console.log(`      activation took ${api.activationMs.toFixed(1)} ms (target 50 ms)`);
-    // The 50 ms target is a measurement on an idle machine; the assertion only catches an activation that
+    console.log(`      activation took ${api.activationMs.toFixed(1)} ms (target 20 ms)`);
+    // The 20 ms target is a measurement on an idle machine (bench/RESULTS.md); the assertion only catches an activation that
     // does real work (discovery, connections) up front, which takes seconds.
     assert.ok(api.activationMs < 2000, `activation took ${api.activationMs} ms: it is doing work that should wait until it is needed`);
   });
