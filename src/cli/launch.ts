@@ -3,9 +3,9 @@
 // 1.6 MB of JavaScript on every start. Only Node's built-in modules are used here.
 import * as fs from 'node:fs';
 import Module from 'node:module';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
+import { cacheFolder } from '../core/platform/cacheFolder';
 
 /** Set by the build: the bundle's sha256 (its first 16 hex digits) names its cache file. */
 declare const PGBR_BUILD_ID: string;
@@ -17,13 +17,12 @@ interface Bundle {
   main: (argv: string[]) => Promise<number>;
 }
 
-/** `$XDG_CACHE_HOME/pgbr` or `~/.cache/pgbr`; undefined when caching is off or there is no home. */
+/** The code cache in pgbr's cache folder; undefined when caching is off or there is no home. */
 function cacheFile(): string | undefined {
   if (process.env.PGBR_NO_CODE_CACHE) return undefined;
-  const base = process.env.XDG_CACHE_HOME || (os.homedir() ? path.join(os.homedir(), '.cache') : '');
-  if (!base || !path.isAbsolute(base)) return undefined;
+  const folder = cacheFolder(process.env);
   // V8 checks only the source's length and its own flags before it trusts a cache: the build id keys the contents.
-  return path.join(base, 'pgbr', `cli-${PGBR_BUILD_ID}-${process.version}-${process.arch}.v8cache`);
+  return folder ? path.join(folder, `cli-${PGBR_BUILD_ID}-${process.version}-${process.arch}.v8cache`) : undefined;
 }
 
 function readCache(file: string | undefined): Buffer | undefined {

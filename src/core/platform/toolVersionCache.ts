@@ -2,14 +2,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
 
-/** `$XDG_CACHE_HOME/pgbr` or `~/.cache/pgbr`; undefined without an absolute place for it. */
-export function cacheFolder(env: NodeJS.ProcessEnv, homedir: string = os.homedir()): string | undefined {
-  const base = env.XDG_CACHE_HOME || (homedir ? path.join(homedir, '.cache') : '');
-  return base && path.isAbsolute(base) ? path.join(base, 'pgbr') : undefined;
-}
+export { cacheFolder } from './cacheFolder';
 
 interface Entry {
   /** `dev:ino:size:mtimeMs:ctimeMs` of the binary when it answered: any change to it changes ctime. */
