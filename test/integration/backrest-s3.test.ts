@@ -18,7 +18,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import S3rver from 's3rver';
-import { startCluster, type Cluster } from './cluster';
+import type { Cluster } from './cluster';
+import { startBackrestRepo } from './backrestRepo';
 import { processesWith } from './processes';
 import { runBackrest } from '../../src/core/backrest/run';
 
@@ -28,7 +29,6 @@ const BUCKET = 'pgbr-backrest';
 // s3rver's fixed test credentials.
 const KEY = 'S3RVER';
 const SECRET = 'S3RVER';
-const asRoot = process.getuid?.() === 0;
 let cluster: Cluster | undefined;
 let work: string;
 let config: string;
@@ -123,17 +123,13 @@ before(async () => {
   const started = await tlsFront(await fs.readFile(path.join(tlsDir, 'key.pem')), await fs.readFile(path.join(tlsDir, 'cert.pem')), s3Port);
   front = started.server;
 
-  config = path.join(work, 'pgbackrest.conf');
   const keysDir = path.join(work, 'keys.d');
-  for (const dir of ['lock', 'log', 'keys.d']) await fs.mkdir(path.join(work, dir));
+  await fs.mkdir(keysDir);
   // Only the server's archive-push reads this folder (its archive_command names it); pgbr's runs never do.
   await fs.writeFile(path.join(keysDir, 'keys.conf'), `[global]\nrepo1-s3-key=${KEY}\nrepo1-s3-key-secret=${SECRET}\n`, { mode: 0o600 });
-  const archiveCommand = `pgbackrest --config=${config} --config-include-path=${keysDir} --stanza=${STANZA} archive-push %p`;
-  cluster = await startCluster({ extraConf: { archive_mode: 'on', archive_command: `'${archiveCommand}'` } });
-  await fs.writeFile(
-    config,
-    [
-      '[global]',
+  ({ cluster, config } = await startBackrestRepo(STANZA, '', {
+    work,
+    repoLines: [
       'repo1-type=s3',
       'repo1-path=/repo',
       'repo1-s3-endpoint=127.0.0.1',
@@ -142,27 +138,11 @@ before(async () => {
       'repo1-s3-region=us-east-1',
       `repo1-storage-port=${started.port}`,
       `repo1-storage-ca-file=${path.join(tlsDir, 'cert.pem')}`,
-      `lock-path=${path.join(work, 'lock')}`,
-      `log-path=${path.join(work, 'log')}`,
-      'log-level-file=detail',
-      'start-fast=y',
-      'repo1-retention-full=9999',
-      'archive-timeout=60',
-      '',
-      `[${STANZA}]`,
-      `pg1-path=${cluster.dataDir}`,
-      `pg1-socket-path=${cluster.socketDir}`,
-      `pg1-port=${cluster.port}`,
-      'pg1-user=postgres',
-      '',
-    ].join('\n'),
-  );
-  if (asRoot) {
-    // The server archives as postgres: pgBackRest's lock, log and key files belong to it.
-    const { uid, gid } = await fs.stat(cluster.dataDir);
-    for (const p of [work, tlsDir, path.join(work, 'lock'), path.join(work, 'log'), keysDir, path.join(keysDir, 'keys.conf'), config]) await fs.chown(p, uid, gid);
-  }
-  await fs.writeFile(path.join(work, 'pgbackup.yaml'), `repositories:\n  - kind: pgbackrest\n    stanza: ${STANZA}\n    config: ${config}\n`);
+    ],
+    archivePushOptions: `--config-include-path=${keysDir}`,
+    // pgBackRest's key files and the certificate belong to the server's user too.
+    ownedByServer: [tlsDir, keysDir, path.join(keysDir, 'keys.conf')],
+  }));
   await cluster.sql('CREATE TABLE t (id int PRIMARY KEY, pad text); INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 5000) g;');
 });
 

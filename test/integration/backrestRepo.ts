@@ -1,4 +1,4 @@
-// A throwaway cluster archiving into a posix pgBackRest repository in a temp folder, for tests that drive pgBackRest.
+// A throwaway cluster archiving into a pgBackRest repository in a temp folder (posix by default), for tests that drive pgBackRest.
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,20 +12,32 @@ export interface BackrestRepo {
   stanza: string;
 }
 
-export async function startBackrestRepo(stanza: string, prefix: string): Promise<BackrestRepo> {
-  const work = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+export interface BackrestRepoOptions {
+  /** The folder to work in, made by the caller (it holds what the repository needs, like a certificate); default a new temp folder. */
+  work?: string;
+  /** The [global] lines that say where the repository is; default a posix folder `<work>/repo`. */
+  repoLines?: string[];
+  /** Options of the server's archive-push before `--stanza` (an include folder of keys only it reads). */
+  archivePushOptions?: string;
+  /** More files and folders the server's user must own when we are root. */
+  ownedByServer?: string[];
+}
+
+export async function startBackrestRepo(stanza: string, prefix: string, opts: BackrestRepoOptions = {}): Promise<BackrestRepo> {
+  const work = opts.work ?? (await fs.mkdtemp(path.join(os.tmpdir(), prefix)));
   // Data directories restored under it are run by the postgres user when we are root: it must be able to pass through.
   await fs.chmod(work, 0o711);
   const repo = path.join(work, 'repo');
   const config = path.join(work, 'pgbackrest.conf');
-  const archiveCommand = `pgbackrest --config=${config} --stanza=${stanza} archive-push %p`;
+  const archiveCommand = `pgbackrest --config=${config}${opts.archivePushOptions ? ` ${opts.archivePushOptions}` : ''} --stanza=${stanza} archive-push %p`;
   const cluster = await startCluster({ extraConf: { archive_mode: 'on', archive_command: `'${archiveCommand}'` } });
-  for (const dir of ['repo', 'lock', 'log']) await fs.mkdir(path.join(work, dir));
+  const dirs = [...(opts.repoLines ? [] : ['repo']), 'lock', 'log'];
+  for (const dir of dirs) await fs.mkdir(path.join(work, dir));
   await fs.writeFile(
     config,
     [
       '[global]',
-      `repo1-path=${repo}`,
+      ...(opts.repoLines ?? [`repo1-path=${repo}`]),
       `lock-path=${path.join(work, 'lock')}`,
       `log-path=${path.join(work, 'log')}`,
       'log-level-file=detail',
@@ -44,7 +56,7 @@ export async function startBackrestRepo(stanza: string, prefix: string): Promise
   if (process.getuid?.() === 0) {
     // The server archives as postgres: the repository and everything pgBackRest writes belong to it.
     const { uid, gid } = await fs.stat(cluster.dataDir);
-    for (const p of [work, repo, path.join(work, 'lock'), path.join(work, 'log'), config]) await fs.chown(p, uid, gid);
+    for (const p of [work, ...dirs.map((d) => path.join(work, d)), config, ...(opts.ownedByServer ?? [])]) await fs.chown(p, uid, gid);
   }
   await fs.writeFile(path.join(work, 'pgbackup.yaml'), `repositories:\n  - kind: pgbackrest\n    stanza: ${stanza}\n    config: ${config}\n`);
   return { cluster, work, config, repo, stanza };
