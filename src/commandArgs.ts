@@ -45,7 +45,7 @@ export const COMMAND_ARGS = {
   'pgBackup.forgetDecryptionIdentity': { arg: 'none' },
   'pgBackup.refreshArchive': { arg: 'none' },
   'pgBackup.refreshPlans': { arg: 'none' },
-  'pgBackup.runPlanNow': { arg: 'plan' },
+  'pgBackup.runPlanNow': { arg: 'plan', extra: 'backrestBackup' },
   'pgBackup.previewPlanRetention': { arg: 'plan' },
   'pgBackup.openPlanJournal': { arg: 'plan' },
   'pgBackup.installPlanSchedule': { arg: 'plan', extra: 'schedule' },

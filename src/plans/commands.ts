@@ -26,8 +26,13 @@ export function planCommands(ctx: Ctx, tree: PlansProvider, scheduleTexts: Sched
     'pgBackup.refreshPlans': { run: () => tree.refresh() },
     'pgBackup.runPlanNow': {
       pick: pick('Run now'),
-      run: async (name) => {
-        const result = await runNow(ctx, await planToRun(ctx, name));
+      run: async (name, given) => {
+        const plan = await planToRun(ctx, name);
+        // A pgbackrest plan with a calendar per type: which of its types this run takes.
+        const types = plan.backrest?.types ?? [];
+        const type = given.type ?? (types.length > 1 ? (await vscode.window.showQuickPick(types.map((t) => ({ label: t, type: t })), { title: `Run plan ${name} now: which backup type?` }))?.type : undefined);
+        if (types.length > 1 && !type) return undefined;
+        const result = await runNow(ctx, plan, type);
         // Run Now shows its own result: the warning about failed runs leaves this one alone, here and in later sessions.
         failedRuns.shown(result.record);
         tree.refresh();
@@ -79,7 +84,7 @@ export function planCommands(ctx: Ctx, tree: PlansProvider, scheduleTexts: Sched
   } satisfies Partial<CommandTable>;
 }
 
-async function runNow(ctx: Ctx, plan: PlanToRun) {
+async function runNow(ctx: Ctx, plan: PlanToRun, type?: 'full' | 'diff' | 'incr') {
   const result = await withCancellableProgress(`Running plan ${plan.name}`, async (progress, signal) => {
     progress.report({ message: 'backing up, verifying when due, applying retention' });
     return runPlan(plan, {
@@ -92,6 +97,7 @@ async function runNow(ctx: Ctx, plan: PlanToRun) {
       serverBinDir: findServerBinDir,
       // An untrusted folder's pgbackup.yaml may not start programs or reach URLs: no notification.
       trusted: ctx.trusted,
+      ...(type ? { type } : {}),
       signal,
       logger: ctx.log,
     });

@@ -190,12 +190,16 @@ test('a command that takes nothing ignores the node it is run on, and reads its 
 
 test('the plan commands take a Plans view row or a plan\'s name, ask when given nothing, and refuse a dump', async () => {
   for (const id of ['pgBackup.runPlanNow', 'pgBackup.previewPlanRetention', 'pgBackup.openPlanJournal'] as const) {
-    assert.deepEqual((await run(id, [node({ kind: 'plan', name: 'nightly' })])).calls, [['nightly', undefined]]);
-    assert.deepEqual((await run(id, ['weekly'])).calls, [['weekly', undefined]]);
+    // Run Now also takes a pgbackrest plan's backup type after the plan: nothing given is {}.
+    const none = id === 'pgBackup.runPlanNow' ? {} : undefined;
+    assert.deepEqual((await run(id, [node({ kind: 'plan', name: 'nightly' })])).calls, [['nightly', none]]);
+    assert.deepEqual((await run(id, ['weekly'])).calls, [['weekly', none]]);
     const asked = await run(id, [], 'picked');
-    assert.deepEqual([asked.picks, asked.calls], [1, [['picked', undefined]]]);
+    assert.deepEqual([asked.picks, asked.calls], [1, [['picked', none]]]);
     assert.match(await refusal(id, [dump('/d/a.dump')]), new RegExp(`^${id.replace('.', '\\.')} acts on a plan \\(one in the Plans view, or its name\\), not on a dump: `));
   }
+  assert.deepEqual((await run('pgBackup.runPlanNow', ['repo', { type: 'diff' }])).calls, [['repo', { type: 'diff' }]]);
+  assert.match(await refusal('pgBackup.runPlanNow', ['repo', { type: 'weekly' }]), /takes \{ type: 'full' \| 'diff' \| 'incr' \} after its first argument/);
 });
 
 test('Install and Remove Schedule take a plan and, after it, the scheduler and the confirmation; an unknown scheduler is refused', async () => {

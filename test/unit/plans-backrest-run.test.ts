@@ -7,6 +7,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runBackrestPlan } from '../../src/core/plans/backrestRun';
+import { runPlan, type PlanToRun } from '../../src/core/plans/run';
 import { runIdentity, type JournalRecord } from '../../src/core/plans/journal';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/backrest');
@@ -86,6 +87,28 @@ test('a verify that finds damage fails the run and expires nothing; pgBackRest t
     assert.match(record.error?.message ?? '', /^pgbackrest verify of stanza demo found damage: WAL in archive 15-1: 1 of 9 segments are damaged .* Nothing was expired/);
     assert.equal(record.retention, undefined);
     await assert.rejects(fs.stat(path.join(fake.dir, 'expired.log')));
+  } finally {
+    await fs.rm(fake.dir, { recursive: true, force: true });
+  }
+});
+
+test('run from an untrusted folder, a pgbackrest plan whose repository names a config never starts pgbackrest, and says why', async () => {
+  const fake = await standIn('verify-ok.txt');
+  try {
+    const plan: PlanToRun = {
+      name: 'repo', connection: 'prod', backup: 'pgbackrest', folder: fake.dir, schedule: 'daily', timezone: 'UTC', verify: 'never',
+      backrest: { stanza: 'demo', config: fake.config, types: ['full'] },
+    };
+    const result = await runPlan(plan, {
+      connect: () => Promise.reject(new Error('not asked')),
+      tools: () => Promise.reject(new Error('not asked')),
+      serverBinDir: () => Promise.reject(new Error('not asked')),
+      trusted: false,
+    });
+    assert.notEqual(result.exitCode, 0);
+    assert.match(result.record?.error?.message ?? '', /runs pgbackrest with .*pgbackrest\.conf, named by this folder's pgbackup\.yaml, and the folder is not trusted/);
+    // The refusal comes before any backup step: the record has no backup.
+    assert.equal(result.record?.backup, undefined);
   } finally {
     await fs.rm(fake.dir, { recursive: true, force: true });
   }

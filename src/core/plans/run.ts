@@ -124,6 +124,8 @@ export async function runPlan(plan: PlanToRun, deps: RunDeps): Promise<PlanRunRe
       const due = verificationDue(plan, startedAt, await passedVerifications(journal));
       if (plan.backup === 'pgbackrest') {
         if (!plan.backrest) throw new PgbrError('config', `plan ${plan.name} names no stanza: add stanza: to it in pgbackup.yaml.`);
+        // pgBackRest's config, which pgbackup.yaml names, can name programs it runs (cmd-ssh).
+        if (!deps.trusted && plan.backrest.config !== undefined) throw new PgbrError('usage', `plan ${plan.name} runs pgbackrest with ${plan.backrest.config}, named by this folder's pgbackup.yaml, and the folder is not trusted: trust the folder, or run pgbr run from a terminal.`);
         const call = { verify: due, ...(deps.type ? { type: deps.type } : {}), ...(deps.signal ? { signal: deps.signal } : {}), ...(deps.logger ? { logger: deps.logger } : {}) };
         if (!(await runBackrestPlan({ ...plan, backrest: plan.backrest }, record, steps, call))) exitCode = RunExit.Failed;
       } else {
