@@ -165,7 +165,7 @@ async function dumpsFor(config: WorkspaceConfig | undefined, workspace: string, 
 }
 
 /** `--archive`, else the archive of pgbackup.yaml this connection archives into, chosen as the editor chooses it. */
-async function archiveFor(opts: StatusOptions, connection: string, config: WorkspaceConfig | undefined, c: pg.Client): Promise<string | undefined> {
+export async function archiveFor(opts: Pick<StatusOptions, 'archive' | 'workspace'>, connection: string, config: WorkspaceConfig | undefined, c: pg.Client): Promise<string | undefined> {
   if (opts.archive) return expandFolder(opts.archive, cliPlaces(opts.workspace));
   const { locations } = parseArchiveLocations(config?.archives ?? [], 'pgbackup.yaml', opts.workspace);
   const command = (await c.query<{ archive_command: string }>('SHOW archive_command')).rows[0]?.archive_command ?? '';

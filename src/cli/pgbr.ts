@@ -23,6 +23,7 @@ export const GROUPS: readonly { commands: readonly string[]; load: () => Promise
   { commands: ['run', 'prune'], load: async () => (await import('./runCommands')).addRunCommands },
   { commands: ['offsite'], load: async () => (await import('./offsiteCommands')).addOffsiteCommands },
   { commands: ['backrest'], load: async () => (await import('./backrestCommands')).addBackrestCommands },
+  { commands: ['recover-table'], load: async () => (await import('./undoCommands')).addUndoCommands },
 ];
 
 const ONLY_VERSION_OR_HELP = new Set(['--version', '-V', '--help', '-h']);

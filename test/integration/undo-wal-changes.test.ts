@@ -3,6 +3,7 @@
 // and unrelated commits in another table, each found with its row counts, outcome and commit time.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { relationLocator, tableTransactions, type TableTransaction } from '../../src/core/undo';
 import { withClient } from '../../src/core/postgres/server';
@@ -67,4 +68,29 @@ test('a table that does not exist is one clear line', async () => {
     withClient(cluster.params('postgres', 'shop'), {}, (c) => relationLocator(c, { schema: 'public', name: 'nosuch' })),
     /there is no table public\.nosuch in this database/,
   );
+});
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [path.resolve(__dirname, '../../dist/pgbr.js'), ...args, '--bin-path', cluster.binDir], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: cluster.root }, cwd: cluster.root, timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('pgbr recover-table --list-transactions names the delete and how to recover to just before it; --since filters by when they ended', () => {
+  const uri = `postgresql://postgres@localhost/shop?host=${encodeURIComponent(cluster.socketDir)}&port=${cluster.port}`;
+  const base = ['recover-table', '--conn', uri, '--db', 'shop', '--table', 'public.orders', '--list-transactions', '--archive', cluster.archiveDir];
+  const json = cli([...base, '--json']);
+  assert.equal(json.code, 0, json.stdout + json.stderr);
+  const doc = JSON.parse(json.stdout) as { transactions: { xid: number; deleted: number; outcome: string }[] };
+  assert.deepEqual(doc.transactions.find((t) => t.xid === xids.delete), { ...doc.transactions.find((t) => t.xid === xids.delete), deleted: 500, outcome: 'committed' });
+  const text = cli(base);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, new RegExp(`^${xids.delete}\\s+\\S.*committed\\s+deleted 500 rows`, 'm'));
+  // The last committed change is the delete: the hint points just before it.
+  assert.match(text.stdout, new RegExp(`just before xid ${xids.delete} \\(deleted 500 rows\\): recover to --target-xid ${xids.delete} with --exclusive\\.$`, 'm'));
+  const later = cli([...base, '--since', '2999-01-01 00:00:00 UTC']);
+  assert.equal(later.code, 0, later.stderr);
+  assert.match(later.stdout, /^No transaction changed public\.orders in \S+ – \S+ between the times given\.$/m);
+  const none = cli(['recover-table', '--conn', uri, '--db', 'shop', '--table', 'orders']);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /give --list-transactions/);
 });

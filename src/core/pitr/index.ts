@@ -4,4 +4,4 @@ export { type RecoveryAction, type RecoveryPlan, type RecoveryTarget, type Recov
 export { type DrillReport, runDrill } from './drill';
 export { stopLineText } from './drillText';
 export { findServerBinDir } from './scratchServer';
-export { describeTime } from './time';
+export { describeTime, parseTargetTime } from './time';
