@@ -152,7 +152,8 @@ export class WalArchiveProvider implements vscode.TreeDataProvider<ArchiveNode>,
       return [new ErrorNode(node, `pgBackRest is not run with ${node.repository.config}, named by this folder's pgbackup.yaml, because the folder is not trusted: ${TRUST_HINT}.`)];
     }
     const rpoSeconds = healthPolicy((await this.ctx.profiles()).config).rpoSeconds;
-    node.overview ??= backrestOverview(node.target.kind === 'repository' ? node.target : { stanza: node.repository.stanza }, { logger: this.ctx.log, ...(rpoSeconds !== undefined ? { rpoSeconds } : {}) });
+    const { stanza, config } = node.repository;
+    node.overview ??= backrestOverview({ stanza, ...(config ? { config } : {}) }, { logger: this.ctx.log, ...(rpoSeconds !== undefined ? { rpoSeconds } : {}) });
     try {
       return repositoryChildren(node, await node.overview);
     } catch (e) {

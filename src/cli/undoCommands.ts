@@ -1,5 +1,6 @@
 // `pgbr recover-table --list-transactions`: the transactions that changed one table, from the archived
 // WAL, so the moment just before a bad query can be picked as a recovery target (xid, exclusive).
+import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { findServerBinDir, parseTargetTime } from '../core/pitr';
 import { formatWhen, PgbrError } from '../core/platform';
@@ -49,7 +50,7 @@ export async function listTransactionsCommand(opts: ListOptions, io: Io): Promis
     }));
     if (!archive) throw new PgbrError('usage', `no WAL archive is known for ${name}: pass --archive DIR, or add the folder under archives: in pgbackup.yaml.`);
     const binDir = await findServerBinDir(await inventoryFor(opts.binPath, io), major);
-    const read = await tableTransactions({ pgWaldump: `${binDir}/pg_waldump`, archiveDir: archive, relation, ...(timeline ? { timeline } : {}), logger: stderrLogger(io, opts.verbose) });
+    const read = await tableTransactions({ pgWaldump: path.join(binDir, 'pg_waldump'), archiveDir: archive, relation, ...(timeline ? { timeline } : {}), logger: stderrLogger(io, opts.verbose) });
     const shown = read.transactions.filter((t) => (since === undefined || (t.at && t.at.getTime() >= since)) && (until === undefined || (t.at && t.at.getTime() <= until)));
     const what = `${table.schema}.${table.name}`;
     out.result({ table: { schema: table.schema, name: table.name }, relation, archive, from: read.from, to: read.to, ...(read.stoppedAt ? { walEndsAt: read.stoppedAt } : {}), transactions: shown }, () => {

@@ -50,7 +50,8 @@ export async function checkBackrestStep(step: PitrStep, form: PitrForm, ctx: Bac
   if (!target) return fail(`Stanza ${form.stanza} is not under repositories: in pgbackup.yaml: add it there (Add pgBackRest Stanza…), so its config is known.`, 'stanza');
   let overview;
   try {
-    overview = await backrestOverview(target);
+    // Only step 2 judges the archive's segments; the others need the stanza and its window.
+    overview = await backrestOverview(target, { scanArchive: step === 'source' });
   } catch (e) {
     return fail(errorMessage(e), 'stanza');
   }

@@ -75,11 +75,12 @@ export function repositoryProblems(
 }
 
 /** Runs `pgbackrest info`, then reads the posix archive where there is one; a failure of info is the caller's (it is thrown). */
-export async function backrestOverview(target: BackrestTarget, opts: BackrestCallOptions & { rpoSeconds?: number; now?: Date } = {}): Promise<BackrestOverview> {
+export async function backrestOverview(target: BackrestTarget, opts: BackrestCallOptions & { rpoSeconds?: number; now?: Date; scanArchive?: boolean } = {}): Promise<BackrestOverview> {
   const info = await backrestInfo(target, opts);
   const repoPath = await posixRepoPath(target);
   const listing = repoPath ? await listPosixArchive(repoPath, info) : undefined;
-  const archive = repoPath && listing ? await scanBackrestArchive(repoPath, info) : undefined;
+  // The scan reads every segment's file: callers that need only the window (a target check) leave it out.
+  const archive = repoPath && listing && opts.scanArchive !== false ? await scanBackrestArchive(repoPath, info) : undefined;
   return {
     info,
     window: backrestWindow(info, listing),

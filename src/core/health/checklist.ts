@@ -100,7 +100,7 @@ function checkRecentArchive(input: ChecklistInput): CheckItem {
       'run SELECT pg_switch_wal(); and check that a file arrives in the archive.',
     );
   }
-  if (rpoWal.note?.startsWith('the newest WAL in pgBackRest') && rpoWal.ageSeconds !== null) {
+  if (rpoWal.behindStanza !== undefined && rpoWal.ageSeconds !== null) {
     const detail = `${rpoWal.note}: ${rpoWal.newest ?? 'its newest segment'} arrived ${formatDuration(rpoWal.ageSeconds)} ago`;
     const fix = "look at pgBackRest's log for archive-push (with archive-async, its spool queue) and at the repository's reachability; pgbr backrest check tells whether a new segment gets there.";
     if (rpoWal.status === 'missed') return item(id, 'fail', `${detail}, longer than the rpo of ${formatDuration(rpoWal.targetSeconds ?? 0)}.`, fix);

@@ -52,6 +52,8 @@ export interface AgeAgainstTarget {
   newest?: string;
   at?: Date;
   note?: string;
+  /** The WAL RPO measured at a pgBackRest repository behind what the server reports archived: its stanza. */
+  behindStanza?: string;
 }
 
 export interface RtoEvidence {
@@ -283,7 +285,7 @@ function behindRepository(repositories: readonly RepositoryWal[] | undefined, ar
 function walRpo(lag: WalLag, archiver: ArchiverStatus, policy: HealthPolicy, behind?: { repository: RepositoryWal; ageSeconds: number }): AgeAgainstTarget {
   if (behind && (lag.lastArchiveAgeSeconds === null || behind.ageSeconds > lag.lastArchiveAgeSeconds)) {
     const r = behind.repository;
-    const result: AgeAgainstTarget = { ageSeconds: behind.ageSeconds, status: againstTarget(behind.ageSeconds, policy.rpoSeconds), newest: r.newest, at: r.at };
+    const result: AgeAgainstTarget = { ageSeconds: behind.ageSeconds, status: againstTarget(behind.ageSeconds, policy.rpoSeconds), newest: r.newest, at: r.at, behindStanza: r.stanza };
     if (policy.rpoSeconds !== undefined) result.targetSeconds = policy.rpoSeconds;
     result.note = `the newest WAL in pgBackRest stanza ${r.stanza}'s repository; the server reports ${archiver.lastArchivedWal ?? 'later WAL'} archived, which has not reached it`;
     return result;

@@ -8,7 +8,7 @@ import type { ConnectionParams } from '../profiles/types';
 import { plural } from '../platform/plural';
 import { fitToCluster, readGlobalsScript } from './globalsScript';
 import { checkIntegrity } from './integrity';
-import { readManifest, type DumpFormat } from './manifest';
+import { readManifest, type DumpFormat, type DumpManifest } from './manifest';
 import { isGlobalsDump } from './verifyGlobals';
 import { refuseSelfConnectingScript, validateRestore, type RestoreChoices } from './restoreOptions';
 import { detectDumpFormat, dumpedByMajor, readToc, readTocHeader, type Toc } from './toc';
@@ -104,10 +104,13 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   const started = performance.now();
   // A damaged dump restores damaged rows without a word from pg_restore: its bytes are proven first.
   let checksum: ChecksumState = 'skipped';
+  // What the check read of the manifest; without the check it is read only for a script.
+  let checked: { manifest?: DumpManifest } | undefined;
   if (!opts.skipChecksum) {
     const integrity = await checkIntegrity(opts.dumpPath, { signal: opts.signal, logger: opts.logger });
     if (integrity.status === 'damaged') throw new PgbrError('damaged', `${integrity.message} Nothing was restored: use another copy of the dump.`);
     checksum = integrity.status;
+    checked = integrity.status === 'intact' ? { manifest: integrity.manifest } : {};
   }
   const quick = opts.toc ? { toc: opts.toc, complete: true } : await readTocQuick(opts.dumpPath, opts.decryption);
   const toc = quick.toc;
@@ -118,7 +121,7 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   const tables = [...(opts.tables ?? [])];
   const warnings: string[] = [];
   // Roles belong to the cluster, not to the database the script runs in: the cluster's own are asked for.
-  const globals = format === 'plain' && (await isGlobalsDump(opts.dumpPath, await readManifest(opts.dumpPath).catch(() => undefined)));
+  const globals = format === 'plain' && (await isGlobalsDump(opts.dumpPath, checked ? checked.manifest : await readManifest(opts.dumpPath).catch(() => undefined)));
   if (format === 'plain' && opts.noOwner) warnings.push('no-owner does not apply to a plain SQL dump: it sets owners as it was written.');
   if (format === 'plain' && opts.noPrivileges) warnings.push('no-privileges does not apply to a plain SQL dump: it grants as it was written.');
 
