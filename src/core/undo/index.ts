@@ -1,3 +1,5 @@
-// Undoing a bad query on one table: the transactions that changed it, read from the archived WAL.
+// Undoing a bad query on one table: the transactions that changed it, read from the archived WAL (followed
+// across rewrites), the newest dump that holds it when there is no WAL, and a scratch server with it as it was.
 export type { PastServer, PastSource } from './pastServer';
-export { archivedSegments, relationLocator, type RelationLocator, type TableTransaction, tableTransactions, WalChangeReader, type WalChangesOptions } from './walChanges';
+export { type TableRewrite } from './rewrites';
+export { archivedSegments, fileOwners, locateTable, relationLocator, type RelationLocator, type TableTransaction, tableTransactions, WalChangeReader, type WalChangesOptions } from './walChanges';

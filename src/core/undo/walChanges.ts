@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import { PgbrError } from '../platform/errors';
 import type { Logger } from '../platform/log';
 import { runTool } from '../platform/runner';
+import { resolveTable, type ResolveOptions, type TableRewrite } from './rewrites';
+import { fileKey, WalRecordLog } from './walRecords';
 
 /** A table's storage as WAL names it: tablespace, database and relfilenode oids (`1663/16384/16385`). */
 export interface RelationLocator {
@@ -27,52 +29,34 @@ export interface TableTransaction {
   at?: Date;
 }
 
-/** `rmgr: Heap … tx: 745, lsn: 0/03000108, prev …, desc: DELETE off 3 …, blkref #0: rel 1663/5/16384 blk 0`. */
-const RECORD = /^rmgr: (\S+)\s+len \(rec\/tot\):\s*\d+\/\s*\d+, tx:\s*(\d+), lsn: ([0-9A-F]+\/[0-9A-F]+), prev [0-9A-F]+\/[0-9A-F]+, desc: (.*)$/;
-const COMMIT_TIME = /^(COMMIT|ABORT) (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?) UTC/;
-
-/** Reads pg_waldump's lines one by one (the output of a day's WAL does not fit in memory as a whole). */
+/** Reads pg_waldump's lines one by one and, at the end, which transactions changed the table, following it across rewrites. */
 export class WalChangeReader {
-  private readonly byXid = new Map<number, TableTransaction>();
-  private readonly ended = new Map<number, { outcome: 'committed' | 'aborted'; at?: Date }>();
-  private readonly rel: string;
+  private readonly log: WalRecordLog;
 
-  constructor(relation: RelationLocator) {
-    this.rel = `rel ${relation.tablespace}/${relation.database}/${relation.relfilenode} `;
+  constructor(private readonly relation: RelationLocator) {
+    this.log = new WalRecordLog(relation.database);
   }
 
   line(line: string): void {
-    const m = RECORD.exec(line);
-    if (!m) return;
-    const [, rmgr, tx, lsn, desc] = m as unknown as [string, string, string, string, string];
-    const xid = Number(tx);
-    if (rmgr === 'Transaction') {
-      const end = COMMIT_TIME.exec(desc);
-      if (end) this.ended.set(xid, { outcome: end[1] === 'COMMIT' ? 'committed' : 'aborted', at: new Date(`${(end[2] as string).replace(' ', 'T')}Z`) });
-      return;
-    }
-    if ((rmgr !== 'Heap' && rmgr !== 'Heap2') || !`${desc} `.includes(this.rel)) return;
-    // Only the main fork's row changes: visibility-map and freeze records carry no rows.
-    const op = /^([A-Z_]+)(?:\+INIT)?\b/.exec(desc)?.[1];
-    let counts: Partial<Pick<TableTransaction, 'inserted' | 'updated' | 'deleted'>> | undefined;
-    if (op === 'INSERT') counts = { inserted: 1 };
-    else if (op === 'MULTI_INSERT') counts = { inserted: Number(/MULTI_INSERT(?:\+INIT)? (\d+) tuples/.exec(desc)?.[1] ?? 1) };
-    else if (op === 'UPDATE' || op === 'HOT_UPDATE') counts = { updated: 1 };
-    else if (op === 'DELETE') counts = { deleted: 1 };
-    if (!counts) return;
-    const t = this.byXid.get(xid) ?? { xid, inserted: 0, updated: 0, deleted: 0, firstLsn: lsn, outcome: 'in-progress' as const };
-    t.inserted += counts.inserted ?? 0;
-    t.updated += counts.updated ?? 0;
-    t.deleted += counts.deleted ?? 0;
-    this.byXid.set(xid, t);
+    this.log.line(line);
   }
 
-  /** The transactions that changed the table, in the order of their first change. */
-  result(): TableTransaction[] {
-    return [...this.byXid.values()].map((t) => {
-      const end = this.ended.get(t.xid);
-      return end ? { ...t, outcome: end.outcome, ...(end.at ? { at: end.at } : {}) } : t;
+  /** The files made by the transaction that made the table's current file: the live server says whose each is now. */
+  filesMadeWithCurrent(): RelationLocator[] {
+    const made = this.log.created.get(fileKey(this.relation));
+    return (made ? (this.log.createdBy.get(made.xid) ?? []) : []).map((k) => {
+      const [tablespace, database, relfilenode] = k.split('/').map(Number) as [number, number, number];
+      return { tablespace, database, relfilenode };
     });
+  }
+
+  /** The transactions that changed the table, in the order of their first change, and the rewrites met on the way back. */
+  resolve(opts: ResolveOptions = {}): { transactions: TableTransaction[]; rewrites: TableRewrite[] } {
+    return resolveTable(this.log, this.relation, opts);
+  }
+
+  result(): TableTransaction[] {
+    return this.resolve().transactions;
   }
 }
 
@@ -94,16 +78,20 @@ export interface WalChangesOptions {
   /** Where to start and end (segment names); default the archive's first and last on the timeline. */
   from?: string;
   to?: string;
+  /** The table's oid (`locateTable`): where its first file is, so a creation is not taken for a rewrite. */
+  tableOid?: number;
+  /** Who uses the files made with the current one now (`fileOwners` over a connection to the live server). */
+  owners?: (files: RelationLocator[]) => Promise<ReadonlyMap<string, 'table' | 'other'>>;
   signal?: AbortSignal;
   logger?: Logger;
 }
 
 /**
- * Runs pg_waldump over the archive's segments and keeps the records of the table's relfilenode and the
- * commits and aborts. pg_waldump ends with "invalid record length" where the WAL written so far ends:
+ * Runs pg_waldump once over the archive's segments, keeps the row changes, file creations and commits of
+ * the table's database, and follows the table back across the rewrites it meets (rewrites.ts). pg_waldump ends with "invalid record length" where the WAL written so far ends:
  * that is the end of the read, not a failure; any other error is.
  */
-export async function tableTransactions(opts: WalChangesOptions): Promise<{ transactions: TableTransaction[]; from: string; to: string; stoppedAt?: string }> {
+export async function tableTransactions(opts: WalChangesOptions): Promise<{ transactions: TableTransaction[]; rewrites: TableRewrite[]; from: string; to: string; stoppedAt?: string }> {
   const segments = await archivedSegments(opts.archiveDir, opts.timeline ?? 1);
   const from = opts.from ?? segments[0];
   const to = opts.to ?? segments.at(-1);
@@ -128,13 +116,18 @@ export async function tableTransactions(opts: WalChangesOptions): Promise<{ tran
   if (result.status === 'failed' && stoppedAt === undefined) {
     throw new PgbrError('tool-failed', `pg_waldump could not read ${from} to ${to} in ${opts.archiveDir}: ${result.stderrTail.slice(-2).join(' ') || result.message}. A missing segment in between stops it: check the archive for gaps.`);
   }
-  return { transactions: reader.result(), from, to, ...(stoppedAt ? { stoppedAt } : {}) };
+  const made = reader.filesMadeWithCurrent();
+  const owners = opts.owners && made.length > 0 ? await opts.owners(made) : undefined;
+  const { transactions, rewrites } = reader.resolve({ ...(opts.tableOid !== undefined ? { tableOid: opts.tableOid } : {}), ...(owners ? { owners } : {}) });
+  return { transactions, rewrites, from, to, ...(stoppedAt ? { stoppedAt } : {}) };
 }
 
-/** Where the table's rows are, as WAL names them; a table of the database the client is connected to. */
-export async function relationLocator(client: { query: <R extends object>(sql: string, values?: unknown[]) => Promise<{ rows: R[] }> }, table: { schema: string; name: string }): Promise<RelationLocator> {
-  const r = await client.query<{ spc: string; db: string; rel: string | null }>(
-    `SELECT COALESCE(NULLIF(c.reltablespace, 0), d.dattablespace)::text AS spc, d.oid::text AS db, pg_catalog.pg_relation_filenode(c.oid)::text AS rel
+type Queryable = { query: <R extends object>(sql: string, values?: unknown[]) => Promise<{ rows: R[] }> };
+
+/** Where the table's rows are, as WAL names them, and its oid; a table of the database the client is connected to. */
+export async function locateTable(client: Queryable, table: { schema: string; name: string }): Promise<{ relation: RelationLocator; oid: number }> {
+  const r = await client.query<{ spc: string; db: string; rel: string | null; oid: string }>(
+    `SELECT COALESCE(NULLIF(c.reltablespace, 0), d.dattablespace)::text AS spc, d.oid::text AS db, pg_catalog.pg_relation_filenode(c.oid)::text AS rel, c.oid::text AS oid
        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_catalog.pg_database d ON d.datname = pg_catalog.current_database()
       WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'm')`,
@@ -143,5 +136,33 @@ export async function relationLocator(client: { query: <R extends object>(sql: s
   const row = r.rows[0];
   if (!row) throw new PgbrError('usage', `there is no table ${table.schema}.${table.name} in this database: check its schema and name.`);
   if (row.rel === null) throw new PgbrError('usage', `${table.schema}.${table.name} has no storage of its own (a partitioned table): pick one of its partitions.`);
-  return { tablespace: Number(row.spc), database: Number(row.db), relfilenode: Number(row.rel) };
+  return { relation: { tablespace: Number(row.spc), database: Number(row.db), relfilenode: Number(row.rel) }, oid: Number(row.oid) };
+}
+
+export async function relationLocator(client: Queryable, table: { schema: string; name: string }): Promise<RelationLocator> {
+  return (await locateTable(client, table)).relation;
+}
+
+/**
+ * Whose each file is now, on the live server of the client's database: the table's (its heap, its TOAST
+ * table, an index of either) or another relation's. A file no live relation uses is left out.
+ */
+export async function fileOwners(client: Queryable, tableOid: number, files: readonly RelationLocator[]): Promise<Map<string, 'table' | 'other'>> {
+  const owners = new Map<string, 'table' | 'other'>();
+  if (files.length === 0) return owners;
+  const r = await client.query<{ spc: string; rel: string; owner: string | null }>(
+    `SELECT f.spc::text AS spc, f.rel::text AS rel, COALESCE(t.oid, b.oid)::text AS owner
+       FROM unnest($1::oid[], $2::oid[]) AS f(spc, rel)
+       JOIN pg_catalog.pg_database d ON d.datname = pg_catalog.current_database()
+       LEFT JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.pg_filenode_relation(CASE WHEN f.spc = d.dattablespace THEN 0 ELSE f.spc END, f.rel)
+       LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid
+       LEFT JOIN pg_catalog.pg_class b ON b.oid = COALESCE(i.indrelid, c.oid)
+       LEFT JOIN pg_catalog.pg_class t ON t.reltoastrelid = b.oid`,
+    [files.map((f) => f.tablespace), files.map((f) => f.relfilenode)],
+  );
+  const database = files[0]?.database ?? 0;
+  for (const row of r.rows) {
+    if (row.owner !== null) owners.set(fileKey({ tablespace: Number(row.spc), database, relfilenode: Number(row.rel) }), Number(row.owner) === tableOid ? 'table' : 'other');
+  }
+  return owners;
 }
