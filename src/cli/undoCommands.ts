@@ -1,16 +1,19 @@
 // `pgbr recover-table --list-transactions`: the transactions that changed one table, from the archived
-// WAL, so the moment just before a bad query can be picked as a recovery target (xid, exclusive).
+// WAL (followed across rewrites where that is certain), so the moment just before a bad query can be
+// picked as a recovery target (xid, exclusive); without an archive, the newest dump that has the table.
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { findServerBinDir, parseTargetTime } from '../core/pitr';
+import { listDumps, type CatalogEntry } from '../core/logical';
 import { formatWhen, PgbrError } from '../core/platform';
-import { parseQualifiedName, withClient } from '../core/postgres';
-import { relationLocator, tableTransactions, type TableTransaction } from '../core/undo';
+import type { WorkspaceConfig } from '../core/profiles';
+import { parseQualifiedName, type QualifiedName, withClient } from '../core/postgres';
+import { type DumpWithTable, fileOwners, locateTable, newestDumpWithTable, type TableRewrite, tableTransactions, type TableTransaction } from '../core/undo';
 import { archiveFor, jsonOption, workspaceOption } from './commands';
 import type { CliContext, Io } from './io';
 import { Exit, makeOutput, table as textTable } from './output';
 import { binPathOption, connectionFor, connOption, inventoryFor, stderrLogger, verboseOption } from './shared';
-import { profilesFor } from './workspace';
+import { dumpFoldersFor, profilesFor } from './workspace';
 
 interface ListOptions {
   conn: string;
@@ -32,6 +35,31 @@ function describe(t: TableTransaction): string {
   return `${parts.join(', ')} row${t.deleted + t.updated + t.inserted === 1 ? '' : 's'}`;
 }
 
+const HOW: Record<TableRewrite['how'], string> = {
+  emptied: 'TRUNCATE, or VACUUM FULL of a table without rows',
+  copied: 'VACUUM FULL or CLUSTER',
+  rewritten: 'ALTER TABLE … TYPE, or TRUNCATE and inserts',
+};
+
+/** `xid 812 rewrote public.orders at … (TRUNCATE …): followed into the earlier file 16386.` */
+export function rewriteLine(w: TableRewrite, what: string): string {
+  const at = w.at ? ` at ${formatWhen(w.at, { seconds: true, noAge: true })}` : '';
+  const head = `xid ${w.xid} rewrote ${what}${at} (${HOW[w.how]})`;
+  if (w.followed) return `${head}: ${w.why}.`;
+  const files = w.earlierRelfilenodes.length > 0 ? ` (files ${w.earlierRelfilenodes.join(', ')})` : '';
+  return `${head}; changes before it are in an earlier file this reader cannot tell apart${files}: ${w.why}.`;
+}
+
+/** Without WAL that reaches back far enough: the newest dump of the connection's database that has the table's rows. */
+async function dumpFallback(opts: ListOptions, config: WorkspaceConfig | undefined, connection: string, table: QualifiedName, before: Date | undefined): Promise<{ found?: DumpWithTable; skipped: string[] }> {
+  const dumps: CatalogEntry[] = [];
+  for (const folder of dumpFoldersFor(config, opts.workspace)) dumps.push(...(await listDumps(folder)).dumps);
+  return newestDumpWithTable({ dumps, connection, database: opts.db, table, now: new Date(), ...(before ? { before } : {}) });
+}
+
+const dumpDoc = (d: DumpWithTable) => ({ path: d.dump.path, name: d.dump.name, takenAt: d.takenAt.toISOString(), lostMs: d.lostMs, message: d.message });
+const sentence = (s: string) => `${s.charAt(0).toUpperCase()}${s.slice(1)}.`;
+
 export async function listTransactionsCommand(opts: ListOptions, io: Io): Promise<number> {
   const out = makeOutput(!!opts.json, io.out, io.err);
   try {
@@ -43,23 +71,58 @@ export async function listTransactionsCommand(opts: ListOptions, io: Io): Promis
     if (timeline !== undefined && (!Number.isInteger(timeline) || timeline < 1)) throw new PgbrError('usage', `--timeline ${opts.timeline} is not a timeline: give a whole number from 1.`);
     const { name, resolved } = await connectionFor(opts.conn, opts.workspace, io);
     const loaded = await profilesFor(opts.workspace, io);
-    const { relation, archive, major } = await withClient(resolved.params, { password: resolved.password, database: opts.db }, async (c) => ({
-      relation: await relationLocator(c, table),
+    const connect = { password: resolved.password, database: opts.db };
+    const { located, archive, major } = await withClient(resolved.params, connect, async (c) => ({
+      located: await locateTable(c, table),
       archive: await archiveFor(opts, name, loaded.config, c),
       major: Math.floor(Number((await c.query<{ server_version_num: string }>('SHOW server_version_num')).rows[0]?.server_version_num ?? 0) / 10_000) || undefined,
     }));
-    if (!archive) throw new PgbrError('usage', `no WAL archive is known for ${name}: pass --archive DIR, or add the folder under archives: in pgbackup.yaml.`);
-    const binDir = await findServerBinDir(await inventoryFor(opts.binPath, io), major);
-    const read = await tableTransactions({ pgWaldump: path.join(binDir, 'pg_waldump'), archiveDir: archive, relation, ...(timeline ? { timeline } : {}), logger: stderrLogger(io, opts.verbose) });
-    const shown = read.transactions.filter((t) => (since === undefined || (t.at && t.at.getTime() >= since)) && (until === undefined || (t.at && t.at.getTime() <= until)));
+    const { relation, oid } = located;
     const what = `${table.schema}.${table.name}`;
-    out.result({ table: { schema: table.schema, name: table.name }, relation, archive, from: read.from, to: read.to, ...(read.stoppedAt ? { walEndsAt: read.stoppedAt } : {}), transactions: shown }, () => {
-      if (shown.length === 0) return `No transaction changed ${what} in ${read.from} – ${read.to}${since !== undefined || until !== undefined ? ' between the times given' : ''}.`;
+    const doc = { table: { schema: table.schema, name: table.name }, relation };
+    if (!archive) {
+      const fallback = await dumpFallback(opts, loaded.config, name, table, since === undefined ? undefined : new Date(since));
+      const noArchive = `no WAL archive is known for ${name}`;
+      if (!fallback.found) {
+        throw new PgbrError('usage', `${noArchive}, and no dump of ${opts.db} in the dump folders holds ${what}'s rows${fallback.skipped.length > 0 ? ` (passed over: ${fallback.skipped.join('; ')})` : ''}: pass --archive DIR, or add the folder under archives: in pgbackup.yaml.`);
+      }
+      const found = fallback.found;
+      out.result({ ...doc, archive: null, transactions: [], rewrites: [], dump: dumpDoc(found), skipped: fallback.skipped }, () =>
+        [`No WAL archive is known for ${name}, so the transactions that changed ${what} cannot be listed (pass --archive DIR, or add the folder under archives: in pgbackup.yaml).`, sentence(found.message), ...fallback.skipped.map((s) => `Passed over ${s}.`)].join('\n'),
+      );
+      return Exit.Ok;
+    }
+    const binDir = await findServerBinDir(await inventoryFor(opts.binPath, io), major);
+    const read = await tableTransactions({
+      pgWaldump: path.join(binDir, 'pg_waldump'),
+      archiveDir: archive,
+      relation,
+      tableOid: oid,
+      owners: (files) => withClient(resolved.params, connect, (c) => fileOwners(c, oid, files)),
+      ...(timeline ? { timeline } : {}),
+      logger: stderrLogger(io, opts.verbose),
+    });
+    const inRange = (at: Date | undefined) => (since === undefined || (at && at.getTime() >= since)) && (until === undefined || (at && at.getTime() <= until));
+    const shown = read.transactions.filter((t) => inRange(t.at));
+    const rewrites = read.rewrites.filter((w) => inRange(w.at) || !w.at);
+    // The archive begins after the time asked for: what was before it is only in a dump.
+    const short = since !== undefined && read.walStartsAt !== undefined && read.walStartsAt.getTime() > since;
+    const fallback = short ? await dumpFallback(opts, loaded.config, name, table, new Date(since)) : undefined;
+    const walDoc = { archive, from: read.from, to: read.to, ...(read.stoppedAt ? { walEndsAt: read.stoppedAt } : {}), ...(read.walStartsAt ? { walStartsAt: read.walStartsAt } : {}) };
+    out.result({ ...doc, ...walDoc, transactions: shown, rewrites, ...(fallback?.found ? { dump: dumpDoc(fallback.found) } : {}) }, () => {
+      const notes = rewrites.map((w) => rewriteLine(w, what));
+      if (short && read.walStartsAt) {
+        const reach = `The WAL archive reaches back only to ${formatWhen(read.walStartsAt, { seconds: true, noAge: true })}, after the --since time`;
+        notes.push(fallback?.found ? `${reach}: ${fallback.found.message}.` : `${reach}, and no dump of ${opts.db} from before then holds ${what}'s rows.`);
+      }
+      const tail = notes.length > 0 ? `\n${notes.join('\n')}` : '';
+      if (shown.length === 0) return `No transaction changed ${what} in ${read.from} – ${read.to}${since !== undefined || until !== undefined ? ' between the times given' : ''}.${tail}`;
+      const rewrote = new Set(rewrites.map((w) => w.xid));
       const rows = [['XID', 'ENDED', 'OUTCOME', 'CHANGES', 'FIRST LSN']];
-      for (const t of shown) rows.push([String(t.xid), t.at ? formatWhen(t.at, { seconds: true, noAge: true }) : '-', t.outcome, describe(t), t.firstLsn]);
+      for (const t of shown) rows.push([String(t.xid), t.at ? formatWhen(t.at, { seconds: true, noAge: true }) : '-', t.outcome, `${describe(t)}${rewrote.has(t.xid) ? ' (and rewrote the table)' : ''}`, t.firstLsn]);
       const last = shown.filter((t) => t.outcome === 'committed').at(-1);
       const hint = last ? `\nTo recover ${what} as it was just before xid ${last.xid} (${describe(last)}): recover to --target-xid ${last.xid} with --exclusive.` : '';
-      return `Transactions that changed ${what} (WAL ${read.from} – ${read.to}):\n${textTable(rows)}${hint}`;
+      return `Transactions that changed ${what} (WAL ${read.from} – ${read.to}):\n${textTable(rows)}${hint}${tail}`;
     });
     return Exit.Ok;
   } catch (e) {
@@ -70,7 +133,7 @@ export async function listTransactionsCommand(opts: ListOptions, io: Io): Promis
 export function addUndoCommands(program: Command, { io, exit }: CliContext): void {
   program
     .command('recover-table')
-    .description('undo a bad query on one table: --list-transactions lists the transactions that changed it, read from the archived WAL with pg_waldump')
+    .description('undo a bad query on one table: --list-transactions lists the transactions that changed it, read from the archived WAL with pg_waldump (or, without an archive, names the newest dump that has it)')
     .addOption(connOption())
     .requiredOption('--db <name>', 'the database the table is in')
     .requiredOption('--table <schema.table>', 'the table, in SQL syntax (orders, "My Schema"."Order""s")')

@@ -189,7 +189,7 @@ export async function verifyGlobals(opts: GlobalsVerifyOptions): Promise<Globals
 }
 
 /** Polls until the scratch server accepts a connection; its exit, a cancel or a minute without it ends the wait. */
-async function waitForServer(probe: () => Promise<unknown>, exited: () => boolean, signal: AbortSignal | undefined, what: string, logTail: string[]): Promise<void> {
+export async function waitForServer(probe: () => Promise<unknown>, exited: () => boolean, signal: AbortSignal | undefined, what: string, logTail: string[]): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (signal?.aborted) throw cancelledError(what);

@@ -50,6 +50,11 @@ export class WalChangeReader {
     });
   }
 
+  /** The first commit or abort time the read holds. */
+  walStartsAt(): Date | undefined {
+    return this.log.firstEndAt;
+  }
+
   /** The transactions that changed the table, in the order of their first change, and the rewrites met on the way back. */
   resolve(opts: ResolveOptions = {}): { transactions: TableTransaction[]; rewrites: TableRewrite[] } {
     return resolveTable(this.log, this.relation, opts);
@@ -91,7 +96,7 @@ export interface WalChangesOptions {
  * the table's database, and follows the table back across the rewrites it meets (rewrites.ts). pg_waldump ends with "invalid record length" where the WAL written so far ends:
  * that is the end of the read, not a failure; any other error is.
  */
-export async function tableTransactions(opts: WalChangesOptions): Promise<{ transactions: TableTransaction[]; rewrites: TableRewrite[]; from: string; to: string; stoppedAt?: string }> {
+export async function tableTransactions(opts: WalChangesOptions): Promise<{ transactions: TableTransaction[]; rewrites: TableRewrite[]; from: string; to: string; stoppedAt?: string; walStartsAt?: Date }> {
   const segments = await archivedSegments(opts.archiveDir, opts.timeline ?? 1);
   const from = opts.from ?? segments[0];
   const to = opts.to ?? segments.at(-1);
@@ -119,7 +124,8 @@ export async function tableTransactions(opts: WalChangesOptions): Promise<{ tran
   const made = reader.filesMadeWithCurrent();
   const owners = opts.owners && made.length > 0 ? await opts.owners(made) : undefined;
   const { transactions, rewrites } = reader.resolve({ ...(opts.tableOid !== undefined ? { tableOid: opts.tableOid } : {}), ...(owners ? { owners } : {}) });
-  return { transactions, rewrites, from, to, ...(stoppedAt ? { stoppedAt } : {}) };
+  const startsAt = reader.walStartsAt();
+  return { transactions, rewrites, from, to, ...(stoppedAt ? { stoppedAt } : {}), ...(startsAt ? { walStartsAt: startsAt } : {}) };
 }
 
 type Queryable = { query: <R extends object>(sql: string, values?: unknown[]) => Promise<{ rows: R[] }> };

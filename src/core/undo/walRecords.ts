@@ -71,6 +71,8 @@ export class WalRecordLog {
   /** `xid:file` of page images a transaction wrote into a file (VACUUM FULL and CLUSTER copy pages so). */
   readonly pagesCopied = new Set<string>();
   readonly ended = new Map<number, TransactionEnd>();
+  /** The first commit or abort time in the read, of any transaction: about as far back as the WAL read reaches. */
+  firstEndAt: Date | undefined;
   private pos = 0;
 
   /** Only files of this database are kept: a rewrite never moves a table to another database. */
@@ -86,8 +88,10 @@ export class WalRecordLog {
       const end = END.exec(desc);
       if (!end) return;
       const rels = /; rels: ([^;]+)/.exec(desc)?.[1] ?? '';
+      const at = new Date(`${(end[2] as string).replace(' ', 'T')}Z`);
+      this.firstEndAt ??= at;
       const dropped = rels.split(' ').map(pathKey).filter((k): k is string => !!k && this.ours(k));
-      this.ended.set(xid, { outcome: end[1] === 'COMMIT' ? 'committed' : 'aborted', at: new Date(`${(end[2] as string).replace(' ', 'T')}Z`), lsn, pos, dropped });
+      this.ended.set(xid, { outcome: end[1] === 'COMMIT' ? 'committed' : 'aborted', at, lsn, pos, dropped });
       return;
     }
     if (rmgr === 'Storage') {
