@@ -97,3 +97,14 @@ test('a rolled-back TRUNCATE and a truncate of a table made in the same transact
   assert.deepEqual(rewrites, []);
   assert.deepEqual(transactions.map((t) => [t.xid, t.inserted, t.outcome]), [[743, 2, 'committed']]);
 });
+
+test('a TRUNCATE inside a savepoint is followed and reported as its top-level transaction, whose rows include the savepoint\'s', () => {
+  // BEGIN; DELETE … WHERE id = 1; SAVEPOINT s; TRUNCATE orders; INSERT …; RELEASE s; COMMIT (xid 728, subtransaction 729).
+  const lines = readFileSync(path.join(__dirname, '../fixtures/rewrite-in-savepoint.waldump.txt'), 'utf8').split('\n');
+  const { transactions, rewrites } = read(16393, lines).resolve({ tableOid: 16386 });
+  assert.deepEqual(transactions.map((t) => [t.xid, t.inserted, t.deleted, t.outcome]), [
+    [727, 4, 0, 'committed'],
+    [728, 1, 1, 'committed'],
+  ]);
+  assert.deepEqual(rewrites.map((w) => [w.xid, w.how, w.newRelfilenode, w.earlierRelfilenodes, w.followed]), [[728, 'rewritten', 16393, [16386], true]]);
+});

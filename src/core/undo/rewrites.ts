@@ -84,11 +84,13 @@ function stepBack(log: WalRecordLog, file: string, xid: number, owners: Readonly
     const rewrite: TableRewrite = { xid, how: howWritten(log, xid, file), newRelfilenode, earlierRelfilenodes: [], followed: false, why: 'its commit is not in the WAL read, so the files it replaced are not known' };
     return { rewrites: [{ pos: Number.POSITIVE_INFINITY, rewrite }] };
   }
-  const made = new Set(log.createdBy.get(xid) ?? []);
+  // A rewrite in a subtransaction is reported, and recovered to, as its top-level transaction.
+  xid = end.xid;
+  const made = new Set(log.madeBy(xid));
   const dropped = end.dropped.filter((f) => !made.has(f));
   // A transaction that made the file and dropped nothing created the table (or a new table under the name).
   if (dropped.length === 0) return undefined;
-  const base = { xid, at: end.at, lsn: end.lsn, how: howWritten(log, xid, file), newRelfilenode };
+  const base = { xid, at: end.at, lsn: end.lsn, how: howWritten(log, end, file), newRelfilenode };
   const others = owners ? [...made].filter((f) => owners.get(f) === 'other') : [];
   const refuse = (why: string, candidates: string[] = []): Step => ({ rewrites: [{ pos: end.pos, rewrite: { ...base, earlierRelfilenodes: candidates.map(relfilenodeOf), followed: false, why } }] });
   if (others.length > 0) return refuse(`the same transaction gave ${plural(others.length, 'file')} of other tables a new file too (a TRUNCATE or rewrite of several tables), so which dropped file was this table's cannot be told`);
@@ -111,22 +113,21 @@ function stepBack(log: WalRecordLog, file: string, xid: number, owners: Readonly
     if (candidates.size > 0) break;
     for (const { file: f, droppedAt } of level) {
       const creator = log.created.get(f);
-      if (!creator || creator.pos > droppedAt.pos || seen.has(creator.xid)) continue;
-      const earlier = log.ended.get(creator.xid);
-      if (!earlier || earlier.outcome !== 'committed') continue;
-      const earlierMade = new Set(log.createdBy.get(creator.xid) ?? []);
+      const earlier = creator && log.ended.get(creator.xid);
+      if (!creator || !earlier || creator.pos > droppedAt.pos || seen.has(earlier.xid) || earlier.outcome !== 'committed') continue;
+      const earlierMade = new Set(log.madeBy(creator.xid));
       const earlierDropped = earlier.dropped.filter((g) => !earlierMade.has(g));
       if (earlierDropped.length === 0) continue;
-      seen.add(creator.xid);
+      seen.add(earlier.xid);
       // Everything that rewrite made must have gone with the table's file: a file it made that outlived
       // it belongs to another relation it rewrote at the same time.
       const outlived = [...earlierMade].filter((g) => !earlier.dropped.includes(g) && !droppedAt.dropped.includes(g));
-      if (outlived.length > 0) return refuse(`an earlier rewrite it leads back to (xid ${creator.xid}) also gave ${plural(outlived.length, 'other file')} a new file, so which of the files it dropped was this table's cannot be told`);
+      if (outlived.length > 0) return refuse(`an earlier rewrite it leads back to (xid ${earlier.xid}) also gave ${plural(outlived.length, 'other file')} a new file, so which of the files it dropped was this table's cannot be told`);
       const extra = extraDrops(earlier, earlierMade);
-      if (extra) return refuse(`an earlier rewrite it leads back to (xid ${creator.xid}): ${extra}`);
+      if (extra) return refuse(`an earlier rewrite it leads back to (xid ${earlier.xid}): ${extra}`);
       // PostgreSQL makes a rewritten table's heap before its TOAST table and indexes.
-      const heap = (log.createdBy.get(creator.xid) ?? []).find((g) => droppedAt.dropped.includes(g) && !earlier.dropped.includes(g)) ?? f;
-      through.push({ pos: earlier.pos, rewrite: { xid: creator.xid, at: earlier.at, lsn: earlier.lsn, how: howWritten(log, creator.xid, heap), newRelfilenode: relfilenodeOf(heap), earlierRelfilenodes: [], followed: true, why: '' } });
+      const heap = log.madeBy(creator.xid).find((g) => droppedAt.dropped.includes(g) && !earlier.dropped.includes(g)) ?? f;
+      through.push({ pos: earlier.pos, rewrite: { xid: earlier.xid, at: earlier.at, lsn: earlier.lsn, how: howWritten(log, earlier, heap), newRelfilenode: relfilenodeOf(heap), earlierRelfilenodes: [], followed: true, why: '' } });
       next.push(...earlierDropped.map((g) => ({ file: g, droppedAt: earlier })));
     }
     level = next;
@@ -154,17 +155,20 @@ function extraDrops(end: TransactionEnd, made: ReadonlySet<string>): string | un
   return dropped > replacements ? `the same transaction dropped ${plural(dropped, 'file')} but made only ${replacements}: it dropped other relations too, whose files cannot be told from this table's` : undefined;
 }
 
-function howWritten(log: WalRecordLog, xid: number, file: string): TableRewrite['how'] {
-  if (log.pagesCopied.has(`${xid}:${file}`)) return 'copied';
-  return (log.changes.get(file)?.get(xid)?.inserted ?? 0) > 0 ? 'rewritten' : 'emptied';
+function howWritten(log: WalRecordLog, end: Pick<TransactionEnd, 'xid' | 'subxids'> | number, file: string): TableRewrite['how'] {
+  const xids = typeof end === 'number' ? [end] : [end.xid, ...end.subxids];
+  if (xids.some((x) => log.pagesCopied.has(`${x}:${file}`))) return 'copied';
+  return xids.some((x) => (log.changes.get(file)?.get(x)?.inserted ?? 0) > 0) ? 'rewritten' : 'emptied';
 }
 
 /** The transactions that changed the table in any of its files, each file counted only while it was the table's. */
 function transactionsOf(log: WalRecordLog, segments: readonly Segment[]): TableTransaction[] {
   const byXid = new Map<number, { t: TableTransaction; first: number }>();
   for (const s of segments) {
-    for (const [xid, c] of log.changes.get(s.file) ?? new Map<number, FileChange>()) {
+    for (const [own, c] of log.changes.get(s.file) ?? new Map<number, FileChange>()) {
       if (c.first < s.from || c.first > s.to) continue;
+      // A subtransaction's rows are its top-level transaction's: that is what commits, and what a recovery targets.
+      const xid = log.ended.get(own)?.xid ?? own;
       const had = byXid.get(xid);
       if (!had) {
         byXid.set(xid, { t: { xid, inserted: c.inserted, updated: c.updated, deleted: c.deleted, firstLsn: c.firstLsn, outcome: 'in-progress' }, first: c.first });

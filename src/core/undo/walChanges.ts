@@ -44,7 +44,7 @@ export class WalChangeReader {
   /** The files made by the transaction that made the table's current file: the live server says whose each is now. */
   filesMadeWithCurrent(): RelationLocator[] {
     const made = this.log.created.get(fileKey(this.relation));
-    return (made ? (this.log.createdBy.get(made.xid) ?? []) : []).map((k) => {
+    return (made ? this.log.madeBy(made.xid) : []).map((k) => {
       const [tablespace, database, relfilenode] = k.split('/').map(Number) as [number, number, number];
       return { tablespace, database, relfilenode };
     });

@@ -25,6 +25,9 @@ export interface FileChange extends RowCounts {
 }
 
 export interface TransactionEnd {
+  /** The top-level transaction: a subtransaction ends with it, in its record (`subxacts: …`). */
+  xid: number;
+  subxids: number[];
   outcome: 'committed' | 'aborted';
   at: Date;
   lsn: string;
@@ -91,7 +94,9 @@ export class WalRecordLog {
       const at = new Date(`${(end[2] as string).replace(' ', 'T')}Z`);
       this.firstEndAt ??= at;
       const dropped = rels.split(' ').map(pathKey).filter((k): k is string => !!k && this.ours(k));
-      this.ended.set(xid, { outcome: end[1] === 'COMMIT' ? 'committed' : 'aborted', at, lsn, pos, dropped });
+      const subxids = (/; subxacts: ([\d ]+)/.exec(desc)?.[1] ?? '').split(' ').filter(Boolean).map(Number);
+      const ended: TransactionEnd = { xid, subxids, outcome: end[1] === 'COMMIT' ? 'committed' : 'aborted', at, lsn, pos, dropped };
+      for (const x of [xid, ...subxids]) this.ended.set(x, ended);
       return;
     }
     if (rmgr === 'Storage') {
@@ -131,6 +136,12 @@ export class WalRecordLog {
 
   private ours(file: string): boolean {
     return file.split('/')[1] === String(this.database);
+  }
+
+  /** The files a transaction made, its subtransactions' included. */
+  madeBy(xid: number): string[] {
+    const end = this.ended.get(xid);
+    return end ? [end.xid, ...end.subxids].flatMap((x) => this.createdBy.get(x) ?? []) : (this.createdBy.get(xid) ?? []);
   }
 
   /** Whether the file had row changes between two positions of the read. */
