@@ -8,6 +8,8 @@ import type { RelationLocator } from './walChanges';
 const RECORD = /^rmgr: (\S+)\s+len \(rec\/tot\):\s*\d+\/\s*\d+, tx:\s*(\d+), lsn: ([0-9A-F]+\/[0-9A-F]+), prev [0-9A-F]+\/[0-9A-F]+, desc: (.*)$/;
 const END = /^(COMMIT|ABORT) (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?) UTC/;
 const BLOCK_REF = /blkref #\d+: rel (\d+)\/(\d+)\/(\d+)( fork \w+)?/;
+/** PostgreSQL's FirstNormalObjectId: a user table's file numbers are never below it; the catalogs' initial ones are. */
+const FIRST_NORMAL_FILE = 16384;
 /** Resource managers whose records only ever touch index files. */
 const INDEX_RMGRS = new Set(['Btree', 'Hash', 'Gin', 'Gist', 'SPGist', 'BRIN']);
 
@@ -111,7 +113,8 @@ export class WalRecordLog {
       return;
     }
     const ref = BLOCK_REF.exec(desc);
-    if (!ref || Number(ref[2]) !== this.database) return;
+    // The catalogs' own row changes (every DDL makes some) are not kept: no table of the user's was ever in those files.
+    if (!ref || Number(ref[2]) !== this.database || Number(ref[3]) < FIRST_NORMAL_FILE) return;
     const file = `${ref[1]}/${ref[2]}/${ref[3]}`;
     if (INDEX_RMGRS.has(rmgr)) {
       this.indexFiles.add(file);
