@@ -59,6 +59,14 @@ export function baseBackupSource(baseBackupDir: string, format?: BaseBackupForma
   };
 }
 
+/** Where a recovered scratch server listens, and a role that may read everything there. */
+export interface DrillServer {
+  /** The socket folder (libpq's host). */
+  socketDir: string;
+  port: number;
+  user: string;
+}
+
 export interface DrillOptions {
   /** A pg_basebackup folder; or give `source`. */
   baseBackupDir?: string;
@@ -83,6 +91,12 @@ export interface DrillOptions {
   timeoutMs?: number;
   /** The clock and zone for times in the report's message. */
   when?: WhenOptions;
+  /**
+   * Run while the server is up, once recovery has reached its target (paused there, read-only, unless the
+   * plan promotes) and before it is stopped; not run when recovery ended early or failed. Its error is the
+   * drill's, thrown after the scratch server is stopped and its folder removed; a cancel does not wait for it.
+   */
+  whileUp?: (server: DrillServer) => Promise<void>;
 }
 
 export interface TableCount {
@@ -245,11 +259,12 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     } else {
       progress('inspect', 'reading what was recovered');
       const t2 = performance.now();
-      await inspect(report, { socketDir: root, port, owner: applied.owner?.user, superuser: opts.superuser, countTables: opts.countTables ?? true, ...(opts.databases ? { only: opts.databases } : {}), promoted: action === 'promote' || plan.target.kind === 'latest' });
+      const user = await inspect(report, { socketDir: root, port, owner: applied.owner?.user, superuser: opts.superuser, countTables: opts.countTables ?? true, ...(opts.databases ? { only: opts.databases } : {}), promoted: action === 'promote' || plan.target.kind === 'latest' });
       if (report.promoted && state.newTimeline !== undefined) report.promoted.timeline ??= state.newTimeline;
       durations.inspectMs = Math.round(performance.now() - t2);
       report.status = 'reached';
       report.message = reachedMessage(report, state.stopLine, opts.when);
+      if (opts.whileUp) await untilAborted(opts.whileUp({ socketDir: root, port, user }), opts.signal, cancelled);
     }
     return report;
   } finally {
@@ -275,6 +290,27 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   }
 }
 
+/** The hook's outcome, or the cancel's error as soon as the signal fires (the hook's own end is then ignored). */
+async function untilAborted(work: Promise<void>, signal: AbortSignal | undefined, cancelled: () => PgbrError): Promise<void> {
+  if (!signal) return work;
+  if (signal.aborted) {
+    work.catch(() => {});
+    throw cancelled();
+  }
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([work, aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+    // The hook's reads fail once the server stops under them: nobody waits for that any more.
+    work.catch(() => {});
+  }
+}
+
 interface InspectOptions {
   socketDir: string;
   port: number;
@@ -285,7 +321,8 @@ interface InspectOptions {
   promoted: boolean;
 }
 
-async function inspect(report: DrillReport, o: InspectOptions): Promise<void> {
+/** Fills in where recovery stopped (and the row counts, if asked); returns the role it connected as. */
+async function inspect(report: DrillReport, o: InspectOptions): Promise<string> {
   const candidates = o.superuser ? [o.superuser] : [...new Set(['postgres', o.owner, os.userInfo().username].filter((u): u is string => !!u))];
   const params = (user: string, database: string) => ({ host: o.socketDir, port: o.port, user, database, sslmode: 'disable' as const });
   let user: string | undefined;
@@ -314,7 +351,7 @@ async function inspect(report: DrillReport, o: InspectOptions): Promise<void> {
     }
   }
   if (!user) throw lastError instanceof Error ? lastError : new PgbrError('connection', 'could not connect to the scratch server.');
-  if (!o.countTables) return;
+  if (!o.countTables) return user;
 
   const databases = await withClient(params(user, 'postgres'), {}, async (c) =>
     (await c.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1')).rows.map((r) => r.datname),
@@ -345,4 +382,5 @@ async function inspect(report: DrillReport, o: InspectOptions): Promise<void> {
     });
     report.databases.push({ name, tables });
   }
+  return user;
 }
