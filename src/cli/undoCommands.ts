@@ -23,6 +23,9 @@ interface ListOptions {
   archive?: string;
   since?: string;
   until?: string;
+  /** The issue's spelling of --since and --until. */
+  from?: string;
+  to?: string;
   timeline?: string;
   binPath?: string;
   json?: boolean;
@@ -57,6 +60,27 @@ async function dumpFallback(opts: ListOptions, config: WorkspaceConfig | undefin
   return newestDumpWithTable({ dumps, connection, database: opts.db, table, now: new Date(), ...(before ? { before } : {}) });
 }
 
+/** The window --since/--until (or --from/--to) give, in epoch milliseconds; each end is inclusive. */
+export function transactionWindow(opts: Pick<ListOptions, 'since' | 'until' | 'from' | 'to'>): { since?: number; until?: number } {
+  const end = (name: string, value: string | undefined, alias: string, aliased: string | undefined): number | undefined => {
+    if (value !== undefined && aliased !== undefined) throw new PgbrError('usage', `--${name} and --${alias} are the same option: give one of them.`);
+    const text = value ?? aliased;
+    if (text === undefined) return undefined;
+    try {
+      return parseTargetTime(text).epochMs;
+    } catch (e) {
+      throw new PgbrError('usage', `--${value !== undefined ? name : alias}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  const since = end('since', opts.since, 'from', opts.from);
+  const until = end('until', opts.until, 'to', opts.to);
+  if (since !== undefined && until !== undefined && since > until) {
+    const [first, last] = [opts.since !== undefined ? `--since ${opts.since}` : `--from ${opts.from}`, opts.until !== undefined ? `--until ${opts.until}` : `--to ${opts.to}`];
+    throw new PgbrError('usage', `the window ends before it begins (${last} is before ${first}): swap them.`);
+  }
+  return { ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) };
+}
+
 const dumpDoc = (d: DumpWithTable) => ({ path: d.dump.path, name: d.dump.name, takenAt: d.takenAt.toISOString(), lostMs: d.lostMs, message: d.message });
 const sentence = (s: string) => `${s.charAt(0).toUpperCase()}${s.slice(1)}.`;
 
@@ -65,8 +89,7 @@ export async function listTransactionsCommand(opts: ListOptions, io: Io): Promis
   try {
     if (!opts.listTransactions) throw new PgbrError('usage', 'give --list-transactions: it lists the transactions that changed the table, from the archived WAL.');
     const table = parseQualifiedName(opts.table);
-    const since = opts.since ? parseTargetTime(opts.since).epochMs : undefined;
-    const until = opts.until ? parseTargetTime(opts.until).epochMs : undefined;
+    const { since, until } = transactionWindow(opts);
     const timeline = opts.timeline === undefined ? undefined : Number(opts.timeline);
     if (timeline !== undefined && (!Number.isInteger(timeline) || timeline < 1)) throw new PgbrError('usage', `--timeline ${opts.timeline} is not a timeline: give a whole number from 1.`);
     const { name, resolved } = await connectionFor(opts.conn, opts.workspace, io);
@@ -141,6 +164,8 @@ export function addUndoCommands(program: Command, { io, exit }: CliContext): voi
     .option('--archive <dir>', "the WAL archive folder (default: the connection's in pgbackup.yaml)")
     .option('--since <time>', 'only transactions that ended at or after this time (with a zone: 2026-12-01 15:00 Europe/Berlin)')
     .option('--until <time>', 'only transactions that ended at or before this time')
+    .option('--from <time>', 'the same as --since')
+    .option('--to <time>', 'the same as --until')
     .addOption(new Option('--timeline <n>', 'the timeline to read (default 1)'))
     .addOption(binPathOption())
     .addOption(workspaceOption())
