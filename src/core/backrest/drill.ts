@@ -18,8 +18,14 @@ export interface BackrestDrillOptions extends Omit<DrillOptions, 'baseBackupDir'
   onPlan?: (plan: BackrestRestorePlan) => void;
 }
 
-/** A drill source that runs `pgbackrest restore` into the scratch folder's data directory. */
-export function backrestSource(o: BackrestDrillOptions): DrillSource {
+/** What `backrestSource` needs: the stanza and which backup; the recovery is the drill's plan. */
+export type BackrestSourceOptions = Pick<BackrestDrillOptions, 'target' | 'set' | 'dbInclude' | 'info' | 'onPlan'>;
+
+/**
+ * A drill source that runs `pgbackrest restore` into the scratch folder's data directory, with the recovery
+ * of the plan the drill hands it (its action as the drill runs it), so any drill's caller can give the target.
+ */
+export function backrestSource(o: BackrestSourceOptions): DrillSource {
   return {
     label: `stanza ${o.target.stanza}${o.set ? ` (backup ${o.set})` : ''} with pgbackrest restore`,
     // pgBackRest writes the files as the repository's owner: the scratch server runs as that user.
@@ -28,9 +34,11 @@ export function backrestSource(o: BackrestDrillOptions): DrillSource {
       if (!owner) throw new Error('unreachable: an owner is only asked for as root');
       return owner;
     },
-    restore: async ({ root, dataDir, signal, logger }) => {
+    restore: async ({ root, dataDir, plan: drillPlan, signal, logger }) => {
+      const { target, inclusive, timeline, action } = drillPlan;
+      const recovery: BackrestRecovery = { target, ...(inclusive !== undefined ? { inclusive } : {}), ...(timeline !== undefined ? { timeline } : {}), ...(action ? { action } : {}) };
       const req: BackrestRestoreRequest = {
-        recovery: o.recovery,
+        recovery,
         dataDir,
         archiveMode: 'off',
         tablespaceMapAll: path.join(root, 'tablespaces'),

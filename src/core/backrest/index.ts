@@ -7,7 +7,7 @@ export { backrestArgs, backrestFailure, type BackrestRunOptions, type BackrestTa
 export { parseVerifyOutput, type VerifyReport } from './verify';
 export { type BackrestRecovery, type BackrestRestorePlan, type BackrestRestoreRequest, type BackrestRestoreResult, planBackrestRestore, type RestoreProgress, restoreOptions, runBackrestRestore, targetOptions } from './restore';
 export { type ArchiveListing, backrestWindow, checkBackrestTarget, chooseBackupSet, listPosixArchive } from './window';
-export { backrestSource, type BackrestDrillOptions, runBackrestDrill } from './drill';
+export { backrestSource, type BackrestDrillOptions, type BackrestSourceOptions, runBackrestDrill } from './drill';
 export { type BackrestArchiveScan, scanBackrestArchive } from './archiveScan';
 export { configValue, posixRepoPath } from './confFile';
 export { type BackrestOverview, backrestOverview, type BackupChain, backupChains, repositoryProblems, type RepositoryProblem } from './overview';

@@ -15,10 +15,12 @@ import type { PastServer, PastSource } from './pastServer';
 export type PastTarget = { beforeXid: string } | { beforeTime: Date };
 
 export interface DrillPastSourceOptions {
-  /** A pg_basebackup folder; or give `source` (a pgBackRest restore, say). */
+  /** A pg_basebackup folder; or give `source` (a pgBackRest restore, say: `backrestSource`, whose WAL comes through pgBackRest). */
   baseBackupDir?: string;
   format?: BaseBackupFormat;
   source?: DrillSource;
+  /** The backup as `PastServer.source` names it; default `base backup <folder name>`, or the source's label. */
+  label?: string;
   /** Where recovery fetches WAL from, as the PITR plan has it; needed with `baseBackupDir`. */
   restore?: RestoreSource;
   target: PastTarget;
@@ -59,7 +61,7 @@ export function drillPastSource(opts: DrillPastSourceOptions): PastSource {
     if (!opts.source && !opts.baseBackupDir) throw new PgbrError('usage', 'the table as it was needs a base backup folder or another source to recover from.');
     if (!opts.source && !opts.restore) throw new PgbrError('usage', 'recovering from a base backup needs the WAL archive (or restore_command) to replay.');
     const before = pastTargetText(opts.target, opts.timeZone);
-    const backup = opts.source ? opts.source.label : `base backup ${path.basename(path.resolve(opts.baseBackupDir as string))}`;
+    const backup = opts.label ?? (opts.source ? opts.source.label : `base backup ${path.basename(path.resolve(opts.baseBackupDir as string))}`);
     const source = `${backup} with WAL to ${before}`;
     let result: { value: T } | undefined;
     const report = await runDrill({

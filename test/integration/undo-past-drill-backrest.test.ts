@@ -1,0 +1,64 @@
+// The table as it was just before a bad DELETE, from a pgBackRest repository: drillPastSource with the
+// backrestSource restores the stanza into a scratch folder with the xid target (exclusive) and the read sees
+// the deleted rows and none of the later commits; the scratch server and folder are gone afterwards.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { backrestSource } from '../../src/core/backrest';
+import { runBackrest } from '../../src/core/backrest/run';
+import { withClient } from '../../src/core/postgres/server';
+import { drillPastSource } from '../../src/core/undo';
+import { startBackrestRepo, type BackrestRepo } from './backrestRepo';
+import { processesWith } from './processes';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let r: BackrestRepo;
+let deleteXid = '';
+
+async function switchAndWaitArchived(): Promise<void> {
+  const wal = await r.cluster.sql('SELECT pg_walfile_name(pg_current_wal_lsn())');
+  await r.cluster.sql('SELECT pg_switch_wal()');
+  for (let i = 0; i < 400; i++) {
+    if ((await r.cluster.sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")) >= wal) return;
+    await sleep(50);
+  }
+  throw new Error(`segment ${wal} was not archived in time`);
+}
+
+before(async () => {
+  r = await startBackrestRepo('past', 'pgbr-brpast-');
+  const created = await runBackrest({ stanza: r.stanza, config: r.config }, 'stanza-create', []);
+  assert.equal(created.status, 'succeeded', created.status === 'failed' ? created.message : '');
+  await r.cluster.sql('CREATE DATABASE shop');
+  await r.cluster.sql("CREATE TABLE orders (id int PRIMARY KEY, note text); INSERT INTO orders SELECT g, 'before the backup' FROM generate_series(1, 120) g;", 'shop');
+  const full = await runBackrest({ stanza: r.stanza, config: r.config }, 'backup', ['--type=full']);
+  assert.equal(full.status, 'succeeded', full.status === 'failed' ? full.message : '');
+  await r.cluster.sql("INSERT INTO orders SELECT g, 'after the backup' FROM generate_series(121, 200) g;", 'shop');
+  const out = await r.cluster.sql('BEGIN; DELETE FROM orders; SELECT pg_current_xact_id(); COMMIT;', 'shop');
+  deleteXid = out.split('\n').filter((l) => /^\d+$/.test(l.trim())).at(-1) as string;
+  await r.cluster.sql("INSERT INTO orders VALUES (500, 'after the delete'); CREATE TABLE later (id int);", 'shop');
+  await switchAndWaitArchived();
+});
+
+after(async () => {
+  await r?.cluster.stop();
+  if (r?.work) await fs.rm(r.work, { recursive: true, force: true });
+});
+
+test('pgBackRest, just before the DELETE xid: its 200 rows, none of the later commits, and nothing left', { timeout: 180_000 }, async () => {
+  const scratch = path.join(r.work, 'scratch');
+  await fs.mkdir(scratch, { mode: 0o711 });
+  const target = { stanza: r.stanza, config: r.config };
+  const source = drillPastSource({ source: backrestSource({ target }), label: `pgBackRest stanza ${r.stanza}`, target: { beforeXid: deleteXid }, database: 'shop', binDir: r.cluster.binDir, scratchParent: scratch, timeoutMs: 120_000 });
+  const seen = await source(async (server) => ({
+    server,
+    rows: await withClient({ host: server.socketDir, port: server.port, user: server.user, database: server.database, sslmode: 'disable' }, {}, async (c) =>
+      (await c.query<{ n: number; late: number; later: string | null }>("SELECT count(*)::int AS n, count(*) FILTER (WHERE id = 500)::int AS late, to_regclass('public.later')::text AS later FROM orders")).rows[0],
+    ),
+  }));
+  assert.deepEqual(seen.rows, { n: 200, late: 0, later: null });
+  assert.equal(seen.server.source, `pgBackRest stanza past with WAL to just before xid ${deleteXid}`);
+  assert.deepEqual(processesWith(seen.server.socketDir), []);
+  assert.deepEqual(await fs.readdir(scratch), []);
+});
