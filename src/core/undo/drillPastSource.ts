@@ -3,8 +3,8 @@
 // is paused there (read-only), and the drill stops it and removes its folder on every path (a SIGKILL too).
 import * as path from 'node:path';
 import type { BaseBackupFormat } from '../pitr/apply';
-import type { RecoveryTarget, RecoveryTimeline, RestoreSource } from '../pitr/config';
-import { type DrillProgress, type DrillSource, runDrill } from '../pitr/drill';
+import { type RecoveryTarget, type RecoveryTimeline, resolveTarget, type RestoreSource } from '../pitr/config';
+import { type DrillPlan, type DrillProgress, type DrillSource, runDrill } from '../pitr/drill';
 import { PgbrError } from '../platform/errors';
 import type { Logger } from '../platform/log';
 import { formatStamp } from '../platform/when';
@@ -43,11 +43,19 @@ export interface DrillPastSourceOptions {
   onProgress?: (p: DrillProgress) => void;
 }
 
-/** The recovery target for "just before": the xid or the time itself, exclusive. */
+/** The recovery target for "just before" (the xid or the time itself, made exclusive by the plan), checked before anything runs. */
 export function pastRecoveryTarget(target: PastTarget): RecoveryTarget {
-  if ('beforeXid' in target) return { kind: 'xid', xid: target.beforeXid };
-  if (Number.isNaN(target.beforeTime.getTime())) throw new PgbrError('usage', 'the time to recover the table to is not a valid date: give the commit time of the bad transaction.');
-  return { kind: 'time', time: target.beforeTime.toISOString() };
+  if (!('beforeXid' in target) && Number.isNaN(target.beforeTime.getTime())) {
+    throw new PgbrError('usage', 'the time to recover the table to is not a valid date: give the commit time of the bad transaction.');
+  }
+  const recovery: RecoveryTarget = 'beforeXid' in target ? { kind: 'xid', xid: target.beforeXid.trim() } : { kind: 'time', time: target.beforeTime.toISOString() };
+  resolveTarget(recovery);
+  return recovery;
+}
+
+/** The drill's plan: stop just before the target and stay paused there (a paused server can be read, not written). */
+export function pastRecoveryPlan(opts: Pick<DrillPastSourceOptions, 'target' | 'timeline' | 'restore'>): DrillPlan {
+  return { target: pastRecoveryTarget(opts.target), inclusive: false, timeline: opts.timeline ?? 'latest', action: 'pause', ...(opts.restore ? { restore: opts.restore } : {}) };
 }
 
 /** `just before xid 1234`, `just before 2026-12-01 15:47:03 UTC`. */
@@ -60,13 +68,14 @@ export function drillPastSource(opts: DrillPastSourceOptions): PastSource {
   return async <T>(read: (server: PastServer) => Promise<T>): Promise<T> => {
     if (!opts.source && !opts.baseBackupDir) throw new PgbrError('usage', 'the table as it was needs a base backup folder or another source to recover from.');
     if (!opts.source && !opts.restore) throw new PgbrError('usage', 'recovering from a base backup needs the WAL archive (or restore_command) to replay.');
+    const plan = pastRecoveryPlan(opts);
     const before = pastTargetText(opts.target, opts.timeZone);
     const backup = opts.label ?? (opts.source ? opts.source.label : `base backup ${path.basename(path.resolve(opts.baseBackupDir as string))}`);
     const source = `${backup} with WAL to ${before}`;
     let result: { value: T } | undefined;
     const report = await runDrill({
       ...(opts.source ? { source: opts.source } : { baseBackupDir: opts.baseBackupDir, ...(opts.format ? { format: opts.format } : {}) }),
-      plan: { target: pastRecoveryTarget(opts.target), inclusive: false, timeline: opts.timeline ?? 'latest', action: 'pause', ...(opts.restore ? { restore: opts.restore } : {}) },
+      plan,
       binDir: opts.binDir,
       countTables: false,
       ...(opts.superuser ? { superuser: opts.superuser } : {}),
