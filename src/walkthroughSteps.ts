@@ -15,7 +15,18 @@ export const WALKTHROUGH_STEPS = {
 
 export type WalkthroughStep = keyof typeof WALKTHROUGH_STEPS;
 
-/** The context key that completes a step. */
+/** The context key the extension sets once the step is done. */
 export function walkthroughContextKey(step: WalkthroughStep): string {
   return `pgBackup.walkthrough.${step}`;
+}
+
+/**
+ * The step's `completionEvents`. VS Code ticks a step when its expression turns true, but one already
+ * true when the walkthrough is registered is spent for the session without ticking it, and the extension
+ * may activate (workspaceContains) before that registration. So the key is paired with the Welcome
+ * editor being active and not: whichever way the active editor changes later, one of them turns true.
+ */
+export function walkthroughCompletionEvents(step: WalkthroughStep): string[] {
+  const key = walkthroughContextKey(step);
+  return [`onContext:${key} && activeEditor == gettingStartedPage`, `onContext:${key} && activeEditor != gettingStartedPage`];
 }

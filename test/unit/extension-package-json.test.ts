@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { COMMAND_IDS } from '../../src/commandIds';
-import { WALKTHROUGH_ID, WALKTHROUGH_STEPS, walkthroughContextKey } from '../../src/walkthroughSteps';
+import { WALKTHROUGH_ID, WALKTHROUGH_STEPS, walkthroughCompletionEvents } from '../../src/walkthroughSteps';
 
 interface Manifest {
   version: string;
@@ -125,7 +125,7 @@ test('each walkthrough step completes on the context key the extension sets, and
   const commands = new Set<string>(COMMAND_IDS);
   const viewFocus = new Set((manifest.contributes.views.pgBackup ?? []).map((v) => `${v.id}.focus`));
   for (const step of walkthrough.steps) {
-    assert.deepEqual(step.completionEvents, [`onContext:${walkthroughContextKey(step.id as keyof typeof WALKTHROUGH_STEPS)}`], step.id);
+    assert.deepEqual(step.completionEvents, walkthroughCompletionEvents(step.id as keyof typeof WALKTHROUGH_STEPS), step.id);
     const links = [...step.description.matchAll(/\]\(command:([\w.]+)\)/g)].map((m) => m[1] ?? '');
     assert.ok(links.length > 0, `step ${step.id} has no command link`);
     for (const link of links) assert.ok(commands.has(link) || viewFocus.has(link), `step ${step.id} links to unknown command ${link}`);
