@@ -1,59 +1,17 @@
-// The .vsix as it ships: `npm run package` on a copy of the checkout, then its zip entries read back.
-// It holds the bundles, media and the three documents only, whatever a development build left behind.
+// The .vsix as it ships (test/support/packageVsix.ts), its zip entries read back: the bundles, media and
+// the three documents only, whatever a development build left behind in the copy it was made from.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
+import { packageVsix, zipEntries } from '../support/packageVsix';
 
 const root = path.resolve(__dirname, '../..');
-/** 752 KB when the bound was set: bundles that grow past it, or files that sneak in, should be looked at. */
+/** 756 KB when the bound was set: bundles that grow past it, or files that sneak in, should be looked at. */
 const MAX_VSIX_BYTES = 1024 * 1024;
-/** Not copied: installed packages (linked instead), build output and what runs leave behind. */
-const NOT_COPIED = new Set(['node_modules', '.git', 'dist', 'out', 'test-output', '.vscode-test', '.pg-backups']);
-
-/** The names in a zip's central directory. */
-function zipEntries(zip: Buffer): string[] {
-  let end = zip.length - 22;
-  while (end >= 0 && zip.readUInt32LE(end) !== 0x06054b50) end--;
-  assert.ok(end >= 0, 'no end of central directory: not a zip file');
-  const count = zip.readUInt16LE(end + 10);
-  let at = zip.readUInt32LE(end + 16);
-  const names: string[] = [];
-  for (let i = 0; i < count; i++) {
-    assert.equal(zip.readUInt32LE(at), 0x02014b50, `central directory entry ${i} is damaged`);
-    const nameLength = zip.readUInt16LE(at + 28);
-    names.push(zip.toString('utf8', at + 46, at + 46 + nameLength));
-    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
-  }
-  return names;
-}
-
-/** A copy of the checkout with a development build's leftovers in it, packaged by `npm run package`. */
-async function packageCopy(): Promise<{ vsix: string; cleanup: () => void }> {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pgbr-vsix-'));
-  const copy = path.join(work, 'pg-backup');
-  fs.cpSync(root, copy, { recursive: true, filter: (src) => !NOT_COPIED.has(path.basename(src)) && !src.endsWith('.vsix') });
-  fs.symlinkSync(fs.realpathSync(path.join(root, 'node_modules')), path.join(copy, 'node_modules'), 'dir');
-  for (const [file, text] of [
-    ['dist/extension.js.map', '{}'],
-    ['dist/pgbr.js.map', '{}'],
-    ['dist/test/e2e/index.js', ''],
-    ['test-output/screenshots/dump-expanded.png', ''],
-  ] as const) {
-    fs.mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
-    fs.writeFileSync(path.join(copy, file), text);
-  }
-  const vsix = path.join(work, 'pg-backup.vsix');
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  await promisify(execFile)(npm, ['run', '--silent', 'package', '--', '--out', vsix], { cwd: copy, maxBuffer: 16 * 1024 * 1024 });
-  return { vsix, cleanup: () => fs.rmSync(work, { recursive: true, force: true }) };
-}
 
 test('the .vsix holds the bundles, media, README, CHANGELOG and LICENSE, and nothing else', { timeout: 120_000 }, async () => {
-  const { vsix, cleanup } = await packageCopy();
+  const { vsix, cleanup } = await packageVsix();
   try {
     const bytes = fs.readFileSync(vsix);
     const files = zipEntries(bytes).filter((n) => n.startsWith('extension/')).map((n) => n.slice('extension/'.length));
