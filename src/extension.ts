@@ -26,6 +26,7 @@ import { SCHEDULE_SCHEME, ScheduleTextProvider } from './plans/schedule';
 import { FailedRunWarnings } from './plans/failedRuns';
 import { showRestrictedMode } from './restrictedMode';
 import { onSettingChange } from './settings';
+import { WalkthroughProgress } from './walkthrough';
 
 /** What activate() returns: used by the end-to-end suite and by other extensions. */
 export interface PgBackupApi {
@@ -51,9 +52,10 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
     const healthView = new HealthViewProvider(context.extensionUri, health);
     const verifyReports = new VerifyReportProvider();
     const scheduleTexts = new ScheduleTextProvider();
+    const dumpsView = vscode.window.createTreeView('pgBackup.dumps', { treeDataProvider: dumps, canSelectMany: true, showCollapseAll: true });
     const views: vscode.TreeView<unknown>[] = [
       vscode.window.createTreeView('pgBackup.connections', { treeDataProvider: connections, canSelectMany: true, showCollapseAll: true }),
-      vscode.window.createTreeView('pgBackup.dumps', { treeDataProvider: dumps, canSelectMany: true, showCollapseAll: true }),
+      dumpsView,
       vscode.window.createTreeView('pgBackup.walArchive', { treeDataProvider: archive, showCollapseAll: true }),
       vscode.window.createTreeView('pgBackup.plans', { treeDataProvider: plans, showCollapseAll: true }),
     ];
@@ -78,6 +80,7 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
     );
     const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps, verifyReports), ...archiveCommands(ctx, archive), ...backrestCommands(ctx, archive), ...backrestSetupCommands(ctx), ...planCommands(ctx, plans, scheduleTexts, failedRuns), ...healthCommands(health, healthView), ...baseBackupCommands(ctx), ...pitrCommands(ctx) };
     registerCommands(ctx, table);
+    context.subscriptions.push(new WalkthroughProgress(ctx, { onDidChangeDumps: dumps.onDidChangeTreeData, dumpsView, onDidShowHealth: healthView.onDidShow }));
     const activationMs = performance.now() - started;
     ctx.log.info(`PG Backup activated in ${activationMs.toFixed(1)} ms`);
     // Right after activation, not in it: what killed runs (of this editor or of pgbr) left in the temp folder goes.

@@ -9,12 +9,15 @@ export class HealthViewProvider implements vscode.WebviewViewProvider, vscode.Di
   static readonly viewId = 'pgBackup.health';
   private view?: vscode.WebviewView;
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly shown = new vscode.EventEmitter<void>();
+  /** Fires each time the view becomes visible (the walkthrough's Health step). */
+  readonly onDidShow = this.shown.event;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly monitor: HealthMonitor,
   ) {
-    this.disposables.push(monitor.onDidUpdate((message) => void this.post(message)));
+    this.disposables.push(this.shown, monitor.onDidUpdate((message) => void this.post(message)));
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -42,13 +45,18 @@ export class HealthViewProvider implements vscode.WebviewViewProvider, vscode.Di
         // Only the shapes the protocol names are acted on.
         if (isFromHealth(message)) void this.receive(message);
       }),
-      view.onDidChangeVisibility(() => this.monitor.setViewVisible(view.visible)),
+      view.onDidChangeVisibility(() => this.visibility(view.visible)),
       view.onDidDispose(() => {
         this.view = undefined;
         this.monitor.setViewVisible(false);
       }),
     );
-    this.monitor.setViewVisible(view.visible);
+    this.visibility(view.visible);
+  }
+
+  private visibility(visible: boolean): void {
+    this.monitor.setViewVisible(visible);
+    if (visible) this.shown.fire();
   }
 
   /** Shows the view (from the status bar item or a command). */

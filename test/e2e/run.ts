@@ -7,7 +7,8 @@
 //   PGBR_E2E_PARTS=suite,ui,untrusted    run only these parts (default all): the extension-host suite,
 //                                        the UI checks, the suite in an untrusted folder
 //   PGBR_E2E_UI=plans,dumps              run only these UI scenarios (default all): connections, treeFreshness,
-//                                        wrongPassword, dumps, palette, options, health, pitr, plans, encrypted, backrest
+//                                        wrongPassword, dumps, palette, options, health, pitr, plans, encrypted, backrest,
+//                                        walkthrough, packaged
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { format } from 'node:util';
@@ -37,6 +38,8 @@ import { runPlansUi } from './ui/plans.ui';
 import { runUntrustedUi } from './ui/untrusted.ui';
 import { runTreeFreshnessUi } from './ui/treeFreshness.ui';
 import { runWrongPasswordUi } from './ui/wrongPassword.ui';
+import { runWalkthroughUi } from './ui/walkthrough.ui';
+import { runPackagedUi } from './ui/packaged.ui';
 
 const SUITE = path.join(REPO_ROOT, 'dist', 'test', 'e2e', 'index.js');
 const UNTRUSTED_SUITE = path.join(REPO_ROOT, 'dist', 'test', 'e2e', 'untrusted.js');
@@ -138,6 +141,8 @@ async function main(): Promise<number> {
       if (scenarios.has('pitr')) add(total, await phase('UI checks: Point-in-time recovery, preview and drill (code-server + Chromium)', (signal) => runPitrUi({ ...ui, cluster, signal })));
       if (scenarios.has('plans')) add(total, await phase('UI checks: Plans, Run Now, a failed scheduled run, Install Schedule… (code-server + Chromium)', (signal) => runPlansUi({ ...ui, signal })));
       if (scenarios.has('encrypted')) add(total, await phase('UI checks: an encrypted dump offsite, its identity, a table restored from it (code-server + Chromium)', (signal) => runEncryptedUi({ ...ui, cluster, signal })));
+      if (scenarios.has('walkthrough')) add(total, await phase('UI checks: the Get Started walkthrough, a first dump ticks its step (code-server + Chromium)', (signal) => runWalkthroughUi({ ...ui, signal })));
+      if (scenarios.has('packaged')) add(total, await phase('UI checks: the extension as the .vsix ships it, its icon, Health webview and walkthrough media (code-server + Chromium)', (signal) => runPackagedUi({ ...ui, signal })));
       if (scenarios.has('backrest')) add(total, await phase('UI checks: a pgBackRest stanza in the WAL Archive view, a backup from its menu (code-server + Chromium)', (signal) => runBackrestUi({ ...ui, signal })));
     }
   } catch (e) {
@@ -406,7 +411,7 @@ function add(total: Counts, counts: Counts): void {
   total.failed += counts.failed;
 }
 
-const UI_SCENARIOS = ['connections', 'treeFreshness', 'wrongPassword', 'dumps', 'palette', 'options', 'health', 'pitr', 'plans', 'encrypted', 'backrest'] as const;
+const UI_SCENARIOS = ['connections', 'treeFreshness', 'wrongPassword', 'dumps', 'palette', 'options', 'health', 'pitr', 'plans', 'encrypted', 'backrest', 'walkthrough', 'packaged'] as const;
 
 function parseScenarios(value: string | undefined): Set<string> {
   if (!value) return new Set(UI_SCENARIOS);
