@@ -65,6 +65,11 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
 }
 
 function defaultIo(): Io {
+  // A reader that stops early (`pgbr toc dump | head`) closes the pipe: that ends the output, not with a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
   return { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), env: process.env };
 }
 

@@ -1,10 +1,12 @@
 // `pgbr toc`, `pgbr restore` and `pgbr verify`: what is in a dump, putting it back (whole or table by table), and proving it restores.
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { readManifest, type DumpManifest, quickDamage, type DumpSection, RESTORE_OPTION_HELP, runRestore, type RestoreProgress, type RestoreResult, isSameDatabase, dumpedByMajor, groupToc, readToc, readTocHeader, type Toc, type TocTree, leftOutForeignKeyLine, verifyDump, type VerifyReport, verifyGlobals, isGlobalsDump } from '../core/logical';
+import { readManifest, type DumpManifest, quickDamage, type DumpSection, RESTORE_OPTION_HELP, runRestore, type RestoreProgress, type RestoreResult, isSameDatabase, dumpedByMajor, compactTree, type CompactTocTree, groupToc, indexedDamage, indexedTree, readToc, readTocHeader, readTocIndex, type Toc, writeTocIndex, leftOutForeignKeyLine, verifyDump, type VerifyReport, verifyGlobals, isGlobalsDump } from '../core/logical';
 import { findServerBinDir } from '../core/pitr';
-import { PgbrError, usageError, printable, printableLines, chooseTool, plural, formatWhen, abortOnSignals } from '../core/platform';
+import { cacheFolder, PgbrError, usageError, printable, printableLines, chooseTool, plural, formatWhen, abortOnSignals } from '../core/platform';
 import { formatQualifiedName, parseQualifiedName, quoteIdent, type QualifiedName } from '../core/postgres';
+import { version } from '../../package.json';
 import { collectSection } from './dumpCommands';
 import { jsonOption, workspaceOption } from './commands';
 import { Exit, makeOutput, table, type Output } from './output';
@@ -86,27 +88,13 @@ async function tocFor(dumpPath: string, binPath: string | undefined, identity: s
   }
 }
 
-/** The tree without the entries repeated: names, kinds and whether rows are in the dump. */
-function compactTree(tree: TocTree) {
-  const entryName = (e: { name: string; table?: string }) => (e.table !== undefined ? { name: e.name, table: e.table } : { name: e.name });
-  return {
-    schemas: tree.schemas.map((s) => ({
-      name: s.name,
-      tables: s.tables.map((t) => ({ name: t.name, kind: t.kind, hasData: t.hasData })),
-      functions: s.functions.map((e) => e.name),
-      sequences: s.sequences.map(entryName),
-      indexes: s.indexes.map(entryName),
-      constraints: s.constraints.map((e) => ({ ...entryName(e), kind: e.desc })),
-      others: s.others.map((e) => ({ kind: e.desc, ...entryName(e) })),
-    })),
-    global: tree.global.map((e) => ({ kind: e.desc, name: e.name })),
-  };
-}
-
 /** Entries whose tag already reads as SQL (`TABLE "Order""s"`): shown as they are. */
 const ABOUT_ANOTHER = new Set(['COMMENT', 'ACL', 'SECURITY LABEL']);
 
-export function renderToc(toc: Toc, tree: TocTree, manifest: DumpManifest | undefined): string {
+/** What the text listing shows of the dump besides its tree. */
+type TocAbout = Pick<Toc, 'path' | 'format' | 'gzip' | 'header'>;
+
+export function renderToc(toc: TocAbout, tree: CompactTocTree, manifest: DumpManifest | undefined): string {
   const h = toc.header;
   const lines: string[] = [];
   // Names come from the dump: a newline or escape sequence in one is shown escaped, never printed raw.
@@ -141,26 +129,57 @@ export function renderToc(toc: Toc, tree: TocTree, manifest: DumpManifest | unde
       if (names.length) lines.push(`  ${label} (${names.length}): ${names.join(', ')}`);
     };
     // Function tags carry their argument types: `f un(integer, text)`; quote the name part only.
-    group('functions', s.functions.map((e) => e.name.replace(/^(.*?)(\(.*\))$/s, (_m, name: string, args: string) => ident(name) + printable(args))));
+    group('functions', s.functions.map((name) => name.replace(/^(.*?)(\(.*\))$/s, (_m, name: string, args: string) => ident(name) + printable(args))));
     group('sequences', s.sequences.map((e) => ident(e.name)));
     group('indexes', s.indexes.map(of));
     group('constraints', s.constraints.map(of));
-    group('others', s.others.map((e) => `${e.desc} ${ABOUT_ANOTHER.has(e.desc) ? printable(e.name) : of(e)}`));
+    group('others', s.others.map((e) => `${e.kind} ${ABOUT_ANOTHER.has(e.kind) ? printable(e.name) : of(e)}`));
   }
-  if (tree.global.length) lines.push('', `outside schemas: ${tree.global.map((e) => `${e.desc} ${ABOUT_ANOTHER.has(e.desc) ? printable(e.name) : ident(e.name)}`).join(', ')}`);
+  if (tree.global.length) lines.push('', `outside schemas: ${tree.global.map((e) => `${e.kind} ${ABOUT_ANOTHER.has(e.kind) ? printable(e.name) : ident(e.name)}`).join(', ')}`);
   return lines.join('\n');
+}
+
+/** The build of pgbr that is running (the bundle's file), which a TOC index must have been written by. */
+async function readerStamp(): Promise<string> {
+  const st = await fs.stat(__filename);
+  return `${version}:${st.size}:${st.mtimeMs}:${st.ino}`;
+}
+
+/** The listing from the TOC index, when it holds this dump's TOC as it is now. */
+async function indexedListing(dumpPath: string, cacheDir: string | undefined, reader: string, manifest: Promise<DumpManifest | undefined>) {
+  const indexed = cacheDir ? await readTocIndex(dumpPath, cacheDir, reader) : undefined;
+  if (!indexed) return undefined;
+  const m = await manifest;
+  const damage = (await indexedDamage(dumpPath, indexed)) ?? (await quickDamage(dumpPath, m));
+  return { about: { path: dumpPath, format: indexed.format, gzip: false, header: indexed.header }, source: 'archive' as const, treeJson: indexed.treeJson, tree: () => indexedTree(indexed), manifest: m, damage };
 }
 
 export async function tocCommand(dump: string, opts: TocCliOptions, io: Io): Promise<number> {
   const out = makeOutput(!!opts.json, io.out, io.err);
   try {
     const dumpPath = path.resolve(dump);
-    const [toc, manifest] = await Promise.all([tocFor(dumpPath, opts.binPath, opts.identity, io), readManifest(dumpPath)]);
-    const tree = groupToc(toc.entries);
+    const manifestRead = readManifest(dumpPath);
+    const cacheDir = io.env.PGBR_NO_TOC_INDEX ? undefined : cacheFolder(io.env);
+    const reader = await readerStamp();
+    // The tree alone (what callers read) can come from the TOC index; every entry (ten times its size) is read afresh.
+    const indexed = opts.entries ? undefined : await indexedListing(dumpPath, cacheDir, reader, manifestRead);
+    if (indexed) {
+      const { about, manifest, damage } = indexed;
+      if (opts.json) {
+        const head = { dump: dumpPath, format: about.format, gzip: about.gzip, source: indexed.source, header: about.header, manifest: manifest ?? null, damage: damage ?? null };
+        // The tree's JSON is written as the index holds it: parsing and printing it again would be most of the listing's time.
+        io.out(`${JSON.stringify(head).slice(0, -1)},"tree":${indexed.treeJson}}\n`);
+      } else out.result(undefined, () => renderToc(about, indexed.tree(), manifest));
+      if (damage && !opts.json) io.err(`pgbr: ${damage}\n`);
+      return damage ? Exit.Problem : Exit.Ok;
+    }
+    const [toc, manifest] = await Promise.all([tocFor(dumpPath, opts.binPath, opts.identity, io), manifestRead]);
+    const tree = compactTree(groupToc(toc.entries));
+    const treeJson = JSON.stringify(tree);
+    if (cacheDir) await writeTocIndex(toc, treeJson, cacheDir, reader);
     // What the archive shows of itself, else what its size says against the manifest's.
     const damage = toc.damage ?? (await quickDamage(dumpPath, manifest));
-    // The tree is what callers read; every entry of pg_restore's list (ten times its size) only on request.
-    const document = { dump: dumpPath, format: toc.format, gzip: toc.gzip, source: toc.source, header: toc.header, manifest: manifest ?? null, damage: damage ?? null, tree: compactTree(tree) };
+    const document = { dump: dumpPath, format: toc.format, gzip: toc.gzip, source: toc.source, header: toc.header, manifest: manifest ?? null, damage: damage ?? null, tree };
     out.result(opts.entries ? { ...document, entries: toc.entries } : document, () => renderToc(toc, tree, manifest), { compact: true });
     if (damage && !opts.json) io.err(`pgbr: ${damage}\n`);
     return damage ? Exit.Problem : Exit.Ok;

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { version } from '../../package.json';
@@ -69,5 +69,34 @@ test('PGBR_NO_CODE_CACHE, or a cache folder that cannot be made, runs without a 
     assert.equal(blocked.stdout.trim(), version);
     assert.equal(blocked.stderr, '');
     assert.deepEqual(readdirSync(home), ['pgbr']);
+  });
+});
+
+test('pgbr toc keeps a TOC index in the cache folder: a second listing prints from it, a dump whose TOC changed is read afresh', { skip }, () => {
+  withCacheHome((home, folder) => {
+    const dump = path.join(home, 'shop.dump');
+    const bytes = readFileSync(path.resolve(__dirname, '../fixtures/toc-hostile.dump'));
+    writeFileSync(dump, bytes);
+    const first = run(['toc', dump, '--json'], { XDG_CACHE_HOME: home });
+    assert.equal(first.code, 0, first.stderr);
+    const indexes = readdirSync(path.join(folder, 'toc'));
+    assert.equal(indexes.length, 1);
+    const indexFile = path.join(folder, 'toc', indexes[0]!);
+    assert.equal(statSync(indexFile).mode & 0o777, 0o600);
+    const again = run(['toc', dump, '--json'], { XDG_CACHE_HOME: home });
+    assert.equal(again.stdout, first.stdout, 'the listing from the index is the listing read afresh');
+    assert.equal(run(['toc', dump], { XDG_CACHE_HOME: home }).stdout, run(['toc', dump], { XDG_CACHE_HOME: home, PGBR_NO_TOC_INDEX: '1' }).stdout);
+    // The index is what the second run printed: a schema renamed in it shows.
+    const text = readFileSync(indexFile, 'utf8');
+    writeFileSync(indexFile, text.replace('"schemas":[{"name":"', '"schemas":[{"name":"from-the-index '), { mode: 0o600 });
+    assert.match(run(['toc', dump, '--json'], { XDG_CACHE_HOME: home }).stdout, /from-the-index /);
+    // One byte of a name inside the TOC changed: the index no longer matches, and the dump is read again.
+    const changed = Buffer.from(bytes);
+    changed[changed.indexOf(Buffer.from('hostile'), 20)] = 'H'.charCodeAt(0);
+    writeFileSync(dump, changed);
+    const fresh = run(['toc', dump, '--json'], { XDG_CACHE_HOME: home });
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.doesNotMatch(fresh.stdout, /from-the-index /);
+    assert.match(fresh.stdout, /"dbname":"Hostile"/);
   });
 });

@@ -5,7 +5,7 @@ import { printable } from '../../src/core/platform/printable';
 import { renderToc, renderVerify } from '../../src/cli/restoreCommands';
 import { makeOutput } from '../../src/cli/output';
 import { PgbrError } from '../../src/core/platform/errors';
-import { groupToc, type Toc, type TocEntry } from '../../src/core/logical/toc';
+import { compactTree, groupToc, type Toc, type TocEntry } from '../../src/core/logical/toc';
 import type { VerifyReport } from '../../src/core/logical/verify';
 
 test('control characters print as escapes; quotes, dots, backslashes and other Unicode print as they are', () => {
@@ -31,7 +31,7 @@ test('pgbr toc text output escapes a table name holding a newline or tab; every 
     entry(5, 'SEQUENCE', 'public', 'seq\x1b[2J'),
   ];
   const toc: Toc = { path: '/d/x.dump', format: 'custom', gzip: false, header: { dbname: 'shop\nfake' }, entries, source: 'archive' };
-  const text = renderToc(toc, groupToc(entries), undefined);
+  const text = renderToc(toc, compactTree(groupToc(entries)), undefined);
   assert.ok(text.includes('"x\\nschema public\\n  tables (1)\\n    evil"'), text);
   assert.ok(text.includes('"tab\\there"'), text);
   assert.ok(text.includes('"Order""s"'), text);

@@ -17,7 +17,7 @@ import { gunzip } from 'node:zlib';
 import { type EntrySink, FORMAT_LABELS, NeedMore, TocCursor, UnsupportedArchive, readArchiveHeaderFrom, readEntry } from './cursor';
 import { TAR_BLOCK, isFile } from './format';
 import { toEntries } from './relations';
-import type { TocEntry, TocHeader } from './types';
+import type { ArchiveLayout, TocEntry, TocHeader } from './types';
 
 
 const READ_CHUNK = 4 << 20;
@@ -29,7 +29,7 @@ const MAX_TOC_BYTES = 1 << 30;
  * `UnsupportedArchive` for layouts it does not know (the caller falls back to pg_restore) and a
  * PgbrError when the archive ends inside its table of contents.
  */
-export async function readArchive(dumpPath: string, format: DumpFormat): Promise<{ header: TocHeader; entries: TocEntry[]; damage?: string }> {
+export async function readArchive(dumpPath: string, format: DumpFormat): Promise<{ header: TocHeader; entries: TocEntry[]; layout: ArchiveLayout; damage?: string }> {
   let source: ByteSource;
   if (format === 'directory') {
     const plain = path.join(dumpPath, 'toc.dat');
@@ -43,9 +43,10 @@ export async function readArchive(dumpPath: string, format: DumpFormat): Promise
   }
   try {
     const read = await readArchiveSource(source, format);
-    const { header, entries } = read;
-    const damage = format === 'custom' ? await dataPastEnd(dumpPath, read) : undefined;
-    return { header, entries, ...(damage ? { damage } : {}) };
+    const { header, entries, lastDataOffset, unplacedData, intSize, tocEnd } = read;
+    const layout: ArchiveLayout = { lastDataOffset, unplacedData, intSize, tocEnd };
+    const damage = format === 'custom' ? await dataPastEnd(dumpPath, layout) : undefined;
+    return { header, entries, layout, ...(damage ? { damage } : {}) };
   } finally {
     await source.close();
   }
@@ -56,16 +57,9 @@ export async function readArchive(dumpPath: string, format: DumpFormat): Promise
  * time, or a stream (a decrypted dump's head, pg_dump's output on its way to encryption), read only
  * as far as its table of contents goes.
  */
-export interface ArchiveRead {
+export interface ArchiveRead extends ArchiveLayout {
   header: TocHeader;
   entries: TocEntry[];
-  /** The largest data offset recorded, -1 when none is (see EntrySink). */
-  lastDataOffset: number;
-  /** An entry has data at an offset the TOC does not record. */
-  unplacedData: boolean;
-  intSize: number;
-  /** Where the table of contents ends in the file, so where data would start. */
-  tocEnd: number;
 }
 
 export async function readArchiveSource(source: ByteSource, format: DumpFormat): Promise<ArchiveRead> {
@@ -99,7 +93,7 @@ export async function readArchiveSource(source: ByteSource, format: DumpFormat):
  * Written to a pipe, the TOC records no offsets: then data must follow the TOC. Either way the file
  * must end with the end-of-block marker.
  */
-async function dataPastEnd(dumpPath: string, read: ArchiveRead): Promise<string | undefined> {
+export async function dataPastEnd(dumpPath: string, read: ArchiveLayout): Promise<string | undefined> {
   const { lastDataOffset, intSize, tocEnd } = read;
   if (lastDataOffset < 0 && !read.unplacedData) return undefined;
   const size = (await fs.stat(dumpPath)).size;

@@ -20,7 +20,8 @@ export { listLine } from './entry';
 export { parseTocList } from './list';
 export { scanPlainSql } from './plain';
 export { readIdentifierChain, referencedTable } from './relations';
-export { groupToc, type RelationKind, type TocSchema, type TocTable, type TocTree } from './tree';
+export { indexedDamage, indexedTree, type IndexedToc, readTocIndex, tocIndexFile, writeTocIndex } from './tocIndex';
+export { compactTree, type CompactName, type CompactTocTree, groupToc, type RelationKind, type TocSchema, type TocTable, type TocTree } from './tree';
 
 export interface ReadTocOptions {
   /** pg_restore to fall back on for archives the built-in reader does not know. */
@@ -48,8 +49,8 @@ export async function readToc(dumpPath: string, opts: ReadTocOptions = {}): Prom
   }
   if (!opts.preferPgRestore) {
     try {
-      const { header, entries, damage } = await readArchive(dumpPath, detected.format);
-      return { path: dumpPath, ...detected, header, entries, source: 'archive', ...(damage ? { damage } : {}) };
+      const { header, entries, layout, damage } = await readArchive(dumpPath, detected.format);
+      return { path: dumpPath, ...detected, header, entries, source: 'archive', layout, ...(damage ? { damage } : {}) };
     } catch (e) {
       if (e instanceof TruncatedArchive || e instanceof NeedMore) {
         throw new PgbrError('io', `the dump is truncated or corrupt: ${dumpPath} ends inside its table of contents. Take the dump again.`);

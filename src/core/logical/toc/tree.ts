@@ -94,3 +94,39 @@ export function groupToc(entries: readonly TocEntry[]): TocTree {
   }
   return { schemas: sorted, global };
 }
+
+/** A name in the compact tree, with its table for what hangs on one (`orders_pkey` on `orders`). */
+export interface CompactName {
+  name: string;
+  table?: string;
+}
+
+/** The tree without its entries: names, kinds and whether rows are in the dump; what `pgbr toc --json` prints and the TOC index keeps. */
+export interface CompactTocTree {
+  schemas: {
+    name: string;
+    tables: { name: string; kind: RelationKind; hasData: boolean }[];
+    functions: string[];
+    sequences: CompactName[];
+    indexes: CompactName[];
+    constraints: (CompactName & { kind: string })[];
+    others: (CompactName & { kind: string })[];
+  }[];
+  global: { kind: string; name: string }[];
+}
+
+export function compactTree(tree: TocTree): CompactTocTree {
+  const entryName = (e: { name: string; table?: string }): CompactName => (e.table !== undefined ? { name: e.name, table: e.table } : { name: e.name });
+  return {
+    schemas: tree.schemas.map((s) => ({
+      name: s.name,
+      tables: s.tables.map((t) => ({ name: t.name, kind: t.kind, hasData: t.hasData })),
+      functions: s.functions.map((e) => e.name),
+      sequences: s.sequences.map(entryName),
+      indexes: s.indexes.map(entryName),
+      constraints: s.constraints.map((e) => ({ ...entryName(e), kind: e.desc })),
+      others: s.others.map((e) => ({ kind: e.desc, ...entryName(e) })),
+    })),
+    global: tree.global.map((e) => ({ kind: e.desc, name: e.name })),
+  };
+}

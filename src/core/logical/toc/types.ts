@@ -65,6 +65,17 @@ export interface DetectedFormat {
   encryption?: 'age' | 'gpg';
 }
 
+/** Where an archive's table of contents ends and what it says of the data after it. */
+export interface ArchiveLayout {
+  /** The largest data offset recorded, -1 when none is (see EntrySink). */
+  lastDataOffset: number;
+  /** An entry has data at an offset the TOC does not record. */
+  unplacedData: boolean;
+  intSize: number;
+  /** Where the table of contents ends in the file, so where data would start. */
+  tocEnd: number;
+}
+
 export interface Toc {
   path: string;
   format: DumpFormat;
@@ -75,6 +86,8 @@ export interface Toc {
   source: 'archive' | 'pg_restore --list' | 'plain scan';
   /** Set when the archive itself shows it is incomplete (data offsets past its end). */
   damage?: string;
+  /** Read from the archive itself (custom, directory, tar): where its TOC ends and where data is. */
+  layout?: ArchiveLayout;
   /** Set when the file is encrypted: its TOC was read by decrypting only the file's head. */
   encryption?: 'age' | 'gpg';
 }
