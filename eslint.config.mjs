@@ -6,7 +6,11 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        // setup.mjs runs before node_modules exists, so it is plain JavaScript outside tsconfig's project; linted all the same.
+        projectService: { allowDefaultProject: ['scripts/setup.mjs', 'scripts/setup-plan.mjs'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': [

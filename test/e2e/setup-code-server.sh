@@ -19,14 +19,16 @@ flock 9
 
 if [ ! -f "$DIR/.complete" ]; then
   t0=$(date +%s)
-  # System prerequisites (Debian): headless browser + Kerberos headers for code-server's native 'kerberos' module.
+  # Building code-server's native modules needs a compiler, Python and Kerberos headers; scripts/setup.mjs
+  # installs them (npm test and npm run demo run it first), this script only says when they are missing.
   need=()
-  command -v chromium >/dev/null 2>&1 || need+=(chromium)
-  dpkg -s libkrb5-dev >/dev/null 2>&1 || need+=(libkrb5-dev)
-  for t in make g++ python3; do command -v $t >/dev/null 2>&1 || need+=(build-essential python3); done
+  for t in make g++ python3; do command -v "$t" >/dev/null 2>&1 || need+=("$t"); done
+  if command -v dpkg-query >/dev/null 2>&1; then
+    dpkg-query -W -f='${Status}' libkrb5-dev 2>/dev/null | grep -q 'install ok installed' || need+=(libkrb5-dev)
+  fi
   if [ ${#need[@]} -gt 0 ]; then
-    echo "installing apt packages: ${need[*]}" >&2
-    apt-get install -y --no-install-recommends "${need[@]}" >&2
+    echo "setup-code-server: building code-server needs ${need[*]}: run 'node scripts/setup.mjs test' (as root, or it prints the command to run)" >&2
+    exit 1
   fi
 
   rm -rf "$DIR"; mkdir -p "$DIR/node" "$CS"
