@@ -1,0 +1,9 @@
+// A client of the scratch server that holds the table as it was: its private socket, its superuser, no TLS.
+import type pg from 'pg';
+import { withClient } from '../postgres/server';
+import type { PastServer } from './pastServer';
+
+export async function withPastClient<T>(server: PastServer, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const params = { host: server.socketDir, port: server.port, user: server.user, database: server.database, sslmode: 'disable' as const };
+  return withClient(params, { applicationName: 'pgbr past table' }, fn);
+}
