@@ -57,6 +57,8 @@ before(async () => {
   cluster = await startCluster({ archive: false });
   await cluster.sql(`CREATE DATABASE past; CREATE DATABASE live OWNER ${cluster.appUser};`);
   await cluster.sql(SETUP, 'past');
+  // Only in the past: a table dropped live since, and big enough that the copy has to wait for the live end.
+  await cluster.sql("CREATE TABLE big (id bigint PRIMARY KEY, payload text); INSERT INTO big SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 300000) g;", 'past');
   await cluster.sql(`SET ROLE ${cluster.appUser}; ${SETUP} ${LATER}`, 'live');
   past = { socketDir: cluster.socketDir, port: cluster.port, user: cluster.superuser, database: 'past', source: 'the past database of the test cluster' };
   // The live side as an application connects: the owner of the tables, over TCP with a password.
@@ -126,14 +128,25 @@ test('a new table beside the live one holds the past version with exact counts a
   await assert.rejects(bringBack({ mode: 'new-table', past, live, table: orders, asOf }), /public\.orders_as_of_20261201_154702 already exists/);
 });
 
+test('a table dropped live since comes back as a new table, all 300,000 rows streamed over', async () => {
+  const r = await bringBack({ mode: 'new-table', past, live, table: { schema: 'public', name: 'big' }, asOf });
+  assert.deepEqual([r.newTable, r.counts.inserted], ['public.big_as_of_20261201_154702', 300000]);
+  assert.equal(await one("SELECT count(DISTINCT id)::text AS v FROM big_as_of_20261201_154702 WHERE payload = repeat(md5(id::text), 4)"), '300000');
+  await assert.rejects(bringBack({ mode: 'missing-rows', past, live, table: { schema: 'public', name: 'big' }, asOf }), /There is no table public\.big in the database/);
+});
+
 test('replace refuses without confirm, naming what is lost, refuses while another table references a row it would delete, and undoes a bad UPDATE', async () => {
+  const before = await compareWithPast({ past, live, table: prices, sampleSize: 1 });
+  assert.deepEqual([before.missing, before.differ, before.added], [0, 10, 1]);
+  assert.deepEqual(before.samples.differ, [{ then: '(sku-001,part,1.00,"{""n"": 1}")', now: '(sku-001,part,0.00,"{""n"": 1}")' }]);
+  assert.deepEqual(before.samples.added, ['(sku-new,tool,99.00,)']);
   await assert.rejects(bringBack({ mode: 'replace', past, live, table: prices, asOf }), /would lose 1 row added since and the current version of 10 rows that differ \(and bring back 0 missing\)/);
   await live.query("INSERT INTO price_notes VALUES ('sku-new', 'keep me')");
   const dry = await bringBack({ mode: 'replace', past, live, table: prices, asOf, dryRun: true });
   assert.deepEqual([dry.counts.updated, dry.counts.deleted, dry.counts.inserted], [10, 1, 0]);
   assert.deepEqual(dry.fkProblems.map((p) => [p.direction, p.table, p.rows]), [['in', 'public.price_notes', 1]]);
   assert.equal(await one("SELECT count(*)::text AS v FROM prices WHERE price = 0"), '10');
-  await assert.rejects(bringBack({ mode: 'replace', past, live, table: prices, asOf, confirm: true }), /1 rows of public\.price_notes reference rows of public\.prices that replacing it would delete/);
+  await assert.rejects(bringBack({ mode: 'replace', past, live, table: prices, asOf, confirm: true }), /1 row of public\.price_notes references rows of public\.prices that replacing it would delete/);
   await live.query('DELETE FROM price_notes');
   const r = await bringBack({ mode: 'replace', past, live, table: prices, asOf, confirm: true });
   assert.deepEqual([r.counts.updated, r.counts.deleted, r.counts.inserted, r.counts.differ, r.counts.added], [10, 1, 0, 10, 1]);

@@ -100,7 +100,7 @@ export async function replaceRows(ctx: ApplyContext): Promise<{ inserted: number
     const first = fkProblems[0] as ForeignKeyProblem;
     throw new PgbrError(
       'usage',
-      `${first.rows} rows of ${first.table} reference rows of ${formatQualifiedName(ctx.m.table)} that replacing it would delete (${first.constraint}, e.g. ${first.samples[0] ?? '?'}), so nothing was changed: bring the past version back as a new table instead, or the missing rows only.`,
+      `${first.rows} row${first.rows === 1 ? '' : 's'} of ${first.table} ${first.rows === 1 ? 'references' : 'reference'} rows of ${formatQualifiedName(ctx.m.table)} that replacing it would delete (${first.constraint}, e.g. ${first.samples[0] ?? '?'}), so nothing was changed: bring the past version back as a new table instead, or the missing rows only.`,
     );
   }
   // A dry run refused by references only counts the rows it would delete: deleting them would fail or cascade.

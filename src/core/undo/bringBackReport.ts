@@ -77,7 +77,8 @@ export function describeBringBack(r: BringBackReport): string[] {
     if (r.comparison?.costMessage) lines.push(r.comparison.costMessage);
   }
   for (const p of r.fkProblems) {
-    const what = p.direction === 'out' ? `reference a row of ${p.references} that is gone now` : `of ${p.table} reference rows that would be deleted`;
+    const verb = p.rows === 1 ? 'references' : 'reference';
+    const what = p.direction === 'out' ? `${verb} a row of ${p.references} that is gone now` : `of ${p.table} ${verb} rows that would be deleted`;
     lines.push(`${rows(p.rows)} ${what} (${p.constraint})${p.skipped ? ': left out' : ''}${p.samples.length ? `, e.g. ${p.samples[0]}` : ''}.`);
   }
   for (const s of r.sequenceFixes) {
