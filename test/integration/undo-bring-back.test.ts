@@ -142,7 +142,11 @@ test('a table dropped live since comes back as a new table, all 300,000 rows str
 });
 
 test('replace refuses without confirm, naming what is lost, refuses while another table references a row it would delete, and undoes a bad UPDATE', async () => {
+  // The role's own search path does not change how types are named (public.kind on both sides).
+  await live.query('SET search_path = "Sales Dept"');
   const before = await compareWithPast({ past, live, table: prices, sampleSize: 1 });
+  assert.equal(await one("SELECT current_setting('search_path') AS v"), '"Sales Dept"');
+  await live.query('RESET search_path');
   assert.deepEqual([before.missing, before.differ, before.added], [0, 10, 1]);
   assert.deepEqual(before.samples.differ, [{ then: '(sku-001,part,1.00,"{""n"": 1}")', now: '(sku-001,part,0.00,"{""n"": 1}")' }]);
   assert.deepEqual(before.samples.added, ['(sku-new,tool,99.00,)']);
@@ -207,7 +211,7 @@ test('rows that reference each other come back together: a boss deleted with the
 test('a value the live database refuses in the middle of the copy fails it with the server message, leaving nothing and the session usable', async () => {
   await assert.rejects(bringBack({ mode: 'new-table', past, live, table: { schema: 'public', name: 'gadgets' }, asOf }), (e: unknown) => {
     assert.ok(e instanceof PgbrError);
-    assert.match(e.message, /^Copying the past version of public\.gadgets into public\.gadgets_as_of_20261201_154702 failed and was rolled back, so nothing changed: invalid input value for enum size: "l"/);
+    assert.match(e.message, /^Copying the past version of public\.gadgets into public\.gadgets_as_of_20261201_154702 failed and was rolled back, so nothing changed: invalid input value for enum public\.size: "l"/);
     return true;
   });
   assert.equal(await one("SELECT to_regclass('public.gadgets_as_of_20261201_154702')::text AS v"), 'null');

@@ -8,6 +8,7 @@ import { fixSequences, insertMissingRows, replaceRows, type ApplyContext } from 
 import { asOfTableName } from './asOfName';
 import type { BringBackCounts, BringBackMode, BringBackReport } from './bringBackReport';
 import { compareStaged, DEFAULT_SAMPLE_SIZE, matching } from './compare';
+import { inLiveTransaction } from './liveTransaction';
 import { withPastClient } from './pastClient';
 import type { PastServer } from './pastServer';
 import { quoteTable, stagePastRows } from './stage';
@@ -37,42 +38,24 @@ const SHARE_ROW_EXCLUSIVE = 'SHARE ROW EXCLUSIVE';
 export async function bringBack(opts: BringBackOptions): Promise<BringBackReport> {
   return withPastClient(opts.past, async (past) => {
     const pastShape = await tableShape(past, opts.table, `the past version (${opts.past.source})`);
-    if (opts.mode === 'new-table') return asNewTable(opts, past, pastShape);
-    const liveShape = await tableShape(opts.live, opts.table);
-    return intoLiveTable(opts, past, pastShape, liveShape);
+    return opts.mode === 'new-table' ? asNewTable(opts, past, pastShape) : intoLiveTable(opts, past, pastShape);
   });
 }
 
 const noCounts: BringBackCounts = { pastRows: 0, liveRows: 0, missing: 0, differ: 0, added: 0, inserted: 0, updated: 0, deleted: 0 };
 
-/** Runs `work` in a transaction, committed or (dry run) rolled back; a server error becomes a PgbrError saying nothing changed. */
-async function inTransaction<T>(live: pg.ClientBase, dryRun: boolean, what: string, work: () => Promise<T>): Promise<T> {
-  await live.query('BEGIN');
-  let result: T;
-  try {
-    result = await work();
-  } catch (e) {
-    await live.query('ROLLBACK').catch(() => {});
-    if (e instanceof PgbrError) throw e;
-    const message = e instanceof Error ? e.message : String(e);
-    throw new PgbrError('tool-failed', `${what} failed and was rolled back, so nothing changed: ${message}.`, { cause: e });
-  }
-  await live.query(dryRun ? 'ROLLBACK' : 'COMMIT');
-  return result;
-}
-
 async function asNewTable(opts: BringBackOptions, past: pg.ClientBase, pastShape: TableShape): Promise<BringBackReport> {
   const now = opts.now ?? (() => performance.now());
   const target = { schema: opts.table.schema, name: asOfTableName(opts.table.name, opts.asOf) };
-  const taken = await opts.live.query(
-    'SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2',
-    [target.schema, target.name],
-  );
-  if (taken.rows.length > 0) {
-    throw new PgbrError('usage', `${formatQualifiedName(target)} already exists, so the past version was not copied: rename or drop it, or bring the table back as of another moment.`);
-  }
   const dryRun = opts.dryRun ?? false;
-  return inTransaction(opts.live, dryRun, `Copying the past version of ${formatQualifiedName(opts.table)} into ${formatQualifiedName(target)}`, async () => {
+  return inLiveTransaction(opts.live, dryRun ? 'rollback' : 'commit', `Copying the past version of ${formatQualifiedName(opts.table)} into ${formatQualifiedName(target)}`, async () => {
+    const taken = await opts.live.query(
+      'SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2',
+      [target.schema, target.name],
+    );
+    if (taken.rows.length > 0) {
+      throw new PgbrError('usage', `${formatQualifiedName(target)} already exists, so the past version was not copied: rename or drop it, or bring the table back as of another moment.`);
+    }
     const t0 = now();
     const primaryKey = pastShape.key?.kind === 'primary key' ? pastShape.key.columns : undefined;
     const staged = await stagePastRows({ past, pastTable: opts.table, live: opts.live, columns: pastShape.columns, into: { table: target, ...(primaryKey ? { primaryKey } : {}) } });
@@ -98,14 +81,15 @@ async function asNewTable(opts: BringBackOptions, past: pg.ClientBase, pastShape
   });
 }
 
-async function intoLiveTable(opts: BringBackOptions, past: pg.ClientBase, pastShape: TableShape, liveShape: TableShape): Promise<BringBackReport> {
+async function intoLiveTable(opts: BringBackOptions, past: pg.ClientBase, pastShape: TableShape): Promise<BringBackReport> {
   const now = opts.now ?? (() => performance.now());
-  const m = matching(liveShape, columnsToBringBack(pastShape, liveShape));
   const dryRun = opts.dryRun ?? false;
   const name = formatQualifiedName(opts.table);
-  const ctx: ApplyContext = { live: opts.live, m, liveShape, sampleSize: opts.sampleSize ?? DEFAULT_SAMPLE_SIZE, dryRun };
   const what = opts.mode === 'replace' ? `Replacing the rows of ${name} with the past version` : `Bringing the missing rows of ${name} back`;
-  return inTransaction(opts.live, dryRun, what, async () => {
+  return inLiveTransaction(opts.live, dryRun ? 'rollback' : 'commit', what, async () => {
+    const liveShape = await tableShape(opts.live, opts.table);
+    const m = matching(liveShape, columnsToBringBack(pastShape, liveShape));
+    const ctx: ApplyContext = { live: opts.live, m, liveShape, sampleSize: opts.sampleSize ?? DEFAULT_SAMPLE_SIZE, dryRun };
     const t0 = now();
     await stagePastRows({ past, pastTable: opts.table, live: opts.live, columns: m.columns });
     const t1 = now();
@@ -138,8 +122,12 @@ async function intoLiveTable(opts: BringBackOptions, past: pg.ClientBase, pastSh
 }
 
 function notesFor(mode: BringBackMode, byKey: boolean): string[] {
-  if (mode === 'missing-rows') return ['Rows there now are left as they are, also where they differ from the past version.'];
-  return byKey
-    ? ['Rows that differ were updated back in place rather than deleted and inserted again, so rows of other tables that reference them stay valid.']
-    : ['Without a key, every row was deleted and the past rows inserted (DELETE, not TRUNCATE, which would lock out readers too).'];
+  const triggers = 'Triggers on the table fired as for any other INSERT, UPDATE or DELETE.';
+  if (mode === 'missing-rows') return ['Rows there now are left as they are, also where they differ from the past version.', triggers];
+  return [
+    byKey
+      ? 'Rows that differ were updated back in place rather than deleted and inserted again, so rows of other tables that reference them stay valid.'
+      : 'Without a key, every row was deleted and the past rows inserted (DELETE, not TRUNCATE, which would lock out readers too).',
+    triggers,
+  ];
 }

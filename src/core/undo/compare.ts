@@ -5,6 +5,7 @@ import { formatQualifiedName, type QualifiedName, quoteIdentAlways } from '../po
 import type { PastServer } from './pastServer';
 import { STAGING_TABLE, quoteTable, stagePastRows } from './stage';
 import { type ColumnShape, columnsToBringBack, tableShape, type TableShape } from './tableShape';
+import { inLiveTransaction } from './liveTransaction';
 import { withPastClient } from './pastClient';
 
 export interface RowSamples {
@@ -144,18 +145,14 @@ export async function compareWithPast(opts: CompareOptions): Promise<Comparison 
   const now = opts.now ?? (() => performance.now());
   return withPastClient(opts.past, async (past) => {
     const pastShape = await tableShape(past, opts.table, `the past version (${opts.past.source})`);
-    const liveShape = await tableShape(opts.live, opts.table);
-    const m = matching(liveShape, columnsToBringBack(pastShape, liveShape));
-    await opts.live.query('BEGIN');
-    try {
+    return inLiveTransaction(opts.live, 'rollback', `Comparing ${formatQualifiedName(opts.table)} with its past version`, async () => {
+      const liveShape = await tableShape(opts.live, opts.table);
+      const m = matching(liveShape, columnsToBringBack(pastShape, liveShape));
       const t0 = now();
       await stagePastRows({ past, pastTable: opts.table, live: opts.live, columns: m.columns });
       const t1 = now();
       const comparison = await compareStaged(opts.live, m, opts.sampleSize);
       return { ...comparison, source: opts.past.source, durations: { stageMs: Math.round(t1 - t0), compareMs: Math.round(now() - t1) } };
-    } finally {
-      // Also after a failed statement; a lost connection has already rolled it back.
-      await opts.live.query('ROLLBACK').catch(() => {});
-    }
+    });
   });
 }
