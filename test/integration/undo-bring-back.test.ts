@@ -232,3 +232,22 @@ test('a source that fails in the middle of its COPY aborts the target COPY: no r
     await source.end();
   }
 });
+
+test('a lock held by another session makes the change give up after the lock timeout, saying so, and change nothing', async () => {
+  const other = new pg.Client({ host: past.socketDir, port: past.port, user: cluster.superuser, database: 'live' });
+  await other.connect();
+  try {
+    await other.query('BEGIN');
+    // What any writer holds until it commits: enough to keep SHARE ROW EXCLUSIVE out.
+    await other.query('LOCK TABLE public.staff IN ROW EXCLUSIVE MODE');
+    await assert.rejects(bringBack({ mode: 'replace', past, live, table: { schema: 'public', name: 'staff' }, asOf, confirm: true, lockTimeoutMs: 200 }), (e: unknown) => {
+      assert.ok(e instanceof PgbrError);
+      assert.equal(e.message, 'Another session held a lock on public.staff for more than 200 ms, so nothing changed: try again when its transaction has ended (pg_locks and pg_stat_activity show whose it is), or wait longer for it.');
+      return true;
+    });
+  } finally {
+    await other.query('ROLLBACK').catch(() => {});
+    await other.end();
+  }
+  assert.equal(await one('SELECT count(*)::text AS v FROM staff'), '4');
+});

@@ -29,11 +29,17 @@ export interface BringBackOptions {
   /** missing-rows: leave out rows whose parent row is gone now (and report them) rather than change nothing. */
   skipOrphans?: boolean;
   sampleSize?: number;
+  /**
+   * How long to wait for the table's lock, or any row lock after it (default 10 s): waiting longer would hold
+   * up every other writer of the table queued behind this transaction.
+   */
+  lockTimeoutMs?: number;
   /** Milliseconds from a fixed start, for the durations (default performance.now). */
   now?: () => number;
 }
 
 const SHARE_ROW_EXCLUSIVE = 'SHARE ROW EXCLUSIVE';
+const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 
 export async function bringBack(opts: BringBackOptions): Promise<BringBackReport> {
   return withPastClient(opts.past, async (past) => {
@@ -94,7 +100,7 @@ async function intoLiveTable(opts: BringBackOptions, past: pg.ClientBase, pastSh
     await stagePastRows({ past, pastTable: opts.table, live: opts.live, columns: m.columns });
     const t1 = now();
     // Writers wait from here to the commit, so what is compared is what is changed; readers go on.
-    await opts.live.query(`LOCK TABLE ${quoteTable(opts.table)} IN ${SHARE_ROW_EXCLUSIVE} MODE`);
+    await lockTable(opts);
     const comparison = await compareStaged(opts.live, m, ctx.sampleSize);
     const t2 = now();
     if (opts.mode === 'replace' && !dryRun && !opts.confirm) {
@@ -119,6 +125,21 @@ async function intoLiveTable(opts: BringBackOptions, past: pg.ClientBase, pastSh
       notes: notesFor(opts.mode, m.key !== undefined),
     };
   });
+}
+
+async function lockTable(opts: BringBackOptions): Promise<void> {
+  const ms = Math.max(1, Math.round(opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS));
+  await opts.live.query(`SET LOCAL lock_timeout = ${ms}`);
+  try {
+    await opts.live.query(`LOCK TABLE ${quoteTable(opts.table)} IN ${SHARE_ROW_EXCLUSIVE} MODE`);
+  } catch (e) {
+    if ((e as { code?: string }).code !== '55P03') throw e;
+    throw new PgbrError(
+      'usage',
+      `Another session held a lock on ${formatQualifiedName(opts.table)} for more than ${ms} ms, so nothing changed: try again when its transaction has ended (pg_locks and pg_stat_activity show whose it is), or wait longer for it.`,
+      { cause: e },
+    );
+  }
 }
 
 function notesFor(mode: BringBackMode, byKey: boolean): string[] {
