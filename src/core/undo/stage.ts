@@ -2,7 +2,8 @@
 // TEMP table of the live session (for comparing and for bringing rows back in the same transaction), or
 // into a real new table (the as-of copy).
 import type pg from 'pg';
-import { type QualifiedName, quoteIdentAlways } from '../postgres/names';
+import { PgbrError } from '../platform/errors';
+import { formatQualifiedName, type QualifiedName, quoteIdentAlways } from '../postgres/names';
 import { pipeCopy } from './copyPipe';
 import type { ColumnShape } from './tableShape';
 
@@ -36,6 +37,9 @@ export function columnList(columns: readonly { name: string }[], prefix = ''): s
 
 /** Creates the staging table and streams the past rows into it; resolves with how many it took. */
 export async function stagePastRows(opts: StageOptions): Promise<Staged> {
+  if (opts.columns.length === 0) {
+    throw new PgbrError('usage', `${formatQualifiedName(opts.pastTable)} has no columns to bring back (or none that the table has now): there is nothing to copy.`);
+  }
   const format = opts.columns.some((c) => c.userType) ? 'text' : 'binary';
   const target = opts.into ? quoteTable(opts.into.table) : STAGING_TABLE;
   const definition = opts.columns.map((c) => `${quoteIdentAlways(c.name)} ${c.type}${opts.into && c.notNull ? ' NOT NULL' : ''}`).join(', ');
