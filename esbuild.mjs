@@ -52,7 +52,7 @@ const builds = [
     platform: 'browser',
     format: 'iife',
     target: 'es2022',
-    entryPoints: { health: 'webview/health/main.ts', pitr: 'webview/pitr/main.ts' },
+    entryPoints: { health: 'webview/health/main.ts', pitr: 'webview/pitr/main.ts', undo: 'webview/undo/main.ts' },
     outdir: 'dist/webview',
   },
   // The extension-host test suite: loaded by code-server or @vscode/test-electron, never shipped.

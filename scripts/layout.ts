@@ -29,7 +29,7 @@ export function longFiles(): { file: string; lines: number }[] {
 export async function importCycles(): Promise<string[][]> {
   const result = await esbuild.build({
     absWorkingDir: ROOT,
-    entryPoints: ['src/extension.ts', 'src/cli/pgbr.ts', 'webview/health/main.ts', 'webview/pitr/main.ts'],
+    entryPoints: ['src/extension.ts', 'src/cli/pgbr.ts', 'webview/health/main.ts', 'webview/pitr/main.ts', 'webview/undo/main.ts'],
     bundle: true,
     write: false,
     metafile: true,

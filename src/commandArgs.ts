@@ -2,6 +2,7 @@
 // object, nothing) turned into the one typed argument each command id takes, in one place.
 import type { CommandId } from './commandIds';
 import { PgbrError } from './core/platform';
+import { parseQualifiedName } from './core/postgres';
 import { EMPTY_PITR_FORM, type PitrForm } from '../webview/protocol';
 import type { BackupRequest, BaseBackupRequest, NewConnection, RestoreRequest } from './requests';
 import { targetOf } from './targets';
@@ -61,6 +62,7 @@ export const COMMAND_ARGS = {
   'pgBackup.takeBaseBackup': { arg: 'baseBackup' },
   'pgBackup.createRestorePoint': { arg: 'connection', extra: 'text' },
   'pgBackup.openPitr': { arg: 'pitrDefaults', optional: true },
+  'pgBackup.recoverTable': { arg: 'table' },
 } as const satisfies Record<CommandId, ArgSpec>;
 
 type SpecOf<Id extends CommandId> = (typeof COMMAND_ARGS)[Id];
@@ -181,6 +183,13 @@ const READERS: { [K in keyof ArgValues]: Reader<K> } = {
     const target = targetOf(x);
     if (target?.kind === 'baseBackup') return { baseBackup: target.path };
     return callerObject<Partial<PitrForm>>(x, PITR_FIELDS, []) ?? wrong(id, 'pitrDefaults', x);
+  },
+  table: (id, x) => {
+    if (x === undefined) return undefined;
+    const target = targetOf(x);
+    if (target?.kind === 'table') return { connection: target.profile.name, database: target.database, table: target.table };
+    const given = callerObject<{ connection: string; database: string; table: string }>(x, { connection: 'string', database: 'string', table: 'string' }, ['connection', 'database', 'table']);
+    return given ? { connection: given.connection, database: given.database, table: parseQualifiedName(given.table) } : wrong(id, 'table', x);
   },
   folder: (id, x) => (x === undefined ? undefined : (typeof x === 'string' ? x : fileUriPath(x)) ?? wrong(id, 'folder', x)),
   offsiteCopy: (id, x) => (x === undefined ? undefined : (callerObject<{ from: string; dump: string }>(x, { from: 'string', dump: 'string' }, ['from', 'dump']) ?? wrong(id, 'offsiteCopy', x))),

@@ -41,6 +41,7 @@ export const COMMAND_IDS = [
   'pgBackup.takeBaseBackup',
   'pgBackup.createRestorePoint',
   'pgBackup.openPitr',
+  'pgBackup.recoverTable',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -38,6 +38,8 @@ export interface ArgValues {
   partials: string[];
   baseBackup: BaseBackupTarget;
   pitrDefaults: Partial<PitrForm>;
+  /** A table of a live database (a table row of the Connections view, or { connection, database, table: 'schema.name' }). */
+  table: { connection: string; database: string; table: QualifiedName };
   /** A folder's path. */
   folder: string;
   /** A plan's name (`plans:` in pgbackup.yaml). */
@@ -81,6 +83,7 @@ const ARG_NOUNS: Record<keyof ArgValues, string> = {
   baseBackup: "a connection (one in the Connections view, or its name) or { profile, format, checkpoint }",
   repository: 'a pgBackRest stanza (one in the WAL Archive view, its name, or { stanza, config })',
   pitrDefaults: 'a base backup in the WAL Archive view, or the fields of the recovery form',
+  table: "a table in the Connections view, or { connection, database, table: 'schema.name' }",
   folder: "a folder's path",
   plan: "a plan (one in the Plans view, or its name)",
   offsiteCopy: '{ from: REMOTE, dump: NAME }, a dump at an rclone remote',

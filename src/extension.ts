@@ -11,6 +11,7 @@ import { HealthMonitor } from './health/monitor';
 import { healthCommands } from './health/commands';
 import { baseBackupCommands } from './basebackup/commands';
 import { pitrCommands } from './pitr/commands';
+import { undoCommands } from './undo/commands';
 import { PitrPanel, PitrSerializer } from './pitr/panel';
 import { DumpsProvider } from './dumps/tree';
 import { dumpCommands } from './dumps/commands';
@@ -78,7 +79,7 @@ export function activate(context: vscode.ExtensionContext): PgBackupApi | undefi
       watchProfileSources(ctx),
       vscode.window.registerWebviewPanelSerializer(PitrPanel.viewType, new PitrSerializer(ctx)),
     );
-    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps, verifyReports), ...archiveCommands(ctx, archive), ...backrestCommands(ctx, archive), ...backrestSetupCommands(ctx), ...planCommands(ctx, plans, scheduleTexts, failedRuns), ...healthCommands(health, healthView), ...baseBackupCommands(ctx), ...pitrCommands(ctx) };
+    const table: CommandTable = { ...connectionCommands(ctx, connections), ...toolCommands(ctx), ...dumpCommands(ctx, dumps, verifyReports), ...archiveCommands(ctx, archive), ...backrestCommands(ctx, archive), ...backrestSetupCommands(ctx), ...planCommands(ctx, plans, scheduleTexts, failedRuns), ...healthCommands(health, healthView), ...baseBackupCommands(ctx), ...pitrCommands(ctx), ...undoCommands(ctx) };
     registerCommands(ctx, table);
     context.subscriptions.push(new WalkthroughProgress(ctx, { onDidChangeDumps: dumps.onDidChangeTreeData, dumpsView, onDidShowHealth: healthView.onDidShow }));
     const activationMs = performance.now() - started;

@@ -1,6 +1,6 @@
 // Runtime checks of the messages both sides receive: a webview or an extension of another version (or a
 // page script that has no business posting) cannot make either side act on a message of the wrong shape.
-import type { FromHealth, FromPitr, PitrForm, ToHealth, ToPitr } from './protocol';
+import type { FromHealth, FromPitr, FromUndo, PitrForm, ToHealth, ToPitr, ToUndo } from './protocol';
 
 type Shape = Record<string, 'string' | 'number' | 'boolean' | 'object' | 'array' | readonly string[]>;
 
@@ -69,5 +69,43 @@ export function isToPitr(m: unknown): m is ToPitr {
     busy: { message: 'string' },
     drillReport: { report: 'object' },
     error: { message: 'string' },
+  });
+}
+
+const UNDO_MODES = ['new-table', 'missing-rows', 'replace'] as const;
+const UNDO_STEPS = ['moment', 'recover', 'bring', 'report'] as const;
+
+export function isFromUndo(m: unknown): m is FromUndo {
+  if (
+    !matches(m, {
+      ready: {},
+      list: { from: 'string', to: 'string' },
+      recover: {},
+      cancel: {},
+      discard: {},
+      preview: { mode: UNDO_MODES },
+      apply: { mode: UNDO_MODES },
+      openTable: {},
+      copyReport: {},
+    })
+  ) {
+    return false;
+  }
+  // recover names a transaction id by its digits, or none (the newest dump); nothing else reaches the drill.
+  const xid = (m as { type: string; xid?: unknown }).xid;
+  return (m as { type: string }).type !== 'recover' || xid === undefined || (typeof xid === 'string' && /^\d{1,10}$/.test(xid));
+}
+
+export function isToUndo(m: unknown): m is ToUndo {
+  return matches(m, {
+    init: { table: 'string', database: 'string', connection: 'string', from: 'string', to: 'string' },
+    busy: { step: UNDO_STEPS, message: 'string', cancellable: 'boolean' },
+    moment: { view: 'object' },
+    comparison: { view: 'object' },
+    preview: { view: 'object' },
+    report: { view: 'object' },
+    discarded: { message: 'string' },
+    done: { message: 'string' },
+    error: { step: UNDO_STEPS, message: 'string' },
   });
 }

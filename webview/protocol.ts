@@ -159,3 +159,87 @@ export interface PitrWebviewState {
   form: PitrForm;
   passed: PitrStep[];
 }
+
+// ---------------------------------------------------------------------------------------------
+// Recover Table As It Was
+
+export type UndoMode = 'new-table' | 'missing-rows' | 'replace';
+/** The panel's steps: the moment, the recovery on the side, how to bring it back, the report. */
+export type UndoStep = 'moment' | 'recover' | 'bring' | 'report';
+
+/** A transaction that changed the table, written for people. */
+export interface UndoTransactionView {
+  xid: string;
+  /** `just before xid 745 — deleted 1,204 rows at 2026-12-01 15:47:03 UTC`. */
+  label: string;
+  atText: string;
+  inserted: number;
+  updated: number;
+  deleted: number;
+  outcome: 'committed' | 'aborted' | 'in-progress';
+  /** Only committed transactions can be undone (an aborted one changed nothing, one in progress has no end). */
+  pickable: boolean;
+}
+
+/** Step 1: from the archived WAL, the transactions in the window; without WAL, the newest dump with the table. */
+export type UndoMomentView =
+  | { kind: 'wal'; archive: string; segments: string; transactions: UndoTransactionView[]; notes: string[] }
+  | { kind: 'dump'; why: string; dump?: { name: string; message: string }; notes: string[] };
+
+export interface UndoComparisonView {
+  /** Where the past version came from. */
+  source: string;
+  by: string;
+  pastRows: number;
+  liveRows: number;
+  missing: number;
+  differ: number;
+  added: number;
+  costMessage?: string;
+  samples: { missing: string[]; differ: { then: string; now: string }[]; added: string[] };
+  /** The name a new table would get. */
+  newTable: string;
+  /** When the scratch server is stopped unless something is done with it (ISO), and the bound in minutes. */
+  expiresAt: string;
+  holdMinutes: number;
+  durationText: string;
+}
+
+export interface UndoPreviewView {
+  mode: UndoMode;
+  /** What the dry run did and rolled back, line by line. */
+  lines: string[];
+  /** replace: what applying would lose, for the confirmation. */
+  loses?: string;
+}
+
+export interface UndoReportView {
+  mode: UndoMode;
+  lines: string[];
+  /** The new table, when one was made (`public.orders_as_of_20261201_154702`). */
+  newTable?: string;
+}
+
+/** Recover Table webview → extension. */
+export type FromUndo =
+  | { type: 'ready' }
+  | { type: 'list'; from: string; to: string }
+  | { type: 'recover'; xid?: string }
+  | { type: 'cancel' }
+  | { type: 'discard' }
+  | { type: 'preview'; mode: UndoMode }
+  | { type: 'apply'; mode: UndoMode }
+  | { type: 'openTable' }
+  | { type: 'copyReport' };
+
+/** Extension → Recover Table webview. */
+export type ToUndo =
+  | { type: 'init'; table: string; database: string; connection: string; from: string; to: string }
+  | { type: 'busy'; step: UndoStep; message: string; cancellable: boolean }
+  | { type: 'moment'; view: UndoMomentView }
+  | { type: 'comparison'; view: UndoComparisonView }
+  | { type: 'preview'; view: UndoPreviewView }
+  | { type: 'report'; view: UndoReportView }
+  | { type: 'discarded'; message: string }
+  | { type: 'done'; message: string }
+  | { type: 'error'; step: UndoStep; message: string };

@@ -146,7 +146,8 @@ export async function choosePast(opts: RecoverTableOptions): Promise<ChosenPast>
   return { kind: 'dump', found };
 }
 
-function pastSourceFor(opts: RecoverTableOptions, chosen: ChosenPast): PastSource {
+/** The past source for what `choosePast` chose: the drill for a backup (with WAL), a scratch restore for a dump. */
+export function pastSourceFor(opts: RecoverTableOptions, chosen: ChosenPast): PastSource {
   const common = {
     binDir: opts.binDir,
     ...(opts.scratchParent ? { scratchParent: opts.scratchParent } : {}),
