@@ -7,7 +7,7 @@
 //   PGBR_E2E_PARTS=suite,ui,untrusted    run only these parts (default all): the extension-host suite,
 //                                        the UI checks, the suite in an untrusted folder
 //   PGBR_E2E_UI=plans,dumps              run only these UI scenarios (default all): connections, treeFreshness,
-//                                        wrongPassword, dumps, palette, options, health, pitr, plans, encrypted, backrest,
+//                                        wrongPassword, dumps, palette, options, health, pitr, recoverTable, plans, encrypted, backrest,
 //                                        walkthrough, packaged
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -34,6 +34,7 @@ import { runHealthUi } from './ui/health.ui';
 import { runOptionsUi } from './ui/options.ui';
 import { runPaletteUi } from './ui/palette.ui';
 import { runPitrUi } from './ui/pitr.ui';
+import { runRecoverTableUi } from './ui/recoverTable.ui';
 import { runPlansUi } from './ui/plans.ui';
 import { runUntrustedUi } from './ui/untrusted.ui';
 import { runTreeFreshnessUi } from './ui/treeFreshness.ui';
@@ -139,6 +140,7 @@ async function main(): Promise<number> {
       if (scenarios.has('options')) add(total, await phase('UI checks: backup and restore options, the command shown first (code-server + Chromium)', (signal) => runOptionsUi({ ...ui, cluster, signal })));
       if (scenarios.has('health')) add(total, await phase('UI checks: WAL Archive and Health, a gap and failing archiving (code-server + Chromium)', (signal) => runHealthUi({ ...ui, cluster, signal })));
       if (scenarios.has('pitr')) add(total, await phase('UI checks: Point-in-time recovery, preview and drill (code-server + Chromium)', (signal) => runPitrUi({ ...ui, cluster, signal })));
+      if (scenarios.has('recoverTable')) add(total, await phase('UI checks: Recover Table As It Was…, a DELETE without WHERE undone (code-server + Chromium)', (signal) => runRecoverTableUi({ ...ui, cluster, signal })));
       if (scenarios.has('plans')) add(total, await phase('UI checks: Plans, Run Now, a failed scheduled run, Install Schedule… (code-server + Chromium)', (signal) => runPlansUi({ ...ui, signal })));
       if (scenarios.has('encrypted')) add(total, await phase('UI checks: an encrypted dump offsite, its identity, a table restored from it (code-server + Chromium)', (signal) => runEncryptedUi({ ...ui, cluster, signal })));
       if (scenarios.has('walkthrough')) add(total, await phase('UI checks: the Get Started walkthrough, a first dump ticks its step (code-server + Chromium)', (signal) => runWalkthroughUi({ ...ui, signal })));
@@ -411,7 +413,7 @@ function add(total: Counts, counts: Counts): void {
   total.failed += counts.failed;
 }
 
-const UI_SCENARIOS = ['connections', 'treeFreshness', 'wrongPassword', 'dumps', 'palette', 'options', 'health', 'pitr', 'plans', 'encrypted', 'backrest', 'walkthrough', 'packaged'] as const;
+const UI_SCENARIOS = ['connections', 'treeFreshness', 'wrongPassword', 'dumps', 'palette', 'options', 'health', 'pitr', 'recoverTable', 'plans', 'encrypted', 'backrest', 'walkthrough', 'packaged'] as const;
 
 function parseScenarios(value: string | undefined): Set<string> {
   if (!value) return new Set(UI_SCENARIOS);
