@@ -107,6 +107,7 @@ export function editorBackend(ctx: Ctx, ref: TableRef): UndoBackend {
         source: pastSourceFor(opts, chosen),
         target: chosen.kind === 'dump' ? `in the dump ${chosen.found.dump.name} (${chosen.found.message})` : pastTargetText(target),
         asOf: chosen.kind === 'dump' ? chosen.found.takenAt : 'dump' in pick ? pick.dump.takenAt : pick.endedAt,
+        ...(chosen.kind === 'dump' ? { fromDump: true } : {}),
       };
     },
 

@@ -22,6 +22,8 @@ export interface PastChoice {
   target: string;
   /** The moment the past version is of: it names the new table. */
   asOf: Date;
+  /** Restored from a dump, not recovered with WAL. */
+  fromDump?: boolean;
 }
 
 /** What the flow asks of the editor and the core; the editor side gives the real ones, tests give fakes. */
@@ -226,8 +228,10 @@ export class RecoverTableFlow {
     await this.post({ type: 'busy', step: 'report', message: 'Stopping and removing the scratch server…', cancellable: false });
     await this.discard();
     const cleaned = this.now;
+    const m = this.moments;
     const lines = reportLines(r, {
       target: choice.target,
+      ...(m?.kind === 'wal' && !choice.fromDump ? { wal: `WAL replayed from the archive ${m.archive} (the transaction list read ${m.from} – ${m.to}).` } : {}),
       times: { recoverMs: this.times.recoverMs, compareMs: this.times.compareMs, previewMs: this.times.previewMs, applyMs: applied - t0, cleanupMs: cleaned - applied, wallMs: applied - this.times.started },
     });
     this.report = { lines, ...(r.newTable ? { newTable: r.newTable } : {}) };

@@ -92,10 +92,11 @@ export interface ReportTimes {
 }
 
 /** The report at the end: what came back, from which backup and WAL, how long each part took. */
-export function reportLines(r: BringBackReport, ctx: { target: string; times: ReportTimes }): string[] {
+export function reportLines(r: BringBackReport, ctx: { target: string; times: ReportTimes; wal?: string }): string[] {
   const t = ctx.times;
   return [
     `${r.table} as it was ${ctx.target}, from ${r.source}.`,
+    ...(ctx.wal ? [ctx.wal] : []),
     ...describeBringBack(r).filter((l) => l !== `From ${r.source}.` && !l.startsWith('Dry run:')),
     `Recovery time (RTO evidence): ${seconds(t.recoverMs + t.compareMs + t.previewMs + t.applyMs)} of work — scratch server up with the past table ${seconds(t.recoverMs)}, comparing ${seconds(t.compareMs)}, previewing ${seconds(t.previewMs)}, applying ${seconds(t.applyMs)}; ${seconds(t.wallMs)} from the start of the recovery to the commit, reading time included.`,
     `The scratch server was stopped and its folder removed in ${seconds(t.cleanupMs)}.`,

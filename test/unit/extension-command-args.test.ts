@@ -220,3 +220,11 @@ test('a command that takes no node, run from a row\'s menu, ignores the row and 
   assert.deepEqual((await run('pgBackup.forgetDecryptionIdentity', [row, [row]])).calls, [[undefined, undefined]]);
   assert.match(await refusal('pgBackup.setDecryptionIdentity', [42]), /text/);
 });
+
+test('Recover Table As It Was… takes a table row of the Connections view, or { connection, database, table }; a dump is refused', async () => {
+  const orders = table('shop', 'orders');
+  assert.deepEqual((await run('pgBackup.recoverTable', [orders, [orders, table('shop', 'customers')]])).calls, [[{ connection: 'e2e', database: 'shop', table: { schema: 'public', name: 'orders' } }, undefined]]);
+  assert.deepEqual((await run('pgBackup.recoverTable', [{ connection: 'prod', database: 'shop', table: 'sales.items' }])).calls, [[{ connection: 'prod', database: 'shop', table: { schema: 'sales', name: 'items' } }, undefined]]);
+  assert.match(await refusal('pgBackup.recoverTable', [dump('/d/x.dump')]), /^pgBackup\.recoverTable acts on a table in the Connections view, or \{ connection, database, table: 'schema\.name' \}, not on a dump:/);
+  assert.deepEqual((await run('pgBackup.recoverTable', [])).picks, 1);
+});

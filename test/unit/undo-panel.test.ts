@@ -200,7 +200,7 @@ function harness(opts: { moments?: MomentList; confirm?: boolean } = {}) {
   };
   const flow = new RecoverTableFlow(backend, (m) => posted.push(m), { holdMs: 900_000, clock: () => at('2026-12-02T08:00:00Z'), now: () => t, timeZone: 'UTC', setTimer: timer.setTimer });
   const last = <K extends ToUndo['type']>(type: K) => posted.filter((m): m is Extract<ToUndo, { type: K }> => m.type === type).at(-1);
-  return { flow, events, posted, calls, timer, last };
+  return { flow, backend, events, posted, calls, timer, last };
 }
 
 test('the flow: the last 24 h by default, the delete listed, recovered on the side and held, missing rows previewed, applied, reported; the server removed', async () => {
@@ -233,6 +233,7 @@ test('the flow: the last 24 h by default, the delete listed, recovered on the si
   assert.deepEqual(h.events, ['up', 'removed'], 'applied: the scratch server is stopped and removed');
   const lines = h.last('report')?.view.lines ?? [];
   assert.match(lines[0] ?? '', /^public\.orders as it was just before xid 745, from base backup b1 with WAL to just before xid 745\.$/);
+  assert.equal(lines[1], 'WAL replayed from the archive /wal (the transaction list read 000000010000000000000001 – 000000010000000000000003).');
   assert.ok(lines.some((l) => /1,204 rows were brought back/.test(l)), lines.join('\n'));
   assert.ok(lines.some((l) => /^Recovery time \(RTO evidence\): 3\.0 s of work — scratch server up with the past table 0\.0 s, comparing 2\.0 s, previewing 0\.5 s, applying 0\.5 s/.test(l)), lines.join('\n'));
   await h.flow.receive({ type: 'copyReport' });
@@ -280,4 +281,44 @@ test('without WAL the newest dump with the table is offered with what is lost', 
   assert.equal(v?.kind === 'dump' ? v.dump?.message : undefined, found.message);
   await h.flow.receive({ type: 'recover' });
   assert.deepEqual(h.calls, ['pastFor dump']);
+});
+
+test('new table: applied, the report offers to open it; Cancel during a recovery aborts it and says nothing changed', async () => {
+  const h = harness();
+  await h.flow.receive({ type: 'list', from: '2026-12-01 00:00 UTC', to: '2026-12-02 00:00 UTC' });
+  await h.flow.receive({ type: 'openTable' });
+  assert.match(h.last('error')?.message ?? '', /^No new table was made in this panel/);
+  await h.flow.receive({ type: 'recover', xid: '745' });
+  await h.flow.receive({ type: 'preview', mode: 'new-table' });
+  await h.flow.receive({ type: 'apply', mode: 'new-table' });
+  assert.equal(h.last('report')?.view.newTable, 'public.orders_as_of_20261201_154703');
+  await h.flow.receive({ type: 'openTable' });
+  assert.equal(h.calls.at(-1), 'open public.orders_as_of_20261201_154703');
+
+  // A recovery that waits until it is aborted, as the drill does with its signal.
+  const events: string[] = [];
+  const posted: ToUndo[] = [];
+  const slow: UndoBackend = {
+    ...h.backend,
+    pastFor: (_pick, signal) =>
+      Promise.resolve({
+        target: 'just before xid 745',
+        asOf: at('2026-12-01T15:47:03Z'),
+        source: async <T>(): Promise<T> => {
+          events.push('up');
+          await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+          events.push('removed');
+          throw new PgbrError('cancelled', 'the recovery was cancelled.');
+        },
+      }),
+  };
+  const flow = new RecoverTableFlow(slow, (m) => posted.push(m), { timeZone: 'UTC', setTimer: manualTimer().setTimer });
+  await flow.receive({ type: 'list', from: '2026-12-01 00:00 UTC', to: '2026-12-02 00:00 UTC' });
+  const recovering = flow.receive({ type: 'recover', xid: '745' });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(events, ['up']);
+  await flow.receive({ type: 'cancel' });
+  await recovering;
+  assert.deepEqual(events, ['up', 'removed']);
+  assert.deepEqual(posted.at(-1), { type: 'error', step: 'recover', message: 'Cancelled: the scratch server was stopped and removed, nothing changed.' });
 });
