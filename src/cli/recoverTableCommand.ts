@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { listDumps, type CatalogEntry } from '../core/logical';
 import { listBaseBackups } from '../core/physical';
 import { findServerBinDir, parseTargetTime } from '../core/pitr';
-import { abortOnSignals, PgbrError } from '../core/platform';
+import { abortOnSignals, chooseTool, PgbrError } from '../core/platform';
 import { backrestSource } from '../core/backrest';
 import { parseQualifiedName, type QualifiedName, type ResolvedConnection, withClient } from '../core/postgres';
 import { type BringBackMode, describeBringBack, fileOwners, locateTable, type PastSources, type PastTarget, recoverTable, type RecoverTableReport, tableTransactions } from '../core/undo';
@@ -121,6 +121,14 @@ export async function recoverTableCommand(o: RecoverOptions, target: PastTarget,
     }));
     const inventory = await inventoryFor(o.binPath, io);
     const binDir = await findServerBinDir(inventory, major);
+    // Only to list dumps the built-in reader cannot; without one, those are passed over with the reason.
+    const pgRestore = (() => {
+      try {
+        return chooseTool(inventory, 'pg_restore', major ?? 0).path;
+      } catch {
+        return undefined;
+      }
+    })();
     const repository = (config?.repositories ?? []).find((r) => r.connection === name);
     const sources: PastSources = {};
     if (repository) sources.backrest = backrestSource({ target: { stanza: repository.stanza, ...(repository.config !== undefined ? { config: repository.config } : {}) } });
@@ -142,6 +150,7 @@ export async function recoverTableCommand(o: RecoverOptions, target: PastTarget,
       sources,
       binDir,
       inventory,
+      ...(pgRestore ? { pgRestore } : {}),
       mode,
       ...(o.dryRun ? { dryRun: true } : {}),
       ...(o.yes ? { confirm: true } : {}),
