@@ -253,3 +253,19 @@ test('a lock held by another session makes the change give up after the lock tim
   }
   assert.equal(await one('SELECT count(*)::text AS v FROM staff'), '4');
 });
+
+test('a target slower than the source still gets every row, in order (the source waits for it)', async () => {
+  const source = new pg.Client({ host: past.socketDir, port: past.port, user: past.user, database: past.database });
+  await source.connect();
+  try {
+    await live.query(`CREATE TEMP TABLE slow (n int, payload text);
+      CREATE FUNCTION pg_temp.dawdle() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.n % 2000 = 0 THEN PERFORM pg_sleep(0.01); END IF; RETURN NEW; END $$;
+      CREATE TRIGGER dawdle BEFORE INSERT ON slow FOR EACH ROW EXECUTE FUNCTION pg_temp.dawdle();`);
+    const rows = await pipeCopy(source, "COPY (SELECT g, repeat('x', 200) FROM generate_series(1, 200000) g) TO STDOUT (FORMAT binary)", live, 'COPY slow FROM STDIN (FORMAT binary)');
+    assert.equal(rows, 200000);
+    assert.equal(await one("SELECT (count(*) || ' ' || sum(n) || ' ' || bool_and(length(payload) = 200))::text AS v FROM slow"), `200000 ${(200000 * 200001) / 2} true`);
+  } finally {
+    await live.query('DROP TABLE IF EXISTS slow');
+    await source.end();
+  }
+});
