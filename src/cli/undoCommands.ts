@@ -1,6 +1,7 @@
 // `pgbr recover-table --list-transactions`: the transactions that changed one table, from the archived
 // WAL (followed across rewrites where that is certain), so the moment just before a bad query can be
 // picked as a recovery target (xid, exclusive); without an archive, the newest dump that has the table.
+// `--before-xid`/`--before-time` then recover and bring the table back (recoverTableCommand.ts).
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { findServerBinDir, parseTargetTime } from '../core/pitr';
@@ -12,10 +13,11 @@ import { type DumpWithTable, fileOwners, locateTable, newestDumpWithTable, type 
 import { archiveFor, jsonOption, workspaceOption } from './commands';
 import type { CliContext, Io } from './io';
 import { Exit, makeOutput, table as textTable } from './output';
+import { RECOVER_MODES, type RecoverOptions, recoverRequest, recoverTableCommand } from './recoverTableCommand';
 import { binPathOption, connectionFor, connOption, inventoryFor, stderrLogger, verboseOption } from './shared';
 import { dumpFoldersFor, profilesFor } from './workspace';
 
-interface ListOptions {
+export interface ListOptions {
   conn: string;
   db: string;
   table: string;
@@ -156,11 +158,18 @@ export async function listTransactionsCommand(opts: ListOptions, io: Io): Promis
 export function addUndoCommands(program: Command, { io, exit }: CliContext): void {
   program
     .command('recover-table')
-    .description('undo a bad query on one table: --list-transactions lists the transactions that changed it, read from the archived WAL with pg_waldump (or, without an archive, names the newest dump that has it)')
+    .description(
+      'undo a bad query on one table: --list-transactions lists the transactions that changed it, read from the archived WAL with pg_waldump (or, without an archive, names the newest dump that has it); --before-xid or --before-time recovers the table as it was just before, on a scratch server, compares it with the live table and brings it back (exit 2 when refused)',
+    )
     .addOption(connOption())
     .requiredOption('--db <name>', 'the database the table is in')
     .requiredOption('--table <schema.table>', 'the table, in SQL syntax (orders, "My Schema"."Order""s")')
     .option('--list-transactions', 'list each transaction that changed the table: xid, when it ended, committed or aborted, rows inserted, updated and deleted')
+    .option('--before-xid <xid>', 'recover the table as it was just before this transaction (from --list-transactions)')
+    .option('--before-time <time>', 'recover the table as it was just before this time (with a zone: 2026-12-01 15:47:03 Europe/Berlin)')
+    .addOption(new Option('--mode <mode>', 'how it comes back: a new table beside it, the missing rows only, or its whole contents replaced').choices(RECOVER_MODES))
+    .option('--dry-run', 'compare and try the change in a transaction that is rolled back: nothing changes')
+    .option('--yes', 'confirm --mode replace, which loses rows added since and the current version of rows that differ')
     .option('--archive <dir>', "the WAL archive folder (default: the connection's in pgbackup.yaml)")
     .option('--since <time>', 'only transactions that ended at or after this time (with a zone: 2026-12-01 15:00 Europe/Berlin)')
     .option('--until <time>', 'only transactions that ended at or before this time')
@@ -171,5 +180,13 @@ export function addUndoCommands(program: Command, { io, exit }: CliContext): voi
     .addOption(workspaceOption())
     .addOption(verboseOption())
     .addOption(jsonOption())
-    .action(async (opts: ListOptions) => exit(await listTransactionsCommand(opts, io)));
+    .action(async (opts: RecoverOptions) => {
+      let request: ReturnType<typeof recoverRequest>;
+      try {
+        request = recoverRequest(opts);
+      } catch (e) {
+        return exit(makeOutput(!!opts.json, io.out, io.err).fail(e));
+      }
+      return exit(request.kind === 'list' ? await listTransactionsCommand(opts, io) : await recoverTableCommand(opts, request.target, io));
+    });
 }

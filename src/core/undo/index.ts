@@ -12,3 +12,4 @@ export { bringBack, type BringBackOptions } from './bringBack';
 export { type BringBackCounts, type BringBackMode, type BringBackReport, describeBringBack, type ForeignKeyProblem, type SequenceFix } from './bringBackReport';
 export { type CompareOptions, type Comparison, compareWithPast, type RowSamples } from './compare';
 export { type ColumnShape, columnsToBringBack, type ForeignKeyShape, type OwnedSequence, type RowKey, tableShape, type TableShape } from './tableShape';
+export { type ChosenPast, chooseBaseBackup, choosePast, type PastSources, recoverTable, type RecoverTableOptions, type RecoverTableReport, targetMoment } from './recoverTable';
