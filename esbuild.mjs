@@ -61,6 +61,8 @@ const builds = [
     : [
         { ...common, entryPoints: ['test/e2e/suite/index.ts'], outfile: 'dist/test/e2e/index.js', external: ['vscode', 'mocha', 'pg-native'] },
         { ...common, entryPoints: ['test/e2e/untrusted/index.ts'], outfile: 'dist/test/e2e/untrusted.js', external: ['vscode', 'mocha', 'pg-native'] },
+        // The views at scale, timed in the extension host by bench/views.ts (PGBR_E2E_SUITE=views-bench); no test runs it.
+        { ...common, entryPoints: ['test/e2e/bench/index.ts'], outfile: 'dist/test/e2e/views-bench.js', external: ['vscode', 'mocha', 'pg-native'] },
       ]),
 ];
 

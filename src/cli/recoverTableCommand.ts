@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { listDumps, type CatalogEntry } from '../core/logical';
 import { listBaseBackups } from '../core/physical';
 import { findServerBinDir, parseTargetTime } from '../core/pitr';
-import { abortOnSignals, PgbrError } from '../core/platform';
+import { abortOnSignals, chooseTool, PgbrError } from '../core/platform';
 import { backrestSource } from '../core/backrest';
 import { parseQualifiedName, type QualifiedName, type ResolvedConnection, withClient } from '../core/postgres';
 import { type BringBackMode, describeBringBack, fileOwners, locateTable, type PastSources, type PastTarget, recoverTable, type RecoverTableReport, tableTransactions } from '../core/undo';
@@ -27,7 +27,7 @@ export interface RecoverOptions extends ListOptions {
 }
 
 /** What the options ask for: the transaction list, or the table just before an xid or a time. Exactly one. */
-export function recoverRequest(o: Pick<RecoverOptions, 'listTransactions' | 'beforeXid' | 'beforeTime' | 'mode' | 'dryRun' | 'yes'>): { kind: 'list' } | { kind: 'recover'; target: PastTarget } {
+export function recoverRequest(o: Pick<RecoverOptions, 'listTransactions' | 'beforeXid' | 'beforeTime' | 'mode' | 'dryRun' | 'yes' | 'since' | 'until' | 'from' | 'to'>): { kind: 'list' } | { kind: 'recover'; target: PastTarget } {
   const given = [o.listTransactions && '--list-transactions', o.beforeXid !== undefined && '--before-xid', o.beforeTime !== undefined && '--before-time'].filter((g): g is string => typeof g === 'string');
   if (given.length !== 1) {
     throw new PgbrError('usage', `give exactly one of --before-xid X, --before-time T and --list-transactions${given.length ? ` (${given.join(' and ')} were given)` : ''}: list the transactions first to find the bad one.`);
@@ -37,6 +37,8 @@ export function recoverRequest(o: Pick<RecoverOptions, 'listTransactions' | 'bef
     if (extra.length > 0) throw new PgbrError('usage', `${extra.join(', ')} only go with --before-xid or --before-time: --list-transactions changes nothing.`);
     return { kind: 'list' };
   }
+  const window = (['since', 'until', 'from', 'to'] as const).filter((k) => o[k] !== undefined).map((k) => `--${k}`);
+  if (window.length > 0) throw new PgbrError('usage', `${window.join(', ')} only go with --list-transactions: the table is recovered to just before --before-xid or --before-time.`);
   if (o.beforeXid !== undefined) {
     const xid = o.beforeXid.trim();
     if (!/^\d+$/.test(xid) || Number(xid) < 3) throw new PgbrError('usage', `--before-xid ${o.beforeXid} is not a transaction id: give the number --list-transactions shows in its XID column.`);
@@ -71,8 +73,10 @@ export function renderRecoverTable(r: RecoverTableReport): string {
   }
   sample('added since', c.samples.added, c.added);
   if (r.bringBack) {
-    const from = `From ${r.bringBack.source}.`;
-    lines.push(...describeBringBack(r.bringBack).filter((l) => l !== from));
+    // The source, the counts and the cost of a whole-row comparison are said above already.
+    const said = new Set([`From ${r.bringBack.source}.`, c.costMessage]);
+    const counts = `${r.bringBack.table}: ${rows(r.bringBack.counts.pastRows)} then, `;
+    lines.push(...describeBringBack(r.bringBack).filter((l) => !said.has(l) && !l.startsWith(counts)));
   } else lines.push('Compared only: nothing was brought back.');
   const d = r.durations;
   lines.push(`Recovery time: ${secs(d.totalMs)} in all (scratch server up with the past table ${secs(d.recoverMs)}, comparing ${secs(d.compareMs)}, ${r.bringBack?.dryRun ? 'trying the change' : 'bringing back'} ${secs(d.applyMs)}).`);
@@ -117,6 +121,14 @@ export async function recoverTableCommand(o: RecoverOptions, target: PastTarget,
     }));
     const inventory = await inventoryFor(o.binPath, io);
     const binDir = await findServerBinDir(inventory, major);
+    // Only to list dumps the built-in reader cannot; without one, those are passed over with the reason.
+    const pgRestore = (() => {
+      try {
+        return chooseTool(inventory, 'pg_restore', major ?? 0).path;
+      } catch {
+        return undefined;
+      }
+    })();
     const repository = (config?.repositories ?? []).find((r) => r.connection === name);
     const sources: PastSources = {};
     if (repository) sources.backrest = backrestSource({ target: { stanza: repository.stanza, ...(repository.config !== undefined ? { config: repository.config } : {}) } });
@@ -138,6 +150,7 @@ export async function recoverTableCommand(o: RecoverOptions, target: PastTarget,
       sources,
       binDir,
       inventory,
+      ...(pgRestore ? { pgRestore } : {}),
       mode,
       ...(o.dryRun ? { dryRun: true } : {}),
       ...(o.yes ? { confirm: true } : {}),

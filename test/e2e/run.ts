@@ -42,7 +42,8 @@ import { runWrongPasswordUi } from './ui/wrongPassword.ui';
 import { runWalkthroughUi } from './ui/walkthrough.ui';
 import { runPackagedUi } from './ui/packaged.ui';
 
-const SUITE = path.join(REPO_ROOT, 'dist', 'test', 'e2e', 'index.js');
+/** The extension-host suite: the tests, or another bundle of dist/test/e2e by name (PGBR_E2E_SUITE=views-bench, the views benchmark). */
+const SUITE = path.join(REPO_ROOT, 'dist', 'test', 'e2e', `${suiteName(process.env.PGBR_E2E_SUITE)}.js`);
 const UNTRUSTED_SUITE = path.join(REPO_ROOT, 'dist', 'test', 'e2e', 'untrusted.js');
 const PARTS = ['suite', 'ui', 'untrusted'] as const;
 type Part = (typeof PARTS)[number];
@@ -217,6 +218,8 @@ async function prepareWorkspace(memory: PeakMemory): Promise<{ cluster: Cluster;
     PGBR_E2E_APP_PASSWORD: cluster.appPassword,
     // Read back by the desktop host, whose console the runner does not see.
     PGBR_E2E_RESULT_FILE: path.join(secrets, 'result.json'),
+    // What a benchmark suite measures (bench/views.ts): its folders, handed through to the extension host.
+    ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('PGBR_BENCH_') && e[1] !== undefined)),
   };
   return { cluster, workspace, env };
 }
@@ -422,6 +425,12 @@ function parseScenarios(value: string | undefined): Set<string> {
     if (!(UI_SCENARIOS as readonly string[]).includes(n)) throw new Error(`PGBR_E2E_UI takes ${UI_SCENARIOS.join(', ')}, not "${n}"`);
   }
   return new Set(names);
+}
+
+function suiteName(value: string | undefined): string {
+  if (value === undefined || value === '') return 'index';
+  if (!/^[a-z][a-z-]*$/.test(value)) throw new Error(`PGBR_E2E_SUITE=${value}: name a bundle of dist/test/e2e, such as views-bench`);
+  return value;
 }
 
 function parseParts(value: string | undefined): Set<Part> {

@@ -51,9 +51,9 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: string[]): Promise<Run> {
+function cli(args: string[], ws = workspace): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [pgbr, ...args, '--workspace', workspace, '--bin-path', cluster.binDir], { env: { PATH: process.env.PATH ?? '', HOME: workspace, TMPDIR: tmp } });
+    const child = spawn(process.execPath, [pgbr, ...args, '--workspace', ws, '--bin-path', cluster.binDir], { env: { PATH: process.env.PATH ?? '', HOME: ws, TMPDIR: tmp } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -189,31 +189,73 @@ test('a bad UPDATE: --mode replace without --yes is refused naming what would be
   await assertLeftNothing();
 });
 
-test('SIGKILL of pgbr mid-recovery: the scratch server stops and its folder goes', { skip, timeout: 240_000 }, async () => {
-  // Another session holds the table, so pgbr waits with the scratch server up until it is killed.
+/** pgbr recovering while another session holds the table, so it waits with the scratch server up; then `signal`. */
+async function interrupted(signal: NodeJS.Signals): Promise<{ code: number | null; err: string }> {
   const holder = new pg.Client({ host: cluster.socketDir, port: cluster.port, user: 'postgres', database: 'shop' });
   await holder.connect();
-  await holder.query('BEGIN');
-  await holder.query('LOCK TABLE orders IN ACCESS EXCLUSIVE MODE');
-  const child = spawn(process.execPath, [pgbr, ...table, '--before-xid', xids.delete as string, '--mode', 'missing-rows', '--dry-run', '--workspace', workspace, '--bin-path', cluster.binDir], {
-    env: { PATH: process.env.PATH ?? '', HOME: workspace, TMPDIR: tmp },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let err = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      err += d;
-      if (/pgbr: comparing /.test(err)) resolve();
+  try {
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE orders IN ACCESS EXCLUSIVE MODE');
+    const child = spawn(process.execPath, [pgbr, ...table, '--before-xid', xids.delete as string, '--mode', 'missing-rows', '--workspace', workspace, '--bin-path', cluster.binDir], {
+      env: { PATH: process.env.PATH ?? '', HOME: workspace, TMPDIR: tmp },
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
-    child.on('close', (code) => reject(new Error(`pgbr ended (${code}) before recovery began: ${err}`)));
-  });
-  const scratch = (await fs.readdir(tmp)).filter((n) => n.startsWith('pgbr-drill-'));
-  assert.equal(scratch.length, 1, 'the scratch folder is there while it recovers');
-  assert.ok(processesWith(tmp).length > 0, 'the scratch server runs');
-  child.kill('SIGKILL');
-  await new Promise((resolve) => child.on('close', resolve));
-  await holder.query('ROLLBACK');
-  await holder.end();
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    let err = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        err += d;
+        if (/pgbr: comparing /.test(err)) resolve();
+      });
+      void closed.then((code) => reject(new Error(`pgbr ended (${code}) before it compared: ${err}`)));
+    });
+    assert.equal((await fs.readdir(tmp)).filter((n) => n.startsWith('pgbr-drill-')).length, 1, 'the scratch folder is there while it waits');
+    assert.ok(processesWith(tmp).length > 0, 'the scratch server runs');
+    const was = await holder.query<{ n: string }>('SELECT count(*)::text AS n FROM orders');
+    child.kill(signal);
+    const code = await closed;
+    // Nothing was brought back: the rows are as they were while pgbr waited.
+    assert.deepEqual((await holder.query<{ n: string }>('SELECT count(*)::text AS n FROM orders')).rows, was.rows);
+    return { code, err };
+  } finally {
+    await holder.query('ROLLBACK');
+    await holder.end();
+  }
+}
+
+async function waitForNothingLeft(): Promise<void> {
   for (let i = 0; i < 150 && (processesWith(tmp).length > 0 || (await fs.readdir(tmp)).length > 0); i++) await sleep(100);
+  await assertLeftNothing();
+}
+
+test('Ctrl-C (SIGINT) while it waits: pgbr ends cancelled, the scratch server stopped and its folder removed', { skip, timeout: 240_000 }, async () => {
+  const { code, err } = await interrupted('SIGINT');
+  assert.equal(code, 2, err);
+  assert.match(err, /\npgbr: [^\n]*cancel[^\n]*\n$/, err);
+  await assertLeftNothing();
+});
+
+test('SIGKILL of pgbr mid-recovery: the scratch server stops and its folder goes', { skip, timeout: 240_000 }, async () => {
+  await interrupted('SIGKILL');
+  await waitForNothingLeft();
+});
+
+test('without base backups: the newest dump taken before the bad query, with what is lost said', { skip, timeout: 240_000 }, async () => {
+  const dumpsOnly = path.join(work, 'dumps-only');
+  await fs.mkdir(dumpsOnly);
+  await fs.writeFile(
+    path.join(dumpsOnly, 'pgbackup.yaml'),
+    `connections:\n  - name: shop\n    host: 127.0.0.1\n    port: ${cluster.port}\n    user: postgres\n    database: shop\n    sslmode: disable\ndumpFolders: [dumps]\n`,
+  );
+  const dumped = await cli(['dump', '--conn', 'shop', '--db', 'shop', '--json'], dumpsOnly);
+  assert.equal(dumped.code, 0, dumped.stderr + dumped.stdout);
+  const good = await cluster.sql(rowsSum, 'shop');
+  await tx('trim', 'DELETE FROM orders WHERE id > 300');
+  await switchAndWaitArchived();
+  const run = await cli([...table, '--before-xid', xids.trim as string, '--mode', 'missing-rows'], dumpsOnly);
+  assert.equal(run.code, 0, run.stderr + run.stdout);
+  assert.match(run.stdout, /^public\.orders as it was just before xid \d+ \(it ended .*\), from dump \S+ of .*\.\nThe newest dump with public\.orders is \S+ of .*: changes after it are lost \(.* before now\)\.\n/);
+  assert.match(run.stdout, /; 41 rows missing now, 0 rows differ, 0 rows added since\./);
+  assert.equal(await cluster.sql(rowsSum, 'shop'), good);
   await assertLeftNothing();
 });

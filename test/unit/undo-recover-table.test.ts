@@ -30,6 +30,7 @@ test('a malformed xid or time, and change options with --list-transactions, are 
   assert.throws(() => recoverRequest({ beforeTime: '2026-12-01 15:00' }), /^PgbrError: --before-time: "2026-12-01 15:00" has no time zone/);
   assert.throws(() => recoverRequest({ listTransactions: true, mode: 'replace', yes: true }), /^PgbrError: --mode, --yes only go with --before-xid or --before-time/);
   assert.throws(() => recoverRequest({ listTransactions: true, dryRun: true }), /--dry-run only go/);
+  assert.throws(() => recoverRequest({ beforeXid: '812', from: '2026-12-01T15:00:00Z', until: '2026-12-01T16:00:00Z' }), /^PgbrError: --until, --from only go with --list-transactions/);
 });
 
 test('pgbr recover-table: no target, or an unknown --mode, exits 2 before connecting', async () => {
@@ -133,8 +134,10 @@ test('the text report: target, source, comparison with samples, what was done, r
   assert.equal(lines[1], 'Compared by key (id): 1,204 rows then, 3 rows now; 1,203 rows missing now, 1 row differ, 2 rows added since.');
   assert.deepEqual(lines.slice(2, 11), ['  missing now (2 of 1,203):', '    (1,"Ann Lee")', '    (2,Bob)', '  differ:', '    then (7,old)', '    now  (7,new)', '  added since:', '    (5000,x)', '    (5001,y)']);
   assert.ok(lines.includes('1,203 rows were brought back; rows that are there now were left as they are.'), text);
-  // The source is said once, at the top.
+  // The source and the counts are said once, at the top.
   assert.equal(lines.filter((l) => l.includes('shop-20261201')).length, 1);
+  assert.equal(lines.filter((l) => l.includes(' then, ')).length, 1);
+  assert.ok(lines.includes('Lock: SHARE ROW EXCLUSIVE on public.orders from the comparison to the commit (reads go on, writes wait).'), text);
   assert.equal(lines.at(-1), 'Recovery time: 4.5 s in all (scratch server up with the past table 4.3 s, comparing 0.1 s, bringing back 0.1 s).');
 });
 

@@ -112,9 +112,17 @@ export class TocCursor {
     const len = this.int();
     if (len <= 0) return STR_ABSENT;
     this.ensure(len);
-    const prefixed = prefix !== undefined && len >= prefix.length && this.buf.compare(prefix, 0, prefix.length, this.pos, this.pos + prefix.length) === 0;
+    const prefixed = prefix !== undefined && len >= prefix.length && this.startsWith(prefix);
     this.pos += len;
     return prefixed ? STR_PREFIXED : STR_PRESENT;
+  }
+
+  /** Whether the bytes at the cursor start with `prefix`: a byte loop, as Buffer.compare's checks cost more than the compare for a few bytes. */
+  private startsWith(prefix: Buffer): boolean {
+    const buf = this.buf;
+    const at = this.pos;
+    for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
+    return true;
   }
 
   private readonly seen = new Map<string, string>();
