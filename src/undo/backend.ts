@@ -7,7 +7,7 @@ import { backrestSource } from '../core/backrest';
 import { type CatalogEntry, listDumps } from '../core/logical';
 import { listBaseBackups } from '../core/physical';
 import { findServerBinDir } from '../core/pitr';
-import { PgbrError } from '../core/platform';
+import { chooseTool, PgbrError, type ToolInventory } from '../core/platform';
 import { formatQualifiedName, parseQualifiedName, type QualifiedName, quoteIdentAlways, type ResolvedConnection, withClient } from '../core/postgres';
 import { TRUST_HINT } from '../core/profiles';
 import { bringBack, choosePast, compareWithPast, fileOwners, locateTable, newestDumpWithTable, pastSourceFor, pastTargetText, type PastSources, type RecoverTableOptions, tableTransactions } from '../core/undo';
@@ -26,6 +26,17 @@ interface Live {
   resolved: ResolvedConnection;
   archive?: string;
   binDir: string;
+  inventory: ToolInventory;
+  /** Only to list dumps the built-in reader cannot; without one, those are passed over with the reason. */
+  pgRestore?: string;
+}
+
+function pgRestoreOf(inventory: ToolInventory, major: number | undefined): string | undefined {
+  try {
+    return chooseTool(inventory, 'pg_restore', major ?? 0).path;
+  } catch {
+    return undefined;
+  }
 }
 
 export function editorBackend(ctx: Ctx, ref: TableRef): UndoBackend {
@@ -39,7 +50,9 @@ export function editorBackend(ctx: Ctx, ref: TableRef): UndoBackend {
       major: Math.floor(Number((await c.query<{ server_version_num: string }>('SHOW server_version_num')).rows[0]?.server_version_num ?? 0) / 10_000) || undefined,
     }));
     const archive = archiveForConnection(locations, ref.connection, read.command)?.path;
-    return { resolved, binDir: await findServerBinDir(await ctx.tools(), read.major), ...(archive ? { archive } : {}) };
+    const inventory = await ctx.tools();
+    const pgRestore = pgRestoreOf(inventory, read.major);
+    return { resolved, inventory, binDir: await findServerBinDir(inventory, read.major), ...(archive ? { archive } : {}), ...(pgRestore ? { pgRestore } : {}) };
   };
   const dumps = async (): Promise<CatalogEntry[]> => (await Promise.all((await dumpFolders(ctx)).map((f) => listDumps(f)))).flatMap((l) => l.dumps);
   const withLive = async <T>(fn: (c: Parameters<Parameters<typeof withClient>[2]>[0]) => Promise<T>): Promise<T> => {
@@ -54,7 +67,7 @@ export function editorBackend(ctx: Ctx, ref: TableRef): UndoBackend {
       const l = await live();
       if (!l.archive) {
         onProgress('No WAL archive is known for this connection: looking for the newest dump with the table…');
-        const { found, skipped } = await newestDumpWithTable({ dumps: await dumps(), connection: ref.connection, database: ref.database, table: ref.table, now: new Date(), signal });
+        const { found, skipped } = await newestDumpWithTable({ dumps: await dumps(), connection: ref.connection, database: ref.database, table: ref.table, now: new Date(), signal, ...(l.pgRestore ? { pgRestore: l.pgRestore } : {}) });
         const why = `no WAL archive is known for ${ref.connection} (none in pgbackup.yaml or the settings, and its archive_command is not a plain copy into a folder).`;
         return { kind: 'dump', why: found ? why : `${why} No dump of ${ref.database} holds ${what}'s rows either: take base backups with WAL archiving, or dumps, to be able to go back.`, ...(found ? { found } : {}), skipped };
       }
@@ -95,7 +108,8 @@ export function editorBackend(ctx: Ctx, ref: TableRef): UndoBackend {
         ...('dump' in pick ? {} : { targetEndedAt: pick.endedAt }),
         sources,
         binDir: l.binDir,
-        inventory: await ctx.tools(),
+        inventory: l.inventory,
+        ...(l.pgRestore ? { pgRestore: l.pgRestore } : {}),
         signal,
         logger: ctx.log,
         onProgress,
