@@ -1,7 +1,8 @@
 // UI scenario: a DELETE without WHERE on a table of a server that archives WAL and has a base backup; a person
 // right-clicks the table in Connections, picks the delete in the transaction list, recovers the table on the side,
 // reads the comparison, previews and applies "missing rows only", and reads the report; the rows are back.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { REPO_ROOT } from '../harness';
@@ -68,6 +69,13 @@ async function switchAndWaitArchived(cluster: Cluster): Promise<void> {
   throw new Error(`segment ${wal} was not archived in time`);
 }
 
+/** The scratch folders (`…/pgbr-drill-XXXXXX`) that running processes name in their command lines: the drill's server. */
+function drillFolders(): Promise<string[]> {
+  return new Promise((resolve, reject) =>
+    execFile('ps', ['-eo', 'args'], (e, out) => (e ? reject(new Error(`ps: ${e.message}`)) : resolve([...new Set([...out.matchAll(/\/\S*\/pgbr-drill-[A-Za-z0-9]+/g)].map((m) => m[0]))]))),
+  );
+}
+
 /** `pgbr basebackup` of the e2e connection into the workspace's base backup folder, as a person would take it. */
 function baseBackup(opts: UiScenarioOptions, cluster: Cluster): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -93,6 +101,7 @@ export async function runRecoverTableUi(opts: UiScenarioOptions & { cluster?: Cl
     return { passed: 0, failed: 1 };
   }
   let deleteXid = '';
+  let scratch: string[] = [];
   let before = '';
   const { context, page } = await openPage(opts);
   log('UI: Recover Table As It Was… (a DELETE without WHERE undone with missing rows)');
@@ -175,6 +184,9 @@ export async function runRecoverTableUi(opts: UiScenarioOptions & { cluster?: Cl
       const countdown = ((await frame.locator('#countdown').textContent()) ?? '').trim();
       log(`    ${countdown}`);
       if (!/kept up 1[45]:\d\d more/.test(countdown)) throw new Error(`no countdown: "${countdown}"`);
+      scratch = await drillFolders();
+      log(`    scratch server held in ${scratch.join(', ') || 'no folder a process names'}`);
+      if (scratch.length === 0) throw new Error('no scratch server is running while the comparison is shown');
     });
 
     await checks.step('screenshot of the comparison', async () => {
@@ -204,6 +216,15 @@ export async function runRecoverTableUi(opts: UiScenarioOptions & { cluster?: Cl
       log(`    ${after}`);
       if (after !== before) throw new Error(`the table holds ${after}, before the delete it held ${before}`);
       if ((await cluster.sql('SELECT count(*) FROM public.undo_audit', 'shop')) !== '1') throw new Error('the unrelated commit is gone');
+    });
+
+    await checks.run('after the apply the scratch server is stopped and its folder removed', async () => {
+      const left = (await drillFolders()).filter((f) => scratch.includes(f));
+      if (left.length > 0) throw new Error(`processes still run in ${left.join(', ')}`);
+      for (const f of scratch) {
+        const exists = await fs.access(f).then(() => true, () => false);
+        if (exists) throw new Error(`${f} is still there`);
+      }
     });
 
     await checks.step('screenshot of the report', async () => {
