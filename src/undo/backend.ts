@@ -82,7 +82,7 @@ export function editorBackend(ctx: Ctx, ref: TableRef): UndoBackend {
         signal,
         logger: ctx.log,
       });
-      return { kind: 'wal', archive: l.archive, from: read.from, to: read.to, transactions: read.transactions, rewrites: read.rewrites, ...(read.stoppedAt ? { stoppedAt: read.stoppedAt } : {}) };
+      return { kind: 'wal', archive: l.archive, from: read.from, to: read.to, transactions: read.transactions, rewrites: read.rewrites, ...(read.stoppedAt ? { stoppedAt: read.stoppedAt } : {}), ...(read.walStartsAt ? { walStartsAt: read.walStartsAt } : {}) };
     },
 
     async pastFor(pick, signal, onProgress) {

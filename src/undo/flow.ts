@@ -1,7 +1,7 @@
 // The Recover Table panel's host-side steps, without the editor: list the moments to go back to, recover the
 // table on the side and hold the scratch server (bounded), preview and apply how it comes back, report.
 import type { FromUndo, ToUndo, UndoMode, UndoStep } from '../../webview/protocol';
-import { errorMessage, isCancellation, PgbrError } from '../core/platform';
+import { errorMessage, formatStamp, isCancellation, PgbrError } from '../core/platform';
 import { asOfTableName, type BringBackReport, type Comparison, type DumpWithTable, type PastServer, type PastSource, type TableRewrite, type TableTransaction } from '../core/undo';
 import { formatQualifiedName, type QualifiedName } from '../core/postgres';
 import { parseTargetTime } from '../core/pitr';
@@ -10,7 +10,7 @@ import { comparisonView, inWindow, previewLines, replaceLoses, reportLines, rewr
 
 /** What there is to go back to: the table's transactions in the archived WAL, or without WAL the newest dump with it. */
 export type MomentList =
-  | { kind: 'wal'; archive: string; from: string; to: string; transactions: TableTransaction[]; rewrites: TableRewrite[]; stoppedAt?: string }
+  | { kind: 'wal'; archive: string; from: string; to: string; transactions: TableTransaction[]; rewrites: TableRewrite[]; stoppedAt?: string; walStartsAt?: Date }
   | { kind: 'dump'; why: string; found?: DumpWithTable; skipped: string[] };
 
 export type MomentPick = { xid: string; endedAt: Date } | { dump: DumpWithTable };
@@ -144,6 +144,9 @@ export class RecoverTableFlow {
     const notes = rewriteNotes(moments.rewrites, this.zone);
     const hidden = moments.transactions.length - shown.length;
     if (hidden > 0) notes.push(`${hidden} other transaction${hidden === 1 ? '' : 's'} changed the table outside the window.`);
+    if (moments.walStartsAt && moments.walStartsAt.getTime() > from.getTime()) {
+      notes.push(`The WAL archive reaches back only to ${formatStamp(moments.walStartsAt, { timeZone: this.zone })}, after the window's start: what changed the table before then is not listed (a dump taken earlier may still hold it).`);
+    }
     if (moments.stoppedAt) notes.push(`The WAL read ends at ${moments.stoppedAt}, where the WAL written so far ends.`);
     await this.post({
       type: 'moment',

@@ -169,6 +169,7 @@ function harness(opts: { moments?: MomentList; confirm?: boolean } = {}) {
           to: '000000010000000000000003',
           transactions: [tx(740, { inserted: 1204, at: at('2026-12-01T15:00:00Z') }), tx(745, { deleted: 1204, at: at('2026-12-01T15:47:03Z') }), tx(746, { outcome: 'aborted', deleted: 2, at: at('2026-12-01T15:50:00Z') })],
           rewrites: [],
+          walStartsAt: at('2026-12-01T14:00:00Z'),
         },
       ),
     pastFor: (pick) => {
@@ -214,6 +215,7 @@ test('the flow: the last 24 h by default, the delete listed, recovered on the si
   const rows = moment?.kind === 'wal' ? moment.transactions : [];
   assert.deepEqual(rows.map((r) => [r.xid, r.pickable]), [['746', false], ['745', true], ['740', true]]);
   assert.equal(rows[1]?.label, 'just before xid 745 — deleted 1,204 rows at 2026-12-01 15:47:03 UTC');
+  assert.deepEqual(moment?.notes, ["The WAL archive reaches back only to 2026-12-01 14:00:00 UTC, after the window's start: what changed the table before then is not listed (a dump taken earlier may still hold it)."]);
 
   await h.flow.receive({ type: 'recover', xid: '746' });
   assert.match(h.last('error')?.message ?? '', /xid 746 was rolled back, so it changed nothing to undo: pick a committed one/);
@@ -259,7 +261,10 @@ test('replace asks first, naming what is lost with its counts; declined, nothing
 
 test('discard and the timeout stop the held server and say so; a new recovery first removes the old one', async () => {
   const h = harness();
-  await h.flow.receive({ type: 'list', from: '2026-12-01 00:00 UTC', to: '2026-12-02 00:00 UTC' });
+  // The window starts where the WAL does: nothing is said to be missing.
+  await h.flow.receive({ type: 'list', from: '2026-12-01 14:00:00 UTC', to: '2026-12-02 00:00 UTC' });
+  const view = h.last('moment')?.view;
+  assert.deepEqual(view?.kind === 'wal' ? view.notes : undefined, []);
   await h.flow.receive({ type: 'recover', xid: '745' });
   await h.flow.receive({ type: 'recover', xid: '740' });
   assert.deepEqual(h.events, ['up', 'removed', 'up']);
