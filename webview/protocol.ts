@@ -211,6 +211,8 @@ export interface UndoPreviewView {
   lines: string[];
   /** replace: what applying would lose, for the confirmation. */
   loses?: string;
+  /** The scratch server's timeout starts again after each step: when it now ends (ISO). */
+  expiresAt: string;
 }
 
 export interface UndoReportView {

@@ -213,7 +213,7 @@ export class RecoverTableFlow {
     const r = await hold.use((past) => this.backend.bringBack(past, { mode, asOf: choice.asOf, dryRun: true, confirm: false }));
     this.times.previewMs += this.now - t0;
     this.previews.set(mode, r);
-    await this.post({ type: 'preview', view: { mode, lines: previewLines(r), ...(mode === 'replace' ? { loses: replaceLoses(r) } : {}) } });
+    await this.post({ type: 'preview', view: { mode, lines: previewLines(r), expiresAt: new Date(hold.expiresAt).toISOString(), ...(mode === 'replace' ? { loses: replaceLoses(r) } : {}) } });
   }
 
   private async apply(mode: UndoMode): Promise<void> {

@@ -15,6 +15,7 @@ export class RecoverTablePanel implements vscode.Disposable {
   static readonly open = new Map<string, RecoverTablePanel>();
   private readonly disposables: vscode.Disposable[] = [];
   readonly flow: RecoverTableFlow;
+  private disposed = false;
 
   static show(ctx: Ctx, ref: TableRef): RecoverTablePanel {
     const key = `${ref.connection}/${ref.database}/${formatQualifiedName(ref.table)}`;
@@ -38,7 +39,8 @@ export class RecoverTablePanel implements vscode.Disposable {
     ref: TableRef,
     private readonly key: string,
   ) {
-    this.flow = new RecoverTableFlow(editorBackend(ctx, ref), (m: ToUndo) => panel.webview.postMessage(m));
+    // A step that ends after the panel closed (a cancelled recovery) has nobody to tell.
+    this.flow = new RecoverTableFlow(editorBackend(ctx, ref), (m: ToUndo) => (this.disposed ? false : panel.webview.postMessage(m)));
     panel.webview.html = this.html(formatQualifiedName(ref.table));
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m: unknown) => {
@@ -88,6 +90,8 @@ export class RecoverTablePanel implements vscode.Disposable {
   }
 
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     if (RecoverTablePanel.open.get(this.key) === this) RecoverTablePanel.open.delete(this.key);
     // Closing the panel discards: the scratch server is stopped and its folder removed.
     void this.flow.dispose().catch((e: unknown) => this.ctx.log.warn(`Recover table: stopping the scratch server: ${String(e)}`));

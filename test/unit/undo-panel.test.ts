@@ -230,6 +230,7 @@ test('the flow: the last 24 h by default, the delete listed, recovered on the si
   assert.match(h.last('error')?.message ?? '', /^Preview missing-rows first/);
   await h.flow.receive({ type: 'preview', mode: 'missing-rows' });
   assert.match(h.last('preview')?.view.lines.join('\n') ?? '', /1,204 rows would be brought back/);
+  assert.equal(h.last('preview')?.view.expiresAt, '2026-12-02T08:15:00.000Z', 'the timeout starts again after the preview');
   await h.flow.receive({ type: 'apply', mode: 'missing-rows' });
   assert.deepEqual(h.calls.slice(1), ['bringBack missing-rows dryRun=true confirm=false', 'bringBack missing-rows dryRun=false confirm=false']);
   assert.deepEqual(h.events, ['up', 'removed'], 'applied: the scratch server is stopped and removed');

@@ -203,6 +203,7 @@ function receive(m: ToUndo): void {
       return;
     case 'preview':
       previewed = m.view.mode;
+      expiresAt = Date.parse(m.view.expiresAt);
       $<Input>('apply').disabled = previewed !== mode();
       say('bring', `Dry run of ${m.view.mode}: rolled back, nothing changed.`, true);
       $('preview-result').replaceChildren(el('pre', m.view.lines.join('\n')), ...(m.view.loses ? [el('p', m.view.loses, 'warning')] : []));
