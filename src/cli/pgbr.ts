@@ -5,6 +5,7 @@ import type { CliContext, CommandGroup, Io } from './io';
 
 export type { Io } from './io';
 import { version } from '../../package.json';
+import { versionText } from './version';
 
 /**
  * Each feature's subcommands, loaded only when its command is run: `pgbr --version` and a command
@@ -41,7 +42,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   const cli: CliContext = { io, exit: (c) => (code = c) };
   const program = new Command('pgbr')
     .description('PostgreSQL backup and recovery: connections, tools, dumps, archiver status.')
-    .version(version)
+    .version(versionText(version))
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showSuggestionAfterError();
