@@ -25,6 +25,7 @@ export const GROUPS: readonly { commands: readonly string[]; load: () => Promise
   { commands: ['offsite'], load: async () => (await import('./offsiteCommands')).addOffsiteCommands },
   { commands: ['backrest'], load: async () => (await import('./backrestCommands')).addBackrestCommands },
   { commands: ['recover-table'], load: async () => (await import('./undoCommands')).addUndoCommands },
+  { commands: ['doctor'], load: async () => (await import('./doctorCommands')).addDoctorCommands },
   // Completion walks every command, so all the groups are loaded for it.
   { commands: ['completion'], load: async () => (await import('./completion')).addCompletionCommands, needsAll: true },
 ];
