@@ -267,6 +267,7 @@ export async function restoreCommand(dump: string, opts: RestoreCliOptions, io: 
 function checksumLine(state: RestoreResult['checksum']): string {
   if (state === 'skipped') return 'checksums: NOT checked (--no-checksum): the restored data may be damaged.';
   if (state === 'no-manifest') return 'checksums: not checked, the dump has no manifest.';
+  if (state === 'parts-intact') return 'checksums: the table of contents and the data restored match the manifest (the rest of the dump was not read; pgbr verify checks it all).';
   return 'checksums: every file matches its manifest.';
 }
 

@@ -129,7 +129,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       const progress = new DumpProgressTracker(counted, opts.onProgress, await tableSizes(client, counted));
       progress.setPhase('starting');
       const watcher = watchOutputSize(target.partial, (bytes) => progress.setBytesWritten(bytes), opts.progressIntervalMs);
-      const sink = encryption ? encryptingSink(encryption, target.partial, { logger }) : format === 'custom' ? archiveSink((archive) => writeHashed(archive, target.partial)) : undefined;
+      const sink = encryption ? encryptingSink(encryption, target.partial, { logger }) : format === 'custom' ? archiveSink((archive) => writeHashed(archive, target.partial), { blockSums: true }) : undefined;
       const stopOnFailure = new AbortController();
       const signal = opts.signal ? AbortSignal.any([opts.signal, stopOnFailure.signal]) : stopOnFailure.signal;
       const dumping = runTool({
@@ -172,6 +172,8 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       // Dump and counts are done; closing the read-only transaction is housekeeping that must not cost the dump.
       await client.query('COMMIT').catch((e: unknown) => logger.debug(`ending the snapshot transaction: ${errorMessage(e)}`));
       progress.complete('verifying');
+      const lost = sink?.blocksLost();
+      if (lost) logger.debug(`no block sums for the dump (${lost}): a restore of chosen tables checks the whole file`);
       return { server, dumpTool, restoreTool, snapshot, rowCounts, plan, target, progress, streamed: sink?.result() };
     });
 
@@ -202,6 +204,8 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       snapshot: dumped.snapshot,
       rowCounts: dumped.rowCounts,
       ...(encryption && dumped.streamed ? { encryption: manifestEncryption(encryption, dumped.streamed) } : {}),
+      // The sums of the plain archive's parts: a restore of chosen tables proves only what it restores.
+      ...(!encryption && dumped.streamed?.blocks ? { blocks: dumped.streamed.blocks } : {}),
     };
     const manifest = opts.encryptManifest && encryption ? await sealManifest(written, encryption) : written;
     const finalPath = await finalizeOutput(dumped.target, manifest);

@@ -12,6 +12,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PgbrError, errorMessage } from '../platform/errors';
 import { readArchiveSource, streamSource } from './toc/archive';
+import { DataBlockFinder, type BlockSums } from './dataBlocks';
 
 export interface WrittenArchive {
   /** sha256 (hex) of the bytes written to the file. */
@@ -40,17 +41,20 @@ export async function writeHashed(bytes: Readable, file: string): Promise<Writte
 /**
  * Takes pg_dump's stdout: hands it to `write` and reads the archive's table of contents from it as it
  * passes. `consume` resolves once both are finished, and fails when writing failed or the stream did
- * not hold a readable archive (a cut or garbled output).
+ * not hold a readable archive (a cut or garbled output). With `blockSums` (the file is the archive
+ * itself, not an encryption of it), each data block's place and sha256 are found on the way too.
  */
-export function archiveSink<W extends WrittenArchive>(write: (archive: Readable) => Promise<W>) {
+export function archiveSink<W extends WrittenArchive>(write: (archive: Readable) => Promise<W>, opts: { blockSums?: boolean } = {}) {
   let written: W | undefined;
   let tocEntries: number | undefined;
+  const blocks = opts.blockSums ? new DataBlockFinder() : undefined;
   const consume = async (stdout: Readable): Promise<void> => {
     const head = new PassThrough();
     let reading = true;
     const archive = new PassThrough({
       transform(chunk: Buffer, _enc, callback) {
         if (reading) head.write(chunk);
+        blocks?.push(chunk);
         callback(null, chunk);
       },
       flush(callback) {
@@ -61,6 +65,7 @@ export function archiveSink<W extends WrittenArchive>(write: (archive: Readable)
     const toc = readArchiveSource(streamSource(head[Symbol.asyncIterator]()), 'custom')
       .then((r) => {
         tocEntries = r.entries.length;
+        blocks?.start(r.tocEnd, r.intSize);
       })
       .catch((e: unknown) => {
         archive.destroy();
@@ -81,10 +86,13 @@ export function archiveSink<W extends WrittenArchive>(write: (archive: Readable)
   };
   return {
     consume,
-    /** What was written, once `consume` resolved. */
-    result(): W & { tocEntries: number } {
+    /** What was written, once `consume` resolved; `blocks` when asked for and the data followed pg_dump's layout. */
+    result(): W & { tocEntries: number; blocks?: BlockSums } {
       if (!written || tocEntries === undefined) throw new PgbrError('tool-failed', 'the dump was not finished');
-      return { ...written, tocEntries };
+      const sums = blocks?.finish();
+      return { ...written, tocEntries, ...(sums ? { blocks: sums } : {}) };
     },
+    /** Why the data did not follow pg_dump's layout, when block sums were asked for and could not be taken. */
+    blocksLost: (): string | undefined => blocks?.lost,
   };
 }
