@@ -1,10 +1,11 @@
 // Builds the extension bundle, the `pgbr` CLI, the webview bundles and the e2e test suite.
 // `--watch` rebuilds on change; `--production` minifies and drops source maps.
 import * as esbuild from 'esbuild';
-import { buildCommit, cliBuildOptions } from './scripts/cli-build.mjs';
+import { buildCommit, cliBuildOptions, tocReaderId } from './scripts/cli-build.mjs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
+const tocReader = watch ? undefined : tocReaderId();
 
 const common = {
   bundle: true,
@@ -18,8 +19,8 @@ const common = {
 
 /** @type {esbuild.BuildOptions[]} */
 const builds = [
-  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', 'pg-native'] },
-  cliBuildOptions(esbuild, { outfile: 'dist/pgbr.js', production, commit: buildCommit() }),
+  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', 'pg-native'], ...(tocReader ? { define: { PGBR_TOC_READER: JSON.stringify(tocReader) } } : {}) },
+  cliBuildOptions(esbuild, { outfile: 'dist/pgbr.js', production, commit: buildCommit(), tocReader }),
   {
     ...common,
     platform: 'browser',

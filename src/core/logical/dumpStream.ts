@@ -12,6 +12,9 @@ import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PgbrError, errorMessage } from '../platform/errors';
 import { readArchiveSource, streamSource } from './toc/archive';
+import { compactTree, groupToc } from './toc/tree';
+import type { WrittenToc } from './toc/tocIndex';
+import type { ArchiveLayout, TocHeader } from './toc/types';
 import { DataBlockFinder, type BlockSums } from './dataBlocks';
 
 export interface WrittenArchive {
@@ -47,6 +50,7 @@ export async function writeHashed(bytes: Readable, file: string): Promise<Writte
 export function archiveSink<W extends WrittenArchive>(write: (archive: Readable) => Promise<W>, opts: { blockSums?: boolean } = {}) {
   let written: W | undefined;
   let tocEntries: number | undefined;
+  let tree: { header: TocHeader; layout: ArchiveLayout; treeJson: string } | undefined;
   const blocks = opts.blockSums ? new DataBlockFinder() : undefined;
   const consume = async (stdout: Readable): Promise<void> => {
     const head = new PassThrough();
@@ -66,6 +70,11 @@ export function archiveSink<W extends WrittenArchive>(write: (archive: Readable)
       .then((r) => {
         tocEntries = r.entries.length;
         blocks?.start(r.tocEnd, r.intSize);
+        // The tree a TOC index keeps, made while pg_dump goes on writing data (see tocIndex.ts); only with block sums, whose head sum proves it.
+        if (blocks) {
+          const { lastDataOffset, unplacedData, intSize, tocEnd } = r;
+          tree = { header: r.header, layout: { lastDataOffset, unplacedData, intSize, tocEnd }, treeJson: JSON.stringify(compactTree(groupToc(r.entries))) };
+        }
       })
       .catch((e: unknown) => {
         archive.destroy();
@@ -86,11 +95,11 @@ export function archiveSink<W extends WrittenArchive>(write: (archive: Readable)
   };
   return {
     consume,
-    /** What was written, once `consume` resolved; `blocks` when asked for and the data followed pg_dump's layout. */
-    result(): W & { tocEntries: number; blocks?: BlockSums } {
+    /** What was written, once `consume` resolved; `blocks` when asked for and the data followed pg_dump's layout, and then the TOC's tree. */
+    result(): W & { tocEntries: number; blocks?: BlockSums; toc?: WrittenToc } {
       if (!written || tocEntries === undefined) throw new PgbrError('tool-failed', 'the dump was not finished');
       const sums = blocks?.finish();
-      return { ...written, tocEntries, ...(sums ? { blocks: sums } : {}) };
+      return { ...written, tocEntries, ...(sums ? { blocks: sums, ...(tree ? { toc: { ...tree, head: sums.head } } : {}) } : {}) };
     },
     /** Why the data did not follow pg_dump's layout, when block sums were asked for and could not be taken. */
     blocksLost: (): string | undefined => blocks?.lost,
