@@ -42,9 +42,9 @@ function pgbr(args: string[], options: { file?: string } = {}) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('the installed package is pgbr.js, its package.json and README: no dependencies came with it', () => {
+test('the installed package is pgbr.js, its package.json, README and LICENSE: no dependencies came with it', () => {
   const installed = path.join(prefix, 'lib', 'node_modules', 'pgbr');
-  assert.deepEqual(readdirSync(installed).sort(), ['README.md', 'package.json', 'pgbr.js']);
+  assert.deepEqual(readdirSync(installed).sort(), ['LICENSE', 'README.md', 'package.json', 'pgbr.js']);
   assert.equal(realpathSync(path.join(prefix, 'bin', 'pgbr')), path.join(installed, 'pgbr.js'));
 });
 
