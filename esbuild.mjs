@@ -1,11 +1,11 @@
 // Builds the extension bundle, the `pgbr` CLI, the webview bundles and the e2e test suite.
 // `--watch` rebuilds on change; `--production` minifies and drops source maps.
 import * as esbuild from 'esbuild';
-import { chmod, writeFile } from 'node:fs/promises';
-import { writeCliWithLauncher } from './scripts/cli-launcher.mjs';
+import { buildCommit, cliBuildOptions, tocReaderId } from './scripts/cli-build.mjs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
+const tocReader = watch ? undefined : tocReaderId();
 
 const common = {
   bundle: true,
@@ -17,36 +17,10 @@ const common = {
   format: 'cjs',
 };
 
-/** dist/pgbr.js: the launcher, then the bundle in a comment (scripts/cli-launcher.mjs). @returns {esbuild.Plugin} */
-function cliWithLauncher() {
-  return {
-    name: 'pgbr-launcher',
-    setup(build) {
-      build.onEnd(async (result) => {
-        const bundle = result.outputFiles?.find((f) => f.path.endsWith('.js'));
-        const map = result.outputFiles?.find((f) => f.path.endsWith('.js.map'));
-        if (result.errors.length > 0 || !bundle) return;
-        await writeCliWithLauncher(esbuild, bundle.text, 'dist/pgbr.js', { minify: production });
-        if (map) await writeFile('dist/pgbr.js.map', map.contents);
-      });
-    },
-  };
-}
-
 /** @type {esbuild.BuildOptions[]} */
 const builds = [
-  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', 'pg-native'] },
-  {
-    ...common,
-    entryPoints: ['src/cli/pgbr.ts'],
-    outfile: 'dist/pgbr.js',
-    external: ['pg-native'],
-    // Start-up reads and compiles the whole bundle: without blanks and comments it is a third smaller; names stay for stack traces.
-    minifyWhitespace: true,
-    minifySyntax: true,
-    write: false,
-    plugins: [cliWithLauncher()],
-  },
+  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', 'pg-native'], ...(tocReader ? { define: { PGBR_TOC_READER: JSON.stringify(tocReader) } } : {}) },
+  cliBuildOptions(esbuild, { outfile: 'dist/pgbr.js', production, commit: buildCommit(), tocReader }),
   {
     ...common,
     platform: 'browser',
@@ -72,5 +46,4 @@ if (watch) {
   console.log('esbuild: watching');
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
-  await chmod('dist/pgbr.js', 0o755);
 }

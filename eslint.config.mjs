@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test-output/**', 'esbuild.mjs', 'eslint.config.mjs', 'scripts/cli-launcher.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'test-output/**', 'esbuild.mjs', 'eslint.config.mjs', 'scripts/cli-launcher.mjs', 'scripts/cli-build.mjs', 'scripts/package-cli.mjs'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -5,13 +5,14 @@ import type { CliContext, CommandGroup, Io } from './io';
 
 export type { Io } from './io';
 import { version } from '../../package.json';
+import { versionText } from './version';
 
 /**
  * Each feature's subcommands, loaded only when its command is run: `pgbr --version` and a command
  * that never connects do not pay for the pg driver, yaml and the rest of the core at start-up.
  * `commands` lists the group's top-level names (a unit test checks it against what the group adds).
  */
-export const GROUPS: readonly { commands: readonly string[]; load: () => Promise<CommandGroup> }[] = [
+export const GROUPS: readonly { commands: readonly string[]; load: () => Promise<CommandGroup>; needsAll?: true }[] = [
   { commands: ['connections', 'tools', 'status'], load: async () => (await import('./commands')).addFoundationCommands },
   { commands: ['dump', 'globals'], load: async () => (await import('./dumpCommands')).addDumpCommands },
   { commands: ['toc', 'restore', 'verify'], load: async () => (await import('./restoreCommands')).addRestoreCommands },
@@ -24,6 +25,9 @@ export const GROUPS: readonly { commands: readonly string[]; load: () => Promise
   { commands: ['offsite'], load: async () => (await import('./offsiteCommands')).addOffsiteCommands },
   { commands: ['backrest'], load: async () => (await import('./backrestCommands')).addBackrestCommands },
   { commands: ['recover-table'], load: async () => (await import('./undoCommands')).addUndoCommands },
+  { commands: ['doctor'], load: async () => (await import('./doctorCommands')).addDoctorCommands },
+  // Completion walks every command, so all the groups are loaded for it.
+  { commands: ['completion'], load: async () => (await import('./completion')).addCompletionCommands, needsAll: true },
 ];
 
 const ONLY_VERSION_OR_HELP = new Set(['--version', '-V', '--help', '-h']);
@@ -33,7 +37,7 @@ function groupsFor(argv: readonly string[]): (typeof GROUPS)[number][] {
   const first = argv.find((a) => !a.startsWith('-'));
   if (first === undefined) return argv.length > 0 && argv.every((a) => a === '--version' || a === '-V') ? [] : [...GROUPS];
   const owner = GROUPS.find((g) => g.commands.includes(first));
-  return owner ? [owner] : [...GROUPS];
+  return owner && !owner.needsAll ? [owner] : [...GROUPS];
 }
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
@@ -41,7 +45,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   const cli: CliContext = { io, exit: (c) => (code = c) };
   const program = new Command('pgbr')
     .description('PostgreSQL backup and recovery: connections, tools, dumps, archiver status.')
-    .version(version)
+    .version(versionText(version))
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showSuggestionAfterError();

@@ -8,6 +8,7 @@ import type { CliContext, Io } from './io';
 import { Exit, makeOutput, table } from './output';
 import { cliPlaces, profilesFor } from './workspace';
 import { findPlan } from './plans';
+import { runningProgram } from './self';
 
 const UNCHECKED = 'systemd-analyze is not installed: the schedule was checked by pgbr only';
 
@@ -61,7 +62,7 @@ export async function scheduleCommand(name: string, opts: ScheduleOptions, io: I
     const workspace = path.resolve(opts.workspace);
     const zone = machineZone();
     const places = schedulePlaces(io.env, !!opts.user, await ownerOf(workspace), zone);
-    const target: RunTarget = { plan, workspace, node: process.execPath, pgbr: path.resolve(process.argv[1] ?? 'pgbr') };
+    const target: RunTarget = { plan, workspace, ...runningProgram(process.argv[1], process.execPath) };
     const preview = previewSchedule(scheduler, target, places);
     if (scheduler === 'systemd' && action !== 'remove') {
       for (const schedule of planCalendars(plan)) {

@@ -1,12 +1,10 @@
 // `pgbr toc`, `pgbr restore` and `pgbr verify`: what is in a dump, putting it back (whole or table by table), and proving it restores.
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { readManifest, type DumpManifest, quickDamage, type DumpSection, RESTORE_OPTION_HELP, runRestore, type RestoreProgress, type RestoreResult, isSameDatabase, dumpedByMajor, compactTree, type CompactTocTree, groupToc, indexedDamage, indexedTree, readToc, readTocHeader, readTocIndex, type Toc, writeTocIndex, leftOutForeignKeyLine, verifyDump, type VerifyReport, verifyGlobals, isGlobalsDump } from '../core/logical';
+import { readManifest, type DumpManifest, quickDamage, type DumpSection, RESTORE_OPTION_HELP, runRestore, type RestoreProgress, type RestoreResult, isSameDatabase, dumpedByMajor, BUILT_TOC_READER, compactTree, type CompactTocTree, groupToc, indexedDamage, indexedTree, readToc, readTocHeader, readTocIndex, type Toc, writeTocIndex, leftOutForeignKeyLine, verifyDump, type VerifyReport, verifyGlobals, isGlobalsDump } from '../core/logical';
 import { findServerBinDir } from '../core/pitr';
 import { cacheFolder, PgbrError, usageError, printable, printableLines, chooseTool, plural, formatWhen, abortOnSignals } from '../core/platform';
 import { formatQualifiedName, parseQualifiedName, quoteIdent, type QualifiedName } from '../core/postgres';
-import { version } from '../../package.json';
 import { collectSection } from './dumpCommands';
 import { jsonOption, workspaceOption } from './commands';
 import { Exit, makeOutput, table, type Output } from './output';
@@ -139,15 +137,9 @@ export function renderToc(toc: TocAbout, tree: CompactTocTree, manifest: DumpMan
   return lines.join('\n');
 }
 
-/** The build of pgbr that is running (the bundle's file), which a TOC index must have been written by. */
-async function readerStamp(): Promise<string> {
-  const st = await fs.stat(__filename);
-  return `${version}:${st.size}:${st.mtimeMs}:${st.ino}`;
-}
-
 /** The listing from the TOC index, when it holds this dump's TOC as it is now. */
-async function indexedListing(dumpPath: string, cacheDir: string | undefined, reader: string, manifest: Promise<DumpManifest | undefined>) {
-  const indexed = cacheDir ? await readTocIndex(dumpPath, cacheDir, reader) : undefined;
+async function indexedListing(dumpPath: string, cacheDir: string | undefined, reader: string | undefined, manifest: Promise<DumpManifest | undefined>) {
+  const indexed = cacheDir && reader ? await readTocIndex(dumpPath, cacheDir, reader) : undefined;
   if (!indexed) return undefined;
   const m = await manifest;
   const damage = (await indexedDamage(dumpPath, indexed)) ?? (await quickDamage(dumpPath, m));
@@ -159,8 +151,9 @@ export async function tocCommand(dump: string, opts: TocCliOptions, io: Io): Pro
   try {
     const dumpPath = path.resolve(dump);
     const manifestRead = readManifest(dumpPath);
-    const cacheDir = io.env.PGBR_NO_TOC_INDEX ? undefined : cacheFolder(io.env);
-    const reader = await readerStamp();
+    // An index is kept by a build only, whose TOC reader has a name (BUILT_TOC_READER), and not when PGBR_NO_TOC_INDEX is set.
+    const reader = BUILT_TOC_READER;
+    const cacheDir = io.env.PGBR_NO_TOC_INDEX || !reader ? undefined : cacheFolder(io.env);
     // The tree alone (what callers read) can come from the TOC index; every entry (ten times its size) is read afresh.
     const indexed = opts.entries ? undefined : await indexedListing(dumpPath, cacheDir, reader, manifestRead);
     if (indexed) {
@@ -176,7 +169,7 @@ export async function tocCommand(dump: string, opts: TocCliOptions, io: Io): Pro
     const [toc, manifest] = await Promise.all([tocFor(dumpPath, opts.binPath, opts.identity, io), manifestRead]);
     const tree = compactTree(groupToc(toc.entries));
     const treeJson = JSON.stringify(tree);
-    if (cacheDir) await writeTocIndex(toc, treeJson, cacheDir, reader);
+    if (cacheDir && reader) await writeTocIndex(toc, treeJson, cacheDir, reader);
     // What the archive shows of itself, else what its size says against the manifest's.
     const damage = toc.damage ?? (await quickDamage(dumpPath, manifest));
     const document = { dump: dumpPath, format: toc.format, gzip: toc.gzip, source: toc.source, header: toc.header, manifest: manifest ?? null, damage: damage ?? null, tree };
@@ -267,6 +260,7 @@ export async function restoreCommand(dump: string, opts: RestoreCliOptions, io: 
 function checksumLine(state: RestoreResult['checksum']): string {
   if (state === 'skipped') return 'checksums: NOT checked (--no-checksum): the restored data may be damaged.';
   if (state === 'no-manifest') return 'checksums: not checked, the dump has no manifest.';
+  if (state === 'parts-intact') return 'checksums: the table of contents and the data restored match the manifest (the rest of the dump was not read; pgbr verify checks it all).';
   return 'checksums: every file matches its manifest.';
 }
 

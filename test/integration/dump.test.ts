@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { startCluster, createSampleDatabase, type Cluster } from './cluster';
 import { runDump, type DumpOptions, type DumpResult } from '../../src/core/logical/dump';
+import { tocIndexFile } from '../../src/core/logical/toc';
 import { runGlobalsDump } from '../../src/core/logical/globals';
 import { manifestPathFor, readManifest, type DumpFormat, type DumpManifest } from '../../src/core/logical/manifest';
 import type { DumpProgress } from '../../src/core/logical/progress';
@@ -495,6 +496,22 @@ test('pgbr dump --json: exit 0, one JSON document with the path and the manifest
   assert.deepEqual(doc.options.tables, ['public.orders', 'sales.invoices']);
   assert.equal(doc.sha256[path.basename(doc.path)], await sha256Of(doc.path));
   assert.equal(r.stderr, '', 'no progress lines in JSON mode');
+});
+
+test('pgbr dump keeps the TOC index read from its stream: the first pgbr toc prints from it, the same listing as read afresh', async () => {
+  const ws = await cliWorkspace();
+  const r = await cli(ws, ['dump', '--conn', 'app', '--db', 'shop', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const dump = (JSON.parse(r.stdout) as { path: string }).path;
+  const indexFile = tocIndexFile(path.join(ws.dir, '.cache', 'pgbr'), await fs.realpath(dump));
+  assert.equal((await fs.stat(indexFile)).mode & 0o777, 0o600, 'the dump wrote its index, readable by its owner only');
+  const fresh = await cli({ ...ws, env: { ...ws.env, PGBR_NO_TOC_INDEX: '1' } }, ['toc', dump, '--json']);
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.equal((await cli(ws, ['toc', dump, '--json'])).stdout, fresh.stdout);
+  // What printed came from the index the dump wrote: a schema renamed in it shows.
+  const text = await fs.readFile(indexFile, 'utf8');
+  await fs.writeFile(indexFile, text.replace('"schemas":[{"name":"', '"schemas":[{"name":"from-the-index '));
+  assert.match((await cli(ws, ['toc', dump, '--json'])).stdout, /from-the-index /);
 });
 
 test('pgbr dump without --out writes to the first dumpFolders entry of pgbackup.yaml, where pgbr status looks', async () => {

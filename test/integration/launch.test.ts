@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import { version } from '../../package.json';
 
 const pgbr = path.resolve(__dirname, '../../dist/pgbr.js');
+/** `pgbr --version` of a build: the version, then the commit it was built from. */
+const VERSION_LINE = new RegExp(`^pgbr ${version.replaceAll('.', '\\.')} \\(commit ([0-9a-f]{7,}(-dirty)?|unknown)\\)$`);
 const skip = existsSync(pgbr) ? false : 'dist/pgbr.js is not built (node esbuild.mjs)';
 
 function run(args: string[], env: NodeJS.ProcessEnv) {
@@ -28,7 +30,7 @@ test('the first run writes one private cache file, later runs use it and give th
   withCacheHome((home, folder) => {
     const first = run(['--version'], { XDG_CACHE_HOME: home });
     assert.equal(first.code, 0, first.stderr);
-    assert.equal(first.stdout.trim(), version);
+    assert.match(first.stdout.trim(), VERSION_LINE);
     const files = readdirSync(folder);
     assert.equal(files.length, 1);
     assert.match(files[0] ?? '', /^cli-[0-9a-f]{16}-v\d+\.\d+\.\d+-\w+\.v8cache$/);
@@ -52,7 +54,7 @@ test('a damaged cache is ignored and replaced; the caches of other builds are re
     writeFileSync(path.join(folder, 'cli-0000000000000000-v1.0.0-x64.v8cache'), 'old build');
     const r = run(['--version'], { XDG_CACHE_HOME: home });
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout.trim(), version);
+    assert.match(r.stdout.trim(), VERSION_LINE);
     assert.deepEqual(readdirSync(folder), [name]);
     assert.ok(statSync(own).size > 4096, 'the damaged cache was written anew');
   });
@@ -66,7 +68,7 @@ test('PGBR_NO_CODE_CACHE, or a cache folder that cannot be made, runs without a 
     writeFileSync(folder, 'a file where the folder would be');
     const blocked = run(['--version'], { XDG_CACHE_HOME: home });
     assert.equal(blocked.code, 0, blocked.stderr);
-    assert.equal(blocked.stdout.trim(), version);
+    assert.match(blocked.stdout.trim(), VERSION_LINE);
     assert.equal(blocked.stderr, '');
     assert.deepEqual(readdirSync(home), ['pgbr']);
   });

@@ -24,6 +24,20 @@ export async function sha256File(file: string, signal?: AbortSignal): Promise<st
   return hash.digest('hex');
 }
 
+/** Hex sha256 of `length` bytes of an open file from `offset`; throws when the file ends before them. */
+export async function sha256Range(handle: fs.FileHandle, offset: number, length: number, signal?: AbortSignal): Promise<string> {
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(Math.min(READ_SIZE, Math.max(length, 1)));
+  for (let done = 0; done < length; ) {
+    signal?.throwIfAborted();
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, length - done), offset + done);
+    if (bytesRead === 0) throw new Error(`the file ends at byte ${offset + done}, inside bytes ${offset}–${offset + length}`);
+    hash.update(buffer.subarray(0, bytesRead));
+    done += bytesRead;
+  }
+  return hash.digest('hex');
+}
+
 /** Every regular file under `dir`, as sorted POSIX paths relative to it. */
 export async function listFilesRecursive(dir: string): Promise<string[]> {
   const files: string[] = [];

@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PgbrError, cancelledError, errorMessage } from '../platform/errors';
+import { cacheFolder } from '../platform/cacheFolder';
 import { silentLogger, type Logger } from '../platform/log';
 import { plural } from '../platform/plural';
 import { privateTempDir } from '../platform/reaper';
@@ -21,6 +22,7 @@ import { checkReadable, finalizeOutput, reserveOutput } from './dumpOutput';
 import { FIRST_WITH_FILTER, planDump } from './dumpPlan';
 import { encryptingSink, manifestEncryption, refuseEncryptedFormat, type DumpEncryption } from './dumpEncrypted';
 import { archiveSink, writeHashed } from './dumpStream';
+import { BUILT_TOC_READER, indexWrittenDump } from './toc/tocIndex';
 import { ENCRYPTED_EXTENSIONS } from '../crypto/recipients';
 import { sealManifest } from './sealedManifest';
 import { toolFailure } from '../platform/toolFailure';
@@ -62,6 +64,8 @@ export interface DumpOptions extends DumpContentOptions {
   encryption?: DumpEncryption;
   /** Seal the manifest's table names and row counts to the same recipients (sealedManifest.ts); needs `encryption`. */
   encryptManifest?: boolean;
+  /** Where the dump's TOC index goes (toc/tocIndex.ts); default pgbr's cache folder, false for none. */
+  tocIndexDir?: string | false;
 }
 
 export interface DumpResult {
@@ -129,7 +133,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       const progress = new DumpProgressTracker(counted, opts.onProgress, await tableSizes(client, counted));
       progress.setPhase('starting');
       const watcher = watchOutputSize(target.partial, (bytes) => progress.setBytesWritten(bytes), opts.progressIntervalMs);
-      const sink = encryption ? encryptingSink(encryption, target.partial, { logger }) : format === 'custom' ? archiveSink((archive) => writeHashed(archive, target.partial)) : undefined;
+      const sink = encryption ? encryptingSink(encryption, target.partial, { logger }) : format === 'custom' ? archiveSink((archive) => writeHashed(archive, target.partial), { blockSums: true }) : undefined;
       const stopOnFailure = new AbortController();
       const signal = opts.signal ? AbortSignal.any([opts.signal, stopOnFailure.signal]) : stopOnFailure.signal;
       const dumping = runTool({
@@ -172,6 +176,8 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       // Dump and counts are done; closing the read-only transaction is housekeeping that must not cost the dump.
       await client.query('COMMIT').catch((e: unknown) => logger.debug(`ending the snapshot transaction: ${errorMessage(e)}`));
       progress.complete('verifying');
+      const lost = sink?.blocksLost();
+      if (lost) logger.debug(`no block sums for the dump (${lost}): a restore of chosen tables checks the whole file`);
       return { server, dumpTool, restoreTool, snapshot, rowCounts, plan, target, progress, streamed: sink?.result() };
     });
 
@@ -202,9 +208,14 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
       snapshot: dumped.snapshot,
       rowCounts: dumped.rowCounts,
       ...(encryption && dumped.streamed ? { encryption: manifestEncryption(encryption, dumped.streamed) } : {}),
+      // The sums of the plain archive's parts: a restore of chosen tables proves only what it restores.
+      ...(!encryption && dumped.streamed?.blocks ? { blocks: dumped.streamed.blocks } : {}),
     };
     const manifest = opts.encryptManifest && encryption ? await sealManifest(written, encryption) : written;
     const finalPath = await finalizeOutput(dumped.target, manifest);
+    // The TOC read from the stream, kept so the first listing of this dump need not parse it again.
+    const tocIndexDir = opts.tocIndexDir === undefined ? cacheFolder(process.env) : opts.tocIndexDir;
+    if (!encryption && dumped.streamed?.toc && tocIndexDir && BUILT_TOC_READER) await indexWrittenDump(finalPath, dumped.streamed.toc, tocIndexDir, BUILT_TOC_READER);
     dumped.progress.setPhase('done');
     logger.info(`Dumped ${opts.database} to ${finalPath} (${sizeBytes} bytes, ${plural(dumped.rowCounts.length, 'table')} counted)`);
     return { path: finalPath, manifest: withFileKey(manifest, finalPath), ...(finalPath !== dumped.target.requested ? { requestedPath: dumped.target.requested } : {}) };

@@ -12,6 +12,10 @@ import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PgbrError, errorMessage } from '../platform/errors';
 import { readArchiveSource, streamSource } from './toc/archive';
+import { compactTree, groupToc } from './toc/tree';
+import type { WrittenToc } from './toc/tocIndex';
+import type { ArchiveLayout, TocHeader } from './toc/types';
+import { DataBlockFinder, type BlockSums } from './dataBlocks';
 
 export interface WrittenArchive {
   /** sha256 (hex) of the bytes written to the file. */
@@ -40,17 +44,21 @@ export async function writeHashed(bytes: Readable, file: string): Promise<Writte
 /**
  * Takes pg_dump's stdout: hands it to `write` and reads the archive's table of contents from it as it
  * passes. `consume` resolves once both are finished, and fails when writing failed or the stream did
- * not hold a readable archive (a cut or garbled output).
+ * not hold a readable archive (a cut or garbled output). With `blockSums` (the file is the archive
+ * itself, not an encryption of it), each data block's place and sha256 are found on the way too.
  */
-export function archiveSink<W extends WrittenArchive>(write: (archive: Readable) => Promise<W>) {
+export function archiveSink<W extends WrittenArchive>(write: (archive: Readable) => Promise<W>, opts: { blockSums?: boolean } = {}) {
   let written: W | undefined;
   let tocEntries: number | undefined;
+  let tree: { header: TocHeader; layout: ArchiveLayout; treeJson: string } | undefined;
+  const blocks = opts.blockSums ? new DataBlockFinder() : undefined;
   const consume = async (stdout: Readable): Promise<void> => {
     const head = new PassThrough();
     let reading = true;
     const archive = new PassThrough({
       transform(chunk: Buffer, _enc, callback) {
         if (reading) head.write(chunk);
+        blocks?.push(chunk);
         callback(null, chunk);
       },
       flush(callback) {
@@ -61,6 +69,12 @@ export function archiveSink<W extends WrittenArchive>(write: (archive: Readable)
     const toc = readArchiveSource(streamSource(head[Symbol.asyncIterator]()), 'custom')
       .then((r) => {
         tocEntries = r.entries.length;
+        blocks?.start(r.tocEnd, r.intSize);
+        // The tree a TOC index keeps, made while pg_dump goes on writing data (see tocIndex.ts); only with block sums, whose head sum proves it.
+        if (blocks) {
+          const { lastDataOffset, unplacedData, intSize, tocEnd } = r;
+          tree = { header: r.header, layout: { lastDataOffset, unplacedData, intSize, tocEnd }, treeJson: JSON.stringify(compactTree(groupToc(r.entries))) };
+        }
       })
       .catch((e: unknown) => {
         archive.destroy();
@@ -81,10 +95,13 @@ export function archiveSink<W extends WrittenArchive>(write: (archive: Readable)
   };
   return {
     consume,
-    /** What was written, once `consume` resolved. */
-    result(): W & { tocEntries: number } {
+    /** What was written, once `consume` resolved; `blocks` when asked for and the data followed pg_dump's layout, and then the TOC's tree. */
+    result(): W & { tocEntries: number; blocks?: BlockSums; toc?: WrittenToc } {
       if (!written || tocEntries === undefined) throw new PgbrError('tool-failed', 'the dump was not finished');
-      return { ...written, tocEntries };
+      const sums = blocks?.finish();
+      return { ...written, tocEntries, ...(sums ? { blocks: sums, ...(tree ? { toc: { ...tree, head: sums.head } } : {}) } : {}) };
     },
+    /** Why the data did not follow pg_dump's layout, when block sums were asked for and could not be taken. */
+    blocksLost: (): string | undefined => blocks?.lost,
   };
 }

@@ -6,6 +6,7 @@ import { PgbrError, errorMessage } from '../platform/errors';
 import { writeFileAtomic } from '../platform/fsutil';
 import type { LeftOutForeignKey } from './restoreList';
 import type { ManifestEncryption } from './dumpEncrypted';
+import type { BlockSums } from './dataBlocks';
 
 export type DumpFormat = 'custom' | 'directory' | 'tar' | 'plain';
 
@@ -110,6 +111,12 @@ export interface DumpManifest {
    * bytes. The manifest itself stays readable, so it still names every table and its row count.
    */
   encryption?: ManifestEncryption;
+  /**
+   * An unencrypted custom file's parts, which tile it: the head (header and table of contents) and each
+   * data block with its dump id, offset, length and sha256. A restore of chosen tables checks the head
+   * and its own blocks instead of the whole file; absent in older manifests and for other formats.
+   */
+  blocks?: BlockSums;
   /** Set when a check found the dump's bytes differ from what was written: the Dumps view shows it as damaged. */
   damage?: { at: string; message: string };
   /** Where copies of the dump are, and when each was last copied and verified. */
@@ -184,6 +191,20 @@ const isLeftOutKey = (k: unknown): boolean =>
   isObject(k) && isText(k.schema) && isText(k.table) && isText(k.name) && isObject(k.references) && isText(k.references.schema) && isText(k.references.name);
 const shapeOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`.slice(0, 60));
 
+const isSum = (v: unknown): boolean => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+
+/** Block sums of the right shape that cover the file exactly, each block starting where the one before it ends. */
+function blocksFit(blocks: unknown, sizeBytes: unknown, customFile: boolean): boolean {
+  if (!customFile || !isObject(blocks) || !isObject(blocks.head) || !Array.isArray(blocks.data)) return false;
+  if (!isCount(blocks.head.length) || !isSum(blocks.head.sha256)) return false;
+  let end = blocks.head.length as number;
+  for (const b of blocks.data as unknown[]) {
+    if (!isObject(b) || !isCount(b.dumpId) || b.offset !== end || !isCount(b.length) || !isSum(b.sha256)) return false;
+    end += b.length as number;
+  }
+  return end === sizeBytes;
+}
+
 /** The first field that does not have the shape the code relies on, as "`field` must be …, found …". */
 export function manifestProblem(v: unknown): string | undefined {
   if (!isObject(v)) return `it must be a JSON object, found ${shapeOf(v)}`;
@@ -197,6 +218,7 @@ export function manifestProblem(v: unknown): string | undefined {
     want('rowCounts', Array.isArray(v.rowCounts), 'a list of { schema, table, rows }'),
     want('offsite', v.offsite === undefined || (Array.isArray(v.offsite) && v.offsite.every((c) => isObject(c) && isText(c.target) && isObject(c.sha256))), 'a list of { target, copiedAt, verifiedAt, sha256 }'),
     want('encryption', v.encryption === undefined || (isObject(v.encryption) && (v.encryption.scheme === 'age' || v.encryption.scheme === 'gpg') && Array.isArray(v.encryption.recipients) && v.encryption.recipients.every(isText) && typeof v.encryption.sha256 === 'string' && /^[0-9a-f]{64}$/.test(v.encryption.sha256) && (v.encryption.sealed === undefined || isText(v.encryption.sealed))), '{ scheme: age|gpg, recipients: [...], sha256, sealed? }'),
+    want('blocks', v.blocks === undefined || blocksFit(v.blocks, v.sizeBytes, v.format === 'custom' && v.encryption === undefined), '{ head: { length, sha256 }, data: [{ dumpId, offset, length, sha256 }] } tiling an unencrypted custom file'),
     want('plan', v.plan === undefined || (typeof v.plan === 'string' && v.plan !== ''), 'the name of the plan that made the dump'),
   ];
   const first = checks.find((c) => c !== undefined);

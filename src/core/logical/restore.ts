@@ -7,7 +7,7 @@ import { getServerInfo, withClient, withLazyClient } from '../postgres/server';
 import type { ConnectionParams } from '../profiles/types';
 import { plural } from '../platform/plural';
 import { fitToCluster, readGlobalsScript } from './globalsScript';
-import { checkIntegrity } from './integrity';
+import { checkHeadIntegrity, checkIntegrity, type PartsProof } from './integrity';
 import { readManifest, type DumpFormat, type DumpManifest } from './manifest';
 import { isGlobalsDump } from './verifyGlobals';
 import { refuseSelfConnectingScript, validateRestore, type RestoreChoices } from './restoreOptions';
@@ -61,8 +61,11 @@ export interface RestoreOptions extends RestoreChoices {
   leaveOutDanglingForeignKeys?: boolean;
 }
 
-/** Whether the dump's bytes were proven against its manifest before the restore. */
-export type ChecksumState = 'intact' | 'no-manifest' | 'skipped';
+/**
+ * Whether the dump's bytes were proven against its manifest before the restore: the whole file
+ * (`intact`), or, for chosen tables, its head and the data blocks restored (`parts-intact`).
+ */
+export type ChecksumState = 'intact' | 'parts-intact' | 'no-manifest' | 'skipped';
 
 export interface RestoreResult {
   status: 'succeeded' | 'failed' | 'cancelled';
@@ -106,11 +109,23 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   let checksum: ChecksumState = 'skipped';
   // What the check read of the manifest; without the check it is read only for a script.
   let checked: { manifest?: DumpManifest } | undefined;
+  // Chosen tables from a dump with block sums: its head now, the blocks it restores once the list is known.
+  let parts: PartsProof | undefined;
+  const tables = [...(opts.tables ?? [])];
+  const damaged = (message: string) => new PgbrError('damaged', `${message} Nothing was restored: use another copy of the dump.`);
   if (!opts.skipChecksum) {
-    const integrity = await checkIntegrity(opts.dumpPath, { signal: opts.signal, logger: opts.logger });
-    if (integrity.status === 'damaged') throw new PgbrError('damaged', `${integrity.message} Nothing was restored: use another copy of the dump.`);
-    checksum = integrity.status;
-    checked = integrity.status === 'intact' ? { manifest: integrity.manifest } : {};
+    const head = tables.length > 0 ? await checkHeadIntegrity(opts.dumpPath, { signal: opts.signal, logger: opts.logger }) : undefined;
+    if (head?.status === 'damaged') throw damaged(head.message);
+    if (head) {
+      parts = head.proof;
+      checksum = 'parts-intact';
+      checked = { manifest: parts.manifest };
+    } else {
+      const integrity = await checkIntegrity(opts.dumpPath, { signal: opts.signal, logger: opts.logger });
+      if (integrity.status === 'damaged') throw damaged(integrity.message);
+      checksum = integrity.status;
+      checked = integrity.status === 'intact' ? { manifest: integrity.manifest } : {};
+    }
   }
   const quick = opts.toc ? { toc: opts.toc, complete: true } : await readTocQuick(opts.dumpPath, opts.decryption);
   const toc = quick.toc;
@@ -118,7 +133,6 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   validateRestore(opts, format, gzip);
   // An encrypted script is only ever pg_dumpall's globals, which connect nowhere; its head is not readable here.
   if (format === 'plain' && !toc.encryption) await refuseSelfConnectingScript(opts.dumpPath, gzip, opts.database);
-  const tables = [...(opts.tables ?? [])];
   const warnings: string[] = [];
   // Roles belong to the cluster, not to the database the script runs in: the cluster's own are asked for.
   const globals = format === 'plain' && (await isGlobalsDump(opts.dumpPath, checked ? checked.manifest : await readManifest(opts.dumpPath).catch(() => undefined)));
@@ -146,6 +160,9 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     // A TOC read by another route (pg_restore --list) is what the table choice below must use.
     const whole = quick.complete ? toc : await readToc(opts.dumpPath, { pgRestore: picked.path, logger: opts.logger, signal: opts.signal });
     const chosen = tables.length > 0 ? buildRestoreList(whole.entries, tables, { dataOnly: opts.dataOnly }) : undefined;
+    // The list's data is all it reads of the file past the head (later changes to it add schemas and drop keys, never data).
+    const blockDamage = parts && chosen ? await parts.checkEntries(chosen.entries) : undefined;
+    if (blockDamage) throw damaged(blockDamage);
     // Only a database that did not exist is created, so the checks of an existing one below never meet it.
     if (opts.create) await createDatabase(c, opts.database);
     return { exists: present, tool: picked, fullToc: whole, created: !!opts.create, firstList: chosen, cluster };

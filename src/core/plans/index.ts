@@ -12,3 +12,4 @@ export { RunExit, runPlan } from './run';
 export type { PlanToRun } from './run';
 export { scheduleState, type InstalledSchedule, type ScheduleState } from './installed';
 export { failureToWarn, rememberRun, runKey } from './warnings';
+export { DOCTOR_PROGRAMS, type DoctorProgram, type Finding, type FolderAccess, planNeeds, type PlanNeeds, type ReadinessFacts, readinessFailed, readinessFindings } from './readiness';

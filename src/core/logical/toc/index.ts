@@ -20,7 +20,7 @@ export { listLine } from './entry';
 export { parseTocList } from './list';
 export { scanPlainSql } from './plain';
 export { readIdentifierChain, referencedTable } from './relations';
-export { indexedDamage, indexedTree, type IndexedToc, readTocIndex, tocIndexFile, writeTocIndex } from './tocIndex';
+export { BUILT_TOC_READER, indexedDamage, indexedTree, type IndexedToc, indexWrittenDump, readTocIndex, tocIndexFile, type WrittenToc, writeTocIndex } from './tocIndex';
 export { compactTree, type CompactName, type CompactTocTree, groupToc, type RelationKind, type TocSchema, type TocTable, type TocTree } from './tree';
 
 export interface ReadTocOptions {

@@ -18,6 +18,12 @@ import type { ArchiveLayout, Toc, TocHeader } from './types';
 /** Bump when what the index holds changes shape. */
 const INDEX_FORMAT = 1;
 
+/** Set by the build (scripts/cli-build.mjs tocReaderId): a hash of this folder's code, the same in the extension and pgbr. */
+declare const PGBR_TOC_READER: string | undefined;
+
+/** The reader an index is written and read by: this build's, or undefined when running from source (keep no index then). */
+export const BUILT_TOC_READER: string | undefined = typeof PGBR_TOC_READER === 'string' && PGBR_TOC_READER !== '' ? PGBR_TOC_READER : undefined;
+
 /** What a listing needs, from the index: the tree as JSON text (written out as it is), the header and the layout. */
 export interface IndexedToc {
   format: DumpFormat;
@@ -100,20 +106,49 @@ export async function readTocIndex(dumpPath: string, cacheDir: string, reader: s
  */
 export async function writeTocIndex(toc: Toc, treeJson: string, cacheDir: string, reader: string): Promise<void> {
   if (toc.source !== 'archive' || toc.encryption || !toc.layout || (toc.format !== 'custom' && toc.format !== 'directory')) return;
-  let temp: string | undefined;
   try {
     const real = await fs.realpath(toc.path);
     const bytes = toc.layout.tocEnd;
     const sha256 = await prefixHash(tocFileOf(real, toc.format), bytes);
-    if (!sha256) return;
-    const head: IndexHead = { v: INDEX_FORMAT, reader, dump: real, format: toc.format, bytes, sha256, header: toc.header, layout: toc.layout };
-    const file = tocIndexFile(cacheDir, real);
-    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+    if (sha256) await writeIndexFile(cacheDir, { v: INDEX_FORMAT, reader, dump: real, format: toc.format, bytes, sha256, header: toc.header, layout: toc.layout }, treeJson);
+  } catch {
+    // Only time is lost.
+  }
+}
+
+/** What a dump knows of its TOC as it writes it: the TOC's tree and place, and the sha256 of the bytes before its data. */
+export interface WrittenToc {
+  header: TocHeader;
+  layout: ArchiveLayout;
+  treeJson: string;
+  head: { length: number; sha256: string };
+}
+
+/**
+ * The index of a custom dump just written, from what was read of its TOC as pg_dump's output passed
+ * (no second read): its head sum covers exactly the TOC's bytes, or nothing is written.
+ */
+export async function indexWrittenDump(dumpPath: string, written: WrittenToc, cacheDir: string, reader: string): Promise<void> {
+  if (written.head.length !== written.layout.tocEnd) return;
+  try {
+    const real = await fs.realpath(dumpPath);
+    const { header, layout, treeJson, head } = written;
+    await writeIndexFile(cacheDir, { v: INDEX_FORMAT, reader, dump: real, format: 'custom', bytes: head.length, sha256: head.sha256, header, layout }, treeJson);
+  } catch {
+    // Only time is lost.
+  }
+}
+
+async function writeIndexFile(cacheDir: string, head: IndexHead, treeJson: string): Promise<void> {
+  const file = tocIndexFile(cacheDir, head.dump);
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
     await fs.writeFile(temp, `${JSON.stringify(head)}\n${treeJson}`, { mode: 0o600 });
     await fs.rename(temp, file);
-  } catch {
-    if (temp) await fs.rm(temp, { force: true }).catch(() => undefined);
+  } catch (e) {
+    await fs.rm(temp, { force: true }).catch(() => undefined);
+    throw e;
   }
 }
 

@@ -1,0 +1,80 @@
+// How the `pgbr` bundle is built, for the development build (esbuild.mjs) and the package a server
+// installs (scripts/package-cli.mjs), so both carry the same code and the same build stamp.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { chmod, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { writeCliWithLauncher } from './cli-launcher.mjs';
+
+/**
+ * The commit the build comes from, for `pgbr --version`: `git rev-parse --short HEAD`, with `-dirty` when
+ * tracked files differ from it; "unknown" outside a git checkout (a source tarball) or without git.
+ * @param {string} [cwd]
+ */
+export function buildCommit(cwd = process.cwd()) {
+  const git = (/** @type {string[]} */ args) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    const commit = git(['rev-parse', '--short', 'HEAD']);
+    return git(['status', '--porcelain', '--untracked-files=no']) ? `${commit}-dirty` : commit;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * What names the TOC reader's code in a TOC index (src/core/logical/toc/tocIndex.ts): a hash of every
+ * file of src/core/logical/toc, the same in the extension and the CLI, so an index written by one is
+ * read by the other and by no build whose reader differs. A watch build gets none (its code changes
+ * under it), and so keeps no index.
+ * @param {string} [root]
+ */
+export function tocReaderId(root = process.cwd()) {
+  const dir = path.join(root, 'src', 'core', 'logical', 'toc');
+  const hash = createHash('sha256');
+  for (const name of readdirSync(dir).sort()) hash.update(name).update('\0').update(readFileSync(path.join(dir, name))).update('\0');
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * The esbuild options of the CLI: the bundle is written after the launcher into `outfile`
+ * (scripts/cli-launcher.mjs), with a source map beside it unless `production`.
+ * @param {typeof import('esbuild')} esbuild
+ * @param {{ outfile: string, production: boolean, commit: string, tocReader?: string }} options
+ * @returns {import('esbuild').BuildOptions}
+ */
+export function cliBuildOptions(esbuild, { outfile, production, commit, tocReader }) {
+  return {
+    bundle: true,
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'warning',
+    target: 'node20',
+    platform: 'node',
+    format: 'cjs',
+    entryPoints: ['src/cli/pgbr.ts'],
+    outfile,
+    // pg loads it only when asked for pg.native, which pgbr never does.
+    external: ['pg-native'],
+    define: { PGBR_COMMIT: JSON.stringify(commit), ...(tocReader ? { PGBR_TOC_READER: JSON.stringify(tocReader) } : {}) },
+    // Start-up reads and compiles the whole bundle: without blanks and comments it is a third smaller; names stay for stack traces.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    write: false,
+    plugins: [
+      {
+        name: 'pgbr-launcher',
+        setup(build) {
+          build.onEnd(async (result) => {
+            const bundle = result.outputFiles?.find((f) => f.path.endsWith('.js'));
+            const map = result.outputFiles?.find((f) => f.path.endsWith('.js.map'));
+            if (result.errors.length > 0 || !bundle) return;
+            await writeCliWithLauncher(esbuild, bundle.text, outfile, { minify: production });
+            await chmod(outfile, 0o755);
+            if (map) await writeFile(`${outfile}.map`, map.contents);
+          });
+        },
+      },
+    ],
+  };
+}
