@@ -184,7 +184,7 @@ function makeArchive(c: Case): string {
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value, (k, v: unknown) => (k === 'location' ? undefined : v)));
 
 /** The inventory as a list of entries, shuffled in a fixed way: callers other than the scan may give them in any order. */
-async function shuffledInventory(c: Case, dir: string): Promise<ArchiveInventory> {
+async function shuffledInventory(c: Case, dir: string, interleaved = false): Promise<ArchiveInventory> {
   const { inventory } = await readArchiveInventory(dir, { now: () => new Date(NOW), knownBaseBackups: c.knownBaseBackups ?? [], ...(c.segmentSize ? { segmentSize: c.segmentSize } : {}) });
   const size = inventory.segmentSize;
   const entries: SegmentEntry[] = [];
@@ -195,8 +195,10 @@ async function shuffledInventory(c: Case, dir: string): Promise<ArchiveInventory
     if (segno === undefined) continue;
     entries.push({ name: f.name, tli: p.tli, segno, size: f.size ?? 0, mtimeMs: f.mtimeMs ?? T0, partial: p.partial, ...(p.compression ? { compression: p.compression } : {}) });
   }
-  // Reverse by timeline, alternate within: out of order, deterministic.
-  entries.sort((a, b) => b.tli - a.tli || (a.segno % 2) - (b.segno % 2) || a.segno - b.segno || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const byName = (a: SegmentEntry, b: SegmentEntry): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  // Reverse by timeline, alternate within; or timelines interleaved: out of order, deterministic, copies of a segment in name order.
+  if (interleaved) entries.sort((a, b) => (b.segno % 3) - (a.segno % 3) || a.segno - b.segno || a.tli - b.tli || byName(a, b));
+  else entries.sort((a, b) => b.tli - a.tli || (a.segno % 2) - (b.segno % 2) || a.segno - b.segno || byName(a, b));
   return { ...inventory, segments: entries };
 }
 
@@ -206,19 +208,24 @@ const RETENTION: WalBaseBackup[] = [
   { label: 'kept', startLsn: '0/4000028', startTimeline: 2, kept: true, known: { label: 'kept', stopLsn: '0/4000100', timeline: 2, stopTime: new Date(at(4)) } },
 ];
 
-async function results(c: Case): Promise<{ scan: unknown; shuffled: unknown; retention: unknown }> {
+async function results(c: Case): Promise<{ scan: unknown; shuffled: unknown; interleaved: unknown; retention: unknown }> {
   const dir = makeArchive(c);
   const opts = { now: () => new Date(NOW), knownBaseBackups: c.knownBaseBackups ?? [], ...(c.segmentSize ? { segmentSize: c.segmentSize } : {}) };
   const scan = await scanArchive(dir, opts);
   const shuffled = analyzeArchive(await shuffledInventory(c, dir));
+  const interleaved = analyzeArchive(await shuffledInventory(c, dir, true));
   const retention = planWalCleanup((await readArchiveInventory(dir, opts)).inventory, RETENTION);
-  return { scan: plain(scan), shuffled: plain(shuffled), retention: plain(retention) };
+  return { scan: plain(scan), shuffled: plain(shuffled), interleaved: plain(interleaved), retention: plain(retention) };
 }
 
 if (process.env.PGBR_WRITE_GOLDEN) {
   test('records the results', async () => {
     const all: Record<string, unknown> = {};
-    for (const c of CASES) all[c.name] = await results(c);
+    for (const c of CASES) {
+      // The interleaved order is checked against the same recorded analysis.
+      const r = await results(c);
+      all[c.name] = { scan: r.scan, shuffled: r.shuffled, retention: r.retention };
+    }
     writeFileSync(GOLDEN, JSON.stringify(all, null, 1) + '\n');
   });
 } else {
@@ -232,6 +239,7 @@ if (process.env.PGBR_WRITE_GOLDEN) {
       const want = golden[c.name];
       assert.deepEqual(got.scan, want?.scan, 'scan of the folder');
       assert.deepEqual(got.shuffled, want?.shuffled, 'analysis of the entries out of order');
+      assert.deepEqual(got.interleaved, want?.shuffled, 'analysis of the entries with timelines interleaved');
       assert.deepEqual(got.retention, want?.retention, 'WAL retention over the scanned inventory');
     });
   }
