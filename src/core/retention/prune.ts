@@ -3,6 +3,7 @@ import { listDumps } from '../logical/catalog';
 import { listBaseBackups, type BaseBackupEntry } from '../physical/catalog';
 import { PgbrError } from '../platform/errors';
 import type { WindowPoint } from '../wal/check';
+import { parseWalFileName } from '../wal/names';
 import { readArchiveInventory } from '../wal/scan';
 import type { ArchiveInventory } from '../wal/check';
 import { baseBackupCandidates, dumpCandidates, type PlanCandidates } from './candidates';
@@ -84,11 +85,11 @@ function walPreview(archive: string, inventory: ArchiveInventory, backups: reado
   // Another plan's or a hand-taken base backup in the same folder is not this plan's to give up: its WAL stays.
   const known = backups.filter((b) => !b.missing).map((b) => walBaseBackup(b.record, b.record.plan !== plan || kept.has(b.path)));
   const cleanup = planWalCleanup(inventory, known);
-  const segmentNames = new Set(inventory.segments.map((s) => s.name));
   return {
     archive,
     remove: cleanup.remove,
-    segments: cleanup.remove.filter((n) => segmentNames.has(n)).length,
+    // What is removed is segments and backup history files, told apart by name.
+    segments: cleanup.remove.filter((n) => parseWalFileName(n)?.kind === 'segment').length,
     bytes: cleanup.removeBytes,
     ...(cleanup.cutoff ? { cutoff: cleanup.cutoff } : {}),
     ...(cleanup.note ? { note: cleanup.note } : {}),

@@ -16,6 +16,7 @@
 // - Without a kept base backup nothing is removed: archived WAL alone restores nothing, but
 //   removing all of it is not retention's decision.
 import { analyzeArchive, type ArchiveInventory, type KnownBaseBackup, type RecoverableWindow } from '../wal/check';
+import { segmentTableOf } from '../wal/segmentTable';
 import { lsnToSegment, parseLsn, parseWalFileName, segmentName, segmentNumber } from '../wal/names';
 import { toKnownBaseBackup, type BaseBackupRecord } from '../physical/record';
 
@@ -78,10 +79,11 @@ export function planWalCleanup(inventory: ArchiveInventory, backups: readonly Wa
 
   const remove: string[] = [];
   let removeBytes = 0;
-  const segments = inventory.segments.filter((s) => {
-    if (s.tli > cutTli || s.segno >= cutSegno) return true;
-    remove.push(s.name);
-    removeBytes += s.size;
+  const table = segmentTableOf(inventory.segments, size);
+  const segments = table.filter((i) => {
+    if ((table.tli[i] as number) > cutTli || (table.segno[i] as number) >= cutSegno) return true;
+    remove.push(table.name(i));
+    removeBytes += table.size[i] as number;
     return false;
   });
   const backupFiles = inventory.backups.filter((b) => {

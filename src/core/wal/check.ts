@@ -2,7 +2,8 @@
 import type { BackupHistory, TimelineSwitch } from './history';
 import { formatLsn, historyFileName, lsnToSegment, parseLsn, segmentName, segmentStartLsn, type Compression, formatSize } from './names';
 import { checkSegments, checkSwitches, gapProblem, gapsWithin, summarize } from './segments';
-import { hasSegment, type Timeline } from './timeline';
+import { segmentTableOf, type SegmentTable } from './segmentTable';
+import { groupTimelines, hasSegment, type Timeline } from './timeline';
 import { recoverableWindow } from './window';
 
 /** One segment file as listed: full or `.partial`, plain or compressed. */
@@ -48,7 +49,8 @@ export interface KnownBaseBackup {
 /** Everything `analyzeArchive` needs: what the directory holds, already read. */
 export interface ArchiveInventory {
   segmentSize: number;
-  segments: SegmentEntry[];
+  /** A scan gives a table (no object per file); other callers may give a few entries, in any order. */
+  segments: SegmentTable | readonly SegmentEntry[];
   histories: HistoryEntry[];
   backups: BackupEntry[];
   /** Names that are no archive file, and whether each is a folder. */
@@ -161,7 +163,8 @@ export function analyzeArchive(inv: ArchiveInventory): ArchiveAnalysis {
   const name = (tli: number, segno: number): string => segmentName(tli, segno, size);
   const lsnAt = (segno: number): string => formatLsn(segmentStartLsn(segno, size));
 
-  const timelines = groupTimelines(inv);
+  const table = segmentTableOf(inv.segments, size);
+  const timelines = groupTimelines(table, inv.histories);
   applyHistories(inv.histories, timelines);
 
   // A parent's last segment is often a .partial copy of the switch segment, which the child holds in full.
@@ -172,7 +175,7 @@ export function analyzeArchive(inv: ArchiveInventory): ArchiveAnalysis {
     if (hasSegment(t, s)) continuedByChild.add(`${t.parent}:${s}`);
   }
   for (const t of timelines.values()) {
-    checkSegments(t, size, problems, continuedByChild, inv.listedAtMs);
+    checkSegments(t, table, size, problems, continuedByChild, inv.listedAtMs);
     // A timeline begins at its switch segment: anything older on it is nothing recovery can use,
     // and a gap between its first segment and the switch is checkSwitches' to name.
     const begins = t.switchLsn === undefined ? 0 : lsnToSegment(t.switchLsn, size);
@@ -271,46 +274,15 @@ export function analyzeArchive(inv: ArchiveInventory): ArchiveAnalysis {
       compareText(a.file ?? '', b.file ?? ''),
   );
   return {
-    timelines: [...timelines.values()].map((t) => summarize(t, size)),
+    timelines: [...timelines.values()].map((t) => summarize(t, table, size)),
     problems,
-    window: recoverableWindow(inv, timelines, size),
+    window: recoverableWindow(inv, timelines, table, size),
   };
 }
 
 /** Code-point order, the order WAL names are in; localeCompare would weigh punctuation differently. */
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function groupTimelines(inv: ArchiveInventory): Map<number, Timeline> {
-  const timelines = new Map<number, Timeline>();
-  const get = (tli: number): Timeline => {
-    let t = timelines.get(tli);
-    if (!t) {
-      t = { tli, files: [], present: [], partials: [], runs: [] };
-      timelines.set(tli, t);
-    }
-    return t;
-  };
-  // The scan lists in name order, which is timeline then segment order: one lookup per timeline, not per file.
-  let t: Timeline | undefined;
-  let sorted = true;
-  for (const s of inv.segments) {
-    if (t?.tli !== s.tli) t = get(s.tli);
-    if (s.partial) {
-      t.partials.push(s);
-      continue;
-    }
-    const prev = t.files[t.files.length - 1];
-    if (prev && prev.segno > s.segno) sorted = false;
-    t.files.push(s);
-  }
-  for (const tl of timelines.values()) {
-    if (!sorted) tl.files.sort((a, b) => a.segno - b.segno);
-    for (const f of tl.files) if (tl.present[tl.present.length - 1] !== f.segno) tl.present.push(f.segno);
-  }
-  for (const h of inv.histories) get(h.tli).historyFile = h.file;
-  return new Map([...timelines.entries()].sort((a, b) => a[0] - b[0]));
 }
 
 /**

@@ -1,6 +1,7 @@
 // The problems within one timeline: missing, empty and wrong-sized segments, gaps, and switches that do not line up.
 import { formatLsn, lsnToSegment, segmentName, segmentStartLsn } from './names';
-import type { ArchiveProblem, SegmentEntry, TimelineSummary } from './check';
+import type { ArchiveProblem, TimelineSummary } from './check';
+import type { SegmentTable } from './segmentTable';
 import { formatSize } from './names';
 import { hasSegment, type Run, type Timeline } from './timeline';
 
@@ -8,41 +9,47 @@ import { hasSegment, type Run, type Timeline } from './timeline';
 export const IN_PROGRESS_MS = 60_000;
 
 /** Sizes, duplicates and `.partial` files of one timeline; fills in its runs of usable segments. */
-export function checkSegments(t: Timeline, size: number, problems: ArchiveProblem[], continuedByChild: Set<string>, listedAtMs?: number): void {
-  const bad: { segno: number; file: SegmentEntry; kind: 'empty' | 'wrong-size' }[] = [];
+export function checkSegments(t: Timeline, table: SegmentTable, size: number, problems: ArchiveProblem[], continuedByChild: Set<string>, listedAtMs?: number): void {
+  const bad: BadSegment[] = [];
   let run: Run | undefined;
   const files = t.files;
+  const sizes = table.size;
+  const mtimes = table.mtimeMs;
+  const segnos = table.segno;
   for (let i = 0; i < files.length; ) {
-    const start = i;
-    const segno = (files[i] as SegmentEntry).segno;
+    const start = files[i] as number;
+    const segno = segnos[start] as number;
     let j = i;
-    while (j + 1 < files.length && (files[j + 1] as SegmentEntry).segno === segno) j++;
+    while (j + 1 < files.length && segnos[files[j + 1] as number] === segno) j++;
     let usable = true;
     let bytes = 0;
-    let newest = files[i] as SegmentEntry;
+    let newest = start;
     for (let k = i; k <= j; k++) {
-      const f = files[k] as SegmentEntry;
-      bytes += f.size;
-      if (f.mtimeMs > newest.mtimeMs) newest = f;
+      const f = files[k] as number;
+      const fileSize = sizes[f] as number;
+      bytes += fileSize;
+      if ((mtimes[f] as number) > (mtimes[newest] as number)) newest = f;
       // Compressed sizes say nothing about content, but an empty file is empty whatever its suffix.
-      const short = f.size === 0 || (!f.compression && f.size !== size);
+      const short = fileSize === 0 || (fileSize !== size && !table.compression(f));
       if (!short) continue;
       usable = false;
       // The newest segment of a timeline, short and modified moments ago: a copy in progress.
-      if (j === files.length - 1 && listedAtMs !== undefined && listedAtMs - f.mtimeMs < IN_PROGRESS_MS && f.size < size) {
+      const ago = listedAtMs === undefined ? Infinity : listedAtMs - (mtimes[f] as number);
+      if (j === files.length - 1 && ago < IN_PROGRESS_MS && fileSize < size) {
+        const name = table.name(f);
         problems.push({
           kind: 'in-progress',
           severity: 'info',
           timeline: t.tli,
-          file: f.name,
-          message: `segment ${f.name} is ${f.size} of ${size} bytes and was written ${Math.max(0, Math.round((listedAtMs - f.mtimeMs) / 1000))} s ago: archive_command is probably still copying it, so it is left out until it is complete (an archive_command that copies to a temporary name and renames it avoids this)`,
+          file: name,
+          message: `segment ${name} is ${fileSize} of ${size} bytes and was written ${Math.max(0, Math.round(ago / 1000))} s ago: archive_command is probably still copying it, so it is left out until it is complete (an archive_command that copies to a temporary name and renames it avoids this)`,
         });
         continue;
       }
-      bad.push({ segno, file: f, kind: f.size === 0 ? 'empty' : 'wrong-size' });
+      bad.push({ segno, file: f, kind: fileSize === 0 ? 'empty' : 'wrong-size' });
     }
     if (j > i) {
-      const copies = files.slice(i, j + 1).map((f) => f.name);
+      const copies = Array.from(files.subarray(i, j + 1), (f) => table.name(f));
       problems.push({
         kind: 'duplicate',
         severity: 'warning',
@@ -59,81 +66,98 @@ export function checkSegments(t: Timeline, size: number, problems: ArchiveProble
       run.last = newest;
       run.bytes += bytes;
     } else {
-      run = { firstSegno: segno, lastSegno: segno, first: files[start] as SegmentEntry, last: newest, bytes };
+      run = { firstSegno: segno, lastSegno: segno, first: start, last: newest, bytes };
       t.runs.push(run);
     }
   }
-  problems.push(...badSegmentProblems(t.tli, bad, size));
+  problems.push(...badSegmentProblems(t.tli, bad, table, size));
 
-  const last = Math.max(t.present[t.present.length - 1] ?? -1, ...t.partials.map((p) => p.segno));
+  let last = t.present.length ? (t.present[t.present.length - 1] as number) : -1;
+  const partialsAt = new Map<number, number>();
   for (const p of t.partials) {
-    const lsn = formatLsn(segmentStartLsn(p.segno, size));
-    if (hasSegment(t, p.segno)) {
+    const n = segnos[p] as number;
+    if (n > last) last = n;
+    partialsAt.set(n, (partialsAt.get(n) ?? 0) + 1);
+  }
+  for (const p of t.partials) {
+    const segnoOfP = segnos[p] as number;
+    const name = table.name(p);
+    const lsn = formatLsn(segmentStartLsn(segnoOfP, size));
+    if (hasSegment(t, segnoOfP)) {
       problems.push({
         kind: 'partial',
         severity: 'warning',
         timeline: t.tli,
-        file: p.name,
-        message: `${p.name} is left over: the complete segment is archived too, so the partial copy can be removed`,
+        file: name,
+        message: `${name} is left over: the complete segment is archived too, so the partial copy can be removed`,
       });
-    } else if (p.segno === last && continuedByChild.has(`${t.tli}:${p.segno}`)) {
+    } else if (segnoOfP === last && continuedByChild.has(`${t.tli}:${segnoOfP}`)) {
       problems.push({
         kind: 'partial',
         severity: 'info',
         timeline: t.tli,
-        file: p.name,
-        message: `${p.name} is the unfinished last segment of timeline ${t.tli}, as a promotion leaves it: nothing is lost, since the next timeline holds this WAL in full`,
+        file: name,
+        message: `${name} is the unfinished last segment of timeline ${t.tli}, as a promotion leaves it: nothing is lost, since the next timeline holds this WAL in full`,
       });
-    } else if (p.segno === last && t.partials.filter((q) => q.segno === last).length === 1) {
+    } else if (segnoOfP === last && partialsAt.get(last) === 1) {
       problems.push({
         kind: 'partial',
         severity: 'info',
         timeline: t.tli,
-        file: p.name,
-        message: `${p.name} is the unfinished last segment of timeline ${t.tli}, as pg_receivewal or a promotion leaves it: restore_command does not fetch it, so WAL after ${lsn} on timeline ${t.tli} is recoverable only once the complete segment or the next timeline is archived`,
+        file: name,
+        message: `${name} is the unfinished last segment of timeline ${t.tli}, as pg_receivewal or a promotion leaves it: restore_command does not fetch it, so WAL after ${lsn} on timeline ${t.tli} is recoverable only once the complete segment or the next timeline is archived`,
       });
     } else {
       problems.push({
         kind: 'partial',
         severity: 'warning',
         timeline: t.tli,
-        file: p.name,
-        message: `${p.name} is unfinished and not the last segment of timeline ${t.tli}: restore_command never fetches a .partial file, so it does not fill the place of segment ${segmentName(t.tli, p.segno, size)}`,
+        file: name,
+        message: `${name} is unfinished and not the last segment of timeline ${t.tli}: restore_command never fetches a .partial file, so it does not fill the place of segment ${segmentName(t.tli, segnoOfP, size)}`,
       });
     }
   }
 }
 
+/** A bad complete file: `file` is its row. */
+interface BadSegment {
+  segno: number;
+  file: number;
+  kind: 'empty' | 'wrong-size';
+}
+
 /** Consecutive bad segments of one kind become one problem, so a disk-full night does not print a thousand lines. */
-function badSegmentProblems(tli: number, bad: { segno: number; file: SegmentEntry; kind: 'empty' | 'wrong-size' }[], size: number): ArchiveProblem[] {
+function badSegmentProblems(tli: number, bad: BadSegment[], table: SegmentTable, size: number): ArchiveProblem[] {
   const out: ArchiveProblem[] = [];
   let i = 0;
   while (i < bad.length) {
-    const head = bad[i] as (typeof bad)[number];
+    const head = bad[i] as BadSegment;
     let j = i;
     while (j + 1 < bad.length && bad[j + 1]?.kind === head.kind && bad[j + 1]?.segno === (bad[j]?.segno ?? 0) + 1) j++;
-    const tail = bad[j] as (typeof bad)[number];
+    const tail = bad[j] as BadSegment;
     const count = j - i + 1;
+    const headName = table.name(head.file);
+    const tailName = table.name(tail.file);
     const stop = `recovery on timeline ${tli} stops at ${formatLsn(segmentStartLsn(head.segno, size))}`;
     let message: string;
     if (count === 1) {
-      const what = head.file.compression ? `compressed segment ${head.file.name}` : `segment ${head.file.name}`;
+      const what = table.compression(head.file) ? `compressed segment ${headName}` : `segment ${headName}`;
       message =
         head.kind === 'empty'
           ? `${what} is empty (0 bytes): ${stop}`
-          : `segment ${head.file.name} is ${head.file.size} bytes instead of ${size} (${formatSize(size)}): it is truncated or from a server with another segment size, and ${stop}`;
+          : `segment ${headName} is ${table.size[head.file] as number} bytes instead of ${size} (${formatSize(size)}): it is truncated or from a server with another segment size, and ${stop}`;
     } else {
       message =
         head.kind === 'empty'
-          ? `segments ${head.file.name} – ${tail.file.name} (${count}) are empty (0 bytes): ${stop}`
-          : `segments ${head.file.name} – ${tail.file.name} (${count}) are not ${size} bytes (${formatSize(size)}) long: they are truncated or from a server with another segment size, and ${stop}`;
+          ? `segments ${headName} – ${tailName} (${count}) are empty (0 bytes): ${stop}`
+          : `segments ${headName} – ${tailName} (${count}) are not ${size} bytes (${formatSize(size)}) long: they are truncated or from a server with another segment size, and ${stop}`;
     }
     out.push({
       kind: head.kind,
       severity: 'error',
       timeline: tli,
-      file: head.file.name,
-      ...(count > 1 ? { segments: { first: head.file.name, last: tail.file.name, count } } : {}),
+      file: headName,
+      ...(count > 1 ? { segments: { first: headName, last: tailName, count } } : {}),
       message,
     });
     i = j + 1;
@@ -142,7 +166,7 @@ function badSegmentProblems(tli: number, bad: { segno: number; file: SegmentEntr
 }
 
 /** Holes between present segment numbers, as [first missing, last missing]. */
-export function gapsWithin(present: number[]): [number, number][] {
+export function gapsWithin(present: ArrayLike<number>): [number, number][] {
   const gaps: [number, number][] = [];
   for (let i = 1; i < present.length; i++) {
     const prev = present[i - 1] as number;
@@ -229,9 +253,9 @@ export function checkSwitches(
   }
 }
 
-export function summarize(t: Timeline, size: number): TimelineSummary {
+export function summarize(t: Timeline, table: SegmentTable, size: number): TimelineSummary {
   let bytes = 0;
-  for (const f of t.files) bytes += f.size;
+  for (const f of t.files) bytes += table.size[f] as number;
   const summary: TimelineSummary = {
     tli: t.tli,
     ...(t.parent !== undefined ? { parent: t.parent } : {}),
@@ -244,8 +268,8 @@ export function summarize(t: Timeline, size: number): TimelineSummary {
       last: segmentName(t.tli, r.lastSegno, size),
       count: r.lastSegno - r.firstSegno + 1,
       bytes: r.bytes,
-      firstTime: new Date(r.first.mtimeMs),
-      lastTime: new Date(r.last.mtimeMs),
+      firstTime: new Date(table.mtimeMs[r.first] as number),
+      lastTime: new Date(table.mtimeMs[r.last] as number),
       startLsn: formatLsn(segmentStartLsn(r.firstSegno, size)),
       endLsn: formatLsn(segmentStartLsn(r.lastSegno + 1, size)),
     })),

@@ -1,6 +1,7 @@
 // The recoverable window: from each base backup's end along unbroken WAL to the newest archived segment.
 import { formatLsn, lsnToSegment, parseLsn, parseWalFileName, segmentNumber, segmentStartLsn } from './names';
-import type { ArchiveInventory, BackupWindow, RecoverableWindow, SegmentEntry, WindowPoint } from './check';
+import type { ArchiveInventory, BackupWindow, RecoverableWindow, WindowPoint } from './check';
+import type { SegmentTable } from './segmentTable';
 import type { Timeline } from './timeline';
 
 interface BaseBackupPoint {
@@ -18,7 +19,7 @@ interface BaseBackupPoint {
  * that follows it, across timeline switches that happen after it; the furthest branch wins, as
  * recovery_target_timeline = 'latest' would usually take it.
  */
-export function recoverableWindow(inv: ArchiveInventory, timelines: Map<number, Timeline>, size: number): RecoverableWindow {
+export function recoverableWindow(inv: ArchiveInventory, timelines: Map<number, Timeline>, table: SegmentTable, size: number): RecoverableWindow {
   const points = baseBackupPoints(inv, size);
   if (points.length === 0) {
     return {
@@ -34,11 +35,11 @@ export function recoverableWindow(inv: ArchiveInventory, timelines: Map<number, 
     children.set(t.parent, list);
   }
 
-  /** The furthest usable segment reachable from `segno` on `tli`, having WAL up to `segno - 1` already. */
-  const reach = (tli: number, segno: number, since: bigint): { tli: number; segno: number; file: SegmentEntry } | undefined => {
+  /** The furthest usable segment reachable from `segno` on `tli`, having WAL up to `segno - 1` already; `file` is the row of its newest file. */
+  const reach = (tli: number, segno: number, since: bigint): { tli: number; segno: number; file: number } | undefined => {
     const t = timelines.get(tli);
     const run = t?.runs.find((r) => r.firstSegno <= segno && segno <= r.lastSegno);
-    let best: { tli: number; segno: number; file: SegmentEntry } | undefined = run
+    let best: { tli: number; segno: number; file: number } | undefined = run
       ? { tli, segno: run.lastSegno, file: run.last }
       : undefined;
     const reached = run ? run.lastSegno : segno - 1;
@@ -57,14 +58,14 @@ export function recoverableWindow(inv: ArchiveInventory, timelines: Map<number, 
     if (!end) {
       return { label: p.label, origin: p.origin, ...(p.file ? { file: p.file } : {}), from: p.from, to: { ...p.from }, walAfterStop: false };
     }
-    const mtime = new Date(end.file.mtimeMs);
+    const mtime = new Date(table.mtimeMs[end.file] as number);
     const to: WindowPoint = {
       lsn: formatLsn(segmentStartLsn(end.segno + 1, size)),
       timeline: end.tli,
       // A segment's file time is when it was archived, a little after its last record: clamp so the window never runs backwards.
       time: p.from.time && p.from.time > mtime ? p.from.time : mtime,
       exact: false,
-      source: `time ${end.file.name} was archived`,
+      source: `time ${table.name(end.file)} was archived`,
     };
     return { label: p.label, origin: p.origin, ...(p.file ? { file: p.file } : {}), from: p.from, to, walAfterStop: true };
   });
