@@ -35,6 +35,16 @@ export interface ListOptions {
   workspace: string;
 }
 
+/** A word as a shell reads it back: bare when plain, else in single quotes. */
+function shellWord(word: string): string {
+  return /^[\w.@%+,:/-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** A connection's name as typed again; a URI (which may hold a password) is never echoed. */
+function connWord(conn: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(conn) || conn.includes('=') ? '<the same connection>' : shellWord(conn);
+}
+
 function describe(t: TableTransaction): string {
   const parts = [t.deleted && `deleted ${t.deleted.toLocaleString('en-US')}`, t.updated && `updated ${t.updated.toLocaleString('en-US')}`, t.inserted && `inserted ${t.inserted.toLocaleString('en-US')}`].filter(Boolean);
   return `${parts.join(', ')} row${t.deleted + t.updated + t.inserted === 1 ? '' : 's'}`;
@@ -146,7 +156,11 @@ export async function listTransactionsCommand(opts: ListOptions, io: Io): Promis
       const rows = [['XID', 'ENDED', 'OUTCOME', 'CHANGES', 'FIRST LSN']];
       for (const t of shown) rows.push([String(t.xid), t.at ? formatWhen(t.at, { seconds: true, noAge: true }) : '-', t.outcome, `${describe(t)}${rewrote.has(t.xid) ? ' (and rewrote the table)' : ''}`, t.firstLsn]);
       const last = shown.filter((t) => t.outcome === 'committed').at(-1);
-      const hint = last ? `\nTo recover ${what} as it was just before xid ${last.xid} (${describe(last)}): recover to --target-xid ${last.xid} with --exclusive.` : '';
+      // The table alone (nothing else rolled back), and the whole cluster's target for a PITR.
+      const hint = last
+        ? `\nTo bring ${what} back as it was just before xid ${last.xid} (${describe(last)}): pgbr recover-table --conn ${connWord(opts.conn)} --db ${shellWord(opts.db)} --table ${shellWord(opts.table)} --before-xid ${last.xid} ` +
+          `(a copy beside it by default; --mode missing-rows or replace). The whole cluster: recover to --target-xid ${last.xid} with --exclusive.`
+        : '';
       return `Transactions that changed ${what} (WAL ${read.from} – ${read.to}):\n${textTable(rows)}${hint}${tail}`;
     });
     return Exit.Ok;

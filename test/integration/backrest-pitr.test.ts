@@ -11,6 +11,7 @@ import { runBackrest } from '../../src/core/backrest/run';
 import type { DrillReport } from '../../src/core/pitr/drill';
 import { startBackrestRepo, type BackrestRepo } from './backrestRepo';
 import { processesWith } from './processes';
+import { switchAndWaitArchived } from './cluster';
 
 const pgbr = path.resolve(__dirname, '../../dist/pgbr.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -29,15 +30,6 @@ function run(args: string[], onStderr?: (text: string, child: ReturnType<typeof 
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-async function switchAndWaitArchived(): Promise<void> {
-  const wal = await r.cluster.sql('SELECT pg_walfile_name(pg_current_wal_lsn())');
-  await r.cluster.sql('SELECT pg_switch_wal()');
-  for (let i = 0; i < 400; i++) {
-    if ((await r.cluster.sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")) >= wal) return;
-    await sleep(50);
-  }
-  throw new Error(`segment ${wal} was not archived in time`);
-}
 
 const scratchLeft = async () => (await fs.readdir(os.tmpdir())).filter((f) => f.startsWith('pgbr-drill-'));
 const rows = (d: DrillReport, table: string) => d.databases.find((db) => db.name === 'postgres')?.tables.find((t) => t.table === table)?.rows;
@@ -65,12 +57,12 @@ before(async () => {
   const full = await runBackrest({ stanza: r.stanza, config: r.config }, 'backup', ['--type=full']);
   assert.equal(full.status, 'succeeded', full.status === 'failed' ? full.message : '');
   await r.cluster.sql("INSERT INTO items SELECT g, 1 FROM generate_series(1, 10) g; INSERT INTO other VALUES (1), (2), (3); SELECT pg_create_restore_point('after_batch_1');");
-  await switchAndWaitArchived();
+  await switchAndWaitArchived(r.cluster);
   await sleep(1100);
   between = await r.cluster.sql(`SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
   await sleep(1100);
   await r.cluster.sql('INSERT INTO items SELECT g, 2 FROM generate_series(11, 20) g;');
-  await switchAndWaitArchived();
+  await switchAndWaitArchived(r.cluster);
 });
 
 after(async () => {

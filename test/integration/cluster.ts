@@ -347,3 +347,22 @@ function installSafetyNet(): void {
     });
   }
 }
+
+/** Switches the server to a new WAL segment and waits until the one written before it is archived. */
+export async function switchAndWaitArchived(cluster: Pick<Cluster, 'sql'>, attempts = 400): Promise<void> {
+  const wal = await cluster.sql('SELECT pg_walfile_name(pg_current_wal_lsn())');
+  await cluster.sql('SELECT pg_switch_wal()');
+  for (let i = 0; i < attempts; i++) {
+    if ((await cluster.sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")) >= wal) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`segment ${wal} was not archived in time`);
+}
+
+/** Runs `sql` in one transaction ended by `end` (COMMIT or ROLLBACK) and returns its xid, read from inside it. */
+export async function transactionXid(cluster: Pick<Cluster, 'sql'>, sql: string, opts: { database?: string; end?: 'COMMIT' | 'ROLLBACK' } = {}): Promise<string> {
+  const out = await cluster.sql(`BEGIN; ${sql}; SELECT pg_current_xact_id(); ${opts.end ?? 'COMMIT'};`, opts.database ?? 'shop');
+  const xid = out.trim().split('\n').filter((l) => /^\d+$/.test(l.trim())).at(-1);
+  if (xid === undefined) throw new Error(`no xid came back from: ${sql}`);
+  return xid.trim();
+}

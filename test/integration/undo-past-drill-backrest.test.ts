@@ -11,20 +11,11 @@ import { withClient } from '../../src/core/postgres/server';
 import { drillPastSource } from '../../src/core/undo';
 import { startBackrestRepo, type BackrestRepo } from './backrestRepo';
 import { processesWith } from './processes';
+import { switchAndWaitArchived } from './cluster';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let r: BackrestRepo;
 let deleteXid = '';
 
-async function switchAndWaitArchived(): Promise<void> {
-  const wal = await r.cluster.sql('SELECT pg_walfile_name(pg_current_wal_lsn())');
-  await r.cluster.sql('SELECT pg_switch_wal()');
-  for (let i = 0; i < 400; i++) {
-    if ((await r.cluster.sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")) >= wal) return;
-    await sleep(50);
-  }
-  throw new Error(`segment ${wal} was not archived in time`);
-}
 
 before(async () => {
   r = await startBackrestRepo('past', 'pgbr-brpast-');
@@ -38,7 +29,7 @@ before(async () => {
   const out = await r.cluster.sql('BEGIN; DELETE FROM orders; SELECT pg_current_xact_id(); COMMIT;', 'shop');
   deleteXid = out.split('\n').filter((l) => /^\d+$/.test(l.trim())).at(-1) as string;
   await r.cluster.sql("INSERT INTO orders VALUES (500, 'after the delete'); CREATE TABLE later (id int);", 'shop');
-  await switchAndWaitArchived();
+  await switchAndWaitArchived(r.cluster);
 });
 
 after(async () => {

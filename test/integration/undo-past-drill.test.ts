@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { withClient } from '../../src/core/postgres/server';
 import { drillPastSource, type DrillPastSourceOptions, fileOwners, locateTable, type PastServer, tableTransactions } from '../../src/core/undo';
-import { startCluster, type Cluster } from './cluster';
+import { startCluster, type Cluster, switchAndWaitArchived, transactionXid } from './cluster';
 import { processesWith } from './processes';
 
 let cluster: Cluster;
@@ -23,20 +23,10 @@ let deletedAt: Date;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const exists = (p: string) => fs.stat(p).then(() => true, () => false);
 
-async function switchAndWaitArchived(): Promise<void> {
-  const wal = await cluster.sql('SELECT pg_walfile_name(pg_current_wal_lsn())');
-  await cluster.sql('SELECT pg_switch_wal()');
-  for (let i = 0; i < 200; i++) {
-    if ((await cluster.sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")) >= wal) return;
-    await sleep(50);
-  }
-  throw new Error(`segment ${wal} was not archived in time`);
-}
 
 /** One committed transaction in shop; its xid, from inside it. */
 async function tx(name: string, sql: string): Promise<void> {
-  const out = await cluster.sql(`BEGIN; ${sql}; SELECT pg_current_xact_id(); COMMIT;`, 'shop');
-  xids[name] = out.trim().split('\n').filter((l) => /^\d+$/.test(l.trim())).at(-1) as string;
+  xids[name] = await transactionXid(cluster, sql);
 }
 
 /** A scratch parent of its own per test, so each sees exactly what it left. */
@@ -86,14 +76,14 @@ before(async () => {
   });
   await tx('fill3', "INSERT INTO orders SELECT g, 'batch 3' FROM generate_series(201, 300) g");
   await tx('update', "UPDATE orders SET note = 'shipped' WHERE id <= 50");
-  await switchAndWaitArchived();
+  await switchAndWaitArchived(cluster);
   await tx('fill4', "INSERT INTO orders SELECT g, 'batch 4' FROM generate_series(301, 340) g");
   await tx('delete', 'DELETE FROM orders');
   // Later work elsewhere, which the past copy must not have.
   await tx('later1', "INSERT INTO audit (what) SELECT 'after ' || g FROM generate_series(1, 7) g");
   await tx('later2', 'CREATE TABLE later (id int); INSERT INTO later VALUES (1)');
   await tx('later3', "INSERT INTO orders VALUES (1000, 'new after the delete')");
-  await switchAndWaitArchived();
+  await switchAndWaitArchived(cluster);
 
   const params = cluster.params('postgres', 'shop');
   const { relation, oid } = await withClient(params, {}, (c) => locateTable(c, { schema: 'public', name: 'orders' }));

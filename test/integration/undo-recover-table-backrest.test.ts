@@ -11,23 +11,14 @@ import { runBackrest } from '../../src/core/backrest/run';
 import type { RecoverTableReport } from '../../src/core/undo';
 import { startBackrestRepo, type BackrestRepo } from './backrestRepo';
 import { processesWith } from './processes';
+import { switchAndWaitArchived } from './cluster';
 
 const pgbr = path.resolve(__dirname, '../../dist/pgbr.js');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let r: BackrestRepo;
 let workspace: string;
 let tmp: string;
 let deleteXid = '';
 
-async function switchAndWaitArchived(): Promise<void> {
-  const wal = await r.cluster.sql('SELECT pg_walfile_name(pg_current_wal_lsn())');
-  await r.cluster.sql('SELECT pg_switch_wal()');
-  for (let i = 0; i < 400; i++) {
-    if ((await r.cluster.sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")) >= wal) return;
-    await sleep(50);
-  }
-  throw new Error(`segment ${wal} was not archived in time`);
-}
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -62,7 +53,7 @@ before(async () => {
   const out = await r.cluster.sql('BEGIN; DELETE FROM orders; SELECT pg_current_xact_id(); COMMIT;', 'shop');
   deleteXid = out.split('\n').filter((l) => /^\d+$/.test(l.trim())).at(-1) as string;
   await r.cluster.sql("INSERT INTO orders VALUES (500, 'after the delete'); CREATE TABLE later (id int);", 'shop');
-  await switchAndWaitArchived();
+  await switchAndWaitArchived(r.cluster);
 });
 
 after(async () => {

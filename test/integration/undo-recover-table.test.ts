@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import pg from 'pg';
 import type { RecoverTableReport } from '../../src/core/undo';
-import { startCluster, type Cluster } from './cluster';
+import { startCluster, type Cluster, switchAndWaitArchived, transactionXid } from './cluster';
 import { processesWith } from './processes';
 
 const pgbr = path.resolve(__dirname, '../../dist/pgbr.js');
@@ -30,19 +30,9 @@ let beforeDelete: string;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rowsSum = "SELECT count(*) || ' ' || md5(coalesce(string_agg(id || ':' || note, ',' ORDER BY id), '')) FROM orders";
 
-async function switchAndWaitArchived(): Promise<void> {
-  const wal = await cluster.sql('SELECT pg_walfile_name(pg_current_wal_lsn())');
-  await cluster.sql('SELECT pg_switch_wal()');
-  for (let i = 0; i < 200; i++) {
-    if ((await cluster.sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")) >= wal) return;
-    await sleep(50);
-  }
-  throw new Error(`segment ${wal} was not archived in time`);
-}
 
 async function tx(name: string, sql: string): Promise<void> {
-  const out = await cluster.sql(`BEGIN; ${sql}; SELECT pg_current_xact_id(); COMMIT;`, 'shop');
-  xids[name] = out.trim().split('\n').filter((l) => /^\d+$/.test(l.trim())).at(-1) as string;
+  xids[name] = await transactionXid(cluster, sql);
 }
 
 interface Run {
@@ -91,14 +81,14 @@ before(async () => {
   assert.equal(backup.code, 0, backup.stderr + backup.stdout);
   await tx('fill2', "INSERT INTO orders SELECT g, 'batch 2' FROM generate_series(101, 300) g");
   await tx('update', "UPDATE orders SET note = 'shipped' WHERE id <= 50");
-  await switchAndWaitArchived();
+  await switchAndWaitArchived(cluster);
   await tx('fill3', "INSERT INTO orders SELECT g, 'batch 3' FROM generate_series(301, 340) g");
   beforeDelete = await cluster.sql(rowsSum, 'shop');
   await tx('delete', 'DELETE FROM orders');
   // Later work, which must stay.
   await tx('later1', "INSERT INTO audit (what) SELECT 'after ' || g FROM generate_series(1, 7) g");
   await tx('later2', "INSERT INTO orders VALUES (1000, 'new after the delete')");
-  await switchAndWaitArchived();
+  await switchAndWaitArchived(cluster);
 });
 
 after(async () => {
@@ -172,7 +162,7 @@ test('a bad UPDATE: --mode replace without --yes is refused naming what would be
   const good = await cluster.sql(rowsSum, 'shop');
   await tx('bad', "UPDATE orders SET note = 'oops' WHERE id % 2 = 0");
   await tx('after', "INSERT INTO orders VALUES (2000, 'added after the update')");
-  await switchAndWaitArchived();
+  await switchAndWaitArchived(cluster);
   const bad = await cluster.sql(rowsSum, 'shop');
   const refused = await cli([...table, '--before-xid', xids.bad as string, '--mode', 'replace']);
   assert.equal(refused.code, 2, refused.stdout + refused.stderr);
@@ -251,7 +241,7 @@ test('without base backups: the newest dump taken before the bad query, with wha
   assert.equal(dumped.code, 0, dumped.stderr + dumped.stdout);
   const good = await cluster.sql(rowsSum, 'shop');
   await tx('trim', 'DELETE FROM orders WHERE id > 300');
-  await switchAndWaitArchived();
+  await switchAndWaitArchived(cluster);
   const run = await cli([...table, '--before-xid', xids.trim as string, '--mode', 'missing-rows'], dumpsOnly);
   assert.equal(run.code, 0, run.stderr + run.stdout);
   assert.match(run.stdout, /^public\.orders as it was just before xid \d+ \(it ended .*\), from dump \S+ of .*\.\nThe newest dump with public\.orders is \S+ of .*: changes after it are lost \(.* before now\)\.\n/);

@@ -7,25 +7,15 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fileOwners, locateTable, tableTransactions, type TableTransaction } from '../../src/core/undo';
 import { withClient } from '../../src/core/postgres/server';
-import { startCluster, type Cluster } from './cluster';
+import { startCluster, type Cluster, switchAndWaitArchived, transactionXid } from './cluster';
 
 let cluster: Cluster;
 const xids: Record<string, number> = {};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function switchAndWaitArchived(): Promise<void> {
-  const wal = await cluster.sql('SELECT pg_walfile_name(pg_current_wal_lsn())');
-  await cluster.sql('SELECT pg_switch_wal()');
-  for (let i = 0; i < 200; i++) {
-    if ((await cluster.sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")) >= wal) return;
-    await sleep(50);
-  }
-  throw new Error(`segment ${wal} was not archived in time`);
-}
 
 async function tx(name: string, sql: string): Promise<void> {
-  const out = await cluster.sql(`BEGIN; ${sql}; SELECT pg_current_xact_id(); COMMIT;`, 'shop');
-  xids[name] = Number(out.trim().split('\n').filter((l) => /^\d+$/.test(l.trim())).at(-1));
+  xids[name] = Number(await transactionXid(cluster, sql));
 }
 
 before(async () => {
@@ -42,7 +32,7 @@ before(async () => {
   await tx('itemsAfter', "INSERT INTO items SELECT g, 'after' FROM generate_series(1, 5) g");
   await tx('abFill', 'INSERT INTO a SELECT generate_series(1, 10); INSERT INTO b SELECT generate_series(1, 10)');
   await tx('abTruncate', 'TRUNCATE a, b');
-  await switchAndWaitArchived();
+  await switchAndWaitArchived(cluster);
 });
 
 after(async () => {

@@ -7,27 +7,16 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { relationLocator, tableTransactions, type TableTransaction } from '../../src/core/undo';
 import { withClient } from '../../src/core/postgres/server';
-import { startCluster, type Cluster } from './cluster';
+import { startCluster, type Cluster, switchAndWaitArchived, transactionXid } from './cluster';
 
 let cluster: Cluster;
 const xids: Record<string, number> = {};
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function switchAndWaitArchived(): Promise<void> {
-  const wal = await cluster.sql('SELECT pg_walfile_name(pg_current_wal_lsn())');
-  await cluster.sql('SELECT pg_switch_wal()');
-  for (let i = 0; i < 200; i++) {
-    if ((await cluster.sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")) >= wal) return;
-    await sleep(50);
-  }
-  throw new Error(`segment ${wal} was not archived in time`);
-}
 
 /** Runs one transaction and returns its xid. */
-async function tx(name: string, sql: string, end = 'COMMIT'): Promise<void> {
-  const out = await cluster.sql(`BEGIN; ${sql}; SELECT pg_current_xact_id(); ${end};`, 'shop');
-  xids[name] = Number(out.trim().split('\n').filter((l) => /^\d+$/.test(l.trim())).at(-1));
+async function tx(name: string, sql: string, end: 'COMMIT' | 'ROLLBACK' = 'COMMIT'): Promise<void> {
+  xids[name] = Number(await transactionXid(cluster, sql, { end }));
 }
 
 before(async () => {
@@ -40,7 +29,7 @@ before(async () => {
   await tx('delete', 'DELETE FROM orders');
   await tx('rolledBack', "INSERT INTO orders VALUES (9999, 'never')", 'ROLLBACK');
   await tx('unrelated', "INSERT INTO audit (what) SELECT 'later' FROM generate_series(1, 25)");
-  await switchAndWaitArchived();
+  await switchAndWaitArchived(cluster);
 });
 
 after(async () => {
@@ -86,11 +75,11 @@ test('pgbr recover-table --list-transactions names the delete and how to recover
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, new RegExp(`^${xids.delete}\\s+\\S.*committed\\s+deleted 500 rows`, 'm'));
   // The last committed change is the delete: the hint points just before it.
-  assert.match(text.stdout, new RegExp(`just before xid ${xids.delete} \\(deleted 500 rows\\): recover to --target-xid ${xids.delete} with --exclusive\\.$`, 'm'));
+  assert.match(text.stdout, new RegExp(`just before xid ${xids.delete} \\(deleted 500 rows\\): pgbr recover-table --conn <the same connection> --db shop --table public\\.orders --before-xid ${xids.delete} .*The whole cluster: recover to --target-xid ${xids.delete} with --exclusive\\.$`, 'm'));
   const later = cli([...base, '--since', '2999-01-01 00:00:00 UTC']);
   assert.equal(later.code, 0, later.stderr);
   assert.match(later.stdout, /^No transaction changed public\.orders in \S+ – \S+ between the times given\.$/m);
   const none = cli(['recover-table', '--conn', uri, '--db', 'shop', '--table', 'orders']);
   assert.equal(none.code, 2);
-  assert.match(none.stderr, /give --list-transactions/);
+  assert.match(none.stderr, /give exactly one of --before-xid X, --before-time T and --list-transactions/);
 });
