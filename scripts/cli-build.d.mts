@@ -1,0 +1,4 @@
+// Types for scripts/cli-build.mjs, which the benchmarks import from TypeScript.
+export function buildCommit(cwd?: string): string;
+export function tocReaderId(root?: string): string;
+export function cliBuildOptions(esbuild: typeof import('esbuild'), options: { outfile: string; production: boolean; commit: string; tocReader?: string }): import('esbuild').BuildOptions;
