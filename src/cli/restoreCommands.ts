@@ -137,6 +137,14 @@ export function renderToc(toc: TocAbout, tree: CompactTocTree, manifest: DumpMan
   return lines.join('\n');
 }
 
+/** The manifest as a listing shows it: without the per-block sums, which only an integrity check reads (one per table with rows). */
+function listedManifest(manifest: DumpManifest | undefined): Omit<DumpManifest, 'blocks'> | null {
+  if (!manifest) return null;
+  const shown: Omit<DumpManifest, 'blocks'> & { blocks?: unknown } = { ...manifest };
+  delete shown.blocks;
+  return shown;
+}
+
 /** The listing from the TOC index, when it holds this dump's TOC as it is now. */
 async function indexedListing(dumpPath: string, cacheDir: string | undefined, reader: string | undefined, manifest: Promise<DumpManifest | undefined>) {
   const indexed = cacheDir && reader ? await readTocIndex(dumpPath, cacheDir, reader) : undefined;
@@ -159,7 +167,7 @@ export async function tocCommand(dump: string, opts: TocCliOptions, io: Io): Pro
     if (indexed) {
       const { about, manifest, damage } = indexed;
       if (opts.json) {
-        const head = { dump: dumpPath, format: about.format, gzip: about.gzip, source: indexed.source, header: about.header, manifest: manifest ?? null, damage: damage ?? null };
+        const head = { dump: dumpPath, format: about.format, gzip: about.gzip, source: indexed.source, header: about.header, manifest: listedManifest(manifest), damage: damage ?? null };
         // The tree's JSON is written as the index holds it: parsing and printing it again would be most of the listing's time.
         io.out(`${JSON.stringify(head).slice(0, -1)},"tree":${indexed.treeJson}}\n`);
       } else out.result(undefined, () => renderToc(about, indexed.tree(), manifest));
@@ -172,7 +180,7 @@ export async function tocCommand(dump: string, opts: TocCliOptions, io: Io): Pro
     if (cacheDir && reader) await writeTocIndex(toc, treeJson, cacheDir, reader);
     // What the archive shows of itself, else what its size says against the manifest's.
     const damage = toc.damage ?? (await quickDamage(dumpPath, manifest));
-    const document = { dump: dumpPath, format: toc.format, gzip: toc.gzip, source: toc.source, header: toc.header, manifest: manifest ?? null, damage: damage ?? null, tree };
+    const document = { dump: dumpPath, format: toc.format, gzip: toc.gzip, source: toc.source, header: toc.header, manifest: listedManifest(manifest), damage: damage ?? null, tree };
     out.result(opts.entries ? { ...document, entries: toc.entries } : document, () => renderToc(toc, tree, manifest), { compact: true });
     if (damage && !opts.json) io.err(`pgbr: ${damage}\n`);
     return damage ? Exit.Problem : Exit.Ok;

@@ -508,6 +508,9 @@ test('pgbr dump keeps the TOC index read from its stream: the first pgbr toc pri
   const fresh = await cli({ ...ws, env: { ...ws.env, PGBR_NO_TOC_INDEX: '1' } }, ['toc', dump, '--json']);
   assert.equal(fresh.code, 0, fresh.stderr);
   assert.equal((await cli(ws, ['toc', dump, '--json'])).stdout, fresh.stdout);
+  // The listing leaves out the manifest's block sums (the manifest file keeps them).
+  assert.equal((JSON.parse(fresh.stdout) as { manifest: { blocks?: unknown } }).manifest.blocks, undefined);
+  assert.ok((await readManifest(dump))?.blocks, 'the manifest itself has its block sums');
   // What printed came from the index the dump wrote: a schema renamed in it shows.
   const text = await fs.readFile(indexFile, 'utf8');
   await fs.writeFile(indexFile, text.replace('"schemas":[{"name":"', '"schemas":[{"name":"from-the-index '));
