@@ -1,8 +1,10 @@
 // A throwaway cluster archiving into a pgBackRest repository in a temp folder (posix by default), for tests that drive pgBackRest.
+import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { startCluster, type Cluster } from './cluster';
+import { runBackrest } from '../../src/core/backrest/run';
+import { startCluster, switchAndWaitArchived, transactionXid, type Cluster } from './cluster';
 
 export interface BackrestRepo {
   cluster: Cluster;
@@ -60,4 +62,22 @@ export async function startBackrestRepo(stanza: string, prefix: string, opts: Ba
   }
   await fs.writeFile(path.join(work, 'pgbackup.yaml'), `repositories:\n  - kind: pgbackrest\n    stanza: ${stanza}\n    config: ${config}\n`);
   return { cluster, work, config, repo, stanza };
+}
+
+/**
+ * The bad-DELETE story on a stanza: orders 1–120, a full backup, orders 121–200, a `DELETE FROM orders`
+ * (whose xid is returned), then a later row and a later table, all archived.
+ */
+export async function deleteAfterBackup(r: BackrestRepo): Promise<string> {
+  const created = await runBackrest({ stanza: r.stanza, config: r.config }, 'stanza-create', []);
+  assert.equal(created.status, 'succeeded', created.status === 'failed' ? created.message : '');
+  await r.cluster.sql('CREATE DATABASE shop');
+  await r.cluster.sql("CREATE TABLE orders (id int PRIMARY KEY, note text); INSERT INTO orders SELECT g, 'before the backup' FROM generate_series(1, 120) g;", 'shop');
+  const full = await runBackrest({ stanza: r.stanza, config: r.config }, 'backup', ['--type=full']);
+  assert.equal(full.status, 'succeeded', full.status === 'failed' ? full.message : '');
+  await r.cluster.sql("INSERT INTO orders SELECT g, 'after the backup' FROM generate_series(121, 200) g;", 'shop');
+  const deleteXid = await transactionXid(r.cluster, 'DELETE FROM orders');
+  await r.cluster.sql("INSERT INTO orders VALUES (500, 'after the delete'); CREATE TABLE later (id int);", 'shop');
+  await switchAndWaitArchived(r.cluster);
+  return deleteXid;
 }

@@ -6,12 +6,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { backrestSource } from '../../src/core/backrest';
-import { runBackrest } from '../../src/core/backrest/run';
 import { withClient } from '../../src/core/postgres/server';
 import { drillPastSource } from '../../src/core/undo';
-import { startBackrestRepo, type BackrestRepo } from './backrestRepo';
+import { deleteAfterBackup, startBackrestRepo, type BackrestRepo } from './backrestRepo';
 import { processesWith } from './processes';
-import { switchAndWaitArchived } from './cluster';
 
 let r: BackrestRepo;
 let deleteXid = '';
@@ -19,17 +17,7 @@ let deleteXid = '';
 
 before(async () => {
   r = await startBackrestRepo('past', 'pgbr-brpast-');
-  const created = await runBackrest({ stanza: r.stanza, config: r.config }, 'stanza-create', []);
-  assert.equal(created.status, 'succeeded', created.status === 'failed' ? created.message : '');
-  await r.cluster.sql('CREATE DATABASE shop');
-  await r.cluster.sql("CREATE TABLE orders (id int PRIMARY KEY, note text); INSERT INTO orders SELECT g, 'before the backup' FROM generate_series(1, 120) g;", 'shop');
-  const full = await runBackrest({ stanza: r.stanza, config: r.config }, 'backup', ['--type=full']);
-  assert.equal(full.status, 'succeeded', full.status === 'failed' ? full.message : '');
-  await r.cluster.sql("INSERT INTO orders SELECT g, 'after the backup' FROM generate_series(121, 200) g;", 'shop');
-  const out = await r.cluster.sql('BEGIN; DELETE FROM orders; SELECT pg_current_xact_id(); COMMIT;', 'shop');
-  deleteXid = out.split('\n').filter((l) => /^\d+$/.test(l.trim())).at(-1) as string;
-  await r.cluster.sql("INSERT INTO orders VALUES (500, 'after the delete'); CREATE TABLE later (id int);", 'shop');
-  await switchAndWaitArchived(r.cluster);
+  deleteXid = await deleteAfterBackup(r);
 });
 
 after(async () => {

@@ -7,11 +7,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { runBackrest } from '../../src/core/backrest/run';
 import type { RecoverTableReport } from '../../src/core/undo';
-import { startBackrestRepo, type BackrestRepo } from './backrestRepo';
+import { deleteAfterBackup, startBackrestRepo, type BackrestRepo } from './backrestRepo';
 import { processesWith } from './processes';
-import { switchAndWaitArchived } from './cluster';
 
 const pgbr = path.resolve(__dirname, '../../dist/pgbr.js');
 let r: BackrestRepo;
@@ -43,17 +41,7 @@ before(async () => {
     path.join(workspace, 'pgbackup.yaml'),
     `connections:\n  - name: shop\n    host: 127.0.0.1\n    port: ${r.cluster.port}\n    user: postgres\n    database: shop\n    sslmode: disable\nrepositories:\n  - kind: pgbackrest\n    stanza: ${r.stanza}\n    config: ${r.config}\n    connection: shop\n`,
   );
-  const created = await runBackrest({ stanza: r.stanza, config: r.config }, 'stanza-create', []);
-  assert.equal(created.status, 'succeeded', created.status === 'failed' ? created.message : '');
-  await r.cluster.sql('CREATE DATABASE shop');
-  await r.cluster.sql("CREATE TABLE orders (id int PRIMARY KEY, note text); INSERT INTO orders SELECT g, 'before the backup' FROM generate_series(1, 120) g;", 'shop');
-  const full = await runBackrest({ stanza: r.stanza, config: r.config }, 'backup', ['--type=full']);
-  assert.equal(full.status, 'succeeded', full.status === 'failed' ? full.message : '');
-  await r.cluster.sql("INSERT INTO orders SELECT g, 'after the backup' FROM generate_series(121, 200) g;", 'shop');
-  const out = await r.cluster.sql('BEGIN; DELETE FROM orders; SELECT pg_current_xact_id(); COMMIT;', 'shop');
-  deleteXid = out.split('\n').filter((l) => /^\d+$/.test(l.trim())).at(-1) as string;
-  await r.cluster.sql("INSERT INTO orders VALUES (500, 'after the delete'); CREATE TABLE later (id int);", 'shop');
-  await switchAndWaitArchived(r.cluster);
+  deleteXid = await deleteAfterBackup(r);
 });
 
 after(async () => {
