@@ -1,7 +1,7 @@
 // Builds the extension bundle, the `pgbr` CLI, the webview bundles and the e2e test suite.
 // `--watch` rebuilds on change; `--production` minifies and drops source maps.
 import * as esbuild from 'esbuild';
-import { buildCommit, cliBuildOptions, tocReaderId } from './scripts/cli-build.mjs';
+import { buildCommit, cliBuildOptions, pgOnNodePlugin, tocReaderId } from './scripts/cli-build.mjs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -15,6 +15,7 @@ const common = {
   target: 'node20',
   platform: 'node',
   format: 'cjs',
+  plugins: [pgOnNodePlugin()],
 };
 
 /** @type {esbuild.BuildOptions[]} */

@@ -2,3 +2,4 @@
 export function buildCommit(cwd?: string): string;
 export function tocReaderId(root?: string): string;
 export function cliBuildOptions(esbuild: typeof import('esbuild'), options: { outfile: string; production: boolean; commit: string; tocReader?: string }): import('esbuild').BuildOptions;
+export function pgOnNodePlugin(): import('esbuild').Plugin;

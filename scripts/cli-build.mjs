@@ -37,6 +37,28 @@ export function tocReaderId(root = process.cwd()) {
 }
 
 /**
+ * pg decides at load time whether it runs in a Cloudflare Worker by constructing a `Response`, and
+ * touching that global makes Node 20 load its whole fetch implementation (undici): about 30 ms of
+ * every command that connects, and of the extension's first connection. pgbr and the extension only
+ * run on Node, so the check is compiled to `false`. The build fails if pg's code no longer has it, so
+ * an upgrade cannot drop this silently.
+ * @returns {import('esbuild').Plugin}
+ */
+export function pgOnNodePlugin() {
+  const check = 'function isCloudflareRuntime() {';
+  return {
+    name: 'pg-on-node',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]pg[\\/]lib[\\/]stream\.js$/ }, async (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        if (!source.includes(check)) return { errors: [{ text: `${args.path} no longer defines isCloudflareRuntime: see pgOnNodePlugin in scripts/cli-build.mjs` }] };
+        return { contents: source.replace(check, `${check}\n  return false;`), loader: 'js' };
+      });
+    },
+  };
+}
+
+/**
  * The esbuild options of the CLI: the bundle is written after the launcher into `outfile`
  * (scripts/cli-launcher.mjs), with a source map beside it unless `production`.
  * @param {typeof import('esbuild')} esbuild
@@ -62,6 +84,7 @@ export function cliBuildOptions(esbuild, { outfile, production, commit, tocReade
     minifySyntax: true,
     write: false,
     plugins: [
+      pgOnNodePlugin(),
       {
         name: 'pgbr-launcher',
         setup(build) {
