@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises';
 import { PgbrError } from '../platform/errors';
 import type { Logger } from '../platform/log';
+import { prepareToolRuns } from '../platform/runner';
 import { chooseTool, type FoundTool, type ToolInventory } from '../platform/tools';
 import type { QualifiedName } from '../postgres/names';
 import { getServerInfo, withClient, withLazyClient } from '../postgres/server';
@@ -164,7 +165,11 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     const blockDamage = parts && chosen ? await parts.checkEntries(chosen.entries) : undefined;
     if (blockDamage) throw damaged(blockDamage);
     // Only a database that did not exist is created, so the checks of an existing one below never meet it.
-    if (opts.create) await createDatabase(c, opts.database);
+    if (opts.create) {
+      const creating = createDatabase(c, opts.database);
+      prepareToolRuns();
+      await creating;
+    }
     return { exists: present, tool: picked, fullToc: whole, created: !!opts.create, firstList: chosen, cluster };
   });
   let list: RestoreList | undefined = firstList;
@@ -182,7 +187,8 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
     // Schemas the restore needs and the target lacks: the dump's SCHEMA entries where it has them (a whole
     // dump restores those itself), else created here, owned by the restoring user. Data-only needs none.
     if (!opts.dataOnly && format !== 'plain') {
-      const needed = schemasNeeded(fullToc.entries, list ? list.entries : fullToc.entries);
+      // A database this restore has just made from template0 holds the public schema and no other.
+      const needed = schemasNeeded(fullToc.entries, list ? list.entries : fullToc.entries).filter((s) => !created || s.name !== 'public');
       if (needed.length > 0) {
         const made = await createMissingSchemas(await client(), needed, { fromDump: !!list });
         if (list && made.fromDump.length > 0) list = buildRestoreList(fullToc.entries, tables, { schemas: made.fromDump });

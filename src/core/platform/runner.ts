@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import type * as Execa from 'execa' with { 'resolution-mode': 'import' };
 import type { Logger } from './log';
 import type { ConnectionParams } from '../profiles/types';
-import { guardProcessGroup, privateTempDir, signalProcessGroup } from './reaper';
+import { guardProcessGroup, privateTempDir, runFolder, signalProcessGroup } from './reaper';
 import { shellWord } from './shell';
 import { errorMessage } from './errors';
 
@@ -146,6 +146,20 @@ let execaModule: Promise<typeof Execa> | undefined;
 function loadExeca() {
   execaModule ??= import('execa');
   return execaModule;
+}
+
+/**
+ * Readies what the first tool run of this process needs, the process runner and this run's folder with
+ * its watcher (reaper.ts), for a caller that is waiting on the server meanwhile: a restore creating its
+ * database does this while CREATE DATABASE runs, rather than after it.
+ */
+export function prepareToolRuns(): void {
+  void loadExeca().catch(() => undefined);
+  try {
+    runFolder();
+  } catch {
+    // The run itself makes the folder and says why it could not.
+  }
 }
 
 /** A libpq passfile line matching every host, port, database and user. */
