@@ -292,3 +292,18 @@ test('formatCommandLine quotes what a shell would split or expand', () => {
     `/usr/lib/postgresql/16/bin/pg_dump --format=custom -f 'my dump.pgdump' "it's" '' '--table=public.*' '$HOME'`,
   );
 });
+
+test('a stdout given a stdio buffer delivers the same bytes, and a missing tool still fails as itself', async () => {
+  const chunks: Buffer[] = [];
+  const consumeStdout = async (out: NodeJS.ReadableStream) => {
+    for await (const c of out) chunks.push(c as Buffer);
+  };
+  const result = await runTool({ file: '/usr/bin/seq', args: ['1', '200000'], consumeStdout, stdoutBufferBytes: 1 << 20 });
+  assert.equal(result.status, 'succeeded');
+  const expected = Array.from({ length: 200000 }, (_, i) => `${i + 1}\n`).join('');
+  assert.equal(Buffer.concat(chunks).toString('latin1'), expected);
+
+  const missing = await runTool({ file: '/nonexistent/bin/pg_dump', args: ['--version'], consumeStdout, stdoutBufferBytes: 1 << 20 });
+  assert.equal(missing.status, 'failed');
+  if (missing.status === 'failed') assert.match(missing.message, /^pg_dump was not found at \/nonexistent\/bin\/pg_dump/);
+});

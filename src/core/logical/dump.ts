@@ -149,7 +149,7 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
         },
         logger,
         label: 'pg_dump',
-        ...(sink ? { consumeStdout: sink.consume } : {}),
+        ...(sink ? { consumeStdout: sink.consume, stdoutBufferBytes: 1 << 20 } : {}),
       });
 
       const counter = new RowCounter(client, backendPid, () => cancelBackend(opts.connection, opts.database, backendPid, logger));

@@ -1,6 +1,7 @@
 // The one way the core runs a PostgreSQL client tool: argv arrays, secrets kept out of argv and logs,
 // output streamed line by line, cancellation that takes the whole process tree down, typed outcomes.
 
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -35,6 +36,12 @@ export interface RunSpec {
    * When it rejects, the child's group is stopped and the run fails with the rejection's message.
    */
   consumeStdout?: (stdout: Readable) => Promise<void>;
+  /**
+   * Give the child's stdout a stdio buffer of this many bytes (coreutils `stdbuf`, on Linux where it is
+   * installed). pg_dump writes its archive a few kilobytes at a time, and every write wakes the reader:
+   * about 30,000 times per 180 MB, 0.4 to 0.7 s of this process's CPU; with 1 MiB, a tenth of that.
+   */
+  stdoutBufferBytes?: number;
   /** Aborting sends SIGTERM to the process and its children, then SIGKILL after `forceKillAfterMs`. */
   signal?: AbortSignal;
   /** How long a cancelled process may take to exit before it is killed outright (default 5000). */
@@ -162,6 +169,27 @@ export function prepareToolRuns(): void {
   }
 }
 
+let stdbufPath: string | null | undefined;
+
+/**
+ * coreutils' stdbuf on Linux, when it is there and `file` is an executable (a missing tool must fail as
+ * itself, not as stdbuf's exit 127); undefined elsewhere, and the tool runs with its own buffering.
+ */
+function stdbufFor(file: string): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  if (stdbufPath === undefined) stdbufPath = ['/usr/bin/stdbuf', '/bin/stdbuf'].find(isExecutableFile) ?? null;
+  return stdbufPath !== null && isExecutableFile(file) ? stdbufPath : undefined;
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    accessSync(file, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A libpq passfile line matching every host, port, database and user. */
 function passfileLine(password: string): string {
   return `*:*:*:*:${password.replace(/\\/g, '\\\\').replace(/:/g, '\\:')}\n`;
@@ -243,7 +271,9 @@ export async function runTool(spec: RunSpec): Promise<RunResult> {
       detached: posix,
       windowsHide: true,
     };
-    const subprocess = execa(spec.file, [...spec.args], options);
+    const stdbuf = spec.stdoutBufferBytes ? stdbufFor(spec.file) : undefined;
+    // stdbuf execs the tool in its own place (same process, same group), with the buffer set at load.
+    const subprocess = stdbuf ? execa(stdbuf, [`-o${spec.stdoutBufferBytes}`, spec.file, ...spec.args], options) : execa(spec.file, [...spec.args], options);
     const pgid = posix ? subprocess.pid : undefined;
 
     let stdout = '';
