@@ -1,4 +1,5 @@
 import * as fs from 'node:fs/promises';
+import type pg from 'pg';
 import { PgbrError } from '../platform/errors';
 import type { Logger } from '../platform/log';
 import { prepareToolRuns } from '../platform/runner';
@@ -144,18 +145,15 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
   const target: ConnectionParams = { ...opts.connection, database: opts.database };
   const where = `database "${opts.database}"`;
 
-  // Look at the server and the target before anything is changed, and create the database, over one
-  // connection to the maintenance database; then one to the target for every question before the run.
-  const { exists, tool, fullToc, created, firstList, cluster } = await withClient(opts.connection, { password: opts.password, database: maintenance, signal: opts.signal }, async (c) => {
+  // Look at the server and the target before anything is changed, over one connection: to the target
+  // when it exists; when the restore creates it, to the maintenance database, which creates it, and then,
+  // only if a question needs it, to the new database.
+  const look = async (c: pg.Client) => {
     const info = await getServerInfo(c);
     const cluster = globals ? await clusterGlobals(c) : undefined;
-    const found = await c.query('SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1', [opts.database]);
-    const present = (found.rowCount ?? 0) > 0;
-    if (opts.create && present) {
-      throw new PgbrError('usage', `${where} already exists: restore into it without create, or choose a new name.`);
-    }
-    if (!opts.create && !present) {
-      throw new PgbrError('usage', `${where} does not exist: create it first, or restore with create.`);
+    if (opts.create) {
+      const found = await c.query('SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1', [opts.database]);
+      if ((found.rowCount ?? 0) > 0) throw new PgbrError('usage', `${where} already exists: restore into it without create, or choose a new name.`);
     }
     const picked = pickTool(opts.inventory, format, info.major, toc);
     // A TOC read by another route (pg_restore --list) is what the table choice below must use.
@@ -170,12 +168,13 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
       prepareToolRuns();
       await creating;
     }
-    return { exists: present, tool: picked, fullToc: whole, created: !!opts.create, firstList: chosen, cluster };
-  });
-  let list: RestoreList | undefined = firstList;
+    return { exists: !opts.create, tool: picked, fullToc: whole, created: !!opts.create, firstList: chosen, cluster };
+  };
+  type Looked = Awaited<ReturnType<typeof look>>;
+  let list: RestoreList | undefined;
   const recreate = tables.length > 0 && (opts.recreate || opts.clean);
 
-  const foreignKeysLeftOut = await withLazyClient(target, { password: opts.password, signal: opts.signal }, async (client) => {
+  const prepareTarget = async ({ exists, fullToc, created }: Looked, client: () => Promise<pg.Client>): Promise<LeftOutForeignKey[]> => {
     if (exists) {
       const c = await client();
       if (tables.length > 0) await checkTablesTarget(c, tables, { dataOnly: !!opts.dataOnly, recreate: !!recreate, where });
@@ -214,7 +213,30 @@ export async function runRestore(opts: RestoreOptions): Promise<RestoreResult> {
       for (const w of checked.warnings) opts.logger?.warn(w);
     }
     return leftOut;
-  });
+  };
+
+  let looked: Looked;
+  let foreignKeysLeftOut: LeftOutForeignKey[];
+  const connectOpts = { password: opts.password, signal: opts.signal };
+  if (opts.create) {
+    looked = await withClient(opts.connection, { ...connectOpts, database: maintenance }, look);
+    list = looked.firstList;
+    foreignKeysLeftOut = await withLazyClient(target, connectOpts, (client) => prepareTarget(looked, client));
+  } else {
+    try {
+      [looked, foreignKeysLeftOut] = await withClient(target, connectOpts, async (c) => {
+        const l = await look(c);
+        list = l.firstList;
+        return [l, await prepareTarget(l, () => Promise.resolve(c))] as const;
+      });
+    } catch (e) {
+      if (e instanceof PgbrError && (e.cause as { code?: string } | undefined)?.code === '3D000') {
+        throw new PgbrError('usage', `${where} does not exist: create it first, or restore with create.`, { cause: e });
+      }
+      throw e;
+    }
+  }
+  const { tool, fullToc, created, cluster } = looked;
 
   // The tools roll the whole restore back on an error when it runs in one transaction (pg_restore's
   // --single-transaction implies --exit-on-error; psql runs with ON_ERROR_STOP).
