@@ -1,6 +1,8 @@
 // The Dumps view at scale, in a real VS Code (code-server, through test/e2e/run.ts): how long the first
 // level of a folder of 1,000 dumps takes to list, and the first level (schemas) of a dump of 10,000
-// tables, then its tables. Timed in the extension host as the workbench asks (children, then each
+// tables, then its tables. That dump is indexed as pgbr and the extension index the dumps they make
+// (here by `pgbr toc`, whose index the suite puts in the extension host's cache folder); the same dump
+// under another path, which no index names, is listed too (pg_dump's own: read, then indexed). Timed in the extension host as the workbench asks (children, then each
 // child's TreeItem), beside the raw tools on the same files in the same run: `ls -l` of the folder and
 // `pg_restore --list` of the dump.
 //
@@ -15,7 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startCluster } from '../test/integration/cluster';
 import { manifestPathFor, manifestText, type DumpManifest } from '../src/core/logical/manifest';
-import { envInt, formatMs, installCleanup, loadAverage, median, renderTable, startReaper, timedRun, toolEnv } from './support';
+import { bundleForNode, envInt, formatMs, installCleanup, loadAverage, median, renderTable, startReaper, timedRun, toolEnv } from './support';
 
 const settings = {
   dumps: envInt('BENCH_VIEWS_DUMPS', 1000),
@@ -31,6 +33,7 @@ interface ViewsResult {
   dumps: number[];
   dumpCount: number;
   schemas: number[];
+  unindexed: number[];
   tables: number[];
   tableCount: number;
 }
@@ -102,6 +105,16 @@ async function main(): Promise<void> {
     await cluster.stop();
   }
 
+  // The index pgbr keeps of the dumps it makes, in a cache folder of its own that the suite copies into the extension host's.
+  const cli = await bundleForNode('src/cli/pgbr.ts', path.join(work, 'cli', 'pgbr.js'), '#!/usr/bin/env node');
+  const cliCache = path.join(work, 'cli-cache');
+  await timedRun(process.execPath, [cli, 'toc', '--json', tocDump], { env: { ...process.env, XDG_CACHE_HOME: cliCache } });
+  const indexDir = path.join(cliCache, 'pgbr', 'toc');
+  if ((await fs.readdir(indexDir).catch(() => [])).length !== 1) throw new Error(`pgbr toc wrote no TOC index in ${indexDir}`);
+  const unindexedDir = path.join(work, 'unindexed');
+  await fs.mkdir(unindexedDir);
+  await fs.copyFile(tocDump, path.join(unindexedDir, 'copy.dump'));
+
   // The raw tools on the same files, in the same run.
   const ls: number[] = [];
   const list: number[] = [];
@@ -111,7 +124,7 @@ async function main(): Promise<void> {
   }
 
   const loadBefore = loadAverage();
-  const result = await runViewsSuite({ PGBR_BENCH_DUMPS_DIR: dumpsDir, PGBR_BENCH_TOC_DIR: tocDir, PGBR_BENCH_TOC_DUMP: tocDump, PGBR_BENCH_RUNS: String(settings.runs) });
+  const result = await runViewsSuite({ PGBR_BENCH_DUMPS_DIR: dumpsDir, PGBR_BENCH_TOC_DIR: tocDir, PGBR_BENCH_TOC_DUMP: tocDump, PGBR_BENCH_TOC_INDEX_DIR: indexDir, PGBR_BENCH_UNINDEXED_DUMP: path.join(unindexedDir, 'copy.dump'), PGBR_BENCH_RUNS: String(settings.runs) });
   if (result.dumpCount !== settings.dumps) throw new Error(`the folder listed ${result.dumpCount} dumps, not ${settings.dumps}`);
   if (result.tableCount !== settings.tables) throw new Error(`the dump's schema listed ${result.tableCount} tables, not ${settings.tables}`);
   const row = (label: string, runs: number[], target: number | undefined, raw: number[], rawLabel: string) => [
@@ -128,6 +141,7 @@ async function main(): Promise<void> {
       ['Measure (extension host)', 'first', 'median', 'target', 'raw tool, same files', 'ratio', 'runs'],
       row(`Dumps view: a folder of ${settings.dumps} dumps, first level`, result.dumps, TARGETS.dumps, ls, 'ls -l'),
       row(`Dumps view: a dump of ${settings.tables} tables, first level (schemas)`, result.schemas, TARGETS.schemas, list, 'pg_restore --list'),
+      row(`  the same dump, no index yet (pg_dump's own): read, then indexed`, result.unindexed, undefined, list, 'pg_restore --list'),
       row(`  then its schema's ${settings.tables} tables`, result.tables, undefined, list, 'pg_restore --list'),
     ])}\nload average before the suite ${loadBefore}, after ${loadAverage()}\n`,
   );

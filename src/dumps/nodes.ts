@@ -1,7 +1,7 @@
 // Node kinds of the Dumps tree: folder → dump → its contents (schemas → tables, and object groups).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type CatalogEntry, verificationState, uncheckedForeignKeys, type TocEntry, type TocSchema, type TocTable, type TocTree } from '../core/logical';
+import { type CatalogEntry, verificationState, uncheckedForeignKeys, type CompactTocTree, type TocEntry, type TocTree, type ViewedToc } from '../core/logical';
 import { formatBytes, printable, plural, formatAge, formatWhen } from '../core/platform';
 import { describeCopies } from '../core/offsite';
 import { TreeNode as DumpsNode } from '../treeNode';
@@ -38,8 +38,10 @@ export class DumpFolderNode extends DumpsNode {
 }
 
 export class DumpNode extends DumpsNode implements Targeted {
-  /** The dump's contents, read once per node (a refresh makes new nodes). */
-  tree?: Promise<TocTree & { damage?: string }>;
+  /** The dump's schemas and relations, from its TOC index or read once per node (a refresh makes new nodes). */
+  tree?: Promise<ViewedToc>;
+  /** Every entry of its TOC, read only when a group of objects is opened (the index keeps names, not entries). */
+  entries?: Promise<TocTree>;
 
   constructor(
     readonly parent: DumpFolderNode,
@@ -138,10 +140,16 @@ export class RunningDumpsNode extends DumpsNode {
   }
 }
 
+/** A schema as the TOC index keeps it: names, kinds and whether rows are in the dump. */
+export type DumpSchema = CompactTocTree['schemas'][number];
+export type DumpTable = DumpSchema['tables'][number];
+/** The groups of objects under a schema, named as the tree shows them. */
+export type SchemaGroup = 'functions' | 'sequences' | 'indexes' | 'constraints' | 'others';
+
 export class DumpSchemaNode extends DumpsNode {
   constructor(
     readonly parent: DumpNode,
-    readonly schema: TocSchema,
+    readonly schema: DumpSchema,
   ) {
     super(printable(schema.name), vscode.TreeItemCollapsibleState.Collapsed);
     this.id = `${parent.id}/schema/${schema.name}`;
@@ -155,7 +163,7 @@ export class DumpSchemaNode extends DumpsNode {
 export class DumpTableNode extends DumpsNode implements Targeted {
   constructor(
     readonly parent: DumpSchemaNode,
-    readonly table: TocTable,
+    readonly table: DumpTable & { schema: string },
     rows: number | undefined,
   ) {
     super(printable(table.name), vscode.TreeItemCollapsibleState.None);
@@ -174,15 +182,16 @@ export class DumpTableNode extends DumpsNode implements Targeted {
   }
 }
 
+/** A group of objects: its entries are read from the dump's TOC when it is opened. */
 export class DumpGroupNode extends DumpsNode {
   constructor(
     readonly parent: DumpSchemaNode | DumpNode,
-    groupName: string,
-    readonly entries: TocEntry[],
+    readonly group: SchemaGroup | 'other objects',
+    count: number,
   ) {
-    super(groupName, vscode.TreeItemCollapsibleState.Collapsed);
-    this.id = `${parent.id}/group/${groupName}`;
-    this.description = String(entries.length);
+    super(group, vscode.TreeItemCollapsibleState.Collapsed);
+    this.id = `${parent.id}/group/${group}`;
+    this.description = String(count);
     this.iconPath = new vscode.ThemeIcon('folder-library');
     this.contextValue = DumpsContext.Group;
   }

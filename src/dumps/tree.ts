@@ -3,8 +3,8 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import { FolderWatcher } from '../folderWatcher';
 import { ErrorNode } from '../treeNode';
-import { errorMessage, type ToolInventory } from '../core/platform';
-import { listDumps, groupToc, readToc, type TocSchema } from '../core/logical';
+import { cacheFolder, errorMessage, type ToolInventory } from '../core/platform';
+import { BUILT_TOC_READER, listDumps, groupToc, readToc, type Toc, type TocEntry, type TocTree, viewedToc } from '../core/logical';
 import { dumpFolders } from '../places';
 import { SET_IDENTITY_TITLE } from './identityChoice';
 import { onSettingChange } from '../settings';
@@ -18,6 +18,7 @@ import {
   PartialsNode,
   RunningDumpsNode,
   type DumpsNode,
+  type SchemaGroup,
 } from './nodes';
 
 const REFRESH_DEBOUNCE_MS = 300;
@@ -60,7 +61,7 @@ export class DumpsProvider implements vscode.TreeDataProvider<DumpsNode>, vscode
       if (node instanceof DumpFolderNode) return await this.dumps(node);
       if (node instanceof DumpNode) return await this.contents(node);
       if (node instanceof DumpSchemaNode) return this.schemaChildren(node);
-      if (node instanceof DumpGroupNode) return node.entries.map((e, i) => new DumpObjectNode(node, e, i));
+      if (node instanceof DumpGroupNode) return (await this.groupEntries(node)).map((e, i) => new DumpObjectNode(node, e, i));
     } catch (e) {
       this.ctx.log.warn(errorMessage(e));
       return [new ErrorNode(node, errorMessage(e))];
@@ -92,9 +93,16 @@ export class DumpsProvider implements vscode.TreeDataProvider<DumpsNode>, vscode
     const encryption = node.entry.encryption;
     // age needs a key the editor may not have yet: the row that asks for it, and the dump expands once it is set.
     if (encryption === 'age' && !(await this.ctx.identity.has())) return [new IdentityNode(node, `encrypted with age: set a decryption identity to see its tables`)];
+    // Schemas and relations from the TOC index (kept by pgbr and this extension as they dump), else the TOC read and indexed.
     node.tree ??= (async () => {
-      const toc = await readToc(node.entry.path, { pgRestore: newestTool(await this.ctx.tools()), decryption: await this.ctx.identity.decryption(), logger: this.ctx.log });
-      return { ...groupToc(toc.entries), ...(toc.damage ? { damage: toc.damage } : {}) };
+      const viewed = await viewedToc(node.entry.path, () => this.readEntries(node), {
+        format: node.entry.format,
+        encrypted: encryption !== undefined,
+        cacheDir: process.env.PGBR_NO_TOC_INDEX ? undefined : cacheFolder(process.env),
+        reader: BUILT_TOC_READER,
+      });
+      if (viewed.grouped) node.entries ??= Promise.resolve(viewed.grouped);
+      return viewed;
     })();
     let tree: Awaited<typeof node.tree>;
     try {
@@ -109,23 +117,45 @@ export class DumpsProvider implements vscode.TreeDataProvider<DumpsNode>, vscode
     // Damage first: the contents below are what the table of contents claims, not what can be restored.
     const damage = tree.damage ?? node.entry.damage;
     if (damage) nodes.push(new ErrorNode(node, damage));
-    nodes.push(...tree.schemas.map((s) => new DumpSchemaNode(node, s)));
-    if (tree.global.length > 0) nodes.push(new DumpGroupNode(node, 'other objects', tree.global));
+    nodes.push(...tree.tree.schemas.map((s) => new DumpSchemaNode(node, s)));
+    if (tree.tree.global.length > 0) nodes.push(new DumpGroupNode(node, 'other objects', tree.tree.global.length));
     return nodes;
   }
 
+  /** The dump's TOC, every entry: what the index does not keep (dump ids, list lines). */
+  private async readEntries(node: DumpNode): Promise<Toc> {
+    return readToc(node.entry.path, { pgRestore: newestTool(await this.ctx.tools()), decryption: await this.ctx.identity.decryption(), logger: this.ctx.log });
+  }
+
+  /** A group's entries, from the TOC read once per dump node when its first group is opened. */
+  private async groupEntries(node: DumpGroupNode): Promise<TocEntry[]> {
+    const dump = node.parent instanceof DumpNode ? node.parent : node.parent.parent;
+    dump.entries ??= this.readEntries(dump).then((toc) => groupToc(toc.entries));
+    let grouped: TocTree;
+    try {
+      grouped = await dump.entries;
+    } catch (e) {
+      dump.entries = undefined; // a key set since, or a dump fixed: the next opening reads again
+      throw e;
+    }
+    if (node.parent instanceof DumpNode || node.group === 'other objects') return grouped.global;
+    const schemaName = node.parent.schema.name;
+    const schema = grouped.schemas.find((s) => s.name === schemaName);
+    return schema?.[node.group] ?? [];
+  }
+
   private schemaChildren(node: DumpSchemaNode): DumpsNode[] {
-    const s: TocSchema = node.schema;
+    const s = node.schema;
     const counts = new Map(node.parent.entry.manifest?.rowCounts.map((r) => [`${r.schema}\0${r.table}`, r.rows]) ?? []);
-    const nodes: DumpsNode[] = s.tables.map((t) => new DumpTableNode(node, t, counts.get(`${t.schema}\0${t.name}`)));
-    const groups: [string, typeof s.functions][] = [
+    const nodes: DumpsNode[] = s.tables.map((t) => new DumpTableNode(node, { ...t, schema: s.name }, counts.get(`${s.name}\0${t.name}`)));
+    const groups: [SchemaGroup, readonly unknown[]][] = [
       ['functions', s.functions],
       ['sequences', s.sequences],
       ['indexes', s.indexes],
       ['constraints', s.constraints],
       ['others', s.others],
     ];
-    for (const [label, entries] of groups) if (entries.length > 0) nodes.push(new DumpGroupNode(node, label, entries));
+    for (const [label, entries] of groups) if (entries.length > 0) nodes.push(new DumpGroupNode(node, label, entries.length));
     return nodes;
   }
 

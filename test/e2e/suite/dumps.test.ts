@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { pushDump, verifyCopy } from '../../../src/core/offsite/copies';
 import { parseRemote } from '../../../src/core/offsite/remote';
+import { tocIndexFile } from '../../../src/core/logical/toc';
+import { cacheFolder } from '../../../src/core/platform/cacheFolder';
 import { activateExtension, child, children, labels, type PgBackupApi, type Shown } from './tree';
 
 interface DumpResult {
@@ -54,6 +56,45 @@ suite('Dumps', () => {
     assert.ok(orders, labels(publicTables));
     assert.equal(orders.description, '200 rows');
     assert.match(orders.contextValue ?? '', /^dumpTable\.table\.data/);
+  });
+
+  test('a group of objects lists its entries with their TOC lines, read from the dump when it is opened', async () => {
+    const node = await dumpNode(api, dump.path);
+    const publicSchema = await child(api.dumps, node.element, 'public');
+    const constraints = await child(api.dumps, publicSchema.element, 'constraints');
+    const entries = await children(api.dumps, constraints.element);
+    assert.equal(constraints.description, String(entries.length));
+    const pkey = entries.find((e) => e.label === 'orders_pkey');
+    assert.ok(pkey, labels(entries));
+    assert.equal(pkey.description, 'constraint on orders');
+    assert.match(pkey.item.tooltip as string, /^\d+; \d+ \d+ CONSTRAINT public orders orders_pkey /);
+  });
+
+  test('a dump cut after its table of contents shows the damage first, read afresh and then from the index its first reading wrote', async () => {
+    const cut = path.join(path.dirname(dump.path), 'cut-short.dump');
+    const bytes = await fs.readFile(dump.path);
+    await fs.writeFile(cut, bytes.subarray(0, bytes.length - 3));
+    const cache = cacheFolder(process.env);
+    assert.ok(cache, 'no cache folder in the extension host');
+    const index = tocIndexFile(cache, await fs.realpath(cut));
+    try {
+      api.dumps.refresh();
+      const read = await children(api.dumps, (await dumpNode(api, cut)).element);
+      assert.match(read[0]?.label ?? '', /truncated/, labels(read));
+      assert.deepEqual(read.slice(1).map((r) => r.label), ['public', 'sales']);
+      // Indexed as it was read (not waited for): the next reading takes the tree from the index, and checks the data again.
+      for (let tries = 0; !(await fs.stat(index).catch(() => undefined)); tries++) {
+        assert.ok(tries < 100, `no TOC index was written at ${index}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      api.dumps.refresh();
+      const indexed = await children(api.dumps, (await dumpNode(api, cut)).element);
+      assert.deepEqual(indexed.map((r) => r.label), read.map((r) => r.label));
+    } finally {
+      await fs.rm(cut, { force: true });
+      await fs.rm(index, { force: true });
+      api.dumps.refresh();
+    }
   });
 
   test('Restore Table(s) restores one table into a new database, and the Connections tree shows it', async () => {

@@ -12,7 +12,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { DumpFormat } from '../manifest';
 import { dataPastEnd } from './archive';
-import type { CompactTocTree } from './tree';
+import { compactTree, groupToc, type CompactTocTree, type TocTree } from './tree';
 import type { ArchiveLayout, Toc, TocHeader } from './types';
 
 /** Bump when what the index holds changes shape. */
@@ -160,4 +160,46 @@ export function indexedTree(indexed: IndexedToc): CompactTocTree {
 /** What the file shows of itself after its TOC, checked on every listing: a custom dump whose data is cut short. */
 export async function indexedDamage(dumpPath: string, indexed: IndexedToc): Promise<string | undefined> {
   return indexed.format === 'custom' ? dataPastEnd(dumpPath, indexed.layout) : undefined;
+}
+
+/** A dump's tree as a view shows it: from the index when it holds the TOC as it is now, else read and indexed for next time. */
+export interface ViewedToc {
+  tree: CompactTocTree;
+  /** What the file shows of itself after its TOC (a custom dump whose data is cut short). */
+  damage?: string;
+  /** Every entry, grouped, when the TOC was read rather than taken from the index. */
+  grouped?: TocTree;
+  /** The index being written after a read: nothing to wait for, except in tests. */
+  indexing?: Promise<void>;
+}
+
+export interface ViewedTocOptions {
+  /** The catalog's format of the dump: only custom and directory archives are indexed. */
+  format: DumpFormat;
+  encrypted: boolean;
+  /** The cache folder and this build's reader; without both, the TOC is read every time. */
+  cacheDir: string | undefined;
+  reader: string | undefined;
+}
+
+/**
+ * The tree of `dumpPath` for a view's first levels (schemas, then their relations): the index's when it
+ * matches, else `read()`'s, whose TOC is then indexed, so a dump of 10,000 tables is parsed once per
+ * content. Encrypted dumps are read every time (never indexed), and so are plain and tar dumps.
+ */
+export async function viewedToc(dumpPath: string, read: () => Promise<Toc>, opts: ViewedTocOptions): Promise<ViewedToc> {
+  const indexable = !opts.encrypted && (opts.format === 'custom' || opts.format === 'directory') && opts.cacheDir !== undefined && opts.reader !== undefined;
+  if (indexable && opts.cacheDir && opts.reader) {
+    const hit = await readTocIndex(dumpPath, opts.cacheDir, opts.reader);
+    if (hit) {
+      const damage = await indexedDamage(dumpPath, hit);
+      return { tree: indexedTree(hit), ...(damage ? { damage } : {}) };
+    }
+  }
+  const toc = await read();
+  const grouped = groupToc(toc.entries);
+  const tree = compactTree(grouped);
+  const viewed: ViewedToc = { tree, grouped, ...(toc.damage ? { damage: toc.damage } : {}) };
+  if (indexable && opts.cacheDir && opts.reader) viewed.indexing = writeTocIndex(toc, JSON.stringify(tree), opts.cacheDir, opts.reader);
+  return viewed;
 }
