@@ -1,7 +1,6 @@
 // The one way the core runs a PostgreSQL client tool: argv arrays, secrets kept out of argv and logs,
 // output streamed line by line, cancellation that takes the whole process tree down, typed outcomes.
 
-import { accessSync, constants as fsConstants } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,6 +11,7 @@ import type { Logger } from './log';
 import type { ConnectionParams } from '../profiles/types';
 import { guardProcessGroup, privateTempDir, runFolder, signalProcessGroup } from './reaper';
 import { shellWord } from './shell';
+import { stdbufFor } from './stdbuf';
 import { errorMessage } from './errors';
 
 export interface RunSpec {
@@ -166,27 +166,6 @@ export function prepareToolRuns(): void {
     runFolder();
   } catch {
     // The run itself makes the folder and says why it could not.
-  }
-}
-
-let stdbufPath: string | null | undefined;
-
-/**
- * coreutils' stdbuf on Linux, when it is there and `file` is an executable (a missing tool must fail as
- * itself, not as stdbuf's exit 127); undefined elsewhere, and the tool runs with its own buffering.
- */
-function stdbufFor(file: string): string | undefined {
-  if (process.platform !== 'linux') return undefined;
-  if (stdbufPath === undefined) stdbufPath = ['/usr/bin/stdbuf', '/bin/stdbuf'].find(isExecutableFile) ?? null;
-  return stdbufPath !== null && isExecutableFile(file) ? stdbufPath : undefined;
-}
-
-function isExecutableFile(file: string): boolean {
-  try {
-    accessSync(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
   }
 }
 
