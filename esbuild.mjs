@@ -1,11 +1,12 @@
 // Builds the extension bundle, the `pgbr` CLI, the webview bundles and the e2e test suite.
 // `--watch` rebuilds on change; `--production` minifies and drops source maps.
 import * as esbuild from 'esbuild';
-import { buildCommit, cliBuildOptions, pgOnNodePlugin, tocReaderId } from './scripts/cli-build.mjs';
+import { buildCommit, catalogReaderId, cliBuildOptions, pgOnNodePlugin, readerDefines, tocReaderId } from './scripts/cli-build.mjs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 const tocReader = watch ? undefined : tocReaderId();
+const catalogReader = watch ? undefined : catalogReaderId();
 
 const common = {
   bundle: true,
@@ -20,8 +21,8 @@ const common = {
 
 /** @type {esbuild.BuildOptions[]} */
 const builds = [
-  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', 'pg-native'], ...(tocReader ? { define: { PGBR_TOC_READER: JSON.stringify(tocReader) } } : {}) },
-  cliBuildOptions(esbuild, { outfile: 'dist/pgbr.js', production, commit: buildCommit(), tocReader }),
+  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', 'pg-native'], define: readerDefines({ tocReader, catalogReader }) },
+  cliBuildOptions(esbuild, { outfile: 'dist/pgbr.js', production, commit: buildCommit(), tocReader, catalogReader }),
   {
     ...common,
     platform: 'browser',

@@ -245,9 +245,9 @@ const REPO_ROOT = path.resolve(__dirname, '..');
  */
 export async function bundleForNode(entry: string, outfile: string, banner?: string): Promise<string> {
   if (entry === 'src/cli/pgbr.ts') {
-    // The build's stamps, as the shipped CLI has them: its commit, and the TOC reader's name its TOC index is kept under.
-    const { buildCommit, pgOnNodePlugin, tocReaderId } = await import('../scripts/cli-build.mjs');
-    const define = { PGBR_COMMIT: JSON.stringify(buildCommit(REPO_ROOT)), PGBR_TOC_READER: JSON.stringify(tocReaderId(REPO_ROOT)) };
+    // The build's stamps, as the shipped CLI has them: its commit, and the readers' names its TOC and catalogue indexes are kept under.
+    const { buildCommit, catalogReaderId, pgOnNodePlugin, tocReaderId } = await import('../scripts/cli-build.mjs');
+    const define = { PGBR_COMMIT: JSON.stringify(buildCommit(REPO_ROOT)), PGBR_TOC_READER: JSON.stringify(tocReaderId(REPO_ROOT)), PGBR_CATALOG_READER: JSON.stringify(catalogReaderId(REPO_ROOT)) };
     const built = await esbuild.build({ absWorkingDir: REPO_ROOT, entryPoints: [entry], bundle: true, minify: true, platform: 'node', format: 'cjs', target: 'node20', external: ['pg-native'], define, plugins: [pgOnNodePlugin()], write: false, logLevel: 'warning' });
     const { writeCliWithLauncher } = await import('../scripts/cli-launcher.mjs');
     await writeCliWithLauncher(esbuild, built.outputFiles[0]?.text ?? '', outfile, { absWorkingDir: REPO_ROOT, minify: true });

@@ -37,6 +37,18 @@ export function tocReaderId(root = process.cwd()) {
 }
 
 /**
+ * What names the manifest reader in a catalogue index (src/core/logical/catalogIndex.ts): a hash of the
+ * files that read manifests and list dumps, so an index is read by no build that would read its
+ * manifests differently. A watch build gets none, and so keeps no index.
+ * @param {string} [root]
+ */
+export function catalogReaderId(root = process.cwd()) {
+  const hash = createHash('sha256');
+  for (const name of ['catalog.ts', 'catalogIndex.ts', 'manifest.ts']) hash.update(name).update('\0').update(readFileSync(path.join(root, 'src', 'core', 'logical', name))).update('\0');
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
  * pg decides at load time whether it runs in a Cloudflare Worker by constructing a `Response`, and
  * touching that global makes Node 20 load its whole fetch implementation (undici): about 30 ms of
  * every command that connects, and of the extension's first connection. pgbr and the extension only
@@ -59,13 +71,22 @@ export function pgOnNodePlugin() {
 }
 
 /**
+ * The `define`s naming a build's index readers (none for a watch build).
+ * @param {{ tocReader?: string, catalogReader?: string }} readers
+ * @returns {Record<string, string>}
+ */
+export function readerDefines({ tocReader, catalogReader }) {
+  return { ...(tocReader ? { PGBR_TOC_READER: JSON.stringify(tocReader) } : {}), ...(catalogReader ? { PGBR_CATALOG_READER: JSON.stringify(catalogReader) } : {}) };
+}
+
+/**
  * The esbuild options of the CLI: the bundle is written after the launcher into `outfile`
  * (scripts/cli-launcher.mjs), with a source map beside it unless `production`.
  * @param {typeof import('esbuild')} esbuild
- * @param {{ outfile: string, production: boolean, commit: string, tocReader?: string }} options
+ * @param {{ outfile: string, production: boolean, commit: string, tocReader?: string, catalogReader?: string }} options
  * @returns {import('esbuild').BuildOptions}
  */
-export function cliBuildOptions(esbuild, { outfile, production, commit, tocReader }) {
+export function cliBuildOptions(esbuild, { outfile, production, commit, tocReader, catalogReader }) {
   return {
     bundle: true,
     sourcemap: !production,
@@ -78,7 +99,7 @@ export function cliBuildOptions(esbuild, { outfile, production, commit, tocReade
     outfile,
     // pg loads it only when asked for pg.native, which pgbr never does.
     external: ['pg-native'],
-    define: { PGBR_COMMIT: JSON.stringify(commit), ...(tocReader ? { PGBR_TOC_READER: JSON.stringify(tocReader) } : {}) },
+    define: { PGBR_COMMIT: JSON.stringify(commit), ...readerDefines({ tocReader, catalogReader }) },
     // Start-up reads and compiles the whole bundle: without blanks and comments it is a third smaller; names stay for stack traces.
     minifyWhitespace: true,
     minifySyntax: true,

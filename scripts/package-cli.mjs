@@ -7,7 +7,7 @@ import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import * as path from 'node:path';
-import { buildCommit, cliBuildOptions, tocReaderId } from './cli-build.mjs';
+import { buildCommit, catalogReaderId, cliBuildOptions, tocReaderId } from './cli-build.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const folder = path.join(root, 'dist', 'cli-package');
@@ -49,7 +49,7 @@ await rm(folder, { recursive: true, force: true });
 await mkdir(folder, { recursive: true });
 const outfile = path.join(folder, 'pgbr.js');
 process.chdir(root);
-await esbuild.build(cliBuildOptions(esbuild, { outfile, production: true, commit: buildCommit(root), tocReader: tocReaderId(root) }));
+await esbuild.build(cliBuildOptions(esbuild, { outfile, production: true, commit: buildCommit(root), tocReader: tocReaderId(root), catalogReader: catalogReaderId(root) }));
 const foreign = foreignRequires(await readFile(outfile, 'latin1'));
 if (foreign.length) throw new Error(`the pgbr bundle requires what it does not carry: ${foreign.join(', ')}; bundle it, or guard it as pg-native is.`);
 

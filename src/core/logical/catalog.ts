@@ -3,6 +3,7 @@ import { statSync, type Dirent, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { readManifestSync, VERIFY_REPORT_SUFFIX, type DumpFormat, type DumpManifest } from './manifest';
+import { briefOf, readCatalogIndex, sameIdentity, settled, writeCatalogIndex, type CatalogIndexPlace, type IndexedManifest, type ManifestBrief, type ManifestReading } from './catalogIndex';
 import { sizeDamage } from './integrity';
 import { claimedPaths } from '../platform/partials';
 import { sizeOnDisk } from '../platform/fsutil';
@@ -19,6 +20,8 @@ export interface CatalogEntry {
   /** The dump's finish time from its manifest, else the file's modification time. */
   time: Date;
   manifest?: DumpManifest;
+  /** What listings and retention read of the manifest, there whenever `manifest` is (a listing from the catalogue index parses the manifest itself only when it is read). */
+  brief?: ManifestBrief;
   /** A manifest that exists but cannot be read: shown, not fatal. */
   manifestError?: string;
   /** Why the dump is not what was written (truncated, changed, checksums that failed): shown as damaged. */
@@ -112,7 +115,94 @@ function lookAt(prefix: string, dirent: Dirent): Found | undefined {
   return stat && { kind: 'dump', dirent, full, stat, format };
 }
 
-export async function listDumps(folder: string): Promise<Catalog> {
+const MANIFEST_SUFFIX = '.manifest.json';
+
+/** A manifest read from its file: its value, or why it cannot be read; undefined when there is none. */
+function readManifestFile(dumpPath: string): ManifestReading | undefined {
+  try {
+    const manifest = readManifestSync(dumpPath);
+    return manifest && { manifest, brief: briefOf(manifest) };
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/**
+ * The manifests of one listing through the folder's catalogue index (catalogIndex.ts): an entry whose
+ * manifest has the identity it was read at is used as it is, any other manifest is read, and what
+ * changed is written back once the listing is done.
+ */
+class IndexedReads {
+  private readonly next = new Map<string, IndexedManifest>();
+  private changed = false;
+
+  private constructor(
+    private readonly place: CatalogIndexPlace,
+    private readonly realFolder: string,
+    private readonly known: Map<string, IndexedManifest>,
+    private readonly listedAt: number,
+  ) {}
+
+  static async open(place: CatalogIndexPlace, folder: string): Promise<IndexedReads | undefined> {
+    const listedAt = (place.now ?? Date.now)();
+    let realFolder: string;
+    try {
+      realFolder = await fs.realpath(folder);
+    } catch {
+      return undefined;
+    }
+    return new IndexedReads(place, realFolder, readCatalogIndex(place, realFolder), listedAt);
+  }
+
+  /** The manifest of the dump `name` at `dumpPath` (a listing's path: no trailing separator). */
+  read(dumpPath: string, name: string): ManifestReading | undefined {
+    // What manifestPathFor gives for such a path, without its regular expression and basename 10,000 times.
+    const file = `${dumpPath}${MANIFEST_SUFFIX}`;
+    const stat = statOrUndefined(file);
+    // No manifest, or one that cannot even be stat'ed: the plain read says which.
+    if (!stat) return readManifestFile(dumpPath);
+    name += MANIFEST_SUFFIX;
+    const known = this.known.get(name);
+    if (known && sameIdentity(known, stat)) {
+      this.next.set(name, known);
+      return known.reading;
+    }
+    this.changed = true;
+    const reading = readManifestFile(dumpPath);
+    // Read too soon after it was written to vouch for the next read (see RACY_MS): read again next time.
+    if (reading && settled(stat, this.listedAt)) this.next.set(name, { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino, ctimeMs: stat.ctimeMs, reading });
+    return reading;
+  }
+
+  async save(): Promise<void> {
+    // Entries of manifests gone (their dump removed or renamed) are dropped; nothing else to write when nothing was read.
+    if (this.changed || this.next.size !== this.known.size) await writeCatalogIndex(this.place, this.realFolder, this.next);
+  }
+}
+
+/**
+ * `entry.manifest` as a property parsed from `text` the first time it is read, then an ordinary one:
+ * a retention preview of 10,000 dumps reads only their briefs, and parsing every manifest from the
+ * index took most of its listing.
+ */
+function parseWhenRead(entry: CatalogEntry, text: string): void {
+  const settle = (manifest: DumpManifest | undefined) => {
+    Object.defineProperty(entry, 'manifest', { value: manifest, writable: true, enumerable: true, configurable: true });
+    return manifest;
+  };
+  Object.defineProperty(entry, 'manifest', {
+    enumerable: true,
+    configurable: true,
+    get: () => settle(JSON.parse(text) as DumpManifest),
+    set: settle,
+  });
+}
+
+/**
+ * The dumps and leftovers in `folder`. With an index place, manifests already read are taken from the
+ * folder's catalogue index when their files are unchanged (catalogIndex.ts): the listing is the same.
+ */
+export async function listDumps(folder: string, index?: CatalogIndexPlace): Promise<Catalog> {
   let names: Dirent[];
   try {
     names = await fs.readdir(folder, { withFileTypes: true });
@@ -120,6 +210,7 @@ export async function listDumps(folder: string): Promise<Catalog> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { folder, dumps: [], partials: [], missing: true };
     throw e;
   }
+  const reads = index ? await IndexedReads.open(index, folder) : undefined;
   const dumps: CatalogEntry[] = [];
   const partials: Catalog['partials'] = [];
   // Folders (a directory dump, a partial one) are summed file by file: asynchronously, after the slices.
@@ -140,31 +231,30 @@ export async function listDumps(folder: string): Promise<Catalog> {
         if (stat.isDirectory()) folderSizes.push(sizeOnDisk(full).then((n) => void (partial.sizeBytes = n)));
         continue;
       }
-      let manifest: DumpManifest | undefined;
-      let manifestError: string | undefined;
-      try {
-        manifest = readManifestSync(full);
-      } catch (e) {
-        manifestError = `the manifest cannot be read (${e instanceof Error ? e.message : String(e)})`;
-      }
+      const reading = reads ? reads.read(full, found.dirent.name) : readManifestFile(full);
+      const brief = reading?.brief;
+      const manifestError = reading?.error === undefined ? undefined : `the manifest cannot be read (${reading.error})`;
       const entry: CatalogEntry = {
         path: full,
         name: found.dirent.name,
         ...found.format,
         sizeBytes: stat.size,
-        time: manifest?.finishedAt ? new Date(manifest.finishedAt) : stat.mtime,
-        manifest,
+        time: brief?.finishedAt ? new Date(brief.finishedAt) : stat.mtime,
+        manifest: reading?.manifest,
+        ...(brief ? { brief } : {}),
         manifestError,
       };
+      if (reading?.text !== undefined) parseWhenRead(entry, reading.text);
       dumps.push(entry);
       if (stat.isDirectory()) folderSizes.push(sizeOnDisk(full).then((n) => void (entry.sizeBytes = n)));
     }
   }
   await Promise.all(folderSizes);
+  await reads?.save();
   for (const entry of dumps) {
     // Only what the listing already knows: a size that differs from the manifest's, or a mark left by a failed checksum check.
-    const m = entry.manifest;
-    const damage = m?.damage?.message ?? (m && m.sizeBytes !== entry.sizeBytes ? sizeDamage(entry.path, entry.sizeBytes, m.sizeBytes) : undefined);
+    const m = entry.brief;
+    const damage = m?.damage ?? (m && m.sizeBytes !== entry.sizeBytes ? sizeDamage(entry.path, entry.sizeBytes, m.sizeBytes) : undefined);
     if (damage) entry.damage = damage;
   }
   dumps.sort((a, b) => b.time.getTime() - a.time.getTime() || a.name.localeCompare(b.name));
@@ -175,7 +265,7 @@ export async function listDumps(folder: string): Promise<Catalog> {
 /** `damaged`, `verified`, `failed` or `never`, for the tree's icon: damage wins over an earlier verification. */
 export function verificationState(entry: CatalogEntry): 'damaged' | 'verified' | 'failed' | 'never' {
   if (entry.damage) return 'damaged';
-  const v = entry.manifest?.verification;
-  if (!v) return 'never';
-  return v.status === 'passed' ? 'verified' : 'failed';
+  const status = entry.brief ? entry.brief.verification : entry.manifest?.verification?.status;
+  if (!status) return 'never';
+  return status === 'passed' ? 'verified' : 'failed';
 }

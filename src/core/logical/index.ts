@@ -1,5 +1,6 @@
 // Logical backups: pg_dump runs and their manifests, the table of contents of a dump, restores of a whole dump or one table, verification, globals.
 export { type CatalogEntry, listDumps, verificationState } from './catalog';
+export { catalogIndexPlace, type CatalogIndexPlace } from './catalogIndex';
 export { type DumpResult, runDump } from './dump';
 export { type Decryption } from './encryptedDump';
 export { runGlobalsDump } from './globals';

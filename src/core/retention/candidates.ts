@@ -1,6 +1,7 @@
 // Which listed dumps and base backups belong to a plan, as the candidates retention decides over.
 import type { CatalogEntry } from '../logical/catalog';
 import { verificationState } from '../logical/catalog';
+import { briefOf } from '../logical/catalogIndex';
 import type { BaseBackupEntry } from '../physical/catalog';
 import type { RetentionCandidate } from './rules';
 
@@ -19,9 +20,10 @@ export interface PlanCandidates {
 export function dumpCandidates(dumps: readonly CatalogEntry[], plan: string): PlanCandidates {
   const out: PlanCandidates = { candidates: [], skipped: [] };
   for (const d of dumps) {
-    const m = d.manifest;
+    // The brief, not the manifest: a listing from the catalogue index parses a manifest only when it is read.
+    const m = d.brief ?? (d.manifest && briefOf(d.manifest));
     if (m?.plan !== plan) continue;
-    const startedAt = new Date(m.startedAt);
+    const startedAt = new Date(m.startedAt ?? Number.NaN);
     if (Number.isNaN(startedAt.getTime())) {
       out.skipped.push(`${d.path} is left alone: its manifest's startedAt "${String(m.startedAt)}" is not a time, so its place in the history is unknown`);
       continue;

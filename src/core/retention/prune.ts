@@ -1,5 +1,6 @@
 // A plan's prune: the preview `pgbr prune --dry-run` prints (what stays and why, what goes, the WAL no kept base backup needs) and the removal `pgbr prune` and `pgbr run` do.
 import { listDumps } from '../logical/catalog';
+import type { CatalogIndexPlace } from '../logical/catalogIndex';
 import { listBaseBackups, type BaseBackupEntry } from '../physical/catalog';
 import { PgbrError } from '../platform/errors';
 import type { WindowPoint } from '../wal/check';
@@ -66,6 +67,11 @@ export interface PruneResult extends PrunePreview {
   errors: string[];
 }
 
+/** How a prune reads the plan's folder: `catalogIndex`, where the dump folder's catalogue index is kept (none: every manifest is read). */
+export interface PruneReading {
+  catalogIndex?: CatalogIndexPlace;
+}
+
 interface Decided {
   preview: PrunePreview;
   /** The WAL preview's inputs, to decide again when a base backup could not be removed. */
@@ -98,7 +104,7 @@ function walPreview(archive: string, inventory: ArchiveInventory, backups: reado
   };
 }
 
-async function decide(plan: PrunePlan): Promise<Decided> {
+async function decide(plan: PrunePlan, reading: PruneReading): Promise<Decided> {
   if (!isTimeZone(plan.timezone)) {
     throw new PgbrError('config', `plan ${plan.name}'s timezone "${plan.timezone}" is not an IANA time zone: write one such as Europe/Berlin or UTC.`);
   }
@@ -111,7 +117,7 @@ async function decide(plan: PrunePlan): Promise<Decided> {
     baseBackups = (await listBaseBackups(plan.folder)).backups;
     found = baseBackupCandidates(baseBackups, plan.name);
   } else {
-    found = dumpCandidates((await listDumps(plan.folder)).dumps, plan.name);
+    found = dumpCandidates((await listDumps(plan.folder, reading.catalogIndex)).dumps, plan.name);
   }
   const decided = planRetention(found.candidates, plan.keep ?? {}, plan.timezone);
   const preview: PrunePreview = {
@@ -128,8 +134,8 @@ async function decide(plan: PrunePlan): Promise<Decided> {
 }
 
 /** What a prune of the plan would keep (with every rule that keeps it) and remove; reads the folder and archive, changes nothing. */
-export async function previewPrune(plan: PrunePlan): Promise<PrunePreview> {
-  return (await decide(plan)).preview;
+export async function previewPrune(plan: PrunePlan, reading: PruneReading = {}): Promise<PrunePreview> {
+  return (await decide(plan, reading)).preview;
 }
 
 /**
@@ -137,8 +143,8 @@ export async function previewPrune(plan: PrunePlan): Promise<PrunePreview> {
  * their record, then the WAL. A base backup that could not be removed still counts as kept for the
  * WAL, so its WAL is decided again and stays.
  */
-export async function prune(plan: PrunePlan): Promise<PruneResult> {
-  const { preview, wal } = await decide(plan);
+export async function prune(plan: PrunePlan, reading: PruneReading = {}): Promise<PruneResult> {
+  const { preview, wal } = await decide(plan, reading);
   const paths = preview.remove.map((r) => r.path);
   const removals = plan.backup === 'basebackup' ? await removeBaseBackups(paths) : await removeDumps(paths);
   if (wal && preview.wal) {
