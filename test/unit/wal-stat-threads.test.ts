@@ -36,6 +36,8 @@ before(async () => {
   symlinkSync(path.join(root, 'gone'), path.join(archive, segmentName(1, 42, SEG)));
   mkdirSync(path.join(archive, 'subfolder'));
   writeFileSync(path.join(archive, 'notes.txt'), 'hello\n');
+  // A name may hold a newline, which must not split it in two on its way to a worker.
+  writeFileSync(path.join(archive, 'odd\nname'), 'abc');
 });
 after(async () => {
   await fs.rm(root, { recursive: true, force: true });
@@ -47,12 +49,12 @@ test('a scan on worker threads reports what the in-thread scan reports: a wrong-
   assert.deepEqual(onWorkers, inThread);
   // The link counts as the segment it points to; the dangling one is as if it had vanished.
   assert.equal(inThread.totals.segments, 41);
-  assert.equal(inThread.totals.files, 43);
+  assert.equal(inThread.totals.files, 44);
   assert.ok(inThread.problems.some((p) => p.message.includes(segmentName(1, 17, SEG))));
 });
 
 test('the worker pass gives each name its kind, size and time, and kind 0 to a name gone since the listing', async () => {
-  const names = [segmentName(1, 1, SEG), 'vanished-since-listing', 'subfolder', segmentName(1, 41, SEG), segmentName(1, 17, SEG), segmentName(1, 42, SEG)];
+  const names = [segmentName(1, 1, SEG), 'odd\nname', 'vanished-since-listing', 'subfolder', segmentName(1, 41, SEG), segmentName(1, 17, SEG), segmentName(1, 42, SEG)];
   const prefix = archive + path.sep;
   const inThread = await statNames(prefix, names, { threads: 0 }, archive);
   for (const threads of [1, 2, 4, 9]) {
@@ -61,8 +63,8 @@ test('the worker pass gives each name its kind, size and time, and kind 0 to a n
     assert.deepEqual([...onWorkers.sizes], [...inThread.sizes], `${threads} threads`);
     assert.deepEqual([...onWorkers.mtimes], [...inThread.mtimes], `${threads} threads`);
   }
-  assert.deepEqual([...inThread.kinds], [1, 0, 2, 1, 1, 0]);
-  assert.deepEqual([...inThread.sizes], [SEG, 0, inThread.sizes[2], SEG, SEG / 2, 0]);
+  assert.deepEqual([...inThread.kinds], [1, 1, 0, 2, 1, 1, 0]);
+  assert.deepEqual([...inThread.sizes], [SEG, 3, 0, inThread.sizes[3], SEG, SEG / 2, 0]);
   assert.equal(inThread.mtimes[0], ARCHIVED_AT.getTime());
 });
 
@@ -85,8 +87,8 @@ test('a cancelled scan on worker threads throws the cancellation, before or duri
 });
 
 test('threads only above the threshold, never more than names, at most four by default', () => {
-  assert.equal(statThreads(19_999), 0);
-  assert.ok(statThreads(20_000) >= 1 && statThreads(20_000) <= 4);
+  assert.equal(statThreads(99_999), 0);
+  assert.ok(statThreads(100_000) >= 1 && statThreads(100_000) <= 4);
   assert.equal(statThreads(3, { threshold: 0, threads: 8 }), 3);
   assert.equal(statThreads(100, { threshold: 0, threads: 0 }), 0);
 });

@@ -32,7 +32,7 @@ export interface ScanOptions {
   /** The clock that file times are compared with (tests). */
   now?: () => Date;
   /**
-   * When the stat pass runs on worker threads: from `threshold` names (default 20,000), on `threads`
+   * When the stat pass runs on worker threads: from `threshold` names (default 100,000), on `threads`
    * threads (default the available parallelism, at most 4). Tests force it on small folders.
    */
   parallelStat?: { threshold?: number; threads?: number };

@@ -17,7 +17,7 @@ export interface StatPlan {
 }
 
 /** Below this many names, starting threads costs more than it saves. */
-export const PARALLEL_STAT_THRESHOLD = 20_000;
+export const PARALLEL_STAT_THRESHOLD = 100_000;
 const MAX_STAT_THREADS = 4;
 
 /**
@@ -41,7 +41,7 @@ const STAT_SLICE = 2000;
 /**
  * The worker's whole source: it needs only node:fs and node:worker_threads, so it runs the same from
  * the CLI's bundle and the extension's (no file of its own to find). Its names come as one
- * '\n'-joined string (one copy, not a clone of a million strings), read name by name so that the
+ * NUL-separated string (no file name can hold a NUL, where a newline it can; one copy, not a clone of a million strings), read name by name so that the
  * worker never holds them all as separate strings; results go straight into the shared arrays.
  */
 const WORKER_SOURCE = `
@@ -52,7 +52,7 @@ let i = start;
 let at = 0;
 try {
   while (at <= names.length) {
-    let end = names.indexOf('\\n', at);
+    let end = names.indexOf('\\0', at);
     if (end < 0) end = names.length;
     const st = fs.statSync(prefix + names.slice(at, end), { throwIfNoEntry: false });
     if (st) {
@@ -127,7 +127,7 @@ async function statInWorkers(prefix: string, names: string[], threads: number, a
       try {
         worker = new Worker(WORKER_SOURCE, {
           eval: true,
-          workerData: { prefix, names: names.slice(start, end).join('\n'), start, ...arrays },
+          workerData: { prefix, names: names.slice(start, end).join('\0'), start, ...arrays },
           // The worker needs none of the parent's flags (a debugger port, a loader).
           execArgv: [],
           stdout: false,
