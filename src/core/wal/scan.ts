@@ -295,19 +295,17 @@ function detectSegmentSize(parsed: ParsedSegments, kinds: Uint8Array, sizes: Flo
 }
 
 /**
- * The folder's names, read a thousand entries at a time. `readdir` gathers the whole listing in
- * native memory before handing it over: on 1,000,000 names that was about 50 MB more peak memory,
- * and no faster.
+ * The folder's names. `readdir` hands them over sorted (libuv sorts its listing in C, on a thread
+ * of its pool), and sorting a sorted list costs next to nothing: on 1,000,000 names, 30 ms after
+ * `readdir` against 0.9-1.2 s after `opendir`, whose names come in the directory's hash order, for
+ * about 50 MB more peak memory (the listing is gathered natively before it is handed over).
  */
 async function listNames(location: string): Promise<string[]> {
-  const names: string[] = [];
   try {
-    const dir = await fs.promises.opendir(location, { bufferSize: 1024 });
-    for await (const entry of dir) names.push(entry.name);
+    return await fs.promises.readdir(location);
   } catch (e) {
     throw unreadable(location, e);
   }
-  return names;
 }
 
 /**
