@@ -97,6 +97,9 @@ async function indexedListing(dumpPath: string, cacheDir: string | undefined, re
   return { about: { path: dumpPath, format: indexed.format, gzip: false, header: indexed.header }, source: 'archive' as const, treeJson: indexed.treeJson, tree: () => indexedTree(indexed), manifest: m, damage };
 }
 
+/** The `--json` listing: `head` with the tree, already JSON text, as its last member (as JSON.stringify would print it). */
+const listingJson = (head: object, treeJson: string): string => `${JSON.stringify(head).slice(0, -1)},"tree":${treeJson}}\n`;
+
 export async function tocCommand(dump: string, opts: TocCliOptions, io: Io): Promise<number> {
   const out = makeOutput(!!opts.json, io.out, io.err);
   try {
@@ -112,19 +115,21 @@ export async function tocCommand(dump: string, opts: TocCliOptions, io: Io): Pro
       if (opts.json) {
         const head = { dump: dumpPath, format: about.format, gzip: about.gzip, source: indexed.source, header: about.header, manifest: manifest ?? null, damage: damage ?? null };
         // The tree's JSON is written as the index holds it: parsing and printing it again would be most of the listing's time.
-        io.out(`${JSON.stringify(head).slice(0, -1)},"tree":${indexed.treeJson}}\n`);
+        io.out(listingJson(head, indexed.treeJson));
       } else out.result(undefined, () => renderToc(about, indexed.tree(), manifest));
       if (damage && !opts.json) io.err(`pgbr: ${damage}\n`);
       return damage ? Exit.Problem : Exit.Ok;
     }
     const [toc, manifest] = await Promise.all([tocFor(dumpPath, opts.binPath, opts.identity, io), manifestRead]);
     const tree = compactTree(groupToc(toc.entries));
-    const treeJson = JSON.stringify(tree);
-    if (cacheDir && reader) await writeTocIndex(toc, treeJson, cacheDir, reader);
+    // Made once, for the index and the listing alike.
+    const treeJson = opts.json || cacheDir ? JSON.stringify(tree) : undefined;
+    if (cacheDir && reader && treeJson !== undefined) await writeTocIndex(toc, treeJson, cacheDir, reader);
     // What the archive shows of itself, else what its size says against the manifest's.
     const damage = toc.damage ?? (await quickDamage(dumpPath, manifest));
-    const document = { dump: dumpPath, format: toc.format, gzip: toc.gzip, source: toc.source, header: toc.header, manifest: manifest ?? null, damage: damage ?? null, tree };
-    out.result(opts.entries ? { ...document, entries: toc.entries } : document, () => renderToc(toc, tree, manifest), { compact: true });
+    const head = { dump: dumpPath, format: toc.format, gzip: toc.gzip, source: toc.source, header: toc.header, manifest: manifest ?? null, damage: damage ?? null };
+    if (opts.json && !opts.entries && treeJson !== undefined) io.out(listingJson(head, treeJson));
+    else out.result(opts.entries ? { ...head, tree, entries: toc.entries } : { ...head, tree }, () => renderToc(toc, tree, manifest), { compact: true });
     if (damage && !opts.json) io.err(`pgbr: ${damage}\n`);
     return damage ? Exit.Problem : Exit.Ok;
   } catch (e) {
