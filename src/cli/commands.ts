@@ -12,6 +12,7 @@ import { renderStatus } from './statusText';
 import { describePlans, plansHealth, machineZone } from '../core/plans';
 import { Option, type Command } from 'commander';
 import type { CliContext, Io } from './io';
+import { jsonOption } from './options';
 import { baseBackupFolderFor, cliPlaces, dumpFoldersFor, pickProfile, profilesFor } from './workspace';
 
 const run = {
@@ -189,7 +190,7 @@ function previousSnapshot(poll: ArchiverPoll): PreviousSnapshot {
 /** Options most subcommands share. */
 export const workspaceOption = (): Option =>
   new Option('--workspace <dir>', 'folder holding pgbackup.yaml').default(process.cwd(), 'the current folder');
-export const jsonOption = (): Option => new Option('--json', 'print one JSON document on stdout');
+export { jsonOption };
 
 export function addFoundationCommands(program: Command, { io, exit }: CliContext): void {
   program

@@ -15,7 +15,8 @@ import { versionText } from './version';
 export const GROUPS: readonly { commands: readonly string[]; load: () => Promise<CommandGroup>; needsAll?: true }[] = [
   { commands: ['connections', 'tools', 'status'], load: async () => (await import('./commands')).addFoundationCommands },
   { commands: ['dump', 'globals'], load: async () => (await import('./dumpCommands')).addDumpCommands },
-  { commands: ['toc', 'restore', 'verify'], load: async () => (await import('./restoreCommands')).addRestoreCommands },
+  { commands: ['toc'], load: async () => (await import('./tocCommand')).addTocCommand },
+  { commands: ['restore', 'verify'], load: async () => (await import('./restoreCommands')).addRestoreCommands },
   { commands: ['wal-check'], load: async () => (await import('./walCommands')).addWalCommands },
   { commands: ['basebackup', 'restore-point'], load: async () => (await import('./baseBackupCommands')).addBaseBackupCommands },
   { commands: ['pitr'], load: async () => (await import('./pitrCommands')).addPitrCommands },

@@ -1,22 +1,16 @@
-// `pgbr toc`, `pgbr restore` and `pgbr verify`: what is in a dump, putting it back (whole or table by table), and proving it restores.
+// `pgbr restore` and `pgbr verify`: putting a dump back (whole or table by table), and proving it restores. `pgbr toc` is in tocCommand.ts.
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { readManifest, type DumpManifest, quickDamage, type DumpSection, RESTORE_OPTION_HELP, runRestore, type RestoreProgress, type RestoreResult, isSameDatabase, dumpedByMajor, BUILT_TOC_READER, compactTree, type CompactTocTree, groupToc, indexedDamage, indexedTree, readToc, readTocHeader, readTocIndex, type Toc, writeTocIndex, leftOutForeignKeyLine, verifyDump, type VerifyReport, verifyGlobals, isGlobalsDump } from '../core/logical';
+import { readManifest, type DumpManifest, type DumpSection, RESTORE_OPTION_HELP, runRestore, type RestoreProgress, type RestoreResult, isSameDatabase, readTocHeader, leftOutForeignKeyLine, verifyDump, type VerifyReport, verifyGlobals, isGlobalsDump } from '../core/logical';
 import { findServerBinDir } from '../core/pitr';
-import { cacheFolder, PgbrError, usageError, printable, printableLines, chooseTool, plural, formatWhen, abortOnSignals } from '../core/platform';
-import { formatQualifiedName, parseQualifiedName, quoteIdent, type QualifiedName } from '../core/postgres';
+import { PgbrError, usageError, printable, printableLines, abortOnSignals } from '../core/platform';
+import { formatQualifiedName, parseQualifiedName, type QualifiedName } from '../core/postgres';
 import { collectSection } from './dumpCommands';
 import { jsonOption, workspaceOption } from './commands';
-import { Exit, makeOutput, table, type Output } from './output';
+import { Exit, makeOutput, table } from './output';
 import type { CliContext, Io } from './io';
+import { failDump } from './tocCommand';
 import { binPathOption, collect, connOption, connectionFor, decryptionFor, identityOption, inventoryFor, parseJobs, stderrLogger, verboseOption } from './shared';
-
-interface TocCliOptions {
-  json?: boolean;
-  entries?: boolean;
-  identity?: string;
-  binPath?: string;
-}
 
 interface RestoreCliOptions {
   conn: string;
@@ -60,133 +54,9 @@ interface VerifyCliOptions {
 }
 
 
-/** A dump that cannot be read is a finding about the dump (exit 1), not a usage error. */
-function failDump(out: Output, e: unknown): number {
-  const code = out.fail(e);
-  return e instanceof PgbrError && /truncated or corrupt/.test(e.message) ? Exit.Problem : code;
-}
-
 /** One stderr line per restored item: `[12/40] creating TABLE "public.orders"`. */
 function progressPrinter(io: Io): (p: RestoreProgress) => void {
   return (p) => io.err(p.total > 0 ? `[${p.done}/${p.total}] ${printable(p.item)}\n` : `[${p.done}] ${printable(p.item)}\n`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// pgbr toc
-
-/** The TOC, reading archives this build cannot parse with the pg_restore that matches the dump. */
-async function tocFor(dumpPath: string, binPath: string | undefined, identity: string | undefined, io: Io): Promise<Toc> {
-  try {
-    return await readToc(dumpPath, { decryption: await decryptionFor(identity, io) });
-  } catch (e) {
-    if (!(e instanceof PgbrError && e.kind === 'tool-missing')) throw e;
-    const inventory = await inventoryFor(binPath, io);
-    const major = dumpedByMajor(await readTocHeader(dumpPath)) ?? 0;
-    return readToc(dumpPath, { pgRestore: chooseTool(inventory, 'pg_restore', major).path });
-  }
-}
-
-/** Entries whose tag already reads as SQL (`TABLE "Order""s"`): shown as they are. */
-const ABOUT_ANOTHER = new Set(['COMMENT', 'ACL', 'SECURITY LABEL']);
-
-/** What the text listing shows of the dump besides its tree. */
-type TocAbout = Pick<Toc, 'path' | 'format' | 'gzip' | 'header'>;
-
-export function renderToc(toc: TocAbout, tree: CompactTocTree, manifest: DumpManifest | undefined): string {
-  const h = toc.header;
-  const lines: string[] = [];
-  // Names come from the dump: a newline or escape sequence in one is shown escaped, never printed raw.
-  const ident = (name: string) => printable(quoteIdent(name));
-  const format = toc.gzip ? `${toc.format}, gzip` : toc.format;
-  lines.push(`${printable(toc.path)} (${format}${h.archiveVersion ? `, archive ${h.archiveVersion}` : ''})`);
-  const about = [
-    h.dbname ? `database ${printable(h.dbname)}` : undefined,
-    h.createdAt ? `created ${h.createdAt}` : undefined,
-    h.dumpedFrom ? `server ${h.dumpedFrom}` : undefined,
-    h.dumpedBy ? `pg_dump ${h.dumpedBy}` : undefined,
-    h.compression ? `compression ${h.compression}` : undefined,
-  ].filter(Boolean);
-  if (about.length) lines.push(about.join(', '));
-  if (manifest) {
-    const v = manifest.verification;
-    lines.push(`manifest: ${plural(manifest.rowCounts.length, 'table')} counted; ${v ? `verification ${v.status} ${formatWhen(v.at)}` : 'never verified'}`);
-  }
-  const rows = new Map((manifest?.rowCounts ?? []).map((r) => [`${r.schema}\0${r.table}`, r.rows]));
-  // Names are shown as SQL writes them, so `"a b"` and `"Order""s"` read unambiguously and can be pasted into --table.
-  const of = (e: { name: string; table?: string }) => (e.table !== undefined && e.table !== e.name ? `${ident(e.name)} on ${ident(e.table)}` : ident(e.name));
-  for (const s of tree.schemas) {
-    lines.push('', `schema ${ident(s.name)}`);
-    if (s.tables.length) {
-      const body = s.tables.map((t) => {
-        const count = rows.get(`${s.name}\0${t.name}`);
-        return [`    ${ident(t.name)}`, t.kind, t.hasData ? (count !== undefined ? plural(count, 'row') : 'data') : 'no data'];
-      });
-      lines.push(`  tables (${s.tables.length})`, table(body));
-    }
-    const group = (label: string, names: string[]) => {
-      if (names.length) lines.push(`  ${label} (${names.length}): ${names.join(', ')}`);
-    };
-    // Function tags carry their argument types: `f un(integer, text)`; quote the name part only.
-    group('functions', s.functions.map((name) => name.replace(/^(.*?)(\(.*\))$/s, (_m, name: string, args: string) => ident(name) + printable(args))));
-    group('sequences', s.sequences.map((e) => ident(e.name)));
-    group('indexes', s.indexes.map(of));
-    group('constraints', s.constraints.map(of));
-    group('others', s.others.map((e) => `${e.kind} ${ABOUT_ANOTHER.has(e.kind) ? printable(e.name) : of(e)}`));
-  }
-  if (tree.global.length) lines.push('', `outside schemas: ${tree.global.map((e) => `${e.kind} ${ABOUT_ANOTHER.has(e.kind) ? printable(e.name) : ident(e.name)}`).join(', ')}`);
-  return lines.join('\n');
-}
-
-/** The manifest as a listing shows it: without the per-block sums, which only an integrity check reads (one per table with rows). */
-function listedManifest(manifest: DumpManifest | undefined): Omit<DumpManifest, 'blocks'> | null {
-  if (!manifest) return null;
-  const shown: Omit<DumpManifest, 'blocks'> & { blocks?: unknown } = { ...manifest };
-  delete shown.blocks;
-  return shown;
-}
-
-/** The listing from the TOC index, when it holds this dump's TOC as it is now. */
-async function indexedListing(dumpPath: string, cacheDir: string | undefined, reader: string | undefined, manifest: Promise<DumpManifest | undefined>) {
-  const indexed = cacheDir && reader ? await readTocIndex(dumpPath, cacheDir, reader) : undefined;
-  if (!indexed) return undefined;
-  const m = await manifest;
-  const damage = (await indexedDamage(dumpPath, indexed)) ?? (await quickDamage(dumpPath, m));
-  return { about: { path: dumpPath, format: indexed.format, gzip: false, header: indexed.header }, source: 'archive' as const, treeJson: indexed.treeJson, tree: () => indexedTree(indexed), manifest: m, damage };
-}
-
-export async function tocCommand(dump: string, opts: TocCliOptions, io: Io): Promise<number> {
-  const out = makeOutput(!!opts.json, io.out, io.err);
-  try {
-    const dumpPath = path.resolve(dump);
-    const manifestRead = readManifest(dumpPath);
-    // An index is kept by a build only, whose TOC reader has a name (BUILT_TOC_READER), and not when PGBR_NO_TOC_INDEX is set.
-    const reader = BUILT_TOC_READER;
-    const cacheDir = io.env.PGBR_NO_TOC_INDEX || !reader ? undefined : cacheFolder(io.env);
-    // The tree alone (what callers read) can come from the TOC index; every entry (ten times its size) is read afresh.
-    const indexed = opts.entries ? undefined : await indexedListing(dumpPath, cacheDir, reader, manifestRead);
-    if (indexed) {
-      const { about, manifest, damage } = indexed;
-      if (opts.json) {
-        const head = { dump: dumpPath, format: about.format, gzip: about.gzip, source: indexed.source, header: about.header, manifest: listedManifest(manifest), damage: damage ?? null };
-        // The tree's JSON is written as the index holds it: parsing and printing it again would be most of the listing's time.
-        io.out(`${JSON.stringify(head).slice(0, -1)},"tree":${indexed.treeJson}}\n`);
-      } else out.result(undefined, () => renderToc(about, indexed.tree(), manifest));
-      if (damage && !opts.json) io.err(`pgbr: ${damage}\n`);
-      return damage ? Exit.Problem : Exit.Ok;
-    }
-    const [toc, manifest] = await Promise.all([tocFor(dumpPath, opts.binPath, opts.identity, io), manifestRead]);
-    const tree = compactTree(groupToc(toc.entries));
-    const treeJson = JSON.stringify(tree);
-    if (cacheDir && reader) await writeTocIndex(toc, treeJson, cacheDir, reader);
-    // What the archive shows of itself, else what its size says against the manifest's.
-    const damage = toc.damage ?? (await quickDamage(dumpPath, manifest));
-    const document = { dump: dumpPath, format: toc.format, gzip: toc.gzip, source: toc.source, header: toc.header, manifest: listedManifest(manifest), damage: damage ?? null, tree };
-    out.result(opts.entries ? { ...document, entries: toc.entries } : document, () => renderToc(toc, tree, manifest), { compact: true });
-    if (damage && !opts.json) io.err(`pgbr: ${damage}\n`);
-    return damage ? Exit.Problem : Exit.Ok;
-  } catch (e) {
-    return failDump(out, e);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -343,16 +213,6 @@ async function globalsManifest(dumpPath: string): Promise<{ is: boolean; manifes
 // ---------------------------------------------------------------------------------------------
 
 export function addRestoreCommands(program: Command, { io, exit }: CliContext): void {
-  program
-    .command('toc')
-    .description("list a dump's contents: schemas, tables (with or without data), functions, sequences, indexes, constraints")
-    .argument('<dump>', 'a dump file or directory-format dump folder')
-    .addOption(identityOption())
-    .addOption(binPathOption())
-    .addOption(jsonOption())
-    .option('--entries', "with --json: also every entry of the dump's list (ids, catalog and object oids, owners), as pg_restore --list prints them")
-    .action(async (dump: string, opts: TocCliOptions) => exit(await tocCommand(dump, opts, io)));
-
   program
     .command('restore')
     .description('restore a dump with pg_restore (or psql for plain SQL), whole or chosen tables; any error fails the restore')

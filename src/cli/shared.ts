@@ -6,8 +6,7 @@ import { type Logger, cacheFolder, discoverTools, type ToolInventory } from '../
 import { defaultConnectContext, resolveConnection, type ResolvedConnection } from '../core/postgres';
 import { pickProfile } from './workspace';
 import type { Io } from './io';
-import { AGE_IDENTITY_ENV, readAgeIdentityFile } from '../core/crypto';
-import type { Decryption } from '../core/logical';
+export { binPathOption, decryptionFor, identityOption } from './options';
 
 /** For repeatable options: `--table a --table b`. */
 export const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -19,8 +18,6 @@ export function parseJobs(value: string): number {
 }
 
 export const connOption = (): Option => new Option('--conn <name|uri>', 'a profile name or a postgresql:// URI').makeOptionMandatory();
-export const binPathOption = (): Option =>
-  new Option('--bin-path <dir>', 'a folder searched for the PostgreSQL tools before PATH and the standard locations');
 export const verboseOption = (): Option => new Option('--verbose', 'log what runs on stderr');
 
 /** Core log lines on stderr, for `--verbose`; the runner never logs a password. */
@@ -44,14 +41,6 @@ export function inventoryFor(binPath: string | undefined, io: Io): Promise<ToolI
   return discoverTools({ binPath, env: io.env, platform: process.platform, homedir: os.homedir(), ...(folder ? { versionCacheFile: path.join(folder, 'tool-versions.json') } : {}) });
 }
 
-export const identityOption = (): Option =>
-  new Option('--identity <file>', `an age identity file (age-keygen's) that opens an encrypted dump; default: $${AGE_IDENTITY_ENV}. GPG uses your keyring`);
-
-/** What opens an encrypted dump: `--identity`, else the file $PGBR_AGE_IDENTITY_FILE names; read only when one is given. */
-export async function decryptionFor(identity: string | undefined, io: Io): Promise<Decryption> {
-  const file = identity ?? (io.env[AGE_IDENTITY_ENV] || undefined);
-  return file ? { identities: await readAgeIdentityFile(file) } : {};
-}
 
 /**
  * A progress printer for cron mail, not a flood: a line when the phase changes, and one per 10% of the

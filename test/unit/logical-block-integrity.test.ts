@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { DataBlockFinder, type BlockSums } from '../../src/core/logical/dataBlocks';
 import { sha256File } from '../../src/core/logical/checksum';
 import { checkHeadIntegrity, checkIntegrity } from '../../src/core/logical/integrity';
-import { manifestProblem, readManifest, withFileKey, writeManifest, type DumpManifest } from '../../src/core/logical/manifest';
+import { manifestPathFor, manifestProblem, readListedManifest, readManifest, withFileKey, writeManifest, type DumpManifest } from '../../src/core/logical/manifest';
 import { chunkedFile, readArchiveSource } from '../../src/core/logical/toc/archive';
 import type { TocEntry } from '../../src/core/logical/toc';
 
@@ -76,6 +76,27 @@ test('the manifest round-trips its block sums, and a damage mark keeps them', as
     await flip(dump, sums.data[0]!.offset + 12);
     assert.equal((await checkIntegrity(dump)).status, 'damaged');
     assert.deepEqual((await readManifest(dump))?.blocks, sums);
+  });
+});
+
+test('a listing reads the manifest without its block sums, whether they are in the middle, last, absent or laid out otherwise; a bad manifest is still named', async () => {
+  await withDir(async (dir) => {
+    const { dump, manifest } = await dumpWithBlocks(dir);
+    const rest: DumpManifest = { ...manifest };
+    delete rest.blocks;
+    const shown = async () => JSON.stringify(await readListedManifest(dump));
+    const expected = JSON.stringify(rest);
+    assert.equal(await shown(), expected, 'blocks the last member');
+    const { manifestVersion, ...others } = rest;
+    await writeManifest(dump, { manifestVersion, blocks: manifest.blocks, ...others });
+    assert.equal(await shown(), expected, 'blocks among the other members');
+    await writeManifest(dump, rest);
+    assert.equal(await shown(), expected, 'no blocks');
+    await fs.writeFile(manifestPathFor(dump), JSON.stringify(manifest));
+    assert.equal(await shown(), expected, 'on one line');
+    await fs.writeFile(manifestPathFor(dump), JSON.stringify({ ...manifest, rowCounts: {} }, null, 2));
+    await assert.rejects(readListedManifest(dump), /"rowCounts" must be a list/);
+    assert.equal(await readListedManifest(path.join(dir, 'none.dump')), undefined);
   });
 });
 

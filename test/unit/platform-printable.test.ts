@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { printable } from '../../src/core/platform/printable';
-import { renderToc, renderVerify } from '../../src/cli/restoreCommands';
+import { renderVerify } from '../../src/cli/restoreCommands';
+import { renderToc } from '../../src/cli/tocCommand';
 import { makeOutput } from '../../src/cli/output';
 import { PgbrError } from '../../src/core/platform/errors';
 import { compactTree, groupToc, type Toc, type TocEntry } from '../../src/core/logical/toc';

@@ -171,6 +171,60 @@ export function readManifestSync(dumpPath: string): DumpManifest | undefined {
   return parseManifest(text, file);
 }
 
+/** A manifest without its per-block sums (`blocks`), which only integrity checks read. */
+export type ListedManifest = Omit<DumpManifest, 'blocks'>;
+
+/**
+ * `readManifest` for a listing (`pgbr toc`), which shows all of the manifest but its block sums: those
+ * (one per table with rows, 40% of the text of a 10,000-table dump's manifest) are cut from the text
+ * before it is parsed, so they are neither parsed nor checked. The rest is checked as `readManifest` does.
+ */
+export async function readListedManifest(dumpPath: string): Promise<ListedManifest | undefined> {
+  const file = manifestPathFor(dumpPath);
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw unreadableManifest(file, e);
+  }
+  const cut = withoutBlocks(bytes);
+  if (cut !== undefined) {
+    try {
+      return parseManifest(cut, file);
+    } catch {
+      // Not laid out as manifestText writes it: the whole text then says what is wrong, or is right.
+    }
+  }
+  const manifest: ListedManifest & { blocks?: unknown } = parseManifest(bytes.toString('utf8'), file);
+  delete manifest.blocks;
+  return manifest;
+}
+
+const MEMBER_START = Buffer.from('{\n  "');
+const BLOCKS_OPEN = Buffer.from('\n  "blocks": {\n');
+const BLOCKS_CLOSE = Buffer.from('\n  }');
+const OBJECT_END = Buffer.from('\n}');
+const COMMA = 0x2c;
+
+/**
+ * The text without its top-level `"blocks"` member when it is laid out as `manifestText` writes it (two
+ * spaces a level, so the member ends at the first line that is two spaces and a brace); else undefined.
+ * It is found in the bytes, so the sums are never decoded into a string.
+ */
+function withoutBlocks(bytes: Buffer): string | undefined {
+  if (!bytes.subarray(0, MEMBER_START.length).equals(MEMBER_START)) return undefined;
+  const at = bytes.indexOf(BLOCKS_OPEN);
+  if (at < 0) return undefined;
+  const close = bytes.indexOf(BLOCKS_CLOSE, at + BLOCKS_OPEN.length - 1);
+  if (close < 0) return undefined;
+  const end = close + BLOCKS_CLOSE.length;
+  // Followed by another member (`},`), or the last one (`}` then the object's end): its comma goes with it.
+  if (bytes[end] === COMMA) return bytes.toString('utf8', 0, at) + bytes.toString('utf8', end + 1);
+  if (bytes[at - 1] === COMMA && bytes.subarray(end, end + OBJECT_END.length).equals(OBJECT_END)) return bytes.toString('utf8', 0, at - 1) + bytes.toString('utf8', end);
+  return undefined;
+}
+
 /** A manifest's text as the manifest, or the error naming what is wrong with it. */
 export function parseManifest(text: string, file: string): DumpManifest {
   let value: unknown;

@@ -124,8 +124,9 @@ export function compactTree(tree: TocTree): CompactTocTree {
       functions: s.functions.map((e) => e.name),
       sequences: s.sequences.map(entryName),
       indexes: s.indexes.map(entryName),
-      constraints: s.constraints.map((e) => ({ ...entryName(e), kind: e.desc })),
-      others: s.others.map((e) => ({ kind: e.desc, ...entryName(e) })),
+      // Built whole, not spread from entryName: one object each instead of two (30,000 for 10,000 tables).
+      constraints: s.constraints.map((e) => (e.table !== undefined ? { name: e.name, table: e.table, kind: e.desc } : { name: e.name, kind: e.desc })),
+      others: s.others.map((e) => (e.table !== undefined ? { kind: e.desc, name: e.name, table: e.table } : { kind: e.desc, name: e.name })),
     })),
     global: tree.global.map((e) => ({ kind: e.desc, name: e.name })),
   };
