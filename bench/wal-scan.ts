@@ -95,9 +95,20 @@ async function main(): Promise<void> {
   const readdirOnly = () => timed(() => fs.readdir(archive));
   const statFloor = () => timed(() => listAndStat(archive));
   const probe = () => timedRun(process.execPath, [cli, 'wal-check', archive, '--json'], { env: toolEnv() });
-  // The CLI's peak resident memory, as the kernel counts it, written by a hook as the process exits.
+  // The CLI's peak resident memory, as the kernel counts it, written by a hook as the process exits:
+  // VmHWM, the high-water mark of the process's own memory. Not getrusage's maxRSS: the child is forked
+  // from this benchmark, and Linux folds the memory it had before exec (this process's, several hundred
+  // MB after the in-process scans) into maxRSS, so that figure was this process's size, not the CLI's.
   const hook = path.join(work, 'maxrss.cjs');
-  writeFileSync(hook, "process.on('exit', () => process.stderr.write(`PGBR_BENCH_MAXRSS_KB=${process.resourceUsage().maxRSS}\\n`));\n");
+  writeFileSync(
+    hook,
+    "const fs = require('fs');\n" +
+      "process.on('exit', () => {\n" +
+      "  let kb = process.resourceUsage().maxRSS;\n" +
+      "  try { kb = Number(/VmHWM:\\s+(\\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]); } catch {}\n" +
+      "  process.stderr.write(`PGBR_BENCH_MAXRSS_KB=${kb}\\n`);\n" +
+      '});\n',
+  );
   const peakRss = async () => {
     const r = await timedRun(process.execPath, ['--require', hook, cli, 'wal-check', archive, '--json'], { env: toolEnv() });
     const kb = Number(/PGBR_BENCH_MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? NaN);
