@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { quickDamage } from '../core/logical/integrity';
 import { readListedManifest, type ListedManifest } from '../core/logical/manifest';
-import { BUILT_TOC_READER, compactTree, type CompactTocTree, dumpedByMajor, groupToc, indexedDamage, indexedTree, readToc, readTocHeader, readTocIndex, type Toc, writeTocIndex } from '../core/logical/toc';
-import { cacheFolder, PgbrError, printable, chooseTool, plural, formatWhen } from '../core/platform';
+import { compactTree, type CompactTocTree, dumpedByMajor, groupToc, indexedDamage, indexedTree, readToc, readTocHeader, readTocIndex, type Toc, tocIndexPlace, type TocIndexPlace, writeTocIndex } from '../core/logical/toc';
+import { PgbrError, printable, chooseTool, plural, formatWhen } from '../core/platform';
 import { quoteIdent } from '../core/postgres/names';
 import { Exit, makeOutput, table, type Output } from './output';
 import type { CliContext, Io } from './io';
@@ -89,8 +89,8 @@ export function renderToc(toc: TocAbout, tree: CompactTocTree, manifest: ListedM
 }
 
 /** The listing from the TOC index, when it holds this dump's TOC as it is now. */
-async function indexedListing(dumpPath: string, cacheDir: string | undefined, reader: string | undefined, manifest: Promise<ListedManifest | undefined>) {
-  const indexed = cacheDir && reader ? await readTocIndex(dumpPath, cacheDir, reader) : undefined;
+async function indexedListing(dumpPath: string, place: TocIndexPlace | undefined, manifest: Promise<ListedManifest | undefined>) {
+  const indexed = place ? await readTocIndex(dumpPath, place.cacheDir, place.reader) : undefined;
   if (!indexed) return undefined;
   const m = await manifest;
   const damage = (await indexedDamage(dumpPath, indexed)) ?? (await quickDamage(dumpPath, m));
@@ -105,11 +105,10 @@ export async function tocCommand(dump: string, opts: TocCliOptions, io: Io): Pro
   try {
     const dumpPath = path.resolve(dump);
     const manifestRead = readListedManifest(dumpPath);
-    // An index is kept by a build only, whose TOC reader has a name (BUILT_TOC_READER), and not when PGBR_NO_TOC_INDEX is set.
-    const reader = BUILT_TOC_READER;
-    const cacheDir = io.env.PGBR_NO_TOC_INDEX || !reader ? undefined : cacheFolder(io.env);
+    // An index is kept by a build only, whose TOC reader has a name, and not when PGBR_NO_TOC_INDEX is set.
+    const place = tocIndexPlace(io.env);
     // The tree alone (what callers read) can come from the TOC index; every entry (ten times its size) is read afresh.
-    const indexed = opts.entries ? undefined : await indexedListing(dumpPath, cacheDir, reader, manifestRead);
+    const indexed = opts.entries ? undefined : await indexedListing(dumpPath, place, manifestRead);
     if (indexed) {
       const { about, manifest, damage } = indexed;
       if (opts.json) {
@@ -123,8 +122,8 @@ export async function tocCommand(dump: string, opts: TocCliOptions, io: Io): Pro
     const [toc, manifest] = await Promise.all([tocFor(dumpPath, opts.binPath, opts.identity, io), manifestRead]);
     const tree = compactTree(groupToc(toc.entries));
     // Made once, for the index and the listing alike.
-    const treeJson = opts.json || cacheDir ? JSON.stringify(tree) : undefined;
-    if (cacheDir && reader && treeJson !== undefined) await writeTocIndex(toc, treeJson, cacheDir, reader);
+    const treeJson = opts.json || place ? JSON.stringify(tree) : undefined;
+    if (place && treeJson !== undefined) await writeTocIndex(toc, treeJson, place.cacheDir, place.reader);
     // What the archive shows of itself, else what its size says against the manifest's.
     const damage = toc.damage ?? (await quickDamage(dumpPath, manifest));
     const head = { dump: dumpPath, format: toc.format, gzip: toc.gzip, source: toc.source, header: toc.header, manifest: manifest ?? null, damage: damage ?? null };

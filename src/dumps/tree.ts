@@ -3,8 +3,8 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import { FolderWatcher } from '../folderWatcher';
 import { ErrorNode } from '../treeNode';
-import { cacheFolder, errorMessage, type ToolInventory } from '../core/platform';
-import { BUILT_TOC_READER, catalogIndexPlace, listDumps, groupToc, readToc, type Toc, type TocEntry, type TocTree, viewedToc } from '../core/logical';
+import { errorMessage, type ToolInventory } from '../core/platform';
+import { catalogIndexPlace, tocIndexPlace, listDumps, groupToc, readToc, type Toc, type TocEntry, type TocTree, viewedToc } from '../core/logical';
 import { dumpFolders } from '../places';
 import { SET_IDENTITY_TITLE } from './identityChoice';
 import { onSettingChange } from '../settings';
@@ -98,8 +98,7 @@ export class DumpsProvider implements vscode.TreeDataProvider<DumpsNode>, vscode
       const viewed = await viewedToc(node.entry.path, () => this.readEntries(node), {
         format: node.entry.format,
         encrypted: encryption !== undefined,
-        cacheDir: process.env.PGBR_NO_TOC_INDEX ? undefined : cacheFolder(process.env),
-        reader: BUILT_TOC_READER,
+        place: tocIndexPlace(process.env),
       });
       if (viewed.grouped) node.entries ??= Promise.resolve(viewed.grouped);
       return viewed;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { compactTree, groupToc, indexedDamage, indexedTree, readToc, readTocIndex, type Toc, tocIndexFile, viewedToc, type ViewedTocOptions, writeTocIndex } from '../../src/core/logical/toc';
+import { compactTree, groupToc, indexedDamage, indexedTree, readToc, readTocIndex, type Toc, tocIndexFile, tocIndexPlace, viewedToc, type ViewedTocOptions, writeTocIndex } from '../../src/core/logical/toc';
 
 const fixture = path.resolve(__dirname, '../fixtures/toc-hostile.dump');
 const READER = 'build-1';
@@ -88,6 +88,10 @@ test('no index is written for a TOC read another way, or for an encrypted dump',
     await writeTocIndex({ ...toc, encryption: 'age' }, treeJson, cache, READER);
     await writeTocIndex({ ...toc, layout: undefined }, treeJson, cache, READER);
     await assert.rejects(fs.readdir(path.join(cache, 'toc')), { code: 'ENOENT' });
+    // No place without a built reader, or with PGBR_NO_TOC_INDEX; else the cache folder's.
+    assert.equal(tocIndexPlace({ XDG_CACHE_HOME: cache }, undefined), undefined);
+    assert.equal(tocIndexPlace({ XDG_CACHE_HOME: cache, PGBR_NO_TOC_INDEX: '1' }, READER), undefined);
+    assert.deepEqual(tocIndexPlace({ XDG_CACHE_HOME: cache }, READER), { cacheDir: path.join(cache, 'pgbr'), reader: READER });
   });
 });
 
@@ -99,7 +103,7 @@ function countedRead(dump: string): { read: () => Promise<Toc>; calls: () => num
 
 test('the view reads a TOC once and indexes it: the next listing is the same tree, from the index, without reading the TOC', async () => {
   await withCopy(async (dump, cache) => {
-    const opts: ViewedTocOptions = { format: 'custom', encrypted: false, cacheDir: cache, reader: READER };
+    const opts: ViewedTocOptions = { format: 'custom', encrypted: false, place: { cacheDir: cache, reader: READER } };
     const first = countedRead(dump);
     const read = await viewedToc(dump, first.read, opts);
     assert.equal(first.calls(), 1);
@@ -114,7 +118,7 @@ test('the view reads a TOC once and indexes it: the next listing is the same tre
     assert.equal(hit.damage, undefined);
     // Another build of the reader: read again, and indexed under its name.
     const other = countedRead(dump);
-    await (await viewedToc(dump, other.read, { ...opts, reader: 'build-2' })).indexing;
+    await (await viewedToc(dump, other.read, { ...opts, place: { cacheDir: cache, reader: 'build-2' } })).indexing;
     assert.equal(other.calls(), 1);
     assert.ok(await readTocIndex(dump, cache, 'build-2'));
   });
@@ -122,7 +126,7 @@ test('the view reads a TOC once and indexes it: the next listing is the same tre
 
 test('the view shows the damage of a dump cut after its TOC, from the index as from a read', async () => {
   await withCopy(async (dump, cache) => {
-    const opts: ViewedTocOptions = { format: 'custom', encrypted: false, cacheDir: cache, reader: READER };
+    const opts: ViewedTocOptions = { format: 'custom', encrypted: false, place: { cacheDir: cache, reader: READER } };
     await (await viewedToc(dump, () => readToc(dump), opts)).indexing;
     const bytes = await fs.readFile(dump);
     await fs.writeFile(dump, bytes.subarray(0, bytes.length - 3));
@@ -130,15 +134,15 @@ test('the view shows the damage of a dump cut after its TOC, from the index as f
     const hit = await viewedToc(dump, counted.read, opts);
     assert.equal(counted.calls(), 0);
     assert.match(hit.damage ?? '', /the dump is truncated/);
-    const read = await viewedToc(dump, () => readToc(dump), { ...opts, cacheDir: undefined });
+    const read = await viewedToc(dump, () => readToc(dump), { ...opts, place: undefined });
     assert.equal(read.damage, hit.damage);
   });
 });
 
 test('the view keeps no index of an encrypted, tar or plain dump, nor without a cache folder or a built reader', async () => {
   await withCopy(async (dump, cache) => {
-    const base: ViewedTocOptions = { format: 'custom', encrypted: false, cacheDir: cache, reader: READER };
-    for (const opts of [{ ...base, encrypted: true }, { ...base, format: 'tar' as const }, { ...base, format: 'plain' as const }, { ...base, cacheDir: undefined }, { ...base, reader: undefined }]) {
+    const base: ViewedTocOptions = { format: 'custom', encrypted: false, place: { cacheDir: cache, reader: READER } };
+    for (const opts of [{ ...base, encrypted: true }, { ...base, format: 'tar' as const }, { ...base, format: 'plain' as const }, { ...base, place: undefined }]) {
       const counted = countedRead(dump);
       const viewed = await viewedToc(dump, counted.read, opts);
       await viewed.indexing;
@@ -146,5 +150,9 @@ test('the view keeps no index of an encrypted, tar or plain dump, nor without a 
       assert.ok(viewed.grouped);
     }
     await assert.rejects(fs.readdir(path.join(cache, 'toc')), { code: 'ENOENT' });
+    // No place without a built reader, or with PGBR_NO_TOC_INDEX; else the cache folder's.
+    assert.equal(tocIndexPlace({ XDG_CACHE_HOME: cache }, undefined), undefined);
+    assert.equal(tocIndexPlace({ XDG_CACHE_HOME: cache, PGBR_NO_TOC_INDEX: '1' }, READER), undefined);
+    assert.deepEqual(tocIndexPlace({ XDG_CACHE_HOME: cache }, READER), { cacheDir: path.join(cache, 'pgbr'), reader: READER });
   });
 });

@@ -3,7 +3,6 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PgbrError, cancelledError, errorMessage } from '../platform/errors';
-import { cacheFolder } from '../platform/cacheFolder';
 import { silentLogger, type Logger } from '../platform/log';
 import { plural } from '../platform/plural';
 import { privateTempDir } from '../platform/reaper';
@@ -22,7 +21,7 @@ import { checkReadable, finalizeOutput, reserveOutput } from './dumpOutput';
 import { FIRST_WITH_FILTER, planDump } from './dumpPlan';
 import { encryptingSink, manifestEncryption, refuseEncryptedFormat, type DumpEncryption } from './dumpEncrypted';
 import { archiveSink, writeHashed } from './dumpStream';
-import { BUILT_TOC_READER, indexWrittenDump } from './toc/tocIndex';
+import { BUILT_TOC_READER, indexWrittenDump, tocIndexPlace } from './toc/tocIndex';
 import { ENCRYPTED_EXTENSIONS } from '../crypto/recipients';
 import { sealManifest } from './sealedManifest';
 import { toolFailure } from '../platform/toolFailure';
@@ -214,8 +213,8 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
     const manifest = opts.encryptManifest && encryption ? await sealManifest(written, encryption) : written;
     const finalPath = await finalizeOutput(dumped.target, manifest);
     // The TOC read from the stream, kept so the first listing of this dump need not parse it again.
-    const tocIndexDir = opts.tocIndexDir === undefined ? cacheFolder(process.env) : opts.tocIndexDir;
-    if (!encryption && dumped.streamed?.toc && tocIndexDir && BUILT_TOC_READER) await indexWrittenDump(finalPath, dumped.streamed.toc, tocIndexDir, BUILT_TOC_READER);
+    const place = opts.tocIndexDir === undefined ? tocIndexPlace(process.env) : opts.tocIndexDir && BUILT_TOC_READER ? { cacheDir: opts.tocIndexDir, reader: BUILT_TOC_READER } : undefined;
+    if (!encryption && dumped.streamed?.toc && place) await indexWrittenDump(finalPath, dumped.streamed.toc, place.cacheDir, place.reader);
     dumped.progress.setPhase('done');
     logger.info(`Dumped ${opts.database} to ${finalPath} (${sizeBytes} bytes, ${plural(dumped.rowCounts.length, 'table')} counted)`);
     return { path: finalPath, manifest: withFileKey(manifest, finalPath), ...(finalPath !== dumped.target.requested ? { requestedPath: dumped.target.requested } : {}) };

@@ -15,7 +15,7 @@ export { type RestoreOptions, type RestoreProgress, type RestoreResult, runResto
 export { RESTORE_OPTION_HELP, type RestoreChoices, validateRestore } from './restoreOptions';
 export { previewRestore } from './restorePreview';
 export { describeTruncateBlockers, isSameDatabase, truncateBlockers } from './restoreTarget';
-export { BUILT_TOC_READER, compactTree, type CompactTocTree, detectDumpFormat, indexWrittenDump, type WrittenToc, dumpedByMajor, groupToc, indexedDamage, indexedTree, readToc, readTocHeader, readTocIndex, writeTocIndex, type Toc, type TocEntry, type TocSchema, type TocTable, type TocTree } from './toc';
+export { BUILT_TOC_READER, tocIndexPlace, type TocIndexPlace, compactTree, type CompactTocTree, detectDumpFormat, indexWrittenDump, type WrittenToc, dumpedByMajor, groupToc, indexedDamage, indexedTree, readToc, readTocHeader, readTocIndex, writeTocIndex, type Toc, type TocEntry, type TocSchema, type TocTable, type TocTree } from './toc';
 export { viewedToc, type ViewedToc } from './toc';
 export { leftOutForeignKeyLine, uncheckedForeignKeys, verifyDump, type VerifyReport } from './verify';
 export { verifyGlobals, isGlobalsDump, scratchScript, SCRATCH_SUPERUSER, type GlobalsVerifyReport } from './verifyGlobals';

@@ -21,7 +21,7 @@ export { parseTocList } from './list';
 export { scanPlainSql } from './plain';
 export { readIdentifierChain, referencedTable } from './relations';
 export { BUILT_TOC_READER, indexedDamage, indexedTree, type IndexedToc, indexWrittenDump, readTocIndex, tocIndexFile, type WrittenToc, writeTocIndex } from './tocIndex';
-export { viewedToc, type ViewedToc, type ViewedTocOptions } from './tocIndex';
+export { tocIndexPlace, type TocIndexPlace, viewedToc, type ViewedToc, type ViewedTocOptions } from './tocIndex';
 export { compactTree, type CompactName, type CompactTocTree, groupToc, type RelationKind, type TocSchema, type TocTable, type TocTree } from './tree';
 
 export interface ReadTocOptions {

@@ -11,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { DumpFormat } from '../manifest';
+import { cacheFolder } from '../../platform/cacheFolder';
 import { dataPastEnd } from './archive';
 import { compactTree, groupToc, type CompactTocTree, type TocTree } from './tree';
 import type { ArchiveLayout, Toc, TocHeader } from './types';
@@ -23,6 +24,19 @@ declare const PGBR_TOC_READER: string | undefined;
 
 /** The reader an index is written and read by: this build's, or undefined when running from source (keep no index then). */
 export const BUILT_TOC_READER: string | undefined = typeof PGBR_TOC_READER === 'string' && PGBR_TOC_READER !== '' ? PGBR_TOC_READER : undefined;
+
+/** Where TOC indexes are kept, and the build that reads them. */
+export interface TocIndexPlace {
+  cacheDir: string;
+  reader: string;
+}
+
+/** The TOC index place for this environment: none without a build's reader, without a cache folder, or with PGBR_NO_TOC_INDEX set. */
+export function tocIndexPlace(env: NodeJS.ProcessEnv, reader: string | undefined = BUILT_TOC_READER): TocIndexPlace | undefined {
+  if (env.PGBR_NO_TOC_INDEX || !reader) return undefined;
+  const cacheDir = cacheFolder(env);
+  return cacheDir ? { cacheDir, reader } : undefined;
+}
 
 /** What a listing needs, from the index: the tree as JSON text (written out as it is), the header and the layout. */
 export interface IndexedToc {
@@ -177,9 +191,8 @@ export interface ViewedTocOptions {
   /** The catalog's format of the dump: only custom and directory archives are indexed. */
   format: DumpFormat;
   encrypted: boolean;
-  /** The cache folder and this build's reader; without both, the TOC is read every time. */
-  cacheDir: string | undefined;
-  reader: string | undefined;
+  /** Where indexes are kept (tocIndexPlace); without one, the TOC is read every time. */
+  place: TocIndexPlace | undefined;
 }
 
 /**
@@ -188,18 +201,16 @@ export interface ViewedTocOptions {
  * content. Encrypted dumps are read every time (never indexed), and so are plain and tar dumps.
  */
 export async function viewedToc(dumpPath: string, read: () => Promise<Toc>, opts: ViewedTocOptions): Promise<ViewedToc> {
-  const indexable = !opts.encrypted && (opts.format === 'custom' || opts.format === 'directory') && opts.cacheDir !== undefined && opts.reader !== undefined;
-  if (indexable && opts.cacheDir && opts.reader) {
-    const hit = await readTocIndex(dumpPath, opts.cacheDir, opts.reader);
-    if (hit) {
-      const damage = await indexedDamage(dumpPath, hit);
-      return { tree: indexedTree(hit), ...(damage ? { damage } : {}) };
-    }
+  const place = !opts.encrypted && (opts.format === 'custom' || opts.format === 'directory') ? opts.place : undefined;
+  const hit = place && (await readTocIndex(dumpPath, place.cacheDir, place.reader));
+  if (hit) {
+    const damage = await indexedDamage(dumpPath, hit);
+    return { tree: indexedTree(hit), ...(damage ? { damage } : {}) };
   }
   const toc = await read();
   const grouped = groupToc(toc.entries);
   const tree = compactTree(grouped);
   const viewed: ViewedToc = { tree, grouped, ...(toc.damage ? { damage: toc.damage } : {}) };
-  if (indexable && opts.cacheDir && opts.reader) viewed.indexing = writeTocIndex(toc, JSON.stringify(tree), opts.cacheDir, opts.reader);
+  if (place) viewed.indexing = writeTocIndex(toc, JSON.stringify(tree), place.cacheDir, place.reader);
   return viewed;
 }
