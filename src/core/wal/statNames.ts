@@ -39,27 +39,37 @@ export function statThreads(count: number, opts: { threshold?: number; threads?:
 const STAT_SLICE = 2000;
 
 /**
+ * What a stat says of one name, into the arrays: the one piece of the pass both threads run (the
+ * worker gets its source as text, so it uses nothing but its parameters).
+ */
+function recordStat(st: fs.Stats | undefined, i: number, out: StatArrays): void {
+  // Gone since the listing: kind 0, as the arrays start.
+  if (!st) return;
+  out.kinds[i] = st.isFile() ? 1 : st.isDirectory() ? 2 : 3;
+  out.sizes[i] = st.size;
+  out.mtimes[i] = st.mtimeMs;
+}
+
+/**
  * The worker's whole source: it needs only node:fs and node:worker_threads, so it runs the same from
  * the CLI's bundle and the extension's (no file of its own to find). Its names come as one
- * NUL-separated string (no file name can hold a NUL, where a newline it can; one copy, not a clone of a million strings), read name by name so that the
- * worker never holds them all as separate strings; results go straight into the shared arrays.
+ * NUL-separated string (a file name may hold a newline, never a NUL): one copy, not a clone of a
+ * million strings, read name by name so that the worker never holds them all as separate strings;
+ * results go straight into the shared arrays.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
+const recordStat = ${recordStat.toString()};
 const { prefix, names, start, kinds, sizes, mtimes } = workerData;
+const arrays = { kinds, sizes, mtimes };
 let i = start;
 let at = 0;
 try {
   while (at <= names.length) {
     let end = names.indexOf('\\0', at);
     if (end < 0) end = names.length;
-    const st = fs.statSync(prefix + names.slice(at, end), { throwIfNoEntry: false });
-    if (st) {
-      kinds[i] = st.isFile() ? 1 : st.isDirectory() ? 2 : 3;
-      sizes[i] = st.size;
-      mtimes[i] = st.mtimeMs;
-    }
+    recordStat(fs.statSync(prefix + names.slice(at, end), { throwIfNoEntry: false }), i, arrays);
     i++;
     at = end + 1;
   }
@@ -94,17 +104,12 @@ function sharedArrays(n: number): StatArrays {
 }
 
 async function statInThread(prefix: string, names: string[], from: number, to: number, arrays: StatArrays, location: string, signal?: AbortSignal): Promise<void> {
-  const { kinds, sizes, mtimes } = arrays;
   for (let start = from; start < to; start += STAT_SLICE) {
     if (start > from) await new Promise<void>((resolve) => setImmediate(resolve));
     if (signal?.aborted) throw cancelled(location);
     const end = Math.min(start + STAT_SLICE, to);
     for (let i = start; i < end; i++) {
-      const st = fs.statSync(prefix + (names[i] as string), { throwIfNoEntry: false });
-      if (!st) continue;
-      kinds[i] = st.isFile() ? 1 : st.isDirectory() ? 2 : 3;
-      sizes[i] = st.size;
-      mtimes[i] = st.mtimeMs;
+      recordStat(fs.statSync(prefix + (names[i] as string), { throwIfNoEntry: false }), i, arrays);
     }
   }
 }
