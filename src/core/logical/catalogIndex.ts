@@ -22,7 +22,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { cacheFolder } from '../platform/cacheFolder';
+import { indexPlace, type IndexPlace } from '../platform/cacheFolder';
 import type { DumpManifest } from './manifest';
 
 /** Bump when what the index holds changes shape. */
@@ -42,18 +42,14 @@ declare const PGBR_CATALOG_READER: string | undefined;
 export const BUILT_CATALOG_READER: string | undefined = typeof PGBR_CATALOG_READER === 'string' && PGBR_CATALOG_READER !== '' ? PGBR_CATALOG_READER : undefined;
 
 /** Where a listing keeps its index, and the build that reads it. */
-export interface CatalogIndexPlace {
-  cacheDir: string;
-  reader: string;
+export interface CatalogIndexPlace extends IndexPlace {
   /** The clock the racy rule compares file times with (tests set it ahead); `Date.now` by default. */
   now?: () => number;
 }
 
 /** The index place for this environment: none without a build's reader, without a cache folder, or with PGBR_NO_CATALOG_INDEX set. */
 export function catalogIndexPlace(env: NodeJS.ProcessEnv, reader: string | undefined = BUILT_CATALOG_READER): CatalogIndexPlace | undefined {
-  if (env.PGBR_NO_CATALOG_INDEX || !reader) return undefined;
-  const cacheDir = cacheFolder(env);
-  return cacheDir ? { cacheDir, reader } : undefined;
+  return indexPlace(env, 'PGBR_NO_CATALOG_INDEX', reader);
 }
 
 /** The index file of a folder: named by a hash of its real path, in `<cache>/catalog/`. */

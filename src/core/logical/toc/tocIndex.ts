@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { DumpFormat } from '../manifest';
-import { cacheFolder } from '../../platform/cacheFolder';
+import { indexPlace, type IndexPlace } from '../../platform/cacheFolder';
 import { dataPastEnd } from './archive';
 import { compactTree, groupToc, type CompactTocTree, type TocTree } from './tree';
 import type { ArchiveLayout, Toc, TocHeader } from './types';
@@ -26,16 +26,11 @@ declare const PGBR_TOC_READER: string | undefined;
 export const BUILT_TOC_READER: string | undefined = typeof PGBR_TOC_READER === 'string' && PGBR_TOC_READER !== '' ? PGBR_TOC_READER : undefined;
 
 /** Where TOC indexes are kept, and the build that reads them. */
-export interface TocIndexPlace {
-  cacheDir: string;
-  reader: string;
-}
+export type TocIndexPlace = IndexPlace;
 
 /** The TOC index place for this environment: none without a build's reader, without a cache folder, or with PGBR_NO_TOC_INDEX set. */
 export function tocIndexPlace(env: NodeJS.ProcessEnv, reader: string | undefined = BUILT_TOC_READER): TocIndexPlace | undefined {
-  if (env.PGBR_NO_TOC_INDEX || !reader) return undefined;
-  const cacheDir = cacheFolder(env);
-  return cacheDir ? { cacheDir, reader } : undefined;
+  return indexPlace(env, 'PGBR_NO_TOC_INDEX', reader);
 }
 
 /** What a listing needs, from the index: the tree as JSON text (written out as it is), the header and the layout. */
