@@ -5,7 +5,8 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { listDumps, type Catalog } from '../../src/core/logical/catalog';
-import { catalogIndexFile, catalogIndexPlace, RACY_MS, type CatalogIndexPlace } from '../../src/core/logical/catalogIndex';
+import { catalogIndexFile, catalogIndexPlace, RACY_MS, readCatalogIndex, writeCatalogIndex, type CatalogIndexPlace, type IndexedManifest } from '../../src/core/logical/catalogIndex';
+import type { Stats } from 'node:fs';
 import { manifestPathFor, writeManifest, type DumpManifest } from '../../src/core/logical/manifest';
 
 const MINIMAL_MANIFEST = { manifestVersion: 1, kind: 'database', format: 'custom', sizeBytes: 5, sha256: { '': 'a'.repeat(64) }, rowCounts: [] };
@@ -43,13 +44,30 @@ async function addDump(dir: string, name: string, manifest?: DumpManifest): Prom
 /** What a listing shows of each dump, manifests parsed. */
 const shown = (c: Catalog) => c.dumps.map((d) => ({ name: d.name, size: d.sizeBytes, time: d.time.toISOString(), manifest: d.manifest, error: d.manifestError, damage: d.damage }));
 
-/** Rewrites the manifest text the index holds for `name` (what only a stale index would show). */
+/** Rewrites the manifest text the index holds for `name` (what only a stale index would show): its bytes after the entries' line, and their count. */
 async function tamperIndex(indexFile: string, name: string, from: string, to: string): Promise<void> {
-  const lines = (await fs.readFile(indexFile, 'utf8')).split('\n');
-  const at = lines.findIndex((l) => l.startsWith(`["${name}.manifest.json"`));
-  assert.ok(at > 0, `the index holds ${name}'s manifest`);
-  lines[at] = (lines[at] as string).replace(from, to);
-  await fs.writeFile(indexFile, lines.join('\n'));
+  // The entries' line: 13 fields each, the dump's name first and the manifest's byte count last.
+  const FIELDS = 13;
+  const file = await fs.readFile(indexFile);
+  const headEnd = file.indexOf(10);
+  const rowsEnd = file.indexOf(10, headEnd + 1);
+  const fields = JSON.parse(file.toString('utf8', headEnd + 1, rowsEnd)) as unknown[];
+  let at = rowsEnd + 1;
+  const texts: Buffer[] = [];
+  let found = false;
+  for (let row = 0; row < fields.length; row += FIELDS) {
+    const bytes = fields[row + FIELDS - 1] as number;
+    let text = file.subarray(at, at + bytes);
+    at += bytes;
+    if (fields[row] === name) {
+      found = true;
+      text = Buffer.from(text.toString('utf8').replace(from, to));
+      fields[row + FIELDS - 1] = text.length;
+    }
+    texts.push(text);
+  }
+  assert.ok(found, `the index holds ${name}'s manifest`);
+  await fs.writeFile(indexFile, Buffer.concat([file.subarray(0, headEnd + 1), Buffer.from(`${JSON.stringify(fields)}\n`), ...texts]));
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -137,8 +155,8 @@ test('a manifest written just now is not kept in the index: a rewrite within the
     // The real clock: both manifests' ctimes are this instant's.
     await listDumps(dir, { ...place, now: Date.now });
     const text = await fs.readFile(await indexFile(), 'utf8').catch(() => '');
-    assert.doesNotMatch(text, /"a\.dump\.manifest\.json"/);
-    assert.doesNotMatch(text, /"b\.dump\.manifest\.json"/);
+    assert.doesNotMatch(text, /"a\.dump"/);
+    assert.doesNotMatch(text, /"b\.dump"/);
   });
 });
 
@@ -148,10 +166,15 @@ test('a corrupt index, or one of another reader, is ignored and written afresh',
     const expected = shown(await listDumps(dir));
     await listDumps(dir, place);
     const file = await indexFile();
-    for (const bad of ['garbage\n["a.dump.manifest.json",1,2\tnope', '', '{"v":1,"reader":"test-reader"}\n[1,2,3]\t{']) {
+    // An index that would show what only it says, cut short by a byte or with a byte more after it: not used.
+    await tamperIndex(file, 'a.dump', '"database":"shop"', '"database":"from-index"');
+    const tampered = await fs.readFile(file);
+    // Garbage, nothing, the first format's lines, and those two.
+    const bads = ['garbage\n["a.dump.manifest.json",1,2\tnope', '', '{"v":1,"reader":"test-reader"}\n[1,2,3]\t{', tampered.subarray(0, tampered.length - 1), Buffer.concat([tampered, Buffer.from('}')])];
+    for (const bad of bads) {
       await fs.writeFile(file, bad);
       assert.deepEqual(shown(await listDumps(dir, place)), expected);
-      assert.match(await fs.readFile(file, 'utf8'), /"a\.dump\.manifest\.json"/);
+      assert.match(await fs.readFile(file, 'utf8'), /"a\.dump"/);
     }
     await tamperIndex(file, 'a.dump', '"database":"shop"', '"database":"from-index"');
     assert.deepEqual(shown(await listDumps(dir, { ...place, reader: 'another-build' })), expected);
@@ -178,4 +201,50 @@ test('the index place: the cache folder of the build that reads it; none with PG
   const a = catalogIndexFile('/c', '/data/dumps');
   assert.equal(path.dirname(a), path.join('/c', 'catalog'));
   assert.notEqual(a, catalogIndexFile('/c', '/data/dumps2'));
+});
+
+test('the index finds entries in any order, and only with the identity they were read at', async () => {
+  await withFolders(async ({ dir, place }) => {
+    const real = await fs.realpath(dir);
+    const entry = (n: number, manifest?: DumpManifest): IndexedManifest => ({
+      size: n,
+      mtimeMs: n + 0.5,
+      ino: n * 10,
+      ctimeMs: n + 0.25,
+      reading: manifest ? { manifest, brief: { plan: 'nightly', startedAt: manifest.startedAt, sizeBytes: 5 } } : { error: 'not valid JSON' },
+    });
+    const stat = (n: number) => ({ size: n, mtimeMs: n + 0.5, ino: n * 10, ctimeMs: n + 0.25 }) as Stats;
+    // A manifest whose JSON holds text of several bytes a character: the bytes after the entries are counted, not characters.
+    const c = manifestOf('café→☃', '2026-11-03T10:00:00.000Z');
+    await writeCatalogIndex(place, real, new Map([['a.dump', entry(1, manifestOf('a', '2026-11-01T10:00:00.000Z'))], ['b.dump', entry(2)], ['c.dump', entry(3, c)]]));
+    const index = readCatalogIndex(place, real);
+    assert.ok(index);
+    assert.equal(index.size, 3);
+    // Out of the order written, then in it.
+    for (const [name, n] of [['c.dump', 3], ['a.dump', 1], ['b.dump', 2], ['c.dump', 3]] as const) assert.equal(index.unchanged(name, stat(n)), n - 1);
+    assert.equal(index.unchanged('d.dump', stat(4)), -1);
+    for (const changed of [{ size: 9 }, { mtimeMs: 9 }, { ino: 9 }, { ctimeMs: 9 }]) assert.equal(index.unchanged('a.dump', { ...stat(1), ...changed }), -1);
+    const read = index.reading(2);
+    assert.equal(read.stored && (JSON.parse(read.stored.text()) as DumpManifest).database, 'café→☃');
+    assert.deepEqual(read.brief, { plan: 'nightly', startedAt: '2026-11-03T10:00:00.000Z', sizeBytes: 5 });
+    assert.deepEqual(index.reading(1), { error: 'not valid JSON' });
+    // Written again from what was read: the same file.
+    const file = catalogIndexFile(place.cacheDir, real);
+    const before = await fs.readFile(file);
+    await writeCatalogIndex(place, real, new Map([0, 1, 2].map((row) => [['a.dump', 'b.dump', 'c.dump'][row] as string, index.entry(row)])));
+    assert.deepEqual(await fs.readFile(file), before);
+  });
+});
+
+test("a dump listed from the index has its manifest parsed when read, as an own property that can be replaced", async () => {
+  await withFolders(async ({ dir, place }) => {
+    await addDump(dir, 'a.dump', manifestOf('shop', '2026-11-01T10:00:00.000Z'));
+    await listDumps(dir, place);
+    const [entry] = (await listDumps(dir, place)).dumps;
+    assert.ok(entry);
+    assert.equal({ ...entry }.manifest?.database, 'shop');
+    assert.equal((JSON.parse(JSON.stringify(entry)) as { manifest: DumpManifest }).manifest.database, 'shop');
+    entry.manifest = manifestOf('other', '2026-11-01T10:00:00.000Z');
+    assert.equal(entry.manifest.database, 'other');
+  });
 });
