@@ -10,9 +10,9 @@ import { archiveForConnection, parseArchiveLocations } from '../core/wal';
 import { Exit, makeOutput, table } from './output';
 import { renderStatus } from './statusText';
 import { describePlans, plansHealth, machineZone } from '../core/plans';
-import { Option, type Command } from 'commander';
+import { type Command } from 'commander';
 import type { CliContext, Io } from './io';
-import { jsonOption } from './options';
+import { jsonOption, workspaceOption } from './options';
 import { baseBackupFolderFor, cliPlaces, dumpFoldersFor, pickProfile, profilesFor } from './workspace';
 
 const run = {
@@ -187,10 +187,7 @@ function previousSnapshot(poll: ArchiverPoll): PreviousSnapshot {
   return { at: poll.at, archiver: { failedCount: poll.failedCount, statsReset: poll.statsReset ?? null } };
 }
 
-/** Options most subcommands share. */
-export const workspaceOption = (): Option =>
-  new Option('--workspace <dir>', 'folder holding pgbackup.yaml').default(process.cwd(), 'the current folder');
-export { jsonOption };
+export { jsonOption, workspaceOption };
 
 export function addFoundationCommands(program: Command, { io, exit }: CliContext): void {
   program

@@ -6,8 +6,14 @@ import type { Io } from './io';
 
 export const jsonOption = (): Option => new Option('--json', 'print one JSON document on stdout');
 
+/** Options most subcommands share. */
+export const workspaceOption = (): Option =>
+  new Option('--workspace <dir>', 'folder holding pgbackup.yaml').default(process.cwd(), 'the current folder');
+
 export const binPathOption = (): Option =>
   new Option('--bin-path <dir>', 'a folder searched for the PostgreSQL tools before PATH and the standard locations');
+
+export const verboseOption = (): Option => new Option('--verbose', 'log what runs on stderr');
 
 export const identityOption = (): Option =>
   new Option('--identity <file>', `an age identity file (age-keygen's) that opens an encrypted dump; default: $${AGE_IDENTITY_ENV}. GPG uses your keyring`);

@@ -1,6 +1,9 @@
 // Finding a plan by name in pgbackup.yaml for `pgbr schedule`, `pgbr run` and `pgbr prune`: the validated
 // plan, or the problem that keeps it from loading, said with its position.
-import { machineZone, planNamed, runnablePlan, type Plan, type PlanToRun } from '../core/plans';
+// The plans' modules themselves, not their index: `pgbr prune --dry-run` loads none of the run's code (the pg driver, the tools).
+import { machineZone, type Plan } from '../core/plans/config';
+import { planNamed, runnablePlan } from '../core/plans/overview';
+import type { PlanToRun } from '../core/plans';
 import type { Io } from './io';
 import { cliPlaces, profilesFor } from './workspace';
 

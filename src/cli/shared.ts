@@ -6,7 +6,7 @@ import { type Logger, cacheFolder, discoverTools, type ToolInventory } from '../
 import { defaultConnectContext, resolveConnection, type ResolvedConnection } from '../core/postgres';
 import { pickProfile } from './workspace';
 import type { Io } from './io';
-export { binPathOption, decryptionFor, identityOption } from './options';
+export { binPathOption, decryptionFor, identityOption, verboseOption } from './options';
 
 /** For repeatable options: `--table a --table b`. */
 export const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -18,7 +18,6 @@ export function parseJobs(value: string): number {
 }
 
 export const connOption = (): Option => new Option('--conn <name|uri>', 'a profile name or a postgresql:// URI').makeOptionMandatory();
-export const verboseOption = (): Option => new Option('--verbose', 'log what runs on stderr');
 
 /** Core log lines on stderr, for `--verbose`; the runner never logs a password. */
 export function stderrLogger(io: Io, verbose: boolean | undefined): Logger | undefined {
