@@ -106,7 +106,9 @@ export async function runDump(opts: DumpOptions): Promise<DumpResult> {
 
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
       // The transaction idles while pg_dump works and counts can take long: a role's timeouts must not end it (pg_dump clears its own too).
-      await client.query(`SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0`);
+      // The counts run beside pg_dump, which copies every table anyway and takes longer: parallel workers
+      // would only take CPUs from it (and add their own start-up) to finish the counts sooner.
+      await client.query(`SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0; SET LOCAL max_parallel_workers_per_gather = 0`);
       const snapshot = await singleValue<string>(client, 'SELECT pg_catalog.pg_export_snapshot() AS v');
       const backendPid = await singleValue<number>(client, 'SELECT pg_catalog.pg_backend_pid() AS v');
       const counted = hasDataSection(opts) ? await tablesToCount(client, opts) : [];
