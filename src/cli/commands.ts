@@ -200,7 +200,7 @@ export function addFoundationCommands(program: Command, { io, exit }: CliContext
   program
     .command('tools')
     .description('list the PostgreSQL client tools found, per major version')
-    .option('--bin-path <dir>', 'a folder searched before PATH and the standard locations')
+    .option('--bin-path <dir>', 'the folder of the PostgreSQL tools to use (PATH and the standard locations are then not searched)')
     .addOption(jsonOption())
     .action(async (opts: { binPath?: string; json?: boolean }) => exit(await run.tools(opts, io)));
 

@@ -104,7 +104,7 @@ export function addDoctorCommands(program: Command, { io, exit }: CliContext): v
   program
     .command('doctor')
     .description("check this machine for what the plans of pgbackup.yaml need: client tools per server major, a scheduler, age/gpg/rclone/pgbackrest, writable folders; exit 1 when something fails")
-    .option('--bin-path <dir>', 'a folder searched for the PostgreSQL tools before PATH and the standard locations')
+    .option('--bin-path <dir>', 'the folder of the PostgreSQL tools to use (PATH and the standard locations are then not searched)')
     .addOption(workspaceOption())
     .addOption(jsonOption())
     .action(async (opts: DoctorOptions) => exit(await doctorCommand(opts, io)));

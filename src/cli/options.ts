@@ -11,7 +11,7 @@ export const workspaceOption = (): Option =>
   new Option('--workspace <dir>', 'folder holding pgbackup.yaml').default(process.cwd(), 'the current folder');
 
 export const binPathOption = (): Option =>
-  new Option('--bin-path <dir>', 'a folder searched for the PostgreSQL tools before PATH and the standard locations');
+  new Option('--bin-path <dir>', 'the folder of the PostgreSQL tools to use (PATH and the standard locations are then not searched)');
 
 export const verboseOption = (): Option => new Option('--verbose', 'log what runs on stderr');
 

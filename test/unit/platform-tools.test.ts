@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { access, chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PgbrError } from '../../src/core/platform/errors';
@@ -198,6 +198,41 @@ test('discovery finds every tool in the binPath folder and reads versions by run
     assert.deepEqual([install.major, install.binDir, install.via], [16, bin, 'setting pgBackup.binPath']);
     assert.deepEqual(Object.keys(install.tools).sort(), [...TOOL_NAMES].sort());
     assert.deepEqual(install.tools.pg_dump, { name: 'pg_dump', path: join(bin, 'pg_dump'), version: '16.4', major: 16 });
+  });
+});
+
+test('a binPath folder is the only place looked in: the other installs are neither searched nor run', async () => {
+  await withTempDir(async (root) => {
+    const named = join(root, 'pg15', 'bin');
+    await fakeInstall(named, '15.8', ['pg_dump', 'pg_restore']);
+    const other = join(root, 'pg17', 'bin');
+    const ran = join(root, 'pg17-ran');
+    await fakeTool(other, 'pg_dump', `touch "${ran}"; echo "pg_dump (PostgreSQL) 17.2"`);
+    const search = [{ dir: other, via: 'PATH' }];
+    const inv = await discoverTools({ ...fakeOptions, binPath: named, candidateDirs: search });
+    assert.deepEqual(inv.installs.map((i) => [i.major, i.binDir]), [[15, named]]);
+    assert.deepEqual(inv.namedDirs, [named]);
+    assert.equal(await stat(ran).then(() => true, () => false), false, 'a tool outside the named folder was run');
+    // A PostgreSQL 17 server: the way out is the setting, since nothing else was looked at.
+    assert.throws(
+      () => chooseTool(inv, 'pg_dump', 17),
+      (e: unknown) =>
+        e instanceof PgbrError &&
+        e.kind === 'tool-version' &&
+        e.message === `pg_dump 15 in ${named} (pgBackup.binPath) cannot dump a PostgreSQL 17 server: point pgBackup.binPath at the version 17 client tools, or clear it to search PATH and the standard locations`,
+    );
+    assert.throws(
+      () => chooseTool(inv, 'psql', 15),
+      (e: unknown) =>
+        e instanceof PgbrError &&
+        e.kind === 'tool-missing' &&
+        e.message === `psql is not in ${named} (pgBackup.binPath): point the setting at the folder of the PostgreSQL 15 client tools, or clear it to search PATH and the standard locations`,
+    );
+    // Without the setting, the same search finds the other install and runs it.
+    const searched = await discoverTools({ ...fakeOptions, candidateDirs: search });
+    assert.deepEqual(searched.installs.map((i) => [i.major, i.binDir]), [[17, other]]);
+    assert.equal(searched.namedDirs, undefined);
+    assert.equal(await stat(ran).then(() => true, () => false), true);
   });
 });
 

@@ -34,6 +34,8 @@ export interface ToolInventory {
   installs: ToolInstall[];
   /** One actionable sentence each: a bad setting, a tool that would not report its version. */
   problems: string[];
+  /** The folders pgBackup.binPath (or --bin-path) named, when it named any: then nothing else was searched. */
+  namedDirs?: string[];
 }
 
 export interface DiscoverOptions {
@@ -42,7 +44,7 @@ export interface DiscoverOptions {
   platform: NodeJS.Platform;
   homedir: string;
   logger?: Logger;
-  /** Replaces PATH, pg_config and the standard locations (tests); the binPath setting still comes first. */
+  /** Replaces PATH, pg_config and the standard locations (tests); like them, not searched when binPath names a folder. */
   candidateDirs?: CandidateDir[];
   /** How long a `--version` run may take (default 5000 ms). */
   versionTimeoutMs?: number;
@@ -71,23 +73,31 @@ const VERB: Record<ToolName, string> = {
  * server, but its archives may be unreadable by older pg_restore, so the closest match is safest.
  */
 export function chooseTool(inv: ToolInventory, name: ToolName, serverMajor: number): FoundTool {
-  let newest: FoundTool | undefined;
+  let newest: { tool: FoundTool; binDir: string } | undefined;
   // installs are sorted by major, so the first fit is the lowest, and within a major the preferred one.
   for (const install of inv.installs) {
     const tool = install.tools[name];
     if (!tool) continue;
     if (tool.major >= serverMajor) return tool;
-    if (!newest || tool.major > newest.major) newest = tool;
+    if (!newest || tool.major > newest.tool.major) newest = { tool, binDir: install.binDir };
   }
+  // Only the folders the setting named were looked in: the way out is the setting, not an install.
+  const named = inv.namedDirs;
+  const orClear = 'or clear it to search PATH and the standard locations';
   if (newest) {
+    const { major } = newest.tool;
     throw new PgbrError(
       'tool-version',
-      `${name} ${newest.major} cannot ${VERB[name]} a PostgreSQL ${serverMajor} server: install the version ${serverMajor} client tools or set ${BIN_PATH_SETTING}`,
+      named
+        ? `${name} ${major} in ${newest.binDir} (${BIN_PATH_SETTING}) cannot ${VERB[name]} a PostgreSQL ${serverMajor} server: point ${BIN_PATH_SETTING} at the version ${serverMajor} client tools, ${orClear}`
+        : `${name} ${major} cannot ${VERB[name]} a PostgreSQL ${serverMajor} server: install the version ${serverMajor} client tools or set ${BIN_PATH_SETTING}`,
     );
   }
   throw new PgbrError(
     'tool-missing',
-    `${name} is not installed: install the PostgreSQL client tools (e.g. postgresql-client-${serverMajor}) or set ${BIN_PATH_SETTING}`,
+    named
+      ? `${name} is not in ${named.join(', ')} (${BIN_PATH_SETTING}): point the setting at the folder of the PostgreSQL ${serverMajor} client tools, ${orClear}`
+      : `${name} is not installed: install the PostgreSQL client tools (e.g. postgresql-client-${serverMajor}) or set ${BIN_PATH_SETTING}`,
   );
 }
 
@@ -145,17 +155,21 @@ async function readPgConfigBinDir(opts: DiscoverOptions, p: path.PlatformPath, t
 }
 
 /**
- * Looks through every candidate folder, runs each tool found with `--version` (a folder name can lie,
- * a wrapper script can point anywhere), and groups what answered by major and folder.
+ * Looks through the folders the binPath setting names, or when it names none through every candidate
+ * folder, runs each tool found with `--version` (a folder name can lie, a wrapper script can point
+ * anywhere), and groups what answered by major and folder.
  */
 export async function discoverTools(opts: DiscoverOptions): Promise<ToolInventory> {
   const p = pathModule(opts.platform);
   const timeoutMs = opts.versionTimeoutMs ?? DEFAULT_VERSION_TIMEOUT_MS;
   const problems: string[] = [];
 
-  const candidates: CandidateDir[] = opts.candidateDirs
-    ? [...settingDirs(opts.binPath, opts.homedir, p), ...opts.candidateDirs]
-    : candidateDirectories({ ...opts, pgConfigBinDir: await readPgConfigBinDir(opts, p, timeoutMs) });
+  // Folders the user named are the answer: PATH, pg_config and the standard locations are searched
+  // (and their tools run) only when the setting names none, so a named folder's tools are never
+  // passed over for others, and a command pays for one folder, not for every install on the machine.
+  const named = settingDirs(opts.binPath, opts.homedir, p);
+  const candidates: CandidateDir[] =
+    named.length > 0 ? named : (opts.candidateDirs ?? candidateDirectories({ ...opts, pgConfigBinDir: await readPgConfigBinDir(opts, p, timeoutMs) }));
 
   const expanded = (await Promise.all(candidates.map((c) => expandWildcard(c, p)))).flat();
   const exeSuffix = opts.platform === 'win32' ? '.exe' : '';
@@ -254,7 +268,7 @@ export async function discoverTools(opts: DiscoverOptions): Promise<ToolInventor
   // One folder's tools share a problem (a wrong major key), which is worth saying once.
   const uniqueProblems = [...new Set(problems)];
   for (const problem of uniqueProblems) opts.logger?.warn(problem);
-  return { installs: sorted, problems: uniqueProblems };
+  return { installs: sorted, problems: uniqueProblems, ...(named.length > 0 ? { namedDirs: named.map((d) => d.dir) } : {}) };
 }
 
 /** Runs `<tool> --version`: the only trustworthy source of the version behind a path. */
