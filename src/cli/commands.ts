@@ -55,8 +55,12 @@ const run = {
     try {
       const inventory = await inventoryFor(opts.binPath, io);
       out.result(inventory, () => {
+        const problems = inventory.problems.map((p) => `problem: ${p}`);
         if (inventory.installs.length === 0) {
-          return 'No PostgreSQL client tools found: install them (e.g. postgresql-client) or pass --bin-path.';
+          const none = inventory.namedDirs
+            ? `No PostgreSQL client tools in ${inventory.namedDirs.join(', ')}: pass the folder that holds pg_dump, or leave --bin-path out to search PATH and the standard locations.`
+            : 'No PostgreSQL client tools found: install them (e.g. postgresql-client) or pass --bin-path.';
+          return [none, ...problems].join('\n');
         }
         const rows = [['MAJOR', 'TOOL', 'VERSION', 'PATH', 'FOUND VIA']];
         for (const install of inventory.installs) {
@@ -65,7 +69,7 @@ const run = {
             rows.push([String(install.major), name, tool?.version ?? 'missing', tool?.path ?? '', install.via]);
           }
         }
-        return [table(rows), ...inventory.problems.map((p) => `problem: ${p}`)].join('\n');
+        return [table(rows), ...problems].join('\n');
       });
       return inventory.installs.length === 0 || inventory.problems.length > 0 ? Exit.Problem : Exit.Ok;
     } catch (e) {

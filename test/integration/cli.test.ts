@@ -170,6 +170,10 @@ test('tools with a --bin-path that does not exist reports it and exits 1', () =>
   const r = cli(['tools', '--bin-path', path.join(workspace, 'no-such-bin')]);
   assert.equal(r.code, 1);
   assert.match(r.stdout + r.stderr, /no-such-bin/);
+  // The named folder is the only place looked in: the machine's own tools are not offered instead.
+  assert.match(r.stdout, /^No PostgreSQL client tools in .*no-such-bin: pass the folder that holds pg_dump, or leave --bin-path out/);
+  assert.match(r.stdout, /problem: .*no-such-bin in pgBackup\.binPath does not exist/);
+  assert.doesNotMatch(r.stdout, /\/usr\/lib\/postgresql/);
 });
 
 test('status exits 1 when archiving fails, naming the failure', async () => {
