@@ -52,6 +52,8 @@ export async function runCommand(name: string, opts: RunOptions, io: Io): Promis
       decryption: () => decryptionFor(undefined, io),
       // pgbr runs on the folder its user points it at: that is the trust an editor asks for.
       trusted: true,
+      // The retention step lists the folder through the catalogue index, as `pgbr prune` does.
+      catalogIndex: catalogIndexPlace(io.env),
       signal: interrupt.signal,
       ...(opts.verbose ? { logger: stderrLogger(io, true) } : {}),
     });

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import pg from 'pg';
 import { listDumps } from '../../src/core/logical/catalog';
+import { catalogIndexFile } from '../../src/core/logical/catalogIndex';
 import { verifyDump } from '../../src/core/logical/verify';
 import { discoverTools } from '../../src/core/platform/tools';
 import { listBaseBackups } from '../../src/core/physical/catalog';
@@ -161,6 +162,9 @@ test('a dump plan run three times with keep last 2: each dump verified, the olde
   assert.equal(journal.length, 3);
   assert.deepEqual(journal[0]?.retention?.removed.slice(0, 2), [paths[0], `${paths[0]}.manifest.json`]);
   assert.equal(journal[0]?.retention?.kept, 2);
+  // The runs' retention listed the folder through the catalogue index (in the CLI's cache, under HOME), as pgbr prune does.
+  const index = await fs.readFile(catalogIndexFile(path.join(workspace, '.cache', 'pgbr'), await fs.realpath(dumpsFolder())), 'utf8');
+  assert.equal((JSON.parse(index.slice(0, index.indexOf('\n'))) as { folder: string }).folder, await fs.realpath(dumpsFolder()));
 });
 
 test('pgbr prune --dry-run --json: the plan, what stays with its reasons, what goes; nothing is removed', async () => {

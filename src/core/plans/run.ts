@@ -1,4 +1,5 @@
 // `pgbr run PLAN`: one headless run of a plan, end to end: the lock, the backup, its verification when due, retention, one journal record, the notification.
+import type { CatalogIndexPlace } from '../logical/catalogIndex';
 import type { DumpFormat } from '../logical/manifest';
 import { PgbrError, errorMessage, isCancellation } from '../platform/errors';
 import type { Logger } from '../platform/log';
@@ -60,6 +61,8 @@ export interface RunDeps {
   rclone?: Pick<RcloneOptions, 'config' | 'env' | 'binary'>;
   /** Timeouts of the notification (tests shorten them). */
   notify?: Pick<NotifyOptions, 'timeoutMs' | 'retryDelayMs'>;
+  /** Where the dump folder's catalogue index is kept: the run's retention lists the folder through it, as `pgbr prune` and its preview do. */
+  catalogIndex?: CatalogIndexPlace;
 }
 
 export const enum RunExit {
@@ -163,7 +166,7 @@ export async function runPlan(plan: PlanToRun, deps: RunDeps): Promise<PlanRunRe
         if (record.outcome === 'succeeded') {
           // The backup stands whatever retention does; the run still exits 1 so cron or systemd tells someone that something stayed.
           try {
-            pruned = await prune(plan);
+            pruned = await prune(plan, { catalogIndex: deps.catalogIndex });
             record.retention = { kept: pruned.keep.length, removed: pruned.removals.flatMap((r) => r.removed), errors: pruned.errors };
             steps.push(`kept ${pruned.keep.length}, removed ${pruned.remove.length}${pruned.wal ? ` and ${pruned.wal.remove.length} archive files` : ''}`);
           } catch (e) {
