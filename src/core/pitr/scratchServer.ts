@@ -9,6 +9,7 @@ import { atExit } from '../platform/reaper';
 import { runTool, type RunResult } from '../platform/runner';
 import { parseToolVersion } from '../platform/toolVersion';
 import type { ToolInventory } from '../platform/tools';
+import { BIN_PATH_SETTING } from '../platform/toolDirs';
 import { confString } from './config';
 
 export const LOG_TAIL_LINES = 40;
@@ -22,10 +23,15 @@ export async function findServerBinDir(inventory: ToolInventory, major?: number)
     const exe = path.join(i.binDir, process.platform === 'win32' ? 'postgres.exe' : 'postgres');
     if (existsSync(exe)) return i.binDir;
   }
-  throw new PgbrError(
-    'tool-missing',
-    `no PostgreSQL${major !== undefined ? ` ${major}` : ''} server binaries (postgres) were found beside the client tools: install the server package (postgresql${major !== undefined ? `-${major}` : ''}) or pass its bin folder.`,
-  );
+  const which = `PostgreSQL${major !== undefined ? ` ${major}` : ''} server binaries (postgres)`;
+  // A named tools folder was the only place looked in (tools.ts): the setting is what to change.
+  if (inventory.namedDirs) {
+    throw new PgbrError(
+      'tool-missing',
+      `no ${which} are beside the client tools in ${inventory.namedDirs.join(', ')} (${BIN_PATH_SETTING}): point the setting at the bin folder of a full install, with postgres and pg_ctl, or clear it to search the standard locations.`,
+    );
+  }
+  throw new PgbrError('tool-missing', `no ${which} were found beside the client tools: install the server package (postgresql${major !== undefined ? `-${major}` : ''}) or pass its bin folder.`);
 }
 
 /**
