@@ -28,7 +28,7 @@ test('the server binaries: the newest install of the major that has postgres; a 
       (e: unknown) =>
         e instanceof PgbrError &&
         e.kind === 'tool-missing' &&
-        e.message === `no PostgreSQL 16 server binaries (postgres) are beside the client tools in ${clientOnly} (pgBackup.binPath): point the setting at the bin folder of a full install, with postgres and pg_ctl, or clear it to search the standard locations.`,
+        e.message === `no PostgreSQL 16 server binaries (postgres) are beside the client tools in ${clientOnly} (pgBackup.binPath): point the setting at the bin folder of a full install, with postgres and pg_ctl, or clear it to search PATH and the standard locations.`,
     );
     await assert.rejects(findServerBinDir({ installs: [install(16, clientOnly)], problems: [] }, 16), /no PostgreSQL 16 server binaries \(postgres\) were found beside the client tools: install the server package \(postgresql-16\) or pass its bin folder\./);
   } finally {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { access, chmod, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix, win32 } from 'node:path';
 import { PgbrError } from '../../src/core/platform/errors';
 import {
   TOOL_NAMES,
@@ -15,7 +15,7 @@ import {
   type ToolInventory,
   type ToolName,
 } from '../../src/core/platform/tools';
-import { candidateDirectories } from '../../src/core/platform/toolDirs';
+import { candidateDirectories, settingDirs } from '../../src/core/platform/toolDirs';
 import { parseToolVersion } from '../../src/core/platform/toolVersion';
 
 test('parseToolVersion reads what real tools print', () => {
@@ -91,16 +91,15 @@ test('chooseTool says how to install a tool that is missing', () => {
   assert.throws(() => chooseTool({ installs: [], problems: [] }, 'pg_dump', 15), /pg_dump is not installed/);
 });
 
-test('candidateDirectories on Linux: setting, PATH, pg_config, then the distribution folders', () => {
+test('settingDirs and candidateDirectories on Linux: the setting (home expanded); the search: PATH, pg_config, then the distribution folders', () => {
+  assert.deepEqual(settingDirs('~/pg/bin', '/home/ann', posix), [{ dir: '/home/ann/pg/bin', via: 'setting pgBackup.binPath' }]);
   const dirs = candidateDirectories({
-    binPath: '~/pg/bin',
     env: { PATH: '/usr/local/bin:/usr/bin::/usr/bin' },
     platform: 'linux',
     homedir: '/home/ann',
     pgConfigBinDir: '/usr/lib/postgresql/16/bin',
   });
   assert.deepEqual(dirs, [
-    { dir: '/home/ann/pg/bin', via: 'setting pgBackup.binPath' },
     { dir: '/usr/local/bin', via: 'PATH' },
     { dir: '/usr/bin', via: 'PATH' },
     { dir: '/usr/lib/postgresql/16/bin', via: 'pg_config --bindir' },
@@ -110,18 +109,12 @@ test('candidateDirectories on Linux: setting, PATH, pg_config, then the distribu
   ]);
 });
 
-test('candidateDirectories takes a per-major binPath object in major order', () => {
-  const dirs = candidateDirectories({
-    binPath: { '17': '/opt/pg17/bin', '9.6': '/opt/pg96/bin', '16': '' },
-    env: {},
-    platform: 'linux',
-    homedir: '/root',
-  });
-  assert.deepEqual(dirs.slice(0, 2), [
+test('settingDirs takes a per-major binPath object in major order; the search without PATH starts at the distribution folders', () => {
+  assert.deepEqual(settingDirs({ '17': '/opt/pg17/bin', '9.6': '/opt/pg96/bin', '16': '' }, '/root', posix), [
     { dir: '/opt/pg96/bin', via: 'setting pgBackup.binPath', expectedMajor: 9.6 },
     { dir: '/opt/pg17/bin', via: 'setting pgBackup.binPath', expectedMajor: 17 },
   ]);
-  assert.equal(dirs[2]?.via, '/usr/lib/postgresql/*');
+  assert.equal(candidateDirectories({ env: {}, platform: 'linux', homedir: '/root' })[0]?.via, '/usr/lib/postgresql/*');
 });
 
 test('candidateDirectories on macOS: Homebrew kegs, the libpq keg, Postgres.app and the EDB installer', () => {
@@ -142,9 +135,9 @@ test('candidateDirectories on macOS: Homebrew kegs, the libpq keg, Postgres.app 
   );
 });
 
-test('candidateDirectories on Windows: Path in any case, quoted entries, Program Files once each', () => {
+test('settingDirs and candidateDirectories on Windows: the setting; Path in any case, quoted entries, Program Files once each', () => {
+  assert.deepEqual(settingDirs('D:\\pg\\16\\bin', 'C:\\Users\\ann', win32), [{ dir: 'D:\\pg\\16\\bin', via: 'setting pgBackup.binPath' }]);
   const dirs = candidateDirectories({
-    binPath: 'D:\\pg\\16\\bin',
     env: {
       Path: 'C:\\Windows\\system32;"C:\\Program Files\\PostgreSQL\\16\\bin";',
       ProgramFiles: 'C:\\Program Files',
@@ -155,7 +148,6 @@ test('candidateDirectories on Windows: Path in any case, quoted entries, Program
     homedir: 'C:\\Users\\ann',
   });
   assert.deepEqual(dirs, [
-    { dir: 'D:\\pg\\16\\bin', via: 'setting pgBackup.binPath' },
     { dir: 'C:\\Windows\\system32', via: 'PATH' },
     { dir: 'C:\\Program Files\\PostgreSQL\\16\\bin', via: 'PATH' },
     { dir: 'C:\\Program Files\\PostgreSQL\\*\\bin', via: 'Program Files' },

@@ -8,8 +8,7 @@ import { PgbrError } from '../platform/errors';
 import { atExit } from '../platform/reaper';
 import { runTool, type RunResult } from '../platform/runner';
 import { parseToolVersion } from '../platform/toolVersion';
-import type { ToolInventory } from '../platform/tools';
-import { BIN_PATH_SETTING } from '../platform/toolDirs';
+import { CLEAR_BIN_PATH, namedFolders, type ToolInventory } from '../platform/tools';
 import { confString } from './config';
 
 export const LOG_TAIL_LINES = 40;
@@ -28,7 +27,7 @@ export async function findServerBinDir(inventory: ToolInventory, major?: number)
   if (inventory.namedDirs) {
     throw new PgbrError(
       'tool-missing',
-      `no ${which} are beside the client tools in ${inventory.namedDirs.join(', ')} (${BIN_PATH_SETTING}): point the setting at the bin folder of a full install, with postgres and pg_ctl, or clear it to search the standard locations.`,
+      `no ${which} are beside the client tools in ${namedFolders(inventory.namedDirs)}: point the setting at the bin folder of a full install, with postgres and pg_ctl, ${CLEAR_BIN_PATH}.`,
     );
   }
   throw new PgbrError('tool-missing', `no ${which} were found beside the client tools: install the server package (postgresql${major !== undefined ? `-${major}` : ''}) or pass its bin folder.`);

@@ -11,8 +11,10 @@ export interface CandidateDir {
   expectedMajor?: number;
 }
 
+/** pgBackup.binPath: one folder, or a folder per major. */
+export type BinPathSetting = string | Record<string, string>;
+
 export interface CandidateOptions {
-  binPath?: string | Record<string, string>;
   env: NodeJS.ProcessEnv;
   platform: NodeJS.Platform;
   homedir: string;
@@ -45,7 +47,7 @@ export function pathEntries(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): 
 }
 
 /** The setting's folders: one folder, or `{ "16": "/opt/pg16/bin" }` in major order. */
-export function settingDirs(binPath: CandidateOptions['binPath'], homedir: string, p: path.PlatformPath): CandidateDir[] {
+export function settingDirs(binPath: BinPathSetting | undefined, homedir: string, p: path.PlatformPath): CandidateDir[] {
   if (binPath === undefined || binPath === '') return [];
   if (typeof binPath === 'string') return [{ dir: expandHome(binPath.trim(), homedir, p), via: VIA_SETTING }];
   return Object.entries(binPath)
@@ -58,12 +60,13 @@ export function settingDirs(binPath: CandidateOptions['binPath'], homedir: strin
 }
 
 /**
- * Where to look, in order: the setting, PATH, pg_config's bindir, then each platform's usual
- * install locations. Pure: wildcards are left for discovery to expand.
+ * The search when the setting names no folder (a named one replaces it: see discoverTools): PATH,
+ * pg_config's bindir, then each platform's usual install locations. Pure: wildcards are left for
+ * discovery to expand.
  */
 export function candidateDirectories(opts: CandidateOptions): CandidateDir[] {
   const p = pathModule(opts.platform);
-  const dirs: CandidateDir[] = [...settingDirs(opts.binPath, opts.homedir, p)];
+  const dirs: CandidateDir[] = [];
   for (const dir of pathEntries(opts.env, opts.platform)) dirs.push({ dir, via: 'PATH' });
   if (opts.pgConfigBinDir) dirs.push({ dir: opts.pgConfigBinDir, via: 'pg_config --bindir' });
 

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { PgbrError } from './errors';
 import type { Logger } from './log';
 import { runTool } from './runner';
-import { BIN_PATH_SETTING, type CandidateDir, VIA_SETTING, candidateDirectories, expandWildcard, pathEntries, pathModule, settingDirs } from './toolDirs';
+import { BIN_PATH_SETTING, type BinPathSetting, type CandidateDir, VIA_SETTING, candidateDirectories, expandWildcard, pathEntries, pathModule, settingDirs } from './toolDirs';
 import { parseToolVersion } from './toolVersion';
 import { ToolVersionCache } from './toolVersionCache';
 
@@ -39,7 +39,7 @@ export interface ToolInventory {
 }
 
 export interface DiscoverOptions {
-  binPath?: string | Record<string, string>;
+  binPath?: BinPathSetting;
   env: NodeJS.ProcessEnv;
   platform: NodeJS.Platform;
   homedir: string;
@@ -54,6 +54,11 @@ export interface DiscoverOptions {
    */
   versionCacheFile?: string;
 }
+
+/** When the folders the setting named fell short, the way out is the setting: nothing else was looked in. */
+export const CLEAR_BIN_PATH = 'or clear it to search PATH and the standard locations';
+/** The named folders as messages show them: `/opt/pg15/bin (pgBackup.binPath)`. */
+export const namedFolders = (dirs: readonly string[]): string => `${dirs.join(', ')} (${BIN_PATH_SETTING})`;
 
 const DEFAULT_VERSION_TIMEOUT_MS = 5000;
 // Enough to overlap process start-up without a burst of dozens of forks on a machine with many installs.
@@ -81,22 +86,20 @@ export function chooseTool(inv: ToolInventory, name: ToolName, serverMajor: numb
     if (tool.major >= serverMajor) return tool;
     if (!newest || tool.major > newest.tool.major) newest = { tool, binDir: install.binDir };
   }
-  // Only the folders the setting named were looked in: the way out is the setting, not an install.
   const named = inv.namedDirs;
-  const orClear = 'or clear it to search PATH and the standard locations';
   if (newest) {
     const { major } = newest.tool;
     throw new PgbrError(
       'tool-version',
       named
-        ? `${name} ${major} in ${newest.binDir} (${BIN_PATH_SETTING}) cannot ${VERB[name]} a PostgreSQL ${serverMajor} server: point ${BIN_PATH_SETTING} at the version ${serverMajor} client tools, ${orClear}`
+        ? `${name} ${major} in ${namedFolders([newest.binDir])} cannot ${VERB[name]} a PostgreSQL ${serverMajor} server: point ${BIN_PATH_SETTING} at the version ${serverMajor} client tools, ${CLEAR_BIN_PATH}`
         : `${name} ${major} cannot ${VERB[name]} a PostgreSQL ${serverMajor} server: install the version ${serverMajor} client tools or set ${BIN_PATH_SETTING}`,
     );
   }
   throw new PgbrError(
     'tool-missing',
     named
-      ? `${name} is not in ${named.join(', ')} (${BIN_PATH_SETTING}): point the setting at the folder of the PostgreSQL ${serverMajor} client tools, ${orClear}`
+      ? `${name} is not in ${namedFolders(named)}: point the setting at the folder of the PostgreSQL ${serverMajor} client tools, ${CLEAR_BIN_PATH}`
       : `${name} is not installed: install the PostgreSQL client tools (e.g. postgresql-client-${serverMajor}) or set ${BIN_PATH_SETTING}`,
   );
 }
@@ -169,7 +172,7 @@ export async function discoverTools(opts: DiscoverOptions): Promise<ToolInventor
   // passed over for others, and a command pays for one folder, not for every install on the machine.
   const named = settingDirs(opts.binPath, opts.homedir, p);
   const candidates: CandidateDir[] =
-    named.length > 0 ? named : (opts.candidateDirs ?? candidateDirectories({ ...opts, pgConfigBinDir: await readPgConfigBinDir(opts, p, timeoutMs) }));
+    named.length > 0 ? named : (opts.candidateDirs ?? candidateDirectories({ env: opts.env, platform: opts.platform, homedir: opts.homedir, pgConfigBinDir: await readPgConfigBinDir(opts, p, timeoutMs) }));
 
   const expanded = (await Promise.all(candidates.map((c) => expandWildcard(c, p)))).flat();
   const exeSuffix = opts.platform === 'win32' ? '.exe' : '';
