@@ -6,6 +6,7 @@ import { IdentityStore } from './dumps/identity';
 import { ServerEvents } from './connections/events';
 import { loadProfiles, type ConnectionProfile, type ProfileSet, effectiveParams, findDefaultSocketDir, type EffectiveParams, type Places } from './core/profiles';
 import { discoverTools, type ToolInventory, PgbrError } from './core/platform';
+import { catalogIndexPlace, type CatalogIndexPlace } from './core/logical';
 import { defaultConnectContext, resolveConnection, type ResolvedConnection, withClient } from './core/postgres';
 import { setting, userSetting } from './settings';
 
@@ -25,6 +26,8 @@ export class Ctx implements vscode.Disposable {
   private readonly dumpsChangedEmitter = new vscode.EventEmitter<void>();
   /** Fires when a command wrote, deleted or verified a dump (file watchers cover the rest). */
   readonly onDidChangeDumps = this.dumpsChangedEmitter.event;
+  /** Where the dump folders' catalogue index is kept: the Dumps view, the retention preview and a plan's run list folders through it. */
+  readonly catalogIndex: CatalogIndexPlace | undefined = catalogIndexPlace(process.env);
   private profilesCache?: Promise<LoadedProfiles>;
   private toolsCache?: Promise<ToolInventory>;
 

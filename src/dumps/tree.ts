@@ -4,7 +4,7 @@ import type { Ctx } from '../ctx';
 import { FolderWatcher } from '../folderWatcher';
 import { ErrorNode } from '../treeNode';
 import { errorMessage, type ToolInventory } from '../core/platform';
-import { catalogIndexPlace, tocIndexPlace, listDumps, groupToc, readToc, type Toc, type TocEntry, type TocTree, viewedToc } from '../core/logical';
+import { tocIndexPlace, listDumps, groupToc, readToc, type Toc, type TocEntry, type TocTree, viewedToc } from '../core/logical';
 import { dumpFolders } from '../places';
 import { SET_IDENTITY_TITLE } from './identityChoice';
 import { onSettingChange } from '../settings';
@@ -73,13 +73,13 @@ export class DumpsProvider implements vscode.TreeDataProvider<DumpsNode>, vscode
     const folders = await dumpFolders(this.ctx);
     this.watcher.watch(folders);
     // An empty default folder shows the welcome text instead of an empty folder node.
-    const catalogs = await Promise.all(folders.map((f) => listDumps(f, catalogIndexPlace(process.env))));
+    const catalogs = await Promise.all(folders.map((f) => listDumps(f, this.ctx.catalogIndex)));
     if (catalogs.every((c) => c.dumps.length === 0 && c.partials.length === 0)) return [];
     return folders.map((f) => new DumpFolderNode(f, this.ctx.workspaceFolder));
   }
 
   private async dumps(node: DumpFolderNode): Promise<DumpsNode[]> {
-    const catalog = await listDumps(node.folder, catalogIndexPlace(process.env));
+    const catalog = await listDumps(node.folder, this.ctx.catalogIndex);
     const now = new Date();
     const nodes: DumpsNode[] = catalog.dumps.map((d) => new DumpNode(node, d, now));
     const running = catalog.partials.filter((p) => p.running);

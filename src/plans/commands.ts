@@ -7,7 +7,6 @@ import { PgbrError } from '../core/platform';
 import { journalPath, runPlan, RunExit, type PlanToRun } from '../core/plans';
 import { planToRun } from './plan';
 import { previewPrune } from '../core/retention';
-import { catalogIndexPlace } from '../core/logical';
 import { findServerBinDir } from '../core/pitr';
 import { withCancellableProgress } from '../progress';
 import type { PlansProvider } from './tree';
@@ -45,7 +44,7 @@ export function planCommands(ctx: Ctx, tree: PlansProvider, scheduleTexts: Sched
       run: async (name) => {
         const plan = await planToRun(ctx, name);
         if (plan.backup === 'pgbackrest') return previewBackrestRetention(ctx, plan);
-        const preview = await previewPrune(plan, { catalogIndex: catalogIndexPlace(process.env) });
+        const preview = await previewPrune(plan, { catalogIndex: ctx.catalogIndex });
         const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: retentionTable(preview) });
         await vscode.window.showTextDocument(doc, { preview: true });
         return preview;
@@ -99,7 +98,7 @@ async function runNow(ctx: Ctx, plan: PlanToRun, type?: 'full' | 'diff' | 'incr'
       // An untrusted folder's pgbackup.yaml may not start programs or reach URLs: no notification.
       trusted: ctx.trusted,
       // Retention lists the folder through the catalogue index the Dumps view keeps too.
-      catalogIndex: catalogIndexPlace(process.env),
+      catalogIndex: ctx.catalogIndex,
       ...(type ? { type } : {}),
       signal,
       logger: ctx.log,
